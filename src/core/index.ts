@@ -1,0 +1,1 @@
+export { CodeloopError, UsageError, isCodeloopError } from './errors.js';

@@ -1,0 +1,6 @@
+export type { ExecutionLimits, ExecutionRequest, ExecutionResult, Harness, IsolationLevel, Language, Verdict } from './types.js';
+export { LANGUAGES } from './types.js';
+export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+export { createExecutor, SandboxUnavailableError, type Executor, type ExecutorOptions, type RunOptions } from './executor.js';
+export { probeIsolation, type IsolationCheck, type IsolationReport } from './probe.js';
+export { describeSeccompPolicy } from './seccomp.js';

@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { detectCgroups, type CgroupSupport } from './cgroup.js';
+import { which } from './paths.js';
+import type { IsolationLevel } from './types.js';
+
+export interface IsolationCheck {
+  name: string;
+  ok: boolean;
+  /** What was found. */
+  detail: string;
+  /** What is lost when this piece is missing, and how to get it. */
+  cost?: string;
+}
+
+export interface IsolationReport {
+  /** The best level this machine gives, or null when nothing safe is available. */
+  level: IsolationLevel | null;
+  root: boolean;
+  bwrapPath: string | null;
+  cgroups: CgroupSupport;
+  checks: IsolationCheck[];
+}
+
+export interface ProbeOptions {
+  /** bubblewrap executable; default `bwrap` on PATH. */
+  bwrapPath?: string;
+}
+
+function readText(file: string): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Finds out, by trying, which isolation this machine gives codeloop's sandbox. Used by `codeloop doctor` and by
+ * `createExecutor`, which refuses to run untrusted code when the answer is null (unless told to run unsandboxed).
+ */
+export function probeIsolation(options: ProbeOptions = {}): IsolationReport {
+  const checks: IsolationCheck[] = [];
+  const root = process.getuid?.() === 0;
+  checks.push({
+    name: 'user',
+    ok: true,
+    detail: root ? 'running as root: each worker sandbox drops to a dedicated uid (61000+) before bwrap' : `running as uid ${process.getuid?.()}`,
+    ...(root ? {} : { cost: 'no cgroups (unless delegated): memory is bounded by RLIMIT_AS only, which Node cannot live under, so a JS memory bomb is stopped by the address-space cap or the wall clock' }),
+  });
+
+  const maxNamespaces = Number(readText('/proc/sys/user/max_user_namespaces')?.trim() ?? '0');
+  const bwrapPath = which(options.bwrapPath ?? 'bwrap');
+  let userns = false;
+  if (bwrapPath === null) {
+    checks.push({ name: 'bubblewrap', ok: false, detail: `${options.bwrapPath ?? 'bwrap'} not found on PATH`, cost: 'no OS isolation at all: install it with `sudo apt-get install bubblewrap` (scripts/install-system-deps.sh does this)' });
+  } else {
+    const version = spawnSync(bwrapPath, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    checks.push({ name: 'bubblewrap', ok: version.status === 0, detail: `${bwrapPath} (${(version.stdout ?? '').trim() || version.error?.message || 'no version'})` });
+    const trial = spawnSync(bwrapPath, ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--', '/usr/bin/true'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
+    userns = trial.status === 0;
+    checks.push({
+      name: 'user namespaces',
+      ok: userns,
+      detail: userns ? `bwrap created user, PID, mount and network namespaces (user.max_user_namespaces=${maxNamespaces})` : `bwrap could not create a sandbox: ${(trial.stderr ?? '').trim() || trial.error?.message} (user.max_user_namespaces=${maxNamespaces})`,
+      ...(userns ? {} : { cost: 'no sandbox: enable unprivileged user namespaces (sysctl user.max_user_namespaces=15000; on Ubuntu also kernel.apparmor_restrict_unprivileged_userns=0), or run outside a container whose seccomp profile blocks them; otherwise codeloop refuses to run code unless given --unsafe-no-sandbox' }),
+    });
+  }
+
+  const status = readText('/proc/self/status') ?? '';
+  const seccomp = /^Seccomp:\s/m.test(status) && (process.arch === 'x64' || process.arch === 'arm64');
+  checks.push({
+    name: 'seccomp',
+    ok: seccomp,
+    detail: seccomp ? `kernel supports seccomp filters; filter generated for ${process.arch}` : `no seccomp filter for this kernel/arch (${process.arch})`,
+    ...(seccomp ? {} : { cost: 'programs could open sockets (still in an empty network namespace), ptrace and use io_uring' }),
+  });
+
+  const cgroups = detectCgroups();
+  checks.push({
+    name: 'cgroups',
+    ok: cgroups.version !== null,
+    detail: cgroups.version === null ? (cgroups.reason ?? 'unavailable') : `cgroup ${cgroups.version} memory+pids under ${cgroups.parents?.[0]}`,
+    ...(cgroups.version === null ? { cost: 'no memory cap for Node (only RLIMIT_AS) and no pids cap beyond RLIMIT_NPROC; memory-exceeded is detected from the runtime’s own error' } : {}),
+  });
+
+  const setpriv = which('setpriv');
+  if (root) {
+    checks.push({ name: 'setpriv', ok: setpriv !== null, detail: setpriv ?? 'setpriv not found', ...(setpriv ? {} : { cost: 'cannot drop root before bwrap: install util-linux' }) });
+  }
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : which('python3');
+  const pythonVersion = python ? spawnSync(python, ['-c', 'import sys; print(sys.version.split()[0])'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).stdout.trim() : '';
+  checks.push({ name: 'python3', ok: python !== null, detail: python ? `${python} ${pythonVersion} (runs the supervisor and Python programs)` : 'not found', ...(python ? {} : { cost: 'the sandbox cannot start: install python3' }) });
+  checks.push({ name: 'node', ok: true, detail: `${process.execPath} ${process.version} (runs JavaScript and TypeScript programs)` });
+
+  const safe = bwrapPath !== null && userns && seccomp && python !== null && (!root || setpriv !== null);
+  const level: IsolationLevel | null = !safe ? null : cgroups.version !== null ? 'bwrap+seccomp+cgroup' : 'bwrap+seccomp';
+  return { level, root, bwrapPath, cgroups, checks };
+}

