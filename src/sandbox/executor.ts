@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { CodeloopError, UsageError } from '../core/index.js';
-import { buildWorkerCommand, workerEnvironment } from './bwrap.js';
+import { SANDBOX_RUNTIME, SANDBOX_TYPESCRIPT, buildWorkerCommand, workerEnvironment } from './bwrap.js';
 import { WorkerCgroup, removeCgroupDirectory, removeStaleCgroups } from './cgroup.js';
 import { resolveLimits } from './limits.js';
 import { runtimeDir, stageForSandbox, typescriptDir, which } from './paths.js';
@@ -126,6 +126,8 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   if (parents) await removeStaleCgroups(parents);
   const group = `codeloop-${process.pid}-${executorCount++}`;
   const supervisorConfig = JSON.stringify({
+    // Names this executor in the process list (`ps`), so its workers can be told from other executors'.
+    executor: group,
     namespaces: level !== 'none',
     arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64',
     seccomp: process.arch === 'x64' || process.arch === 'arm64' ? buildSeccompFilter().toString('base64') : '',
@@ -133,7 +135,12 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   const runtime = level === 'none' ? runtimeDir() : stageForSandbox(runtimeDir());
   const typescript = level === 'none' ? typescriptDir() : stageForSandbox(typescriptDir());
   const root = process.getuid?.() === 0;
-  const programContext = { nodePath, cgroupMemory: parents !== null };
+  const programContext = {
+    nodePath,
+    cgroupMemory: parents !== null,
+    runtimeDir: level === 'none' ? runtime : SANDBOX_RUNTIME,
+    typescriptDir: level === 'none' ? typescript : SANDBOX_TYPESCRIPT,
+  };
 
   const slots: Slot[] = Array.from({ length: concurrency }, (_, index) => ({ index, worker: null, starting: null, cgroup: null, cgroupKey: '', oomSeen: 0, inFlight: 0 }));
   const queue: Queued[] = [];

@@ -1,12 +1,12 @@
 import { createRequire } from 'node:module';
 import { UsageError } from '../core/index.js';
-import { SANDBOX_RUNTIME, SANDBOX_TYPESCRIPT } from './bwrap.js';
 import type { ExecutionLimits, ExecutionRequest } from './types.js';
 import type { SupervisorJob } from './worker.js';
 
 const MiB = 1024 * 1024;
 /** Address space Node needs before the program allocates anything (MiB); see prepareProgram. */
 const NODE_BASE_ADDRESS_SPACE_MIB = 1024;
+/** The program's whole environment: built here, never inherited (no secrets, no NODE_EXTRA_CA_CERTS). */
 const JOB_ENV = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/work', TMPDIR: '/tmp', LANG: 'C.UTF-8' };
 
 /** How the host prepares one request for the supervisor. */
@@ -15,6 +15,9 @@ export interface ProgramContext {
   nodePath: string;
   /** The sandbox limits memory with a cgroup (so Node needs no address-space cap). */
   cgroupMemory: boolean;
+  /** Where the runtime folder (node-preload.cjs) and the typescript package are, as the program sees them. */
+  runtimeDir: string;
+  typescriptDir: string;
 }
 
 /** A request turned into a supervisor job, or a compile error found on the host (TypeScript transpile). */
@@ -56,7 +59,8 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
   };
   if (request.language === 'python') {
     files[main] = encode(request.code);
-    return { job: { ...base, mode: 'python', limits: { ...base.limits, addressSpaceBytes: limits.memoryMiB * MiB } } };
+    const env = { ...JOB_ENV, PYTHONDONTWRITEBYTECODE: '1' };
+    return { job: { ...base, mode: 'python', env, limits: { ...base.limits, addressSpaceBytes: limits.memoryMiB * MiB } } };
   }
 
   let code = request.code;
@@ -64,7 +68,7 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
   if (request.language === 'typescript') {
     if (request.typeCheck) {
       // MultiPL-E's rule: `tsc --target esnext prog.ts`, any error (type errors included) fails the program.
-      steps.push({ argv: [context.nodePath, `${SANDBOX_TYPESCRIPT}/lib/tsc.js`, '--target', 'esnext', main], compile: true });
+      steps.push({ argv: [context.nodePath, `${context.typescriptDir}/lib/tsc.js`, '--target', 'esnext', main], compile: true });
     } else {
       const transpiled = transpileTypeScript(code);
       if ('compileError' in transpiled) return transpiled;
@@ -74,7 +78,7 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
   const script = request.language === 'typescript' && request.typeCheck ? 'main.js' : main;
   const heapMiB = Math.max(64, limits.memoryMiB);
   steps.push({
-    argv: [context.nodePath, `--max-old-space-size=${heapMiB}`, '--require', `${SANDBOX_RUNTIME}/node-preload.cjs`, script, ...(request.args ?? [])],
+    argv: [context.nodePath, `--max-old-space-size=${heapMiB}`, '--require', `${context.runtimeDir}/node-preload.cjs`, script, ...(request.args ?? [])],
   });
   files[main] = encode(code);
   // Without a cgroup the address space is the only memory bound Node can have. Node 20 maps ~800 MiB of address space

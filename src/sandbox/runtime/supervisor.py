@@ -205,7 +205,12 @@ def become_job(job, config, out_w, err_w, status_fd, argv=None):
             pass
         apply_limits(job)
         drop_privileges(config)
+        env = dict(job["env"])
+        if not config["namespaces"]:
+            env["HOME"] = env["TMPDIR"] = job["workdir"]  # no private /work and /tmp without namespaces
         if job["mode"] == "python":
+            os.environ.clear()
+            os.environ.update(env)
             sys.stdin = open(0, "r", encoding="utf-8", errors="surrogateescape", closefd=False)
             sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
             sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
@@ -219,7 +224,7 @@ def become_job(job, config, out_w, err_w, status_fd, argv=None):
                         pass
         else:
             os.set_inheritable(status_fd, True)
-            os.execve(argv[0], argv, job["env"])
+            os.execve(argv[0], argv, env)
     except BaseException as error:  # noqa: BLE001
         try:
             os.write(2, ("codeloop sandbox: could not start the program: %r\n" % (error,)).encode())

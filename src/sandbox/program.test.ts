@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveLimits } from './limits.js';
+import { prepareProgram, transpileTypeScript } from './program.js';
+
+const context = { nodePath: '/usr/bin/node', cgroupMemory: true, runtimeDir: '/opt/codeloop/runtime', typescriptDir: '/opt/codeloop/typescript' };
+
+test('TypeScript is transpiled on the host; a syntax error never reaches the sandbox', () => {
+  // No module syntax, so no "use strict" is added: the program keeps sloppy-mode semantics, as with plain tsc.
+  assert.deepEqual(transpileTypeScript('const x: number = 1;\n'), { code: 'const x = 1;\n' });
+  const broken = transpileTypeScript('const x: number = ;\n');
+  assert.ok('compileError' in broken);
+  assert.equal(broken.compileError, 'main.ts(1,19): error TS1109: Expression expected.');
+});
+
+test('type-checking runs tsc in the sandbox before node, as MultiPL-E does', () => {
+  const prepared = prepareProgram({ language: 'typescript', code: 'let x = 1;', typeCheck: true }, resolveLimits('typescript'), context);
+  assert.ok('job' in prepared);
+  assert.deepEqual(prepared.job.steps?.[0], { argv: ['/usr/bin/node', '/opt/codeloop/typescript/lib/tsc.js', '--target', 'esnext', 'main.ts'], compile: true });
+  assert.equal(prepared.job.steps?.[1]?.argv.at(-1), 'main.js');
+  assert.equal(prepared.job.limits.wallMs, 5_000 + 15_000, 'the compile step has its own budget');
+});
+
+test('Node gets an address-space cap only when no cgroup limits its memory', () => {
+  const limits = resolveLimits('javascript', { memoryMiB: 256 });
+  const withCgroup = prepareProgram({ language: 'javascript', code: '' }, limits, context);
+  const without = prepareProgram({ language: 'javascript', code: '' }, limits, { ...context, cgroupMemory: false });
+  assert.ok('job' in withCgroup && 'job' in without);
+  assert.equal(withCgroup.job.limits.addressSpaceBytes, 0);
+  assert.equal(without.job.limits.addressSpaceBytes, (256 + 1024) * 1024 * 1024);
+  assert.ok(withCgroup.job.steps?.[0]?.argv.includes('--max-old-space-size=256'));
+});

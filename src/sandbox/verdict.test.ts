@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DEFAULT_LIMITS } from './limits.js';
+import { classifyExecution, type RawExecution } from './verdict.js';
+
+const raw = (overrides: Partial<RawExecution>): RawExecution => ({
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  durationMs: 5,
+  cpuMs: 4,
+  peakMemoryKiB: 10_000,
+  stdout: '',
+  stderr: '',
+  stdoutBytes: 0,
+  stderrBytes: 0,
+  status: [],
+  ...overrides,
+});
+const context = { harness: 'exit-code' as const, limits: DEFAULT_LIMITS.python, oomKilled: false };
+
+test('exit code 0 passes; non-zero fails with the exception named', () => {
+  assert.deepEqual(classifyExecution(raw({}), context), { verdict: 'passed', reason: 'exited with code 0' });
+  assert.deepEqual(classifyExecution(raw({ exitCode: 1, status: ['exception:AssertionError'] }), context), {
+    verdict: 'failed',
+    reason: 'exited with code 1 (AssertionError)',
+    exception: 'AssertionError',
+  });
+  assert.equal(classifyExecution(raw({ exitCode: 1, stderr: 'x\nTypeError: bad thing\n' }), context).reason, 'exited with code 1 (TypeError: bad thing)');
+});
+
+test('a setup error is an infra error, whatever the exit code', () => {
+  const result = classifyExecution(raw({ exitCode: 121, status: ['setup-error:mount /work failed: No space left on device'] }), context);
+  assert.equal(result.verdict, 'infra-error');
+  assert.equal(result.reason, 'the sandbox could not run the program: mount /work failed: No space left on device');
+  assert.equal(classifyExecution(raw({ setupError: 'supervisor: boom' }), context).verdict, 'infra-error');
+});
+
+test('time, memory and signals', () => {
+  assert.equal(classifyExecution(raw({ timedOut: true, signal: 9 }), context).verdict, 'timed-out');
+  assert.equal(classifyExecution(raw({ exitCode: null, signal: 24 }), context).verdict, 'timed-out', 'SIGXCPU is the CPU-time limit');
+  assert.equal(classifyExecution(raw({ exitCode: null, signal: 9 }), { ...context, oomKilled: true }).verdict, 'memory-exceeded');
+  assert.equal(classifyExecution(raw({ exitCode: 1, status: ['exception:MemoryError'] }), context).verdict, 'memory-exceeded');
+  assert.equal(classifyExecution(raw({ exitCode: 134, stderr: 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory' }), context).verdict, 'memory-exceeded');
+  assert.deepEqual(classifyExecution(raw({ exitCode: null, signal: 11 }), context), { verdict: 'crashed', reason: 'killed by SIGSEGV' });
+  assert.deepEqual(classifyExecution(raw({ exitCode: 139, status: ['signal:11'] }), context), { verdict: 'crashed', reason: 'killed by SIGSEGV' });
+});
+
+test('the completion harness needs the end marker, not just exit code 0', () => {
+  const completion = { ...context, harness: 'completion' as const };
+  assert.equal(classifyExecution(raw({ status: ['completed'] }), completion).verdict, 'passed');
+  assert.equal(classifyExecution(raw({ status: ['exited'] }), completion).verdict, 'failed');
+  assert.match(classifyExecution(raw({ status: [] }), completion).reason, /ended the process before the end/);
+});
+
+test('a compile error wins over the exit code', () => {
+  assert.equal(classifyExecution(raw({ exitCode: 1, status: ['compile-error'], stderr: 'SyntaxError: invalid syntax' }), context).reason, 'SyntaxError: invalid syntax');
+});
