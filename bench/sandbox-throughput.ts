@@ -162,10 +162,10 @@ function plain(cell: Cell, directory: string): (index: number) => Promise<Outcom
       });
       child.on('error', reject);
       child.on('close', (exitCode, signal) => {
-        const lastLine = stderr.trim().split('\n').filter((line) => /Error|error/.test(line))[0] ?? '';
+        const errorLine = stderr.trim().split('\n').filter((line) => /Error|error/.test(line))[0] ?? '';
         if (exitCode === 0) resolve({ verdict: 'passed', reason: 'exited with code 0' });
         else if (signal) resolve({ verdict: 'crashed', reason: `killed by ${signal}` });
-        else resolve({ verdict: 'failed', reason: `exited with code ${exitCode} ${lastLine}`.trim() });
+        else resolve({ verdict: 'failed', reason: `exited with code ${exitCode} ${errorLine}`.trim() });
       });
     });
     await unlink(file);
