@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { detectCgroups, type CgroupSupport } from './cgroup.js';
 import { which } from './paths.js';
+import { buildSeccompFilter } from './seccomp.js';
 import type { IsolationLevel } from './types.js';
 
 export interface IsolationCheck {
@@ -67,20 +68,19 @@ export function probeIsolation(options: ProbeOptions = {}): IsolationReport {
     });
   }
 
-  const status = readText('/proc/self/status') ?? '';
-  const seccomp = /^Seccomp:\s/m.test(status) && (process.arch === 'x64' || process.arch === 'arm64');
+  const seccomp = verifySeccomp();
   checks.push({
     name: 'seccomp',
-    ok: seccomp,
-    detail: seccomp ? `kernel supports seccomp filters; filter generated for ${process.arch}` : `no seccomp filter for this kernel/arch (${process.arch})`,
-    ...(seccomp ? {} : { cost: 'programs could open sockets (still in an empty network namespace), ptrace and use io_uring' }),
+    ok: seccomp.ok,
+    detail: seccomp.detail,
+    ...(seccomp.ok ? {} : { cost: 'programs could open inet sockets (still inside an empty network namespace), ptrace their own children and use io_uring' }),
   });
 
   const cgroups = detectCgroups();
   checks.push({
     name: 'cgroups',
     ok: cgroups.version !== null,
-    detail: cgroups.version === null ? (cgroups.reason ?? 'unavailable') : `cgroup ${cgroups.version} memory+pids under ${cgroups.parents?.[0]}`,
+    detail: `${cgroups.version === null ? (cgroups.reason ?? 'unavailable') : `cgroup ${cgroups.version} memory+pids under ${cgroups.parents?.[0]}`}; ${describeCgroupV2()}`,
     ...(cgroups.version === null ? { cost: 'no memory cap for Node (only RLIMIT_AS) and no pids cap beyond RLIMIT_NPROC; memory-exceeded is detected from the runtime’s own error' } : {}),
   });
 
@@ -93,7 +93,40 @@ export function probeIsolation(options: ProbeOptions = {}): IsolationReport {
   checks.push({ name: 'python3', ok: python !== null, detail: python ? `${python} ${pythonVersion} (runs the supervisor and Python programs)` : 'not found', ...(python ? {} : { cost: 'the sandbox cannot start: install python3' }) });
   checks.push({ name: 'node', ok: true, detail: `${process.execPath} ${process.version} (runs JavaScript and TypeScript programs)` });
 
-  const safe = bwrapPath !== null && userns && seccomp && python !== null && (!root || setpriv !== null);
+  const safe = bwrapPath !== null && userns && seccomp.ok && python !== null && (!root || setpriv !== null);
   const level: IsolationLevel | null = !safe ? null : cgroups.version !== null ? 'bwrap+seccomp+cgroup' : 'bwrap+seccomp';
   return { level, root, bwrapPath, cgroups, checks };
+}
+
+/** Installs the generated filter in a throw-away python3 and checks that the kernel enforces it. */
+function verifySeccomp(): { ok: boolean; detail: string } {
+  if (process.arch !== 'x64' && process.arch !== 'arm64') return { ok: false, detail: `no seccomp filter for ${process.arch}` };
+  if (!/^Seccomp:\s/m.test(readText('/proc/self/status') ?? '')) return { ok: false, detail: 'the kernel has no seccomp support' };
+  const program = buildSeccompFilter();
+  const filter = program.toString('base64');
+  const script = [
+    'import base64, ctypes, socket, sys',
+    'libc = ctypes.CDLL(None, use_errno=True)',
+    'program = base64.b64decode(sys.argv[1])',
+    'class F(ctypes.Structure): _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]',
+    'assert libc.prctl(38, 1, 0, 0, 0) == 0',
+    'fprog = F(len(program) // 8, program)',
+    'assert libc.prctl(22, 2, ctypes.c_ulong(ctypes.addressof(fprog)), 0, 0) == 0, ctypes.get_errno()',
+    'try:',
+    '    socket.socket(socket.AF_INET)',
+    '    print("open")',
+    'except PermissionError:',
+    '    print("denied")',
+  ].join('\n');
+  const trial = spawnSync('/usr/bin/python3', ['-c', script, filter], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
+  if (trial.stdout.trim() === 'denied') return { ok: true, detail: `filter of ${program.length / 8} instructions for ${process.arch} installed in a test process: socket(AF_INET) was denied` };
+  return { ok: false, detail: `the seccomp filter could not be verified: ${(trial.stderr || trial.stdout || trial.error?.message || '').trim().split('\n').pop()}` };
+}
+
+function describeCgroupV2(): string {
+  for (const root of ['/sys/fs/cgroup', '/sys/fs/cgroup/unified']) {
+    const controllers = readText(`${root}/cgroup.controllers`);
+    if (controllers !== null) return `cgroup v2 at ${root} has controllers: ${controllers.trim() || 'none'}`;
+  }
+  return 'no cgroup v2 hierarchy';
 }
