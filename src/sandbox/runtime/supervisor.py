@@ -97,8 +97,8 @@ class CapData(ctypes.Structure):
 
 def drop_privileges(config):
     """Irreversibly give up everything the supervisor needed to build the namespaces."""
-    for cap in range(64):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # EINVAL past the last cap is fine
+    for cap in range(config["lastCapability"] + 1):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
     header = CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = (CapData * 2)()
     check(libc.syscall(SYS_CAPSET[config["arch"]], ctypes.byref(header), ctypes.byref(data)), "capset")
@@ -250,7 +250,8 @@ def become_namespace_init(job, config, out_w, err_w, status_w):
             check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, size), "mount /tmp")
         for name, content in job["files"].items():
             path = os.path.join(job["workdir"], name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            if "/" in name:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
             with open(path, "wb") as handle:
                 handle.write(base64.b64decode(content))
         if job.get("stdin") is not None:
@@ -419,6 +420,11 @@ def run_job(job, config):
 def main():
     config = json.loads(sys.argv[1])
     config["seccomp"] = base64.b64decode(config.get("seccomp") or "")
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as handle:
+            config["lastCapability"] = int(handle.read())
+    except OSError:
+        config["lastCapability"] = 63
     for name in PRELOAD:
         try:
             __import__(name)
