@@ -21,13 +21,15 @@ test('the profile has every layer the threat model needs', () => {
     assert.ok(args.includes(flag), `missing ${flag}`);
   }
   const joined = args.join(' ');
-  assert.match(joined, /--cap-drop ALL --cap-add CAP_SYS_ADMIN/);
+  assert.match(joined, /--cap-drop ALL --cap-add CAP_SYS_ADMIN --cap-add CAP_SETPCAP --info-fd 3/);
+  assert.match(joined, /--dev \/dev --remount-ro \/dev/);
   assert.match(joined, /--ro-bind \/usr \/usr/);
   assert.match(joined, /--ro-bind \/srv\/codeloop\/runtime \/opt\/codeloop\/runtime/);
   assert.match(joined, /--size 67108864 --tmpfs \/tmp/);
-  // The read-only remount comes after every mount it must cover, and before the program.
-  assert.ok(args.indexOf('--remount-ro') > args.indexOf('--dir'));
-  assert.ok(args.indexOf('--remount-ro') < args.indexOf('--'));
+  // The read-only remount of / comes after every mount it must cover, and before the program.
+  assert.deepEqual(args.slice(args.lastIndexOf('--remount-ro'), args.lastIndexOf('--remount-ro') + 2), ['--remount-ro', '/']);
+  assert.ok(args.lastIndexOf('--remount-ro') > args.indexOf('--dir'));
+  assert.ok(args.lastIndexOf('--remount-ro') < args.indexOf('--'));
   assert.deepEqual(args.slice(args.indexOf('--') + 1), ['/usr/bin/python3', '-I', '-u', '/opt/codeloop/runtime/supervisor.py', '{}']);
   assert.equal(args.includes('--bind'), false, 'nothing of the host is bound writable');
 });

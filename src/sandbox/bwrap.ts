@@ -24,15 +24,16 @@ export interface WorkerCommandOptions {
 /**
  * The bubblewrap profile of one worker sandbox. Layers: user, PID, mount, network, IPC, UTS and cgroup namespaces
  * (`--unshare-all --unshare-user`); no further user namespaces (`--disable-userns`); every capability dropped except
- * CAP_SYS_ADMIN *inside the sandbox's user namespace*, which the supervisor needs to give each execution its own PID
- * and mount namespace, and which the execution's process drops before the program starts; read-only system binds and
- * a read-only root; a clean environment; die with the host. As root, bwrap itself runs under an unprivileged uid
+ * CAP_SYS_ADMIN and CAP_SETPCAP *inside the sandbox's user namespace*, which the supervisor needs to give each
+ * execution its own PID, mount and IPC namespace and to empty its bounding set, and which the execution's process
+ * drops before the program starts; read-only system binds, a read-only /dev and a read-only root; a clean
+ * environment; die with the host. As root, bwrap itself runs under an unprivileged uid
  * (bwrap run as root keeps every host capability unless told otherwise; see ../shared/research/sandbox.md).
  */
 export function buildWorkerCommand(options: WorkerCommandOptions): { command: string; args: string[] } {
   const bwrap = [
     '--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session',
-    '--cap-drop', 'ALL', '--cap-add', 'CAP_SYS_ADMIN',
+    '--cap-drop', 'ALL', '--cap-add', 'CAP_SYS_ADMIN', '--cap-add', 'CAP_SETPCAP',
     '--info-fd', '3',
     '--hostname', 'sandbox',
     ...systemBinds(),
@@ -42,6 +43,9 @@ export function buildWorkerCommand(options: WorkerCommandOptions): { command: st
     ...(options.typescriptDir ? ['--ro-bind', options.typescriptDir, SANDBOX_TYPESCRIPT] : []),
     '--proc', '/proc',
     '--dev', '/dev',
+    // Read-only: device nodes still work, but nothing can be created, renamed or removed there; each execution gets
+    // its own tmpfs on /dev/shm.
+    '--remount-ro', '/dev',
     '--size', String(options.tmpMiB * 1024 * 1024), '--tmpfs', '/tmp',
     '--dir', '/work',
     '--remount-ro', '/',

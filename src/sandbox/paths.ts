@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { CodeloopError } from '../core/index.js';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -50,22 +51,29 @@ export function readableByOthers(path: string): boolean {
 /**
  * The sandbox runs under an unprivileged uid, which must be able to read what it binds. A checkout under a private
  * home directory (mode 700) is not readable, so such a folder is copied once into a world-readable cache under the
- * system temp dir (keyed by path and modification time) and bound from there.
+ * system temp dir (keyed by path and modification time) and bound from there. The cache folder must be ours and not
+ * writable by anyone else, or another local user could swap in their own supervisor.
  */
 export function stageForSandbox(directory: string): string {
   if (readableByOthers(directory)) return directory;
   const stat = statSync(directory);
   const key = createHash('sha256').update(`${realpathSync(directory)}\0${stat.mtimeMs}\0${stat.ino}`).digest('hex').slice(0, 16);
-  const root = join(tmpdir(), 'codeloop-sandbox-stage');
+  const root = join(tmpdir(), `codeloop-sandbox-stage-${process.getuid?.() ?? 'user'}`);
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  const rootStat = lstatSync(root);
+  if (!rootStat.isDirectory() || rootStat.uid !== process.getuid?.() || (rootStat.mode & 0o022) !== 0) {
+    throw new CodeloopError(
+      'sandbox-stage-unsafe',
+      `${root} is not a directory owned by uid ${process.getuid?.()} and writable only by it, so codeloop will not stage its sandbox runtime there. Remove it, or make the checkout at ${directory} readable by other users (chmod o+rx on it and its parents).`,
+    );
+  }
   const target = join(root, `${basename(directory)}-${key}`);
   if (!existsSync(join(target, '.complete'))) {
-    mkdirSync(root, { recursive: true, mode: 0o755 });
-    chmodSync(root, 0o755);
-    const temporary = `${target}.${process.pid}.tmp`;
-    rmSync(temporary, { recursive: true, force: true });
+    const temporary = mkdtempSync(join(root, 'staging-'));
     cpSync(directory, temporary, { recursive: true, dereference: true });
     makeReadable(temporary);
     writeFileSync(join(temporary, '.complete'), '');
+    chmodSync(temporary, 0o755);
     try {
       renameSync(temporary, target);
     } catch {
@@ -76,7 +84,8 @@ export function stageForSandbox(directory: string): string {
 }
 
 function makeReadable(path: string): void {
-  const stat = statSync(path);
+  const stat = lstatSync(path); // never follow a link
+  if (stat.isSymbolicLink()) return;
   chmodSync(path, stat.isDirectory() ? 0o755 : stat.mode & 0o111 ? 0o755 : 0o644);
   if (stat.isDirectory()) for (const entry of readdirSync(path)) makeReadable(join(path, entry));
 }

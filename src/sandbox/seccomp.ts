@@ -47,6 +47,13 @@ const AUDIT_ARCH: Record<SeccompArch, number> = { x86_64: 0xc000_003e, aarch64: 
 /** x86_64 marks x32-ABI syscalls with this bit. They report AUDIT_ARCH_X86_64 too: only the number tells them apart. */
 const X32_SYSCALL_BIT = 0x4000_0000;
 
+/**
+ * The highest syscall number in the kernel headers these tables were checked against (Linux 6.1: 450,
+ * set_mempolicy_home_node, on both arches). Anything newer is a syscall this deny-list has never reviewed (e.g.
+ * open_tree_attr, listmount), so it gets ENOSYS, which every libc and runtime already handles as "old kernel".
+ */
+const LAST_REVIEWED_SYSCALL = 450;
+
 const EPERM = 1;
 const EACCES = 13;
 const ENOSYS = 38;
@@ -288,6 +295,8 @@ function assemble(arch: SeccompArch, rules: readonly ResolvedRule[]): Instructio
     stmt(RET, SECCOMP_RET_KILL_PROCESS),
     stmt(LD_W_ABS, OFFSET_NR),
     ...(arch === 'x86_64' ? [jump(JGE, X32_SYSCALL_BIT, 0, 1), fail(EPERM)] : []),
+    jump(JGE, LAST_REVIEWED_SYSCALL + 1, 0, 1),
+    fail(ENOSYS),
     ...rules.flatMap(assembleRule),
     allow(),
   ];
@@ -344,6 +353,7 @@ export function describeSeccompPolicy({
   if (arch === 'x86_64') {
     abi.push({ syscall: '*', action: 'errno', errno: EPERM, condition: `nr >= ${hex(X32_SYSCALL_BIT)} (x32 ABI)` });
   }
+  abi.push({ syscall: '*', action: 'errno', errno: ENOSYS, condition: `nr > ${LAST_REVIEWED_SYSCALL} (newer than the reviewed tables)` });
   const rules = resolvePolicy(arch, allowNetwork).map(({ syscall, errno, when }): SeccompRule => ({
     syscall,
     action: 'errno',

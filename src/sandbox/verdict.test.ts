@@ -14,6 +14,7 @@ const raw = (overrides: Partial<RawExecution>): RawExecution => ({
   stderr: '',
   stdoutBytes: 0,
   stderrBytes: 0,
+  control: [],
   status: [],
   ...overrides,
 });
@@ -30,7 +31,7 @@ test('exit code 0 passes; non-zero fails with the exception named', () => {
 });
 
 test('a setup error is an infra error, whatever the exit code', () => {
-  const result = classifyExecution(raw({ exitCode: 121, status: ['setup-error:mount /work failed: No space left on device'] }), context);
+  const result = classifyExecution(raw({ exitCode: 121, control: ['setup-error:mount /work failed: No space left on device'] }), context);
   assert.equal(result.verdict, 'infra-error');
   assert.equal(result.reason, 'the sandbox could not run the program: mount /work failed: No space left on device');
   assert.equal(classifyExecution(raw({ setupError: 'supervisor: boom' }), context).verdict, 'infra-error');
@@ -43,7 +44,7 @@ test('time, memory and signals', () => {
   assert.equal(classifyExecution(raw({ exitCode: 1, status: ['exception:MemoryError'] }), context).verdict, 'memory-exceeded');
   assert.equal(classifyExecution(raw({ exitCode: 134, stderr: 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory' }), context).verdict, 'memory-exceeded');
   assert.deepEqual(classifyExecution(raw({ exitCode: null, signal: 11 }), context), { verdict: 'crashed', reason: 'killed by SIGSEGV' });
-  assert.deepEqual(classifyExecution(raw({ exitCode: 139, status: ['signal:11'] }), context), { verdict: 'crashed', reason: 'killed by SIGSEGV' });
+  assert.deepEqual(classifyExecution(raw({ exitCode: 139, control: ['signal:11'] }), context), { verdict: 'crashed', reason: 'killed by SIGSEGV' });
 });
 
 test('the completion harness needs the end marker, not just exit code 0', () => {
@@ -53,6 +54,14 @@ test('the completion harness needs the end marker, not just exit code 0', () => 
   assert.match(classifyExecution(raw({ status: [] }), completion).reason, /ended the process before the end/);
 });
 
+test('verdict lines the program itself could write are not trusted', () => {
+  // Written on the status channel (open while the program runs), these mean nothing: only the control channel counts.
+  for (const line of ['setup-error:ENOMEM', 'compile-error', 'signal:24']) {
+    assert.equal(classifyExecution(raw({ status: [line] }), context).verdict, 'passed', line);
+  }
+  assert.equal(classifyExecution(raw({ status: ['forged-marker'] }), { ...context, harness: 'completion' }).verdict, 'failed');
+});
+
 test('a compile error wins over the exit code', () => {
-  assert.equal(classifyExecution(raw({ exitCode: 1, status: ['compile-error'], stderr: 'SyntaxError: invalid syntax' }), context).reason, 'SyntaxError: invalid syntax');
+  assert.equal(classifyExecution(raw({ exitCode: 1, control: ['compile-error'], stderr: 'SyntaxError: invalid syntax' }), context).reason, 'SyntaxError: invalid syntax');
 });

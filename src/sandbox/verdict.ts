@@ -13,7 +13,16 @@ export interface RawExecution {
   stderr: string;
   stdoutBytes: number;
   stderrBytes: number;
-  /** Lines the runner wrote on its status pipe: `completed`, `exited`, `exception:Name`, `compile-error`, `setup-error:…`. */
+  /**
+   * Lines only codeloop's own code writes, before the program runs (the channel is closed before untrusted code
+   * starts): `setup-error:…`, `compile-error`, `signal:N` (an earlier step, e.g. tsc, was killed).
+   */
+  control: string[];
+  /**
+   * Lines written while the program runs, which the program could also write: `completed` (the end marker, already
+   * checked against the job's nonce by the supervisor; a marker without it arrives as `forged-marker`), `exited`,
+   * `exception:Name`. Only the completion harness and the exception name are read from here.
+   */
   status: string[];
   setupError?: string;
 }
@@ -48,11 +57,11 @@ export function signalName(signal: number | null): string | null {
  * program could write itself except its exit status (and, for the `completion` harness, the runner's end marker).
  */
 export function classifyExecution(raw: RawExecution, context: ClassifyContext): { verdict: Verdict; reason: string; exception?: string } {
-  const setup = raw.setupError ?? raw.status.find((line) => line.startsWith('setup-error:'))?.slice('setup-error:'.length);
+  const setup = raw.setupError ?? raw.control.find((line) => line.startsWith('setup-error:'))?.slice('setup-error:'.length);
   if (setup !== undefined) return { verdict: 'infra-error', reason: `the sandbox could not run the program: ${setup}` };
   const exception = raw.status.find((line) => line.startsWith('exception:'))?.slice('exception:'.length);
   const withException = exception === undefined ? {} : { exception };
-  if (raw.status.includes('compile-error')) {
+  if (raw.control.includes('compile-error')) {
     return { verdict: 'compile-error', reason: firstErrorLine(raw.stderr) ?? 'the program does not compile' };
   }
   if (raw.timedOut) return { verdict: 'timed-out', reason: `killed at the ${context.limits.wallMs} ms wall-clock limit` };
@@ -78,7 +87,7 @@ export function classifyExecution(raw: RawExecution, context: ClassifyContext): 
 
 /** The signal that ended the program, if one did. The namespace init reports it; its own exit status is 128 + signal. */
 export function endingSignal(raw: RawExecution): number | null {
-  const reported = raw.status.find((line) => line.startsWith('signal:'));
+  const reported = raw.control.find((line) => line.startsWith('signal:'));
   return raw.signal ?? (reported === undefined ? null : Number(reported.slice('signal:'.length)));
 }
 

@@ -56,7 +56,7 @@ interface Pending {
  */
 export class SandboxWorker {
   private child: ChildProcessWithoutNullStreams | null = null;
-  private buffer = '';
+  private buffer: string[] = [];
   private stderrTail = '';
   private readonly pending: Pending[] = [];
   private ready: { resolve: () => void; reject: (error: Error) => void } | null = null;
@@ -119,7 +119,10 @@ export class SandboxWorker {
     return new Promise<RawExecution>((resolve, reject) => {
       this.pending.push({ id: job.id, deadlineMs, resolve, reject });
       if (this.pending.length === 1) this.armHead();
-      this.child!.stdin.write(`${JSON.stringify(job)}\n`);
+      // Length-prefixed, so the supervisor reads exactly one job and never holds the next one in memory.
+      const body = Buffer.from(JSON.stringify(job), 'utf8');
+      this.child!.stdin.write(`${body.length}\n`);
+      this.child!.stdin.write(body);
     });
   }
 
@@ -161,13 +164,18 @@ export class SandboxWorker {
   }
 
   private onData(chunk: string): void {
-    this.buffer += chunk;
+    // Look for the newline only in the new chunk: a large result arrives in many chunks, and searching the whole
+    // accumulated text each time would be quadratic.
+    let start = 0;
     let newline: number;
-    while ((newline = this.buffer.indexOf('\n')) >= 0) {
-      const line = this.buffer.slice(0, newline);
-      this.buffer = this.buffer.slice(newline + 1);
+    while ((newline = chunk.indexOf('\n', start)) >= 0) {
+      this.buffer.push(chunk.slice(start, newline));
+      const line = this.buffer.join('');
+      this.buffer = [];
+      start = newline + 1;
       this.onLine(line);
     }
+    if (start < chunk.length) this.buffer.push(chunk.slice(start));
   }
 
   private onLine(line: string): void {

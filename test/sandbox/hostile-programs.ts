@@ -100,6 +100,17 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   py('tiocsti', 'import fcntl, termios\nfcntl.ioctl(0, termios.TIOCSTI, b"x")\n', 'failed'),
   py('reward-hack-sys-exit', 'import sys\nsys.exit(0)\nassert False\n', 'failed', { harness: 'completion' }),
   py('reward-hack-os-exit', 'import os\nos._exit(0)\nassert False\n', 'failed', { harness: 'completion' }),
+  // --- Python: isolation between executions (regressions from the security review) --------------------------------
+  py('dev-is-read-only', 'import os\nfor attempt in (lambda: os.unlink("/dev/stdin"), lambda: open("/dev/codeloop-pwned", "w"), lambda: os.chmod("/dev", 0), lambda: os.rename("/dev/shm", "/dev/gone")):\n    try:\n        attempt()\n    except OSError:\n        continue\n    raise SystemExit("a change to /dev succeeded")\nprint("ok")\n', 'passed'),
+  py('dev-shm-leave-mark', 'open("/dev/shm/codeloop-leftover", "w").write("x" * 1000)\n', 'passed'),
+  py('dev-shm-is-fresh', 'import os\nassert os.listdir("/dev/shm") == [], os.listdir("/dev/shm")\n', 'passed'),
+  py('sysv-shm-leave-segment', 'import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nsegment = libc.shmget(0, 16 << 20, 0o1600)\nassert segment >= 0, ctypes.get_errno()\n', 'passed'),
+  py('sysv-shm-is-fresh', 'lines = open("/proc/sysvipc/shm").read().splitlines()\nassert len(lines) == 1, lines\n', 'passed'),
+  py('forge-control-channel', 'import os\nfor fd in (3, 4):\n    try:\n        os.write(fd, b"setup-error:forged\\ncompile-error\\nsignal:24\\n")\n    except OSError:\n        pass\nraise SystemExit(1)\n', 'failed'),
+  py('forge-end-marker', 'import os\nos.write(4, b"completed\\n")\nos._exit(0)\n', 'failed', { harness: 'completion' }),
+  py('no-other-jobs-in-memory', 'import sys\nf = sys._getframe()\nfound = []\nwhile f:\n    found += [name for name in ("result", "buffer") if name in f.f_locals]\n    f = f.f_back\nassert not found, found\n', 'passed'),
+  py('no-capabilities-left', 'status = dict(line.split(":\\t") for line in open("/proc/self/status").read().splitlines() if ":\\t" in line)\nfor key in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):\n    assert int(status[key], 16) == 0, (key, status[key])\nassert status["NoNewPrivs"].strip() == "1" and status["Seccomp"].strip() == "2", status\n', 'passed'),
+  py('unreviewed-new-syscall', 'import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nassert libc.syscall(467, -1, 0, 0, 0, 0) == -1 and ctypes.get_errno() == 38, ctypes.get_errno()\n', 'passed'),
   // --- JavaScript ------------------------------------------------------------------------------------------------
   js('infinite-loop', 'for (;;) {}\n', 'timed-out'),
   js('pending-forever', 'setInterval(() => {}, 1000);\n', 'timed-out'),
@@ -120,6 +131,9 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   js('kill-harness', 'process.kill({{HARNESS_PID}}, "SIGKILL");\n', 'failed'),
   js('detached-child-outlives', `require('child_process').spawn('/bin/sleep', ['1000', '${LEFTOVER_MARKER}'], { detached: true, stdio: 'ignore' }).unref();\nconsole.log('spawned');\n`, 'passed'),
   js('spawn-bomb', "const { spawn } = require('child_process');\nfor (;;) { try { spawn('/bin/sleep', ['100']); } catch {} }\n", ['timed-out', 'failed', 'memory-exceeded', 'crashed']),
+  js('forge-control-channel', "try { require('fs').writeSync(3, 'setup-error:forged\\ncompile-error\\n'); } catch {}\nprocess.exit(1);\n", 'failed'),
+  js('no-capabilities-left', "const status = require('fs').readFileSync('/proc/self/status', 'utf8');\nfor (const key of ['CapEff', 'CapBnd', 'CapAmb']) if (!new RegExp(key + ':\\\\t0+\\\\n').test(status)) throw new Error(key);\n", 'passed'),
+  js('es-module-runs', "import fs from 'fs';\nconsole.log(typeof fs.readFileSync);\n", 'passed'),
   // --- TypeScript ------------------------------------------------------------------------------------------------
   ts('infinite-loop', 'let n: number = 0;\nwhile (true) { n++; }\n', 'timed-out'),
   ts('type-error-is-compile-error', 'const n: number = "not a number";\nconsole.log(n);\n', 'compile-error', { typeCheck: true }),

