@@ -1,19 +1,21 @@
 # codeloop sandbox supervisor: a fork server that runs inside one long-lived bubblewrap sandbox.
 #
-# The host (src/sandbox/worker.ts) starts this file inside bwrap and sends one job at a time as a JSON line on stdin;
-# the result comes back as one JSON line on stdout. Per job the process tree is
+# The host (src/sandbox/worker.ts) starts this file inside bwrap and sends jobs on stdin, each as a byte count, a
+# newline and that much JSON; each result comes back as one JSON line on stdout. The processes are
 #
-#   supervisor (monitor: reads output, enforces the wall clock)
-#     --fork--> B: PID 1 of a fresh PID namespace. It unshares a mount namespace (fresh /proc, tmpfs /work and /tmp),
-#               writes the files, then drops capabilities, sets rlimits, no_new_privs and seccomp, and runs the code
-#               (in process for Python, by execve for Node). Steps before the last (a `tsc` type-check) run in a
-#               child C of B.
+#   supervisor: reads jobs, hands each to the zygote, sends B its job, enforces the wall clock, collects output
+#   zygote:     PID 1 of a PID namespace of our own. It never sees a job or an output, only file descriptors, so the
+#               memory every execution starts from holds nothing of any other execution.
+#     --fork--> B: PID 1 of a fresh PID namespace, with a fresh mount namespace (its own /proc, tmpfs /work, /tmp and
+#               /dev/shm) and IPC namespace. It reads its job from a pipe, writes the files, then drops every
+#               capability, sets rlimits, no_new_privs and seccomp, and runs the code (in process for Python, by
+#               execve for Node). Steps before the last (a `tsc` type-check) run in a child C of B.
 #
-# so every execution gets its own PID namespace (it cannot see or signal the supervisor, or anything else) and its own
-# mount namespace with a fresh, size-capped working directory (nothing is shared between executions). When B ends, or
-# the supervisor kills it at the wall clock, the kernel kills every process left in the namespace: double-forked and
-# setsid'd descendants included. Being PID 1 has one visible effect: a signal the program sends to itself without a
-# handler installed (kill(getpid(), SIGTERM)) is ignored, as for any init process.
+# So an execution cannot see or signal the supervisor, the zygote or any other execution, and shares no files, no
+# IPC objects and no memory with them. When B ends, or the supervisor kills it at the wall clock, the kernel kills
+# every process left in its namespace, double-forked and setsid'd descendants included. Being PID 1 has one visible
+# effect: a signal the program sends to itself without a handler installed (kill(getpid(), SIGTERM)) is ignored, as
+# for any init process.
 #
 # WARNING: become_job() runs untrusted, model-generated code. Everything the code may touch is decided here and in the bwrap
 # profile built by src/sandbox/bwrap.ts; change either only together with the hostile battery in test/sandbox/.
@@ -23,11 +25,13 @@
 import base64
 import ctypes
 import errno
+import fcntl
 import gc
 import json
 import os
 import select
 import signal
+import socket
 import sys
 import time
 
@@ -91,16 +95,15 @@ def read_exactly(fd, size):
 
 
 def read_job(fd):
-    """One job: a decimal byte count, a newline, then that many bytes of JSON. Nothing beyond the job is read, so the
-    next job (already waiting in the pipe) is never in this process's memory when the current one is forked."""
+    """One job: a decimal byte count, a newline, then that many bytes of JSON (returned as bytes). Nothing beyond the job
+    is read: the next job stays in the pipe."""
     header = b""
     while not header.endswith(b"\n"):
         byte = os.read(fd, 1)
         if not byte:
             return None
         header += byte
-    body = read_exactly(fd, int(header))
-    return None if body is None else json.loads(body)
+    return read_exactly(fd, int(header))
 
 
 # --- the job: B (or C, for an earlier step) after it has dropped everything -----------------------------------------
@@ -228,11 +231,10 @@ def become_job(job, config, pipes, argv=None):
     try:
         os.setsid()
         stdin_fd = os.open(os.path.join(job["workdir"], ".stdin") if job.get("stdin") is not None else "/dev/null", os.O_RDONLY)
-        os.dup2(stdin_fd, 0)
-        os.dup2(pipes["out"], 1)
-        os.dup2(pipes["err"], 2)
-        os.dup2(control_fd, 3)
-        os.dup2(pipes["status"], 4)
+        # Lift every source above the target range first, so no dup2 below overwrites a source not yet placed.
+        sources = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 16) for fd in (stdin_fd, pipes["out"], pipes["err"], control_fd, pipes["status"])]
+        for target, source in enumerate(sources):
+            os.dup2(source, target)
         os.closerange(5, 65536)
         control_fd, status_fd = 3, 4
         os.chdir(job["workdir"])
@@ -373,30 +375,29 @@ def drain(fd, captured):
     os.close(fd)
 
 
-def monitor(job, config):
-    """Run B in a new PID namespace, enforce the wall clock, collect output; returns the raw result."""
-    if config["namespaces"]:
-        # The next child becomes PID 1 of a new namespace. pid_for_children must first point back at our own namespace,
-        # or a second unshare(CLONE_NEWPID) fails with EINVAL.
-        check(libc.setns(config["pidNamespaceFd"], CLONE_NEWPID), "setns(PID)")
-        check(libc.unshare(CLONE_NEWPID), "unshare(PID)")
+def monitor(job, config, zygote):
+    """Have the zygote start B, send B its job, enforce the wall clock, collect output; returns the raw result."""
     nonce = job["nonce"] = os.urandom(16).hex()
     readers, pipes = {}, {}
     for name in ("out", "err", "control", "status"):
         readers[name], pipes[name] = os.pipe2(os.O_CLOEXEC)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    job_r, job_w = os.pipe2(os.O_CLOEXEC)
     started = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            for fd in readers.values():
-                os.close(fd)
-            become_namespace_init(job, config, pipes)
-        finally:
-            os._exit(SETUP_FAILED)
-    for fd in pipes.values():
+    socket.send_fds(zygote, [b"fork"], [pipes["out"], pipes["err"], pipes["control"], pipes["status"], job_r])
+    for fd in list(pipes.values()) + [job_r]:
         os.close(fd)
+    message, fds, _, _ = socket.recv_fds(zygote, 64, 1)
+    if not fds:
+        for fd in list(readers.values()) + [job_w]:
+            os.close(fd)
+        return {"setupError": "zygote: %s" % message.decode(errors="replace")}
+    exit_fd = fds[0]  # pidfd of B: readable when it exits; also how it is killed
+    body = json.dumps(job).encode()
+    try:
+        write_all(job_w, b"%d\n" % len(body) + body)
+    except OSError:
+        pass  # B died before reading its job; its exit status says why
+    os.close(job_w)
     limits = job["limits"]
     deadline = started + limits["wallMs"] / 1000.0
     out_capture, err_capture = Capture(limits["outputBytes"]), Capture(limits["outputBytes"])
@@ -404,9 +405,8 @@ def monitor(job, config):
     streams = {readers["out"]: out_capture, readers["err"]: err_capture, readers["control"]: control_capture,
                readers["status"]: status_capture}
     timed_out = False
-    # A pidfd becomes readable when B exits: wait for that and for the pipes to close (every writer gone), whichever
-    # order they come in, without polling. The program cannot keep us waiting past the deadline either way.
-    exit_fd = os.pidfd_open(pid)
+    # Wait for B's exit (pidfd) and for the pipes to close (every writer gone), whichever order they come in, without
+    # polling. The program cannot keep us waiting past the deadline either way.
     waiting = dict(streams)
     waiting[exit_fd] = None
     while waiting:
@@ -414,7 +414,8 @@ def monitor(job, config):
         if remaining <= 0:
             if exit_fd in waiting:
                 timed_out = True
-                os.kill(pid, signal.SIGKILL)  # B is PID 1 of the job's namespace: this kills every process in it
+                # B is PID 1 of the job's namespace: this kills every process in it.
+                signal.pidfd_send_signal(exit_fd, signal.SIGKILL)
             break
         ready, _, _ = select.select(list(waiting), [], [], remaining)
         for fd in ready:
@@ -431,18 +432,20 @@ def monitor(job, config):
         if exit_fd not in waiting and waiting:
             # B has exited; whatever still holds a pipe is a descendant the kernel is killing right now.
             deadline = min(deadline, time.monotonic() + 1.0)
+    # The zygote reaps B and reports how it ended.
+    report = json.loads(socket.recv_fds(zygote, 4096, 0)[0])
     os.close(exit_fd)
-    _, raw, usage = os.wait4(pid, 0)
     duration_ms = (time.monotonic() - started) * 1000.0
     for fd, captured in streams.items():
         drain(fd, captured)  # the writers are dead now: take what is left without blocking
+    raw = report["status"]
     return {
         "exitCode": os.WEXITSTATUS(raw) if os.WIFEXITED(raw) else None,
         "signal": os.WTERMSIG(raw) if os.WIFSIGNALED(raw) else None,
         "timedOut": timed_out,
         "durationMs": round(duration_ms, 3),
-        "cpuMs": round((usage.ru_utime + usage.ru_stime) * 1000.0, 3),
-        "peakMemoryKiB": usage.ru_maxrss,
+        "cpuMs": report["cpuMs"],
+        "peakMemoryKiB": report["peakMemoryKiB"],
         "stdout": out_capture.text(),
         "stderr": err_capture.text(),
         "stdoutBytes": out_capture.total,
@@ -455,9 +458,52 @@ def monitor(job, config):
     }
 
 
+# --- the zygote: where executions are forked from -------------------------------------------------------------------
+
+def zygote_loop(config, channel):
+    """Forks each execution. This process never reads a job or an output: B gets its job through a pipe after the
+    fork, so nothing of any other execution is in the memory B starts from (not even freed remnants). Never returns."""
+    while True:
+        message, fds, _, _ = socket.recv_fds(channel, 64, 5)
+        if not message:
+            os._exit(0)
+        try:
+            if config["namespaces"]:
+                # The next child becomes PID 1 of a new namespace. pid_for_children must first point back at our own
+                # namespace, or a second unshare(CLONE_NEWPID) fails with EINVAL.
+                check(libc.setns(config["pidNamespaceFd"], CLONE_NEWPID), "setns(PID)")
+                check(libc.unshare(CLONE_NEWPID), "unshare(PID)")
+            pid = os.fork()
+        except BaseException as error:  # noqa: BLE001
+            for fd in fds:
+                os.close(fd)
+            channel.sendall(("could not fork the execution: %s" % (error,)).encode())
+            continue
+        if pid == 0:
+            try:
+                channel.close()
+                out, err, control, status, job_r = fds
+                job = json.loads(read_job(job_r))
+                os.close(job_r)
+                become_namespace_init(job, config, {"out": out, "err": err, "control": control, "status": status})
+            finally:
+                os._exit(SETUP_FAILED)
+        for fd in fds:
+            os.close(fd)
+        exit_fd = os.pidfd_open(pid)
+        socket.send_fds(channel, [b"started"], [exit_fd])
+        os.close(exit_fd)
+        _, raw, usage = os.wait4(pid, 0)
+        channel.sendall(json.dumps({
+            "status": raw,
+            "cpuMs": round((usage.ru_utime + usage.ru_stime) * 1000.0, 3),
+            "peakMemoryKiB": usage.ru_maxrss,
+        }).encode())
+
+
 # --- the supervisor loop --------------------------------------------------------------------------------------------
 
-def run_job(job, config):
+def run_job(job, config, zygote):
     scratch = None
     if config["namespaces"]:
         job["workdir"] = "/work"  # a fresh tmpfs in the job's own mount namespace
@@ -465,7 +511,7 @@ def run_job(job, config):
         import tempfile
         scratch = job["workdir"] = tempfile.mkdtemp(prefix="codeloop-job-")
     try:
-        return monitor(job, config)
+        return monitor(job, config, zygote)
     finally:
         if scratch:
             import shutil
@@ -490,29 +536,37 @@ def main():
     # write to (and so copy) every page of the preloaded heap. This is what gc.freeze() exists for.
     gc.collect()
     gc.freeze()
+    # SOCK_SEQPACKET keeps message boundaries: one recv, one message.
+    supervisor_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     if config["namespaces"]:
-        # Serve from PID 1 of a PID namespace of our own: it is owned by the user namespace in which we hold
-        # CAP_SYS_ADMIN, so setns() back into it before each job is allowed (bwrap's own namespace is not ours).
+        # The zygote is PID 1 of a PID namespace of our own: it is owned by the user namespace in which we hold
+        # CAP_SYS_ADMIN, so setns() back into it before each execution is allowed (bwrap's namespace is not ours).
         check(libc.unshare(CLONE_NEWPID), "unshare(PID)")
-        child = os.fork()
-        if child:
-            _, raw = os.waitpid(child, 0)
-            os._exit(os.waitstatus_to_exitcode(raw) & 0xFF)
-        config["pidNamespaceFd"] = os.open("/proc/self/ns/pid", os.O_RDONLY)
+    zygote = os.fork()
+    if zygote == 0:
+        supervisor_end.close()
+        null = os.open("/dev/null", os.O_RDWR)
+        os.dup2(null, 0)  # the host's pipes are the supervisor's alone
+        os.dup2(null, 1)
+        os.close(null)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if config["namespaces"]:
+            config["pidNamespaceFd"] = os.open("/proc/self/ns/pid", os.O_RDONLY)
+        zygote_loop(config, zygote_end)
+    zygote_end.close()
     send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
     while True:
         job = read_job(0)
         if job is None:
             return
+        job = json.loads(job)
         try:
-            result = run_job(job, config)
+            result = run_job(job, config, supervisor_end)
         except Exception as error:  # noqa: BLE001 - report, keep serving
             result = {"setupError": "supervisor: %r" % (error,)}
         result["id"] = job["id"]
         result["type"] = "result"
         send(result)
-        # Nothing of this job may be in memory the next job is forked from (it would be readable there).
-        del job, result
 
 
 if __name__ == "__main__":
