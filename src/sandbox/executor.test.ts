@@ -187,6 +187,12 @@ describe('executor', { skip }, () => {
     assert.equal(next.verdict, 'passed');
   });
 
+  test('a program larger than a pipe buffer arrives whole', async () => {
+    const result = await run({ language: 'python', code: `x = ${JSON.stringify('a'.repeat(300_000))}\nprint(len(x))\n`, stdin: 'b'.repeat(200_000) });
+    assert.equal(result.verdict, 'passed');
+    assert.equal(result.stdout, '300000\n');
+  });
+
   test('bad limits are refused with the field, the value and the range', async () => {
     await assert.rejects(run({ language: 'python', code: '', limits: { wallMs: -1 } }), {
       name: 'UsageError',

@@ -266,6 +266,7 @@ def become_job(job, config, pipes, argv=None):
         else:
             os.close(status_fd)  # Node programs are judged by exit code; they get no marker channel
             os.set_inheritable(control_fd, True)  # fd 3 for node-preload.cjs, which closes it before the program runs
+            signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # as a program started from a shell has it
             os.execve(argv[0], argv, env)
     except BaseException as error:  # noqa: BLE001
         try:
@@ -386,15 +387,23 @@ def monitor(job, config, zygote):
     socket.send_fds(zygote, [b"fork"], [pipes["out"], pipes["err"], pipes["control"], pipes["status"], job_r])
     for fd in list(pipes.values()) + [job_r]:
         os.close(fd)
+    # Fill the job pipe while the zygote forks; what does not fit in the pipe goes after B has started reading.
+    body = json.dumps(job).encode()
+    pending = memoryview(b"%d\n" % len(body) + body)
+    os.set_blocking(job_w, False)
+    try:
+        pending = pending[os.write(job_w, pending):]
+    except BlockingIOError:
+        pass
     message, fds, _, _ = socket.recv_fds(zygote, 64, 1)
     if not fds:
         for fd in list(readers.values()) + [job_w]:
             os.close(fd)
         return {"setupError": "zygote: %s" % message.decode(errors="replace")}
     exit_fd = fds[0]  # pidfd of B: readable when it exits; also how it is killed
-    body = json.dumps(job).encode()
+    os.set_blocking(job_w, True)
     try:
-        write_all(job_w, b"%d\n" % len(body) + body)
+        write_all(job_w, pending)
     except OSError:
         pass  # B died before reading its job; its exit status says why
     os.close(job_w)
@@ -531,7 +540,9 @@ def main():
             __import__(name)
         except ImportError:
             pass
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # A write to a pipe whose reader is gone (a job that died early) must be an error here, not a fatal signal. This is
+    # also what a fresh `python3` has; exec'd programs get the default back (become_job).
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     # Move every object allocated so far out of the collector's reach: a collection in a forked job would otherwise
     # write to (and so copy) every page of the preloaded heap. This is what gc.freeze() exists for.
     gc.collect()
