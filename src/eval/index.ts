@@ -1,0 +1,1 @@
+export { passAtK, passAtKForTask, type PassAtKResult, type TaskCounts } from './pass-at-k.js';
