@@ -92,7 +92,8 @@ interface Queued {
 
 /**
  * Creates a pool of worker sandboxes. Each worker is one long-lived bwrap sandbox with a fork server (supervisor.py)
- * that gives every execution a fresh PID and mount namespace, tmpfs working directory, rlimits and a seccomp filter.
+ * that gives every execution a fresh PID, mount and IPC namespace, tmpfs working directory, rlimits and a seccomp
+ * filter, forked from a zygote that never holds another execution's data. See docs/sandbox.md.
  */
 export async function createExecutor(options: ExecutorOptions = {}): Promise<Executor> {
   const {

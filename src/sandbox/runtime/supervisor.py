@@ -24,7 +24,6 @@
 
 import base64
 import ctypes
-import errno
 import fcntl
 import gc
 import json
