@@ -91,7 +91,19 @@ function ownCgroups(): string[] {
   return found;
 }
 
-function assertNothingEscaped(context: BatteryContext, listeners: Listeners, outcomes: BatteryOutcome[]): void {
+/** Every file under the host folders a program would most like to change, with size and modification time. */
+function hostSnapshot(): string {
+  // /root only at its top level: caches below it (npm, node-gyp) may change for reasons of their own during the run.
+  const find = (args: string[]) => spawnSync('find', [...args, '-printf', '%p %s %T@\n'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
+  return find(['/etc', '/usr/bin', '/usr/lib/python3', '-xdev', '-maxdepth', '3']) + find(['/root', '-maxdepth', '1']);
+}
+
+function assertNothingEscaped(context: BatteryContext, listeners: Listeners, outcomes: BatteryOutcome[], before: string): void {
+  const after = hostSnapshot();
+  if (after !== before) {
+    const changed = after.split('\n').filter((line) => !before.includes(`${line}\n`)).slice(0, 10);
+    assert.fail(`host files changed during the battery:\n${changed.join('\n')}`);
+  }
   const problems = outcomes.filter((outcome) => outcome.problem).map((outcome) => `${outcome.name}: ${outcome.problem}`);
   assert.deepEqual(problems, [], `hostile programs got the wrong verdict:\n${problems.join('\n')}`);
   assert.equal(readFileSync(context.canary, 'utf8'), 'original\n', 'the canary file was changed');
@@ -110,12 +122,13 @@ test(`hostile battery (${HOSTILE_PROGRAMS.length} programs) in this process${roo
   const listeners = await listen();
   const context = makeContext(listeners, null);
   process.env.CODELOOP_TEST_SECRET = context.secret; // in the harness's environment: must not reach any program
+  const before = hostSnapshot();
   try {
     const { isolation, outcomes, after } = await runBattery(context);
     assert.equal(isolation, report.level);
     assert.equal(after.verdict, 'passed');
     assert.equal(after.stdout, '45\n');
-    assertNothingEscaped(context, listeners, outcomes);
+    assertNothingEscaped(context, listeners, outcomes, before);
     assert.deepEqual(ownCgroups(), [], 'cgroups were left behind');
     assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('codeloop-job-')), [], 'job directories were left behind');
   } finally {
@@ -137,6 +150,7 @@ const unprivilegedSkip = !root
 test(`hostile battery as unprivileged uid ${UNPRIVILEGED_UID} (no cgroups, RLIMIT_NPROC)`, { skip: unprivilegedSkip }, async () => {
   const listeners = await listen();
   const context = makeContext(listeners, UNPRIVILEGED_UID);
+  const before = hostSnapshot();
   try {
     const child = spawnSync(
       'setpriv',
@@ -147,7 +161,7 @@ test(`hostile battery as unprivileged uid ${UNPRIVILEGED_UID} (no cgroups, RLIMI
     const { isolation, outcomes, after } = JSON.parse(child.stdout) as { isolation: string; outcomes: BatteryOutcome[]; after: { verdict: string; stdout: string } };
     assert.equal(isolation, 'bwrap+seccomp');
     assert.equal(after.verdict, 'passed');
-    assertNothingEscaped(context, listeners, outcomes);
+    assertNothingEscaped(context, listeners, outcomes, before);
     // Zombies are dead processes whose parent (bwrap, already gone) cannot reap them; the host's init does, later.
     const stillRunning = spawnSync('ps', ['-u', String(UNPRIVILEGED_UID), '-o', 'pid=,stat=,args='], { encoding: 'utf8' })
       .stdout.split('\n')
