@@ -1,5 +1,6 @@
 import { isCodeloopError, UsageError } from '../core/index.js';
 import { doctorCommand } from './doctor.js';
+import { evalCommand } from './eval.js';
 import { runCommand } from './run.js';
 
 export interface Command {
@@ -9,7 +10,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Command[] = [runCommand, doctorCommand];
+const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

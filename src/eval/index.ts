@@ -1,1 +1,13 @@
 export { passAtK, passAtKForTask, type PassAtKResult, type TaskCounts } from './pass-at-k.js';
+export { parseSamples, readSamples, sampleProgram, type Sample } from './samples.js';
+export { evaluateSamples, type EvaluateOptions, type EvaluateResult, type ExecutionRecord, type SampleResult } from './evaluate.js';
+export {
+  buildMetrics,
+  codeloopVersion,
+  humanEvalResult,
+  resultLines,
+  resultsFileName,
+  writeEvalOutputs,
+  type BuildMetricsOptions,
+  type EvalMetrics,
+} from './report.js';

