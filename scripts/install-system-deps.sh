@@ -2,9 +2,10 @@
 # Installs the system packages codeloop needs (Debian/Ubuntu), then the npm dependencies.
 #   bubblewrap  - the OS sandbox for untrusted code (user, PID, mount and network namespaces)
 #   python3     - runs the sandbox supervisor and Python programs
+#   python3-numpy - numpy for programs and tests that import it (EvalPlus original-format tests do)
 #   util-linux  - setpriv, to drop root before entering the sandbox
 set -euo pipefail
-packages=(bubblewrap python3 util-linux)
+packages=(bubblewrap python3 python3-numpy util-linux)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
