@@ -6,17 +6,21 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { DATA_DIR_ENV } from './data-dir.js';
 
+/** The repository root: the nearest folder above this file with a package.json (src/tasks or dist/src/tasks). */
+export function repositoryRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
+  return folder;
+}
+
 /**
  * The data directory for tests: `CODELOOP_DATA_DIR` if it is set to a directory, else `../shared/datasets` next to the
  * repository. When found, it is also put into `CODELOOP_DATA_DIR` so loaders called without `dataDir` use it.
  * `skip` is false, or the reason to skip data-dependent tests.
  */
 export function sharedDatasets(): { dataDir: string; skip: string | false } {
-  // The repository root is the nearest folder above this file with a package.json (src/tasks or dist/src/tasks).
-  let repositoryRoot = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(repositoryRoot, 'package.json')) && dirname(repositoryRoot) !== repositoryRoot) repositoryRoot = dirname(repositoryRoot);
   const fromEnv = process.env[DATA_DIR_ENV];
-  const dataDir = fromEnv !== undefined && fromEnv !== '' && existsSync(fromEnv) ? resolve(fromEnv) : join(repositoryRoot, '..', 'shared', 'datasets');
+  const dataDir = fromEnv !== undefined && fromEnv !== '' && existsSync(fromEnv) ? resolve(fromEnv) : join(repositoryRoot(), '..', 'shared', 'datasets');
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
     return { dataDir, skip: `no dataset files: ${dataDir} does not exist (set ${DATA_DIR_ENV} to a folder with them)` };
   }
