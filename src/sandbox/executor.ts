@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import { CodeloopError, UsageError } from '../core/index.js';
 import { SANDBOX_RUNTIME, SANDBOX_TYPESCRIPT, buildWorkerCommand, workerEnvironment } from './bwrap.js';
@@ -213,15 +213,15 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
           signal?.removeEventListener('abort', onAbort);
         }
         // Results come back in order, so the OOM kills counted since the previous result belong to this job.
+        const signalNumber = endingSignal(raw);
         const oomNow = slot.cgroup?.oomKills() ?? 0;
-        const oomKilled = oomNow > slot.oomSeen && endingSignal(raw) === 9;
+        const oomKilled = oomNow > slot.oomSeen && signalNumber === constants.signals.SIGKILL;
         slot.oomSeen = oomNow;
         const classified = classifyExecution(raw, { harness: request.harness ?? 'exit-code', limits, oomKilled });
         if (classified.verdict === 'infra-error' && attempt === 0) {
           lastError = classified.reason;
           continue;
         }
-        const signalNumber = endingSignal(raw);
         return {
           isolation: level,
           limits,
