@@ -28,8 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import ts from 'typescript';
-import { createExecutor, type Executor, type Harness, type Language } from '../src/sandbox/index.js';
+import { createExecutor, transpileTypeScript, type Executor, type Harness, type Language } from '../src/sandbox/index.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)); // this file runs from dist/bench/
 /** Spent before each measured window, so worker start-up, JIT and page cache are not in the count (s). */
@@ -148,8 +147,10 @@ function plain(cell: Cell, directory: string): (index: number) => Promise<Outcom
   return async (index) => {
     let code = cell.programs[index % cell.programs.length]!;
     if (cell.language === 'typescript') {
-      // The same options as the sandbox's transpileTypeScript (src/sandbox/program.ts).
-      code = ts.transpileModule(code, { fileName: 'main.ts', compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true } }).outputText;
+      // The very transpile step the sandbox uses, so both cells run the same JavaScript.
+      const transpiled = transpileTypeScript(code);
+      if ('compileError' in transpiled) return { verdict: 'compile-error', reason: transpiled.compileError };
+      code = transpiled.code;
     }
     const file = join(directory, `${index}.${cell.language === 'python' ? 'py' : 'js'}`);
     await writeFile(file, code);
