@@ -169,6 +169,12 @@ export const DATASETS = {
     'HumanEval-RandomSpanInfillingLight.jsonl.gz',
     '1432250ecac0cb56e6f97f8faf0970419ef892a98fda7e1f5aa4c4b87209b760',
   ),
+  // codeloop's own smoke set, defined in src/tasks/examples.ts: no files to read.
+  examples: {
+    files: [],
+    license: 'Apache-2.0 (codeloop)',
+    origin: 'codeloop src/tasks/examples.ts: 12 tasks written for codeloop (Python as HumanEval, JavaScript and TypeScript as MultiPL-E).',
+  },
 } as const satisfies Record<string, DatasetSpec>;
 
 /** A dataset codeloop knows by name. */

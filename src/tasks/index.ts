@@ -21,3 +21,4 @@ export { EVALPLUS_MBPP_STOP_SEQUENCES, loadMbppPlus, loadMbppPlusOriginFmt } fro
 export { loadKnownUnsolvable, loadMultiplE, type MultiplEDatasetName } from './multipl-e.js';
 export { loadHumanEvalInfilling, type HumanEvalInfillingDatasetName } from './humaneval-infilling.js';
 export { loadUserJsonl, type UserTaskRecord } from './user-jsonl.js';
+export { loadExamples } from './examples.js';

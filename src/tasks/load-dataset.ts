@@ -1,6 +1,7 @@
 import { UsageError } from '../core/index.js';
 import type { LoadDatasetOptions } from './data-dir.js';
 import { DATASET_NAMES, isDatasetName, type DatasetName, type LoadedDataset } from './datasets.js';
+import { loadExamples } from './examples.js';
 import { loadHumanEval } from './humaneval.js';
 import { loadHumanEvalInfilling } from './humaneval-infilling.js';
 import { loadHumanEvalPlus, loadHumanEvalPlusOriginFmt } from './humaneval-plus.js';
@@ -25,6 +26,7 @@ const LOADERS: Record<DatasetName, (options: LoadDatasetOptions) => Promise<Load
   'humaneval-infilling-multi': (options) => loadHumanEvalInfilling('humaneval-infilling-multi', options),
   'humaneval-infilling-random-span': (options) => loadHumanEvalInfilling('humaneval-infilling-random-span', options),
   'humaneval-infilling-random-span-light': (options) => loadHumanEvalInfilling('humaneval-infilling-random-span-light', options),
+  examples: () => loadExamples(),
 };
 
 /** True when `name` is to be read as a user task file rather than a dataset name. */
