@@ -1,5 +1,5 @@
 export { passAtK, passAtKForTask, type PassAtKResult, type TaskCounts } from './pass-at-k.js';
-export { parseSamples, readSamples, sampleProgram, type Sample } from './samples.js';
+export { parseSamples, readSamples, sampleProgram, type ReadSamplesOptions, type Sample, type SampleFormat } from './samples.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluateResult, type ExecutionRecord, type SampleResult } from './evaluate.js';
 export {
   buildMetrics,
