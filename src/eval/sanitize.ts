@@ -1,0 +1,238 @@
+import { UsageError } from '../core/index.js';
+import type { Task, TaskLanguage } from '../tasks/index.js';
+import { identifiers, pruneTopLevel, pythonStatements, topLevelStatements } from './prune-top-level.js';
+import type { Sample } from './samples.js';
+
+/**
+ * Turning raw model output into the code to score (`codeloop eval --sanitize`). Off by default: the reference harnesses
+ * score samples as given, and a sanitizer changes what is measured. The steps, in order:
+ *
+ * 1. Markdown. Chat models answer in prose around fenced code blocks (``` or ~~~, with a language tag or none). When
+ *    the text has a fence, and no code comes before the first one, the code of one block is taken: the first block
+ *    that defines the entry point, or else the longest (EvalPlus `sanitize.py` keeps the longest span of lines that
+ *    parses; its earlier `lecacy_sanitize.py` took the first block that defines the entry point). Only blocks tagged
+ *    with the task's language, or untagged, count (for TypeScript, JavaScript blocks too when there is nothing else).
+ *    When code comes before the first fence (the text starts indented, as a function body does, or defines the entry
+ *    point), that fence closes a block the prompt opened: the text is cut there.
+ * 2. A completion that is now a whole solution (the block defines the entry point) is scored as a `solution`, so it
+ *    replaces prompt + completion instead of following them. For Python, the prompt's imports that the code lacks are
+ *    put in front (EvalPlus gets the same by sanitizing prompt + completion).
+ * 3. Stop sequences. A completion that was not taken from a block is cut at the first occurrence of any of the task's
+ *    stop sequences, as human-eval/bigcode and MultiPL-E cut generations (`task.stopSequences`).
+ * 4. Whole solutions (and completions of `completion-tests` tasks, which are whole programs) keep only their imports
+ *    and the definitions reachable from the entry point and from the names the tests use (see `pruneTopLevel`), so
+ *    example calls, prints, asserts and `if __name__ == "__main__":` blocks do not run before the tests.
+ */
+export type SanitizeStep = 'extracted-code-block' | 'cut-at-code-fence' | 'scored-as-solution' | 'added-prompt-imports' | 'cut-at-stop-sequence' | 'pruned-top-level';
+
+export interface SanitizeResult {
+  /** The text to score as a completion (continuing the prompt); set when `solution` is not. */
+  completion?: string;
+  /** The text to score as a whole solution (see `sampleProgram`); set when `completion` is not. */
+  solution?: string;
+  /** What was done, in order; empty when the text is returned unchanged. */
+  steps: SanitizeStep[];
+}
+
+/** Fence info strings that mark a block as code in the task's language (`exact`), or as usable when nothing else is. */
+const FENCE_TAGS: Record<TaskLanguage, { exact: readonly string[]; fallback: readonly string[] }> = {
+  python: { exact: ['', 'python', 'py', 'python3', 'py3'], fallback: [] },
+  javascript: { exact: ['', 'javascript', 'js', 'jsx', 'mjs', 'cjs', 'node'], fallback: [] },
+  typescript: { exact: ['', 'typescript', 'ts', 'tsx'], fallback: ['javascript', 'js'] },
+};
+
+interface CodeBlock {
+  /** The fence's info string, lower-cased, up to the first space (`python`, `ts`, '' for none). */
+  tag: string;
+  /** The lines between the fences, less the fence's own indentation, each ending in "\n". */
+  code: string;
+}
+
+/** An opening fence: up to any indentation, three or more backticks or tildes, then an optional info string. */
+const OPENING_FENCE = /^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)[^`]*$/;
+
+/**
+ * The fenced code blocks of `text` (CommonMark's rules, simplified: a block closes at a line of the same fence
+ * character, at least as long, with nothing else; an unclosed block runs to the end, as in a cut-off answer), and the
+ * offset of the first fence line (-1 when there is none).
+ */
+function codeBlocks(text: string): { blocks: CodeBlock[]; firstFence: number } {
+  const blocks: CodeBlock[] = [];
+  let firstFence = -1;
+  let open: { indent: number; fence: string; tag: string; lines: string[] } | null = null;
+  let offset = 0;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/\r$/, '');
+    if (open === null) {
+      const match = OPENING_FENCE.exec(line);
+      if (match !== null) {
+        if (firstFence === -1) firstFence = offset;
+        open = { indent: match[1]?.length ?? 0, fence: match[2] ?? '```', tag: (match[3] ?? '').toLowerCase(), lines: [] };
+      }
+    } else {
+      const closing = /^[ \t]*(`{3,}|~{3,})[ \t]*$/.exec(line)?.[1];
+      if (closing !== undefined && closing[0] === open.fence[0] && closing.length >= open.fence.length) {
+        blocks.push({ tag: open.tag, code: open.lines.join('') });
+        open = null;
+      } else {
+        const indent = /^[ \t]*/.exec(line)?.[0].length ?? 0;
+        open.lines.push(`${line.slice(Math.min(indent, open.indent))}\n`);
+      }
+    }
+    offset += rawLine.length + 1;
+  }
+  if (open !== null && open.lines.some((line) => line.trim() !== '')) blocks.push({ tag: open.tag, code: open.lines.join('') });
+  return { blocks, firstFence };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** True when `code` defines one of `names` at its top level (column 0), as a function, or by assignment. */
+function definesAny(code: string, language: TaskLanguage, names: ReadonlySet<string>): boolean {
+  for (const name of names) {
+    const escaped = escapeRegExp(name);
+    const pattern =
+      language === 'python'
+        ? new RegExp(`^(?:(?:async\\s+)?def\\s+${escaped}\\s*\\(|${escaped}\\s*(?::[^=\\n]*)?=(?!=))`, 'm')
+        : new RegExp(`^(?:export\\s+)?(?:default\\s+)?(?:(?:async\\s+)?function\\s*\\*?\\s*${escaped}\\s*[<(]|(?:const|let|var)\\s+${escaped}\\b)`, 'm');
+    if (pattern.test(code)) return true;
+  }
+  return false;
+}
+
+/** The block to take: the first that defines a required name, else the longest (non-blank lines); null if none fits. */
+function chooseBlock(blocks: readonly CodeBlock[], language: TaskLanguage, required: ReadonlySet<string>): CodeBlock | null {
+  const tags = FENCE_TAGS[language];
+  for (const allowed of [tags.exact, tags.fallback]) {
+    const candidates = blocks.filter((block) => allowed.includes(block.tag) && block.code.trim() !== '');
+    if (candidates.length === 0) continue;
+    const defining = candidates.find((block) => definesAny(block.code, language, required));
+    if (defining !== undefined) return defining;
+    const size = (block: CodeBlock): number => block.code.split('\n').filter((line) => line.trim() !== '').length;
+    return candidates.reduce((best, block) => (size(block) > size(best) ? block : best));
+  }
+  return null;
+}
+
+/** Cuts `text` at the earliest occurrence of any stop sequence (human-eval/bigcode `_stop_at_stop_token`, MultiPL-E). */
+export function cutAtStopSequences(text: string, stopSequences: readonly string[]): string {
+  let end = text.length;
+  for (const stop of stopSequences) {
+    if (stop === '') continue;
+    const index = text.indexOf(stop);
+    if (index !== -1 && index < end) end = index;
+  }
+  return text.slice(0, end);
+}
+
+/** The prompt's top-level imports that `code` lacks, put in front of it (after any `from __future__` imports). */
+function withPromptImports(code: string, prompt: string): string {
+  const imports = (pythonStatements(prompt) ?? []).filter((statement) => statement.kind === 'import').map((statement) => statement.text.trim());
+  const missing = imports.filter((line) => !code.split('\n').some((codeLine) => codeLine.trim() === line));
+  if (missing.length === 0) return code;
+  // `from __future__` must stay the first statement of a module.
+  const future = /^(?:(?:from __future__ import[^\n]*|#[^\n]*|[ \t]*)\n)*/.exec(code)?.[0] ?? '';
+  const head = /from __future__/.test(future) ? future : '';
+  return `${head}${missing.join('\n')}\n\n${code.slice(head.length)}`;
+}
+
+/** Names a task's tests need from a solution, and the names that identify one (see `sanitize`), cached per task. */
+const taskNames = new WeakMap<Task, { required: Set<string>; roots: Set<string> }>();
+
+function namesOf(task: Task): { required: Set<string>; roots: Set<string> } {
+  const cached = taskNames.get(task);
+  if (cached !== undefined) return cached;
+  // Names the tests define themselves (`check`, `test`, `assert` …) are theirs, not the solution's.
+  const ownNames = new Set((topLevelStatements(task.tests, task.language) ?? []).flatMap((statement) => statement.names));
+  const used = [...identifiers(task.tests)].filter((name) => !ownNames.has(name));
+  const required = new Set(task.entryPoint === undefined || task.entryPoint === '' ? used : [task.entryPoint]);
+  const names = { required, roots: new Set([...required, ...used]) };
+  taskNames.set(task, names);
+  return names;
+}
+
+/**
+ * Sanitizes one sample's text for `task` (see the steps above). `sample` holds the raw `completion` or `solution`; the
+ * result says which of the two to score, which may differ: a completion that turned out to be a whole solution is
+ * scored as one.
+ */
+export function sanitize(task: Task, sample: Pick<Sample, 'completion' | 'solution'>): SanitizeResult {
+  const steps: SanitizeStep[] = [];
+  let kind: 'completion' | 'solution' = sample.solution === undefined ? 'completion' : 'solution';
+  let code = sample.solution ?? sample.completion ?? '';
+  const { required, roots } = namesOf(task);
+  const wholeProgram = task.layout === 'completion-tests';
+
+  let fromBlock = false;
+  const { blocks, firstFence } = codeBlocks(code);
+  if (firstFence !== -1) {
+    const before = code.slice(0, firstFence);
+    // A continuation starts indented (a function body) or defines the entry point; an answer starts with prose.
+    const firstLine = before.split('\n').find((line) => line.trim() !== '') ?? '';
+    if (/^[ \t]/.test(firstLine) || definesAny(before, task.language, required)) {
+      code = before;
+      steps.push('cut-at-code-fence');
+    } else {
+      const block = chooseBlock(blocks, task.language, required);
+      if (block !== null) {
+        code = block.code;
+        fromBlock = true;
+        steps.push('extracted-code-block');
+        if (kind === 'completion' && !wholeProgram && definesAny(code, task.language, required)) {
+          kind = 'solution';
+          steps.push('scored-as-solution');
+        }
+      }
+    }
+  }
+  if (kind === 'solution' && task.language === 'python' && !wholeProgram) {
+    const withImports = withPromptImports(code, task.prompt);
+    if (withImports !== code) {
+      code = withImports;
+      steps.push('added-prompt-imports');
+    }
+  }
+  if (kind === 'completion' && !fromBlock) {
+    const cut = cutAtStopSequences(code, task.stopSequences);
+    if (cut !== code) {
+      code = cut;
+      steps.push('cut-at-stop-sequence');
+    }
+  }
+  if (kind === 'solution' || wholeProgram) {
+    const pruned = pruneTopLevel(code, task.language, roots, required);
+    if (pruned !== null && pruned.trim() !== code.trim()) {
+      code = pruned;
+      steps.push('pruned-top-level');
+    }
+  }
+  return kind === 'solution' ? { solution: code, steps } : { completion: code, steps };
+}
+
+/**
+ * `sanitize` for every sample. A changed sample's record gets the sanitized text under the key it is scored by
+ * (`completion` or `solution`; a completion scored as a solution loses its `completion` key) and the original under
+ * `raw_completion` or `raw_solution`, so the results file shows both. Unchanged samples are returned as they were.
+ */
+export function sanitizeSamples(tasks: readonly Task[], samples: readonly Sample[]): Sample[] {
+  const taskById = new Map(tasks.map((task) => [task.id, task]));
+  return samples.map((sample) => {
+    const task = taskById.get(sample.taskId);
+    if (task === undefined) throw new UsageError(`${sample.source}: task_id ${JSON.stringify(sample.taskId)} is not a task of this dataset.`);
+    const result = sanitize(task, sample);
+    if (result.steps.length === 0) return sample;
+    const record: Record<string, unknown> = { ...sample.record };
+    if (sample.solution !== undefined) record.raw_solution = sample.solution;
+    else record.raw_completion = sample.completion;
+    if (result.solution !== undefined) {
+      delete record.completion;
+      record.solution = result.solution;
+    } else {
+      record.completion = result.completion;
+    }
+    const { completion: _completion, solution: _solution, ...rest } = sample;
+    return { ...rest, ...(result.solution !== undefined ? { solution: result.solution } : { completion: result.completion ?? '' }), record };
+  });
+}
