@@ -166,6 +166,27 @@ test('a base-model completion is cut at the first stop sequence: a second test f
   assert.equal(cutAtStopSequences('abc', []), 'abc');
 });
 
+test('an answer without fences that restates the whole function is scored as a solution, not cut at its helpers', () => {
+  const answer = 'from typing import List\n\n\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:\n    return any(gap(a, b) < threshold for a in numbers for b in numbers if a is not b)\n\n\ndef gap(a, b):\n    return abs(a - b)\n\n\nprint(has_close_elements([1.0, 1.05], 0.1))\n';
+  const result = sanitize(CLOSE, { completion: answer });
+  assert.deepEqual(result.steps, ['scored-as-solution', 'pruned-top-level']);
+  assert.equal(result.solution, answer.replace('\n\n\nprint(has_close_elements([1.0, 1.05], 0.1))\n', '\n'));
+  // TypeScript: a completion that restates the signature would otherwise nest a second function inside the prompt's.
+  assert.deepEqual(sanitize(SUM_TS, { completion: '/** Adds. */\nfunction add(x: number, y: number): number {\n  return x + y;\n}\n' }), {
+    solution: '/** Adds. */\nfunction add(x: number, y: number): number {\n  return x + y;\n}\n',
+    steps: ['scored-as-solution'],
+  });
+});
+
+test('an infilling completion (the task has a suffix) fills the hole: it is never scored as a whole solution', () => {
+  const infilling: Task = { ...CLOSE, prompt: 'def has_close_elements(numbers, threshold):\n', suffix: '    return False\n' };
+  assert.deepEqual(sanitize(infilling, { completion: '```python\ndef has_close_elements(numbers, threshold):\n    pass\n```' }), {
+    completion: 'def has_close_elements(numbers, threshold):\n    pass\n',
+    steps: ['extracted-code-block'],
+  });
+  assert.deepEqual(sanitize(infilling, { completion: 'def has_close_elements(numbers, threshold):\n    pass\n' }), { completion: 'def has_close_elements(numbers, threshold):\n    pass\n', steps: [] });
+});
+
 test('TypeScript and JavaScript: MultiPL-E stop tokens; fenced answers become solutions without export, logs or a clashing assert', () => {
   assert.deepEqual(sanitize(SUM_TS, { completion: '  return x + y;\n}\n\nfunction main() {\n  console.log(add(1, 2));\n}\n' }), {
     completion: '  return x + y;\n}\n',

@@ -14,11 +14,14 @@ import type { Sample } from './samples.js';
  *    with the task's language, or untagged, count (for TypeScript, JavaScript blocks too when there is nothing else).
  *    When code comes before the first fence (the text starts indented, as a function body does, or defines the entry
  *    point), that fence closes a block the prompt opened: the text is cut there.
- * 2. A completion that is now a whole solution (the block defines the entry point) is scored as a `solution`, so it
- *    replaces prompt + completion instead of following them. For Python, the prompt's imports that the code lacks are
- *    put in front (EvalPlus gets the same by sanitizing prompt + completion).
- * 3. Stop sequences. A completion that was not taken from a block is cut at the first occurrence of any of the task's
- *    stop sequences, as human-eval/bigcode and MultiPL-E cut generations (`task.stopSequences`).
+ * 2. A completion that is a whole solution (the block defines the entry point, or the text itself starts with its
+ *    definition after any imports) is scored as a `solution`, so it replaces prompt + completion instead of following
+ *    them. Not for infilling tasks (those with a suffix): their completion fills a hole. Every Python solution gets
+ *    the prompt's imports that it lacks put in front (EvalPlus gets the same for a completion by sanitizing
+ *    prompt + completion).
+ * 3. Stop sequences. A completion that is neither taken from a block nor a whole solution is cut at the first
+ *    occurrence of any of the task's stop sequences (`task.stopSequences`), as human-eval/bigcode and MultiPL-E cut
+ *    generations.
  * 4. Whole solutions (and completions of `completion-tests` tasks, which are whole programs) keep only their imports
  *    and the definitions reachable from the entry point and from the names the tests use (see `pruneTopLevel`), so
  *    example calls, prints, asserts and `if __name__ == "__main__":` blocks do not run before the tests.
@@ -102,6 +105,16 @@ function definesAny(code: string, language: TaskLanguage, names: ReadonlySet<str
   return false;
 }
 
+/**
+ * True when `text` opens (after imports, decorators and comments) with a definition of a required name at column 0:
+ * a chat answer without fences that restates the whole function. A completion of a code prompt starts indented.
+ */
+function restatesDefinition(text: string, language: TaskLanguage, required: ReadonlySet<string>): boolean {
+  const preamble = language === 'python' ? /^(?:\s*$|(?:import|from)\s|@|#)/ : /^(?:\s*$|import\s|\/\/|\/\*|\s*\*)/;
+  const first = text.split('\n').find((line) => !preamble.test(line));
+  return first !== undefined && definesAny(first, language, required);
+}
+
 /** The block to take: the first that defines a required name, else the longest (non-blank lines); null if none fits. */
 function chooseBlock(blocks: readonly CodeBlock[], language: TaskLanguage, required: ReadonlySet<string>): CodeBlock | null {
   const tags = FENCE_TAGS[language];
@@ -164,6 +177,8 @@ export function sanitize(task: Task, sample: Pick<Sample, 'completion' | 'soluti
   let code = sample.solution ?? sample.completion ?? '';
   const { required, roots } = namesOf(task);
   const wholeProgram = task.layout === 'completion-tests';
+  // An infilling completion fills a hole between prompt and suffix: it never replaces them.
+  const mayBecomeSolution = !wholeProgram && task.suffix === undefined;
 
   let fromBlock = false;
   const { blocks, firstFence } = codeBlocks(code);
@@ -180,12 +195,16 @@ export function sanitize(task: Task, sample: Pick<Sample, 'completion' | 'soluti
         code = block.code;
         fromBlock = true;
         steps.push('extracted-code-block');
-        if (kind === 'completion' && !wholeProgram && definesAny(code, task.language, required)) {
+        if (kind === 'completion' && mayBecomeSolution && definesAny(code, task.language, required)) {
           kind = 'solution';
           steps.push('scored-as-solution');
         }
       }
     }
+  }
+  if (kind === 'completion' && !fromBlock && mayBecomeSolution && restatesDefinition(code, task.language, required)) {
+    kind = 'solution';
+    steps.push('scored-as-solution');
   }
   if (kind === 'solution' && task.language === 'python' && !wholeProgram) {
     const withImports = withPromptImports(code, task.prompt);
