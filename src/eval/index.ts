@@ -3,6 +3,17 @@ export { parseSamples, readSamples, sampleProgram, type ReadSamplesOptions, type
 export { cutAtStopSequences, sanitize, sanitizeSamples, type SanitizeResult, type SanitizeStep } from './sanitize.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluateResult, type ExecutionRecord, type SampleResult } from './evaluate.js';
 export {
+  SAFIM_FAILURE_LABELS,
+  safimLabel,
+  safimMetrics,
+  type SafimFailureLabel,
+  type SafimLabel,
+  type SafimLanguageScore,
+  type SafimMetrics,
+  type SafimSample,
+  type SafimSampleResult,
+} from './safim-metrics.js';
+export {
   buildMetrics,
   codeloopVersion,
   humanEvalResult,

@@ -62,6 +62,17 @@ function infilling(file: string, sha256: string): DatasetSpec {
   };
 }
 
+const SAFIM_COMMIT = 'https://raw.githubusercontent.com/gonglinyuan/safim/231b148f5bf68a959a07b3454e7dfae6382a7a67';
+
+// The data left git at d37eaa6; later versions (block_v2, control_fixed) live only on the HF hub and are not these.
+function safim(file: string, sha256: string): DatasetSpec {
+  return {
+    files: [{ path: `safim/${file}`, sha256, url: `${SAFIM_COMMIT}/data/${file}` }],
+    license: 'MIT (gonglinyuan/safim LICENSE); CC-BY-4.0 per the HF dataset card',
+    origin: 'github.com/gonglinyuan/safim @231b148f data/ (v1). Paper: https://arxiv.org/abs/2403.04814',
+  };
+}
+
 function multiplE(file: string, sha256: string): DatasetSpec {
   return {
     files: [{ path: `multipl-e/${file}`, sha256 }, KNOWN_UNSOLVABLE],
@@ -169,6 +180,9 @@ export const DATASETS = {
     'HumanEval-RandomSpanInfillingLight.jsonl.gz',
     '1432250ecac0cb56e6f97f8faf0970419ef892a98fda7e1f5aa4c4b87209b760',
   ),
+  'safim-block': safim('block_completion.jsonl.gz', 'a6ee546933f3c74a1fa95f544206e9b6467434ab2044ee58e365421a9ced22d4'),
+  'safim-control': safim('control_completion.jsonl.gz', '63eb4c0382e1f20bbb21efbd30997390ca0c8c9a9adee9018caccdb3224bb68a'),
+  'safim-api': safim('api_completion.jsonl.gz', '21e87bc349f7e344ebd3654fe9386a26457f8a46418ccb56751f7d3dc300f911'),
   // codeloop's own smoke set, defined in src/tasks/examples.ts: no files to read.
   examples: {
     files: [],
@@ -199,4 +213,16 @@ export interface LoadedDataset {
    * counting them as failures.
    */
   knownBroken: Record<string, string>;
+  /**
+   * Records of the dataset's files that were not made into tasks, per language, with the reason (SAFIM's Java, C++ and
+   * C# block/control tasks, which codeloop cannot run). Absent when every record became a task.
+   */
+  omitted?: OmittedRecords[];
+}
+
+/** A group of records a loader left out of `tasks`. */
+export interface OmittedRecords {
+  language: string;
+  count: number;
+  reason: string;
 }

@@ -1,5 +1,16 @@
-export { buildProgram, type PlusInputs, type ProgramLayout, type Task, type TaskHarness, type TaskLanguage, type TaskLimits } from './task.js';
-export { DATASETS, DATASET_NAMES, isDatasetName, type DatasetFileSpec, type DatasetName, type DatasetSpec, type LoadedDataset } from './datasets.js';
+export {
+  buildProgram,
+  fillTemplate,
+  type PlusInputs,
+  type ProgramLayout,
+  type ProgramTemplate,
+  type SourceLanguage,
+  type Task,
+  type TaskHarness,
+  type TaskLanguage,
+  type TaskLimits,
+} from './task.js';
+export { DATASETS, DATASET_NAMES, isDatasetName, type DatasetFileSpec, type DatasetName, type DatasetSpec, type LoadedDataset, type OmittedRecords } from './datasets.js';
 export {
   DATA_DIR_ENV,
   DEFAULT_CACHE_DIR,
@@ -22,3 +33,30 @@ export { loadKnownUnsolvable, loadMultiplE, type MultiplEDatasetName } from './m
 export { loadHumanEvalInfilling, type HumanEvalInfillingDatasetName } from './humaneval-infilling.js';
 export { loadUserJsonl, type UserTaskRecord } from './user-jsonl.js';
 export { loadExamples } from './examples.js';
+export {
+  IO_TESTS_ERROR_PREFIX,
+  IO_TESTS_RESULT_PREFIX,
+  ioTestsProgram,
+  ioTestsWallMs,
+  parseIoTestsResult,
+  type IoTestCase,
+  type IoTestOutcome,
+  type IoTestsResult,
+  type IoTestSuite,
+} from './io-tests-program.js';
+export { SYNTAX_MATCH_RESULT_PREFIX, syntaxMatchProgram, type SyntaxMatchInput } from './syntax-match-program.js';
+export {
+  SAFIM_DATASET_NAMES,
+  SAFIM_EVAL_PLACEHOLDER,
+  SAFIM_KNOWN_BROKEN,
+  SAFIM_LANGUAGES,
+  SAFIM_PROMPT_PLACEHOLDERS,
+  SAFIM_TEST_TIMEOUT_MS,
+  loadSafim,
+  postProcessSafimCompletion,
+  safimCategory,
+  type SafimCategory,
+  type SafimDatasetName,
+  type SafimLanguage,
+  type SafimOptions,
+} from './safim.js';

@@ -34,7 +34,8 @@ test('an unknown dataset name is a UsageError listing the known names', async ()
     message:
       'Unknown dataset "humaneval-x". Known datasets: humaneval, humaneval+, humaneval+-originfmt, mbpp, mbpp-sanitized, mbpp+, mbpp+-originfmt, ' +
       'multipl-e-humaneval-ts, multipl-e-humaneval-js, multipl-e-mbpp-ts, multipl-e-mbpp-js, humaneval-infilling-single, humaneval-infilling-multi, ' +
-      'humaneval-infilling-random-span, humaneval-infilling-random-span-light, examples; or give the path of a .jsonl task file.',
+      'humaneval-infilling-random-span, humaneval-infilling-random-span-light, safim-block, safim-control, safim-api, examples; ' +
+      'or give the path of a .jsonl task file.',
   });
 });
 
@@ -65,6 +66,9 @@ test('every named dataset loads from the data directory with the expected count'
     'humaneval-infilling-multi': 5815,
     'humaneval-infilling-random-span': 1640,
     'humaneval-infilling-random-span-light': 164,
+    'safim-block': 805,
+    'safim-control': 750,
+    'safim-api': 310,
     examples: 12,
   };
   assert.deepEqual(Object.keys(counts), DATASET_NAMES);

@@ -8,6 +8,7 @@ import { loadHumanEvalPlus, loadHumanEvalPlusOriginFmt } from './humaneval-plus.
 import { loadMbpp, loadMbppSanitized } from './mbpp.js';
 import { loadMbppPlus, loadMbppPlusOriginFmt } from './mbpp-plus.js';
 import { loadMultiplE } from './multipl-e.js';
+import { loadSafim } from './safim.js';
 import { loadUserJsonl } from './user-jsonl.js';
 
 const LOADERS: Record<DatasetName, (options: LoadDatasetOptions) => Promise<LoadedDataset>> = {
@@ -26,6 +27,9 @@ const LOADERS: Record<DatasetName, (options: LoadDatasetOptions) => Promise<Load
   'humaneval-infilling-multi': (options) => loadHumanEvalInfilling('humaneval-infilling-multi', options),
   'humaneval-infilling-random-span': (options) => loadHumanEvalInfilling('humaneval-infilling-random-span', options),
   'humaneval-infilling-random-span-light': (options) => loadHumanEvalInfilling('humaneval-infilling-random-span-light', options),
+  'safim-block': (options) => loadSafim('safim-block', options),
+  'safim-control': (options) => loadSafim('safim-control', options),
+  'safim-api': (options) => loadSafim('safim-api', options),
   examples: () => loadExamples(),
 };
 

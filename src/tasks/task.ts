@@ -1,7 +1,15 @@
 import { UsageError } from '../core/index.js';
+import { ioTestsProgram, type IoTestSuite } from './io-tests-program.js';
+import { syntaxMatchProgram } from './syntax-match-program.js';
 
 /** Languages a task can be written in (the sandbox runs the same three). */
 export type TaskLanguage = 'python' | 'javascript' | 'typescript';
+
+/**
+ * Languages a completion can be written in. Beyond the sandbox's three, SAFIM has Java, C++ and C#, which codeloop
+ * cannot run but can score by SAFIM's syntax match (layout `syntax-match`, itself a Python program).
+ */
+export type SourceLanguage = TaskLanguage | 'java' | 'cpp' | 'csharp';
 
 /**
  * How a run of the task's program is judged (the sandbox's `harness`).
@@ -20,8 +28,21 @@ export type TaskHarness = 'completion' | 'exit-code';
  *   suffix; EvalPlus's `prompt + completion` solution followed by test code).
  * - `completion-tests`: `completion + "\n" + tests`: the prompt is prose, not code, so the completion is the whole
  *   solution (MBPP; bigcode-evaluation-harness `code_eval.py` runs `candidate + "\n" + test_case`).
+ * - `io-tests`: `template` with the completion in place of its placeholder is a whole Python program; the program run
+ *   is a driver that runs it on each of `ioTests`' stdin/stdout cases in a fresh `/usr/bin/python3` and judges the output
+ *   as ExecEval does (SAFIM block and control completion; see `ioTestsProgram`). Exit 0 iff every case passed.
+ * - `syntax-match`: nothing of the task is run; the program compares the completion with `canonicalSolution` by
+ *   SAFIM's `syntax_match` and exits 0 iff they match (SAFIM API completion; see `syntaxMatchProgram`).
  */
-export type ProgramLayout = 'human-eval' | 'prompt-completion-tests' | 'completion-tests';
+export type ProgramLayout = 'human-eval' | 'prompt-completion-tests' | 'completion-tests' | 'io-tests' | 'syntax-match';
+
+/** A program with a hole: the layouts `io-tests` and `syntax-match` fill it instead of concatenating. */
+export interface ProgramTemplate {
+  /** The program, with `placeholder` where the completion goes. */
+  text: string;
+  /** The marker the completion replaces, every occurrence of it (as Python's `str.replace` does), e.g. `{{completion}}`. */
+  placeholder: string;
+}
 
 /** Per-task resource limits; a missing field takes the sandbox's default for the language. */
 export interface TaskLimits {
@@ -76,6 +97,21 @@ export interface Task {
   layout: ProgramLayout;
   /** EvalPlus inputs (HumanEval+, MBPP+ only). */
   plus?: PlusInputs;
+  /**
+   * Language the completion is written in, where it is not the language of the program that is run (`language`):
+   * SAFIM API tasks in Java, C++ or C# are scored by a Python program. SAFIM tasks always set it.
+   */
+  sourceLanguage?: SourceLanguage;
+  /** The program the completion is filled into (layouts `io-tests` and `syntax-match`; `tests` is then empty). */
+  template?: ProgramTemplate;
+  /** stdin/stdout unit tests (layout `io-tests`). */
+  ioTests?: IoTestSuite;
+}
+
+/** `template` with `completion` in place of every occurrence of its placeholder (Python's `str.replace`). */
+export function fillTemplate(template: ProgramTemplate, completion: string): string {
+  // split/join rather than replaceAll: a replacement string would give `$&` and friends a meaning.
+  return template.text.split(template.placeholder).join(completion);
 }
 
 /**
@@ -97,7 +133,26 @@ export function buildProgram(task: Task, completion: string): string {
       return task.prompt + completion + (task.suffix ?? '') + '\n' + task.tests;
     case 'completion-tests':
       return completion + '\n' + task.tests;
+    case 'io-tests': {
+      if (task.template === undefined || task.ioTests === undefined) {
+        throw new UsageError(`Task ${task.id} uses layout "io-tests" but lacks ${task.template === undefined ? 'a template' : 'ioTests'}: give it both.`);
+      }
+      return ioTestsProgram(fillTemplate(task.template, completion), task.ioTests);
+    }
+    case 'syntax-match': {
+      if (task.canonicalSolution === undefined) {
+        throw new UsageError(`Task ${task.id} uses layout "syntax-match", which compares with the canonical solution, but has none: give it one.`);
+      }
+      return syntaxMatchProgram({
+        completion,
+        reference: task.canonicalSolution,
+        language: task.sourceLanguage ?? task.language,
+        ...(task.template === undefined ? {} : { program: fillTemplate(task.template, completion) }),
+      });
+    }
   }
   // Only reachable from untyped callers.
-  throw new UsageError(`Task ${task.id} has layout ${JSON.stringify(task.layout)}; use human-eval, prompt-completion-tests or completion-tests.`);
+  throw new UsageError(
+    `Task ${task.id} has layout ${JSON.stringify(task.layout)}; use human-eval, prompt-completion-tests, completion-tests, io-tests or syntax-match.`,
+  );
 }
