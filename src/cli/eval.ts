@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError } from '../core/index.js';
-import { buildMetrics, evaluateSamples, readSamples, sanitizeSamples, writeEvalOutputs, type EvaluateResult, type Sample, type SampleResult } from '../eval/index.js';
+import { DEFAULT_GROUND_TRUTH_CACHE, buildMetrics, evaluateSamples, readSamples, sanitizeSamples, writeEvalOutputs, type EvaluateResult, type Sample, type SampleResult } from '../eval/index.js';
 import { createExecutor, type Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
@@ -90,6 +90,7 @@ async function score(label: string, dataset: LoadedDataset, samples: Sample[], e
       executor,
       signal: controller.signal,
       onSampleResult: reporter.onSampleResult,
+      groundTruthCacheDir: DEFAULT_GROUND_TRUTH_CACHE,
       ...(journalPath === undefined ? {} : { journalPath }),
     });
   } finally {
@@ -131,7 +132,8 @@ async function selfCheck(name: string, dataDir: string | undefined, executor: Ex
     if (result.verdict === 'infra-error') infraErrors++;
     const reason = knownBroken.get(result.taskId);
     if (reason !== undefined) broken.push(`  ${result.taskId}: ${result.verdict}; known broken: ${reason}`);
-    else if (result.verdict !== 'passed') failures.push(result);
+    // EvalPlus datasets: the canonical solution must also pass the plus inputs.
+    else if (result.verdict !== 'passed' || (result.plus !== undefined && result.plus.verdict !== 'passed')) failures.push(result);
   }
   const checked = evaluation.samples.length - broken.length;
   const passed = checked - failures.length;
@@ -139,7 +141,10 @@ async function selfCheck(name: string, dataDir: string | undefined, executor: Ex
   if (withSolution.length < dataset.tasks.length) lines.push(`${dataset.tasks.length - withSolution.length} task(s) have no canonical solution and were not checked.`);
   if (failures.length > 0) {
     lines.push(`Failed (${failures.length}):`);
-    for (const failure of failures) lines.push(`  ${failure.taskId}: ${failure.verdict}: ${failure.reason}`);
+    for (const failure of failures) {
+      const plus = failure.verdict === 'passed' && failure.plus !== undefined ? failure.plus : undefined;
+      lines.push(`  ${failure.taskId}: ${plus ? `plus ${plus.verdict}: ${plus.reason}` : `${failure.verdict}: ${failure.reason}`}`);
+    }
   }
   if (broken.length > 0) lines.push(`Known broken, not counted (${broken.length}):`, ...broken);
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -196,20 +201,24 @@ export const evalCommand: Command = {
       await executor.close();
     }
     const metrics = buildMetrics({ dataset, samples, evaluation, ks, isolation: executor.isolation, samplesFile: values.samples });
-    const { resultsPath, metricsPath } = writeEvalOutputs(outDir, samples, evaluation, metrics);
+    const { resultsPath, metricsPath, evalPlusPath } = writeEvalOutputs(outDir, samples, evaluation, metrics, dataset.tasks);
     if (values.json) {
       process.stdout.write(`${JSON.stringify(metrics)}\n`);
     } else {
-      const scores = Object.entries(metrics.passAtK).map(([k, value]) => `${k} ${(value * 100).toFixed(2)}%`);
+      const format = (scores: Record<string, number>): string[] => Object.entries(scores).map(([k, value]) => `${k} ${(value * 100).toFixed(2)}%`);
+      const scores = format(metrics.passAtK);
+      const plus = metrics.passAtKPlus === undefined ? [] : format(metrics.passAtKPlus);
       const counts = Object.entries(metrics.verdicts).filter(([, count]) => count > 0).map(([verdict, count]) => `${verdict} ${count}`);
       process.stdout.write(
         [
           `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
-          `  ${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
+          `  ${plus.length > 0 ? 'base: ' : ''}${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
+          ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
           `  ${counts.join(', ')}`,
           `  executions: ${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
           `  results: ${resultsPath}`,
           `  metrics: ${metricsPath}`,
+          ...(evalPlusPath === undefined ? [] : [`  EvalPlus results: ${evalPlusPath}`]),
           '',
         ].join('\n'),
       );

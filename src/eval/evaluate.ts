@@ -4,6 +4,20 @@ import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync 
 import { UsageError } from '../core/index.js';
 import type { ExecutionRequest, ExecutionResult, Executor, Verdict } from '../sandbox/index.js';
 import type { Task } from '../tasks/index.js';
+import {
+  checkRequest,
+  evalPlusSolution,
+  evalPlusVerdict,
+  groundTruthRequest,
+  isEvalPlusTask,
+  parseCheck,
+  parseGroundTruth,
+  readCachedGroundTruth,
+  writeCachedGroundTruth,
+  type EvalPlusGroundTruth,
+  type EvalPlusOptions,
+  type EvalPlusResult,
+} from './evalplus.js';
 import type { TaskCounts } from './pass-at-k.js';
 import { sampleProgram, type Sample } from './samples.js';
 
@@ -15,10 +29,18 @@ export interface ExecutionRecord {
   taskId: string;
   /** `index` of every sample of the task whose program this was. */
   samples: number[];
-  /** Lower-case hex SHA-256 of the program text (UTF-8): the resume key, with `taskId`. */
+  /**
+   * Lower-case hex SHA-256 of the program text (UTF-8): the resume key, with `taskId`. For an EvalPlus task the
+   * "program" is the solution EvalPlus scores (`solution`, or prompt + completion).
+   */
   programSha256: string;
+  /** For an EvalPlus task: the base phase's verdict. */
   verdict: Verdict;
   reason: string;
+  /** EvalPlus tasks: the plus verdict (passed only when base and plus inputs all pass, as EvalPlus counts it). */
+  plus?: { verdict: Verdict; reason: string };
+  /** EvalPlus tasks: both phases as EvalPlus reports them (status, failing input). */
+  evalplus?: EvalPlusResult;
   durationMs: number;
   stdoutTail: string;
   stderrTail: string;
@@ -31,6 +53,10 @@ export interface SampleResult {
   index: number;
   verdict: Verdict;
   reason: string;
+  /** EvalPlus tasks: the plus verdict (see `ExecutionRecord.plus`). */
+  plus?: { verdict: Verdict; reason: string };
+  /** EvalPlus tasks: both phases as EvalPlus reports them. */
+  evalplus?: EvalPlusResult;
   programSha256: string;
   /** True when the verdict came from the journal of an earlier run, not from an execution in this one. */
   fromJournal: boolean;
@@ -49,6 +75,18 @@ export interface EvaluateOptions {
   signal?: AbortSignal;
   /** Called once per sample as soon as its verdict is known (journal hits first, in sample order). */
   onSampleResult?: (result: SampleResult) => void;
+  /** EvalPlus scoring settings for tasks with EvalPlus inputs (HumanEval+, MBPP+). */
+  evalPlus?: EvalPlusOptions;
+  /**
+   * Ground truths of EvalPlus tasks by task id, reused when present and filled in when computed (pass the same map to
+   * several calls to compute each once). Default: a new map per call.
+   */
+  groundTruths?: Map<string, EvalPlusGroundTruth>;
+  /**
+   * Folder where EvalPlus ground truths are kept between runs (keyed by everything they depend on), like EvalPlus's
+   * own cache. Default: none (computed in every call). `codeloop eval` uses `~/.cache/codeloop/evalplus-ground-truth`.
+   */
+  groundTruthCacheDir?: string;
 }
 
 export interface EvaluateResult {
@@ -56,6 +94,8 @@ export interface EvaluateResult {
   samples: SampleResult[];
   /** Samples and passes per task, for pass@k: tasks with samples and without any infra-error, in dataset order. */
   counts: (TaskCounts & { taskId: string })[];
+  /** The same with EvalPlus's plus verdicts, when every counted task is an EvalPlus task and plus was scored. */
+  countsPlus?: (TaskCounts & { taskId: string })[];
   /** Tasks left out of `counts` because a sample's execution broke in the sandbox (rerun to retry them). */
   excludedTasks: string[];
   /** Programs executed in this call (journal hits excluded). */
@@ -104,9 +144,35 @@ function readJournal(path: string): Map<string, ExecutionRecord> {
 interface Job {
   task: Task;
   programSha256: string;
-  request: ExecutionRequest;
+  /** The program to run; for an EvalPlus task, the solution (the request is built once the ground truth is known). */
+  code: string;
   /** Positions in `samples` of the samples that share this program. */
   positions: number[];
+}
+
+/** What one execution came to, whichever way its task is scored. */
+interface Outcome {
+  verdict: Verdict;
+  reason: string;
+  plus?: { verdict: Verdict; reason: string };
+  evalplus?: EvalPlusResult;
+}
+
+function plainRequest(task: Task, code: string): ExecutionRequest {
+  return {
+    language: task.language,
+    code,
+    harness: task.harness,
+    ...(task.typeCheck ? { typeCheck: true } : {}),
+    ...(task.limits ? { limits: { ...task.limits } } : {}),
+  };
+}
+
+/** EvalPlus's plus verdict: passed only when base passed too (its pass@k "plus" counts `base == plus == pass`). */
+function plusOutcome(result: EvalPlusResult): { verdict: Verdict; reason: string } | undefined {
+  if (result.plus === undefined) return undefined;
+  if (result.base.status !== 'pass') return { verdict: evalPlusVerdict(result.base.status), reason: result.base.reason };
+  return { verdict: evalPlusVerdict(result.plus.status), reason: result.plus.reason };
 }
 
 /**
@@ -116,14 +182,14 @@ interface Job {
  * Throws a UsageError for a sample whose task is not in `tasks`.
  */
 export async function evaluateSamples(tasks: readonly Task[], samples: readonly Sample[], options: EvaluateOptions): Promise<EvaluateResult> {
-  const { executor, journalPath, signal, onSampleResult } = options;
+  const { executor, journalPath, signal, onSampleResult, evalPlus = {}, groundTruths = new Map<string, EvalPlusGroundTruth>(), groundTruthCacheDir } = options;
   signal?.throwIfAborted();
   const taskById = new Map(tasks.map((task) => [task.id, task]));
   const jobs = new Map<string, Job>();
   for (const [position, sample] of samples.entries()) {
     const task = taskById.get(sample.taskId);
     if (task === undefined) throw new UsageError(`${sample.source}: task_id ${JSON.stringify(sample.taskId)} is not a task of this dataset.`);
-    const code = sampleProgram(task, sample);
+    const code = isEvalPlusTask(task) ? evalPlusSolution(task, sample) : sampleProgram(task, sample);
     const programSha256 = sha256(code);
     const key = `${task.id} ${programSha256}`;
     const job = jobs.get(key);
@@ -131,21 +197,14 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
       job.positions.push(position);
       continue;
     }
-    const request: ExecutionRequest = {
-      language: task.language,
-      code,
-      harness: task.harness,
-      ...(task.typeCheck ? { typeCheck: true } : {}),
-      ...(task.limits ? { limits: { ...task.limits } } : {}),
-    };
-    jobs.set(key, { task, programSha256, request, positions: [position] });
+    jobs.set(key, { task, programSha256, code, positions: [position] });
   }
 
   const results: (SampleResult | undefined)[] = new Array(samples.length);
-  const settle = (job: Job, verdict: Verdict, reason: string, fromJournal: boolean): void => {
+  const settle = (job: Job, outcome: Outcome, fromJournal: boolean): void => {
     for (const position of job.positions) {
       const sample = samples[position] as Sample;
-      const result: SampleResult = { taskId: sample.taskId, index: sample.index, verdict, reason, programSha256: job.programSha256, fromJournal };
+      const result: SampleResult = { taskId: sample.taskId, index: sample.index, ...outcome, programSha256: job.programSha256, fromJournal };
       results[position] = result;
       onSampleResult?.(result);
     }
@@ -160,7 +219,16 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
       pending.push(job);
     } else {
       reusedExecutions++;
-      settle(job, record.verdict, record.reason, true);
+      settle(
+        job,
+        {
+          verdict: record.verdict,
+          reason: record.reason,
+          ...(record.plus === undefined ? {} : { plus: record.plus }),
+          ...(record.evalplus === undefined ? {} : { evalplus: record.evalplus }),
+        },
+        true,
+      );
     }
   }
 
@@ -175,55 +243,104 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
   const descriptor = journalPath === undefined ? null : openSync(journalPath, 'a');
   let executions = 0;
   try {
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < pending.length) {
-        inner.signal.throwIfAborted();
-        const job = pending[next++] as Job;
-        const result: ExecutionResult = await executor.run(job.request, { signal: inner.signal });
-        executions++;
-        if (descriptor !== null && result.verdict !== 'infra-error') {
-          const record: ExecutionRecord = {
-            taskId: job.task.id,
-            samples: job.positions.map((position) => (samples[position] as Sample).index),
-            programSha256: job.programSha256,
-            verdict: result.verdict,
-            reason: result.reason,
-            durationMs: Math.round(result.durationMs),
-            stdoutTail: tail(result.stdout),
-            stderrTail: tail(result.stderr),
-          };
-          // One write per line on an O_APPEND descriptor: once it returns, the line survives a SIGKILL of this process.
-          writeSync(descriptor, `${JSON.stringify(record)}\n`);
+    // Runs `items` through `step` on `width` concurrent loops; the first error (or the abort) is thrown.
+    const runAll = async <T>(items: readonly T[], step: (item: T) => Promise<void>): Promise<void> => {
+      let next = 0;
+      const loop = async (): Promise<void> => {
+        while (next < items.length) {
+          inner.signal.throwIfAborted();
+          await step(items[next++] as T);
         }
-        settle(job, result.verdict, result.reason, false);
-      }
+      };
+      const loops = Array.from({ length: Math.min(width, items.length) }, () => loop());
+      const outcomes = await Promise.allSettled(loops);
+      const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failure !== undefined) throw signal?.aborted ? signal.reason : failure.reason;
     };
-    const workers = Array.from({ length: width }, () => worker());
-    const outcomes = await Promise.allSettled(workers);
-    const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
-    if (failure !== undefined) throw signal?.aborted ? signal.reason : failure.reason;
+
+    // EvalPlus tasks need their ground truth (the canonical solution's outputs and times) before any check.
+    const needGroundTruth = [...new Set(pending.filter((job) => isEvalPlusTask(job.task)).map((job) => job.task))].filter((task) => !groundTruths.has(task.id));
+    await runAll(needGroundTruth, async (task) => {
+      const cached = groundTruthCacheDir === undefined ? undefined : readCachedGroundTruth(groundTruthCacheDir, task);
+      if (cached !== undefined) {
+        groundTruths.set(task.id, cached);
+        return;
+      }
+      const { request, nonce } = groundTruthRequest(task);
+      let result = await executor.run(request, { signal: inner.signal });
+      if (result.verdict === 'infra-error') result = await executor.run(request, { signal: inner.signal });
+      const groundTruth = parseGroundTruth(task, result, nonce);
+      groundTruths.set(task.id, groundTruth);
+      if (groundTruthCacheDir !== undefined) writeCachedGroundTruth(groundTruthCacheDir, task, groundTruth);
+    });
+
+    await runAll(pending, async (job) => {
+      let outcome: Outcome;
+      let result: ExecutionResult;
+      if (isEvalPlusTask(job.task)) {
+        const groundTruth = groundTruths.get(job.task.id) as EvalPlusGroundTruth;
+        const { request, nonce } = checkRequest(job.task, job.code, groundTruth, evalPlus);
+        result = await executor.run(request, { signal: inner.signal });
+        const evalplus = parseCheck(result, nonce, evalPlus.baseOnly ?? false);
+        if (evalplus === undefined) {
+          outcome = { verdict: 'infra-error', reason: result.reason };
+        } else {
+          const plus = plusOutcome(evalplus);
+          outcome = { verdict: evalPlusVerdict(evalplus.base.status), reason: evalplus.base.reason, ...(plus === undefined ? {} : { plus }), evalplus };
+        }
+      } else {
+        result = await executor.run(plainRequest(job.task, job.code), { signal: inner.signal });
+        outcome = { verdict: result.verdict, reason: result.reason };
+      }
+      executions++;
+      if (descriptor !== null && outcome.verdict !== 'infra-error') {
+        const record: ExecutionRecord = {
+          taskId: job.task.id,
+          samples: job.positions.map((position) => (samples[position] as Sample).index),
+          programSha256: job.programSha256,
+          verdict: outcome.verdict,
+          reason: outcome.reason,
+          ...(outcome.plus === undefined ? {} : { plus: outcome.plus }),
+          ...(outcome.evalplus === undefined ? {} : { evalplus: outcome.evalplus }),
+          durationMs: Math.round(result.durationMs),
+          stdoutTail: tail(result.stdout),
+          stderrTail: tail(result.stderr),
+        };
+        // One write per line on an O_APPEND descriptor: once it returns, the line survives a SIGKILL of this process.
+        writeSync(descriptor, `${JSON.stringify(record)}\n`);
+      }
+      settle(job, outcome, false);
+    });
   } finally {
     signal?.removeEventListener('abort', forward);
     if (descriptor !== null) closeSync(descriptor);
   }
 
   const finished = results as SampleResult[];
-  const perTask = new Map<string, { n: number; c: number; infra: boolean }>();
+  const perTask = new Map<string, { n: number; c: number; cPlus: number; allPlus: boolean; infra: boolean }>();
   for (const result of finished) {
-    const counts = perTask.get(result.taskId) ?? { n: 0, c: 0, infra: false };
+    const counts = perTask.get(result.taskId) ?? { n: 0, c: 0, cPlus: 0, allPlus: true, infra: false };
     counts.n++;
     if (result.verdict === 'passed') counts.c++;
+    if (result.plus === undefined) counts.allPlus = false;
+    else if (result.plus.verdict === 'passed') counts.cPlus++;
     if (result.verdict === 'infra-error') counts.infra = true;
     perTask.set(result.taskId, counts);
   }
   const counts: EvaluateResult['counts'] = [];
+  const countsPlus: EvaluateResult['counts'] = [];
+  let allPlus = true;
   const excludedTasks: string[] = [];
   for (const task of tasks) {
     const entry = perTask.get(task.id);
     if (entry === undefined) continue;
-    if (entry.infra) excludedTasks.push(task.id);
-    else counts.push({ taskId: task.id, n: entry.n, c: entry.c });
+    if (entry.infra) {
+      excludedTasks.push(task.id);
+      continue;
+    }
+    counts.push({ taskId: task.id, n: entry.n, c: entry.c });
+    countsPlus.push({ taskId: task.id, n: entry.n, c: entry.cPlus });
+    allPlus &&= entry.allPlus;
   }
-  return { samples: finished, counts, excludedTasks, executions, reusedExecutions };
+  return { samples: finished, counts, ...(allPlus && counts.length > 0 ? { countsPlus } : {}), excludedTasks, executions, reusedExecutions };
 }

@@ -3,6 +3,16 @@ export { parseSamples, readSamples, sampleProgram, type ReadSamplesOptions, type
 export { cutAtStopSequences, sanitize, sanitizeSamples, type SanitizeResult, type SanitizeStep } from './sanitize.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluateResult, type ExecutionRecord, type SampleResult } from './evaluate.js';
 export {
+  DEFAULT_GROUND_TRUTH_CACHE,
+  evalPlusSolution,
+  isEvalPlusTask,
+  type EvalPlusGroundTruth,
+  type EvalPlusOptions,
+  type EvalPlusPhaseResult,
+  type EvalPlusResult,
+  type EvalPlusStatus,
+} from './evalplus.js';
+export {
   SAFIM_FAILURE_LABELS,
   safimLabel,
   safimMetrics,
@@ -16,6 +26,7 @@ export {
 export {
   buildMetrics,
   codeloopVersion,
+  evalPlusResultsJson,
   humanEvalResult,
   resultLines,
   resultsFileName,

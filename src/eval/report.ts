@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { resolveLimits, type ExecutionLimits, type IsolationLevel, type Verdict } from '../sandbox/index.js';
-import type { LoadedDataset } from '../tasks/index.js';
+import { DATASETS, isDatasetName, type LoadedDataset, type Task } from '../tasks/index.js';
 import type { EvaluateResult, SampleResult } from './evaluate.js';
+import { evalPlusSolution, failedInputIndex, jsonArrayElement, type EvalPlusPhaseResult } from './evalplus.js';
 import { passAtK, type PassAtKResult } from './pass-at-k.js';
 import type { Sample } from './samples.js';
 
@@ -12,6 +15,11 @@ import type { Sample } from './samples.js';
 export interface EvalMetrics {
   /** pass@k for each requested k that every counted task has enough samples for (n ≥ k). Empty when no task counted. */
   passAtK: PassAtKResult;
+  /**
+   * EvalPlus datasets (humaneval+, mbpp+): pass@k on base and plus inputs together (a sample counts when both pass, as
+   * EvalPlus's "plus" score); `passAtK` is then EvalPlus's "base" score.
+   */
+  passAtKPlus?: PassAtKResult;
   /** The k values asked for. */
   ks: number[];
   /** Samples per verdict (every verdict is listed, 0 when absent). */
@@ -23,7 +31,8 @@ export interface EvalMetrics {
   excludedTasks: string[];
   /** Programs executed in this run, and verdicts reused from the journal of an earlier one. */
   executions: { run: number; reused: number };
-  dataset: { name: string; files: { path: string; sha256: string }[] };
+  /** `dataDir`: the data folder the files were read from (absent for a user task file or a dataset without files). */
+  dataset: { name: string; files: { path: string; sha256: string }[]; dataDir?: string };
   samplesFile: string;
   isolation: IsolationLevel;
   runtimes: { node: string; python: string | null };
@@ -82,6 +91,17 @@ export interface BuildMetricsOptions {
   samplesFile: string;
 }
 
+/** The data folder of a built-in dataset's files: each file's path ends with its path inside the data folder. */
+function datasetDirectory(dataset: LoadedDataset): string | undefined {
+  if (!isDatasetName(dataset.name)) return undefined;
+  const specs = DATASETS[dataset.name].files;
+  for (const file of dataset.files) {
+    const spec = specs.find((candidate) => file.path.endsWith(`/${candidate.path}`));
+    if (spec !== undefined) return file.path.slice(0, file.path.length - spec.path.length - 1);
+  }
+  return undefined;
+}
+
 /** Collects pass@k, verdict counts and the run's reproducibility record. */
 export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
   const { dataset, evaluation, ks = [1, 10, 100], isolation, samplesFile } = options;
@@ -97,15 +117,17 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     entry.tasks++;
     limits.set(key, entry);
   }
+  const dataDir = datasetDirectory(dataset);
   return {
     passAtK: evaluation.counts.length === 0 ? {} : passAtK(evaluation.counts, ks),
+    ...(evaluation.countsPlus === undefined ? {} : { passAtKPlus: passAtK(evaluation.countsPlus, ks) }),
     ks,
     verdicts,
     samples: evaluation.samples.length,
     tasks: { scored: scoredTasks.size, counted: evaluation.counts.length },
     excludedTasks: evaluation.excludedTasks,
     executions: { run: evaluation.executions, reused: evaluation.reusedExecutions },
-    dataset: { name: dataset.name, files: dataset.files },
+    dataset: { name: dataset.name, files: dataset.files, ...(dataDir === undefined ? {} : { dataDir }) },
     samplesFile,
     isolation,
     runtimes: { node: process.version, python: pythonVersion() },
@@ -119,11 +141,91 @@ export function resultsFileName(samplesFile: string): string {
   return `${basename(samplesFile)}_results.jsonl`;
 }
 
-/** Writes `<samples basename>_results.jsonl` and `metrics.json` into `outDir` (the journal is written while scoring). */
-export function writeEvalOutputs(outDir: string, samples: readonly Sample[], evaluation: EvaluateResult, metrics: EvalMetrics): { resultsPath: string; metricsPath: string } {
+/**
+ * Writes `<samples basename>_results.jsonl` and `metrics.json` into `outDir` (the journal is written while scoring),
+ * and for an EvalPlus dataset EvalPlus's `eval_results.json` (pass `tasks` for that).
+ */
+export function writeEvalOutputs(
+  outDir: string,
+  samples: readonly Sample[],
+  evaluation: EvaluateResult,
+  metrics: EvalMetrics,
+  tasks: readonly Task[] = [],
+): { resultsPath: string; metricsPath: string; evalPlusPath?: string } {
   const resultsPath = join(outDir, resultsFileName(metrics.samplesFile));
   const metricsPath = join(outDir, 'metrics.json');
   writeFileSync(resultsPath, resultLines(samples, evaluation.samples));
   writeFileSync(metricsPath, `${JSON.stringify(metrics, null, 2)}\n`);
-  return { resultsPath, metricsPath };
+  const evalPlus = evalPlusResultsJson(tasks, samples, evaluation, metrics);
+  if (evalPlus === undefined) return { resultsPath, metricsPath };
+  const evalPlusPath = join(outDir, 'eval_results.json');
+  writeFileSync(evalPlusPath, evalPlus);
+  return { resultsPath, metricsPath, evalPlusPath };
+}
+
+function evalPlusStatus(phase: EvalPlusPhaseResult | undefined): string | null {
+  return phase === undefined ? null : phase.status;
+}
+
+/**
+ * EvalPlus's `eval_results.json` for an EvalPlus dataset (humaneval+, mbpp+): `{date, hash, eval: {task_id: [{task_id,
+ * solution, base_status, plus_status, base_fail_tests, plus_fail_tests}]}, pass_at_k: {base, plus}}`, samples of a
+ * task in sample order. `hash` is the MD5 of the uncompressed dataset file, as EvalPlus computes it; a failing input is
+ * written as stored in the dataset (its JSON text, so integers beyond 2^53 keep their digits; EvalPlus re-serialises
+ * three MBPP tasks' inputs slightly differently). Returns undefined when the samples were not scored the EvalPlus way.
+ */
+export function evalPlusResultsJson(tasks: readonly Task[], samples: readonly Sample[], evaluation: EvaluateResult, metrics: EvalMetrics): string | undefined {
+  if (metrics.passAtKPlus === undefined && !evaluation.samples.some((result) => result.evalplus !== undefined)) return undefined;
+  const taskById = new Map(tasks.map((task) => [task.id, task]));
+  const token = randomBytes(8).toString('hex');
+  const raw: string[] = [];
+  const rawValue = (text: string): string => {
+    raw.push(text);
+    return `@@${token}:${raw.length - 1}@@`;
+  };
+  const failTests = (phase: EvalPlusPhaseResult | undefined, inputsJson: string): string[] => {
+    const index = phase === undefined ? undefined : failedInputIndex(phase);
+    if (index === undefined) return [];
+    const element = jsonArrayElement(inputsJson, index);
+    return element === undefined ? [] : [rawValue(element)];
+  };
+  const byTask = new Map<string, { index: number; entry: Record<string, unknown> }[]>();
+  for (const [position, sample] of samples.entries()) {
+    const result = evaluation.samples[position] as SampleResult;
+    const task = taskById.get(sample.taskId);
+    if (task?.plus === undefined || result.evalplus === undefined) continue;
+    const list = byTask.get(task.id) ?? [];
+    list.push({
+      index: sample.index,
+      entry: {
+        task_id: task.id,
+        solution: evalPlusSolution(task, sample),
+        base_status: evalPlusStatus(result.evalplus.base),
+        plus_status: evalPlusStatus(result.evalplus.plus),
+        base_fail_tests: failTests(result.evalplus.base, task.plus.baseInputJson),
+        plus_fail_tests: failTests(result.evalplus.plus, task.plus.plusInputJson),
+      },
+    });
+    byTask.set(task.id, list);
+  }
+  const evalEntries: Record<string, Record<string, unknown>[]> = {};
+  for (const task of tasks) {
+    const list = byTask.get(task.id);
+    if (list !== undefined) evalEntries[task.id] = list.sort((a, b) => a.index - b.index).map((item) => item.entry);
+  }
+  const file = metrics.dataset.files[0];
+  let hash: string | null = null;
+  if (file !== undefined && existsSync(file.path)) {
+    const bytes = readFileSync(file.path);
+    hash = createHash('md5').update(file.path.endsWith('.gz') ? gunzipSync(bytes) : bytes).digest('hex');
+  }
+  const now = new Date();
+  const pad = (value: number): string => String(value).padStart(2, '0');
+  const document = {
+    date: `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())} ${pad(now.getHours())}:${pad(now.getMinutes())}`,
+    hash,
+    eval: evalEntries,
+    pass_at_k: { base: metrics.passAtK, ...(metrics.passAtKPlus === undefined ? {} : { plus: metrics.passAtKPlus }) },
+  };
+  return JSON.stringify(document).replace(new RegExp(`"@@${token}:(\\d+)@@"`, 'g'), (_match, index: string) => raw[Number(index)] as string);
 }
