@@ -1,0 +1,2 @@
+export * from './spec.js';
+export { ApiCallError, ModelError, UnsupportedCapabilityError } from './errors.js';
