@@ -13,8 +13,8 @@ export const EVALPLUS_MBPP_STOP_SEQUENCES: readonly string[] = ['\nif __name__',
 /**
  * MBPP+ v0.2.0 (EvalPlus, 378 tasks) from `mbppplus/MbppPlus.jsonl.gz`. The prompt is EvalPlus's docstring (problem
  * text and one assert); EvalPlus's solution is `prompt + completion`, so the layout is `prompt-completion-tests` and
- * `tests` is the record's `assertion` (the original MBPP asserts): `buildProgram` gives that base check. The EvalPlus
- * verdicts use the inputs under `plus` (EvalPlus also turns some MBPP inputs into tuples/sets per task, see
+ * `tests` is the record's `assertion` (the original MBPP asserts). `codeloop eval` scores these tasks the EvalPlus
+ * way from the inputs under `plus` (EvalPlus also turns some MBPP inputs into tuples/sets per task, see
  * evalplus/data/mbpp.py `mbpp_deserialize_inputs`). No per-task limit: EvalPlus derives it from the ground truth.
  */
 export async function loadMbppPlus(options: LoadDatasetOptions = {}): Promise<LoadedDataset> {
@@ -38,10 +38,9 @@ export async function loadMbppPlus(options: LoadDatasetOptions = {}): Promise<Lo
     name,
     tasks,
     files: [{ path: file.path, sha256: file.sha256 }],
-    knownBroken: {
-      // Found running every canonical solution with this layout; EvalPlus never executes `assertion`.
-      'Mbpp/120': 'the record\'s assertion calls math.isclose without importing math, and the canonical solution does not import it (NameError); EvalPlus\'s own base/plus verdicts are unaffected',
-    },
+    // codeloop scores MBPP+ the EvalPlus way (src/eval/evalplus.ts), which never runs `tests`; with buildProgram, the
+    // record's assertion for Mbpp/120 calls math.isclose without importing math (NameError for every solution).
+    knownBroken: {},
   };
 }
 
