@@ -1,6 +1,7 @@
 export { passAtK, passAtKForTask, type PassAtKResult, type TaskCounts } from './pass-at-k.js';
 export { parseSamples, readSamples, sampleProgram, type ReadSamplesOptions, type Sample, type SampleFormat } from './samples.js';
 export { cutAtStopSequences, sanitize, sanitizeSamples, type SanitizeResult, type SanitizeStep } from './sanitize.js';
+export { chatMessages, generateSamples, type GeneratedSample, type GenerateSamplesOptions, type GenerateSamplesResult, type PromptStyle } from './generate.js';
 export { evaluateSamples, type EvaluateOptions, type EvaluateResult, type ExecutionRecord, type SampleResult } from './evaluate.js';
 export {
   DEFAULT_GROUND_TRUTH_CACHE,

@@ -1,0 +1,193 @@
+import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
+import { UsageError } from '../core/index.js';
+import type { ChatMessage, GenerateResult, ModelBackend } from '../models/index.js';
+import type { Task } from '../tasks/index.js';
+
+/**
+ * Sample generation for evaluation: asks a model (any `ModelBackend`, through the contract only) for `n` completions
+ * per task and appends them to a samples JSONL that `codeloop eval` scores. Generation and scoring stay separate, as in
+ * human-eval: this file never runs code.
+ */
+
+/**
+ * How a task becomes a model call.
+ * - `base`: the dataset's prompt is continued as raw text (`complete`); infilling tasks use `infill(prompt, suffix)`.
+ *   What EvalPlus calls "direct completion" and MultiPL-E and human-eval do.
+ * - `chat`: the prompt goes in a user message asking for a complete solution in a code block (EvalPlus's instruction
+ *   prompt, see `chatMessages`); the answer is saved as `raw` and should be scored with `--sanitize`.
+ */
+export type PromptStyle = 'base' | 'chat';
+
+/** One line of a samples file written by `generateSamples`. */
+export interface GeneratedSample {
+  task_id: string;
+  /** The text to score: for `base`, the continuation of the prompt; for `chat`, the model's whole answer. */
+  completion: string;
+  /** What the model was given (the raw prompt, or the chat messages as JSON), so a replay backend can serve it again. */
+  prompt: string;
+  /** The infilling suffix, for infilling tasks. */
+  suffix?: string;
+  finish_reason: string;
+  usage: { prompt_tokens: number; completion_tokens: number };
+  model: string;
+  style: PromptStyle;
+}
+
+export interface GenerateSamplesOptions {
+  /** Samples per task. Tasks that already have some in `outPath` are topped up to `n`. Default 1. */
+  n?: number;
+  /** Sampling temperature. Default 0 (greedy; with n > 1 use e.g. 0.8 as human-eval's pass@100). */
+  temperature?: number;
+  topP?: number;
+  /** Tokens per completion. Default 512. */
+  maxTokens?: number;
+  /** Seed of the first sample; sample i of a task uses seed + i, so a rerun gives the same samples. Default 0. */
+  seed?: number;
+  style?: PromptStyle;
+  /** Model calls in flight at once (each may ask for several samples). Default 2. */
+  concurrency?: number;
+  /**
+   * Samples JSONL to append to (created if missing). Lines already there count towards `n` (a killed run resumes); a
+   * last line cut short by a kill is removed.
+   */
+  outPath: string;
+  signal?: AbortSignal;
+  /** Called after each sample is written. */
+  onSample?: (sample: GeneratedSample) => void;
+}
+
+export interface GenerateSamplesResult {
+  /** Samples written in this call. */
+  written: number;
+  /** Samples that were already in the file. */
+  existing: number;
+  /** Warnings the backend reported (deduplicated). */
+  warnings: string[];
+  usage: { promptTokens: number; completionTokens: number };
+}
+
+/** EvalPlus-style instruction prompt for chat models: the task's prompt in a fenced block, asking for a full solution. */
+export function chatMessages(task: Task): ChatMessage[] {
+  const language = task.language === 'python' ? 'python' : task.language === 'typescript' ? 'typescript' : 'javascript';
+  return [
+    {
+      role: 'user',
+      content:
+        `Please provide a self-contained ${language === 'python' ? 'Python' : language === 'typescript' ? 'TypeScript' : 'JavaScript'} script that solves the following problem in a markdown code block:\n` +
+        `\`\`\`${language}\n${task.prompt.trim()}\n\`\`\`\n`,
+    },
+  ];
+}
+
+/** Counts the samples per task already in `path`, cutting a last line left incomplete by a kill. */
+function existingCounts(path: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  if (!existsSync(path)) return counts;
+  const text = readFileSync(path, 'utf8');
+  const complete = text.lastIndexOf('\n') + 1;
+  if (complete < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, complete), 'utf8'));
+  for (const [index, line] of text.slice(0, complete).split('\n').entries()) {
+    if (line.trim() === '') continue;
+    let taskId: unknown;
+    try {
+      taskId = (JSON.parse(line) as { task_id?: unknown }).task_id;
+    } catch (error) {
+      throw new UsageError(`${path}:${index + 1}: not valid JSON (${(error as Error).message}); fix or delete the line, or write to a new --out file.`, { cause: error });
+    }
+    if (typeof taskId !== 'string') throw new UsageError(`${path}:${index + 1}: "task_id" is missing; fix or delete the line.`);
+    counts.set(taskId, (counts.get(taskId) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Generates samples for `tasks` with `backend` and appends them to `outPath`, one JSON line per sample, each line
+ * written as soon as its call returns (so a killed run loses at most the calls in flight, and a rerun tops up).
+ */
+export async function generateSamples(tasks: readonly Task[], backend: ModelBackend, options: GenerateSamplesOptions): Promise<GenerateSamplesResult> {
+  const { n = 1, temperature = 0, topP, maxTokens = 512, seed = 0, style = 'base', concurrency = 2, outPath, signal, onSample } = options;
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`n=${n} must be a positive integer.`);
+  if (style === 'chat' && !backend.capabilities.supportsChat) {
+    throw new UsageError(`${backend.modelId} has no chat template or chat endpoint: use --prompt-style base.`);
+  }
+  signal?.throwIfAborted();
+  const counts = existingCounts(outPath);
+  const existing = [...counts.values()].reduce((sum, count) => sum + count, 0);
+  // One job per (task, first sample index, count): greedy decoding gives the same text for every sample, so it is one
+  // call with n; sampled decoding asks for up to 8 at a time so that backends can batch them.
+  const jobs: { task: Task; first: number; count: number }[] = [];
+  for (const task of tasks) {
+    const have = counts.get(task.id) ?? 0;
+    for (let first = have; first < n; first += 8) jobs.push({ task, first, count: Math.min(8, n - first) });
+  }
+  const warnings = new Set<string>();
+  const usage = { promptTokens: 0, completionTokens: 0 };
+  let written = 0;
+  const descriptor = openSync(outPath, 'a');
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  const forward = (): void => inner.abort(signal?.reason);
+  signal?.addEventListener('abort', forward, { once: true });
+  try {
+    let next = 0;
+    const loop = async (): Promise<void> => {
+      while (next < jobs.length) {
+        inner.signal.throwIfAborted();
+        const { task, first, count } = jobs[next++] as (typeof jobs)[number];
+        const callOptions = {
+          n: count,
+          temperature,
+          maxTokens,
+          seed: seed + first,
+          stop: style === 'base' ? [...task.stopSequences] : [],
+          signal: inner.signal,
+          ...(topP === undefined ? {} : { topP }),
+        };
+        let result: GenerateResult;
+        let prompt: string;
+        if (style === 'chat') {
+          const messages = chatMessages(task);
+          prompt = JSON.stringify(messages);
+          result = await backend.chat(messages, callOptions);
+        } else if (task.suffix !== undefined) {
+          prompt = task.prompt;
+          result = await backend.infill(task.prompt, task.suffix, callOptions);
+        } else {
+          prompt = task.prompt;
+          result = await backend.complete(task.prompt, callOptions);
+        }
+        for (const warning of result.warnings) warnings.add(warning);
+        usage.promptTokens += result.usage.promptTokens;
+        usage.completionTokens += result.usage.completionTokens;
+        const perChoicePrompt = Math.round(result.usage.promptTokens / Math.max(1, result.choices.length));
+        for (const choice of result.choices.slice(0, count)) {
+          const sample: GeneratedSample = {
+            task_id: task.id,
+            completion: choice.text,
+            prompt,
+            ...(task.suffix === undefined || style === 'chat' ? {} : { suffix: task.suffix }),
+            finish_reason: choice.finishReason,
+            usage: { prompt_tokens: perChoicePrompt, completion_tokens: choice.completionTokens },
+            model: backend.modelId,
+            style,
+          };
+          // One write per line on an O_APPEND descriptor: a kill never leaves half a line behind but the last.
+          writeSync(descriptor, `${JSON.stringify(sample)}\n`);
+          written++;
+          onSample?.(sample);
+        }
+        if (result.choices.length < count) {
+          throw new UsageError(`${backend.modelId} returned ${result.choices.length} of ${count} requested samples for ${task.id}.`);
+        }
+      }
+    };
+    const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, () => loop()));
+    const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failure !== undefined) throw signal?.aborted ? signal.reason : failure.reason;
+  } finally {
+    signal?.removeEventListener('abort', forward);
+    closeSync(descriptor);
+  }
+  return { written, existing, warnings: [...warnings], usage };
+}
