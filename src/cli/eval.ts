@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError } from '../core/index.js';
-import { DEFAULT_GROUND_TRUTH_CACHE, buildMetrics, evaluateSamples, readSamples, sanitizeSamples, writeEvalOutputs, type EvaluateResult, type Sample, type SampleResult } from '../eval/index.js';
+import { DEFAULT_GROUND_TRUTH_CACHE, buildMetrics, evaluateSamples, type EvalMetrics, readSamples, sanitizeSamples, writeEvalOutputs, type EvaluateResult, type Sample, type SampleResult } from '../eval/index.js';
 import { createExecutor, type Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
@@ -147,9 +147,23 @@ async function selfCheck(name: string, dataDir: string | undefined, executor: Ex
     }
   }
   if (broken.length > 0) lines.push(`Known broken, not counted (${broken.length}):`, ...broken);
+  for (const omitted of dataset.omitted ?? []) lines.push(`Not loaded: ${omitted.count} ${omitted.language} record(s): ${omitted.reason}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (failures.length === 0) return 0;
   return infraErrors > 0 && failures.every((failure) => failure.verdict === 'infra-error') ? 3 : 1;
+}
+
+/** SAFIM's own figures: its pass@1 per language, failure labels, and what codeloop could not score. */
+function safimLines(safim: EvalMetrics['safim']): string[] {
+  if (safim === undefined) return [];
+  const languages = Object.entries(safim.byLanguage).map(([language, score]) => `${language} ${((score?.passAt1 ?? 0) * 100).toFixed(2)} (${score?.tasks ?? 0})`);
+  const failures = Object.entries(safim.failures).filter(([, count]) => count > 0).map(([label, count]) => `${label} ${count}`);
+  return [
+    `  SAFIM ${safim.category} pass@1 ${(safim.passAt1 * 100).toFixed(2)}% over ${safim.tasks} tasks${safim.category === 'api' ? '' : " (compare with SAFIM's Python column)"}; by language: ${languages.join(', ')}`,
+    ...(failures.length > 0 ? [`  SAFIM failures: ${failures.join(', ')}`] : []),
+    ...(safim.notScored.length > 0 ? [`  not scored: ${safim.notScored.map((omitted) => `${omitted.language} ${omitted.count}`).join(', ')} (${safim.notScored[0]?.reason ?? ''})`] : []),
+    ...(safim.missingTasks.length > 0 ? [`  ${safim.missingTasks.length} task(s) without a sample count as failed, as in SAFIM`] : []),
+  ];
 }
 
 export const evalCommand: Command = {
@@ -190,6 +204,9 @@ export const evalCommand: Command = {
     const dataset = await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir });
     const read = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
     if (read.length === 0) throw new UsageError(`${values.samples} holds no samples.`);
+    if (values.sanitize && dataset.name.startsWith('safim-')) {
+      throw new UsageError('--sanitize would damage fill-in-the-middle completions: SAFIM completions are cut at generation (postProcessSafimCompletion), so drop --sanitize for SAFIM datasets.');
+    }
     const samples = values.sanitize ? sanitizeSamples(dataset.tasks, read) : read;
     const outDir = resolve(values.out ?? join('codeloop-eval', `${dataset.name.replace(/[^\w.+-]/g, '_')}-${timestamp()}`));
     mkdirSync(outDir, { recursive: true });
@@ -214,6 +231,7 @@ export const evalCommand: Command = {
           `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
           `  ${plus.length > 0 ? 'base: ' : ''}${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
           ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
+          ...safimLines(metrics.safim),
           `  ${counts.join(', ')}`,
           `  executions: ${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
           `  results: ${resultsPath}`,

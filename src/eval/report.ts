@@ -5,8 +5,9 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { resolveLimits, type ExecutionLimits, type IsolationLevel, type Verdict } from '../sandbox/index.js';
-import { DATASETS, isDatasetName, type LoadedDataset, type Task } from '../tasks/index.js';
+import { DATASETS, isDatasetName, safimCategory, type LoadedDataset, type Task } from '../tasks/index.js';
 import type { EvaluateResult, SampleResult } from './evaluate.js';
+import { safimMetrics, type SafimMetrics } from './safim-metrics.js';
 import { evalPlusSolution, failedInputIndex, jsonArrayElement, type EvalPlusPhaseResult } from './evalplus.js';
 import { passAtK, type PassAtKResult } from './pass-at-k.js';
 import type { Sample } from './samples.js';
@@ -20,6 +21,8 @@ export interface EvalMetrics {
    * EvalPlus's "plus" score); `passAtK` is then EvalPlus's "base" score.
    */
   passAtKPlus?: PassAtKResult;
+  /** SAFIM datasets: SAFIM's own pass@1, per language, failure labels and what was not scored (`safimMetrics`). */
+  safim?: SafimMetrics;
   /** The k values asked for. */
   ks: number[];
   /** Samples per verdict (every verdict is listed, 0 when absent). */
@@ -121,6 +124,7 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
   return {
     passAtK: evaluation.counts.length === 0 ? {} : passAtK(evaluation.counts, ks),
     ...(evaluation.countsPlus === undefined ? {} : { passAtKPlus: passAtK(evaluation.countsPlus, ks) }),
+    ...(safimCategory(dataset.name) === undefined ? {} : { safim: safimMetrics(dataset, options.samples, evaluation.samples) }),
     ks,
     verdicts,
     samples: evaluation.samples.length,
