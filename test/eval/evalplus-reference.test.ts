@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { evaluateSamples, parseSamples, passAtK } from '../../src/eval/index.js';
+import { evaluateSamples, parseSamples } from '../../src/eval/index.js';
 import { createExecutor } from '../../src/sandbox/index.js';
 import { loadDataset } from '../../src/tasks/index.js';
 import { noSandbox, sharedDatasets } from './helpers.js';
@@ -31,14 +31,15 @@ const CHANGED_SINCE_REFERENCE: Record<string, [boolean, boolean]> = {
 };
 
 /**
- * Verdicts that depend on the machine's speed, as they do in EvalPlus: the plus inputs of Mbpp/599 go up to 10^8, the
- * canonical `sum(range(...))` needs ~15-30 s for all of them, a loop solution ~2.4 times as long, and EvalPlus caps a
- * phase at 60 s (+2) whatever the per-input limits add up to. Qwen's machine passed it; a loaded 2-core machine times
- * out. Either plus verdict is accepted here; base must agree.
+ * Verdicts that depend on the machine's speed, as they do in EvalPlus: either verdict is accepted for these tasks.
+ * - Mbpp/599: plus inputs go up to 10^8; the canonical `sum(range(...))` needs ~15-30 s for all of them, Qwen's loop
+ *   ~2.4 times as long, and EvalPlus caps a phase at 60 s (+2). Qwen's machine passed it; a loaded 2-core machine does not.
+ * - Mbpp/123: Qwen's amicable-numbers loop needs 4.1 s on base input 9999 on this machine when idle, against a limit of
+ *   max(4 s, 4 × 0.09 s) = 4 s. Qwen's machine failed it; here it passes or fails with the load.
  */
-const SPEED_DEPENDENT_PLUS = new Set(['Mbpp/599']);
+const SPEED_DEPENDENT = new Set(['Mbpp/599', 'Mbpp/123']);
 
-async function checkAgreement(dataset: 'humaneval+' | 'mbpp+', folder: string, expected: { tasks: number; base: number; plus: number }): Promise<void> {
+async function checkAgreement(dataset: 'humaneval+' | 'mbpp+', folder: string, expected: { tasks: number; base?: number; plus?: number }): Promise<void> {
   const loaded = await loadDataset(dataset, { dataDir });
   const ids = new Set(loaded.tasks.map((task) => task.id));
   const reference = join(dataDir, 'reference-outputs', 'qwen2.5-coder-1.5b-base', 'evalplus', folder);
@@ -54,25 +55,31 @@ async function checkAgreement(dataset: 'humaneval+' | 'mbpp+', folder: string, e
     const evaluation = await evaluateSamples(loaded.tasks, samples, { executor });
     assert.deepEqual(evaluation.excludedTasks, []);
     const disagreements: string[] = [];
+    // Expected passes: the published verdicts (with the explained changes), speed-dependent tasks as we scored them.
+    let base = 0;
+    let plus = 0;
     for (const result of evaluation.samples) {
       const entry = published[result.taskId]?.[0];
       assert.ok(entry, `no published verdict for ${result.taskId}`);
+      if (SPEED_DEPENDENT.has(result.taskId)) {
+        base += result.verdict === 'passed' ? 1 : 0;
+        plus += result.plus?.verdict === 'passed' ? 1 : 0;
+        continue;
+      }
       const changed = CHANGED_SINCE_REFERENCE[result.taskId];
-      const base = changed ? changed[0] : entry.base_status === 'pass';
-      const plus = changed ? changed[1] : entry.base_status === 'pass' && entry.plus_status === 'pass';
-      if ((result.verdict === 'passed') !== base) disagreements.push(`${result.taskId} base: expected ${base}, got ${result.verdict} (${result.reason})`);
-      const speedDependent = SPEED_DEPENDENT_PLUS.has(result.taskId) && ['passed', 'timed-out'].includes(result.plus?.verdict ?? '');
-      if (!speedDependent && (result.plus?.verdict === 'passed') !== plus) disagreements.push(`${result.taskId} plus: expected ${plus}, got ${result.plus?.verdict} (${result.plus?.reason})`);
+      const expectedBase = changed ? changed[0] : entry.base_status === 'pass';
+      const expectedPlus = changed ? changed[1] : entry.base_status === 'pass' && entry.plus_status === 'pass';
+      base += expectedBase ? 1 : 0;
+      plus += expectedPlus ? 1 : 0;
+      if ((result.verdict === 'passed') !== expectedBase) disagreements.push(`${result.taskId} base: expected ${expectedBase}, got ${result.verdict} (${result.reason})`);
+      if ((result.plus?.verdict === 'passed') !== expectedPlus) disagreements.push(`${result.taskId} plus: expected ${expectedPlus}, got ${result.plus?.verdict} (${result.plus?.reason})`);
     }
     assert.deepEqual(disagreements, []);
-    assert.equal(evaluation.counts.reduce((sum, counts) => sum + counts.c, 0), expected.base);
+    assert.equal(evaluation.counts.reduce((sum, counts) => sum + counts.c, 0), base);
     assert.ok(evaluation.countsPlus, 'plus counts must be reported for an EvalPlus dataset');
-    const plusPasses = evaluation.countsPlus.reduce((sum, counts) => sum + counts.c, 0);
-    const slowPasses = evaluation.samples.filter((result) => SPEED_DEPENDENT_PLUS.has(result.taskId) && result.plus?.verdict === 'passed').length;
-    const slowExpected = [...SPEED_DEPENDENT_PLUS].filter((id) => ids.has(id)).length;
-    // Published: every speed-dependent task passed plus.
-    assert.equal(plusPasses + (slowExpected - slowPasses), expected.plus);
-    assert.deepEqual(passAtK(evaluation.counts, [1]), { 'pass@1': expected.base / expected.tasks });
+    assert.equal(evaluation.countsPlus.reduce((sum, counts) => sum + counts.c, 0), plus);
+    if (expected.base !== undefined) assert.equal(base, expected.base);
+    if (expected.plus !== undefined) assert.equal(plus, expected.plus);
   } finally {
     await executor.close();
   }
@@ -82,6 +89,6 @@ test('HumanEval+: Qwen2.5-Coder-1.5B solutions get EvalPlus\'s published base an
   await checkAgreement('humaneval+', 'humaneval', { tasks: 164, base: 72, plus: 60 });
 });
 
-test('MBPP+: Qwen2.5-Coder-1.5B solutions get EvalPlus\'s published verdicts on the 378 tasks of v0.2.0 (3 explained changes)', { skip, timeout: 900_000 }, async () => {
-  await checkAgreement('mbpp+', 'mbpp', { tasks: 378, base: 267, plus: 227 });
+test('MBPP+: Qwen2.5-Coder-1.5B solutions get EvalPlus\'s published verdicts on the 378 tasks of v0.2.0 (3 explained oracle changes, 2 speed-dependent)', { skip, timeout: 900_000 }, async () => {
+  await checkAgreement('mbpp+', 'mbpp', { tasks: 378 });
 });
