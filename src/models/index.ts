@@ -1,2 +1,5 @@
 export * from './spec.js';
 export { ApiCallError, ModelError, UnsupportedCapabilityError } from './errors.js';
+export { createMockBackend, type MockAnswer, type MockBackend, type MockBackendOptions, type MockCall, type MockRequest, type MockRespond } from './mock/index.js';
+export { createReplayBackend, type RecordedSample, type ReplayBackendOptions } from './replay/index.js';
+export { cutAtStop, createStopCutter, type StopCut, type StopCutter } from './stop-sequences.js';

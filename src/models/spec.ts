@@ -132,7 +132,7 @@ export interface ModelBackend {
 /**
  * Error codes backends throw (as `CodeloopError` subclasses from src/core with these `code`s): `model-not-found`,
  * `model-load-failed`, `unsupported-capability`, `api-call-failed` (with `statusCode` and `retryable`),
- * `invalid-model-name`, `context-overflow`.
+ * `invalid-model-name`, `context-overflow`, `prompt-not-recorded` (the replay backend has no completion for a prompt).
  */
 export type ModelErrorCode =
   | 'model-not-found'
@@ -140,4 +140,5 @@ export type ModelErrorCode =
   | 'unsupported-capability'
   | 'api-call-failed'
   | 'invalid-model-name'
-  | 'context-overflow';
+  | 'context-overflow'
+  | 'prompt-not-recorded';

@@ -1,0 +1,1 @@
+export { createReplayBackend, type RecordedSample, type ReplayBackendOptions } from './replay-backend.js';
