@@ -2,4 +2,14 @@ export * from './spec.js';
 export { ApiCallError, ModelError, UnsupportedCapabilityError } from './errors.js';
 export { createMockBackend, type MockAnswer, type MockBackend, type MockBackendOptions, type MockCall, type MockRequest, type MockRespond } from './mock/index.js';
 export { createReplayBackend, type RecordedSample, type ReplayBackendOptions } from './replay/index.js';
+export {
+  createOpenAICompatibleBackend,
+  SERVER_FLAVORS,
+  type InfillMode,
+  type OpenAICompatibleBackend,
+  type OpenAICompatibleBackendOptions,
+  type RenderInfill,
+  type RenderedInfill,
+  type ServerFlavor,
+} from './openai-compatible/index.js';
 export { cutAtStop, createStopCutter, type StopCut, type StopCutter } from './stop-sequences.js';
