@@ -1,1 +1,2 @@
 export { CodeloopError, UsageError, isCodeloopError } from './errors.js';
+export { readCompleteLines } from './journal-lines.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
-import { UsageError } from '../core/index.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { readCompleteLines, UsageError } from '../core/index.js';
 import type { ExecutionRequest, ExecutionResult, Executor, Verdict } from '../sandbox/index.js';
 import type { Task } from '../tasks/index.js';
 import {
@@ -120,12 +120,7 @@ function tail(text: string): string {
  */
 function readJournal(path: string): Map<string, ExecutionRecord> {
   const records = new Map<string, ExecutionRecord>();
-  if (!existsSync(path)) return records;
-  const text = readFileSync(path, 'utf8');
-  const complete = text.lastIndexOf('\n') + 1;
-  if (complete < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, complete), 'utf8'));
-  const lines = text.slice(0, complete).split('\n');
-  for (const [lineIndex, line] of lines.entries()) {
+  for (const [lineIndex, line] of readCompleteLines(path).entries()) {
     if (line.trim() === '') continue;
     let record: ExecutionRecord;
     try {

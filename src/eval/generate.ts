@@ -1,6 +1,6 @@
-import { closeSync, existsSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
-import { UsageError } from '../core/index.js';
+import { readCompleteLines, UsageError } from '../core/index.js';
 import type { ChatMessage, GenerateResult, ModelBackend } from '../models/index.js';
 import type { Task } from '../tasks/index.js';
 
@@ -83,11 +83,7 @@ export function chatMessages(task: Task): ChatMessage[] {
 /** Counts the samples per task already in `path`, cutting a last line left incomplete by a kill. */
 function existingCounts(path: string): Map<string, number> {
   const counts = new Map<string, number>();
-  if (!existsSync(path)) return counts;
-  const text = readFileSync(path, 'utf8');
-  const complete = text.lastIndexOf('\n') + 1;
-  if (complete < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, complete), 'utf8'));
-  for (const [index, line] of text.slice(0, complete).split('\n').entries()) {
+  for (const [index, line] of readCompleteLines(path).entries()) {
     if (line.trim() === '') continue;
     let taskId: unknown;
     try {
