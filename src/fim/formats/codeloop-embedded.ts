@@ -69,16 +69,8 @@ export const codeloopEmbeddedFormat = defineFimFormat({
   },
   order: 'psm',
   orders: ['psm'],
-  stop: [
-    EMBEDDED_FIM_TOKENS.endOfText,
-    EMBEDDED_FIM_TOKENS.prefix,
-    EMBEDDED_FIM_TOKENS.middle,
-    EMBEDDED_FIM_TOKENS.suffix,
-    EMBEDDED_FIM_TOKENS.pad,
-    EMBEDDED_FIM_TOKENS.repoName,
-    EMBEDDED_FIM_TOKENS.fileSeparator,
-    EMBEDDED_FIM_TOKENS.identity,
-  ],
+  // Every special token ends a middle.
+  stop: [...EMBEDDED_SPECIAL_TOKENS],
   bos: { token: EMBEDDED_FIM_TOKENS.endOfText, addedByTokenizer: false },
   repoContext: 'qwen',
   signature: [
