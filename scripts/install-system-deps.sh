@@ -4,8 +4,12 @@
 #   python3     - runs the sandbox supervisor and Python programs
 #   python3-numpy - numpy for programs and tests that import it (EvalPlus original-format tests do)
 #   util-linux  - setpriv, to drop root before entering the sandbox
+#   chromium    - headless browser that the report tests drive (playwright-core, executablePath)
+#   fonts-dejavu-core - a font for the report's screenshots
+# .npmrc sets onnxruntime-node-install=skip: onnxruntime-node's postinstall would fetch CUDA files from outside the
+# npm registry; its CPU library is inside the package.
 set -euo pipefail
-packages=(bubblewrap python3 python3-numpy util-linux)
+packages=(bubblewrap python3 python3-numpy util-linux chromium fonts-dejavu-core)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
