@@ -1,6 +1,7 @@
 import { isCodeloopError, UsageError } from '../core/index.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 
 export interface Command {
@@ -10,7 +11,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand];
+const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand, reportCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

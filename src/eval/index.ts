@@ -35,3 +35,7 @@ export {
   type BuildMetricsOptions,
   type EvalMetrics,
 } from './report.js';
+export { readRunFolder, type RunExecution, type RunFolder, type RunMetrics, type RunResultLine } from './read-run-folder.js';
+export { loadRunDataset, reportRun, taskOutcome, type LoadRunDatasetOptions, type ReportRun, type ReportRunOptions, type ReportSample, type ReportTask, type TaskOutcome } from './report-run.js';
+export { compareRuns, type FlipDirection, type RunComparison, type TaskFlip } from './compare-runs.js';
+export { escapeHtml, renderReportHtml, reportPageData, scriptSafeJson, type RenderReportOptions, type ReportPageData, type ReportPageTask } from './report-html.js';
