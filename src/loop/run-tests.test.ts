@@ -38,6 +38,7 @@ describe('runTests', { skip }, () => {
     assert.deepEqual(Object.keys(tests), ['public/0', 'hidden/0', 'hidden/1', 'hidden/2', 'hidden/3', 'hidden/4']);
     assert.equal(tests['public/0']?.status, 'passed');
     assert.equal(tests['hidden/0']?.status, 'passed');
+    assert.equal(tests['hidden/0']?.actual, '4', 'a passing equality reports its actual value too');
     assert.deepEqual(
       { status: tests['hidden/1']?.status, expected: tests['hidden/1']?.expected, actual: tests['hidden/1']?.actual, message: tests['hidden/1']?.exception?.message, assertion: tests['hidden/1']?.assertion },
       { status: 'failed', expected: '11', actual: '9', message: 'big numbers', assertion: 'assert candidate(x, 1) == 11, "big numbers"' },
@@ -88,6 +89,7 @@ describe('runTests', { skip }, () => {
     assert.equal(result.tests.length, 9, 'seven asserts, the mutating call and the check of the input (the const is setup)');
     assert.deepEqual({ status: tests['hidden/0']?.status, expected: tests['hidden/0']?.expected, actual: tests['hidden/0']?.actual }, { status: 'failed', expected: '[ 4, 5, 1, 2, 3 ]', actual: '[ 1, 2, 3, 4, 5 ]' });
     assert.equal(tests['hidden/2']?.status, 'passed');
+    assert.equal(tests['hidden/2']?.actual, '[ 1, 2, 3, 4, 5 ]', 'a passing equality reports its actual value too');
     assert.equal(tests['hidden/8']?.status, 'passed');
     const right = await runTests(executor, { language: 'javascript', entryPoint: 'rotateRight', solution: task.prompt + (task.canonicalSolution ?? ''), sources: [{ origin: 'hidden', form: 'check-function', idPrefix: 'hidden/', code: task.tests }] });
     assert.deepEqual(new Set(right.tests.map((item) => item.status)), new Set(['passed']));
@@ -125,7 +127,7 @@ test('planJavaScriptSteps: declarations are setup, the check call is dropped, Ty
       ['setup', undefined, ''],
       ['setup', undefined, "const assert = require('node:assert');"],
       ['setup', undefined, 'let candidate = f;'],
-      ['test', 'h0', 'assert.deepStrictEqual(candidate([1]), 1);'],
+      ['test', 'h0', 'assert.deepStrictEqual(__codeloopActual(candidate([1])), 1);'],
     ],
   );
 });

@@ -143,6 +143,25 @@ function isCheckCall(ts: TypeScriptModule, statement: import('typescript').State
   return ts.isExpressionStatement(statement) && ts.isCallExpression(statement.expression) && ts.isIdentifier(statement.expression.expression) && statement.expression.expression.text === name;
 }
 
+const EQUALITY_ASSERTS = new Set(['deepStrictEqual', 'deepEqual', 'strictEqual', 'equal']);
+
+/**
+ * `assert.deepStrictEqual(A, B)` becomes `assert.deepStrictEqual(__codeloopActual(A), B)`, so the runner learns A's
+ * value even when the test passes (see test-runner.cjs). Other statements are returned unchanged.
+ */
+function withActualProbe(ts: TypeScriptModule, file: import('typescript').SourceFile, statement: import('typescript').Statement, text: string): string {
+  if (!ts.isExpressionStatement(statement) || !ts.isCallExpression(statement.expression)) return text;
+  const call = statement.expression;
+  const callee = call.expression;
+  if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.expression) || callee.expression.text !== 'assert' || !EQUALITY_ASSERTS.has(callee.name.text)) return text;
+  const first = call.arguments[0];
+  if (first === undefined || call.arguments.length < 2) return text;
+  const offset = statement.getStart(file);
+  const start = first.getStart(file) - offset;
+  const end = first.getEnd() - offset;
+  return `${text.slice(0, start)}__codeloopActual(${text.slice(start, end)})${text.slice(end)}`;
+}
+
 const short = (text: string): string => (text.length <= 300 ? text : `${text.slice(0, 300)}…`);
 
 /**
@@ -168,7 +187,7 @@ export function planJavaScriptSteps(sources: readonly TestSource[], language: 'j
     let count = 0;
     const addTest = (statement: import('typescript').Statement): void => {
       const text = statement.getText(file);
-      steps.push({ kind: 'test', id: `${source.idPrefix}${count++}`, origin: source.origin, assertion: short(text), code: toJs(text) });
+      steps.push({ kind: 'test', id: `${source.idPrefix}${count++}`, origin: source.origin, assertion: short(text), code: toJs(withActualProbe(ts, file, statement, text)) });
     };
     const addSetup = (statement: import('typescript').Statement): void => {
       steps.push({ kind: 'setup', origin: source.origin, code: toJs(statement.getText(file)) });

@@ -86,7 +86,8 @@ def _statement_runner(node, source_name, namespace):
             actual = eval(left, namespace)
             expected = eval(right, namespace)
             if actual == expected:
-                return {}
+                # The actual value of a passing equality too: MBR-exec compares candidates by their outputs.
+                return {'actual': _repr(actual)}
             text = str(eval(message, namespace)) if message is not None else ''
             return {'status': 'failed', 'actual': _repr(actual), 'expected': _repr(expected), 'exception': {'type': 'AssertionError', 'message': _short(text)}}
 
