@@ -1,0 +1,43 @@
+import type { Language } from '../sandbox/index.js';
+
+/**
+ * Code out of a model's answer, for the loop. (src/eval/sanitize.ts does the same job for scoring with more rules; the
+ * loop cannot import eval, which is on its layer, so this is a deliberately small second copy of the idea: fenced block
+ * that defines the entry point, else the longest block, else the whole text.)
+ */
+
+const FENCE = /```[^\n`]*\n([\s\S]*?)(?:```|$)/g;
+
+/** Whether `code` defines `name` (a Python `def`, a JavaScript function or a const/let/var bound to it). */
+export function definesEntryPoint(code: string, language: Language, name: string): boolean {
+  const escaped = name.replace(/[$]/g, '\\$');
+  if (language === 'python') return new RegExp(`^\\s*(?:async\\s+)?def\\s+${escaped}\\s*\\(`, 'm').test(code);
+  return new RegExp(`(?:^|\\n)\\s*(?:export\\s+)?(?:(?:async\\s+)?function\\s*\\*?\\s*${escaped}\\s*[<(]|(?:const|let|var)\\s+${escaped}\\b)`).test(code);
+}
+
+/** The code in `text`: the fenced block that defines `entryPoint`, else the longest fenced block, else `text` itself. */
+export function extractCode(text: string, language: Language, entryPoint?: string): string {
+  const blocks = [...text.matchAll(FENCE)].map((match) => match[1] ?? '').filter((block) => block.trim() !== '');
+  if (blocks.length === 0) return text;
+  if (entryPoint) {
+    const defining = blocks.find((block) => definesEntryPoint(block, language, entryPoint));
+    if (defining !== undefined) return defining;
+  }
+  return blocks.reduce((longest, block) => (block.length > longest.length ? block : longest));
+}
+
+/**
+ * The whole solution a model's answer stands for.
+ * - `base` (the model continued `starter`): starter + completion.
+ * - `chat`: the extracted code when it defines the entry point (with the starter's Python imports it lacks, e.g.
+ *   `from typing import List`, which a restated signature needs); otherwise starter + code (the answer was a body).
+ */
+export function solutionFromAnswer(answer: string, options: { style: 'base' | 'chat'; starter: string; language: Language; entryPoint?: string }): { code: string; extracted: string } {
+  const { style, starter, language, entryPoint } = options;
+  if (style === 'base') return { code: starter + answer, extracted: answer };
+  const extracted = extractCode(answer, language, entryPoint);
+  if (entryPoint && !definesEntryPoint(extracted, language, entryPoint) && starter !== '') return { code: starter + extracted, extracted };
+  if (language !== 'python') return { code: extracted, extracted };
+  const imports = starter.split('\n').filter((line) => /^(?:import\s|from\s+\S+\s+import\s)/.test(line) && !extracted.includes(line));
+  return { code: imports.length > 0 ? `${imports.join('\n')}\n${extracted}` : extracted, extracted };
+}

@@ -1,0 +1,253 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { UsageError } from '../core/index.js';
+import type { ExecutionResult, Executor, Language } from '../sandbox/index.js';
+import type { Task } from '../tasks/index.js';
+import { runTests, type TestRunResult, type TestSource } from './run-tests.js';
+
+/**
+ * What the loop solves: a specification the model sees, public tests it may see, hidden tests it never sees, and how
+ * the final verdict is reached. Made from a dataset task (`solveTaskFromDataset`), a user task file
+ * (`parseSolveTaskFile`) or a source file plus a test command (`commandSolveTask`).
+ */
+export interface SolveTask {
+  id: string;
+  language: Language;
+  /** The problem as the model is given it: a code prompt (signature and docstring) or prose. */
+  prompt: string;
+  /** Code a completion model continues (a dataset's code prompt); '' when the prompt is prose. */
+  starter: string;
+  entryPoint?: string;
+  /** Shown to the model in feedback. */
+  publicTests: TestSource[];
+  /** Never shown to the model; run with every attempt for its record, and for the final verdict. */
+  hiddenTests: TestSource[];
+  stopSequences: string[];
+  /** How the final verdict is reached (see `judgeSolution`). */
+  judge: { kind: 'reference'; task: Task } | { kind: 'hidden-tests' } | { kind: 'command'; command: CommandSpec };
+  /** Per-test time limit (ms). */
+  perTestMs?: number;
+}
+
+/** `--file SRC --test-command CMD`: the candidate replaces `sourcePath`; the command's exit code is the verdict. */
+export interface CommandSpec {
+  /** A shell command, run with /bin/sh in the sandbox's working directory, e.g. `python3 -m pytest -q test_x.py`. */
+  command: string;
+  /** Where the candidate is written, relative to the working directory (the source file's name). */
+  sourcePath: string;
+  /** Other files in place for the command (tests, fixtures), by relative path. */
+  files: Record<string, string>;
+  /** Wall-clock limit of the command (ms). Default 60000. */
+  wallMs?: number;
+}
+
+/** Layouts whose program is a whole solution followed by the tests, so a whole solution can replace prompt + completion. */
+const SOLUTION_LAYOUTS = new Set(['human-eval', 'prompt-completion-tests', 'completion-tests']);
+
+/**
+ * The task's reference program with `solution` (the whole source: signature and body) in place of prompt + completion:
+ * the rule EvalPlus applies to a `solution` field, for the layouts whose tests follow the code.
+ */
+export function referenceProgram(task: Task, solution: string): string {
+  if (task.layout === 'human-eval') return `${solution}\n${task.tests}\ncheck(${task.entryPoint ?? ''})`;
+  if (task.layout === 'prompt-completion-tests' || task.layout === 'completion-tests') return `${solution}\n${task.tests}`;
+  throw new UsageError(`Task ${task.id} has layout "${task.layout}", which the solve loop cannot run: use a task whose tests follow the code (HumanEval, MBPP, MultiPL-E, examples).`);
+}
+
+/**
+ * The examples a docstring or comment already shows (`>>> f(1)` then `2` on the next line), as tests. They are public
+ * by construction: the model sees them in the prompt anyway.
+ */
+export function publicTestsFromPrompt(prompt: string, language: Language, entryPoint: string | undefined): TestSource[] {
+  if (entryPoint === undefined || entryPoint === '') return [];
+  const comment = language === 'python' ? /^\s*/ : /^\s*\/\/\s?/;
+  const lines = prompt.split('\n').map((line) => line.replace(comment, ''));
+  const tests: TestSource[] = [];
+  for (let index = 0; index < lines.length - 1; index++) {
+    const match = /^>>>\s*(.+)$/.exec(lines[index] ?? '');
+    const expected = (lines[index + 1] ?? '').trim();
+    if (!match?.[1] || expected === '' || expected.startsWith('>>>') || expected.startsWith('"""') || expected.startsWith("'''")) continue;
+    const call = match[1].trim();
+    if (!new RegExp(`\\b${entryPoint}\\s*\\(`).test(call)) continue;
+    const code = language === 'python' ? `assert ${call} == ${expected}` : `assert.deepStrictEqual(${call}, ${expected});`;
+    tests.push({ origin: 'public', form: 'single', idPrefix: `public/${tests.length}`, code });
+  }
+  return tests;
+}
+
+/** MBPP-style prose tasks show their first assert in the prompt (as the MBPP paper does): it is the public test. */
+function firstAssert(tests: string): string | undefined {
+  return tests.split('\n').find((line) => line.startsWith('assert '));
+}
+
+/** A dataset task as a solve task: public tests from the prompt's examples, hidden tests = the dataset's tests. */
+export function solveTaskFromDataset(task: Task): SolveTask {
+  if (!SOLUTION_LAYOUTS.has(task.layout)) referenceProgram(task, '');
+  const prose = task.layout === 'completion-tests';
+  let prompt = task.prompt;
+  let publicTests = publicTestsFromPrompt(task.prompt, task.language, task.entryPoint);
+  const entryPoint = task.entryPoint ?? (prose ? /^assert\s+(?:not\s+)?\(?\s*(?:set\()?\s*([A-Za-z_]\w*)\s*\(/.exec(firstAssert(task.tests) ?? '')?.[1] : undefined);
+  if (prose) {
+    const shown = firstAssert(task.tests);
+    if (shown !== undefined) {
+      publicTests = [{ origin: 'public', form: 'single', idPrefix: 'public/0', code: shown }];
+      prompt = `${task.prompt}\nYour code should pass this test:\n${shown}\n`;
+    }
+  }
+  const form = task.layout === 'completion-tests' ? 'statements' : 'check-function';
+  return {
+    id: task.id,
+    language: task.language,
+    prompt,
+    starter: prose ? '' : task.prompt,
+    ...(entryPoint === undefined ? {} : { entryPoint }),
+    publicTests,
+    hiddenTests: [{ origin: 'hidden', form, idPrefix: 'hidden/', code: task.tests }],
+    stopSequences: [...task.stopSequences],
+    judge: { kind: 'reference', task },
+  };
+}
+
+const LANGUAGE_NAMES: readonly Language[] = ['python', 'javascript', 'typescript'];
+
+/**
+ * A user task file (JSON), documented in docs/solve.md:
+ * `{"id", "language", "prompt", "entryPoint", "starter"?, "publicTests": [..], "hiddenTests": [..], "perTestMs"?}`,
+ * each test one assertion in the task's language.
+ */
+export function parseSolveTaskFile(text: string, path: string): SolveTask {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`${path} is not valid JSON (${(error as Error).message}); see docs/solve.md for the task file format.`, { cause: error });
+  }
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new UsageError(`${path}: a task file holds one JSON object; see docs/solve.md.`);
+  const text_ = (key: string, required: boolean): string | undefined => {
+    const value = record[key];
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== 'string' || (required && value.trim() === '')) throw new UsageError(`${path}: "${key}" must be a${required ? ' non-empty' : ''} string (got ${JSON.stringify(value)}); see docs/solve.md.`);
+    return value;
+  };
+  const tests = (key: string, origin: 'public' | 'hidden'): TestSource[] => {
+    const value = record[key] ?? [];
+    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.trim() === '')) {
+      throw new UsageError(`${path}: "${key}" must be a list of test strings, one assertion each (got ${JSON.stringify(value).slice(0, 80)}).`);
+    }
+    return (value as string[]).map((code, index) => ({ origin, form: 'single', idPrefix: `${origin}/${index}`, code }));
+  };
+  const language = text_('language', true) as Language;
+  if (!LANGUAGE_NAMES.includes(language)) throw new UsageError(`${path}: "language" is ${JSON.stringify(language)}; use one of ${LANGUAGE_NAMES.join(', ')}.`);
+  const hiddenTests = tests('hiddenTests', 'hidden');
+  if (hiddenTests.length === 0) throw new UsageError(`${path}: "hiddenTests" is empty; the final verdict needs at least one hidden test (the model never sees them).`);
+  const perTestMs = record.perTestMs;
+  if (perTestMs !== undefined && (typeof perTestMs !== 'number' || !Number.isInteger(perTestMs) || perTestMs < 10 || perTestMs > 600_000)) {
+    throw new UsageError(`${path}: "perTestMs" is ${JSON.stringify(perTestMs)}; use a whole number of milliseconds from 10 to 600000.`);
+  }
+  const entryPoint = text_('entryPoint', false);
+  return {
+    id: text_('id', false) ?? basename(path).replace(/\.json$/, ''),
+    language,
+    prompt: text_('prompt', true) ?? '',
+    starter: text_('starter', false) ?? '',
+    ...(entryPoint === undefined ? {} : { entryPoint }),
+    publicTests: tests('publicTests', 'public'),
+    hiddenTests,
+    stopSequences: [],
+    judge: { kind: 'hidden-tests' },
+    ...(perTestMs === undefined ? {} : { perTestMs: perTestMs as number }),
+  };
+}
+
+export function loadSolveTaskFile(path: string): SolveTask {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read task file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a dataset task (examples/ID) or a task file path.`, { cause: error });
+  }
+  return parseSolveTaskFile(text, path);
+}
+
+/** `--file SRC --test-command CMD` as a solve task: the model sees the source and the command's output. */
+export function commandSolveTask(options: { source: string; sourcePath: string; language: Language; command: string; files: Record<string, string>; instructions?: string; wallMs?: number }): SolveTask {
+  const { source, sourcePath, language, command, files, instructions, wallMs } = options;
+  return {
+    id: sourcePath,
+    language,
+    prompt: `${instructions ?? `Make the test command \`${command}\` pass by changing ${sourcePath}.`}\nThe current ${sourcePath}:\n${source}`,
+    starter: '',
+    publicTests: [],
+    hiddenTests: [],
+    stopSequences: [],
+    judge: { kind: 'command', command: { command, sourcePath, files, ...(wallMs === undefined ? {} : { wallMs }) } },
+  };
+}
+
+/** The final verdict of one solution. */
+export interface Judgement {
+  passed: boolean;
+  /** The sandbox broke: no verdict (retry). */
+  infraError: boolean;
+  /** How it was judged: the dataset's reference harness, the task file's hidden tests, or the test command. */
+  by: 'reference' | 'hidden-tests' | 'command';
+  verdict: ExecutionResult['verdict'];
+  reason: string;
+  /** Output tail of the reference program or command (never shown to the model for hidden tests). */
+  outputTail?: string;
+}
+
+const OUTPUT_TAIL = 4_000;
+
+/** Runs a test command in the sandbox with the candidate in place; the command's exit code decides. */
+export async function runCommand(executor: Executor, spec: CommandSpec, solution: string, signal?: AbortSignal): Promise<ExecutionResult> {
+  // A Python wrapper runs the shell command: the sandbox runs programs, and /bin/sh is inside it.
+  const wrapper = `import subprocess, sys\nsys.exit(subprocess.run(${JSON.stringify(spec.command)}, shell=True).returncode)\n`;
+  return executor.run(
+    { language: 'python', code: wrapper, files: { ...spec.files, [spec.sourcePath]: solution }, limits: { wallMs: spec.wallMs ?? 60_000 }, harness: 'exit-code' },
+    signal === undefined ? {} : { signal },
+  );
+}
+
+/**
+ * The final verdict of `solution` on `task`, from tests the model never saw: the dataset's own harness (its program
+ * layout, time limit, type-check and success rule), the task file's hidden tests, or the test command.
+ */
+export async function judgeSolution(executor: Executor, task: SolveTask, solution: string, options: { signal?: AbortSignal; hiddenRun?: TestRunResult } = {}): Promise<Judgement> {
+  const { signal } = options;
+  const run = signal === undefined ? {} : { signal };
+  if (task.judge.kind === 'reference') {
+    const reference = task.judge.task;
+    const result = await executor.run(
+      {
+        language: reference.language,
+        code: referenceProgram(reference, solution),
+        ...(reference.limits ? { limits: reference.limits } : {}),
+        ...(reference.typeCheck ? { typeCheck: true } : {}),
+        harness: reference.harness,
+      },
+      run,
+    );
+    return { passed: result.verdict === 'passed', infraError: result.verdict === 'infra-error', by: 'reference', verdict: result.verdict, reason: result.reason, outputTail: tail(result) };
+  }
+  if (task.judge.kind === 'command') {
+    const result = await runCommand(executor, task.judge.command, solution, signal);
+    return { passed: result.verdict === 'passed', infraError: result.verdict === 'infra-error', by: 'command', verdict: result.verdict, reason: result.reason, outputTail: tail(result) };
+  }
+  const hidden =
+    options.hiddenRun ??
+    (await runTests(executor, { language: task.language, solution, sources: task.hiddenTests, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), ...(task.perTestMs ? { perTestMs: task.perTestMs } : {}), ...run }));
+  const hiddenResults = hidden.tests.filter((test) => test.origin === 'hidden');
+  const failed = hiddenResults.filter((test) => test.status !== 'passed');
+  return {
+    passed: !hidden.infraError && hiddenResults.length > 0 && failed.length === 0,
+    infraError: hidden.infraError,
+    by: 'hidden-tests',
+    verdict: hidden.infraError ? 'infra-error' : failed.length === 0 ? 'passed' : 'failed',
+    reason: hidden.infraError ? hidden.execution.reason : `${hiddenResults.length - failed.length}/${hiddenResults.length} hidden tests passed`,
+  };
+}
+
+function tail(result: ExecutionResult): string {
+  return `${result.stdout}${result.stderr}`.slice(-OUTPUT_TAIL);
+}
