@@ -6,6 +6,8 @@ import { DEFAULT_GROUND_TRUTH_CACHE, buildMetrics, evaluateSamples, type EvalMet
 import { createExecutor, type Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
+import { createProgressReporter } from './progress.js';
+import { writeRunReport } from './report.js';
 
 const usage = `Usage: codeloop eval --dataset NAME --samples PATH [options]
        codeloop eval --self-check NAME [--data-dir DIR]
@@ -39,9 +41,6 @@ Options:
   --self-check NAME        run the canonical solutions of dataset NAME
   --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
 
-/** Time between two progress lines on stderr (ms). */
-const PROGRESS_INTERVAL_MS = 5_000;
-
 function parseKs(text: string): number[] {
   const ks = text.split(',').map((part) => Number(part.trim()));
   if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new UsageError(`--k ${JSON.stringify(text)} must be positive integers separated by commas, e.g. 1,10,100.`);
@@ -59,32 +58,14 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
 }
 
-/** Prints a progress line every few seconds while samples are scored; `stop` ends it. */
-function progress(label: string, total: number): { onSampleResult: (result: SampleResult) => void; stop: () => void } {
-  const started = Date.now();
-  let done = 0;
-  let passed = 0;
-  const timer = setInterval(() => {
-    const seconds = (Date.now() - started) / 1000;
-    process.stderr.write(`codeloop eval: ${label}: ${done}/${total} samples scored, ${passed} passed (${(done / seconds).toFixed(1)}/s, ${seconds.toFixed(0)} s)\n`);
-  }, PROGRESS_INTERVAL_MS);
-  timer.unref();
-  return {
-    onSampleResult(result) {
-      done++;
-      if (result.verdict === 'passed') passed++;
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
 /** Runs `evaluateSamples` with progress lines and Ctrl-C handling (an interrupted run is resumable). */
 async function score(label: string, dataset: LoadedDataset, samples: Sample[], executor: Executor, journalPath?: string): Promise<EvaluateResult> {
   const controller = new AbortController();
   const interrupt = (): void => controller.abort(new CodeloopError('interrupted', `Interrupted${journalPath ? `; finished executions are in ${journalPath}, rerun the same command with the same --out to resume` : ''}.`));
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
-  const reporter = progress(label, samples.length);
+  const reporter = createProgressReporter(process.stderr, { prefix: 'codeloop eval' });
+  reporter.onRunStart({ label, total: samples.length });
   try {
     return await evaluateSamples(dataset.tasks, samples, {
       executor,
@@ -94,7 +75,7 @@ async function score(label: string, dataset: LoadedDataset, samples: Sample[], e
       ...(journalPath === undefined ? {} : { journalPath }),
     });
   } finally {
-    reporter.stop();
+    reporter.onRunEnd();
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
   }
@@ -219,6 +200,16 @@ export const evalCommand: Command = {
     }
     const metrics = buildMetrics({ dataset, samples, evaluation, ks, isolation: executor.isolation, samplesFile: values.samples });
     const { resultsPath, metricsPath, evalPlusPath } = writeEvalOutputs(outDir, samples, evaluation, metrics, dataset.tasks);
+    // The scores are written by now: a report that cannot be written is a warning, not a failed run.
+    let reportPath: string | undefined;
+    try {
+      const report = await writeRunReport(outDir, { dataset });
+      reportPath = report.path;
+      for (const warning of report.warnings) process.stderr.write(`codeloop eval: report: warning: ${warning}\n`);
+      if (values.json) process.stderr.write(`codeloop eval: report: ${report.path}\n`);
+    } catch (error) {
+      process.stderr.write(`codeloop eval: warning: the report was not written (${(error as Error).message}); write it with codeloop report ${outDir}\n`);
+    }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(metrics)}\n`);
     } else {
@@ -236,6 +227,7 @@ export const evalCommand: Command = {
           `  executions: ${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
           `  results: ${resultsPath}`,
           `  metrics: ${metricsPath}`,
+          ...(reportPath === undefined ? [] : [`  report: ${reportPath}`]),
           ...(evalPlusPath === undefined ? [] : [`  EvalPlus results: ${evalPlusPath}`]),
           '',
         ].join('\n'),
