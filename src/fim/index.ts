@@ -18,3 +18,4 @@ export { EMBEDDED_FIM_TOKENS, EMBEDDED_SPECIAL_TOKENS, codeloopEmbeddedFormat } 
 export { detectFimFormat, type DetectFimFormatOptions, type DetectFimFormatResult, type FimTokenInfo } from './detect-fim-format.js';
 export { checkSentinels, type CheckSentinelsResult } from './check-sentinels.js';
 export { FimFormatError, type FimFormatErrorCode } from './errors.js';
+export * from './completion/index.js';

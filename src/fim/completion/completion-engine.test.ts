@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createMockBackend, type GenerateOptions, type ModelBackend, type StreamPart } from '../../models/index.js';
+import { getFimFormat } from '../formats/fim-formats.js';
+import { createCompletionEngine } from './completion-engine.js';
+
+const document = 'from .shapes import area\n\ndef total_area(shapes):\n    ';
+const shapes = { path: 'pkg/shapes.py', text: 'def area(shape):\n    return shape.w * shape.h\n' };
+
+test('renders the family FIM prompt: repository context in file-separator layout, current file last, format stops sent', async () => {
+  const model = createMockBackend({ respond: () => 'return sum(area(shape) for shape in shapes)\n\n\ndef other():\n    pass' });
+  const engine = createCompletionEngine({ model, format: getFimFormat('qwen2.5-coder') });
+  const result = await engine.complete({ text: document, cursor: document.length, path: 'pkg/main.py', files: [shapes] });
+  assert.equal(result.text, 'return sum(area(shape) for shape in shapes)');
+  assert.equal(result.mode, 'multi-line');
+  assert.equal(result.cache, 'miss');
+  const call = model.calls[0];
+  assert.equal(call?.request.kind, 'complete');
+  const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
+  assert.equal(prompt, `<|file_sep|>pkg/shapes.py\ndef area(shape):\n    return shape.w * shape.h\n<|file_sep|>pkg/main.py\n<|fim_prefix|>${document}<|fim_suffix|><|fim_middle|>`);
+  assert.ok(call?.options.stop?.includes('<|file_sep|>'));
+  assert.equal(call?.options.temperature, 0);
+});
+
+test('without a format the backend infills; context goes into the prefix as comments', async () => {
+  const model = createMockBackend({ respond: () => 'return 0' });
+  const engine = createCompletionEngine({ model });
+  await engine.complete({ text: document, cursor: document.length, path: 'pkg/main.py', files: [shapes] });
+  const call = model.calls[0];
+  assert.equal(call?.request.kind, 'infill');
+  const prefix = call?.request.kind === 'infill' ? call.request.prefix : '';
+  assert.ok(prefix.startsWith('# Path: pkg/shapes.py\n# def area(shape):\n#     return shape.w * shape.h\n'), prefix);
+  assert.ok(prefix.endsWith(document));
+});
+
+test('cache: an exact repeat and typed-ahead text are served without the model', async () => {
+  const model = createMockBackend({ respond: () => 'return len(shapes)' });
+  const engine = createCompletionEngine({ model });
+  const first = await engine.complete({ text: document, cursor: document.length });
+  assert.equal(first.text, 'return len(shapes)');
+  const again = await engine.complete({ text: document, cursor: document.length });
+  assert.deepEqual([again.cache, again.text], ['hit', 'return len(shapes)']);
+  const typed = `${document}return le`;
+  const ahead = await engine.complete({ text: typed, cursor: typed.length });
+  assert.deepEqual([ahead.cache, ahead.text, ahead.modelMs], ['typed-ahead', 'n(shapes)', 0]);
+  assert.equal(model.calls.length, 1);
+  // Typing something else is a miss.
+  const other = `${document}x`;
+  await engine.complete({ text: other, cursor: other.length });
+  assert.equal(model.calls.length, 2);
+  assert.deepEqual([engine.stats.cacheHits, engine.stats.typedAheadHits, engine.stats.modelCalls], [1, 1, 2]);
+});
+
+/** A backend that streams `first`, waits for `gate`, then streams `rest`; counts aborts it sees. */
+function gatedBackend(first: string, rest: string[]): { model: ModelBackend; open: () => void; aborts: () => number; calls: () => number } {
+  const base = createMockBackend({ respond: () => '' });
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let aborts = 0;
+  let calls = 0;
+  async function* stream(options: GenerateOptions = {}): AsyncIterable<StreamPart> {
+    calls += 1;
+    options.signal?.addEventListener('abort', () => (aborts += 1), { once: true });
+    yield { type: 'start', modelId: 'gated', warnings: [] };
+    yield { type: 'text-delta', text: first };
+    await Promise.race([gate, new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }))]);
+    for (const text of rest) yield { type: 'text-delta', text };
+    yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };
+  }
+  const model: ModelBackend = { ...base, streamInfill: (_prefix, _suffix, options) => stream(options), streamComplete: (_prompt, options) => stream(options) };
+  return { model, open: release, aborts: () => aborts, calls: () => calls };
+}
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+test('in-flight reuse: a keystroke that types the start of a running generation joins it', async () => {
+  const gated = gatedBackend('return', [' len(shapes)']);
+  const engine = createCompletionEngine({ model: gated.model });
+  const controller = new AbortController();
+  const first = engine.complete({ text: document, cursor: document.length }, { signal: controller.signal });
+  while (gated.calls() === 0) await tick();
+  await tick();
+  // The editor cancels the first request on the next keystroke, as LSP clients do.
+  const reason = new Error('superseded by a keystroke');
+  controller.abort(reason);
+  await assert.rejects(first, (error) => error === reason);
+  const typed = `${document}re`;
+  const second = engine.complete({ text: typed, cursor: typed.length });
+  await tick();
+  gated.open();
+  const result = await second;
+  assert.deepEqual([result.cache, result.text], ['in-flight', 'turn len(shapes)']);
+  assert.equal(gated.calls(), 1);
+  assert.equal(engine.stats.inFlightHits, 1);
+});
+
+test('a keystroke that cannot reuse the running generation aborts it', async () => {
+  const gated = gatedBackend('return', [' 1']);
+  const engine = createCompletionEngine({ model: gated.model });
+  const controller = new AbortController();
+  const first = engine.complete({ text: document, cursor: document.length }, { signal: controller.signal });
+  while (gated.calls() === 0) await tick();
+  await tick();
+  controller.abort(new Error('cancelled'));
+  await assert.rejects(first, /cancelled/);
+  const other = `${document}x = `;
+  const second = engine.complete({ text: other, cursor: other.length });
+  await tick();
+  assert.equal(gated.aborts(), 1);
+  assert.equal(engine.stats.abandoned, 1);
+  gated.open();
+  const result = await second;
+  assert.equal(result.cache, 'miss');
+  assert.equal(gated.calls(), 2);
+});
+
+/** A backend whose stream sends `pieces` at once and then stalls until aborted (a slow CPU model, deterministically). */
+function stallingBackend(pieces: string[]): ModelBackend {
+  const base = createMockBackend({ respond: () => '' });
+  async function* stream(options: GenerateOptions = {}): AsyncIterable<StreamPart> {
+    yield { type: 'start', modelId: 'stalling', warnings: [] };
+    for (const text of pieces) yield { type: 'text-delta', text };
+    await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }));
+  }
+  return { ...base, streamInfill: (_prefix, _suffix, options) => stream(options), streamComplete: (_prompt, options) => stream(options) };
+}
+
+test('soft deadline returns the complete lines ready; hard deadline returns nothing', async () => {
+  const slow = stallingBackend(['total = 0\n', '    for shape in shapes:\n', '        total +=']);
+  const engine = createCompletionEngine({ model: slow, softDeadlineMs: 30, hardDeadlineMs: 10_000 });
+  const result = await engine.complete({ text: document, cursor: document.length });
+  assert.equal(result.finishReason, 'soft-deadline');
+  assert.equal(result.text, 'total = 0\n    for shape in shapes:');
+
+  const strict = createCompletionEngine({ model: stallingBackend(['']), softDeadlineMs: 10, hardDeadlineMs: 40 });
+  const line = 'value = ';
+  const timedOut = await strict.complete({ text: line, cursor: line.length });
+  assert.deepEqual([timedOut.finishReason, timedOut.text], ['hard-deadline', '']);
+});
+
+test('mid-line before code gets no completion and no model call; raw mode skips post-processing', async () => {
+  const model = createMockBackend({ respond: () => '  return 1\n\n\nprint(2)' });
+  const engine = createCompletionEngine({ model });
+  const line = 'x = compute() + other';
+  const none = await engine.complete({ text: line, cursor: 4 });
+  assert.deepEqual([none.mode, none.finishReason, model.calls.length], ['none', 'not-applicable', 0]);
+  const raw = await engine.complete({ text: document, cursor: document.length, postProcess: false });
+  assert.equal(raw.text, '  return 1\n\n\nprint(2)');
+});
+
+test('bad requests and options are usage errors naming the value', async () => {
+  const model = createMockBackend({ respond: () => '' });
+  const engine = createCompletionEngine({ model });
+  await assert.rejects(engine.complete({ text: 'abc', cursor: 7 }), /request\.cursor=7 must be an integer offset between 0 and the document length \(3\)/);
+  assert.throws(() => createCompletionEngine({ model, prefixShare: 0.9, suffixShare: 0.2 }), /prefixShare \+ suffixShare = 1\.1/);
+  assert.throws(
+    () => createCompletionEngine({ model: createMockBackend({ respond: () => '', capabilities: { supportsInfill: false } }) }),
+    /cannot infill and no FIM format was given; pass format/,
+  );
+});

@@ -1,0 +1,528 @@
+/**
+ * The completion engine: document + cursor in, an editor-ready completion out. One request goes through
+ * mode decision → cache (exact, typed-ahead, in-flight) → prompt (prefix/suffix windows and repository context under a
+ * token budget, in the model's FIM format) → streamed generation cut as soon as a stop rule fires or the soft deadline
+ * passes with something usable → post-processing (clean, indentation, repetition, stops, suffix merge, syntax).
+ *
+ * Cancellation: a caller's signal detaches that caller at once (its promise rejects with the signal's reason). The
+ * generation itself keeps running for a short grace period, because the next keystroke's request can often reuse it
+ * (typed-ahead); it is aborted when a request that cannot reuse it arrives, when the grace period ends with nobody
+ * waiting, or at the hard deadline.
+ */
+import { UsageError } from '../../core/index.js';
+import {
+  approximateTokenCount,
+  createContextCollector,
+  loadSyntaxParser,
+  syntaxLanguageFor,
+  type ContextCollector,
+  type SourceFile,
+  type SyntaxParser,
+  type TokenCounter,
+} from '../../context/index.js';
+import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../../models/index.js';
+import type { FimContextFile, FimFormat } from '../formats/fim-format.js';
+import { CompletionCache } from './completion-cache.js';
+import { completionSite, decideCompletionMode, type CompletionMode, type CompletionSite } from './completion-mode.js';
+import { postProcessText } from './post-process.js';
+import { mergeSuffixOverlap } from './suffix-merge.js';
+import { checkCompletionSyntax } from './syntax-check.js';
+
+export interface CompletionEngineOptions {
+  model: ModelBackend;
+  /**
+   * The model's FIM format (src/fim registry). With it the engine renders the prompt itself, repository context in the
+   * family's repo/file-separator layout, and calls `model.streamComplete`. Without it the engine calls
+   * `model.streamInfill` (the backend renders its own format) and puts context in the prefix as comments.
+   */
+  format?: FimFormat;
+  /** Counts prompt tokens. Default `approximateTokenCount` (3.5 characters per token); pass the model's tokenizer when you have it. */
+  countTokens?: TokenCounter;
+  /** Prompt budget in tokens (prefix + suffix + context). Default 2048. */
+  promptTokens?: number;
+  /** Share of the budget for the text before the cursor. Default 0.45. */
+  prefixShare?: number;
+  /** Share for the text after the cursor. Default 0.15. The rest, and whatever prefix/suffix leave unused, goes to context. */
+  suffixShare?: number;
+  /** Most tokens generated. Default 128 (Copilot budgets 200 for a block, 20 per line). */
+  maxTokens?: number;
+  /** After this long (ms from the request) the engine returns whatever complete text it has. Default 1000. */
+  softDeadlineMs?: number;
+  /** After this long (ms) generation is cancelled and nothing is returned. Default 3000. */
+  hardDeadlineMs?: number;
+  /** Cached completions kept. Default 250. 0 turns the cache off. */
+  cacheSize?: number;
+  /** How long (ms) a generation nobody waits for keeps running for a follow-up request to reuse. Default 150. */
+  abandonGraceMs?: number;
+  /** Repository name for families with a repo-level header (`<|repo_name|>`). Default none. */
+  repoName?: string;
+  /** Sampling temperature. Default 0 (greedy: completions are deterministic and cacheable). */
+  temperature?: number;
+}
+
+export interface CompletionRequest {
+  /** The whole document. */
+  text: string;
+  /** Cursor offset in UTF-16 code units (JavaScript string index), 0 ≤ cursor ≤ text.length. */
+  cursor: number;
+  /** Repository-relative path of the document; used for context and the repo-level prompt. */
+  path?: string;
+  /** LSP language id (`python`, `typescript`, …); default from the path's extension. */
+  language?: string;
+  /** Open and recently used files, most recent first: ranked for similar windows and followed for imports. */
+  files?: readonly SourceFile[];
+  /** Context chunks chosen by the client (llama.cpp `input_extra`), used as given and before collected context. */
+  extraContext?: readonly SourceFile[];
+  /** `auto` (default) applies the multi-line rules; a mode forces it. */
+  mode?: 'auto' | CompletionMode;
+  /** Overrides the engine's maxTokens. */
+  maxTokens?: number;
+  /** llama.cpp `n_indent`: stop before a new line indented less than this many columns. */
+  minIndent?: number;
+  /** Overrides the soft deadline (llama.cpp `t_max_predict_ms`). */
+  softDeadlineMs?: number;
+  /** `false` returns the model's text as generated (special tokens cut only): for measuring what post-processing adds. */
+  postProcess?: boolean;
+}
+
+export type CompletionFinishReason =
+  /** A stop rule or the model ended the completion. */
+  | 'stop'
+  /** maxTokens reached. */
+  | 'length'
+  /** The soft deadline passed; the complete part is returned. */
+  | 'soft-deadline'
+  /** The hard deadline passed; nothing is returned. */
+  | 'hard-deadline'
+  /** The rules say not to complete here (mid-line before code). */
+  | 'not-applicable'
+  /** Post-processing left nothing (empty output, or a completion that breaks the parse). */
+  | 'empty'
+  | 'error';
+
+export interface CompletionResult {
+  /** Text to insert at the cursor, replacing `replaceLength` characters after it. Empty = no suggestion. */
+  text: string;
+  /** Characters after the cursor the text replaces (suffix-overlap merge). */
+  replaceLength: number;
+  mode: CompletionMode | 'none';
+  /** Why the mode was chosen (or why there is no completion). */
+  modeReason: string;
+  finishReason: CompletionFinishReason;
+  /** `miss` = generated for this request; `hit`, `typed-ahead` = from the cache; `in-flight` = joined a running generation. */
+  cache: 'miss' | 'hit' | 'typed-ahead' | 'in-flight';
+  /** Post-processing rules that changed the text, in order (`stop-at-blank-line`, `suffix-merge`, `syntax-truncated`, …). */
+  rules: string[];
+  /** What the model generated, before post-processing. */
+  rawText: string;
+  /** Milliseconds in the model call (0 for cache hits). */
+  modelMs: number;
+  /** Milliseconds from `complete` to its result. */
+  totalMs: number;
+  usage: TokenUsage;
+  warnings: string[];
+}
+
+export interface CompletionEngineStats {
+  requests: number;
+  cacheHits: number;
+  typedAheadHits: number;
+  inFlightHits: number;
+  modelCalls: number;
+  /** Generations aborted because nobody needed them any more. */
+  abandoned: number;
+}
+
+export interface CompletionEngine {
+  complete(request: CompletionRequest, options?: { signal?: AbortSignal }): Promise<CompletionResult>;
+  readonly stats: Readonly<CompletionEngineStats>;
+  readonly model: ModelBackend;
+  /** Aborts running generations and clears the cache (the model is the caller's to close). */
+  close(): void;
+}
+
+/** The outcome of one generation, post-processed for the site it was started for. */
+interface RunResult {
+  text: string;
+  replaceLength: number;
+  rawText: string;
+  finishReason: CompletionFinishReason;
+  rules: string[];
+  modelMs: number;
+  usage: TokenUsage;
+  warnings: string[];
+}
+
+interface Run {
+  prefix: string;
+  suffix: string;
+  mode: CompletionMode;
+  promise: Promise<RunResult>;
+  controller: AbortController;
+  waiters: number;
+  /** What the model has generated so far: a follow-up request joins only if its typed text agrees with it. */
+  partial: string;
+  graceTimer?: NodeJS.Timeout;
+}
+
+const SOFT_DEADLINE = Symbol('soft-deadline');
+const HARD_DEADLINE = Symbol('hard-deadline');
+const SUPERSEDED = Symbol('superseded');
+
+const ZERO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+
+/** Waits for `promise`, or rejects with the signal's reason as soon as it aborts (never wrapped). */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    onAbort();
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const listener = (): void => {
+      onAbort();
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', listener, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', listener);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', listener);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Keeps the last lines of `text` that fit `budget` tokens (the cursor line always). */
+function keepTail(text: string, budget: number, count: TokenCounter): string {
+  const parts = text.split('\n');
+  let used = 0;
+  let index = parts.length - 1;
+  for (; index >= 0; index -= 1) {
+    used += count(`${parts[index]}\n`);
+    if (used > budget && index < parts.length - 1) break;
+  }
+  return parts.slice(index + 1).join('\n');
+}
+
+/** Keeps the first lines of `text` that fit `budget` tokens. */
+function keepHead(text: string, budget: number, count: TokenCounter): string {
+  const parts = text.split('\n');
+  let used = 0;
+  let index = 0;
+  for (; index < parts.length; index += 1) {
+    used += count(`${parts[index]}\n`);
+    if (used > budget && index > 0) break;
+  }
+  return parts.slice(0, index).join('\n');
+}
+
+function commentPrefixFor(language: string | undefined): string | undefined {
+  if (language === 'python') return '#';
+  if (language === 'javascript' || language === 'typescript' || language === 'tsx') return '//';
+  return undefined;
+}
+
+function checkFraction(name: string, value: number): void {
+  if (!(value >= 0 && value <= 1)) throw new UsageError(`${name}=${value} must be between 0 and 1.`);
+}
+
+export function createCompletionEngine(options: CompletionEngineOptions): CompletionEngine {
+  const {
+    model,
+    format,
+    countTokens = approximateTokenCount,
+    promptTokens = 2048,
+    prefixShare = 0.45,
+    suffixShare = 0.15,
+    maxTokens = 128,
+    softDeadlineMs = 1000,
+    hardDeadlineMs = 3000,
+    cacheSize = 250,
+    abandonGraceMs = 150,
+    repoName,
+    temperature = 0,
+  } = options;
+  if (model === undefined || typeof model.streamComplete !== 'function') throw new UsageError('createCompletionEngine needs a model (a ModelBackend from openModel).');
+  checkFraction('prefixShare', prefixShare);
+  checkFraction('suffixShare', suffixShare);
+  if (prefixShare + suffixShare > 1) throw new UsageError(`prefixShare + suffixShare = ${prefixShare + suffixShare} must be at most 1.`);
+  if (!Number.isInteger(promptTokens) || promptTokens < 16) throw new UsageError(`promptTokens=${promptTokens} must be an integer ≥ 16.`);
+  if (!(hardDeadlineMs >= softDeadlineMs)) throw new UsageError(`hardDeadlineMs (${hardDeadlineMs}) must be at least softDeadlineMs (${softDeadlineMs}).`);
+  if (format === undefined && !model.capabilities.supportsInfill) {
+    throw new UsageError(`${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine renders FIM prompts itself.`);
+  }
+
+  const cache = cacheSize > 0 ? new CompletionCache<RunResult>(cacheSize) : undefined;
+  const collector: ContextCollector = createContextCollector({ countTokens });
+  const runs = new Set<Run>();
+  const parsers = new Map<string, Promise<SyntaxParser | undefined>>();
+  const stats: CompletionEngineStats = { requests: 0, cacheHits: 0, typedAheadHits: 0, inFlightHits: 0, modelCalls: 0, abandoned: 0 };
+  const specialTokens = format === undefined ? [] : [...new Set([...Object.values(format.tokens).filter((token): token is string => token !== undefined), ...format.stop])];
+
+  const parserFor = (language: string | undefined): Promise<SyntaxParser | undefined> => {
+    const key = language ?? '';
+    let parser = parsers.get(key);
+    if (parser === undefined) {
+      const syntax = syntaxLanguageFor(language);
+      parser = syntax === undefined ? Promise.resolve(undefined) : loadSyntaxParser(syntax).catch(() => undefined);
+      parsers.set(key, parser);
+    }
+    return parser;
+  };
+
+  const detach = (run: Run): void => {
+    run.waiters -= 1;
+    if (run.waiters > 0) return;
+    clearTimeout(run.graceTimer);
+    run.graceTimer = setTimeout(() => {
+      if (run.waiters === 0 && runs.has(run)) {
+        stats.abandoned += 1;
+        run.controller.abort(SUPERSEDED);
+      }
+    }, abandonGraceMs);
+    run.graceTimer.unref?.();
+  };
+
+  async function buildPrompt(request: CompletionRequest, site: CompletionSite, language: string | undefined): Promise<{ prefix: string; suffix: string; files: FimContextFile[]; warnings: string[] }> {
+    const warnings: string[] = [];
+    const prefix = keepTail(site.prefix, Math.floor(promptTokens * prefixShare), countTokens);
+    const suffix = keepHead(site.suffix, Math.floor(promptTokens * suffixShare), countTokens);
+    const left = Math.max(0, promptTokens - countTokens(prefix) - countTokens(suffix));
+    const files: FimContextFile[] = [];
+    let used = 0;
+    for (const extra of request.extraContext ?? []) {
+      const cost = countTokens(`${extra.path}\n${extra.text}\n`);
+      if (used + cost > left) break;
+      files.push({ path: extra.path, content: extra.text });
+      used += cost;
+    }
+    if ((request.files?.length ?? 0) > 0 && left - used > 0) {
+      const cursorWindow = prefix.split('\n').slice(-20).join('\n');
+      const context = await collector.collect(
+        {
+          current: { path: request.path ?? '', text: request.text },
+          ...(language === undefined ? {} : { language }),
+          visibleText: prefix + suffix,
+          cursorWindow,
+          importText: request.text,
+          files: request.files ?? [],
+        },
+        left - used,
+      );
+      for (const snippet of context.snippets) files.push({ path: snippet.path, content: snippet.text });
+    }
+    return { prefix, suffix, files, warnings };
+  }
+
+  /** Starts one generation for `site` and post-processes it. */
+  function startRun(request: CompletionRequest, site: CompletionSite, mode: CompletionMode, language: string | undefined, started: number): Run {
+    const controller = new AbortController();
+    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, controller, waiters: 1, partial: '', promise: Promise.resolve(undefined as unknown as RunResult) };
+    run.promise = (async (): Promise<RunResult> => {
+      const prompt = await buildPrompt(request, site, language);
+      const warnings = [...prompt.warnings];
+      const generateOptions: GenerateOptions = { maxTokens: request.maxTokens ?? maxTokens, temperature, signal: controller.signal };
+      let stream: AsyncIterable<StreamPart>;
+      if (format !== undefined) {
+        const repoLayout = format.repoContext !== undefined;
+        const rendered = format.render({
+          prefix: repoLayout ? prompt.prefix : withCommentContext(prompt.prefix, prompt.files, language, warnings),
+          suffix: prompt.suffix,
+          ...(repoLayout && prompt.files.length > 0 ? { files: prompt.files, filePath: request.path ?? '' } : {}),
+          ...(repoLayout && repoName !== undefined ? { repoName, filePath: request.path ?? '' } : {}),
+        });
+        warnings.push(...rendered.warnings);
+        stream = model.streamComplete(rendered.prompt, { ...generateOptions, stop: rendered.stop });
+      } else {
+        stream = model.streamInfill(withCommentContext(prompt.prefix, prompt.files, language, warnings), prompt.suffix, generateOptions);
+      }
+      stats.modelCalls += 1;
+
+      const modelStart = performance.now();
+      const softAt = request.softDeadlineMs ?? softDeadlineMs;
+      let raw = '';
+      let softPassed = false;
+      let finish: FinishReason | undefined;
+      let usage = ZERO_USAGE;
+      const usable = (text: string): boolean => {
+        const processed = postProcessText(text, { site, mode, specialTokens }).text;
+        return mode === 'single-line' ? processed.trim() !== '' : /\S[^\n]*\n/.test(text) && processed.trim() !== '';
+      };
+      const soft = setTimeout(() => {
+        softPassed = true;
+        if (usable(raw)) controller.abort(SOFT_DEADLINE);
+      }, Math.max(0, softAt - (performance.now() - started)));
+      const hard = setTimeout(() => controller.abort(HARD_DEADLINE), Math.max(0, hardDeadlineMs - (performance.now() - started)));
+      let finishReason: CompletionFinishReason = 'stop';
+      try {
+        for await (const part of stream) {
+          if (part.type === 'start') warnings.push(...part.warnings);
+          else if (part.type === 'finish') {
+            finish = part.finishReason;
+            usage = part.usage;
+          } else {
+            raw += part.text;
+            run.partial = raw;
+            if (request.postProcess !== false && postProcessText(raw, { site, mode, specialTokens, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) }).stopped) break;
+            if (softPassed && usable(raw)) {
+              finishReason = 'soft-deadline';
+              break;
+            }
+          }
+        }
+        if (finish === 'length') finishReason = 'length';
+      } catch (error) {
+        const reason: unknown = controller.signal.reason;
+        if (!controller.signal.aborted) throw error;
+        if (reason === SOFT_DEADLINE) finishReason = 'soft-deadline';
+        else if (reason === HARD_DEADLINE) return { text: '', replaceLength: 0, rawText: raw, finishReason: 'hard-deadline', rules: [], modelMs: performance.now() - modelStart, usage, warnings };
+        else throw error;
+      } finally {
+        clearTimeout(soft);
+        clearTimeout(hard);
+      }
+      const modelMs = performance.now() - modelStart;
+      if (finishReason === 'soft-deadline' && mode === 'multi-line' && raw.includes('\n')) raw = raw.slice(0, raw.lastIndexOf('\n'));
+      if (request.postProcess === false) {
+        const cut = specialTokens.reduce((at, token) => {
+          const index = raw.indexOf(token);
+          return index !== -1 && index < at ? index : at;
+        }, raw.length);
+        return { text: raw.slice(0, cut), replaceLength: 0, rawText: raw, finishReason, rules: [], modelMs, usage, warnings };
+      }
+      const processed = await finishCompletion(raw, site, mode, language, request.minIndent);
+      return { ...processed, rawText: raw, finishReason: processed.text === '' && finishReason === 'stop' ? 'empty' : finishReason, modelMs, usage, warnings };
+    })();
+    run.promise.then(
+      () => runs.delete(run),
+      () => runs.delete(run),
+    );
+    runs.add(run);
+    return run;
+  }
+
+  async function finishCompletion(raw: string, site: CompletionSite, mode: CompletionMode, language: string | undefined, minIndent: number | undefined): Promise<{ text: string; replaceLength: number; rules: string[] }> {
+    const step = postProcessText(raw, { site, mode, specialTokens, ...(minIndent === undefined ? {} : { minIndent }) });
+    const rules = [...step.rules];
+    let text = step.text;
+    const merged = mergeSuffixOverlap(text, mode === 'single-line' ? site.lineSuffix : site.suffix);
+    if (merged.replaceLength > 0) rules.push('suffix-merge');
+    text = merged.text;
+    const parser = await parserFor(language);
+    if (parser !== undefined && text.trim() !== '') {
+      const checked = checkCompletionSyntax(parser, site.prefix, text, site.suffix.slice(merged.replaceLength));
+      if (checked.verdict === 'truncated') rules.push('syntax-truncated');
+      if (checked.verdict === 'block-end') rules.push('syntax-block-end');
+      if (checked.verdict === 'rejected') rules.push('syntax-rejected');
+      text = checked.text;
+    }
+    if (text.trim() === '') return { text: '', replaceLength: 0, rules };
+    // The syntax step may have cut the re-typed tail away; then nothing after the cursor is replaced.
+    return { text, replaceLength: text === merged.text ? merged.replaceLength : 0, rules };
+  }
+
+  const fromRun = (result: RunResult, typed: number, cacheState: CompletionResult['cache'], mode: CompletionMode, modeReason: string, started: number): CompletionResult => ({
+    text: result.text.slice(typed),
+    replaceLength: result.replaceLength,
+    mode,
+    modeReason,
+    finishReason: result.finishReason,
+    cache: cacheState,
+    rules: result.rules,
+    rawText: result.rawText,
+    modelMs: cacheState === 'miss' ? result.modelMs : 0,
+    totalMs: performance.now() - started,
+    usage: cacheState === 'miss' ? result.usage : ZERO_USAGE,
+    warnings: result.warnings,
+  });
+
+  return {
+    model,
+    stats,
+    close() {
+      for (const run of runs) run.controller.abort(SUPERSEDED);
+      cache?.clear();
+    },
+    async complete(request, callOptions = {}) {
+      const started = performance.now();
+      const { signal } = callOptions;
+      signal?.throwIfAborted();
+      if (typeof request?.text !== 'string') throw new UsageError(`complete needs the document as request.text (got ${typeof request?.text}).`);
+      if (!Number.isInteger(request.cursor) || request.cursor < 0 || request.cursor > request.text.length) {
+        throw new UsageError(`request.cursor=${String(request.cursor)} must be an integer offset between 0 and the document length (${request.text.length}).`);
+      }
+      stats.requests += 1;
+      const language = syntaxLanguageFor(request.language, request.path) ?? request.language;
+      const site = completionSite(request.text, request.cursor);
+      const decision = decideCompletionMode(site, request.mode ?? 'auto');
+      if (decision.mode === 'none') {
+        return { text: '', replaceLength: 0, mode: 'none', modeReason: decision.reason, finishReason: 'not-applicable', cache: 'miss', rules: [], rawText: '', modelMs: 0, totalMs: performance.now() - started, usage: ZERO_USAGE, warnings: [] };
+      }
+      const { mode, reason } = decision;
+      const useCache = request.postProcess !== false && cache !== undefined;
+
+      if (useCache) {
+        const hit = cache.get(site.prefix, site.suffix);
+        if (hit !== undefined) {
+          if (hit.typed === 0) stats.cacheHits += 1;
+          else stats.typedAheadHits += 1;
+          return fromRun(hit.entry, hit.typed, hit.typed === 0 ? 'hit' : 'typed-ahead', mode, reason, started);
+        }
+        for (const run of runs) {
+          const typed = site.prefix.length - run.prefix.length;
+          if (run.suffix !== site.suffix || typed < 0 || typed > cache.maxTypedAhead || !site.prefix.startsWith(run.prefix) || run.controller.signal.aborted) continue;
+          const typedText = site.prefix.slice(run.prefix.length);
+          // Join only a generation that already agrees with the typed text (or the same position asked again).
+          if (typedText !== '' && (run.partial === '' || (!run.partial.startsWith(typedText) && !typedText.startsWith(run.partial)))) continue;
+          run.waiters += 1;
+          clearTimeout(run.graceTimer);
+          let result: RunResult;
+          try {
+            result = await abortable(run.promise, signal, () => detach(run));
+          } catch (error) {
+            if (signal?.aborted) throw error;
+            break;
+          }
+          detach(run);
+          if (result.text.startsWith(typedText) && result.text.length > typedText.length) {
+            stats.inFlightHits += 1;
+            return fromRun(result, typed, 'in-flight', mode, reason, started);
+          }
+          break;
+        }
+      }
+
+      // A new keystroke that cannot reuse a running generation makes it useless: free the model for this one.
+      for (const run of runs) {
+        if (run.waiters === 0) {
+          stats.abandoned += 1;
+          run.controller.abort(SUPERSEDED);
+        }
+      }
+      const run = startRun(request, site, mode, language, started);
+      const result = await abortable(run.promise, signal, () => detach(run));
+      detach(run);
+      if (useCache && result.text !== '' && result.finishReason !== 'hard-deadline') cache.set(site.prefix, site.suffix, result);
+      return fromRun(result, 0, 'miss', mode, reason, started);
+    },
+  };
+}
+
+/** Context as line comments at the top of the prefix (Tabby's and Copilot's layout for models without repo tokens). */
+function withCommentContext(prefix: string, files: readonly FimContextFile[], language: string | undefined, warnings: string[]): string {
+  if (files.length === 0) return prefix;
+  const comment = commentPrefixFor(language);
+  if (comment === undefined) {
+    warnings.push(`${files.length} context snippet(s) left out: no comment syntax known for language ${JSON.stringify(language ?? '')} to put them in the prefix.`);
+    return prefix;
+  }
+  const header = files
+    .map((file) => [`${comment} Path: ${file.path}`, ...file.content.split('\n').map((line) => `${comment} ${line}`)].join('\n'))
+    .join('\n');
+  return `${header}\n${prefix}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * Whether to complete at all, and how much: the multi-line vs single-line decision. The rules follow what the anchors
+ * converged on (research notes §3): an empty block start gets a multi-line completion (Copilot's tree-sitter rule),
+ * mid-line completion happens only when the rest of the line is closing brackets, quotes or punctuation (Copilot's
+ * `/^\s*[)>}\]"'`]*\s*[:{;,]?\s*$/`, Tabby's `^\W*$`), otherwise one line.
+ */
+
+export type CompletionMode = 'single-line' | 'multi-line';
+
+export interface CompletionSite {
+  /** Document text before the cursor. */
+  prefix: string;
+  /** Document text after the cursor. */
+  suffix: string;
+  /** The cursor line up to the cursor. */
+  linePrefix: string;
+  /** The cursor line after the cursor. */
+  lineSuffix: string;
+  /** The document's indentation unit (`'\t'`, `'    '`, `'  '`). */
+  indentUnit: string;
+}
+
+export type ModeDecision = { mode: CompletionMode; reason: string } | { mode: 'none'; reason: string };
+
+/** Text after the cursor on its line that still allows a completion: closers, quotes, a final `:{;,`. */
+export const MID_LINE_OK = /^\s*[)>}\]"'`]*\s*[:{;,]?\s*$/;
+
+/** A line that opens a block: Python `:`, braces, an open bracket, an arrow. */
+const BLOCK_OPENER = /(:|\{|\(|\[|=>)\s*(#.*|\/\/.*)?$/;
+
+export const leadingWhitespace = (line: string): string => line.match(/^[ \t]*/)?.[0] ?? '';
+
+/** Splits a document at `cursor` into the site the rules work on. */
+export function completionSite(text: string, cursor: number, indentUnit?: string): CompletionSite {
+  const prefix = text.slice(0, cursor);
+  const suffix = text.slice(cursor);
+  const lineStart = prefix.lastIndexOf('\n') + 1;
+  const lineEnd = suffix.indexOf('\n');
+  return {
+    prefix,
+    suffix,
+    linePrefix: prefix.slice(lineStart),
+    lineSuffix: lineEnd === -1 ? suffix : suffix.slice(0, lineEnd),
+    indentUnit: indentUnit ?? detectIndentUnit(text),
+  };
+}
+
+/** The most common indentation step between consecutive indented lines; default four spaces. */
+export function detectIndentUnit(text: string): string {
+  let tabs = 0;
+  const steps = new Map<number, number>();
+  let previous = 0;
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const indent = leadingWhitespace(line);
+    if (indent.startsWith('\t')) {
+      tabs += 1;
+      continue;
+    }
+    const step = indent.length - previous;
+    if (step > 0) steps.set(step, (steps.get(step) ?? 0) + 1);
+    previous = indent.length;
+  }
+  let best = 4;
+  let bestCount = 0;
+  for (const [step, count] of steps) if (count > bestCount || (count === bestCount && step < best)) [best, bestCount] = [step, count];
+  return tabs > bestCount ? '\t' : ' '.repeat(best);
+}
+
+/** The last non-blank line before the cursor line, or undefined. */
+export function previousNonBlankLine(prefix: string): string | undefined {
+  const lines = prefix.split('\n');
+  lines.pop();
+  for (let index = lines.length - 1; index >= 0; index -= 1) if (lines[index]?.trim() !== '') return lines[index];
+  return undefined;
+}
+
+/** The first non-blank line after the cursor line, or undefined. */
+export function nextNonBlankLine(suffix: string): string | undefined {
+  const lines = suffix.split('\n');
+  lines.shift();
+  return lines.find((line) => line.trim() !== '');
+}
+
+/**
+ * The decision for a site. `requested` forces a mode (an editor's "complete line" command); `auto` applies the rules.
+ */
+export function decideCompletionMode(site: CompletionSite, requested: 'auto' | CompletionMode = 'auto'): ModeDecision {
+  const { linePrefix, lineSuffix, prefix, suffix } = site;
+  if (!MID_LINE_OK.test(lineSuffix)) {
+    return { mode: 'none', reason: `the rest of the line (${JSON.stringify(lineSuffix.slice(0, 40))}) is code, not closing brackets or punctuation` };
+  }
+  if (requested !== 'auto') return { mode: requested, reason: 'requested' };
+  const lineIsBlank = linePrefix.trim() === '';
+  if (lineIsBlank) {
+    const opener = previousNonBlankLine(prefix);
+    const next = nextNonBlankLine(suffix);
+    if (opener !== undefined && BLOCK_OPENER.test(opener)) {
+      const openerIndent = leadingWhitespace(opener).length;
+      // The block is empty when nothing after the cursor is indented deeper than its opener.
+      const nextIndent = next === undefined ? -1 : leadingWhitespace(next).length;
+      if (nextIndent <= openerIndent && lineSuffix.trim() === '') return { mode: 'multi-line', reason: 'empty block start' };
+    }
+    if (prefix.trim() === '' || (suffix.trim() === '' && lineSuffix.trim() === '')) return { mode: 'multi-line', reason: 'blank line at the end of the file' };
+    return { mode: 'single-line', reason: 'blank line inside code' };
+  }
+  if (lineSuffix.trim() === '' && BLOCK_OPENER.test(linePrefix) && !/[([]\s*$/.test(linePrefix)) {
+    return { mode: 'multi-line', reason: 'block opener at the end of the line' };
+  }
+  return { mode: 'single-line', reason: lineSuffix.trim() === '' ? 'end of a line' : 'mid-line before closing punctuation' };
+}

@@ -1,0 +1,14 @@
+export {
+  createCompletionEngine,
+  type CompletionEngine,
+  type CompletionEngineOptions,
+  type CompletionEngineStats,
+  type CompletionFinishReason,
+  type CompletionRequest,
+  type CompletionResult,
+} from './completion-engine.js';
+export { CompletionCache, type CacheHit, type CachedCompletion } from './completion-cache.js';
+export { completionSite, decideCompletionMode, detectIndentUnit, MID_LINE_OK, type CompletionMode, type CompletionSite, type ModeDecision } from './completion-mode.js';
+export { cleanModelText, guardRepetition, normalizeIndentation, postProcessText, truncateAtStops, type PostProcessInput, type TextStep } from './post-process.js';
+export { mergeSuffixOverlap, type SuffixMerge } from './suffix-merge.js';
+export { checkCompletionSyntax, type SyntaxCheckResult } from './syntax-check.js';

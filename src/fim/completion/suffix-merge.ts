@@ -1,0 +1,42 @@
+/**
+ * Suffix-overlap merge. Models often re-type what follows the cursor: the closing `)` an editor auto-inserted, the rest
+ * of the line, the block's closing lines (Continue #4721 "Autocomplete duplicates code", Cody #811 "suggests code
+ * that is already present"). Dropping such completions loses the useful part; showing them duplicates code. Instead,
+ * when the completion's tail equals the suffix's head, the completion is returned with a replace range that covers
+ * that head, so accepting it leaves one copy (Continue does this for single lines only, via a word diff).
+ */
+
+export interface SuffixMerge {
+  /** The completion, unchanged or with trailing whitespace removed when that whitespace sat before the overlap. */
+  text: string;
+  /** How many characters after the cursor the completion replaces (0 = plain insert). */
+  replaceLength: number;
+}
+
+/** Characters that auto-closing editors insert and models re-type: a one-character overlap of these is merged. */
+const CLOSERS = /^[\s)\]}>"'`;,:]*$/;
+
+/**
+ * The longest overlap between the completion's tail and the suffix's head (up to `window` characters), tolerating
+ * spaces/tabs the suffix has before it. Overlaps of letters or digits need at least `minCodeOverlap` non-space
+ * characters, so `x = a` before `a + b` is not taken for a re-typed `a`.
+ */
+export function mergeSuffixOverlap(completion: string, suffix: string, options: { window?: number; minCodeOverlap?: number } = {}): SuffixMerge {
+  const { window = 400, minCodeOverlap = 3 } = options;
+  const text = completion.replace(/[ \t]+$/, '');
+  const head = suffix.slice(0, window);
+  const skippable = head.match(/^[ \t]*/)?.[0].length ?? 0;
+  for (let length = Math.min(text.length, head.length); length >= 1; length -= 1) {
+    for (let skip = 0; skip <= skippable; skip += 1) {
+      const overlap = head.slice(skip, skip + length);
+      if (overlap.length < length || !text.endsWith(overlap) || overlap.trim() === '') continue;
+      const meaningful = overlap.replace(/\s/g, '');
+      if (!CLOSERS.test(overlap) && meaningful.length < minCodeOverlap) continue;
+      // The overlap must start at a token boundary in the completion, or `foobar` + suffix `bar()` would eat `bar`.
+      const before = text[text.length - length - 1];
+      if (before !== undefined && /\w/.test(before) && /^\w/.test(overlap)) continue;
+      return { text, replaceLength: skip + length };
+    }
+  }
+  return { text: completion, replaceLength: 0 };
+}
