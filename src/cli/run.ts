@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
-import { createExecutor, LANGUAGES, type ExecutionResult, type Language } from '../sandbox/index.js';
+import { createExecutor, LANGUAGES, type ExecutionResult, type Harness, type Language } from '../sandbox/index.js';
 import type { Command } from './main.js';
 
 const usage = `Usage: codeloop run FILE [options]
@@ -16,7 +16,9 @@ Options:
   --memory MB                           memory limit in MiB (default: 1024)
   --stdin FILE                          file to feed on standard input
   --type-check                          TypeScript: type-check with tsc first; type errors are compile errors
-  --harness exit-code|completion        how success is decided (default exit-code; completion = human-eval's rule)
+  --harness exit-code|completion|human-eval
+                                        how success is decided (default exit-code; completion: ran to its last line;
+                                        human-eval: as openai/human-eval's check_correctness runs it)
   --json                                print the result as one JSON object
   --unsafe-no-sandbox                   run with NO OS isolation (only on a throw-away machine)`;
 
@@ -54,7 +56,8 @@ export const runCommand: Command = {
     if (language === undefined || !LANGUAGES.includes(language)) {
       throw new UsageError(`Cannot tell the language of ${file}${values.lang ? ` (--lang ${values.lang})` : ''}: pass --lang ${LANGUAGES.join('|')}.`);
     }
-    if (values.harness !== 'exit-code' && values.harness !== 'completion') throw new UsageError(`--harness ${values.harness} is not one of exit-code, completion.`);
+    const harnesses = ['exit-code', 'completion', 'human-eval'];
+    if (!harnesses.includes(values.harness)) throw new UsageError(`--harness ${values.harness} is not one of ${harnesses.join(', ')}.`);
     let code: string;
     try {
       code = readFileSync(file, 'utf8');
@@ -77,7 +80,7 @@ export const runCommand: Command = {
         language,
         code,
         args,
-        harness: values.harness,
+        harness: values.harness as Harness,
         typeCheck: values['type-check'],
         ...(stdin === undefined ? {} : { stdin }),
         limits: { ...(wallMs ? { wallMs } : {}), ...(memoryMiB ? { memoryMiB } : {}) },

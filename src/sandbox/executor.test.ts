@@ -149,6 +149,39 @@ describe('executor', { skip }, () => {
     assert.equal(complete.verdict, 'passed');
   });
 
+  // Each case is a program human-eval's check_correctness (execution.py @6d43fb98) judges differently from `python3 FILE`.
+  const humanEvalCases: { name: string; code: string; humanEval: 'passed' | 'failed'; completion: 'passed' | 'failed' | 'timed-out' }[] = [
+    { name: 'a __main__ block does not run (exec in empty globals)', code: 'if __name__ == "__main__":\n    raise SystemExit(1)\nassert 1 + 1 == 2\n', humanEval: 'passed', completion: 'failed' },
+    { name: 'unittest.main() in a __main__ block is skipped', code: 'import unittest\nclass T(unittest.TestCase):\n    def test_x(self):\n        self.assertTrue(False)\nif __name__ == "__main__":\n    unittest.main()\nassert True\n', humanEval: 'passed', completion: 'failed' },
+    { name: 'os.getcwd is disabled by reliability_guard', code: 'import os\nos.getcwd()\n', humanEval: 'failed', completion: 'passed' },
+    { name: 'shutil.rmtree is disabled', code: 'import shutil, os\nos.makedirs("d")\nshutil.rmtree("d")\n', humanEval: 'failed', completion: 'passed' },
+    { name: 'subprocess.Popen is disabled', code: 'import subprocess\nsubprocess.run(["true"])\n', humanEval: 'failed', completion: 'passed' },
+    { name: 'exit() is disabled', code: 'assert True\nexit()\n', humanEval: 'failed', completion: 'failed' },
+    { name: 'import resource fails', code: 'import resource\n', humanEval: 'failed', completion: 'passed' },
+    { name: 'stdin cannot be read', code: 'import sys\nsys.stdin.read()\n', humanEval: 'failed', completion: 'passed' },
+    { name: '__file__ is not defined', code: 'print(__file__)\n', humanEval: 'failed', completion: 'passed' },
+    { name: 'stdout has no fileno (a StringIO)', code: 'import sys\nsys.stdout.fileno()\n', humanEval: 'failed', completion: 'passed' },
+    { name: 'a thread left running does not undo a pass', code: 'import threading, time\ndef spin():\n    while True:\n        time.sleep(0.05)\nthreading.Thread(target=spin).start()\nassert 1 + 1 == 2\n', humanEval: 'passed', completion: 'timed-out' },
+  ];
+  for (const { name, code, humanEval, completion } of humanEvalCases) {
+    test(`python: human-eval harness: ${name}`, async () => {
+      const limits = { wallMs: 1500 };
+      const underHumanEval = await run({ language: 'python', code, harness: 'human-eval', limits });
+      assert.equal(underHumanEval.verdict, humanEval, `human-eval harness: ${underHumanEval.reason}\n${underHumanEval.stderr}`);
+      const underCompletion = await run({ language: 'python', code, harness: 'completion', limits });
+      assert.equal(underCompletion.verdict, completion, `completion harness: ${underCompletion.reason}\n${underCompletion.stderr}`);
+    });
+  }
+
+  test('python: human-eval harness keeps what the program prints for the tails, and the traceback', async () => {
+    const result = await run({ language: 'python', code: 'print("to stdout")\nimport sys\nprint("to stderr", file=sys.stderr)\nassert 1 == 2, "wrong"\n', harness: 'human-eval' });
+    assert.equal(result.verdict, 'failed');
+    assert.equal(result.exception, 'AssertionError');
+    assert.equal(result.stdout, 'to stdout\n');
+    assert.match(result.stderr, /^to stderr\nTraceback \(most recent call last\):\n {2}File "<string>", line 4/);
+    assert.match(result.stderr, /AssertionError: wrong\n$/);
+  });
+
   test('python: the traceback starts in the program, not in the runner', async () => {
     const result = await run({ language: 'python', code: 'def f():\n    raise ValueError("bad")\nf()\n' });
     assert.equal(result.exception, 'ValueError');

@@ -60,7 +60,8 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
   if (request.language === 'python') {
     files[main] = encode(request.code);
     const env = { ...JOB_ENV, PYTHONDONTWRITEBYTECODE: '1' };
-    return { job: { ...base, mode: 'python', env, limits: { ...base.limits, addressSpaceBytes: limits.memoryMiB * MiB } } };
+    const harness = request.harness === 'human-eval' ? { harness: 'human-eval' as const } : {};
+    return { job: { ...base, mode: 'python', ...harness, env, limits: { ...base.limits, addressSpaceBytes: limits.memoryMiB * MiB } } };
   }
 
   let code = request.code;

@@ -20,9 +20,16 @@ export type Verdict =
  * How a program's success is decided.
  * - `exit-code`: passed when the process exits 0 (a plain `python3 FILE` / `node FILE`; MultiPL-E's rule).
  * - `completion`: passed only when the program ran to its last line without an uncaught exception, as human-eval and
- *   EvalPlus decide; `sys.exit(0)` or `os._exit(0)` before the tests ran is a failure. Python only.
+ *   EvalPlus decide; `sys.exit(0)` or `os._exit(0)` before the tests ran is a failure. The program runs as
+ *   `python3 main.py` would (`__name__ == "__main__"`). Python only.
+ * - `human-eval`: as openai/human-eval's `check_correctness` runs a program (also bigcode-evaluation-harness's MBPP and
+ *   openai/human-eval-infilling, which share its `execution.py`): `exec` in an empty globals dict (`__name__` is
+ *   "builtins", so `if __name__ == "__main__":` blocks are skipped), after its `reliability_guard()` (`exit`, `quit`,
+ *   `os.getcwd`, `os.remove`, `shutil.rmtree`, `subprocess.Popen`, … set to None; `import resource`/`psutil` fail),
+ *   stdin/stdout/stderr swapped for a write-only string buffer (reading stdin raises). Passed once the program's last
+ *   line ran without an uncaught exception, whatever threads it leaves running. Python only.
  */
-export type Harness = 'exit-code' | 'completion';
+export type Harness = 'exit-code' | 'completion' | 'human-eval';
 
 /** Resource limits of one execution. Defaults per language are in `DEFAULT_LIMITS`. */
 export interface ExecutionLimits {

@@ -78,7 +78,7 @@ export function classifyExecution(raw: RawExecution, context: ClassifyContext): 
     const detail = exception ?? firstErrorLine(raw.stderr);
     return { verdict: 'failed', reason: `exited with code ${raw.exitCode}${detail ? ` (${detail})` : ''}`, ...withException };
   }
-  if (context.harness === 'completion' && !raw.status.includes('completed')) {
+  if ((context.harness === 'completion' || context.harness === 'human-eval') && !raw.status.includes('completed')) {
     const how = raw.status.includes('exited') ? 'called sys.exit() before the end' : 'ended the process before the end';
     return { verdict: 'failed', reason: `exited with code 0 but ${how} of the program (the tests did not all run)` };
   }

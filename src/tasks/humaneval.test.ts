@@ -16,7 +16,7 @@ test('HumanEval: 164 tasks, human-eval ids, Python, completion harness, 3 s', { 
   const first = loaded.tasks[0];
   assert.ok(first);
   assert.equal(first.language, 'python');
-  assert.equal(first.harness, 'completion');
+  assert.equal(first.harness, 'human-eval', 'run as openai/human-eval runs it');
   assert.equal(first.entryPoint, 'has_close_elements');
   assert.deepEqual(first.limits, { wallMs: 3000 });
   assert.deepEqual(first.stopSequences, ['\nclass', '\ndef', '\n#', '\n@', '\nprint', '\nif', '\n```']);

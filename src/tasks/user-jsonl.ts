@@ -22,7 +22,7 @@ import type { ProgramLayout, Task, TaskHarness, TaskLanguage, TaskLimits } from 
  * | `suffix` | string | | code after the hole, for fill-in-the-middle tasks |
  * | `stop_sequences` | string[] | `[]` | where a generated completion is cut |
  * | `layout` | `"prompt-completion-tests"` \| `"human-eval"` \| `"completion-tests"` | `"prompt-completion-tests"` (`"human-eval"` with `test`) | program = `prompt + completion + suffix + "\n" + tests`; `human-eval` appends `"\n" + "check(" + entry_point + ")"`; `completion-tests` is `completion + "\n" + tests` |
- * | `harness` | `"completion"` \| `"exit-code"` | `"completion"` for Python, else `"exit-code"` | `completion`: passed when the program ran to its end without an uncaught exception (Python only); `exit-code`: passed on exit code 0 |
+ * | `harness` | `"completion"` \| `"human-eval"` \| `"exit-code"` | `"human-eval"` for Python records with `test`, `"completion"` for other Python, else `"exit-code"` | `completion`: passed when the program ran to its end without an uncaught exception, run as `python3 main.py` (Python only); `human-eval`: the same end, run as openai/human-eval runs it (`exec` in empty globals, so `__main__` blocks are skipped; its reliability guard; swallowed I/O); `exit-code`: passed on exit code 0 |
  * | `type_check` | boolean | `false` | TypeScript only: type errors fail the task |
  * | `limits` | `{ "wall_ms"?: number, "memory_mib"?: number }` | sandbox defaults | per-task limits |
  *
@@ -66,7 +66,7 @@ const FIELDS = [
 ] as const satisfies readonly (keyof UserTaskRecord)[];
 const LANGUAGES: readonly TaskLanguage[] = ['python', 'javascript', 'typescript'];
 const LAYOUTS: readonly ProgramLayout[] = ['prompt-completion-tests', 'human-eval', 'completion-tests'];
-const HARNESSES: readonly TaskHarness[] = ['completion', 'exit-code'];
+const HARNESSES: readonly TaskHarness[] = ['completion', 'human-eval', 'exit-code'];
 
 function oneOf<T extends string>(record: JsonlRecord, key: string, allowed: readonly T[], fallback: T): T {
   const value = optionalStringField(record, key);
@@ -111,9 +111,9 @@ export function userTask(record: JsonlRecord, dataset: string): Task {
   }
   const language = oneOf(record, 'language', LANGUAGES, 'python');
   const layout = oneOf(record, 'layout', LAYOUTS, humanEvalRecord ? 'human-eval' : 'prompt-completion-tests');
-  const harness = oneOf(record, 'harness', HARNESSES, language === 'python' ? 'completion' : 'exit-code');
-  if (harness === 'completion' && language !== 'python') {
-    throw new UsageError(`${at}: harness "completion" is for Python only; use "exit-code" for ${language}.`);
+  const harness = oneOf(record, 'harness', HARNESSES, language !== 'python' ? 'exit-code' : humanEvalRecord ? 'human-eval' : 'completion');
+  if (harness !== 'exit-code' && language !== 'python') {
+    throw new UsageError(`${at}: harness "${harness}" is for Python only; use "exit-code" for ${language}.`);
   }
   const entryPoint = optionalStringField(record, 'entry_point');
   if (layout === 'human-eval' && (entryPoint === undefined || entryPoint === '')) {

