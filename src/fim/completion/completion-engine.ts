@@ -457,7 +457,11 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         throw new UsageError(`request.cursor=${String(request.cursor)} must be an integer offset between 0 and the document length (${request.text.length}).`);
       }
       stats.requests += 1;
-      const language = syntaxLanguageFor(request.language, request.path) ?? request.language;
+      // Without a path or language (llama.cpp /infill sends neither), the context chunks' file names tell it.
+      const language =
+        syntaxLanguageFor(request.language, request.path) ??
+        request.language ??
+        [...(request.extraContext ?? []), ...(request.files ?? [])].map((file) => syntaxLanguageFor(undefined, file.path)).find((found) => found !== undefined);
       const site = completionSite(request.text, request.cursor);
       const decision = decideCompletionMode(site, request.mode ?? 'auto');
       if (decision.mode === 'none') {

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createCompletionEngine } from '../../fim/index.js';
+import { createMockBackend, type MockRespond } from '../../models/index.js';
+import { createHttpHandler, type HttpRequest, type HttpResponse } from './http-handler.js';
+
+function handlerWith(respond: MockRespond, apiKey?: string) {
+  const model = createMockBackend({ respond, modelId: 'mock-coder' });
+  const engine = createCompletionEngine({ model });
+  return { model, handler: createHttpHandler({ engine, ...(apiKey === undefined ? {} : { apiKey }), maxBodyBytes: 4096 }) };
+}
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}): HttpRequest => ({
+  method: 'POST',
+  path,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+async function readBody(response: HttpResponse): Promise<string> {
+  if (typeof response.body === 'string') return response.body;
+  let text = '';
+  for await (const chunk of response.body) text += chunk;
+  return text;
+}
+
+test('POST /infill (llama.cpp shape): prefix + prompt, suffix, n_predict; the reply is {content, stop}', async () => {
+  const { handler, model } = handlerWith(() => 'a + b\n\n\nprint(1)');
+  const response = await handler(post('/infill', { input_prefix: 'def add(a, b):\n', prompt: '    return ', input_suffix: '\n', n_predict: 16, input_extra: [{ filename: 'util.py', text: 'X = 1' }] }));
+  assert.equal(response.status, 200);
+  const body = JSON.parse(await readBody(response)) as Record<string, unknown>;
+  assert.equal(body.content, 'a + b');
+  assert.equal(body.stop, true);
+  assert.equal(model.calls[0]?.options.maxTokens, 16);
+  const request = model.calls[0]?.request;
+  assert.ok(request?.kind === 'infill' && request.prefix.startsWith('# Path: util.py\n# X = 1\n') && request.prefix.endsWith('def add(a, b):\n    return '));
+});
+
+test('POST /infill with stream: SSE events, text then the final stop event', async () => {
+  const { handler } = handlerWith(() => 'x * 2');
+  const response = await handler(post('/infill', { input_prefix: 'def double(x):\n    return ', input_suffix: '', stream: true }));
+  assert.equal(response.headers['content-type'], 'text/event-stream');
+  const events = (await readBody(response))
+    .split('\n\n')
+    .filter((chunk) => chunk.startsWith('data: '))
+    .map((chunk) => JSON.parse(chunk.slice(6)) as Record<string, unknown>);
+  assert.deepEqual(events.map((event) => [event.content, event.stop]), [
+    ['x * 2', false],
+    ['', true],
+  ]);
+});
+
+test('POST /v1/completions (OpenAI shape) with suffix: a re-typed suffix head is left out of the text, the range is in codeloop', async () => {
+  const { handler } = handlerWith(() => 'a, b)');
+  const response = await handler(post('/v1/completions', { model: 'whatever', prompt: 'total = add(', suffix: ')\n', max_tokens: 8 }));
+  const body = JSON.parse(await readBody(response)) as { choices: { text: string; finish_reason: string }[]; codeloop: { text: string; replace_length: number }; model: string; object: string };
+  assert.equal(body.object, 'text_completion');
+  assert.equal(body.model, 'mock-coder');
+  assert.deepEqual(body.choices.map((choice) => [choice.text, choice.finish_reason]), [['a, b', 'stop']]);
+  assert.deepEqual([body.codeloop.text, body.codeloop.replace_length], ['a, b)', 1]);
+});
+
+test('GET /v1/models lists the model; unknown paths and methods are 404/405 with the endpoints named', async () => {
+  const { handler } = handlerWith(() => '');
+  const models = JSON.parse(await readBody(await handler({ method: 'GET', path: '/v1/models', headers: {}, body: '' }))) as { data: { id: string; owned_by: string }[] };
+  assert.deepEqual(models.data.map((model) => [model.id, model.owned_by]), [['mock-coder', 'codeloop']]);
+  const missing = await handler({ method: 'GET', path: '/v1/chat', headers: {}, body: '' });
+  assert.equal(missing.status, 404);
+  assert.match(await readBody(missing), /codeloop serves POST \/infill, POST \/v1\/completions, GET \/v1\/models/);
+  const wrongMethod = await handler({ method: 'GET', path: '/infill', headers: {}, body: '' });
+  assert.equal(wrongMethod.status, 405);
+});
+
+test('malformed and oversized requests get 4xx with the field named', async () => {
+  const { handler, model } = handlerWith(() => 'x');
+  const cases: [HttpRequest, number, RegExp][] = [
+    [post('/infill', '{"input_prefix": '), 400, /not valid JSON/],
+    [post('/infill', '[1]'), 400, /must be a JSON object/],
+    [post('/infill', { input_prefix: 42 }), 400, /field 'input_prefix' must be a string, got number/],
+    [post('/infill', { input_prefix: 'a', n_predict: 1e9 }), 400, /field 'n_predict'=1000000000 is out of range/],
+    [post('/infill', { input_prefix: 'a', input_extra: [{ filename: 'x' }] }), 400, /input_extra\[0\] must be an object with a string 'text'/],
+    [post('/v1/completions', { suffix: 'x' }), 400, /missing field 'prompt'/],
+    [post('/v1/completions', { prompt: 'a', n: 3 }), 400, /'n'=3 is not supported/],
+    [post('/v1/completions', { prompt: 'x'.repeat(5000) }), 413, /the limit is 4096/],
+    [post('/infill', { input_prefix: 'a' }, { 'content-type': 'text/plain' }), 415, /send application\/json/],
+  ];
+  for (const [request, status, message] of cases) {
+    const response = await handler(request);
+    const text = await readBody(response);
+    assert.equal(response.status, status, text);
+    assert.match((JSON.parse(text) as { error: { message: string } }).error.message, message);
+  }
+  assert.equal(model.calls.length, 0);
+});
+
+test('with an API key, requests without it are 401; /health stays open', async () => {
+  const { handler } = handlerWith(() => 'x', 'secret');
+  assert.equal((await handler(post('/v1/completions', { prompt: 'a' }))).status, 401);
+  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { authorization: 'Bearer wrong' }))).status, 401);
+  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { authorization: 'Bearer secret' }))).status, 200);
+  assert.equal((await handler({ method: 'GET', path: '/health', headers: {}, body: '' })).status, 200);
+});

@@ -1,0 +1,250 @@
+/**
+ * The HTTP API as one function from a request to a response, with no sockets: the server adapter (http-server.ts)
+ * and tests both call it. Two wire formats over the same completion engine, so clients work unchanged:
+ *
+ * - llama.cpp `POST /infill` (llama.vscode, llama.vim): `input_prefix`, `input_suffix`, `prompt` (text after the
+ *   prefix, llama.vscode sends the cursor line here), `input_extra: [{filename, text}]`, `n_predict`, `n_indent`,
+ *   `t_max_predict_ms`, `stream`. Reply `{content, stop, stop_type, tokens_predicted, …}`; streamed as SSE events.
+ * - OpenAI `POST /v1/completions` with `prompt` + `suffix` (Continue, codeloop's own openai-compatible backend), SSE
+ *   when `stream: true`, and `GET /v1/models`.
+ *
+ * The engine post-processes the whole completion before anything is sent (stop rules and merges need the whole text),
+ * so a streamed reply is one text event and the end. Neither format has a replace range: when the completion re-types
+ * the suffix's head, the re-typed part is left out of the text, and the full text with the range is in the
+ * `codeloop` field (`{text, replace_length}`) for clients that read it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CompletionEngine, CompletionRequest, CompletionResult } from '../../fim/index.js';
+
+export interface HttpRequest {
+  method: string;
+  /** Path with query string, e.g. `/v1/completions`. */
+  path: string;
+  /** Lower-case header names. */
+  headers: Readonly<Record<string, string | undefined>>;
+  body: string;
+  /** Aborts when the client goes away. */
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** A whole body, or SSE chunks as they are ready. */
+  body: string | AsyncIterable<string>;
+}
+
+export interface HttpHandlerOptions {
+  engine: CompletionEngine;
+  /** The id `GET /v1/models` reports and completions echo. Default: the engine's model id. */
+  modelName?: string;
+  /** When set, every request needs `Authorization: Bearer KEY` (or `X-Api-Key: KEY`). */
+  apiKey?: string;
+  /** Largest request body in bytes. Default 1 MiB (a 1 MiB file is ~25k lines: more than any prompt budget). */
+  maxBodyBytes?: number;
+  /** Largest accepted `n_predict` / `max_tokens`. Default 2048. */
+  maxTokensLimit?: number;
+}
+
+export type HttpHandler = (request: HttpRequest) => Promise<HttpResponse>;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type = status === 401 ? 'authentication_error' : status === 404 ? 'not_found_error' : 'invalid_request_error',
+  ) {
+    super(message);
+  }
+}
+
+const json = (status: number, value: unknown): HttpResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
+
+/** Errors in the OpenAI shape, which llama-server also uses: `{error: {message, type, code}}`. */
+const errorResponse = (error: HttpError): HttpResponse => json(error.status, { error: { message: error.message, type: error.type, code: error.status } });
+
+type Json = Record<string, unknown>;
+
+function parseBody(request: HttpRequest, maxBodyBytes: number): Json {
+  if (Buffer.byteLength(request.body) > maxBodyBytes) throw new HttpError(413, `request body is ${Buffer.byteLength(request.body)} bytes; the limit is ${maxBodyBytes} (start the server with a larger --max-body-bytes, or send less context).`);
+  const type = request.headers['content-type'] ?? 'application/json';
+  if (!/^application\/json\b/i.test(type)) throw new HttpError(415, `content-type ${JSON.stringify(type)} is not supported; send application/json.`);
+  let body: unknown;
+  try {
+    body = JSON.parse(request.body);
+  } catch (error) {
+    throw new HttpError(400, `request body is not valid JSON (${(error as Error).message}).`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'request body must be a JSON object.');
+  return body as Json;
+}
+
+function stringField(body: Json, name: string, required: boolean): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) {
+    if (required) throw new HttpError(400, `missing field '${name}' (a string).`);
+    return undefined;
+  }
+  if (typeof value !== 'string') throw new HttpError(400, `field '${name}' must be a string, got ${Array.isArray(value) ? 'an array' : typeof value}.`);
+  return value;
+}
+
+function integerField(body: Json, name: string, min: number, max: number): number | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw new HttpError(400, `field '${name}' must be an integer, got ${JSON.stringify(value)}.`);
+  // llama.cpp uses -1 for "no limit" in n_predict and n_indent 0 for "off".
+  if (value < min || value > max) throw new HttpError(400, `field '${name}'=${value} is out of range [${min}, ${max}].`);
+  return value;
+}
+
+function booleanField(body: Json, name: string): boolean {
+  const value = body[name];
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new HttpError(400, `field '${name}' must be true or false, got ${JSON.stringify(value)}.`);
+  return value;
+}
+
+/** The completion text without the part that re-types the suffix (for APIs that can only insert). */
+function insertOnly(result: CompletionResult, suffix: string): string {
+  if (result.replaceLength === 0) return result.text;
+  const overlap = suffix.slice(0, result.replaceLength).trimStart();
+  return result.text.endsWith(overlap) ? result.text.slice(0, result.text.length - overlap.length) : result.text;
+}
+
+function cutAtStops(text: string, stops: readonly string[]): string {
+  let cut = text.length;
+  for (const stop of stops) {
+    const at = stop === '' ? -1 : text.indexOf(stop);
+    if (at !== -1 && at < cut) cut = at;
+  }
+  return text.slice(0, cut);
+}
+
+function sse(events: readonly unknown[], done: boolean): HttpResponse {
+  async function* chunks(): AsyncIterable<string> {
+    for (const event of events) yield `data: ${JSON.stringify(event)}\n\n`;
+    if (done) yield 'data: [DONE]\n\n';
+  }
+  return { status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' }, body: chunks() };
+}
+
+export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
+  const { engine, apiKey, maxBodyBytes = 1024 * 1024, maxTokensLimit = 2048 } = options;
+  const modelName = options.modelName ?? engine.model.modelId;
+  const created = Math.floor(Date.now() / 1000);
+
+  const authorize = (request: HttpRequest): void => {
+    if (apiKey === undefined || apiKey === '') return;
+    const header = request.headers.authorization ?? '';
+    const given = header.match(/^Bearer\s+(.+)$/i)?.[1] ?? request.headers['x-api-key'];
+    if (given !== apiKey) throw new HttpError(401, given === undefined ? 'this server needs an API key: send Authorization: Bearer <key>.' : 'the API key is not valid for this server.');
+  };
+
+  const run = (request: CompletionRequest, signal: AbortSignal | undefined): Promise<CompletionResult> => engine.complete(request, signal === undefined ? {} : { signal });
+
+  async function infill(request: HttpRequest): Promise<HttpResponse> {
+    const body = parseBody(request, maxBodyBytes);
+    const prefix = (stringField(body, 'input_prefix', false) ?? '') + (stringField(body, 'prompt', false) ?? '');
+    const suffix = stringField(body, 'input_suffix', false) ?? '';
+    const extraValue = body.input_extra ?? [];
+    if (!Array.isArray(extraValue)) throw new HttpError(400, "field 'input_extra' must be an array of {filename, text}.");
+    const extraContext = extraValue.map((chunk, index) => {
+      if (typeof chunk !== 'object' || chunk === null || typeof (chunk as Json).text !== 'string') throw new HttpError(400, `input_extra[${index}] must be an object with a string 'text' (and optional 'filename').`);
+      const filename = (chunk as Json).filename;
+      return { path: typeof filename === 'string' ? filename : '', text: (chunk as Json).text as string };
+    });
+    const nPredict = integerField(body, 'n_predict', -1, maxTokensLimit);
+    const nIndent = integerField(body, 'n_indent', 0, 10_000);
+    const budget = integerField(body, 't_max_predict_ms', 0, 600_000);
+    const stream = booleanField(body, 'stream');
+    const started = performance.now();
+    const result = await run(
+      {
+        text: prefix + suffix,
+        cursor: prefix.length,
+        extraContext,
+        ...(nPredict === undefined || nPredict < 0 ? {} : { maxTokens: nPredict }),
+        ...(nIndent === undefined || nIndent === 0 ? {} : { minIndent: nIndent }),
+        ...(budget === undefined || budget === 0 ? {} : { softDeadlineMs: budget }),
+      },
+      request.signal,
+    );
+    const content = insertOnly(result, suffix);
+    const final = {
+      content: stream ? '' : content,
+      stop: true,
+      stop_type: result.finishReason === 'length' ? 'limit' : 'eos',
+      stopping_word: '',
+      model: modelName,
+      tokens_predicted: result.usage.completionTokens,
+      tokens_evaluated: result.usage.promptTokens,
+      timings: { predicted_ms: result.modelMs, total_ms: performance.now() - started },
+      codeloop: codeloopField(result),
+    };
+    if (!stream) return json(200, final);
+    return sse(content === '' ? [final] : [{ content, stop: false }, final], false);
+  }
+
+  async function completions(request: HttpRequest): Promise<HttpResponse> {
+    const body = parseBody(request, maxBodyBytes);
+    let promptValue = body.prompt;
+    if (Array.isArray(promptValue)) {
+      if (promptValue.length !== 1 || typeof promptValue[0] !== 'string') throw new HttpError(400, "field 'prompt' must be a string (or an array of exactly one string); batch prompts are not supported.");
+      promptValue = promptValue[0];
+    }
+    const prompt = stringField({ prompt: promptValue }, 'prompt', true) ?? '';
+    const suffix = stringField(body, 'suffix', false) ?? '';
+    const maxTokens = integerField(body, 'max_tokens', 1, maxTokensLimit);
+    const n = integerField(body, 'n', 1, 1_000_000);
+    if (n !== undefined && n !== 1) throw new HttpError(400, `field 'n'=${n} is not supported: codeloop returns one completion per request (send n requests).`);
+    const stopValue = body.stop ?? [];
+    const stops = typeof stopValue === 'string' ? [stopValue] : stopValue;
+    if (!Array.isArray(stops) || stops.some((stop) => typeof stop !== 'string')) throw new HttpError(400, "field 'stop' must be a string or an array of strings.");
+    const stream = booleanField(body, 'stream');
+    const result = await run({ text: prompt + suffix, cursor: prompt.length, ...(maxTokens === undefined ? {} : { maxTokens }) }, request.signal);
+    const text = cutAtStops(insertOnly(result, suffix), stops as string[]);
+    const id = `cmpl-${randomUUID()}`;
+    const finishReason = result.finishReason === 'length' ? 'length' : 'stop';
+    const usage = { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, total_tokens: result.usage.promptTokens + result.usage.completionTokens };
+    const base = { id, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: modelName };
+    if (!stream) return json(200, { ...base, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }], usage, codeloop: codeloopField(result) });
+    return sse(
+      [
+        { ...base, choices: [{ index: 0, text, finish_reason: null, logprobs: null }] },
+        { ...base, choices: [{ index: 0, text: '', finish_reason: finishReason, logprobs: null }] },
+        { ...base, choices: [], usage },
+      ],
+      true,
+    );
+  }
+
+  return async (request) => {
+    try {
+      const path = request.path.split('?')[0] ?? '';
+      const method = request.method.toUpperCase();
+      if (path === '/health' && method === 'GET') return json(200, { status: 'ok' });
+      authorize(request);
+      const routes: Record<string, [string, () => Promise<HttpResponse>]> = {
+        '/infill': ['POST', () => infill(request)],
+        '/v1/completions': ['POST', () => completions(request)],
+        '/completions': ['POST', () => completions(request)],
+        '/v1/models': ['GET', async () => json(200, { object: 'list', data: [{ id: modelName, object: 'model', created, owned_by: 'codeloop' }] })],
+      };
+      const route = routes[path];
+      if (route === undefined) throw new HttpError(404, `no endpoint ${path}; codeloop serves POST /infill, POST /v1/completions, GET /v1/models and GET /health.`);
+      if (method !== route[0]) throw new HttpError(405, `${path} takes ${route[0]}, not ${method}.`);
+      return await route[1]();
+    } catch (error) {
+      if (error instanceof HttpError) return errorResponse(error);
+      if (request.signal?.aborted) return json(499, { error: { message: 'the client closed the request', type: 'cancelled', code: 499 } });
+      const code = (error as { code?: unknown }).code;
+      if (code === 'usage') return errorResponse(new HttpError(400, (error as Error).message));
+      return json(500, { error: { message: `internal error: ${(error as Error).message ?? String(error)}`, type: 'server_error', code: 500 } });
+    }
+  };
+}
+
+function codeloopField(result: CompletionResult): Record<string, unknown> {
+  return { text: result.text, replace_length: result.replaceLength, mode: result.mode, finish_reason: result.finishReason, cache: result.cache, rules: result.rules };
+}
