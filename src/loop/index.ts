@@ -1,0 +1,20 @@
+export { solve, type GeneratedTestStats, type Pricing, type SolveBudget, type SolveOptions, type SolveResult, type StopReason } from './solve.js';
+export { resolveStrategy, sampleTemperature, STRATEGY_NAMES, type Strategy, type StrategyName } from './strategy.js';
+export {
+  commandSolveTask,
+  judgeSolution,
+  loadSolveTaskFile,
+  parseSolveTaskFile,
+  publicTestsFromPrompt,
+  referenceProgram,
+  solveTaskFromDataset,
+  type CommandSpec,
+  type Judgement,
+  type SolveTask,
+} from './solve-task.js';
+export { DEFAULT_PER_TEST_MS, runTests, type RunTestsOptions, type TestException, type TestForm, type TestOrigin, type TestResult, type TestRunResult, type TestSource, type TestStatus } from './run-tests.js';
+export { DEFAULT_FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATES, feedbackTemplate, renderFeedback, type FeedbackInput, type FeedbackTemplate } from './feedback.js';
+export { codetPassAtK, rankByDualAgreement, type AgreementCluster, type ClusterScoring, type DualAgreementInput, type RankedTask } from './codet.js';
+export { createAttemptLog, type AttemptLog, type AttemptRecord, type ReproMetadata } from './attempt-record.js';
+export { extractCode, solutionFromAnswer } from './extract-code.js';
+export type { PromptStyle } from './prompts.js';

@@ -1,0 +1,130 @@
+import { spawnSync } from 'node:child_process';
+import type { ChatMessage } from '../models/index.js';
+import { transpileTypeScript, type Language } from '../sandbox/index.js';
+import type { SolveTask } from './solve-task.js';
+
+/**
+ * What the loop says to a model: the first request for a solution, a repair request after feedback, and a request for
+ * tests (CodeT), each for a chat model (messages) or a completion model (a raw prompt that continues the task's code).
+ * Written in codeloop's own words; the prompt text is recorded with every attempt.
+ */
+
+export type PromptStyle = 'base' | 'chat';
+
+const LANGUAGE_TITLES: Record<Language, string> = { python: 'Python', javascript: 'JavaScript', typescript: 'TypeScript' };
+
+function fenced(task: SolveTask): string {
+  return task.starter !== '' ? `\`\`\`${task.language}\n${task.prompt.trim()}\n\`\`\`` : task.prompt.trim();
+}
+
+/** The first user message: the task, and how to answer. */
+export function solutionMessages(task: SolveTask): ChatMessage[] {
+  const defines = task.entryPoint ? `, defining \`${task.entryPoint}\`` : '';
+  return [
+    {
+      role: 'user',
+      content: `Solve the following task in ${LANGUAGE_TITLES[task.language]}. Answer with the complete program in one \`\`\`${task.language} code block${defines}; no tests, no example usage.\n\n${fenced(task)}\n`,
+    },
+  ];
+}
+
+/** A repair turn: the conversation so far, the model's last answer, and the feedback. */
+export function repairMessages(history: readonly ChatMessage[], previousAnswer: string, feedback: string): ChatMessage[] {
+  return [
+    ...history,
+    { role: 'assistant', content: previousAnswer },
+    { role: 'user', content: `${feedback}\n\nAnswer with the whole corrected program in one code block.` },
+  ];
+}
+
+function commentBlock(text: string, language: Language): string {
+  const marker = language === 'python' ? '# ' : '// ';
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => `${marker}${line}`.trimEnd())
+    .join('\n');
+}
+
+/**
+ * A repair prompt for a completion model: the previous program and the feedback as comments, then the task's code
+ * again to continue. (Completion models have no turns; this is the nearest honest equivalent.)
+ */
+export function repairPrompt(task: SolveTask, previousCode: string, feedback: string): string {
+  return `${commentBlock(`A previous attempt at the function below:\n\n${previousCode}\n\nIt failed:\n${feedback}\n\nA corrected version:`, task.language)}\n${task.starter}`;
+}
+
+/** Asks a chat model for `count` tests of the entry point, one assertion per line. */
+export function testMessages(task: SolveTask, count: number): ChatMessage[] {
+  const entry = task.entryPoint ?? 'the function';
+  const form = task.language === 'python' ? `assert ${entry}(...) == ...` : `assert.deepStrictEqual(${entry}(...), ...);`;
+  return [
+    {
+      role: 'user',
+      content: `Write ${count} different tests for \`${entry}\` as specified below: one ${LANGUAGE_TITLES[task.language]} assertion per line, each of the form \`${form}\`, all in one code block. Only the assertions; do not write the function.\n\n${fenced(task)}\n`,
+    },
+  ];
+}
+
+/**
+ * CodeT's way to get tests from a completion model: the task's code, an empty body, and the start of an assertion.
+ * The text returned is prefixed with `testPromptTail` before parsing.
+ */
+export function testPrompt(task: SolveTask): { prompt: string; tail: string } {
+  const entry = task.entryPoint ?? '';
+  if (task.language === 'python') {
+    const tail = `assert ${entry}(`;
+    return { prompt: `${task.starter}    pass\n\n\n# check the correctness of ${entry}\n${tail}`, tail };
+  }
+  const tail = `assert.deepStrictEqual(${entry}(`;
+  return { prompt: `${task.starter}}\n\n// check the correctness of ${entry}\n${tail}`, tail };
+}
+
+/** Assertion lines of a model's answer (tests), in order. */
+export function parseTestLines(text: string, language: Language): string[] {
+  const lines = text.split('\n').map((line) => line.trim());
+  return language === 'python' ? lines.filter((line) => line.startsWith('assert ')) : lines.filter((line) => /^assert(\.\w+)?\s*\(/.test(line));
+}
+
+export interface VettedTests {
+  kept: string[];
+  /** Rejected lines with the reason. */
+  rejected: { test: string; reason: string }[];
+}
+
+/**
+ * Vets generated tests: a test must parse as one assertion statement and call the entry point. Parsing happens on the
+ * host (Python's `ast.parse`, TypeScript's parser); nothing is run.
+ */
+export function vetTests(tests: readonly string[], language: Language, entryPoint: string | undefined): VettedTests {
+  const kept: string[] = [];
+  const rejected: { test: string; reason: string }[] = [];
+  const calls = entryPoint ? new RegExp(`\\b${entryPoint.replace(/[$]/g, '\\$')}\\s*\\(`) : null;
+  const parses = language === 'python' ? pythonParses(tests) : tests.map((test) => !('compileError' in transpileTypeScript(test)));
+  tests.forEach((test, index) => {
+    if (calls && !calls.test(test)) rejected.push({ test, reason: `does not call ${entryPoint}` });
+    else if (!parses[index]) rejected.push({ test, reason: 'does not parse as one assertion' });
+    else kept.push(test);
+  });
+  return { kept, rejected };
+}
+
+const PARSE_SCRIPT = `
+import ast, json, sys
+out = []
+for text in json.load(sys.stdin):
+    try:
+        tree = ast.parse(text)
+        out.append(len(tree.body) == 1 and isinstance(tree.body[0], ast.Assert))
+    except (SyntaxError, ValueError):
+        out.append(False)
+print(json.dumps(out))
+`;
+
+/** Whether each text parses as a single Python assert statement (`ast.parse` only: parsing executes nothing). */
+function pythonParses(tests: readonly string[]): boolean[] {
+  if (tests.length === 0) return [];
+  const result = spawnSync('python3', ['-c', PARSE_SCRIPT], { input: JSON.stringify(tests), encoding: 'utf8', env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' }, timeout: 30_000 });
+  if (result.status !== 0) throw new Error(`python3 could not check the generated tests: ${result.error?.message ?? result.stderr}`);
+  return JSON.parse(result.stdout) as boolean[];
+}

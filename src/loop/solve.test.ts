@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createMockBackend, type MockRequest } from '../models/index.js';
+import { createExecutor, probeIsolation, type Executor } from '../sandbox/index.js';
+import { loadExamples, type Task } from '../tasks/index.js';
+import { createAttemptLog } from './attempt-record.js';
+import { solve } from './solve.js';
+import { parseSolveTaskFile, solveTaskFromDataset } from './solve-task.js';
+
+const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;
+
+const fence = (language: string, code: string): string => `Here is the program:\n\`\`\`${language}\n${code}\`\`\`\n`;
+const lastUser = (request: MockRequest): string => (request.kind === 'chat' ? (request.messages.at(-1)?.content ?? '') : '');
+/** Everything the model was ever shown, to check that no hidden test leaked into it. */
+const shown = (requests: readonly MockRequest[]): string => requests.map((request) => (request.kind === 'chat' ? request.messages.map((message) => message.content).join('\n') : request.kind === 'complete' ? request.prompt : `${request.prefix}${request.suffix}`)).join('\n');
+
+async function example(id: string): Promise<Task> {
+  const task = (await loadExamples()).tasks.find((candidate) => candidate.id === id);
+  assert.ok(task, id);
+  return task;
+}
+
+describe('solve', { skip }, () => {
+  let executor: Executor;
+  before(async () => {
+    executor = await createExecutor({ concurrency: 2 });
+  });
+  after(async () => {
+    await executor.close();
+  });
+
+  test('repair: a wrong first program, feedback from the public test, then the fix; hidden tests decide and never reach the model', async () => {
+    const task = await example('examples/py/fizzbuzz');
+    const solveTask = solveTaskFromDataset(task);
+    const wrong = task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)');
+    const right = task.prompt + (task.canonicalSolution ?? '');
+    const model = createMockBackend({ respond: (request) => (lastUser(request).includes('Feedback:') ? fence('python', right) : fence('python', wrong)) });
+    const logPath = join(mkdtempSync(join(tmpdir(), 'codeloop-solve-')), 'attempts.jsonl');
+    const log = createAttemptLog(logPath);
+    const result = await solve(solveTask, { model, executor, strategy: 'repair', log });
+    log.close();
+    assert.equal(result.passed, true, result.judgement.reason);
+    assert.equal(result.judgement.by, 'reference');
+    assert.equal(result.stopReason, 'visible-pass');
+    assert.deepEqual(result.attempts.map((record) => [record.attempt_id, record.kind, record.parent_id, record.turn]), [
+      ['a0', 'sample', null, 0],
+      ['a1', 'repair', 'a0', 1],
+      ['a2', 'select', 'a1', 1],
+    ]);
+    const [first, repair] = result.attempts;
+    assert.equal(first?.visible_all_pass, false);
+    assert.equal(first?.all_pass, false);
+    assert.ok(first?.pass_rate !== null && first!.pass_rate! < 1 && first!.pass_rate! > 0, `a0 passes some hidden tests: ${first?.pass_rate}`);
+    assert.equal(repair?.feedback_in?.template_id, 'self-debug-unit-test@1');
+    assert.match(repair?.feedback_in?.text ?? '', /assert fizzbuzz\(5\) == \['1', '2', 'Fizz', '4', 'Buzz'\]/);
+    assert.match(repair?.feedback_in?.text ?? '', /it returned \['1', '2', 'Fizz', '4'\]/);
+    assert.equal(repair?.all_pass, true);
+    assert.equal(repair?.pass_rate, 1);
+    assert.deepEqual(new Set(repair?.tests.map((test) => test.origin)), new Set(['public', 'hidden']));
+    // The model saw the public example but none of the hidden asserts.
+    const everything = shown(model.calls.map((call) => call.request));
+    assert.ok(everything.includes('fizzbuzz(5)'));
+    assert.ok(!everything.includes("count('FizzBuzz') == 2") && !everything.includes('candidate(16)'), 'a hidden test reached the model');
+    // The log is the same records, one JSON line each, written as they happened.
+    const lines = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { attempt_id: string; usage: { completion_tokens: number } });
+    assert.deepEqual(lines.map((line) => line.attempt_id), ['a0', 'a1', 'a2']);
+    assert.ok((lines[0]?.usage.completion_tokens ?? 0) > 0);
+    assert.equal(result.usage.completionTokens, result.attempts.reduce((sum, record) => sum + record.usage.completion_tokens, 0));
+  });
+
+  test('resample: rising temperature, stops at the first program that passes the public tests', async () => {
+    const task = await example('examples/js/sum-range');
+    const wrong = task.prompt + (task.canonicalSolution ?? '').replace('i <= b', 'i < b');
+    const right = task.prompt + (task.canonicalSolution ?? '');
+    const model = createMockBackend({ respond: [fence('javascript', wrong), fence('javascript', wrong), fence('javascript', right), fence('javascript', wrong)] });
+    const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'resample' });
+    assert.equal(result.passed, true);
+    assert.deepEqual(result.attempts.map((record) => [record.kind, record.model?.temperature]), [
+      ['sample', 0],
+      ['sample', 0.2],
+      ['sample', 0.4],
+      ['select', undefined],
+    ]);
+    assert.deepEqual(model.calls.map((call) => call.options.seed), [0, 1, 2]);
+    assert.equal(result.programAttempts, 3);
+  });
+
+  test('budgets: attempts and tokens stop the loop before the next model call', async () => {
+    const task = await example('examples/py/fizzbuzz');
+    const wrong = fence('python', task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'));
+    const byAttempts = await solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => wrong }), executor, strategy: 'repair', budget: { maxAttempts: 2 } });
+    assert.equal(byAttempts.stopReason, 'budget-attempts');
+    assert.equal(byAttempts.programAttempts, 2);
+    assert.equal(byAttempts.passed, false);
+    const byTokens = await solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => wrong }), executor, strategy: 'repair', budget: { maxTokens: 10 } });
+    assert.equal(byTokens.stopReason, 'budget-tokens');
+    assert.equal(byTokens.programAttempts, 1);
+    const priced = await solve(solveTaskFromDataset(task), {
+      model: createMockBackend({ respond: () => wrong }),
+      executor,
+      strategy: 'repair',
+      budget: { maxCostUsd: 1e-9, pricing: { promptUsdPerMillion: 1, completionUsdPerMillion: 2 } },
+    });
+    assert.equal(priced.stopReason, 'budget-cost');
+    assert.ok(priced.usage.usd > 0);
+    await assert.rejects(solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => wrong }), executor, budget: { maxCostUsd: 1 } }), /maxCostUsd=1 needs prices/);
+  });
+
+  test('select (CodeT): generated tests rank the candidates; two identical wrong programs lose to one that agrees with more tests', async () => {
+    const task = await example('examples/js/is-palindrome');
+    const right = task.prompt + (task.canonicalSolution ?? '');
+    const wrong = task.prompt + (task.canonicalSolution ?? '').replace('let j = chars.length - 1', 'let j = chars.length - 2');
+    const tests = [
+      '```javascript',
+      'assert.deepStrictEqual(isPalindrome(""), true);',
+      'assert.deepStrictEqual(isPalindrome("aba"), true);',
+      'assert.deepStrictEqual(isPalindrome("ab"), false);',
+      'assert.deepStrictEqual(isPalindrome("racecar"), true);',
+      'assert.deepStrictEqual(somethingElse(3), 1);',
+      'assert.deepStrictEqual(isPalindrome("x"), true',
+      '```',
+    ].join('\n');
+    const answers = [wrong, right, wrong];
+    let sample = 0;
+    const model = createMockBackend({ respond: (request) => (lastUser(request).includes('different tests') ? tests : fence('javascript', answers[sample++ % answers.length] ?? '')) });
+    const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'select', strategyOverrides: { samples: 3, testSamples: 1 } });
+    assert.equal(result.passed, true, JSON.stringify(result.attempts.at(-1)?.selection));
+    const testsRecord = result.attempts[0];
+    assert.equal(testsRecord?.kind, 'tests');
+    assert.deepEqual(testsRecord?.rejected_tests?.map((item) => item.reason), ['does not call isPalindrome', 'does not parse as one assertion']);
+    const select = result.attempts.at(-1);
+    assert.equal(select?.selection?.method, 'codet');
+    assert.equal(select?.parent_id, 'a2', 'the one right candidate (a2) is chosen');
+    // The off-by-one programs (a1, a3, the same text) pass only isPalindrome(""): 1 test × sqrt(2) < 4 tests × sqrt(1).
+    assert.deepEqual(select?.selection?.clusters, [
+      { attempt_ids: ['a2'], tests: 4, score: 4 },
+      { attempt_ids: ['a1', 'a3'], tests: 1, score: Math.SQRT2 },
+    ]);
+    assert.equal(result.generatedTests?.kept, 4);
+    assert.equal(result.generatedTests?.passedByReference, 4);
+    assert.equal(result.generatedTests?.attemptsPassingGenerated, 1);
+    assert.equal(result.generatedTests?.falsePositiveRate, 0);
+    // MBR-exec picks by output agreement instead: the two identical wrong programs agree with each other.
+    sample = 0;
+    const mbr = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'select', strategyOverrides: { samples: 3, testSamples: 1, select: 'mbr-exec' } });
+    assert.equal(mbr.attempts.at(-1)?.selection?.method, 'mbr-exec');
+    assert.equal(mbr.attempts.at(-1)?.parent_id, 'a1');
+    assert.equal(mbr.passed, false);
+  });
+
+  test('a user task file: hidden tests judge, public ones steer', async () => {
+    const task = parseSolveTaskFile(
+      JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),
+      'clamp.json',
+    );
+    const model = createMockBackend({
+      respond: (request) => (lastUser(request).includes('Feedback:') ? fence('python', 'def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n') : fence('python', 'def clamp(x, lo, hi):\n    return max(lo, x)\n')),
+    });
+    const result = await solve(task, { model, executor });
+    assert.equal(result.passed, true);
+    assert.equal(result.judgement.by, 'hidden-tests');
+    assert.equal(result.judgement.reason, '2/2 hidden tests passed');
+    assert.equal(result.attempts[0]?.pass_rate, 0.5);
+  });
+});

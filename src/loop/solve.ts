@@ -1,0 +1,514 @@
+import { UsageError } from '../core/index.js';
+import type { ChatMessage, GenerateResult, ModelBackend } from '../models/index.js';
+import type { Executor } from '../sandbox/index.js';
+import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
+import { rankByDualAgreement, type AgreementCluster } from './codet.js';
+import { solutionFromAnswer } from './extract-code.js';
+import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplate, renderFeedback } from './feedback.js';
+import { parseTestLines, repairMessages, repairPrompt, solutionMessages, testMessages, testPrompt, vetTests, type PromptStyle } from './prompts.js';
+import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, type TestSource } from './run-tests.js';
+import { judgeSolution, referenceProgram, runCommand, type Judgement, type SolveTask } from './solve-task.js';
+import { resolveStrategy, sampleTemperature, type Strategy, type StrategyName } from './strategy.js';
+
+/**
+ * The solve loop: generate → test → observe the failure → fix, with selection by generated tests. One function,
+ * `solve`, runs any strategy (see strategy.ts) on one task under a budget and returns the final program with its
+ * verdict from tests the model never saw; every attempt is one record, written as it happens.
+ */
+
+/** Prices of a priced API, in US dollars per million tokens. */
+export interface Pricing {
+  promptUsdPerMillion: number;
+  completionUsdPerMillion: number;
+}
+
+/** Limits on one solve; the loop stops before the next model call once any is reached. */
+export interface SolveBudget {
+  /** Prompt + completion tokens over all model calls (tests generation included). */
+  maxTokens?: number;
+  /** Wall-clock time of the loop in ms (model calls and executions; the final verdict is outside it). */
+  maxWallMs?: number;
+  /** Programs generated (samples + repairs). */
+  maxAttempts?: number;
+  /** US dollars, computed from `pricing`; needs `pricing`. */
+  maxCostUsd?: number;
+  pricing?: Pricing;
+}
+
+export type StopReason = 'visible-pass' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost';
+
+export interface SolveOptions {
+  model: ModelBackend;
+  executor: Executor;
+  /** A named strategy (default `repair`) or a resolved one. */
+  strategy?: StrategyName | Strategy;
+  /** Overrides of the named strategy's knobs. */
+  strategyOverrides?: Partial<Strategy>;
+  /** Feedback template id (feedback.ts). Default `self-debug-unit-test@1`; `command-output@1` for test-command tasks. */
+  feedbackTemplate?: string;
+  /** `chat` (default when the model has a chat template) or `base` (continue the task's code). */
+  style?: PromptStyle;
+  budget?: SolveBudget;
+  /** Most tokens one model call may generate. Default 768. */
+  maxTokensPerCall?: number;
+  /** Seed of the first call; call i uses seed + i. Default 0. */
+  seed?: number;
+  /** Per-test time limit (ms). Default: the task's, else 2000. */
+  perTestMs?: number;
+  /** Where every attempt is appended as it happens. */
+  log?: AttemptLog;
+  onAttempt?: (record: AttemptRecord) => void;
+  signal?: AbortSignal;
+}
+
+export interface GeneratedTestStats {
+  /** Distinct tests kept after vetting. */
+  kept: number;
+  rejected: number;
+  /** Attempts that passed every generated test, and of those, how many fail hidden tests (Reflexion's false positives). */
+  attemptsPassingGenerated: number;
+  falsePositives: number;
+  /** falsePositives / attemptsPassingGenerated; null when no attempt passed them all or there are no hidden tests. */
+  falsePositiveRate: number | null;
+  /** Generated tests the task's reference solution passes (null when the task has none). */
+  passedByReference: number | null;
+}
+
+export interface SolveResult {
+  taskId: string;
+  /** The final program passed the tests the model never saw (the task's reference harness, hidden tests or command). */
+  passed: boolean;
+  judgement: Judgement;
+  /** The final program ('' when the budget allowed no attempt). */
+  code: string;
+  finalAttemptId: string | null;
+  attempts: AttemptRecord[];
+  stopReason: StopReason;
+  usage: { promptTokens: number; completionTokens: number; usd: number };
+  /** Programs generated (samples + repairs). */
+  programAttempts: number;
+  wallMs: number;
+  generatedTests: GeneratedTestStats | null;
+  warnings: string[];
+}
+
+interface Candidate {
+  record: AttemptRecord;
+  run: TestRunResult;
+  /** For chat repairs: the conversation that produced this attempt. */
+  messages?: ChatMessage[];
+}
+
+const CODELOOP_VERSION = '0.1.0';
+
+export async function solve(task: SolveTask, options: SolveOptions): Promise<SolveResult> {
+  const { model, executor, budget = {}, maxTokensPerCall = 768, seed = 0, log, onAttempt, signal } = options;
+  const strategy = typeof options.strategy === 'object' ? options.strategy : resolveStrategy(options.strategy ?? 'repair', options.strategyOverrides);
+  const strategyName = typeof options.strategy === 'string' ? options.strategy : typeof options.strategy === 'object' ? 'custom' : 'repair';
+  const templateId = options.feedbackTemplate ?? (task.judge.kind === 'command' ? 'command-output@1' : DEFAULT_FEEDBACK_TEMPLATE);
+  feedbackTemplate(templateId);
+  const style: PromptStyle = options.style ?? (model.capabilities.supportsChat ? 'chat' : 'base');
+  if (style === 'chat' && !model.capabilities.supportsChat) throw new UsageError(`${model.modelId} has no chat template or chat endpoint: use style "base" (--style base).`);
+  if (style === 'base' && task.starter === '' && task.judge.kind === 'command') throw new UsageError('a test-command task needs a chat model (the source file is shown in a conversation); use a chat model.');
+  if (budget.maxCostUsd !== undefined && budget.pricing === undefined) throw new UsageError(`maxCostUsd=${budget.maxCostUsd} needs prices: give pricing (--price PROMPT,COMPLETION in USD per million tokens).`);
+  for (const [key, value] of Object.entries(budget) as [string, unknown][]) {
+    if (key !== 'pricing' && value !== undefined && (typeof value !== 'number' || !(value > 0))) throw new UsageError(`budget ${key}=${String(value)} must be a positive number.`);
+  }
+  if (!Number.isInteger(maxTokensPerCall) || maxTokensPerCall < 1) throw new UsageError(`maxTokensPerCall=${maxTokensPerCall} must be a positive whole number.`);
+  signal?.throwIfAborted();
+
+  const perTestMs = options.perTestMs ?? task.perTestMs ?? DEFAULT_PER_TEST_MS;
+  const started = Date.now();
+  const deadline = budget.maxWallMs === undefined ? undefined : AbortSignal.timeout(budget.maxWallMs);
+  const callSignal = signal && deadline ? AbortSignal.any([signal, deadline]) : (signal ?? deadline);
+  const warnings = new Set<string>();
+  const attempts: AttemptRecord[] = [];
+  const spent = { promptTokens: 0, completionTokens: 0, usd: 0, programs: 0 };
+  let stopReason: StopReason = 'strategy-done';
+  const repro: ReproMetadata = {
+    codeloop: CODELOOP_VERSION,
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    sandbox_isolation: executor.isolation,
+    per_test_ms: perTestMs,
+    feedback_template: templateId,
+    strategy: `${strategyName} ${JSON.stringify(strategy)}`,
+    seed,
+  };
+
+  const write = (record: AttemptRecord): void => {
+    attempts.push(record);
+    log?.write(record);
+    onAttempt?.(record);
+  };
+  const cost = (usage: { promptTokens: number; completionTokens: number }): number =>
+    budget.pricing ? (usage.promptTokens * budget.pricing.promptUsdPerMillion + usage.completionTokens * budget.pricing.completionUsdPerMillion) / 1e6 : 0;
+
+  /** Why the loop must stop before another model call, if it must. */
+  const exhausted = (program: boolean): StopReason | null => {
+    if (deadline?.aborted) return 'budget-wall';
+    if (budget.maxTokens !== undefined && spent.promptTokens + spent.completionTokens >= budget.maxTokens) return 'budget-tokens';
+    if (budget.maxCostUsd !== undefined && spent.usd >= budget.maxCostUsd) return 'budget-cost';
+    if (program && budget.maxAttempts !== undefined && spent.programs >= budget.maxAttempts) return 'budget-attempts';
+    return null;
+  };
+
+  /** One model call; null when the wall-clock budget ran out during it. */
+  const generate = async (request: { prompt?: string; messages?: ChatMessage[] }, temperature: number, callSeed: number, stop: string[]): Promise<{ result: GenerateResult; maxTokens: number } | null> => {
+    const remaining = budget.maxTokens === undefined ? Infinity : budget.maxTokens - spent.promptTokens - spent.completionTokens;
+    const maxTokens = Math.max(1, Math.min(maxTokensPerCall, remaining));
+    const settings = { maxTokens, temperature, seed: callSeed, ...(stop.length > 0 ? { stop } : {}), ...(callSignal ? { signal: callSignal } : {}) };
+    try {
+      const result = request.messages ? await model.chat(request.messages, settings) : await model.complete(request.prompt ?? '', settings);
+      for (const warning of result.warnings) warnings.add(warning);
+      spent.promptTokens += result.usage.promptTokens;
+      spent.completionTokens += result.usage.completionTokens;
+      spent.usd += cost(result.usage);
+      return { result, maxTokens };
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      if (deadline?.aborted) return null;
+      throw error;
+    }
+  };
+
+  /** Runs a program against every test (retrying once when the sandbox breaks); null when the wall clock ran out. */
+  const evaluate = async (code: string, sources: TestSource[]): Promise<TestRunResult | null> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const run = task.judge.kind === 'command' ? await commandRun(executor, task, code, callSignal) : await runTests(executor, { language: task.language, solution: code, sources, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(callSignal ? { signal: callSignal } : {}) });
+        if (!run.infraError || attempt >= 1) return run;
+      } catch (error) {
+        if (signal?.aborted) throw signal.reason;
+        if (deadline?.aborted) return null;
+        throw error;
+      }
+    }
+  };
+
+  const modelSettings = (temperature: number, callSeed: number, maxTokens: number): AttemptRecord['model'] => ({ id: model.modelId, provider: model.provider, style, temperature, seed: callSeed, max_tokens: maxTokens });
+  const nextId = (): string => `a${attempts.length}`;
+
+  // 1. Generated tests (CodeT), vetted: they must parse as one assertion and call the entry point.
+  const testSamples: string[][] = [];
+  const rejectedTotal: { test: string; reason: string }[] = [];
+  if ((strategy.select !== 'none' || strategy.generateTests) && strategy.testSamples > 0 && task.judge.kind !== 'command') {
+    if (!task.entryPoint) warnings.add('no entry point is known for this task, so no tests were generated');
+    for (let index = 0; index < strategy.testSamples && task.entryPoint; index++) {
+      const reason = exhausted(false);
+      if (reason) {
+        stopReason = reason;
+        break;
+      }
+      const id = nextId();
+      const callSeed = seed + attempts.length;
+      const request = style === 'chat' ? { messages: testMessages(task, strategy.testsPerSample) } : { prompt: testPrompt(task).prompt };
+      const callStarted = Date.now();
+      const generated = await generate(request, strategy.testTemperature, callSeed, []);
+      if (generated === null) {
+        stopReason = 'budget-wall';
+        break;
+      }
+      const text = generated.result.choices[0]?.text ?? '';
+      const lines = parseTestLines(style === 'chat' ? text : testPrompt(task).tail + text, task.language);
+      const vetted = vetTests(lines, task.language, task.entryPoint);
+      rejectedTotal.push(...vetted.rejected);
+      const kept = vetted.kept.slice(0, strategy.testsPerSample);
+      testSamples.push(kept);
+      write({
+        ...baseRecord(task, id, null, 0, 'tests', repro),
+        model: modelSettings(strategy.testTemperature, callSeed, generated.maxTokens),
+        ...request,
+        completion: text,
+        code: kept.join('\n'),
+        rejected_tests: vetted.rejected,
+        usage: usageRecord(generated.result, cost),
+        finish_reason: generated.result.choices[0]?.finishReason ?? 'stop',
+        wall_ms: Date.now() - callStarted,
+      });
+    }
+  }
+  const generatedIds = new Map<string, string>();
+  for (const test of testSamples.flat()) if (!generatedIds.has(test)) generatedIds.set(test, `generated/${generatedIds.size}`);
+  const generatedSources: TestSource[] = [...generatedIds].map(([code, id]) => ({ origin: 'generated', form: 'single', idPrefix: id, code }));
+  const sources = [...task.publicTests, ...generatedSources, ...task.hiddenTests];
+  if (task.judge.kind !== 'command' && task.publicTests.length === 0 && generatedSources.length === 0) {
+    warnings.add('the task has no public or generated tests, so the loop has no test signal to steer by (it cannot tell a failing attempt)');
+  }
+
+  // 2. Candidates: samples, each followed by repairs while it fails its visible tests.
+  const produce = async (kind: 'sample' | 'repair', index: number, parent: Candidate | null): Promise<Candidate | null> => {
+    const reason = exhausted(true);
+    if (reason) {
+      stopReason = reason;
+      return null;
+    }
+    const id = nextId();
+    const callSeed = seed + attempts.length;
+    const temperature = kind === 'sample' ? sampleTemperature(strategy, index) : strategy.repairTemperature;
+    let request: { prompt?: string; messages?: ChatMessage[] };
+    let feedback: { templateId: string; text: string } | null = null;
+    if (parent === null) {
+      request = style === 'chat' ? { messages: solutionMessages(task) } : { prompt: task.starter !== '' ? task.starter : `${commentPrompt(task)}\n` };
+    } else {
+      const visibleRun = { ...parent.run, tests: parent.run.tests.filter((test) => test.origin !== 'hidden') };
+      feedback = renderFeedback(templateId, { run: visibleRun, ...(task.judge.kind === 'command' ? { command: commandFeedback(task, parent.run) } : {}) });
+      request = style === 'chat' ? { messages: repairMessages(parent.messages ?? solutionMessages(task), parent.record.completion, feedback.text) } : { prompt: repairPrompt(task, parent.record.code, feedback.text) };
+    }
+    const callStarted = Date.now();
+    const generated = await generate(request, temperature, callSeed, style === 'base' ? task.stopSequences : []);
+    if (generated === null) {
+      stopReason = 'budget-wall';
+      return null;
+    }
+    spent.programs++;
+    const text = generated.result.choices[0]?.text ?? '';
+    const { code } = solutionFromAnswer(text, { style, starter: task.starter, language: task.language, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}) });
+    const run = await evaluate(code, sources);
+    if (run === null) {
+      stopReason = 'budget-wall';
+      return null;
+    }
+    const record: AttemptRecord = {
+      ...baseRecord(task, id, parent?.record.attempt_id ?? null, parent ? parent.record.turn + 1 : 0, kind, repro),
+      model: modelSettings(temperature, callSeed, generated.maxTokens),
+      ...request,
+      completion: text,
+      code,
+      feedback_in: feedback ? { template_id: feedback.templateId, text: feedback.text } : null,
+      ...rates(run, task.judge.kind === 'command'),
+      usage: usageRecord(generated.result, cost),
+      finish_reason: generated.result.choices[0]?.finishReason ?? 'stop',
+      wall_ms: Date.now() - callStarted,
+    };
+    write(record);
+    return { record, run, ...(request.messages ? { messages: request.messages } : {}) };
+  };
+
+  const candidates: Candidate[] = [];
+  for (let index = 0; index < strategy.samples && stopReason === 'strategy-done'; index++) {
+    let candidate = await produce('sample', index, null);
+    if (candidate === null) break;
+    for (let round = 0; round < strategy.repairRounds && !candidate.record.visible_all_pass && !candidate.record.infra_error; round++) {
+      const repaired = await produce('repair', index, candidate);
+      if (repaired === null) break;
+      candidate = repaired;
+    }
+    candidates.push(candidate);
+    if (strategy.select === 'none' && strategy.stopOnVisiblePass && candidate.record.visible_all_pass && !candidate.record.infra_error && stopReason === 'strategy-done') {
+      stopReason = 'visible-pass';
+    }
+  }
+
+  // 3. The final program.
+  const chosen = choose(candidates, strategy, testSamples, generatedIds);
+  let judgement: Judgement;
+  if (chosen.candidate === null) {
+    judgement = { passed: false, infraError: false, by: task.judge.kind, verdict: 'failed', reason: 'no program was generated within the budget' };
+  } else {
+    judgement = await judgeSolution(executor, task, chosen.candidate.record.code, signal === undefined ? {} : { signal });
+    if (judgement.infraError) judgement = await judgeSolution(executor, task, chosen.candidate.record.code, signal === undefined ? {} : { signal });
+  }
+  const finalRecord: AttemptRecord = {
+    ...baseRecord(task, nextId(), chosen.candidate?.record.attempt_id ?? null, chosen.candidate?.record.turn ?? 0, 'select', repro),
+    completion: '',
+    code: chosen.candidate?.record.code ?? '',
+    tests: chosen.candidate?.record.tests ?? [],
+    pass_rate: chosen.candidate?.record.pass_rate ?? null,
+    all_pass: judgement.passed,
+    visible_pass_rate: chosen.candidate?.record.visible_pass_rate ?? null,
+    visible_all_pass: chosen.candidate?.record.visible_all_pass ?? false,
+    infra_error: judgement.infraError,
+    selection: {
+      method: chosen.method,
+      ...(strategy.select === 'codet' ? { scoring: strategy.scoring } : {}),
+      ...(chosen.clusters ? { clusters: chosen.clusters } : {}),
+      candidates: candidates.map((candidate) => candidate.record.attempt_id),
+    },
+    verdict: { passed: judgement.passed, by: judgement.by, verdict: judgement.verdict, reason: judgement.reason, infra_error: judgement.infraError },
+    wall_ms: 0,
+  };
+  write(finalRecord);
+
+  return {
+    taskId: task.id,
+    passed: judgement.passed,
+    judgement,
+    code: chosen.candidate?.record.code ?? '',
+    finalAttemptId: chosen.candidate?.record.attempt_id ?? null,
+    attempts,
+    stopReason,
+    usage: { promptTokens: spent.promptTokens, completionTokens: spent.completionTokens, usd: spent.usd },
+    programAttempts: spent.programs,
+    wallMs: Date.now() - started,
+    generatedTests: generatedSources.length === 0 && rejectedTotal.length === 0 ? null : await generatedTestStats(executor, task, attempts, generatedSources, rejectedTotal.length, perTestMs, signal),
+    warnings: [...warnings],
+  };
+}
+
+function baseRecord(task: SolveTask, id: string, parent: string | null, turn: number, kind: AttemptRecord['kind'], repro: ReproMetadata): AttemptRecord {
+  return {
+    task_id: task.id,
+    attempt_id: id,
+    parent_id: parent,
+    turn,
+    kind,
+    model: null,
+    completion: '',
+    code: '',
+    language: task.language,
+    feedback_in: null,
+    tests: [],
+    pass_rate: null,
+    all_pass: false,
+    visible_pass_rate: null,
+    visible_all_pass: false,
+    infra_error: false,
+    usage: { prompt_tokens: 0, completion_tokens: 0 },
+    wall_ms: 0,
+    repro,
+    time: new Date().toISOString(),
+  };
+}
+
+function usageRecord(result: GenerateResult, cost: (usage: { promptTokens: number; completionTokens: number }) => number): AttemptRecord['usage'] {
+  const usd = cost(result.usage);
+  return { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, ...(usd > 0 ? { usd } : {}) };
+}
+
+/** Pass rates of an attempt: hidden (the ground truth, never shown) and visible (public + generated). */
+function rates(run: TestRunResult, commandJudged: boolean): Pick<AttemptRecord, 'tests' | 'pass_rate' | 'all_pass' | 'visible_pass_rate' | 'visible_all_pass' | 'infra_error'> {
+  const rate = (tests: TestResult[]): number | null => (tests.length === 0 || run.infraError ? null : tests.filter((test) => test.status === 'passed').length / tests.length);
+  const hidden = run.tests.filter((test) => test.origin === 'hidden');
+  const visible = run.tests.filter((test) => test.origin !== 'hidden');
+  const visibleAllPass = !run.infraError && run.solution.status === 'passed' && visible.every((test) => test.status === 'passed');
+  return {
+    tests: run.tests,
+    pass_rate: rate(hidden),
+    // A test command is the task's judge: its pass is the verdict.
+    all_pass: commandJudged ? visibleAllPass : !run.infraError && hidden.length > 0 && hidden.every((test) => test.status === 'passed'),
+    visible_pass_rate: rate(visible),
+    visible_all_pass: visibleAllPass,
+    infra_error: run.infraError,
+  };
+}
+
+function commentPrompt(task: SolveTask): string {
+  const marker = task.language === 'python' ? '# ' : '// ';
+  return task.prompt
+    .trim()
+    .split('\n')
+    .map((line) => `${marker}${line}`.trimEnd())
+    .join('\n');
+}
+
+/** A test-command task's one visible "test": the command, judged by its exit code, with its output tail. */
+async function commandRun(executor: Executor, task: SolveTask, code: string, signal: AbortSignal | undefined): Promise<TestRunResult> {
+  if (task.judge.kind !== 'command') throw new Error('commandRun called for a task without a test command');
+  const spec = task.judge.command;
+  const result = await runCommand(executor, spec, code, signal);
+  const output = `${result.stdout}${result.stderr}`.slice(-3_000);
+  const infraError = result.verdict === 'infra-error';
+  const status: TestResult['status'] = result.verdict === 'passed' ? 'passed' : result.verdict === 'timed-out' ? 'timed-out' : infraError ? 'infra-error' : 'failed';
+  return {
+    tests: [{ id: 'public/command', origin: 'public', assertion: spec.command, status, ...(status === 'passed' ? {} : { exception: { type: 'CommandFailed', message: result.reason } }), traceback: output, durationMs: result.durationMs }],
+    solution: { status: infraError ? 'infra-error' : 'passed' },
+    infraError,
+    execution: { verdict: result.verdict, reason: result.reason, durationMs: result.durationMs, isolation: result.isolation, stderrTail: result.stderr.slice(-2_000) },
+  };
+}
+
+function commandFeedback(task: SolveTask, run: TestRunResult): { command: string; reason: string; output: string } {
+  const test = run.tests[0];
+  return { command: task.judge.kind === 'command' ? task.judge.command.command : '', reason: run.execution.reason, output: test?.traceback ?? '' };
+}
+
+interface Choice {
+  candidate: Candidate | null;
+  method: string;
+  clusters?: { attempt_ids: string[]; tests: number; score: number }[];
+}
+
+/** The first candidate with the best visible pass rate (no visible tests: the first candidate). */
+function bestVisible(candidates: readonly Candidate[]): Candidate | null {
+  let best: Candidate | null = null;
+  for (const candidate of candidates) {
+    if (candidate.record.infra_error) continue;
+    if (best === null || (candidate.record.visible_pass_rate ?? 1) > (best.record.visible_pass_rate ?? 1)) best = candidate;
+  }
+  return best ?? candidates[0] ?? null;
+}
+
+function choose(candidates: readonly Candidate[], strategy: Strategy, testSamples: readonly string[][], generatedIds: ReadonlyMap<string, string>): Choice {
+  if (strategy.select === 'none' || generatedIds.size === 0 || candidates.length === 0) {
+    return { candidate: bestVisible(candidates), method: strategy.select === 'none' ? 'best-visible' : `best-visible (no generated tests for ${strategy.select})` };
+  }
+  const byCode = new Map<string, Candidate>();
+  for (const candidate of candidates) if (!candidate.record.infra_error && !byCode.has(candidate.record.code)) byCode.set(candidate.record.code, candidate);
+  const status = (candidate: Candidate, testCase: string): TestResult | undefined => candidate.run.tests.find((test) => test.id === generatedIds.get(testCase));
+  if (strategy.select === 'codet') {
+    const ranked: AgreementCluster[] = rankByDualAgreement({
+      solutions: candidates.filter((candidate) => !candidate.record.infra_error).map((candidate) => candidate.record.code),
+      testSamples,
+      limit: strategy.testsPerSample,
+      scoring: strategy.scoring,
+      passes: (code, testCase) => {
+        const candidate = byCode.get(code);
+        return candidate !== undefined && status(candidate, testCase)?.status === 'passed';
+      },
+    });
+    const clusters = ranked.map((cluster) => ({ attempt_ids: candidates.filter((candidate) => cluster.solutions.includes(candidate.record.code)).map((candidate) => candidate.record.attempt_id), tests: cluster.tests.length, score: cluster.score }));
+    const top = ranked[0];
+    if (top === undefined) return { candidate: bestVisible(candidates), method: 'best-visible (no candidate passed a generated test)', clusters };
+    // Ties of the top score: the first candidate of the tied clusters (CodeT's evaluation draws from them uniformly).
+    const tied = new Set(ranked.filter((cluster) => cluster.score === top.score).flatMap((cluster) => cluster.solutions));
+    return { candidate: candidates.find((candidate) => tied.has(candidate.record.code)) ?? null, method: 'codet', clusters };
+  }
+  // MBR-exec (Shi et al. 2022) with 0/1 loss: each candidate's outputs on the generated tests' calls; the candidate
+  // whose outputs differ from the fewest others wins (first on ties).
+  const tests = [...generatedIds.keys()];
+  const signature = (candidate: Candidate): string =>
+    JSON.stringify(tests.map((testCase) => {
+      const result = status(candidate, testCase);
+      return result?.actual ?? `${result?.status ?? 'missing'}:${result?.exception?.type ?? ''}`;
+    }));
+  const pool = candidates.filter((candidate) => !candidate.record.infra_error);
+  const signatures = pool.map(signature);
+  let best = -1;
+  let bestRisk = Infinity;
+  signatures.forEach((own, index) => {
+    const risk = signatures.filter((other) => other !== own).length;
+    if (risk < bestRisk) {
+      best = index;
+      bestRisk = risk;
+    }
+  });
+  return { candidate: pool[best] ?? bestVisible(candidates), method: 'mbr-exec' };
+}
+
+/** How far the generated tests can be trusted: false positives against hidden tests, and agreement with the reference. */
+async function generatedTestStats(executor: Executor, task: SolveTask, attempts: readonly AttemptRecord[], generated: TestSource[], rejected: number, perTestMs: number, signal: AbortSignal | undefined): Promise<GeneratedTestStats> {
+  const programs = attempts.filter((record) => (record.kind === 'sample' || record.kind === 'repair') && !record.infra_error);
+  const passingGenerated = programs.filter((record) => {
+    const generatedResults = record.tests.filter((test) => test.origin === 'generated');
+    return generatedResults.length > 0 && generatedResults.every((test) => test.status === 'passed');
+  });
+  const withHidden = passingGenerated.filter((record) => record.pass_rate !== null);
+  const falsePositives = withHidden.filter((record) => !record.all_pass).length;
+  let passedByReference: number | null = null;
+  if (task.judge.kind === 'reference' && task.judge.task.canonicalSolution !== undefined && generated.length > 0) {
+    const reference = task.judge.task;
+    const solution = reference.layout === 'completion-tests' ? (reference.canonicalSolution ?? '') : reference.prompt + (reference.canonicalSolution ?? '');
+    referenceProgram(reference, solution);
+    const run = await runTests(executor, { language: task.language, solution, sources: generated, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(signal ? { signal } : {}) });
+    passedByReference = run.infraError ? null : run.tests.filter((test) => test.status === 'passed').length;
+  }
+  return {
+    kept: generated.length,
+    rejected,
+    attemptsPassingGenerated: passingGenerated.length,
+    falsePositives,
+    falsePositiveRate: withHidden.length === 0 ? null : falsePositives / withHidden.length,
+    passedByReference,
+  };
+}
