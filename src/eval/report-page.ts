@@ -12,7 +12,7 @@ code, pre, .meta dd { font-family: "DejaVu Sans Mono", ui-monospace, monospace; 
 .note { color: #555; } #warnings li { color: #8a4b00; }
 table.scores { border-collapse: collapse; margin: .5em 0; } .scores th, .scores td { border: 1px solid #ccc; padding: .2em .7em; text-align: right; }
 .delta.up { color: #006b4f; } .delta.down { color: #b04000; }
-figure { margin: 1em 0; } figcaption { color: #555; font-size: .9em; }
+figure { margin: 1em 0; } svg.chart { display: block; } figcaption { color: #555; font-size: .9em; }
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3em 1.2em; }
 .filter { border: 1px solid #ccc; margin: .6em 0; } .filter label { margin-right: 1em; } #shown { color: #555; }
 .cell[hidden] { display: none; }
@@ -182,6 +182,7 @@ export const REPORT_PAGE_SCRIPT = `
     detail.appendChild(el('div', { id: 'sample-detail' }));
     var first = firstFailing || list.firstChild;
     if (first) showSample(task, Number(first.getAttribute('data-position')), first);
+    detail.scrollIntoView({ block: 'nearest' });
   }
 
   grid.addEventListener('click', function (event) {
