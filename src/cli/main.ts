@@ -3,6 +3,7 @@ import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
 
 export interface Command {
   name: string;
@@ -11,7 +12,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand, reportCommand];
+const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand, reportCommand, serveCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

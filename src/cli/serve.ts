@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../core/index.js';
+import { createCompletionEngine, getFimFormat, type CompletionEngineOptions } from '../fim/index.js';
+import { openModel } from '../models/index.js';
+import { createHttpHandler, startHttpServer } from '../server/http/index.js';
+import { startLspServer } from '../server/lsp/index.js';
+import type { Command } from './main.js';
+
+const usage = `Usage: codeloop serve --http [options]
+       codeloop serve --lsp [options]
+
+Serves code completion with repository context, stop and merge rules (docs/completion.md).
+
+  --http                 HTTP: llama.cpp POST /infill, OpenAI POST /v1/completions (prompt + suffix), GET /v1/models
+  --lsp                  LSP over stdio: textDocument/inlineCompletion (LSP 3.18), for any editor
+
+Options:
+  --model M              model name (default: embedded; also gguf:PATH, hf:…, ollama:…, openai:MODEL@URL, replay:FILE)
+  --fim-format FAMILY    render FIM prompts in this family's format (qwen2.5-coder, starcoder2, …) and send them as
+                         raw completions; default: the model backend renders its own infill format
+  --max-tokens N         most tokens per completion (default 128)
+  --prompt-tokens N      prompt budget: prefix + suffix + repository context (default 2048)
+  --soft-deadline-ms MS  return what is ready after this long (default 1000)
+  --hard-deadline-ms MS  cancel after this long (default 3000)
+HTTP only:
+  --port P               default 8012 (llama.vscode's default endpoint)
+  --host H               default 127.0.0.1; another address needs --allow-remote and --api-key
+  --allow-remote         allow a non-loopback --host
+  --api-key K            require Authorization: Bearer K (default: env CODELOOP_SERVER_API_KEY)
+  --max-body-bytes N     largest request body (default 1048576)`;
+
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a non-negative integer.`);
+  return parsed;
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'serve code completion over HTTP (llama.cpp /infill, OpenAI /v1/completions) or LSP (inline completion)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        http: { type: 'boolean', default: false },
+        lsp: { type: 'boolean', default: false },
+        model: { type: 'string', default: 'embedded' },
+        'fim-format': { type: 'string' },
+        'max-tokens': { type: 'string' },
+        'prompt-tokens': { type: 'string' },
+        'soft-deadline-ms': { type: 'string' },
+        'hard-deadline-ms': { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        'allow-remote': { type: 'boolean', default: false },
+        'api-key': { type: 'string' },
+        'max-body-bytes': { type: 'string' },
+      },
+    });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}.`);
+    if (values.http === values.lsp) throw new UsageError(values.http ? 'give one of --http and --lsp, not both (run two servers for both).' : 'say what to serve: --http or --lsp.');
+    if (values.lsp && (values.port !== undefined || values['api-key'] !== undefined || values['allow-remote'])) {
+      throw new UsageError('--port, --host, --api-key and --allow-remote are for --http; --lsp talks over stdin/stdout.');
+    }
+    const format = values['fim-format'] === undefined ? undefined : getFimFormat(values['fim-format']);
+    const engineOptions: Omit<CompletionEngineOptions, 'model'> = {
+      ...(format === undefined ? {} : { format }),
+      ...optional('maxTokens', positiveInteger(values['max-tokens'], '--max-tokens')),
+      ...optional('promptTokens', positiveInteger(values['prompt-tokens'], '--prompt-tokens')),
+      ...optional('softDeadlineMs', positiveInteger(values['soft-deadline-ms'], '--soft-deadline-ms')),
+      ...optional('hardDeadlineMs', positiveInteger(values['hard-deadline-ms'], '--hard-deadline-ms')),
+    };
+    const port = positiveInteger(values.port, '--port');
+    const maxBodyBytes = positiveInteger(values['max-body-bytes'], '--max-body-bytes');
+    const apiKey = values['api-key'] ?? (process.env.CODELOOP_SERVER_API_KEY || undefined);
+
+    const model = await openModel(values.model);
+    const engine = createCompletionEngine({ model, ...engineOptions });
+
+    if (values.lsp) {
+      // stdout is the protocol channel: nothing else may be written to it.
+      startLspServer({ engine });
+      process.stderr.write(`codeloop serve: LSP on stdio (model ${model.modelId})\n`);
+      return new Promise<number>(() => {});
+    }
+    const handler = createHttpHandler({ engine, ...(apiKey === undefined ? {} : { apiKey }), ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) });
+    const server = await startHttpServer({
+      handler,
+      host: values.host,
+      ...(port === undefined ? {} : { port }),
+      allowRemote: values['allow-remote'],
+      ...(apiKey === undefined ? {} : { apiKey }),
+      ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+    }).catch(async (error: unknown) => {
+      await model.close();
+      throw error;
+    });
+    process.stderr.write(`codeloop serve: listening on ${server.url} (model ${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /v1/completions, GET /v1/models\n`);
+    return new Promise<number>((resolve) => {
+      const stop = (signal: NodeJS.Signals): void => {
+        process.stderr.write(`codeloop serve: ${signal}, shutting down\n`);
+        engine.close();
+        void server
+          .close()
+          .then(() => model.close())
+          .finally(() => resolve(signal === 'SIGINT' ? 130 : 143));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  },
+};
+
+function optional<K extends string>(key: K, value: number | undefined): Partial<Record<K, number>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, number>);
+}

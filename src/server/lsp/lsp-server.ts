@@ -1,0 +1,171 @@
+/**
+ * `codeloop serve --lsp`: a language server over stdio (or any stream pair) that answers LSP 3.18
+ * `textDocument/inlineCompletion` with the completion engine. It keeps the open documents in sync (incremental
+ * changes), passes them to the engine as context (most recently used first), turns `$/cancelRequest` into an abort
+ * (the engine then keeps the generation briefly for the next keystroke to reuse), and returns a replace range when
+ * the completion re-types the text after the cursor.
+ *
+ * It is meant for a process of its own: vscode-languageserver ends the process on `exit` and when the input stream
+ * closes (exit code 0 after `shutdown`, else 1), as the LSP specification asks.
+ *
+ * Telemetry stays on this machine: "shown" (`textDocument/didShowCompletion`, the notification Copilot's language
+ * server takes) and "accepted" (the item's command, `codeloop.inlineCompletion.accepted`, which editors run on
+ * accept) go to the `onShown`/`onAccepted` hooks and in-memory counters, and nowhere else.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  createConnection,
+  LSPErrorCodes,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type Connection,
+  type InlineCompletionItem,
+  type InlineCompletionList,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { CompletionEngine, CompletionResult } from '../../fim/index.js';
+
+export const ACCEPTED_COMMAND = 'codeloop.inlineCompletion.accepted';
+export const SHOWN_NOTIFICATION = 'textDocument/didShowCompletion';
+/** A local request for the server's counters (requests, cancelled, shown, accepted, and the engine's cache stats). */
+export const STATS_REQUEST = 'codeloop/stats';
+
+export interface CompletionTelemetryEvent {
+  /** The id given to the item (its command's argument). */
+  id: string;
+  uri: string;
+  text: string;
+}
+
+export interface LspServerOptions {
+  engine: CompletionEngine;
+  /** Default: the process's stdin/stdout. */
+  input?: NodeJS.ReadableStream;
+  output?: NodeJS.WritableStream;
+  /** Called when the editor reports an item shown. Local only. */
+  onShown?: (event: CompletionTelemetryEvent) => void;
+  /** Called when the editor runs an item's accept command. Local only. */
+  onAccepted?: (event: CompletionTelemetryEvent) => void;
+  /** Other open documents passed as context. Default 20 (Continue's recently-opened LRU size). */
+  maxContextDocuments?: number;
+}
+
+export interface LspServerStats {
+  requests: number;
+  cancelled: number;
+  shown: number;
+  accepted: number;
+}
+
+export interface RunningLspServer {
+  readonly connection: Connection;
+  readonly stats: Readonly<LspServerStats>;
+}
+
+/** URI to a repository-ish path for prompts: the file path of a `file://` URI, else the URI itself. */
+function pathOf(uri: string): string {
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'file:' ? decodeURIComponent(url.pathname) : uri;
+  } catch {
+    return uri;
+  }
+}
+
+export function startLspServer(options: LspServerOptions): RunningLspServer {
+  const { engine, onShown, onAccepted, maxContextDocuments = 20 } = options;
+  const connection = options.input !== undefined && options.output !== undefined ? createConnection(options.input, options.output) : createConnection(process.stdin, process.stdout);
+  const documents = new TextDocuments(TextDocument);
+  const lastUsed = new Map<string, number>();
+  const issued = new Map<string, CompletionTelemetryEvent>();
+  const stats: LspServerStats = { requests: 0, cancelled: 0, shown: 0, accepted: 0 };
+  let useCounter = 0;
+  let workspaceRoot: string | undefined;
+
+  const relative = (uri: string): string => {
+    const path = pathOf(uri);
+    return workspaceRoot !== undefined && path.startsWith(`${workspaceRoot}/`) ? path.slice(workspaceRoot.length + 1) : path;
+  };
+
+  connection.onInitialize((params) => {
+    const root = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+    workspaceRoot = root === undefined || root === null ? undefined : pathOf(root).replace(/\/+$/, '');
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        inlineCompletionProvider: true,
+        executeCommandProvider: { commands: [ACCEPTED_COMMAND] },
+      },
+      serverInfo: { name: 'codeloop', version: '0.1.0' },
+    };
+  });
+
+  documents.onDidOpen((event) => lastUsed.set(event.document.uri, ++useCounter));
+  documents.onDidChangeContent((event) => lastUsed.set(event.document.uri, ++useCounter));
+  documents.onDidClose((event) => lastUsed.delete(event.document.uri));
+
+  connection.languages.inlineCompletion.on(async (params, token): Promise<InlineCompletionList> => {
+    stats.requests += 1;
+    const document = documents.get(params.textDocument.uri);
+    if (document === undefined) throw new ResponseError(-32602, `document ${params.textDocument.uri} is not open; send textDocument/didOpen first.`);
+    lastUsed.set(document.uri, ++useCounter);
+    const text = document.getText();
+    const cursor = document.offsetAt(params.position);
+    const others = documents
+      .all()
+      .filter((other) => other.uri !== document.uri)
+      .sort((a, b) => (lastUsed.get(b.uri) ?? 0) - (lastUsed.get(a.uri) ?? 0))
+      .slice(0, maxContextDocuments)
+      .map((other) => ({ path: relative(other.uri), text: other.getText() }));
+    const controller = new AbortController();
+    const subscription = token.onCancellationRequested(() => controller.abort(new ResponseError(LSPErrorCodes.RequestCancelled, 'inline completion cancelled by the client')));
+    let result: CompletionResult;
+    try {
+      result = await engine.complete({ text, cursor, path: relative(document.uri), language: document.languageId, files: others }, { signal: controller.signal });
+    } catch (error) {
+      if (controller.signal.aborted) {
+        stats.cancelled += 1;
+        throw controller.signal.reason;
+      }
+      throw error;
+    } finally {
+      subscription.dispose();
+    }
+    if (result.text === '') return { items: [] };
+    const id = randomUUID();
+    issued.set(id, { id, uri: document.uri, text: result.text });
+    if (issued.size > 1000) issued.delete(issued.keys().next().value as string);
+    const item: InlineCompletionItem = {
+      insertText: result.text,
+      range: { start: params.position, end: document.positionAt(cursor + result.replaceLength) },
+      command: { title: 'codeloop: completion accepted', command: ACCEPTED_COMMAND, arguments: [id] },
+    };
+    return { items: [item] };
+  });
+
+  connection.onExecuteCommand((params) => {
+    if (params.command !== ACCEPTED_COMMAND) throw new ResponseError(-32602, `unknown command ${params.command}; codeloop runs ${ACCEPTED_COMMAND} only.`);
+    const event = issued.get(String(params.arguments?.[0]));
+    if (event !== undefined) {
+      stats.accepted += 1;
+      onAccepted?.(event);
+    }
+    return null;
+  });
+
+  connection.onNotification(SHOWN_NOTIFICATION, (params: { item?: { command?: { arguments?: unknown[] } } }) => {
+    const event = issued.get(String(params?.item?.command?.arguments?.[0]));
+    if (event !== undefined) {
+      stats.shown += 1;
+      onShown?.(event);
+    }
+  });
+
+  connection.onRequest(STATS_REQUEST, () => ({ ...stats, engine: { ...engine.stats } }));
+
+  connection.onShutdown(() => engine.close());
+  documents.listen(connection);
+  connection.listen();
+  return { connection, stats };
+}
