@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { sampleProgram } from '../../src/eval/index.js';
+import { readRunFolder, renderReportHtml, reportRun, sampleProgram } from '../../src/eval/index.js';
 import { loadDataset, type Task } from '../../src/tasks/index.js';
 import { noSandbox, repositoryRoot } from './helpers.js';
 import { decodePng } from './png.js';
+import { writeRunFolder, type FixtureSample } from './report-fixture.js';
 
 // The functions given to page.evaluate run in the page; codeloop compiles without the DOM's types.
 declare const document: any;
@@ -257,5 +258,36 @@ test('codeloop report: usage errors name the value and the fix', { skip: noSandb
     const self = codeloop(['report', runDir, '--compare', runDir]);
     assert.equal(self.status, 2);
     assert.match(self.stderr, /--compare .* is the run itself/);
+  }
+});
+
+test('a large run (1,000 tasks × 10 samples) loads with only the grid built; a drill-down builds one task’s samples', { skip: noChromium, timeout: 120_000 }, async () => {
+  // bench/report-scale.ts measures the 1,000 × 200 case; this checks the lazy rendering that makes it usable.
+  const examples = await loadDataset('examples');
+  const base = examples.tasks[0] as Task;
+  const dataset = { ...examples, tasks: Array.from({ length: 1000 }, (_, index) => ({ ...base, id: `Synthetic/${index}` })) };
+  const samples: FixtureSample[] = dataset.tasks.flatMap((task, index) =>
+    Array.from({ length: 10 }, (_, sample): FixtureSample => ({ taskId: task.id, completion: `    return variant_${index}_${sample}(n)\n`, verdict: (index + sample) % 4 === 0 ? 'failed' : 'passed' })),
+  );
+  const dir = join(scratch, 'large');
+  writeRunFolder(dir, dataset, samples, { ks: [1, 10] });
+  const file = join(dir, 'report.html');
+  writeFileSync(file, renderReportHtml(reportRun(readRunFolder(dir), { dataset })));
+  // Without a sandbox the runs above are skipped and no browser was started; this test needs none of them.
+  const own = browser === undefined ? await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] }) : undefined;
+  const large = await ((browser ?? own) as Browser).newPage();
+  try {
+    await large.goto(pathToFileURL(file).href);
+    const loaded = await large.evaluate(() => ({ cells: document.querySelectorAll('#grid .cell').length, samples: document.querySelectorAll('.sample').length, nodes: document.querySelectorAll('*').length }));
+    assert.equal(loaded.cells, 1000);
+    assert.equal(loaded.samples, 0, 'no sample is rendered before a task is opened');
+    assert.ok(loaded.nodes < 1500, `${loaded.nodes} elements for 10,000 samples`);
+    await large.click('#grid .cell[data-task="Synthetic/999"]');
+    await large.waitForSelector('#sample-detail .program');
+    assert.equal(await large.evaluate(() => document.querySelectorAll('#detail .sample').length), 10);
+    assert.match((await large.textContent('#sample-detail .program .text')) ?? '', /^    return variant_999_\d\(n\)\n$/);
+  } finally {
+    await large.close();
+    await own?.close();
   }
 });
