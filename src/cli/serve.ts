@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { createCompletionEngine, getFimFormat, type CompletionEngineOptions } from '../fim/index.js';
 import { openModel } from '../models/index.js';
-import { createHttpHandler, startHttpServer } from '../server/http/index.js';
+import { checkListenAddress, createHttpHandler, startHttpServer } from '../server/http/index.js';
 import { startLspServer } from '../server/lsp/index.js';
 import type { Command } from './main.js';
 
@@ -77,6 +77,7 @@ export const serveCommand: Command = {
     const maxBodyBytes = positiveInteger(values['max-body-bytes'], '--max-body-bytes');
     const apiKey = values['api-key'] ?? (process.env.CODELOOP_SERVER_API_KEY || undefined);
 
+    if (values.http) checkListenAddress({ host: values.host, ...(port === undefined ? {} : { port }), allowRemote: values['allow-remote'], ...(apiKey === undefined ? {} : { apiKey }) });
     const model = await openModel(values.model);
     const engine = createCompletionEngine({ model, ...engineOptions });
 

@@ -35,13 +35,19 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.has(host) || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
-export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { handler, host = '127.0.0.1', port = 8012, allowRemote = false, apiKey, maxBodyBytes = 1024 * 1024 } = options;
+/** Throws a UsageError for an address the server must not listen on (see startHttpServer); call it before loading a model. */
+export function checkListenAddress(options: Pick<HttpServerOptions, 'host' | 'port' | 'allowRemote' | 'apiKey'>): void {
+  const { host = '127.0.0.1', port = 8012, allowRemote = false, apiKey } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port (0–65535).`);
   if (!isLoopbackHost(host)) {
     if (!allowRemote) throw new UsageError(`--host ${host} is not a loopback address; listening there exposes your code to the network. Add --allow-remote and --api-key KEY to do it anyway.`);
     if (apiKey === undefined || apiKey === '') throw new UsageError(`--host ${host} with --allow-remote needs --api-key KEY (or CODELOOP_SERVER_API_KEY): a remote listener without a key would answer anyone.`);
   }
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const { handler, host = '127.0.0.1', port = 8012, maxBodyBytes = 1024 * 1024 } = options;
+  checkListenAddress(options);
 
   const server = createServer((incoming, outgoing) => {
     void serve(handler, incoming, outgoing, maxBodyBytes);
