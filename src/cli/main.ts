@@ -4,6 +4,8 @@ import { evalCommand } from './eval.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
+import { trainCommand } from './train.js';
+import { solveCommand } from './solve.js';
 
 export interface Command {
   name: string;
@@ -12,7 +14,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand, reportCommand, serveCommand];
+const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand, trainCommand, reportCommand, solveCommand, serveCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -7,7 +7,7 @@ import { createMockBackend, type MockRequest } from '../models/index.js';
 import { createExecutor, probeIsolation, type Executor } from '../sandbox/index.js';
 import { loadExamples, type Task } from '../tasks/index.js';
 import { createAttemptLog } from './attempt-record.js';
-import { solve } from './solve.js';
+import { solve, withoutTimings } from './solve.js';
 import { parseSolveTaskFile, solveTaskFromDataset } from './solve-task.js';
 
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;
@@ -165,4 +165,8 @@ describe('solve', { skip }, () => {
     assert.equal(result.judgement.reason, '2/2 hidden tests passed');
     assert.equal(result.attempts[0]?.pass_rate, 0.5);
   });
+});
+
+test('withoutTimings: runner timing figures become <time>, other numbers stay', () => {
+  assert.equal(withoutTimings('Ran 1 test in 0.001s\n1 failed in 0.12s\n Duration  1.23s\nok 1 (3ms)\n# duration_ms 12.5\n1 not found in 2 places\n'), 'Ran 1 test in <time>\n1 failed in <time>\n Duration  <time>\nok 1 (<time>)\n# duration_ms <time>\n1 not found in 2 places\n');
 });

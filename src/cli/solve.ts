@@ -1,0 +1,269 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { UsageError } from '../core/index.js';
+import {
+  commandSolveTask,
+  createAttemptLog,
+  FEEDBACK_TEMPLATES,
+  loadSolveTaskFile,
+  resolveStrategy,
+  solve,
+  solveTaskFromDataset,
+  STRATEGY_NAMES,
+  type AttemptRecord,
+  type SolveBudget,
+  type SolveTask,
+  type StrategyName,
+} from '../loop/index.js';
+import { openModel } from '../models/index.js';
+import { createExecutor, type Language } from '../sandbox/index.js';
+import { DATASET_NAMES, isDatasetName, loadDataset } from '../tasks/index.js';
+import type { Command } from './main.js';
+
+const usage = `Usage: codeloop solve TASK [options]
+       codeloop solve --file SRC --test-command CMD [options]
+
+Generates a program for TASK, runs it against the tests the model may see, feeds failures back and tries again, and
+picks the final program; the verdict comes from tests the model never saw. TASK is:
+  examples/ID              one of codeloop's own tasks, e.g. examples/py/fizzbuzz
+  DATASET/ID               a dataset task, e.g. humaneval/HumanEval/0 or mbpp/Mbpp/2 (with --data-dir)
+  FILE.json                a task file: {"language", "prompt", "entryPoint", "publicTests", "hiddenTests", ...}
+                           (docs/solve.md)
+--file SRC --test-command CMD runs CMD in the sandbox with the candidate in place of SRC (and the files named in CMD,
+or given with --test-file); CMD's exit code is the verdict and its output is the feedback.
+
+Every attempt is one JSON line in OUT/attempts.jsonl, written as it happens; OUT/result.json holds the summary and
+OUT/solution.<ext> the final program.
+
+Exit code 0 when the final program passes, 1 when it does not, 2 for a usage error, 3 when the sandbox broke.
+
+Options:
+  --model NAME             model (gguf:PATH, ollama:MODEL, openai:MODEL@URL, replay:FILE, embedded; default embedded)
+  --strategy NAME          ${STRATEGY_NAMES.join(' | ')} (default repair)
+  --samples N              first samples (candidates) — overrides the strategy's
+  --repair-rounds N        repair rounds per sample — overrides the strategy's
+  --select METHOD          none | codet | mbr-exec — overrides the strategy's
+  --scoring NAME           CodeT cluster score: codet (|tests| x sqrt|solutions|, default) or paper (|tests| x |solutions|)
+  --test-samples N         test-generation calls for selection (default 2)
+  --feedback ID            feedback template: ${Object.keys(FEEDBACK_TEMPLATES).join(', ')}
+  --style base|chat        prompt style (default chat when the model has a chat template)
+  --budget-tokens N        stop after N prompt + completion tokens
+  --budget-seconds N       stop after N seconds of generating and testing
+  --max-attempts N         stop after N programs (samples + repairs)
+  --max-cost-usd X         stop after X US dollars (needs --price)
+  --price IN,OUT           USD per million prompt and completion tokens, e.g. 0.15,0.6
+  --max-tokens N           tokens per model call (default 768)
+  --per-test-ms N          time limit of each test (default 2000)
+  --seed N                 seed of the first call (default 0)
+  --data-dir DIR           folder with the dataset files (default $CODELOOP_DATA_DIR)
+  --file SRC               source file to fix (with --test-command)
+  --test-command CMD       shell command that tests it, e.g. "python3 -m pytest -q test_x.py"
+  --test-file PATH         a file the command needs (repeatable; files named in CMD are added)
+  --out DIR                output folder (default ./codeloop-solve/<task>-<timestamp>)
+  --json                   print the result as one JSON object on stdout
+  --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
+
+function positiveInteger(flag: string, text: string | undefined, max = 1e9): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0 || value > max) throw new UsageError(`${flag} ${JSON.stringify(text)} must be a whole number from 0 to ${max}.`);
+  return value;
+}
+
+function positiveNumber(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} ${JSON.stringify(text)} must be a positive number.`);
+  return value;
+}
+
+function languageOf(path: string): Language {
+  const extension = extname(path);
+  const language = ({ '.py': 'python', '.js': 'javascript', '.cjs': 'javascript', '.mjs': 'javascript', '.ts': 'typescript' } as Record<string, Language>)[extension];
+  if (language === undefined) throw new UsageError(`--file ${path}: cannot tell the language from "${extension}"; use a .py, .js or .ts file.`);
+  return language;
+}
+
+/** A dataset task (`DATASET/ID`, `examples/ID`) or a task file. */
+async function resolveTask(spec: string, dataDir: string | undefined): Promise<SolveTask> {
+  const slash = spec.indexOf('/');
+  const datasetName = slash > 0 ? spec.slice(0, slash) : spec;
+  if (isDatasetName(datasetName) && !existsSync(spec)) {
+    const dataset = await loadDataset(datasetName, dataDir === undefined ? {} : { dataDir });
+    const rest = spec.slice(slash + 1);
+    const task = dataset.tasks.find((candidate) => candidate.id === spec || candidate.id === rest);
+    if (task === undefined) {
+      const sample = dataset.tasks.slice(0, 3).map((candidate) => candidate.id).join(', ');
+      throw new UsageError(`${datasetName} has no task ${JSON.stringify(rest)}; its ids look like ${sample}.`);
+    }
+    return solveTaskFromDataset(task);
+  }
+  if (spec.endsWith('.json') || existsSync(spec)) return loadSolveTaskFile(spec);
+  throw new UsageError(`TASK ${JSON.stringify(spec)} is neither DATASET/ID (datasets: ${DATASET_NAMES.join(', ')}) nor a task file.`);
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+function describeAttempt(record: AttemptRecord): string {
+  if (record.kind === 'tests') return `${record.attempt_id} tests: ${record.code === '' ? 0 : record.code.split('\n').length} kept, ${record.rejected_tests?.length ?? 0} rejected`;
+  if (record.kind === 'select') return `${record.attempt_id} select (${record.selection?.method}): ${record.parent_id ?? 'nothing'} → ${record.verdict?.passed ? 'PASSED' : 'FAILED'} (${record.verdict?.reason})`;
+  const visible = record.visible_pass_rate === null ? 'no visible tests' : `visible ${(record.visible_pass_rate * 100).toFixed(0)}%`;
+  return `${record.attempt_id} ${record.kind}${record.parent_id ? ` of ${record.parent_id}` : ''} (t=${record.model?.temperature}): ${record.infra_error ? 'sandbox error' : visible}, ${record.usage.prompt_tokens}+${record.usage.completion_tokens} tokens`;
+}
+
+export const solveCommand: Command = {
+  name: 'solve',
+  summary: 'generate, test and repair a program for one task (resample, repair, CodeT select)',
+  usage,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        model: { type: 'string' },
+        strategy: { type: 'string' },
+        samples: { type: 'string' },
+        'repair-rounds': { type: 'string' },
+        select: { type: 'string' },
+        scoring: { type: 'string' },
+        'test-samples': { type: 'string' },
+        feedback: { type: 'string' },
+        style: { type: 'string' },
+        'budget-tokens': { type: 'string' },
+        'budget-seconds': { type: 'string' },
+        'max-attempts': { type: 'string' },
+        'max-cost-usd': { type: 'string' },
+        price: { type: 'string' },
+        'max-tokens': { type: 'string' },
+        'per-test-ms': { type: 'string' },
+        seed: { type: 'string' },
+        'data-dir': { type: 'string' },
+        file: { type: 'string' },
+        'test-command': { type: 'string' },
+        'test-file': { type: 'string', multiple: true },
+        out: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'unsafe-no-sandbox': { type: 'boolean', default: false },
+      },
+    });
+    const strategyName = (values.strategy ?? 'repair') as StrategyName;
+    if (!STRATEGY_NAMES.includes(strategyName)) throw new UsageError(`--strategy ${JSON.stringify(values.strategy)}: use one of ${STRATEGY_NAMES.join(', ')}.`);
+    if (values.style !== undefined && values.style !== 'base' && values.style !== 'chat') throw new UsageError(`--style ${JSON.stringify(values.style)}: use base or chat.`);
+    if (values.select !== undefined && !['none', 'codet', 'mbr-exec'].includes(values.select)) throw new UsageError(`--select ${JSON.stringify(values.select)}: use none, codet or mbr-exec.`);
+    if (values.scoring !== undefined && !['codet', 'paper'].includes(values.scoring)) throw new UsageError(`--scoring ${JSON.stringify(values.scoring)}: use codet or paper.`);
+    if (values.feedback !== undefined && FEEDBACK_TEMPLATES[values.feedback] === undefined) throw new UsageError(`--feedback ${JSON.stringify(values.feedback)}: use one of ${Object.keys(FEEDBACK_TEMPLATES).join(', ')}.`);
+    const samples = positiveInteger('--samples', values.samples, 1000);
+    const repairRounds = positiveInteger('--repair-rounds', values['repair-rounds'], 1000);
+    const testSamples = positiveInteger('--test-samples', values['test-samples'], 1000);
+    const strategy = resolveStrategy(strategyName, {
+      ...(samples === undefined ? {} : { samples }),
+      ...(repairRounds === undefined ? {} : { repairRounds }),
+      ...(testSamples === undefined ? {} : { testSamples }),
+      ...(values.select === undefined ? {} : { select: values.select as 'none' | 'codet' | 'mbr-exec' }),
+      ...(values.scoring === undefined ? {} : { scoring: values.scoring as 'codet' | 'paper' }),
+    });
+    let pricing: SolveBudget['pricing'];
+    if (values.price !== undefined) {
+      const parts = values.price.split(',').map((part) => Number(part.trim()));
+      if (parts.length !== 2 || parts.some((part) => !Number.isFinite(part) || part < 0)) throw new UsageError(`--price ${JSON.stringify(values.price)} must be two numbers, USD per million prompt and completion tokens, e.g. 0.15,0.6.`);
+      pricing = { promptUsdPerMillion: parts[0] ?? 0, completionUsdPerMillion: parts[1] ?? 0 };
+    }
+    const budgetSeconds = positiveNumber('--budget-seconds', values['budget-seconds']);
+    const budget: SolveBudget = {
+      ...(values['budget-tokens'] === undefined ? {} : { maxTokens: positiveInteger('--budget-tokens', values['budget-tokens']) as number }),
+      ...(budgetSeconds === undefined ? {} : { maxWallMs: budgetSeconds * 1000 }),
+      ...(values['max-attempts'] === undefined ? {} : { maxAttempts: positiveInteger('--max-attempts', values['max-attempts']) as number }),
+      ...(values['max-cost-usd'] === undefined ? {} : { maxCostUsd: positiveNumber('--max-cost-usd', values['max-cost-usd']) as number }),
+      ...(pricing ? { pricing } : {}),
+    };
+    if (budget.maxCostUsd !== undefined && pricing === undefined) throw new UsageError('--max-cost-usd needs --price IN,OUT (USD per million prompt and completion tokens).');
+
+    let task: SolveTask;
+    if (values.file !== undefined || values['test-command'] !== undefined) {
+      if (values.file === undefined || values['test-command'] === undefined) throw new UsageError('--file and --test-command go together: give the source file to fix and the command that tests it.');
+      if (positionals.length > 0) throw new UsageError(`with --file, give no TASK (got ${JSON.stringify(positionals[0])}).`);
+      const source = readText(values.file, '--file');
+      const files: Record<string, string> = {};
+      const named = values['test-command'].split(/\s+/).filter((word) => word !== basename(values.file as string) && /^[\w./-]+$/.test(word) && !word.startsWith('-') && existsSync(word) && !word.startsWith('/'));
+      for (const path of [...named, ...(values['test-file'] ?? [])]) {
+        if (path.startsWith('/') || path.split('/').includes('..')) throw new UsageError(`--test-file ${path}: give a path relative to the current folder, inside it.`);
+        files[path] = readText(path, '--test-file');
+      }
+      task = commandSolveTask({ source, sourcePath: basename(values.file), language: languageOf(values.file), command: values['test-command'], files });
+    } else {
+      if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give a TASK (examples/ID, DATASET/ID or a task file), or --file with --test-command.' : `give one TASK, not ${positionals.length}.`);
+      task = await resolveTask(positionals[0] as string, values['data-dir'] === undefined ? undefined : resolve(values['data-dir']));
+    }
+    const perTestMs = positiveInteger('--per-test-ms', values['per-test-ms'], 600_000);
+    const maxTokensPerCall = positiveInteger('--max-tokens', values['max-tokens'], 1_000_000);
+    const seed = positiveInteger('--seed', values.seed, 2 ** 31);
+
+    const unsafe = values['unsafe-no-sandbox'];
+    if (unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
+    const model = await openModel(values.model ?? 'embedded');
+    const out = resolve(values.out ?? join('codeloop-solve', `${task.id.replace(/[^\w.-]+/g, '_')}-${timestamp()}`));
+    mkdirSync(out, { recursive: true });
+    const executor = await createExecutor({ concurrency: 2, isolation: unsafe ? 'unsafe-none' : 'auto', onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`) });
+    const log = createAttemptLog(join(out, 'attempts.jsonl'));
+    try {
+      const result = await solve(task, {
+        model,
+        executor,
+        strategy,
+        ...(values.feedback === undefined ? {} : { feedbackTemplate: values.feedback }),
+        ...(values.style === undefined ? {} : { style: values.style as 'base' | 'chat' }),
+        budget,
+        ...(maxTokensPerCall === undefined ? {} : { maxTokensPerCall }),
+        ...(perTestMs === undefined ? {} : { perTestMs }),
+        ...(seed === undefined ? {} : { seed }),
+        log,
+        onAttempt: values.json ? undefined : (record) => process.stderr.write(`codeloop solve: ${describeAttempt(record)}\n`),
+      });
+      const extension = { python: 'py', javascript: 'js', typescript: 'ts' }[task.language];
+      const summary = {
+        task_id: result.taskId,
+        passed: result.passed,
+        verdict: result.judgement,
+        final_attempt_id: result.finalAttemptId,
+        stop_reason: result.stopReason,
+        strategy: strategyName,
+        program_attempts: result.programAttempts,
+        usage: { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, usd: result.usage.usd },
+        wall_ms: result.wallMs,
+        generated_tests: result.generatedTests,
+        warnings: result.warnings,
+        out,
+      };
+      writeFileSync(join(out, `solution.${extension}`), result.code);
+      writeFileSync(join(out, 'result.json'), `${JSON.stringify(summary, null, 2)}\n`);
+      if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+      else {
+        for (const warning of result.warnings) process.stderr.write(`codeloop solve: warning: ${warning}\n`);
+        process.stdout.write(
+          `${result.taskId}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.judgement.reason}) after ${result.programAttempts} program(s), ` +
+            `${result.usage.promptTokens + result.usage.completionTokens} tokens, ${(result.wallMs / 1000).toFixed(1)} s; stop: ${result.stopReason}\n` +
+            `attempts: ${join(out, 'attempts.jsonl')}\nsolution: ${join(out, `solution.${extension}`)}\n`,
+        );
+      }
+      if (result.judgement.infraError) return 3;
+      return result.passed ? 0 : 1;
+    } finally {
+      log.close();
+      await executor.close();
+      await model.close();
+    }
+  },
+};
+
+function readText(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, { cause: error });
+  }
+}
+

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { commandSolveTask, solve, solveTaskFromDataset, type SolveTask } from '../../src/loop/index.js';
+import { createMockBackend, type MockRequest } from '../../src/models/index.js';
+import { createExecutor, probeIsolation, type Executor } from '../../src/sandbox/index.js';
+import { loadExamples } from '../../src/tasks/index.js';
+
+/**
+ * `codeloop solve` end to end, with a replay model: the conversation of a library run with a scripted mock is written
+ * as a replay file, and the CLI must replay it to the same attempts, verdict and exit code.
+ */
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'codeloop.js');
+const scratch = mkdtempSync(join(tmpdir(), 'codeloop-solve-cli-'));
+const skip = probeIsolation().level === null ? 'no OS sandbox on this machine' : false;
+
+function codeloop(args: string[], cwd = scratch) {
+  return spawnSync(process.execPath, [bin, 'solve', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 120_000 });
+}
+
+/** Runs `solve` in-process with `answer` as the model and writes what it was asked as a replay file. */
+async function recordReplay(task: SolveTask, executor: Executor, answer: (request: MockRequest) => string, path: string) {
+  const lines: string[] = [];
+  const model = createMockBackend({
+    respond: (request) => {
+      const text = answer(request);
+      if (request.kind === 'chat') lines.push(JSON.stringify({ task_id: task.id, prompt: JSON.stringify(request.messages), style: 'chat', completion: text }));
+      return text;
+    },
+  });
+  const result = await solve(task, { model, executor });
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return result;
+}
+
+const lastUser = (request: MockRequest): string => (request.kind === 'chat' ? (request.messages.at(-1)?.content ?? '') : '');
+
+describe('codeloop solve', { skip }, () => {
+  let executor: Executor;
+  before(async () => {
+    executor = await createExecutor({ concurrency: 2 });
+  });
+  after(async () => {
+    await executor.close();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test('a dataset task: the replayed run repairs the program, exits 0 and logs every attempt', async () => {
+    const task = (await loadExamples()).tasks.find((candidate) => candidate.id === 'examples/ts/pascal-row');
+    assert.ok(task);
+    const wrong = `\`\`\`typescript\n${task.prompt}${(task.canonicalSolution ?? '').replace('k <= n', 'k < n')}\`\`\``;
+    const right = `\`\`\`typescript\n${task.prompt}${task.canonicalSolution ?? ''}\`\`\``;
+    const replay = join(scratch, 'pascal-row.jsonl');
+    const library = await recordReplay(solveTaskFromDataset(task), executor, (request) => (lastUser(request).includes('Feedback:') ? right : wrong), replay);
+    assert.equal(library.passed, true, 'the in-process run passes');
+    const out = join(scratch, 'out-pascal-row');
+    const result = codeloop(['examples/ts/pascal-row', '--model', `replay:${replay}`, '--out', out, '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const summary = JSON.parse(result.stdout) as { passed: boolean; stop_reason: string; program_attempts: number; verdict: { by: string } };
+    assert.deepEqual([summary.passed, summary.stop_reason, summary.program_attempts, summary.verdict.by], [true, 'visible-pass', 2, 'reference']);
+    const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; code: string; feedback_in: { text: string } | null });
+    assert.deepEqual(records.map((record) => record.kind), ['sample', 'repair', 'select']);
+    assert.deepEqual(records.map((record) => record.code), library.attempts.map((record) => record.code));
+    assert.equal(records[1]?.feedback_in?.text, library.attempts[1]?.feedback_in?.text);
+    assert.equal(readFileSync(join(out, 'solution.ts'), 'utf8'), library.code);
+  });
+
+  test('--file with --test-command: the command judges, its output is the feedback', async () => {
+    writeFileSync(join(scratch, 'calc.py'), 'def add(a, b):\n    return a - b\n');
+    const testFile = 'import unittest\nfrom calc import add\n\nclass TestAdd(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n';
+    writeFileSync(join(scratch, 'test_calc.py'), testFile);
+    const command = 'python3 -m unittest -q test_calc';
+    const task = commandSolveTask({ source: 'def add(a, b):\n    return a - b\n', sourcePath: 'calc.py', language: 'python', command, files: { 'test_calc.py': testFile } });
+    const replay = join(scratch, 'calc.jsonl');
+    await recordReplay(task, executor, (request) => (lastUser(request).includes('I ran the tests') ? '```python\ndef add(a, b):\n    return a + b\n```' : '```python\ndef add(a, b):\n    return a * b\n```'), replay);
+    const out = join(scratch, 'out-calc');
+    const result = codeloop(['--file', 'calc.py', '--test-command', command, '--test-file', 'test_calc.py', '--model', `replay:${replay}`, '--out', out]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^calc\.py: PASSED \(exited with code 0\) after 2 program\(s\)/);
+    const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { feedback_in: { template_id: string; text: string } | null });
+    assert.equal(records[1]?.feedback_in?.template_id, 'command-output@1');
+    assert.match(records[1]?.feedback_in?.text ?? '', /AssertionError: 6 != 5/);
+  });
+
+  test('usage errors name the value and the fix, exit 2', () => {
+    const noTask = codeloop([]);
+    assert.equal(noTask.status, 2);
+    assert.match(noTask.stderr, /give a TASK \(examples\/ID, DATASET\/ID or a task file\), or --file with --test-command/);
+    const cost = codeloop(['examples/py/fizzbuzz', '--max-cost-usd', '1']);
+    assert.equal(cost.status, 2);
+    assert.match(cost.stderr, /--max-cost-usd needs --price IN,OUT/);
+    writeFileSync(join(scratch, 'bad.json'), JSON.stringify({ language: 'python', prompt: 'x', publicTests: ['assert f(1) == 1'] }));
+    const bad = codeloop(['bad.json']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /bad\.json: "hiddenTests" is empty; the final verdict needs at least one hidden test/);
+  });
+});
