@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { writeRunFolder, type FixtureSample } from '../../test/eval/report-fixture.js';
+import { sharedDatasets } from '../tasks/shared-datasets.js';
 import { loadDataset } from '../tasks/index.js';
 import { compareRuns } from './compare-runs.js';
 import { readRunFolder } from './read-run-folder.js';
 import { passAtKChartSvg } from './report-chart.js';
 import { escapeHtml, renderReportHtml, reportPageData, scriptSafeJson } from './report-html.js';
-import { reportRun } from './report-run.js';
+import { loadRunDataset, reportRun } from './report-run.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'codeloop-report-html-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -125,4 +126,47 @@ test('passAtKChartSvg: points on a log k axis, one path per line, the baseline d
   assert.doesNotMatch(single, /<path/);
   assert.equal(single.match(/<circle class="point"/g)?.length, 1);
   assert.match(passAtKChartSvg([]), /no counted task, so no pass@k/);
+});
+
+const { dataDir, skip: noData } = sharedDatasets();
+
+test('an EvalPlus run (humaneval+): programs verified by solution text, plus counts, both curves and both score columns', { skip: noData }, async () => {
+  const dataset = await loadDataset('humaneval+', { dataDir });
+  const canonical = (id: string): string => dataset.tasks.find((task) => task.id === id)?.canonicalSolution ?? '';
+  const dir = join(scratch, 'humaneval-plus');
+  const metrics = writeRunFolder(
+    dir,
+    dataset,
+    [
+      { taskId: 'HumanEval/0', completion: canonical('HumanEval/0'), verdict: 'passed', plus: 'passed' },
+      { taskId: 'HumanEval/0', completion: '    return False\n', verdict: 'passed', plus: 'failed' },
+      { taskId: 'HumanEval/1', completion: canonical('HumanEval/1'), verdict: 'passed', plus: 'timed-out' },
+      { taskId: 'HumanEval/1', completion: '    return []\n', verdict: 'failed' },
+    ],
+    { ks: [1, 2] },
+  );
+  assert.deepEqual(metrics.passAtKPlus, { 'pass@1': 0.25, 'pass@2': 0.5 });
+  const folder = readRunFolder(dir);
+  const loaded = await loadRunDataset(folder.metrics);
+  assert.ok('dataset' in loaded, 'the dataset is found from the data folder metrics.json recorded, checksums matching');
+  const run = reportRun(folder, { dataset: loaded.dataset });
+  assert.deepEqual(run.warnings, []);
+  assert.ok(run.samples.every((sample) => sample.programVerified));
+  assert.deepEqual(run.tasks.map((task) => [task.id, task.c, task.cPlus, task.n]), [
+    ['HumanEval/0', 2, 1, 2],
+    ['HumanEval/1', 1, 0, 2],
+  ]);
+  assert.deepEqual(run.curve, [
+    { k: 1, base: 0.75, plus: 0.25 },
+    { k: 2, base: 1, plus: 0.5 },
+  ]);
+  // EvalPlus runs the solution on its inputs: the program shown is prompt + completion, nothing after.
+  assert.deepEqual(run.tasks[0]?.programTemplate?.completion, [dataset.tasks[0]?.prompt, '']);
+  const html = renderReportHtml(run);
+  assert.match(html, /<tr><th>k<\/th><th>base<\/th><th>plus<\/th><\/tr><tr data-key="pass@1"><th>pass@1<\/th><td class="base">75\.00%<\/td><td class="plus">25\.00%<\/td><\/tr>/);
+  assert.equal(html.match(/<path class="curve"/g)?.length, 2, 'base and plus curves');
+  const data = reportPageData(run);
+  const timedOut = data.samples[2] ?? [];
+  assert.equal(data.verdicts[timedOut[7] ?? -1], 'timed-out', 'the plus verdict of HumanEval/1 sample 0');
+  assert.equal(data.strings[data.executions[timedOut[5] ?? -1]?.[3] ?? -1], 'base: pass, 3 input(s) passed\nplus: timeout, 1 input(s) passed, failed on input 1 (input 1: timed out)');
 });
