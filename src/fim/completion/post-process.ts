@@ -133,6 +133,11 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
   const firstIndex = startsOnNextLine ? 1 : 0;
 
   if (mode === 'single-line') {
+    const nextLine = parts[firstIndex] ?? '';
+    if (startsOnNextLine && minIndent !== undefined && nextLine.trim() !== '' && leadingWhitespace(nextLine).length < minIndent) {
+      rules.push('stop-at-n-indent');
+      return { text: '', rules, stopped: true };
+    }
     const keep = firstIndex + 1;
     if (parts.length > keep) {
       rules.push('single-line');

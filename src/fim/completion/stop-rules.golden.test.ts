@@ -113,6 +113,19 @@ test('Continue #8569 (a separator token appears in the suggestion): text from th
   assert.ok(result.rules.includes('strip-special-tokens'));
 });
 
+test('Continue #5709 (Qwen3 puts an empty <think> block into the code): reasoning blocks are removed', async () => {
+  const result = await finish('def square(x):\n    █', '<think>\n\n</think>\n\nreturn x * x');
+  assert.equal(result.text, 'return x * x');
+  assert.ok(result.rules.includes('strip-think'));
+});
+
+test('llama.cpp n_indent (/infill): the completion ends before a line indented less than n_indent', () => {
+  const site = completionSite('class Stack:\n    def push(self, item):\n        ', 'class Stack:\n    def push(self, item):\n        '.length);
+  const step = postProcessText('self.items.append(item)\n        return self\n    def pop(self):', { site, mode: 'multi-line', minIndent: 8 });
+  assert.equal(step.text, 'self.items.append(item)\n        return self');
+  assert.ok(step.rules.includes('stop-at-n-indent') || step.rules.includes('stop-at-dedent'));
+});
+
 test('markdown fences from chat-tuned models are stripped (Continue postprocessing removes them too)', async () => {
   const result = await finish('def square(x):\n    █', '```python\nreturn x * x\n```\nThis returns the square.');
   assert.equal(result.text, 'return x * x');

@@ -100,3 +100,23 @@ test('with an API key, requests without it are 401; /health stays open', async (
   assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { authorization: 'Bearer secret' }))).status, 200);
   assert.equal((await handler({ method: 'GET', path: '/health', headers: {}, body: '' })).status, 200);
 });
+
+test('a client that goes away cancels the completion: 499, and the model call is aborted', async () => {
+  let sawAbort = false;
+  const model = createMockBackend({
+    respond: (_request, call) => {
+      call.options.signal?.addEventListener('abort', () => (sawAbort = true));
+      return 'return 1 + 2 + 3 + 4 + 5 + 6';
+    },
+    pieceDelayMs: 20,
+  });
+  const engine = createCompletionEngine({ model, abandonGraceMs: 0 });
+  const handler = createHttpHandler({ engine });
+  const controller = new AbortController();
+  const pending = handler({ ...post('/infill', { input_prefix: 'def f():\n    ', t_max_predict_ms: 5000 }), signal: controller.signal });
+  setTimeout(() => controller.abort(new Error('the client closed the connection')), 10);
+  const response = await pending;
+  assert.equal(response.status, 499);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(sawAbort, true);
+});
