@@ -19,7 +19,8 @@ Scores samples by execution in the sandbox and reports pass@k. --samples takes, 
   DIR/NAME.json[.gz]  a MultiPL-E completions folder (or one such file): {name, completions: [...], ...} per problem
   generations.json    bigcode-evaluation-harness generations: a list of programs per task, in dataset order
 Every finished execution is journaled in OUT/executions.jsonl; rerunning with the same --out resumes without re-running
-anything already scored. --self-check runs every task's canonical solution instead.
+anything already scored. At the end OUT/report.html is written (see codeloop report). Progress goes to stderr: a live
+bar on a terminal, a line every 5 s otherwise. --self-check runs every task's canonical solution instead.
 
 --sanitize cleans raw model output before scoring: takes the code out of markdown fences (the block that defines the
 entry point, else the longest), cuts completions at the task's stop sequences, and drops top-level code other than

@@ -149,6 +149,8 @@ test('an EvalPlus run (humaneval+): programs verified by solution text, plus cou
   const folder = readRunFolder(dir);
   const loaded = await loadRunDataset(folder.metrics);
   assert.ok('dataset' in loaded, 'the dataset is found from the data folder metrics.json recorded, checksums matching');
+  const changed = await loadRunDataset({ ...folder.metrics, dataset: { ...folder.metrics.dataset, files: [{ path: 'HumanEvalPlus.jsonl.gz', sha256: '0'.repeat(64) }] } });
+  assert.ok('unavailable' in changed && /HumanEvalPlus\.jsonl\.gz changed since the run \(SHA-256 differs from metrics\.json\), so only each sample’s own text is shown\.$/.test(changed.unavailable), JSON.stringify(changed));
   const run = reportRun(folder, { dataset: loaded.dataset });
   assert.deepEqual(run.warnings, []);
   assert.ok(run.samples.every((sample) => sample.programVerified));
