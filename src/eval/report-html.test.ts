@@ -67,6 +67,16 @@ test('renderReportHtml: hostile sample text and output appear only escaped, and 
   assert.doesNotMatch(html, /\b(src|href)=["']?(https?:|\/\/)/);
 });
 
+test('renderReportHtml: a metrics.json without the reproducibility fields (an older run) still renders, saying what is not recorded', async () => {
+  const run = await hostileRun('old', true);
+  const { runtimes: _runtimes, limits: _limits, executions: _executions, codeloopVersion: _version, isolation: _isolation, ...old } = run.metrics;
+  const html = renderReportHtml({ ...run, metrics: old as typeof run.metrics });
+  assert.match(html, /<dt>runtimes<\/dt><dd>not recorded<\/dd>/);
+  assert.match(html, /<dt>limits<\/dt><dd>not recorded<\/dd>/);
+  assert.match(html, /<dt>sandbox<\/dt><dd>not recorded<\/dd>/);
+  assert.match(html, /<dt>samples<\/dt><dd>3 over 3 task\(s\), 3 counted in pass@k<\/dd>/);
+});
+
 test('reportPageData: tasks in order with their outcome, counts and samples; programs as before/after strings', async () => {
   const run = await hostileRun('data', false);
   const data = reportPageData(run);

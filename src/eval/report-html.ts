@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RunComparison } from './compare-runs.js';
 import { passAtKChartSvg, type ChartSeries } from './report-chart.js';
+import { codeloopVersion } from './report.js';
 import { REPORT_PAGE_SCRIPT, REPORT_PAGE_STYLE } from './report-page.js';
 import type { ReportRun, TaskOutcome } from './report-run.js';
 
@@ -196,21 +197,24 @@ function passAtKTable(run: ReportRun, comparison: RunComparison | undefined): st
 }
 
 function metadata(run: ReportRun): string {
-  const metrics = run.metrics;
+  // metrics.json from an older codeloop may lack the reproducibility fields: show what is there, "not recorded" otherwise.
+  const metrics = run.metrics as Partial<ReportRun['metrics']> & Pick<ReportRun['metrics'], 'dataset' | 'samplesFile' | 'verdicts' | 'excludedTasks'>;
+  const unknown = 'not recorded';
   const model = (metrics as { model?: unknown }).model;
   const verdicts = Object.entries(metrics.verdicts).filter(([, count]) => count > 0).map(([verdict, count]) => `${verdict} ${count}`).join(', ');
+  const limits = (metrics.limits ?? []).map((entry) => `${entry.language} (${entry.tasks} task(s)): ${Object.entries(entry.limits).map(([key, value]) => `${key} ${value}`).join(', ')}`);
   const rows: [string, string][] = [
     ['dataset', metrics.dataset.name],
-    ['samples', `${metrics.samples} over ${metrics.tasks.scored} task(s), ${metrics.tasks.counted} counted in pass@k`],
+    ['samples', `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`],
     ...(typeof model === 'string' ? [['model', model] as [string, string]] : []),
     ['samples file', metrics.samplesFile],
     ['verdicts', verdicts || 'none'],
     ['dataset files', metrics.dataset.files.map((file) => `${file.path} (sha256 ${file.sha256})`).join('\n') || 'none (built-in tasks)'],
-    ['sandbox', metrics.isolation],
-    ['runtimes', `node ${metrics.runtimes.node}, ${metrics.runtimes.python ?? 'python: not found'}`],
-    ['limits', metrics.limits.map((entry) => `${entry.language} (${entry.tasks} task(s)): ${Object.entries(entry.limits).map(([key, value]) => `${key} ${value}`).join(', ')}`).join('\n')],
-    ['executions', `${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`],
-    ['codeloop', metrics.codeloopVersion],
+    ['sandbox', metrics.isolation ?? unknown],
+    ['runtimes', metrics.runtimes === undefined ? unknown : `node ${metrics.runtimes.node}, ${metrics.runtimes.python ?? 'python: not found'}`],
+    ['limits', limits.length === 0 ? unknown : limits.join('\n')],
+    ['executions', metrics.executions === undefined ? unknown : `${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`],
+    ['codeloop', metrics.codeloopVersion ?? unknown],
     ['run folder', run.dir],
   ];
   if (metrics.excludedTasks.length > 0) rows.push(['not counted', `${metrics.excludedTasks.join(', ')} (sandbox errors; rerun to retry)`]);
@@ -271,10 +275,10 @@ ${comparison === undefined ? '' : flipsSection(comparison)}
 <label><input type="radio" name="filter" value="failing"> failing (not every sample passes)</label>
 <label><input type="radio" name="filter" value="flipped"${comparison === undefined ? ' disabled' : ''}> flipped${comparison === undefined ? ' (needs --compare)' : ''}</label>
 <span id="shown"></span></fieldset>
-<div id="grid" role="list"></div>
+<div id="grid" aria-label="tasks"></div>
 <div id="detail"><p class="note">Click a task to see its samples.</p></div>
 </section>
-<footer>Written by codeloop ${escapeHtml(run.metrics.codeloopVersion)} at ${escapeHtml(generatedAt)}.</footer>
+<footer>Written by codeloop ${escapeHtml(codeloopVersion())} at ${escapeHtml(generatedAt)}.</footer>
 <script type="application/json" id="report-data">${scriptSafeJson(data)}</script>
 <script>${REPORT_PAGE_SCRIPT}</script>
 </body>

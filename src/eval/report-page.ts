@@ -77,7 +77,7 @@ export const REPORT_PAGE_SCRIPT = `
   // The grid: one button per task, built once (1,000 small nodes); drill-downs are built only when clicked.
   var fragment = document.createDocumentFragment();
   data.tasks.forEach(function (task, index) {
-    var cell = el('button', { type: 'button', className: 'cell o-' + task.outcome + (task.flip ? ' flip-' + task.flip : ''), title: taskTitle(task), 'data-task': task.id, 'data-index': String(index), role: 'listitem', text: GLYPHS[task.outcome] || '?' });
+    var cell = el('button', { type: 'button', className: 'cell o-' + task.outcome + (task.flip ? ' flip-' + task.flip : ''), title: taskTitle(task), 'data-task': task.id, 'data-index': String(index), text: GLYPHS[task.outcome] || '?' });
     cell.setAttribute('aria-label', taskTitle(task));
     cells.push(cell);
     fragment.appendChild(cell);
