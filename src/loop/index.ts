@@ -7,6 +7,7 @@ export {
   parseSolveTaskFile,
   publicTestsFromPrompt,
   referenceProgram,
+  referenceSolution,
   solveTaskFromDataset,
   type CommandSpec,
   type Judgement,

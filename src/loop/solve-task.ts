@@ -54,20 +54,35 @@ export function referenceProgram(task: Task, solution: string): string {
   throw new UsageError(`Task ${task.id} has layout "${task.layout}", which the solve loop cannot run: use a task whose tests follow the code (HumanEval, MBPP, MultiPL-E, examples).`);
 }
 
+/** The dataset's reference solution as a whole program (its prompt and canonical completion), if it has one. */
+export function referenceSolution(task: Task): string | undefined {
+  if (task.canonicalSolution === undefined) return undefined;
+  return task.layout === 'completion-tests' ? task.canonicalSolution : task.prompt + task.canonicalSolution;
+}
+
 /**
  * The examples a docstring or comment already shows (`>>> f(1)` then `2` on the next line), as tests. They are public
  * by construction: the model sees them in the prompt anyway.
  */
 export function publicTestsFromPrompt(prompt: string, language: Language, entryPoint: string | undefined): TestSource[] {
   if (entryPoint === undefined || entryPoint === '') return [];
+  // In JavaScript/TypeScript prompts the examples are `//` comments; a line of code ends an example.
   const comment = language === 'python' ? /^\s*/ : /^\s*\/\/\s?/;
-  const lines = prompt.split('\n').map((line) => line.replace(comment, ''));
+  const lines = prompt.split('\n').map((line) => (comment.test(line) ? line.replace(comment, '') : ''));
   const tests: TestSource[] = [];
+  const ends = (line: string): boolean => line === '' || line.startsWith('>>>') || line.startsWith('"""') || line.startsWith("'''") || line.startsWith('*/');
   for (let index = 0; index < lines.length - 1; index++) {
     const match = /^>>>\s*(.+)$/.exec(lines[index] ?? '');
-    const expected = (lines[index + 1] ?? '').trim();
-    if (!match?.[1] || expected === '' || expected.startsWith('>>>') || expected.startsWith('"""') || expected.startsWith("'''")) continue;
-    const call = match[1].trim();
+    // The expected value runs to the next blank line, example or end of docstring (it may wrap over lines).
+    if (!match?.[1]) continue;
+    let next = index + 1;
+    let call = match[1].trim();
+    // A call continued on `...` lines (doctest's continuation prompt).
+    for (; next < lines.length && (lines[next] ?? '').trim().startsWith('...'); next++) call += ` ${(lines[next] ?? '').trim().slice(3).trim()}`;
+    const parts: string[] = [];
+    for (; next < lines.length && !ends((lines[next] ?? '').trim()); next++) parts.push((lines[next] ?? '').trim());
+    const expected = parts.join(' ');
+    if (expected === '') continue;
     if (!new RegExp(`\\b${entryPoint}\\s*\\(`).test(call)) continue;
     const code = language === 'python' ? `assert ${call} == ${expected}` : `assert.deepStrictEqual(${call}, ${expected});`;
     tests.push({ origin: 'public', form: 'single', idPrefix: `public/${tests.length}`, code });
@@ -80,17 +95,30 @@ function firstAssert(tests: string): string | undefined {
   return tests.split('\n').find((line) => line.startsWith('assert '));
 }
 
+/**
+ * The function an MBPP assert tests (MBPP has no entry point): the first name it calls that the reference solution
+ * defines, else the first called name that is not a builtin or a module function (`math.isclose`, `set`, …).
+ */
+function calledFunction(assertion: string, solution: string): string | undefined {
+  const called = [...assertion.matchAll(/(?<![.\w])([A-Za-z_]\w*)\s*\(/g)].map((match) => match[1] as string);
+  const defined = called.find((name) => new RegExp(`^\\s*def\\s+${name}\\s*\\(`, 'm').test(solution));
+  const builtins = new Set(['set', 'sorted', 'list', 'tuple', 'abs', 'round', 'str', 'int', 'float', 'len', 'dict', 'frozenset', 'isinstance', 'all', 'any', 'sum', 'max', 'min']);
+  return defined ?? called.find((name) => !builtins.has(name));
+}
+
 /** A dataset task as a solve task: public tests from the prompt's examples, hidden tests = the dataset's tests. */
 export function solveTaskFromDataset(task: Task): SolveTask {
   if (!SOLUTION_LAYOUTS.has(task.layout)) referenceProgram(task, '');
   const prose = task.layout === 'completion-tests';
   let prompt = task.prompt;
   let publicTests = publicTestsFromPrompt(task.prompt, task.language, task.entryPoint);
-  const entryPoint = task.entryPoint ?? (prose ? /^assert\s+(?:not\s+)?\(?\s*(?:set\()?\s*([A-Za-z_]\w*)\s*\(/.exec(firstAssert(task.tests) ?? '')?.[1] : undefined);
+  const entryPoint = task.entryPoint ?? (prose ? calledFunction(firstAssert(task.tests) ?? '', task.canonicalSolution ?? '') : undefined);
   if (prose) {
     const shown = firstAssert(task.tests);
     if (shown !== undefined) {
-      publicTests = [{ origin: 'public', form: 'single', idPrefix: 'public/0', code: shown }];
+      // The test's setup (imports, MBPP's test_setup_code) comes with it; `statements` makes it setup, not a test.
+      const setup = task.tests.slice(0, task.tests.indexOf(shown));
+      publicTests = [{ origin: 'public', form: 'statements', idPrefix: 'public/', code: `${setup}${shown}\n` }];
       prompt = `${task.prompt}\nYour code should pass this test:\n${shown}\n`;
     }
   }

@@ -7,7 +7,7 @@ import { solutionFromAnswer } from './extract-code.js';
 import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplate, renderFeedback } from './feedback.js';
 import { parseTestLines, repairMessages, repairPrompt, solutionMessages, testMessages, testPrompt, vetTests, type PromptStyle } from './prompts.js';
 import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, type TestSource } from './run-tests.js';
-import { judgeSolution, referenceProgram, runCommand, type Judgement, type SolveTask } from './solve-task.js';
+import { judgeSolution, referenceSolution, runCommand, type Judgement, type SolveTask } from './solve-task.js';
 import { resolveStrategy, sampleTemperature, type Strategy, type StrategyName } from './strategy.js';
 
 /**
@@ -101,6 +101,24 @@ interface Candidate {
 
 const CODELOOP_VERSION = '0.1.0';
 
+/**
+ * Drops the public tests that the task's own reference solution fails: examples in a prompt can be wrong (HumanEval/47's
+ * docstring says 15.0 where the answer is 8.0), and feedback from a wrong test would steer the model away from a
+ * right program. Only dataset tasks with a canonical solution are checked; nothing of it reaches the model.
+ */
+async function checkedPublicTests(executor: Executor, task: SolveTask, perTestMs: number, signal: AbortSignal | undefined, warnings: Set<string>): Promise<TestSource[]> {
+  const solution = task.judge.kind === 'reference' ? referenceSolution(task.judge.task) : undefined;
+  if (solution === undefined || task.publicTests.length === 0) return task.publicTests;
+  const run = await runTests(executor, { language: task.language, solution, sources: task.publicTests, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(signal ? { signal } : {}) });
+  if (run.infraError) return task.publicTests;
+  return task.publicTests.filter((source) => {
+    const results = run.tests.filter((test) => (source.form === 'single' ? test.id === source.idPrefix : test.id.startsWith(source.idPrefix)));
+    const wrong = results.find((test) => test.status !== 'passed');
+    if (wrong) warnings.add(`public test ${JSON.stringify(wrong.assertion)} is not used: the task's reference solution fails it (${wrong.status}${wrong.actual !== undefined ? `, it returns ${wrong.actual}` : ''})`);
+    return wrong === undefined;
+  });
+}
+
 export async function solve(task: SolveTask, options: SolveOptions): Promise<SolveResult> {
   const { model, executor, budget = {}, maxTokensPerCall = 768, seed = 0, log, onAttempt, signal } = options;
   const strategy = typeof options.strategy === 'object' ? options.strategy : resolveStrategy(options.strategy ?? 'repair', options.strategyOverrides);
@@ -188,6 +206,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
 
   const modelSettings = (temperature: number, callSeed: number, maxTokens: number): AttemptRecord['model'] => ({ id: model.modelId, provider: model.provider, style, temperature, seed: callSeed, max_tokens: maxTokens });
   const nextId = (): string => `a${attempts.length}`;
+
+  task = { ...task, publicTests: await checkedPublicTests(executor, task, perTestMs, callSignal, warnings) };
 
   // 1. Generated tests (CodeT), vetted: they must parse as one assertion and call the entry point.
   const testSamples: string[][] = [];
@@ -508,10 +528,8 @@ async function generatedTestStats(executor: Executor, task: SolveTask, attempts:
   const withHidden = passingGenerated.filter((record) => record.pass_rate !== null);
   const falsePositives = withHidden.filter((record) => !record.all_pass).length;
   let passedByReference: number | null = null;
-  if (task.judge.kind === 'reference' && task.judge.task.canonicalSolution !== undefined && generated.length > 0) {
-    const reference = task.judge.task;
-    const solution = reference.layout === 'completion-tests' ? (reference.canonicalSolution ?? '') : reference.prompt + (reference.canonicalSolution ?? '');
-    referenceProgram(reference, solution);
+  const solution = task.judge.kind === 'reference' ? referenceSolution(task.judge.task) : undefined;
+  if (solution !== undefined && generated.length > 0) {
     const run = await runTests(executor, { language: task.language, solution, sources: generated, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(signal ? { signal } : {}) });
     passedByReference = run.infraError ? null : run.tests.filter((test) => test.status === 'passed').length;
   }
