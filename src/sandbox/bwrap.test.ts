@@ -7,7 +7,6 @@ const options = {
   pythonPath: '/usr/bin/python3',
   nodePath: '/usr/bin/node',
   runtimeDir: '/srv/codeloop/runtime',
-  typescriptDir: '/srv/codeloop/typescript',
   tmpMiB: 64,
   uid: null,
   cgroupProcs: [],

@@ -3,14 +3,12 @@ import { installPrefix } from './paths.js';
 
 /** Where things appear inside the sandbox. */
 export const SANDBOX_RUNTIME = '/opt/codeloop/runtime';
-export const SANDBOX_TYPESCRIPT = '/opt/codeloop/typescript';
 
 export interface WorkerCommandOptions {
   bwrapPath: string;
   pythonPath: string;
   nodePath: string;
   runtimeDir: string;
-  typescriptDir: string | null;
   /** Size of the sandbox's own /tmp (the supervisor's; each execution gets a fresh one), MiB. */
   tmpMiB: number;
   /** Running as root: drop to this uid (and gid) before bwrap, so nothing in the sandbox is root on the host. */
@@ -40,7 +38,6 @@ export function buildWorkerCommand(options: WorkerCommandOptions): { command: st
     ...bindPrefixOutsideUsr(options.pythonPath),
     ...bindPrefixOutsideUsr(options.nodePath),
     '--ro-bind', options.runtimeDir, SANDBOX_RUNTIME,
-    ...(options.typescriptDir ? ['--ro-bind', options.typescriptDir, SANDBOX_TYPESCRIPT] : []),
     '--proc', '/proc',
     '--dev', '/dev',
     // Read-only: device nodes still work, but nothing can be created, renamed or removed there; each execution gets

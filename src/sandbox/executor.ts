@@ -1,13 +1,14 @@
 import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import { CodeloopError, UsageError } from '../core/index.js';
-import { SANDBOX_RUNTIME, SANDBOX_TYPESCRIPT, buildWorkerCommand, workerEnvironment } from './bwrap.js';
+import { SANDBOX_RUNTIME, buildWorkerCommand, workerEnvironment } from './bwrap.js';
 import { WorkerCgroup, removeCgroupDirectory, removeStaleCgroups } from './cgroup.js';
 import { resolveLimits } from './limits.js';
-import { runtimeDir, stageForSandbox, typescriptDir, which } from './paths.js';
+import { runtimeDir, stageForSandbox, which } from './paths.js';
 import { probeIsolation, type IsolationReport } from './probe.js';
 import { prepareProgram, type PreparedProgram } from './program.js';
 import { buildSeccompFilter } from './seccomp.js';
+import { createTypeChecker } from './type-check.js';
 import type { ExecutionLimits, ExecutionRequest, ExecutionResult, IsolationLevel } from './types.js';
 import { classifyExecution, endingSignal, signalName, type RawExecution } from './verdict.js';
 import { SandboxInfraError, SandboxWorker, type SupervisorJob } from './worker.js';
@@ -134,14 +135,14 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     seccomp: process.arch === 'x64' || process.arch === 'arm64' ? buildSeccompFilter().toString('base64') : '',
   });
   const runtime = level === 'none' ? runtimeDir() : stageForSandbox(runtimeDir());
-  const typescript = level === 'none' ? typescriptDir() : stageForSandbox(typescriptDir());
   const root = process.getuid?.() === 0;
   const programContext = {
     nodePath,
     cgroupMemory: parents !== null,
     runtimeDir: level === 'none' ? runtime : SANDBOX_RUNTIME,
-    typescriptDir: level === 'none' ? typescript : SANDBOX_TYPESCRIPT,
   };
+  // `typeCheck` TypeScript is checked and compiled on the host by warm compiler threads, then runs as JavaScript.
+  const typeChecker = createTypeChecker(Math.min(2, concurrency));
 
   const slots: Slot[] = Array.from({ length: concurrency }, (_, index) => ({ index, worker: null, starting: null, cgroup: null, cgroupKey: '', oomSeen: 0, inFlight: 0 }));
   const queue: Queued[] = [];
@@ -156,7 +157,6 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       pythonPath,
       nodePath,
       runtimeDir: runtime,
-      typescriptDir: typescript,
       tmpMiB: 64,
       uid: root ? UID_BASE + slot.index : null,
       cgroupProcs,
@@ -185,7 +185,7 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     return slot.starting;
   }
 
-  function resultWithoutRun(entry: Queued, verdict: 'compile-error' | 'infra-error', reason: string, stderr: string): ExecutionResult {
+  function resultWithoutRun(entry: Pick<Queued, 'limits'>, verdict: 'compile-error' | 'infra-error', reason: string, stderr: string): ExecutionResult {
     return { isolation: level, limits: entry.limits, verdict, reason, exitCode: null, signal: null, durationMs: 0, cpuMs: 0, peakMemoryKiB: null, stdout: '', stderr, stdoutBytes: 0, stderrBytes: Buffer.byteLength(stderr) };
   }
 
@@ -271,44 +271,58 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     }
   }
 
+  /** Queues a request for the next free worker (a type-checked TypeScript request arrives here as its JavaScript). */
+  function enqueue(request: ExecutionRequest, runOptions: RunOptions): Promise<ExecutionResult> {
+    const { signal } = runOptions;
+    return new Promise<ExecutionResult>((resolve, reject) => {
+      let entry: Queued;
+      try {
+        const limits = resolveLimits(request.language, request.limits);
+        const prepared = prepareProgram(request, limits, programContext);
+        entry = { request, limits, prepared, cgroupKey: `${limits.memoryMiB}/${limits.processes}`, signal, resolve, reject };
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const index = queue.indexOf(entry);
+          if (index >= 0) {
+            queue.splice(index, 1);
+            reject(signal.reason);
+          }
+        },
+        { once: true },
+      );
+      queue.push(entry);
+      pump();
+    });
+  }
+
   // Start every worker now, so the first executions do not pay for it and a broken setup fails here, loudly.
   await Promise.all(slots.map((slot) => ensureWorker(slot)));
 
   return {
     isolation: level,
     concurrency,
-    run(request, runOptions = {}) {
-      if (closed) return Promise.reject(new CodeloopError('executor-closed', 'This executor was closed; create a new one with createExecutor().'));
+    async run(request, runOptions = {}) {
+      if (closed) throw new CodeloopError('executor-closed', 'This executor was closed; create a new one with createExecutor().');
       const { signal } = runOptions;
-      if (signal?.aborted) return Promise.reject(signal.reason);
-      return new Promise<ExecutionResult>((resolve, reject) => {
-        let entry: Queued;
-        try {
-          const limits = resolveLimits(request.language, request.limits);
-          const prepared = prepareProgram(request, limits, programContext);
-          entry = { request, limits, prepared, cgroupKey: `${limits.memoryMiB}/${limits.processes}`, signal, resolve, reject };
-        } catch (error) {
-          reject(error);
-          return;
-        }
-        signal?.addEventListener(
-          'abort',
-          () => {
-            const index = queue.indexOf(entry);
-            if (index >= 0) {
-              queue.splice(index, 1);
-              reject(signal.reason);
-            }
-          },
-          { once: true },
-        );
-        queue.push(entry);
-        pump();
-      });
+      signal?.throwIfAborted();
+      if (request.language !== 'typescript' || !request.typeCheck) return enqueue(request, runOptions);
+      // MultiPL-E's rule: `tsc --target esnext main.ts`, any error fails the program; node then runs what tsc emitted.
+      const limits = resolveLimits(request.language, request.limits);
+      const checked = await typeChecker.check(request.code, limits.compileMs);
+      signal?.throwIfAborted();
+      if ('compileError' in checked) return resultWithoutRun({ limits }, 'compile-error', checked.compileError.split('\n')[0] ?? 'type error', `${checked.compileError}\n`);
+      const { typeCheck: _checked, ...rest } = request;
+      return enqueue({ ...rest, language: 'javascript', code: checked.js }, runOptions);
     },
     async close() {
       if (closed) return;
       closed = true;
+      await typeChecker.close();
       for (const entry of queue.splice(0)) entry.reject(new CodeloopError('executor-closed', 'The executor was closed before this program ran.'));
       await Promise.all(
         slots.map(async (slot) => {

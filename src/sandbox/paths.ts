@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { CodeloopError } from '../core/index.js';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,12 +13,6 @@ export function runtimeDir(): string {
     if (existsSync(join(candidate, 'supervisor.py'))) return candidate;
   }
   throw new Error(`codeloop is installed incompletely: src/sandbox/runtime/supervisor.py was not found near ${here}`);
-}
-
-/** Folder of the pinned `typescript` package (bound read-only into the sandbox for type-checking). */
-export function typescriptDir(): string {
-  const require = createRequire(import.meta.url);
-  return dirname(dirname(require.resolve('typescript')));
 }
 
 /** Finds an executable on PATH, or returns null. */

@@ -15,9 +15,8 @@ export interface ProgramContext {
   nodePath: string;
   /** The sandbox limits memory with a cgroup (so Node needs no address-space cap). */
   cgroupMemory: boolean;
-  /** Where the runtime folder (node-preload.cjs) and the typescript package are, as the program sees them. */
+  /** Where the runtime folder (node-preload.cjs) is, as the program sees it. */
   runtimeDir: string;
-  typescriptDir: string;
 }
 
 /** A request turned into a supervisor job, or a compile error found on the host (TypeScript transpile). */
@@ -33,8 +32,13 @@ function checkFileName(name: string): void {
   }
 }
 
+/**
+ * Turns a request into a supervisor job. A `typeCheck` TypeScript request must have been checked and compiled first
+ * (`createTypeChecker`, on the host): the executor passes the JavaScript that tsc emitted as a `javascript` request.
+ */
 export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimits, context: ProgramContext): PreparedProgram {
-  const extension = { python: 'py', javascript: 'js', typescript: request.typeCheck ? 'ts' : 'js' }[request.language];
+  if (request.language === 'typescript' && request.typeCheck) throw new Error('internal: a type-checked TypeScript request reaches prepareProgram only as the JavaScript tsc emitted');
+  const extension = { python: 'py', javascript: 'js', typescript: 'js' }[request.language];
   const main = `main.${extension}`;
   const files: Record<string, string> = {};
   for (const [name, content] of Object.entries(request.files ?? {})) {
@@ -65,22 +69,13 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
   }
 
   let code = request.code;
-  const steps: { argv: string[]; compile?: boolean }[] = [];
   if (request.language === 'typescript') {
-    if (request.typeCheck) {
-      // MultiPL-E's rule: `tsc --target esnext prog.ts`, any error (type errors included) fails the program.
-      steps.push({ argv: [context.nodePath, `${context.typescriptDir}/lib/tsc.js`, '--target', 'esnext', main], compile: true });
-    } else {
-      const transpiled = transpileTypeScript(code);
-      if ('compileError' in transpiled) return transpiled;
-      code = transpiled.code;
-    }
+    const transpiled = transpileTypeScript(code);
+    if ('compileError' in transpiled) return transpiled;
+    code = transpiled.code;
   }
-  const script = request.language === 'typescript' && request.typeCheck ? 'main.js' : main;
   const heapMiB = Math.max(64, limits.memoryMiB);
-  steps.push({
-    argv: [context.nodePath, `--max-old-space-size=${heapMiB}`, '--require', `${context.runtimeDir}/node-preload.cjs`, script, ...(request.args ?? [])],
-  });
+  const steps = [{ argv: [context.nodePath, `--max-old-space-size=${heapMiB}`, '--require', `${context.runtimeDir}/node-preload.cjs`, main, ...(request.args ?? [])] }];
   files[main] = encode(code);
   // Without a cgroup the address space is the only memory bound Node can have. Node 20 maps ~800 MiB of address space
   // before running any code (measured: it does not start under 800 MiB), so the cap is the limit plus 1 GiB; a Buffer
@@ -93,7 +88,7 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
       mode: 'exec',
       steps,
       env: JOB_ENV,
-      limits: { ...base.limits, addressSpaceBytes, wallMs: limits.wallMs + (request.typeCheck ? limits.compileMs : 0) },
+      limits: { ...base.limits, addressSpaceBytes },
     },
   };
 }

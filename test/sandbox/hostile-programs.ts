@@ -124,7 +124,9 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   js('buffer-bomb', 'const keep = [];\nfor (;;) keep.push(Buffer.alloc(64 * 1024 * 1024, 1));\n', 'memory-exceeded'),
   // Near its heap limit V8 collects again and again before giving up, which can outlast a short wall clock.
   js('heap-bomb', 'const keep = [];\nfor (;;) keep.push(new Array(1e6).fill({ a: 1 }));\n', ['memory-exceeded', 'timed-out']),
-  js('wasm-memory-bomb', 'const keep = [];\nfor (;;) { const m = new WebAssembly.Memory({ initial: 16384, maximum: 65536 }); new Uint8Array(m.buffer).fill(1); keep.push(m); }\n', 'memory-exceeded'),
+  // Filling the first GiB page by page takes over 2 s of wall clock on a loaded 2-core machine: a longer limit, so the
+  // memory limit (256 MiB) and not the clock is what stops it.
+  js('wasm-memory-bomb', 'const keep = [];\nfor (;;) { const m = new WebAssembly.Memory({ initial: 16384, maximum: 65536 }); new Uint8Array(m.buffer).fill(1); keep.push(m); }\n', 'memory-exceeded', { limits: { wallMs: 20_000 } }),
   // Node buffers pipe writes it cannot flush; under an address-space cap (no cgroup) V8 then dies of it (SIGSEGV).
   js('stdout-flood', 'const s = "A".repeat(65536);\nfor (;;) process.stdout.write(s);\n', ['timed-out', 'memory-exceeded', 'crashed']),
   js('child-process-escape', "require('child_process').execSync('echo pwned > /etc/codeloop-pwned; echo pwned > {{CANARY_DIR}}/codeloop-pwned');\n", 'failed'),
