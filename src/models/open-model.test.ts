@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, test } from 'node:test';
 import { ModelError } from './errors.js';
-import { canonicalName, openModel } from './open-model.js';
+import { EMBEDDED_MODEL_PATH, canonicalName, openModel } from './open-model.js';
 import { parseModelName } from './model-name.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'codeloop-open-model-'));
@@ -47,6 +47,17 @@ test('replay: opens the samples file', async () => {
   assert.equal((await replay.complete('def f():\n')).choices[0]?.text, '    return 1\n');
 });
 
+/** A local stand-in for the Hugging Face hub that answers every request with 404; closed after the tests. */
+async function notFoundHub(): Promise<string> {
+  const server = createServer((_request, response) => {
+    response.statusCode = 404;
+    response.end('Entry not found');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+}
+
 test('GGUF names: a missing file, a missing llama backend, a download that cannot happen, no embedded model', async () => {
   await assert.rejects(openModel('gguf:/nonexistent/model.gguf'), isModelError('model-not-found', /^gguf:\/nonexistent\/model\.gguf: no such file \/nonexistent\/model\.gguf\. Fix the path, or name a Hugging Face file as hf:OWNER\/REPO\/FILE\.gguf/));
   const file = join(scratch, 'tiny.gguf');
@@ -56,13 +67,22 @@ test('GGUF names: a missing file, a missing llama backend, a download that canno
     await assert.rejects(openModel(`gguf:${file}`), isModelError('model-load-failed', /the in-process llama backend \(src\/models\/llama\) is not part of this build, so GGUF models cannot be run\. Use a server model instead/));
   }
   await assert.rejects(
-    openModel('hf:owner/repo/file.gguf', { modelsDirectory: scratch, signal: AbortSignal.timeout(60_000) }),
+    // No hub is reachable here, and node-llama-cpp retries an unresolvable host for minutes: a local hub that
+    // answers 404 gives the same error path at once.
+    openModel('hf:owner/repo/file.gguf', { modelsDirectory: scratch, huggingFaceEndpoint: await notFoundHub(), signal: AbortSignal.timeout(60_000) }),
     isModelError(llamaBuilt ? 'model-not-found' : 'model-load-failed', /^hf:owner\/repo\/file\.gguf: .*Download file\.gguf from https:\/\/huggingface\.co\/owner\/repo yourself and use gguf:PATH\.$/),
   );
   const saved = process.env.CODELOOP_EMBEDDED_MODEL;
   delete process.env.CODELOOP_EMBEDDED_MODEL;
   try {
-    await assert.rejects(openModel('embedded'), isModelError('model-not-found', /^the embedded model has no file in this build: set CODELOOP_EMBEDDED_MODEL to its GGUF/));
+    if (!existsSync(EMBEDDED_MODEL_PATH)) {
+      await assert.rejects(openModel('embedded'), isModelError('model-not-found', /^the embedded model file .*models\/codeloop-embedded\.gguf \(the default, models\/codeloop-embedded\.gguf in the codeloop package\) does not exist\. Build it with `codeloop train`/));
+    }
+    assert.equal(EMBEDDED_MODEL_PATH, join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'codeloop-embedded.gguf'));
+    await assert.rejects(openModel('embedded', { embeddedModelPath: '/nonexistent/e.gguf' }), isModelError('model-not-found', /^the embedded model file \/nonexistent\/e\.gguf \(embeddedModelPath\) does not exist\. Build it with `codeloop train`/));
+    process.env.CODELOOP_EMBEDDED_MODEL = '/nonexistent/env.gguf';
+    await assert.rejects(openModel('embedded'), isModelError('model-not-found', /^the embedded model file \/nonexistent\/env\.gguf \(CODELOOP_EMBEDDED_MODEL\) does not exist/));
+    delete process.env.CODELOOP_EMBEDDED_MODEL;
   } finally {
     if (saved !== undefined) process.env.CODELOOP_EMBEDDED_MODEL = saved;
   }

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ModelError } from './errors.js';
 import { parseModelName, type ModelName } from './model-name.js';
 import { createOpenAICompatibleBackend, type OpenAICompatibleBackendOptions } from './openai-compatible/index.js';
@@ -17,10 +18,12 @@ export interface OpenModelOptions {
   server?: Omit<OpenAICompatibleBackendOptions, 'baseURL' | 'model' | 'flavor' | 'modelId'>;
   /** Construction options passed through to `createLlamaBackend` (src/models/llama) besides `modelPath`. */
   llama?: Record<string, unknown>;
-  /** The embedded model's GGUF. Default: env `CODELOOP_EMBEDDED_MODEL`. */
+  /** The embedded model's GGUF. Default: env `CODELOOP_EMBEDDED_MODEL`, else `EMBEDDED_MODEL_PATH` (models/codeloop-embedded.gguf). */
   embeddedModelPath?: string;
   /** Where `hf:` downloads are kept. Default `~/.cache/codeloop/models`. */
   modelsDirectory?: string;
+  /** The Hugging Face hub (or a mirror) `hf:` names are downloaded from. Default node-llama-cpp's, https://huggingface.co/. */
+  huggingFaceEndpoint?: string;
   /** Cancels a download or the server detection. */
   signal?: AbortSignal;
 }
@@ -40,6 +43,12 @@ async function importOptional(specifier: string, name: string): Promise<Record<s
 }
 
 const LLAMA_MODULE = './llama/index.js';
+
+/**
+ * The embedded model's GGUF: models/codeloop-embedded.gguf at the package root (resolved from this file, which runs
+ * from dist/src/models/, so it does not depend on the working directory). `CODELOOP_EMBEDDED_MODEL` overrides it.
+ */
+export const EMBEDDED_MODEL_PATH = fileURLToPath(new URL('../../../models/codeloop-embedded.gguf', import.meta.url));
 
 async function openLlama(modelPath: string, modelId: string, options: OpenModelOptions): Promise<ModelBackend> {
   const llama = await importOptional(LLAMA_MODULE, 'llama/index.js');
@@ -63,7 +72,15 @@ async function resolveHuggingFace(name: Extract<ModelName, { kind: 'hf' }>, opti
   }
   const directory = options.modelsDirectory ?? join(homedir(), '.cache', 'codeloop', 'models');
   try {
-    return (await (resolve as (uri: string, options: Record<string, unknown>) => Promise<string>)(name.uri, { directory, cli: false, ...(options.signal === undefined ? {} : { signal: options.signal }) }));
+    // Raced with the signal: with no route to the hub, node-llama-cpp's resolver can wait forever despite the signal.
+    const download = (resolve as (uri: string, options: Record<string, unknown>) => Promise<string>)(name.uri, {
+      directory,
+      cli: false,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.huggingFaceEndpoint === undefined ? {} : { endpoints: { huggingFace: options.huggingFaceEndpoint } }),
+    });
+    download.catch(() => {});
+    return await whileNotAborted(download, options.signal);
   } catch (error) {
     if (options.signal?.aborted === true) throw options.signal.reason;
     throw new ModelError('model-not-found', `${name.uri}: could not download it into ${directory} (${(error as Error).message}). Check OWNER/REPO/FILE and the network. ${fallback}`, { cause: error });
@@ -87,11 +104,15 @@ export async function openModel(name: string | ModelName, options: OpenModelOpti
     case 'hf':
       return openLlama(await resolveHuggingFace(parsed, options), modelId, options);
     case 'embedded': {
-      const path = options.embeddedModelPath ?? process.env.CODELOOP_EMBEDDED_MODEL;
-      if (path === undefined || path === '') {
-        throw new ModelError('model-not-found', 'the embedded model has no file in this build: set CODELOOP_EMBEDDED_MODEL to its GGUF, or name another model (gguf:PATH, ollama:MODEL, …).');
+      const fromEnv = process.env.CODELOOP_EMBEDDED_MODEL;
+      const path = options.embeddedModelPath ?? (fromEnv === undefined || fromEnv === '' ? EMBEDDED_MODEL_PATH : fromEnv);
+      if (!existsSync(path)) {
+        const source = options.embeddedModelPath !== undefined ? 'embeddedModelPath' : path === EMBEDDED_MODEL_PATH ? 'the default, models/codeloop-embedded.gguf in the codeloop package' : 'CODELOOP_EMBEDDED_MODEL';
+        throw new ModelError(
+          'model-not-found',
+          `the embedded model file ${path} (${source}) does not exist. Build it with \`codeloop train\` (it writes models/codeloop-embedded.gguf), point CODELOOP_EMBEDDED_MODEL at a GGUF, or name another model (gguf:PATH, ollama:MODEL, …).`,
+        );
       }
-      if (!existsSync(path)) throw new ModelError('model-not-found', `the embedded model file ${path} (CODELOOP_EMBEDDED_MODEL) does not exist.`);
       return openLlama(path, modelId, options);
     }
     case 'replay':

@@ -37,10 +37,15 @@ export interface TinyGgufOptions {
   fileType?: 'f32' | 'f16' | 'q8_0';
   /** Weight seed. Default 1. */
   seed?: number;
-  /** Separate output matrix instead of tying it to the embedding. Default false. */
+  /**
+   * Separate output matrix. Default true: with random weights a tied output makes every token predict itself (its
+   * embedding is the one most similar to the residual stream), so the model would only repeat the prompt's last token.
+   */
   untied?: boolean;
   /** Reuse a tokenizer (training takes most of the build time). */
   tokenizer?: BpeTokenizer;
+  /** Extra GGUF keys, e.g. `tokenizer.chat_template`. */
+  metadata?: Record<string, string | number | boolean>;
 }
 
 export interface TinyGguf {
@@ -134,7 +139,7 @@ export async function buildTinyGguf(options: TinyGgufOptions = {}): Promise<Tiny
     contextLength = 1024,
     fileType = 'f32',
     seed = 1,
-    untied = false,
+    untied = true,
   } = options;
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'codeloop-tiny-gguf-')));
@@ -142,7 +147,7 @@ export async function buildTinyGguf(options: TinyGgufOptions = {}): Promise<Tiny
   const config: LlamaConfig = { vocabSize: tokenizer.vocabSize, dim, layers, heads, kvHeads, ffDim, contextLength, ropeTheta: 10000, normEps: 1e-5 };
   const weights = randomLlamaWeights(config, seed, untied);
   const path = join(dir, options.fileName ?? `tiny-${fileType}.gguf`);
-  await writeLlamaGguf(path, { name: 'codeloop-tiny-test', config, tokenizer, weights, fileType });
+  await writeLlamaGguf(path, { name: 'codeloop-tiny-test', config, tokenizer, weights, fileType, ...(options.metadata ? { metadata: options.metadata } : {}) });
   return {
     path,
     dir,

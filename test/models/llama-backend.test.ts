@@ -1,0 +1,189 @@
+/**
+ * The llama backend on tiny random-weight GGUFs (test/models/tiny-gguf.ts): the shared conformance suite, and what is
+ * particular to running llama.cpp in-process (seeds, batched choices, FIM tokens, token counts, greedy decoding that
+ * follows a plain-TS reference forward pass of the same weights, f16/q8_0 files, context limits).
+ */
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { CONFORMANCE_PROMPTS, testBackendConformance } from '../../src/models/conformance.js';
+import { createLlamaBackend, type LlamaBackend } from '../../src/models/llama/index.js';
+import { ModelError, UnsupportedCapabilityError, openModel } from '../../src/models/index.js';
+import { referenceForward } from '../../src/train/reference-forward.js';
+import { buildTinyGguf, tinyTokenizer } from './tiny-gguf.js';
+
+/** ChatML as a Jinja template, so that chat() has something to render. */
+const CHAT_TEMPLATE =
+  "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+
+// Seed 2's greedy completion of the conformance prompt runs 24 tokens without an end token (checked in 'complete').
+const chatModel = await buildTinyGguf({ seed: 2, metadata: { 'tokenizer.chat_template': CHAT_TEMPLATE }, fileName: 'chat.gguf' });
+const plainModel = await buildTinyGguf({ seed: 2, dir: chatModel.dir, fileName: 'plain.gguf', tokenizer: chatModel.tokenizer });
+after(() => chatModel.cleanup());
+
+testBackendConformance({
+  name: 'llama (tiny random GGUF with a chat template)',
+  createBackend: () => createLlamaBackend({ modelPath: chatModel.path, sequences: 4 }),
+  callOptions: { maxTokens: 24 },
+  skip: { 'unsupported-capability': 'this model has FIM tokens and a chat template; the no-template case is tested below' },
+});
+
+describe('llama backend', () => {
+  const backends: LlamaBackend[] = [];
+  const open = async (modelPath: string, options: Partial<Parameters<typeof createLlamaBackend>[0]> = {}): Promise<LlamaBackend> => {
+    const backend = await createLlamaBackend({ modelPath, ...options });
+    backends.push(backend);
+    return backend;
+  };
+  after(async () => {
+    for (const backend of backends) await backend.close();
+  });
+
+  test('the same seed gives the same text; n = 3 at temperature 1 gives 3 distinct samples', async () => {
+    const backend = await open(plainModel.path, { sequences: 3 });
+    const options = { maxTokens: 16, temperature: 1, seed: 11 };
+    const first = await backend.complete('export function ', options);
+    const again = await backend.complete('export function ', options);
+    assert.equal(again.choices[0]!.text, first.choices[0]!.text);
+    const other = await backend.complete('export function ', { ...options, seed: 12 });
+    assert.notEqual(other.choices[0]!.text, first.choices[0]!.text);
+    const three = await backend.complete('export function ', { ...options, n: 3 });
+    assert.equal(three.choices.length, 3);
+    assert.equal(new Set(three.choices.map((choice) => choice.text)).size, 3, JSON.stringify(three.choices));
+    // Choice i uses seed + i: choice 0 is the single call's sample with the same seed.
+    assert.equal(three.choices[0]!.text, first.choices[0]!.text);
+    assert.equal(three.usage.completionTokens, three.choices.reduce((sum, choice) => sum + choice.completionTokens, 0));
+  });
+
+  test('more choices than sequences run in waves and still come back in order', async () => {
+    const backend = await open(plainModel.path, { sequences: 2 });
+    const options = { maxTokens: 8, temperature: 1, seed: 100 };
+    const batched = await backend.complete('const x = ', { ...options, n: 5 });
+    assert.equal(batched.choices.length, 5);
+    for (const [index, choice] of batched.choices.entries()) {
+      const single = await backend.complete('const x = ', { ...options, seed: 100 + index });
+      assert.equal(choice.text, single.choices[0]!.text, `choice ${index}`);
+    }
+  });
+
+  test('greedy decoding follows the reference forward pass of the same weights token by token', async () => {
+    const backend = await open(plainModel.path);
+    const prompt = CONFORMANCE_PROMPTS.complete;
+    const tokens = plainModel.tokenizer.encode(prompt);
+    const expected: number[] = [];
+    for (let step = 0; step < 10; step++) {
+      const logits = referenceForward(plainModel.config, plainModel.weights, [...tokens, ...expected]).at(-1)!;
+      expected.push(logits.indexOf(Math.max(...logits)));
+    }
+    assert.ok(expected.every((id) => id >= 8), 'the reference path has no special token (else the comparison would stop early)');
+    const result = await backend.complete(prompt, { maxTokens: 10 });
+    assert.equal(result.choices[0]!.text, plainModel.tokenizer.decode(expected));
+    assert.equal(result.usage.promptTokens, tokens.length);
+  });
+
+  test('infill prompts are the model\'s own FIM tokens around the BPE tokens of prefix and suffix (PSM)', async () => {
+    const backend = await open(plainModel.path);
+    const { prefix, suffix } = CONFORMANCE_PROMPTS.infill;
+    const { tokenizer } = plainModel;
+    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix, suffix }), [1, ...tokenizer.encode(prefix), 3, ...tokenizer.encode(suffix), 2]);
+    // complete() parses special-token texts, as llama-server does: a rendered FIM prompt gives the same tokens.
+    assert.deepEqual(
+      await backend.promptTokens({ kind: 'complete', prompt: `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>` }),
+      await backend.promptTokens({ kind: 'infill', prefix, suffix }),
+    );
+    assert.equal(backend.ggufMetadata['tokenizer.ggml.fim_pre_token_id'], 1);
+  });
+
+  test('renderInfill replaces the FIM layout, and its stop strings end the middle', async () => {
+    const backend = await open(plainModel.path, {
+      renderInfill: (prefix, suffix) => ({ prompt: `<|fim_suffix|>${suffix}<|fim_prefix|>${prefix}<|fim_middle|>`, stop: ['e'], warnings: ['rendered by the test'] }),
+    });
+    const { tokenizer } = plainModel;
+    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix: 'a', suffix: 'b' }), [3, ...tokenizer.encode('b'), 1, ...tokenizer.encode('a'), 2]);
+    const result = await backend.infill('def f(', '):\n', { maxTokens: 40 });
+    assert.ok(!result.choices[0]!.text.includes('e'));
+    assert.deepEqual(result.warnings, ['rendered by the test']);
+  });
+
+  test('countTokens is the BPE encoder\'s count', async () => {
+    const backend = await open(plainModel.path);
+    for (const text of ['', 'def add(a, b):\n    return a + b\n', 'const s = "日本語 🎉";\r\n\t<|fim_prefix|>']) {
+      assert.equal(await backend.countTokens!(text), plainModel.tokenizer.encode(text).length, JSON.stringify(text));
+    }
+  });
+
+  test('chat renders the chat template; without one chat() throws UnsupportedCapabilityError', async () => {
+    const withTemplate = await open(chatModel.path);
+    const messages = [{ role: 'user' as const, content: 'hi' }];
+    const tokens = await withTemplate.promptTokens({ kind: 'chat', messages });
+    assert.equal(chatModel.tokenizer.decode(tokens), '<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n');
+    const plain = await open(plainModel.path);
+    assert.equal(plain.capabilities.supportsChat, false);
+    await assert.rejects(
+      plain.chat(messages),
+      (error) => error instanceof UnsupportedCapabilityError && /has no chat template \(GGUF tokenizer\.chat_template is missing\)/.test(error.message),
+    );
+  });
+
+  test('a prompt longer than the context throws context-overflow; maxTokens beyond it is cut with a warning', async () => {
+    const backend = await open(plainModel.path, { contextSize: 256 });
+    assert.equal(backend.capabilities.contextLength, 256);
+    await assert.rejects(
+      backend.complete('word '.repeat(300)),
+      (error) => error instanceof ModelError && error.code === 'context-overflow' && /the prompt is \d+ tokens but the context holds 256/.test(error.message),
+    );
+    const prompt = 'x '.repeat(120);
+    const promptTokens = plainModel.tokenizer.encode(prompt).length;
+    const result = await backend.complete(prompt, { maxTokens: 1000, temperature: 1, seed: 3 });
+    assert.ok(result.warnings.some((warning) => warning.startsWith('maxTokens=1000: only')), JSON.stringify(result.warnings));
+    assert.ok(result.choices[0]!.completionTokens <= 256 - promptTokens);
+  });
+
+  test('unknown backendOptions and logprobs are reported as warnings', async () => {
+    const backend = await open(plainModel.path);
+    const result = await backend.complete('x', { maxTokens: 2, logprobs: true, backendOptions: { mirostat: 2 } });
+    assert.deepEqual(result.warnings, [
+      'logprobs: the llama backend does not return log-probabilities yet; the setting is ignored.',
+      'backendOptions.mirostat: the llama backend has no such setting; it is ignored.',
+    ]);
+  });
+
+  test('f16 and q8_0 GGUFs load and generate', async () => {
+    const tokenizer = await tinyTokenizer();
+    for (const fileType of ['f16', 'q8_0'] as const) {
+      const built = await buildTinyGguf({ fileType, tokenizer, dir: chatModel.dir, seed: 2 });
+      const backend = await open(built.path);
+      const result = await backend.complete('def add(a, b):\n', { maxTokens: 6 });
+      assert.equal(result.choices.length, 1);
+      assert.ok(result.choices[0]!.completionTokens > 0, fileType);
+    }
+  });
+
+  test('openModel opens gguf:PATH and embedded (CODELOOP_EMBEDDED_MODEL) through this backend', async () => {
+    const byName = await openModel(`gguf:${plainModel.path}`);
+    backends.push(byName as LlamaBackend);
+    assert.equal(byName.provider, 'llama');
+    assert.equal(byName.modelId, `gguf:${plainModel.path}`);
+    const saved = process.env.CODELOOP_EMBEDDED_MODEL;
+    process.env.CODELOOP_EMBEDDED_MODEL = plainModel.path;
+    try {
+      const embedded = await openModel('embedded');
+      backends.push(embedded as LlamaBackend);
+      assert.equal(embedded.modelId, 'embedded');
+      assert.equal((await embedded.complete('x', { maxTokens: 3 })).choices.length, 1);
+    } finally {
+      if (saved === undefined) delete process.env.CODELOOP_EMBEDDED_MODEL;
+      else process.env.CODELOOP_EMBEDDED_MODEL = saved;
+    }
+  });
+
+  test('a file that is not a GGUF fails to load with a message naming it', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const path = `${chatModel.dir}/not-a-model.gguf`;
+    await writeFile(path, 'hello');
+    await assert.rejects(
+      createLlamaBackend({ modelPath: path }),
+      (error) => error instanceof ModelError && error.code === 'model-load-failed' && error.message.includes(`could not load ${path}`),
+    );
+    await assert.rejects(createLlamaBackend({ modelPath: `${chatModel.dir}/missing.gguf` }), (error) => error instanceof ModelError && error.code === 'model-not-found');
+  });
+});
