@@ -7,7 +7,8 @@
  * shuffles its snippets with Math.random on every request, which defeats that cache).
  */
 import { createImportDefinitionFinder, type ImportDefinitionFinder } from './import-definitions.js';
-import { rankSimilarWindows, type SourceFile } from './similar-windows.js';
+import { importHeader } from './import-definitions.js';
+import { rankSimilarWindows, WindowIndex, type SourceFile } from './similar-windows.js';
 import { loadSyntaxParser, syntaxLanguageFor } from './syntax-parser.js';
 
 /** Counts tokens of a text in the model's tokenizer (or an estimate). Context needs no model: the caller passes this. */
@@ -25,7 +26,7 @@ export interface ContextRequest {
   visibleText: string;
   /** The code around the cursor that windows are ranked against (e.g. the last lines of the prefix). */
   cursorWindow: string;
-  /** The text whose imports are followed. Default: `current.text`. */
+  /** The text whose imports are followed (only its top-level import statements are parsed). Default: `current.text`. */
   importText?: string;
   /** Open and recently used files, most recent first. The current file may be among them; it is skipped. */
   files: readonly SourceFile[];
@@ -80,6 +81,7 @@ const nonBlankLines = (text: string): string[] =>
 export function createContextCollector(options: ContextCollectorOptions = {}): ContextCollector {
   const { countTokens = approximateTokenCount, windowLines = 20, maxWindows = 4, duplicateShare = 0.8, definitionLines = 40 } = options;
   const finders = new Map<string, ImportDefinitionFinder>();
+  const windowIndex = new WindowIndex();
 
   const finderFor = async (language: string | undefined, path: string): Promise<ImportDefinitionFinder | undefined> => {
     const syntax = syntaxLanguageFor(language, path);
@@ -108,11 +110,12 @@ export function createContextCollector(options: ContextCollectorOptions = {}): C
       const candidates: ContextSnippet[] = [];
       const finder = await finderFor(request.language, current.path);
       if (finder !== undefined) {
-        for (const definition of finder.find(current, request.importText ?? current.text, others)) {
+        for (const definition of finder.find(current, importHeader(request.importText ?? current.text), others)) {
           candidates.push({ kind: 'definition', path: definition.path, startLine: definition.startLine, text: definition.text, score: 1, tokens: cost(definition.path, definition.text) });
         }
       }
-      for (const window of rankSimilarWindows(cursorWindow, others, { windowLines }).slice(0, maxWindows * 2)) {
+      windowIndex.retain(new Set(others.map((file) => file.path)));
+      for (const window of rankSimilarWindows(cursorWindow, others, { windowLines, index: windowIndex }).slice(0, maxWindows * 2)) {
         candidates.push({ kind: 'similar', path: window.path, startLine: window.startLine, text: window.text, score: window.score, tokens: cost(window.path, window.text) });
       }
 

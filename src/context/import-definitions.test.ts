@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { candidateModulePaths, findImportedSymbols, resolveModule, topLevelDefinitions } from './import-definitions.js';
+import { candidateModulePaths, findImportedSymbols, importHeader, resolveModule, topLevelDefinitions } from './import-definitions.js';
 import { loadSyntaxParser, syntaxLanguageFor } from './syntax-parser.js';
 
 test('Python imports: from-imports with aliases and relative modules; plain imports are skipped', async () => {
@@ -26,4 +26,12 @@ test('JavaScript/TypeScript imports and top-level definitions', async () => {
   assert.equal(syntaxLanguageFor('typescriptreact'), 'tsx');
   assert.equal(syntaxLanguageFor(undefined, 'a/b.mjs'), 'javascript');
   assert.equal(syntaxLanguageFor('rust', 'main.rs'), undefined);
+});
+
+test('importHeader keeps only top-level imports, multi-line ones whole', async () => {
+  const text = 'import os\nfrom pkg.mod import (\n    a,\n    b,\n)\n\ndef f():\n    import json\n    return a\nfrom late import c\n';
+  assert.equal(importHeader(text), 'import os\nfrom pkg.mod import (\n    a,\n    b,\n)\nfrom late import c');
+  const parser = await loadSyntaxParser('python');
+  assert.deepEqual(findImportedSymbols(parser, importHeader(text)).map((symbol) => symbol.name), ['a', 'b', 'c']);
+  assert.equal(importHeader("import {\n  x,\n} from './x.js';\nexport { y } from './y.js';\nconst z = 1;"), "import {\n  x,\n} from './x.js';\nexport { y } from './y.js';");
 });

@@ -22,6 +22,29 @@ export interface DefinitionSnippet {
   text: string;
 }
 
+/**
+ * The top-level import statements of a file, one after another: lines at column 0 starting with `import`/`from`
+ * (or `export … from`), continued while brackets are open. Parsing only these keeps the import lookup off the
+ * keystroke path: the header does not change while the user types in a function body, so its parse is cached.
+ */
+export function importHeader(text: string, maxLines = 400): string {
+  const kept: string[] = [];
+  let depth = 0;
+  // Imports live at the top of a file by convention (PEP 8; ES modules hoist them): the first lines are enough.
+  let head = 0;
+  for (let count = 0; count < maxLines && head !== -1; count += 1) head = text.indexOf('\n', head + 1);
+  for (const line of (head === -1 ? text : text.slice(0, head)).split('\n')) {
+    if (depth > 0 || /^(import\b|from\s+\S+\s+import\b|export\s.*\bfrom\s)/.test(line)) {
+      kept.push(line);
+      for (const character of line) {
+        if (character === '(' || character === '{' || character === '[') depth += 1;
+        else if ((character === ')' || character === '}' || character === ']') && depth > 0) depth -= 1;
+      }
+    }
+  }
+  return kept.join('\n');
+}
+
 /** Imports of `text` (parsed with `parser`) that name symbols; `import x` / namespace imports are skipped. */
 export function findImportedSymbols(parser: SyntaxParser, text: string): ImportedSymbol[] {
   const tree = parser.parse(text);
@@ -107,10 +130,20 @@ export function candidateModulePaths(language: SyntaxLanguage, module: string, f
   return [joined, ...extensions.map((extension) => stem + extension), ...extensions.map((extension) => `${joined}/index${extension}`)];
 }
 
+/** Files by normalised path, for `resolveModule`. */
+export function pathIndex(files: readonly SourceFile[]): Map<string, SourceFile> {
+  return new Map(files.map((file) => [normalisePath(file.path), file]));
+}
+
 /** Finds the workspace file for a module: exact candidate paths first, then a path that ends with one. */
-export function resolveModule(language: SyntaxLanguage, module: string, fromPath: string, files: readonly SourceFile[]): SourceFile | undefined {
+export function resolveModule(
+  language: SyntaxLanguage,
+  module: string,
+  fromPath: string,
+  files: readonly SourceFile[],
+  byPath: ReadonlyMap<string, SourceFile> = pathIndex(files),
+): SourceFile | undefined {
   const candidates = candidateModulePaths(language, module, fromPath);
-  const byPath = new Map(files.map((file) => [normalisePath(file.path), file]));
   for (const candidate of candidates) {
     const file = byPath.get(candidate);
     if (file !== undefined) return file;
@@ -118,8 +151,7 @@ export function resolveModule(language: SyntaxLanguage, module: string, fromPath
   // Absolute Python imports are relative to a source root we do not know (src/, the repo root): match by suffix.
   if (language === 'python' && !module.startsWith('.')) {
     for (const candidate of candidates) {
-      const file = files.find((entry) => normalisePath(entry.path).endsWith(`/${candidate}`));
-      if (file !== undefined) return file;
+      for (const [path, file] of byPath) if (path.endsWith(`/${candidate}`)) return file;
     }
   }
   return undefined;
@@ -214,8 +246,9 @@ export function createImportDefinitionFinder(parser: SyntaxParser, options: Impo
       if (importsCache?.text !== importText) importsCache = { text: importText, symbols: findImportedSymbols(parser, importText) };
       const snippets: DefinitionSnippet[] = [];
       const seen = new Set<string>();
+      const byPath = pathIndex(files);
       for (const symbol of importsCache.symbols) {
-        const file = resolveModule(parser.language, symbol.module, current.path, files);
+        const file = resolveModule(parser.language, symbol.module, current.path, files, byPath);
         if (file === undefined || file.path === current.path) continue;
         const definition = definitionsOf(file).get(symbol.name);
         if (definition === undefined) continue;

@@ -54,21 +54,85 @@ export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number 
   return shared / (a.size + b.size - shared);
 }
 
+interface Window {
+  startLine: number;
+  endLine: number;
+  text: string;
+  identifiers: Set<string>;
+}
+
+/**
+ * Windows of files with their identifier sets, kept per path while the text is unchanged: other files rarely change
+ * between keystrokes, so each request only scores them.
+ */
+interface IndexedFile {
+  text: string;
+  windowLines: number;
+  strideLines: number;
+  windows: Window[];
+  /** identifier → indices of the windows that contain it (an inverted index: scoring touches only shared words). */
+  postings: Map<string, number[]>;
+}
+
+export class WindowIndex {
+  readonly #files = new Map<string, IndexedFile>();
+
+  #indexed(file: SourceFile, windowLines: number, strideLines: number): IndexedFile {
+    const hit = this.#files.get(file.path);
+    if (hit !== undefined && hit.text === file.text && hit.windowLines === windowLines && hit.strideLines === strideLines) return hit;
+    const lines = file.text.split('\n');
+    const windows: Window[] = [];
+    const postings = new Map<string, number[]>();
+    for (let start = 0; start < lines.length; start += strideLines) {
+      const end = Math.min(lines.length, start + windowLines);
+      const text = lines.slice(start, end).join('\n');
+      const identifiers = identifierSet(text);
+      for (const word of identifiers) {
+        const list = postings.get(word);
+        if (list === undefined) postings.set(word, [windows.length]);
+        else list.push(windows.length);
+      }
+      windows.push({ startLine: start, endLine: end, text, identifiers });
+      if (end === lines.length) break;
+    }
+    const indexed = { text: file.text, windowLines, strideLines, windows, postings };
+    this.#files.set(file.path, indexed);
+    return indexed;
+  }
+
+  windows(file: SourceFile, windowLines: number, strideLines: number): Window[] {
+    return this.#indexed(file, windowLines, strideLines).windows;
+  }
+
+  /** Jaccard similarity of each window sharing at least one identifier with `target` (same result as `jaccard`). */
+  scores(file: SourceFile, target: ReadonlySet<string>, windowLines: number, strideLines: number): { window: Window; score: number }[] {
+    const { windows, postings } = this.#indexed(file, windowLines, strideLines);
+    const shared = new Map<number, number>();
+    for (const word of target) for (const index of postings.get(word) ?? []) shared.set(index, (shared.get(index) ?? 0) + 1);
+    const scored: { window: Window; score: number }[] = [];
+    for (const [index, count] of shared) {
+      const window = windows[index] as Window;
+      scored.push({ window, score: count / (target.size + window.identifiers.size - count) });
+    }
+    return scored;
+  }
+
+  /** Forgets files not in `paths` (closed ones). */
+  retain(paths: ReadonlySet<string>): void {
+    for (const path of this.#files.keys()) if (!paths.has(path)) this.#files.delete(path);
+  }
+}
+
 /** Best windows of `files` for `cursorWindow`, highest score first (ties: path, then line, so the order is stable). */
-export function rankSimilarWindows(cursorWindow: string, files: readonly SourceFile[], options: SimilarWindowsOptions = {}): SimilarWindow[] {
-  const { windowLines = 20, perFile = 1, minScore = 0.1 } = options;
+export function rankSimilarWindows(cursorWindow: string, files: readonly SourceFile[], options: SimilarWindowsOptions & { index?: WindowIndex } = {}): SimilarWindow[] {
+  const { windowLines = 20, perFile = 1, minScore = 0.1, index = new WindowIndex() } = options;
   const strideLines = options.strideLines ?? Math.max(1, Math.floor(windowLines / 2));
   const target = identifierSet(cursorWindow);
   const found: SimilarWindow[] = [];
   for (const file of files) {
-    const lines = file.text.split('\n');
     const candidates: SimilarWindow[] = [];
-    for (let start = 0; start < lines.length; start += strideLines) {
-      const end = Math.min(lines.length, start + windowLines);
-      const text = lines.slice(start, end).join('\n');
-      const score = jaccard(target, identifierSet(text));
-      if (score >= minScore) candidates.push({ path: file.path, startLine: start, endLine: end, text, score });
-      if (end === lines.length) break;
+    for (const { window, score } of index.scores(file, target, windowLines, strideLines)) {
+      if (score >= minScore) candidates.push({ path: file.path, startLine: window.startLine, endLine: window.endLine, text: window.text, score });
     }
     candidates.sort((a, b) => b.score - a.score || a.startLine - b.startLine);
     const kept: SimilarWindow[] = [];

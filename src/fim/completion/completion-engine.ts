@@ -197,9 +197,19 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAb
   });
 }
 
+/**
+ * Characters looked at per budget token before splitting a long document into lines: no code tokenizer averages
+ * fewer than one token per 16 characters, so the lines that fit lie inside this window and a 100k-line file costs the
+ * same as a short one.
+ */
+const CHARS_PER_TOKEN_BOUND = 16;
+
 /** Keeps the last lines of `text` that fit `budget` tokens (the cursor line always). */
 function keepTail(text: string, budget: number, count: TokenCounter): string {
-  const parts = text.split('\n');
+  const window = budget * CHARS_PER_TOKEN_BOUND;
+  const parts = (text.length > window ? text.slice(text.length - window) : text).split('\n');
+  // The first line of a cut window may be partial: it is never kept unless it is the only one.
+  if (text.length > window && parts.length > 1) parts.shift();
   let used = 0;
   let index = parts.length - 1;
   for (; index >= 0; index -= 1) {
@@ -211,7 +221,9 @@ function keepTail(text: string, budget: number, count: TokenCounter): string {
 
 /** Keeps the first lines of `text` that fit `budget` tokens. */
 function keepHead(text: string, budget: number, count: TokenCounter): string {
-  const parts = text.split('\n');
+  const window = budget * CHARS_PER_TOKEN_BOUND;
+  const parts = (text.length > window ? text.slice(0, window) : text).split('\n');
+  if (text.length > window && parts.length > 1) parts.pop();
   let used = 0;
   let index = 0;
   for (; index < parts.length; index += 1) {

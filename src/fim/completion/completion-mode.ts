@@ -41,7 +41,8 @@ export function completionSite(text: string, cursor: number, indentUnit?: string
     suffix,
     linePrefix: prefix.slice(lineStart),
     lineSuffix: lineEnd === -1 ? suffix : suffix.slice(0, lineEnd),
-    indentUnit: indentUnit ?? detectIndentUnit(text),
+    // The lines around the cursor tell the unit as well as the whole file, at a bounded cost per keystroke.
+    indentUnit: indentUnit ?? detectIndentUnit(text.slice(Math.max(0, cursor - 4000), cursor + 2000)),
   };
 }
 
@@ -67,19 +68,28 @@ export function detectIndentUnit(text: string): string {
   return tabs > bestCount ? '\t' : ' '.repeat(best);
 }
 
-/** The last non-blank line before the cursor line, or undefined. */
+/** The last non-blank line before the cursor line, or undefined (scans back from the cursor only). */
 export function previousNonBlankLine(prefix: string): string | undefined {
-  const lines = prefix.split('\n');
-  lines.pop();
-  for (let index = lines.length - 1; index >= 0; index -= 1) if (lines[index]?.trim() !== '') return lines[index];
+  let end = prefix.lastIndexOf('\n');
+  while (end > 0) {
+    const start = prefix.lastIndexOf('\n', end - 1) + 1;
+    const line = prefix.slice(start, end);
+    if (line.trim() !== '') return line;
+    end = start - 1;
+  }
   return undefined;
 }
 
-/** The first non-blank line after the cursor line, or undefined. */
+/** The first non-blank line after the cursor line, or undefined (scans forward from the cursor only). */
 export function nextNonBlankLine(suffix: string): string | undefined {
-  const lines = suffix.split('\n');
-  lines.shift();
-  return lines.find((line) => line.trim() !== '');
+  let start = suffix.indexOf('\n');
+  while (start !== -1) {
+    const end = suffix.indexOf('\n', start + 1);
+    const line = suffix.slice(start + 1, end === -1 ? undefined : end);
+    if (line.trim() !== '') return line;
+    start = end;
+  }
+  return undefined;
 }
 
 /**

@@ -18,6 +18,9 @@ export interface SyntaxCheckResult {
 /** Node types that are a block of statements or members. */
 const BLOCK_TYPES = new Set(['block', 'statement_block', 'class_body', 'switch_body', 'interface_body', 'enum_body', 'object_type']);
 
+/** Characters either side of the cursor searched for the enclosing top-level statement. */
+const STATEMENT_CHARS = 24_000;
+
 /** The most whole-line cuts tried before giving up (each is one parse). */
 const MAX_CUTS = 8;
 
@@ -67,10 +70,13 @@ function enclosingBlockEnd(parser: SyntaxParser, text: string, offset: number, l
 
 export function checkCompletionSyntax(parser: SyntaxParser, prefix: string, completion: string, suffix: string): SyntaxCheckResult {
   if (completion.trim() === '') return { text: completion, verdict: 'ok' };
-  const document = prefix + suffix;
-  const [start, end] = statementWindow(document, prefix.length);
-  const before = prefix.slice(start);
-  const after = suffix.slice(0, Math.max(0, end - prefix.length));
+  // Only the text near the cursor is joined: concatenating the whole document would copy it on every keystroke.
+  const near = prefix.length > STATEMENT_CHARS ? prefix.length - STATEMENT_CHARS : 0;
+  const nearPrefix = prefix.slice(near);
+  const nearSuffix = suffix.slice(0, STATEMENT_CHARS);
+  const [start, end] = statementWindow(nearPrefix + nearSuffix, nearPrefix.length);
+  const before = nearPrefix.slice(start);
+  const after = nearSuffix.slice(0, Math.max(0, end - nearPrefix.length));
   const cursor = before.length;
 
   let text = completion;
