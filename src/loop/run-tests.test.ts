@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createExecutor, probeIsolation, type Executor } from '../sandbox/index.js';
 import { loadExamples } from '../tasks/index.js';
-import { planJavaScriptSteps, runTests, type TestResult } from './run-tests.js';
+import { collectResults, planJavaScriptSteps, runTests, type TestResult } from './run-tests.js';
 
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;
 
@@ -130,4 +130,17 @@ test('planJavaScriptSteps: declarations are setup, the check call is dropped, Ty
       ['test', 'h0', 'assert.deepStrictEqual(__codeloopActual(candidate([1])), 1);'],
     ],
   );
+});
+
+test('collectResults: an infra error marks every planned test infra-error, never failed', () => {
+  const nonce = '@@n@@';
+  const base = { exitCode: null, signal: null, durationMs: 5, cpuMs: 1, peakMemoryKiB: null, stderr: '', stdoutBytes: 0, stderrBytes: 0, isolation: 'none' as const, limits: { wallMs: 1, cpuSeconds: 1, memoryMiB: 16, processes: 1, openFiles: 16, fileSizeMiB: 1, scratchMiB: 1, outputBytes: 1024, compileMs: 100 } };
+  const plan = `${nonce}${JSON.stringify({ type: 'plan', tests: [{ id: 'h0', origin: 'hidden', assertion: 'assert f() == 1' }] })}\n`;
+  const infra = collectResults({ ...base, verdict: 'infra-error', reason: 'the sandbox could not run the program: worker died', stdout: plan }, nonce);
+  assert.equal(infra.infraError, true);
+  assert.deepEqual(infra.tests.map((item) => item.status), ['infra-error']);
+  const noPlan = collectResults({ ...base, verdict: 'failed', reason: 'exited with code 1', stdout: 'forged\n' }, nonce);
+  assert.equal(noPlan.infraError, true, 'a runner that never printed its plan is a harness failure');
+  const crashed = collectResults({ ...base, verdict: 'crashed', reason: 'killed by SIGSEGV', stdout: `${plan}${nonce}{"type":"solution","status":"passed"}\n` }, nonce);
+  assert.deepEqual(crashed.tests.map((item) => [item.status, item.exception?.message]), [['not-run', 'the process ended before this test ran: killed by SIGSEGV']]);
 });

@@ -151,6 +151,35 @@ describe('solve', { skip }, () => {
     assert.equal(mbr.passed, false);
   });
 
+  test('base style: a completion model continues the prompt; its repair prompt carries the program and feedback as comments', async () => {
+    const task = await example('examples/py/fizzbuzz');
+    const canonical = task.canonicalSolution ?? '';
+    const wrongBody = canonical.replace('range(1, n + 1)', 'range(1, n)');
+    const model = createMockBackend({ capabilities: { supportsChat: false }, respond: (request) => (request.kind === 'complete' && request.prompt.startsWith('# A previous attempt') ? canonical : wrongBody) });
+    const result = await solve(solveTaskFromDataset(task), { model, executor });
+    assert.equal(result.passed, true, result.judgement.reason);
+    const [first, repair] = result.attempts;
+    assert.equal(first?.model?.style, 'base');
+    assert.equal(first?.prompt, task.prompt);
+    assert.equal(first?.code, task.prompt + wrongBody);
+    assert.match(repair?.prompt ?? '', /^# A previous attempt at the function below:\n#\n# def fizzbuzz/);
+    assert.ok(repair?.prompt?.endsWith(`# A corrected version:\n${task.prompt}`));
+    assert.deepEqual(model.calls[0]?.options.stop, task.stopSequences, 'the task stop sequences end a completion');
+  });
+
+  test('the wall-clock budget ends a slow model call and the loop reports it', async () => {
+    const task = await example('examples/py/fizzbuzz');
+    const wrong = fence('python', task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'));
+    const model = createMockBackend({ respond: () => ({ text: wrong, pieces: wrong.split(/(?<=\n)/) }), pieceDelayMs: 150 });
+    const result = await solve(solveTaskFromDataset(task), { model, executor, budget: { maxWallMs: 700 } });
+    assert.equal(result.stopReason, 'budget-wall');
+    assert.equal(result.passed, false);
+    const controller = new AbortController();
+    const aborted = solve(solveTaskFromDataset(task), { model, executor, signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('stop now')), 100);
+    await assert.rejects(aborted, /stop now/, "the caller's abort is rethrown unchanged");
+  });
+
   test('a user task file: hidden tests judge, public ones steer', async () => {
     const task = parseSolveTaskFile(
       JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),
