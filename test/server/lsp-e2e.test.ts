@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,5 +75,54 @@ test('inline completion over stdio: initialize, sync, complete, typed-ahead from
   } finally {
     connection.dispose();
     child.kill();
+  }
+});
+
+test('$/cancelRequest reaches the model: the client gets RequestCancelled and the model server sees its request closed', async () => {
+  // The model is a llama-server stand-in in this process that never answers /infill: only cancellation can end it.
+  const held: IncomingMessage[] = [];
+  let closed = 0;
+  const fake = createServer((request, response) => {
+    if (request.url === '/v1/models') {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ object: 'list', data: [{ id: 'slow', object: 'model', owned_by: 'llamacpp' }] }));
+      return;
+    }
+    held.push(request);
+    request.resume();
+    response.on('close', () => (closed += 1));
+  });
+  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}/v1`;
+  const child = spawn(process.execPath, [bin, 'serve', '--lsp', '--model', `openai:slow@${url}`], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+  connection.listen();
+  try {
+    await connection.sendRequest('initialize', { processId: process.pid, rootUri: null, capabilities: {} });
+    await connection.sendNotification('initialized', {});
+    const uri = 'file:///tmp/slow.py';
+    await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+    const source = new CancellationTokenSource();
+    const pending = connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: cursor, context: { triggerKind: 2 } }, source.token);
+    while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    source.cancel();
+    await assert.rejects(pending, (error: unknown) => (error as ResponseError<unknown>).code === -32800 && /cancelled by the client/.test((error as Error).message));
+    // The engine keeps the generation 150 ms for a follow-up keystroke, then aborts it: the HTTP request is closed.
+    const deadline = Date.now() + 5000;
+    while (closed === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(closed, 1, stderr);
+    const stats = (await connection.sendRequest('codeloop/stats')) as { cancelled: number; engine: { abandoned: number } };
+    assert.deepEqual([stats.cancelled, stats.engine.abandoned], [1, 1]);
+    await connection.sendRequest('shutdown');
+    await connection.sendNotification('exit');
+    assert.equal(await exited, 0, stderr);
+  } finally {
+    connection.dispose();
+    child.kill();
+    fake.closeAllConnections();
+    await new Promise<void>((resolve) => fake.close(() => resolve()));
   }
 });
