@@ -116,6 +116,13 @@ test('renderReportHtml with a comparison: side-by-side pass@k with deltas, flipp
       ['examples/ts/median', null, 0],
     ],
   );
+  // Only the flipped task carries the baseline's samples, with execution indices past the run's.
+  const flipped = data.tasks[0];
+  assert.equal(flipped?.baselineSamples?.n, 1);
+  const baselineRow = data.samples[flipped?.baselineSamples?.first ?? -1] ?? [];
+  assert.equal(data.verdicts[baselineRow[1] ?? -1], 'passed');
+  assert.ok((baselineRow[5] ?? -1) >= run.executions.length);
+  assert.deepEqual([data.tasks[1]?.baselineSamples, data.tasks[2]?.baselineSamples], [null, null]);
   // Without a comparison the flipped filter is there but disabled.
   assert.match(renderReportHtml(run), /value="flipped" disabled> flipped \(needs --compare\)/);
 });

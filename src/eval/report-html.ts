@@ -3,7 +3,7 @@ import type { RunComparison } from './compare-runs.js';
 import { passAtKChartSvg, type ChartSeries } from './report-chart.js';
 import { codeloopVersion } from './report.js';
 import { REPORT_PAGE_SCRIPT, REPORT_PAGE_STYLE } from './report-page.js';
-import type { ReportRun, TaskOutcome } from './report-run.js';
+import type { ReportRun, ReportTask, TaskOutcome } from './report-run.js';
 
 /**
  * The data the page's script renders the grid and drill-downs from, embedded as JSON. Samples are arrays, and every
@@ -22,21 +22,27 @@ export interface ReportPageData {
   comparing: boolean;
 }
 
-export interface ReportPageTask {
-  id: string;
-  outcome: TaskOutcome;
-  n: number;
-  c: number;
-  cPlus: number | null;
-  counted: boolean;
-  /** The task's samples are `samples[first]` … `samples[first + n - 1]`. */
+/** A run of samples in `ReportPageData.samples`, and the program parts around their text. */
+export interface ReportPageSamples {
+  /** The samples are `samples[first]` … `samples[first + n - 1]`. */
   first: number;
+  n: number;
   /** String indices of the program text before and after a completion / a solution, or null. */
   completion: [number, number] | null;
   solution: [number, number] | null;
+}
+
+export interface ReportPageTask extends ReportPageSamples {
+  id: string;
+  outcome: TaskOutcome;
+  c: number;
+  cPlus: number | null;
+  counted: boolean;
   flip: 'pass-fail' | 'fail-pass' | null;
   /** The baseline run's counts, when comparing and the task is in it. */
   baseline: { outcome: TaskOutcome; c: number; n: number } | null;
+  /** A flipped task's samples in the baseline run. */
+  baselineSamples: ReportPageSamples | null;
 }
 
 export interface RenderReportOptions {
@@ -118,10 +124,12 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
   const flips = new Map((comparison?.flips ?? []).map((flip) => [flip.taskId, flip.direction]));
   const baseline = new Map((comparison?.baseline.tasks ?? []).map((task) => [task.id, task]));
   const samples: number[][] = [];
-  const tasks: ReportPageTask[] = run.tasks.map((task) => {
+  const executions: number[][] = [];
+  /** Appends `task`'s samples of `of` (the run or the baseline) and returns where they start and its programs' parts. */
+  const addSamples = (of: ReportRun, task: ReportTask, executionOffset: number): ReportPageSamples => {
     const first = samples.length;
     for (const position of task.samples) {
-      const sample = run.samples[position];
+      const sample = of.samples[position];
       if (sample === undefined) continue;
       samples.push([
         sample.index,
@@ -129,7 +137,7 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
         intern(sample.reason),
         intern(sample.text),
         sample.kind === 'solution' ? 1 : 0,
-        sample.execution ?? -1,
+        sample.execution === null ? -1 : sample.execution + executionOffset,
         sample.programVerified ? 1 : 0,
         sample.plus === undefined ? -1 : verdictCode(sample.plus.verdict),
         sample.plus === undefined ? -1 : intern(sample.plus.reason),
@@ -139,25 +147,39 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
       const parts = task.programTemplate?.[kind];
       return parts === undefined ? null : [intern(parts[0]), intern(parts[1])];
     };
+    return { first, n: samples.length - first, completion: template('completion'), solution: template('solution') };
+  };
+  const addExecutions = (of: ReportRun): void => {
+    for (const execution of of.executions) {
+      const details = evalPlusDetails(execution);
+      executions.push([execution.durationMs, intern(execution.stdoutTail), intern(execution.stderrTail), details === undefined ? -1 : intern(details)]);
+    }
+  };
+  const tasks: ReportPageTask[] = run.tasks.map((task) => {
     const old = baseline.get(task.id);
     return {
       id: task.id,
       outcome: task.outcome,
-      n: task.n,
       c: task.c,
       cPlus: task.cPlus,
       counted: task.counted,
-      first,
-      completion: template('completion'),
-      solution: template('solution'),
+      ...addSamples(run, task, 0),
       flip: flips.get(task.id) ?? null,
       baseline: old === undefined ? null : { outcome: old.outcome, c: old.c, n: old.n },
+      baselineSamples: null,
     };
   });
-  const executions = run.executions.map((execution) => {
-    const details = evalPlusDetails(execution);
-    return [execution.durationMs, intern(execution.stdoutTail), intern(execution.stderrTail), details === undefined ? -1 : intern(details)];
-  });
+  addExecutions(run);
+  // A flipped task also carries the baseline's samples, to see what changed; other tasks only its counts (the page
+  // stays the size of one run).
+  if (comparison !== undefined) {
+    const offset = executions.length;
+    addExecutions(comparison.baseline);
+    for (const task of tasks) {
+      const old = baseline.get(task.id);
+      if (task.flip !== null && old !== undefined) task.baselineSamples = addSamples(comparison.baseline, old, offset);
+    }
+  }
   return { verdicts, strings, tasks, samples, executions, programsUnavailable: run.programsUnavailable, comparing: comparison !== undefined };
 }
 

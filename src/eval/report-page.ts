@@ -109,14 +109,15 @@ export const REPORT_PAGE_SCRIPT = `
     return el('div', { className: 'field' }, el('strong', { text: name + ': ' }), value);
   }
 
-  function showSample(task, position, button) {
+  // parts: the run's task or a flipped task's baselineSamples (its program parts); title: the heading to show.
+  function showSample(parts, title, position, button) {
     var old = detail.querySelector('.sample.selected');
     if (old) old.classList.remove('selected');
     if (button) button.classList.add('selected');
     var sample = sampleAt(position);
     var box = detail.querySelector('#sample-detail');
     box.textContent = '';
-    box.appendChild(el('h3', { text: task.id + ' sample ' + sample.index }));
+    box.appendChild(el('h3', { text: title + ' sample ' + sample.index }));
     box.appendChild(field('verdict', el('span', { className: 'verdict v-' + sample.verdict, text: sample.verdict })));
     if (sample.reason) box.appendChild(field('reason', sample.reason));
     if (sample.plusVerdict !== null) box.appendChild(field('plus verdict', sample.plusVerdict + (sample.plusReason ? ': ' + sample.plusReason : '')));
@@ -127,7 +128,7 @@ export const REPORT_PAGE_SCRIPT = `
     } else {
       box.appendChild(field('execution', 'no journal line for this sample (a sandbox error is not journaled), so no output is shown'));
     }
-    var template = sample.kind === 'solution' ? task.solution : task.completion;
+    var template = sample.kind === 'solution' ? parts.solution : parts.completion;
     var note;
     var program = el('pre', { className: 'program' });
     if (sample.verified && template) {
@@ -165,23 +166,34 @@ export const REPORT_PAGE_SCRIPT = `
     if (task.baseline) summary += '; baseline: ' + task.baseline.c + '/' + task.baseline.n;
     if (task.flip) summary += task.flip === 'pass-fail' ? ' (flipped pass → fail)' : ' (flipped fail → pass)';
     detail.appendChild(el('p', { className: 'task-summary', text: summary }));
-    var list = el('div', { className: 'samples' });
     var firstFailing = null;
-    for (var position = task.first; position < task.first + task.n; position++) {
-      var row = data.samples[position];
-      var verdict = data.verdicts[row[1]];
-      var button = el('button', { type: 'button', className: 'sample v-' + verdict, title: 'sample ' + row[0] + ': ' + verdict, 'data-position': String(position), text: String(row[0]) + (VERDICT_GLYPHS[verdict] || '') });
-      if (firstFailing === null && verdict !== 'passed') firstFailing = button;
-      list.appendChild(button);
+    function sampleList(parts, title) {
+      var list = el('div', { className: 'samples' });
+      for (var position = parts.first; position < parts.first + parts.n; position++) {
+        var row = data.samples[position];
+        var verdict = data.verdicts[row[1]];
+        var button = el('button', { type: 'button', className: 'sample v-' + verdict, title: 'sample ' + row[0] + ': ' + verdict, 'data-position': String(position), text: String(row[0]) + (VERDICT_GLYPHS[verdict] || '') });
+        if (firstFailing === null && verdict !== 'passed' && parts === task) firstFailing = button;
+        list.appendChild(button);
+      }
+      list.addEventListener('click', function (event) {
+        var target = event.target.closest('.sample');
+        if (target) showSample(parts, title, Number(target.getAttribute('data-position')), target);
+      });
+      return list;
     }
-    list.addEventListener('click', function (event) {
-      var target = event.target.closest('.sample');
-      if (target) showSample(task, Number(target.getAttribute('data-position')), target);
-    });
-    detail.appendChild(list);
+    var runList = sampleList(task, task.id);
+    runList.id = 'run-samples';
+    detail.appendChild(runList);
+    if (task.baselineSamples) {
+      detail.appendChild(el('p', { className: 'note', text: 'The baseline’s samples of this task:' }));
+      var baselineList = sampleList(task.baselineSamples, 'baseline: ' + task.id);
+      baselineList.id = 'baseline-samples';
+      detail.appendChild(baselineList);
+    }
     detail.appendChild(el('div', { id: 'sample-detail' }));
-    var first = firstFailing || list.firstChild;
-    if (first) showSample(task, Number(first.getAttribute('data-position')), first);
+    var first = firstFailing || runList.firstChild;
+    if (first) showSample(task, task.id, Number(first.getAttribute('data-position')), first);
     detail.scrollIntoView({ block: 'nearest' });
   }
 

@@ -194,6 +194,17 @@ test('clicking a failing task shows its program as run (verified), verdict, reas
   assert.equal(detail.scripts, 2, 'no <script> was added');
   assert.equal(detail.pwned, undefined, 'the injected script did not run');
 
+  // A flipped task also lists the baseline's samples: the baseline's passing program, verified.
+  assert.equal(await page.locator('#baseline-samples .sample').count(), 2);
+  await page.click('#baseline-samples .sample >> nth=0');
+  assert.equal(await page.textContent('#sample-detail h3'), 'baseline: examples/py/fizzbuzz sample 0');
+  assert.equal(await page.textContent('#sample-detail .verdict'), 'passed');
+  assert.equal(await page.textContent('#sample-detail .program'), sampleProgram(task, { completion: task.canonicalSolution ?? '' }));
+  assert.match((await page.textContent('#sample-detail .program-note')) ?? '', /^Program as run: /);
+  // An unflipped task has no baseline list.
+  await page.click('#grid .cell[data-task="examples/js/sum-range"]');
+  assert.equal(await page.locator('#baseline-samples').count(), 0);
+
   // A timed-out task shows its verdict and reason too.
   await page.click('#grid .cell[data-task="examples/py/primes-up-to"]');
   await page.waitForFunction(() => document.querySelector('#detail')?.getAttribute('data-task') === 'examples/py/primes-up-to');
