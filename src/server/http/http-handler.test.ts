@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createCompletionEngine } from '../../fim/index.js';
-import { createMockBackend, type MockRespond } from '../../models/index.js';
+import { createMockBackend, ModelError, type MockRespond } from '../../models/index.js';
 import { createHttpHandler, type HttpRequest, type HttpResponse } from './http-handler.js';
 
 function handlerWith(respond: MockRespond, apiKey?: string) {
@@ -119,4 +119,12 @@ test('a client that goes away cancels the completion: 499, and the model call is
   assert.equal(response.status, 499);
   await new Promise((resolve) => setTimeout(resolve, 30));
   assert.equal(sawAbort, true);
+});
+
+test('a failing model is a 502 with its message, not an internal error', async () => {
+  const failing = createMockBackend({ respond: () => ({ error: new ModelError('api-call-failed', 'llama-server at http://127.0.0.1:1 refused the connection') }) });
+  const handler = createHttpHandler({ engine: createCompletionEngine({ model: failing }) });
+  const response = await handler(post('/v1/completions', { prompt: 'x = ' }));
+  assert.equal(response.status, 502);
+  assert.match(await readBody(response), /the model failed: llama-server at http:\/\/127\.0\.0\.1:1 refused the connection/);
 });

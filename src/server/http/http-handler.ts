@@ -14,6 +14,7 @@
  * `codeloop` field (`{text, replace_length}`) for clients that read it.
  */
 import { randomUUID } from 'node:crypto';
+import { isCodeloopError } from '../../core/index.js';
 import type { CompletionEngine, CompletionRequest, CompletionResult } from '../../fim/index.js';
 
 export interface HttpRequest {
@@ -240,6 +241,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       if (request.signal?.aborted) return json(499, { error: { message: 'the client closed the request', type: 'cancelled', code: 499 } });
       const code = (error as { code?: unknown }).code;
       if (code === 'usage') return errorResponse(new HttpError(400, (error as Error).message));
+      // The model failed (server down, file missing, prompt not recorded): a bad gateway, with the model's message.
+      if (isCodeloopError(error)) return json(502, { error: { message: `the model failed: ${error.message}`, type: 'model_error', code: 502, model_error_code: error.code } });
       return json(500, { error: { message: `internal error: ${(error as Error).message ?? String(error)}`, type: 'server_error', code: 500 } });
     }
   };
