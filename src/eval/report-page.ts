@@ -182,6 +182,7 @@ export const REPORT_PAGE_SCRIPT = `
       });
       return list;
     }
+    if (task.baselineSamples) detail.appendChild(el('p', { className: 'note', text: 'This run’s samples:' }));
     var runList = sampleList(task, task.id);
     runList.id = 'run-samples';
     detail.appendChild(runList);
