@@ -6,10 +6,12 @@ import { DEFAULT_GROUND_TRUTH_CACHE, buildMetrics, evaluateSamples, type EvalMet
 import { createExecutor, type Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
+import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
 import { writeRunReport } from './report.js';
 
 const usage = `Usage: codeloop eval --dataset NAME --samples PATH [options]
+       codeloop eval --dataset NAME --model MODEL [-n N] [--out DIR] [options]
        codeloop eval --self-check NAME [--data-dir DIR]
 
 Scores samples by execution in the sandbox and reports pass@k. --samples takes, detected from the path:
@@ -30,8 +32,14 @@ original under "raw_completion" (or "raw_solution").
 Exit code 0 when scoring finished (self-check: when every canonical solution not known to be broken passed), 1 when a
 self-check found failures, 2 for a usage error, 3 when the sandbox broke on some samples (rerun to retry them).
 
+--model generates the samples first, into OUT/samples.jsonl (as codeloop generate does), then scores them; rerunning
+with the same --out tops up the samples and then resumes scoring. Chat-style samples are scored with --sanitize.
+
 Options:
   --dataset NAME           dataset name (humaneval, multipl-e-humaneval-ts, …) or a path to a user .jsonl task file
+  --model MODEL            generate the samples with this model (embedded, gguf:PATH, ollama:MODEL, …; see codeloop
+                           generate --help for -n, --temperature, --top-p, --seed, --max-tokens, --prompt-style,
+                           --threads, which apply with --model)
   --samples PATH           samples file or folder (formats above)
   --sanitize               clean raw model output first (see above; default: score samples as given)
   --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)
@@ -166,6 +174,7 @@ export const evalCommand: Command = {
         'self-check': { type: 'string' },
         sanitize: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
+        ...GENERATION_OPTIONS,
       },
     });
     const concurrency = parseConcurrency(values.concurrency);
@@ -181,6 +190,20 @@ export const evalCommand: Command = {
       }
     }
     if (values.dataset === undefined) throw new UsageError('--dataset is missing: name the dataset the samples are for, e.g. --dataset humaneval.');
+    if (values.model !== undefined) {
+      if (values.samples !== undefined) throw new UsageError('--model generates the samples itself (into OUT/samples.jsonl): drop --samples, or drop --model to score a samples file.');
+      const generation = generationFlags(values);
+      values.out = resolve(values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-${timestamp()}`));
+      values.samples = join(values.out, 'samples.jsonl');
+      await runGeneration({ ...generation, dataset: values.dataset, outPath: values.samples, concurrency: 2, ...(dataDir === undefined ? {} : { dataDir }) }, 'codeloop eval');
+      if (generation.promptStyle === 'chat' && !values.sanitize) {
+        process.stderr.write('codeloop eval: chat-style samples are whole answers: scoring them with --sanitize.\n');
+        values.sanitize = true;
+      }
+    } else {
+      const generationOnly = Object.keys(GENERATION_OPTIONS).filter((key) => key !== 'model' && values[key as keyof typeof GENERATION_OPTIONS] !== undefined);
+      if (generationOnly.length > 0) throw new UsageError(`--${generationOnly[0]} applies only with --model (generating samples); drop it, or add --model.`);
+    }
     if (values.samples === undefined) throw new UsageError('--samples is missing: give the samples JSONL file (one {"task_id", "completion"} per line) or an EvalPlus or MultiPL-E samples folder.');
     const ks = parseKs(values.k);
     const dataset = await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir });

@@ -1,6 +1,7 @@
 import { isCodeloopError, UsageError } from '../core/index.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { generateCommand } from './generate.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
@@ -14,7 +15,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand, trainCommand, reportCommand, solveCommand, serveCommand];
+const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand, generateCommand, trainCommand, reportCommand, solveCommand, serveCommand];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -1,0 +1,194 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CodeloopError, UsageError, readCompleteLines } from '../core/index.js';
+import { generateSamples, type GenerateSamplesResult, type PromptStyle } from '../eval/index.js';
+import { openModel, type ModelBackend } from '../models/index.js';
+import { loadDataset } from '../tasks/index.js';
+import type { Command } from './main.js';
+
+const usage = `Usage: codeloop generate --dataset NAME [--model MODEL] [options]
+
+Generates samples for a dataset's tasks with a model and appends them to a samples JSONL (one line per sample, written
+as it arrives) that \`codeloop eval --samples\` scores. Rerunning with the same --out tops up: tasks that already have
+n samples there are skipped, the others get the missing ones (sample i of a task uses seed + i, so the result is the
+same as one uninterrupted run). Progress goes to stderr.
+
+Options:
+  --model MODEL            model name (default: embedded). gguf:PATH, hf:OWNER/REPO/FILE.gguf, ollama:MODEL,
+                           vllm:MODEL@URL, llama-server:URL, openai:MODEL@URL, replay:SAMPLES.jsonl, embedded
+  --dataset NAME           dataset name (humaneval, mbpp, examples, safim-block, …) or a user .jsonl task file
+  -n, --n N                samples per task (default 1)
+  --temperature T          sampling temperature, 0 = greedy (default 0; use 0.8 for pass@10/100)
+  --top-p P                nucleus sampling mass (default 1 = off)
+  --seed S                 seed of sample 0 (default 0)
+  --max-tokens N           tokens per completion (default 512)
+  --prompt-style STYLE     base: continue the prompt (infill for tasks with a suffix); chat: ask for a solution in a
+                           code block (score with --sanitize); infill: like base, but every task must have a suffix
+                           (default base)
+  --concurrency N          model calls in flight (default 2; each asks for up to 8 samples, batched by the backend)
+  --threads N              CPU threads of the in-process llama backend (default: 1 on ≤ 2 cores)
+  --out PATH               samples JSONL to append to (default ./samples-<dataset>.jsonl)
+  --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)`;
+
+export interface GenerationFlags {
+  model: string;
+  dataset: string;
+  n: number;
+  temperature: number;
+  topP?: number;
+  seed: number;
+  maxTokens: number;
+  promptStyle: PromptStyle | 'infill';
+  concurrency: number;
+  threads?: number;
+  outPath: string;
+  dataDir?: string;
+}
+
+/** Parses a number flag, naming the flag and the value in the error. */
+export function numberFlag(name: string, text: string | undefined, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    throw new UsageError(`--${name} ${JSON.stringify(text)} must be ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` and ≤ ${max}` : ''}.`);
+  }
+  return value;
+}
+
+export function promptStyleFlag(text: string | undefined): PromptStyle | 'infill' {
+  if (text === undefined) return 'base';
+  if (text === 'base' || text === 'chat' || text === 'infill') return text;
+  throw new UsageError(`--prompt-style ${JSON.stringify(text)} is not a prompt style: use base, chat or infill.`);
+}
+
+/** Generation flags shared by `codeloop generate` and `codeloop eval --model`. */
+export const GENERATION_OPTIONS = {
+  model: { type: 'string' },
+  n: { type: 'string', short: 'n' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  seed: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  'prompt-style': { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
+/** Reads the shared generation flags (values as `parseArgs` returns them for GENERATION_OPTIONS). */
+export function generationFlags(values: Partial<Record<keyof typeof GENERATION_OPTIONS, string | undefined>>): Omit<GenerationFlags, 'dataset' | 'outPath' | 'concurrency' | 'dataDir'> {
+  const topP = numberFlag('top-p', values['top-p'], { min: 0, max: 1 });
+  const threads = numberFlag('threads', values.threads, { integer: true, min: 1, max: 256 });
+  if (topP === 0) throw new UsageError('--top-p 0 keeps no token: use a value in (0, 1], e.g. 0.95.');
+  return {
+    model: values.model ?? 'embedded',
+    n: numberFlag('n', values.n, { integer: true, min: 1, max: 100_000 }) ?? 1,
+    temperature: numberFlag('temperature', values.temperature, { min: 0, max: 2 }) ?? 0,
+    ...(topP === undefined ? {} : { topP }),
+    seed: numberFlag('seed', values.seed, { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 0,
+    maxTokens: numberFlag('max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 }) ?? 512,
+    promptStyle: promptStyleFlag(values['prompt-style']),
+    ...(threads === undefined ? {} : { threads }),
+  };
+}
+
+/** A progress line on stderr at most every `intervalMs`, and one at the end. */
+function progressLines(prefix: string, total: number, intervalMs = 5_000): { onSample(tokens: number): void; end(): void } {
+  const started = Date.now();
+  let done = 0;
+  let tokens = 0;
+  let last = started;
+  const line = (): void => {
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write(`${prefix}: ${done}/${total} samples, ${tokens} tokens, ${seconds.toFixed(1)} s (${seconds > 0 ? (tokens / seconds).toFixed(1) : '0'} tokens/s)\n`);
+  };
+  return {
+    onSample(completionTokens) {
+      done++;
+      tokens += completionTokens;
+      if (Date.now() - last >= intervalMs) {
+        last = Date.now();
+        line();
+      }
+    },
+    end: line,
+  };
+}
+
+/**
+ * Generates samples per `flags` into `flags.outPath` (appending, topping up). Opens and closes the model; Ctrl-C stops
+ * it with a resumable-run message. Used by `codeloop generate` and `codeloop eval --model`.
+ */
+export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop generate'): Promise<GenerateSamplesResult> {
+  const dataset = await loadDataset(flags.dataset, flags.dataDir === undefined ? {} : { dataDir: flags.dataDir });
+  if (flags.promptStyle === 'infill') {
+    const withoutSuffix = dataset.tasks.filter((task) => task.suffix === undefined);
+    if (withoutSuffix.length > 0) {
+      throw new UsageError(`--prompt-style infill needs fill-in-the-middle tasks, but ${withoutSuffix.length} of ${dataset.tasks.length} tasks of ${dataset.name} have no suffix (e.g. ${withoutSuffix[0]!.id}). Use --prompt-style base, or a FIM dataset such as safim-block.`);
+    }
+  }
+  mkdirSync(dirname(flags.outPath), { recursive: true });
+  const controller = new AbortController();
+  const interrupt = (): void => controller.abort(new CodeloopError('interrupted', `Interrupted; the samples so far are in ${flags.outPath}: rerun the same command to top up.`));
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  let model: ModelBackend | undefined;
+  try {
+    model = await openModel(flags.model, { signal: controller.signal, ...(flags.threads === undefined ? {} : { llama: { threads: flags.threads } }) });
+    if (flags.promptStyle !== 'chat' && dataset.tasks.some((task) => task.suffix !== undefined) && !model.capabilities.supportsInfill) {
+      throw new UsageError(`${model.modelId} cannot infill, but ${dataset.name} has fill-in-the-middle tasks: use a model with FIM tokens.`);
+    }
+    // Lines already in the file count towards n (generateSamples tops up); this is only for the progress total.
+    const existing = readCompleteLines(flags.outPath).filter((line) => line.trim() !== '').length;
+    const progress = progressLines(prefix, Math.max(0, dataset.tasks.length * flags.n - existing));
+    process.stderr.write(`${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) × n=${flags.n} with ${model.modelId} (${model.provider}) → ${flags.outPath}\n`);
+    const result = await generateSamples(dataset.tasks, model, {
+      n: flags.n,
+      temperature: flags.temperature,
+      ...(flags.topP === undefined ? {} : { topP: flags.topP }),
+      seed: flags.seed,
+      maxTokens: flags.maxTokens,
+      style: flags.promptStyle === 'chat' ? 'chat' : 'base',
+      concurrency: flags.concurrency,
+      outPath: flags.outPath,
+      signal: controller.signal,
+      onSample: (sample) => progress.onSample(sample.usage.completion_tokens),
+    });
+    progress.end();
+    process.stderr.write(`${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`);
+    for (const warning of result.warnings) process.stderr.write(`${prefix}: warning: ${warning}\n`);
+    return result;
+  } finally {
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+    await model?.close();
+  }
+}
+
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'generate samples for a dataset with a model (samples JSONL for codeloop eval)',
+  usage,
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        ...GENERATION_OPTIONS,
+        dataset: { type: 'string' },
+        out: { type: 'string' },
+        'data-dir': { type: 'string' },
+        concurrency: { type: 'string' },
+      },
+    });
+    if (values.dataset === undefined) throw new UsageError('--dataset is missing: name the tasks to generate for, e.g. --dataset humaneval.');
+    const flags: GenerationFlags = {
+      ...generationFlags(values),
+      dataset: values.dataset,
+      outPath: resolve(values.out ?? `samples-${values.dataset.replace(/[^\w.+-]/g, '_')}.jsonl`),
+      concurrency: numberFlag('concurrency', values.concurrency, { integer: true, min: 1, max: 1024 }) ?? 2,
+      ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    };
+    await runGeneration(flags);
+    process.stdout.write(`${flags.outPath}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,92 @@
+/**
+ * `codeloop generate` and `codeloop eval --model` end to end on the `examples` dataset with a tiny random-weight GGUF
+ * (test/models/tiny-gguf.ts). The weights are random, so every verdict is a failure: what is checked is the pipeline,
+ * the files it writes, and that reruns top up generation and resume scoring.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { probeIsolation } from '../../src/sandbox/index.js';
+import { buildTinyGguf } from '../models/tiny-gguf.js';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'codeloop.js');
+const tiny = await buildTinyGguf({ seed: 2 });
+after(() => tiny.cleanup());
+const model = `gguf:${tiny.path}`;
+
+function codeloop(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 300_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+const lines = (path: string): Record<string, unknown>[] => readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+
+test('generate: n samples per task into a JSONL; a rerun with a larger n tops up only the missing ones', async () => {
+  const out = join(tiny.dir, 'samples.jsonl');
+  const first = await codeloop(['generate', '--model', model, '--dataset', 'examples', '-n', '2', '--temperature', '1', '--max-tokens', '8', '--out', out]);
+  assert.equal(first.status, 0, first.stderr);
+  assert.equal(first.stdout, `${out}\n`);
+  assert.match(first.stderr, /codeloop generate: examples \(12 tasks\) × n=2 with gguf:.* \(llama\)/);
+  assert.match(first.stderr, /24 new sample\(s\), 0 already in/);
+  const written = lines(out);
+  assert.equal(written.length, 24);
+  for (const sample of written) {
+    assert.equal(sample.model, model);
+    assert.equal(sample.style, 'base');
+    assert.equal(typeof sample.completion, 'string');
+    assert.ok(['length', 'stop'].includes(sample.finish_reason as string));
+    assert.ok((sample.usage as { completion_tokens: number }).completion_tokens <= 8);
+  }
+  assert.equal(new Set(written.map((sample) => sample.task_id)).size, 12);
+  const again = await codeloop(['generate', '--model', model, '--dataset', 'examples', '-n', '3', '--temperature', '1', '--max-tokens', '8', '--out', out]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /12 new sample\(s\), 24 already in/);
+  const toppedUp = lines(out);
+  assert.equal(toppedUp.length, 36);
+  assert.deepEqual(toppedUp.slice(0, 24), written, 'existing lines are kept as they were');
+});
+
+test('generate: bad flags are usage errors naming the flag', async () => {
+  const bad = await codeloop(['generate', '--model', model, '--dataset', 'examples', '--temperature', 'hot']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--temperature "hot" must be a number ≥ 0 and ≤ 2\./);
+  const infill = await codeloop(['generate', '--model', model, '--dataset', 'examples', '--prompt-style', 'infill', '--out', join(tiny.dir, 'x.jsonl')]);
+  assert.equal(infill.status, 2);
+  assert.match(infill.stderr, /--prompt-style infill needs fill-in-the-middle tasks, but 12 of 12 tasks of examples have no suffix/);
+  const missing = await codeloop(['generate', '--model', 'gguf:/nonexistent/m.gguf', '--dataset', 'examples', '--out', join(tiny.dir, 'y.jsonl')]);
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /no such file \/nonexistent\/m\.gguf/);
+  const stray = await codeloop(['eval', '--dataset', 'examples', '--samples', join(tiny.dir, 'x.jsonl'), '-n', '3']);
+  assert.equal(stray.status, 2);
+  assert.match(stray.stderr, /--n applies only with --model/);
+});
+
+const skip = probeIsolation().level === null ? 'no OS sandbox on this machine' : false;
+
+test('eval --model: generates into OUT/samples.jsonl, scores, and a rerun tops up then resumes scoring', { skip }, async () => {
+  const out = join(tiny.dir, 'eval');
+  const args = ['eval', '--model', model, '--dataset', 'examples', '--temperature', '1', '--max-tokens', '8', '--out', out];
+  const first = await codeloop([...args, '-n', '1']);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stdout, /examples: 12 samples, 12 tasks counted/);
+  assert.match(first.stdout, /executions: 12 run, 0 reused from the journal/);
+  for (const file of ['samples.jsonl', 'executions.jsonl', 'metrics.json']) assert.ok(existsSync(join(out, file)), file);
+  assert.equal(lines(join(out, 'samples.jsonl')).length, 12);
+  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { samples: number };
+  assert.equal(metrics.samples, 12);
+  const second = await codeloop([...args, '-n', '2']);
+  assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stderr, /12 new sample\(s\), 12 already in/);
+  assert.match(second.stdout, /examples: 24 samples, 12 tasks counted/);
+  assert.match(second.stdout, /executions: 12 run, 12 reused from the journal/);
+});
