@@ -34,6 +34,8 @@ export interface RunResultLine {
   solution?: string;
   result: string;
   passed: boolean;
+  /** The model that wrote the sample, when the samples came from codeloop generate (its `model` field). */
+  model?: string;
 }
 
 /** The files of a `codeloop eval --out` folder, parsed and checked. */
@@ -152,11 +154,12 @@ function parseResults(path: string, text: string): RunResultLine[] {
     if (!isObject(record) || typeof record.task_id !== 'string' || typeof record.result !== 'string' || typeof record.passed !== 'boolean') {
       throw new UsageError(`${where}: expected a results record with "task_id", "result" and "passed"; rerun codeloop eval with the same --out to rewrite it.`);
     }
-    const { completion, solution } = record;
+    const { completion, solution, model } = record;
     results.push({
       taskId: record.task_id,
       ...(typeof completion === 'string' ? { completion } : {}),
       ...(typeof solution === 'string' ? { solution } : {}),
+      ...(typeof model === 'string' ? { model } : {}),
       result: record.result,
       passed: record.passed,
     });

@@ -56,6 +56,8 @@ test('renderReportHtml: hostile sample text and output appear only escaped, and 
   assert.doesNotMatch(markup, /<img|onerror=|window\.__pwned/, 'no run text reaches the markup unescaped');
   assert.match(markup, /<dd>\/tmp\/&#60;b onclick=x&#62;\.jsonl<\/dd>/, 'run metadata is escaped');
   assert.match(markup, /<li>&#60;i&#62;warned&#60;\/i&#62;<\/li>/, 'warnings are escaped');
+  assert.doesNotMatch(markup, /<dt>model<\/dt>/, 'no model row when the samples do not name one');
+  assert.match(renderReportHtml({ ...run, models: [{ name: '<m>', samples: 3 }] }), /<dt>model<\/dt><dd>&#60;m&#62;<\/dd>/);
   // The data element's content cannot end early: its only "</script" is its own end tag.
   const data = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
   assert.doesNotMatch(data, /</);

@@ -222,7 +222,13 @@ function metadata(run: ReportRun): string {
   // metrics.json from an older codeloop may lack the reproducibility fields: show what is there, "not recorded" otherwise.
   const metrics = run.metrics as Partial<ReportRun['metrics']> & Pick<ReportRun['metrics'], 'dataset' | 'samplesFile' | 'verdicts' | 'excludedTasks'>;
   const unknown = 'not recorded';
-  const model = (metrics as { model?: unknown }).model;
+  const recorded = (metrics as { model?: unknown }).model;
+  const model =
+    typeof recorded === 'string'
+      ? recorded
+      : run.models.length === 0
+        ? undefined
+        : run.models.map((entry) => (run.models.length === 1 ? entry.name : `${entry.name} (${entry.samples} samples)`)).join(', ');
   const verdicts = Object.entries(metrics.verdicts).filter(([, count]) => count > 0).map(([verdict, count]) => `${verdict} ${count}`).join(', ');
   const limits = (metrics.limits ?? []).map((entry) => `${entry.language} (${entry.tasks} task(s)): ${Object.entries(entry.limits).map(([key, value]) => `${key} ${value}`).join(', ')}`);
   const rows: [string, string][] = [

@@ -85,6 +85,19 @@ test('reportRun: joins results and journal by program SHA-256, verifies every pr
   assert.equal(run.curve[0]?.plus, undefined);
 });
 
+test('reportRun: the model that wrote the samples (codeloop generate records it) is read from the results file', async () => {
+  const dir = folder('model');
+  writeRunFolder(dir, await dataset(), await threeTasks());
+  const path = join(dir, 'samples.jsonl_results.jsonl');
+  const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((line, index) => JSON.stringify({ ...JSON.parse(line), model: index < 4 ? 'gguf:/m/a.gguf' : 'mock' }));
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  const run = reportRun(readRunFolder(dir), { dataset: await dataset() });
+  assert.deepEqual(run.models, [
+    { name: 'gguf:/m/a.gguf', samples: 4 },
+    { name: 'mock', samples: 2 },
+  ]);
+});
+
 test('reportRun without the dataset: joined by sample index, programs marked as not shown, with the reason', async () => {
   const dir = folder('no-dataset');
   writeRunFolder(dir, await dataset(), await threeTasks());

@@ -79,6 +79,8 @@ export interface ReportRun {
   tasks: ReportTask[];
   samples: ReportSample[];
   executions: RunExecution[];
+  /** The models that wrote the samples (their `model` field, as codeloop generate writes it), most samples first. */
+  models: { name: string; samples: number }[];
   /** pass@k of the counted tasks for k = 1 … the fewest samples any counted task has (at most ~120 points). */
   curve: { k: number; base: number; plus?: number }[];
   /** Why programs are not shown (no dataset), or null when they are. */
@@ -278,6 +280,8 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
     check(folder.metrics.passAtKPlus, plusCounts, 'plus ');
   }
 
+  const models = new Map<string, number>();
+  for (const line of folder.results) if (line.model !== undefined) models.set(line.model, (models.get(line.model) ?? 0) + 1);
   return {
     dir: folder.dir,
     resultsPath: folder.resultsPath,
@@ -285,6 +289,7 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
     tasks: ordered,
     samples,
     executions: folder.executions,
+    models: [...models].map(([name, count]) => ({ name, samples: count })).sort((a, b) => b.samples - a.samples),
     curve,
     programsUnavailable: dataset === undefined ? datasetUnavailable : null,
     warnings,
