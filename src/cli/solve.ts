@@ -5,6 +5,7 @@ import { UsageError } from '../core/index.js';
 import {
   commandSolveTask,
   createAttemptLog,
+  evaluateStrategy,
   FEEDBACK_TEMPLATES,
   loadSolveTaskFile,
   resolveStrategy,
@@ -14,6 +15,7 @@ import {
   type AttemptRecord,
   type SolveBudget,
   type SolveTask,
+  type Strategy,
   type StrategyName,
 } from '../loop/index.js';
 import { openModel } from '../models/index.js';
@@ -23,6 +25,7 @@ import type { Command } from './main.js';
 
 const usage = `Usage: codeloop solve TASK [options]
        codeloop solve --file SRC --test-command CMD [options]
+       codeloop solve --dataset NAME [--limit N] [--runs N] [options]
 
 Generates a program for TASK, runs it against the tests the model may see, feeds failures back and tries again, and
 picks the final program; the verdict comes from tests the model never saw. TASK is:
@@ -32,6 +35,10 @@ picks the final program; the verdict comes from tests the model never saw. TASK 
                            (docs/solve.md)
 --file SRC --test-command CMD runs CMD in the sandbox with the candidate in place of SRC (and the files named in CMD,
 or given with --test-file); CMD's exit code is the verdict and its output is the feedback.
+
+--dataset evaluates the strategy over a task set instead: each task is solved --runs times (seeds differ), and pass@k,
+the pass rate and the pass rate against tokens spent (pass@tokens, to compare strategies at equal budget) go to
+OUT/evaluation.json.
 
 Every attempt is one JSON line in OUT/attempts.jsonl, written as it happens; OUT/result.json holds the summary and
 OUT/solution.<ext> the final program.
@@ -60,6 +67,10 @@ Options:
   --file SRC               source file to fix (with --test-command)
   --test-command CMD       shell command that tests it, e.g. "python3 -m pytest -q test_x.py"
   --test-file PATH         a file the command needs (repeatable; files named in CMD are added)
+  --dataset NAME           evaluate over a dataset (examples, humaneval, mbpp, multipl-e-humaneval-js, …)
+  --limit N                with --dataset: the first N tasks only
+  --runs N                 with --dataset: runs per task (default 1)
+  --k LIST                 with --dataset: pass@k values (default 1; a k is reported when runs >= k)
   --out DIR                output folder (default ./codeloop-solve/<task>-<timestamp>)
   --json                   print the result as one JSON object on stdout
   --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
@@ -146,6 +157,10 @@ export const solveCommand: Command = {
         'test-command': { type: 'string' },
         'test-file': { type: 'string', multiple: true },
         out: { type: 'string' },
+        dataset: { type: 'string' },
+        limit: { type: 'string' },
+        runs: { type: 'string' },
+        k: { type: 'string' },
         json: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
       },
@@ -183,6 +198,24 @@ export const solveCommand: Command = {
     if (budget.maxCostUsd !== undefined && pricing === undefined) throw new UsageError('--max-cost-usd needs --price IN,OUT (USD per million prompt and completion tokens).');
 
     let task: SolveTask;
+    if (values.dataset !== undefined) {
+      if (positionals.length > 0 || values.file !== undefined) throw new UsageError('--dataset evaluates a whole task set: give no TASK and no --file.');
+      return evaluateDataset(values.dataset, {
+        dataDir: values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
+        limit: positiveInteger('--limit', values.limit),
+        runs: positiveInteger('--runs', values.runs, 10_000) ?? 1,
+        ks: values.k === undefined ? [1] : values.k.split(',').map((part) => positiveInteger('--k', part.trim(), 10_000) as number),
+        strategyName,
+        strategy,
+        budget,
+        feedback: values.feedback,
+        model: values.model ?? 'embedded',
+        out: values.out,
+        json: values.json,
+        unsafe: values['unsafe-no-sandbox'],
+        seed: positiveInteger('--seed', values.seed, 2 ** 31) ?? 0,
+      });
+    }
     if (values.file !== undefined || values['test-command'] !== undefined) {
       if (values.file === undefined || values['test-command'] === undefined) throw new UsageError('--file and --test-command go together: give the source file to fix and the command that tests it.');
       if (positionals.length > 0) throw new UsageError(`with --file, give no TASK (got ${JSON.stringify(positionals[0])}).`);
@@ -258,6 +291,75 @@ export const solveCommand: Command = {
     }
   },
 };
+
+interface EvaluateDatasetOptions {
+  dataDir: string | undefined;
+  limit: number | undefined;
+  runs: number;
+  ks: number[];
+  strategyName: StrategyName;
+  strategy: Strategy;
+  budget: SolveBudget;
+  feedback: string | undefined;
+  model: string;
+  out: string | undefined;
+  json: boolean;
+  unsafe: boolean;
+  seed: number;
+}
+
+/** `--dataset`: evaluateStrategy over a task set; pass@k, pass rate, pass@tokens into OUT/evaluation.json. */
+async function evaluateDataset(name: string, options: EvaluateDatasetOptions): Promise<number> {
+  if (options.ks.some((k) => k < 1)) throw new UsageError('--k values must be positive whole numbers, e.g. 1,5.');
+  if (options.runs < 1) throw new UsageError('--runs must be at least 1.');
+  const dataset = await loadDataset(name, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+  const usable = dataset.tasks.filter((task) => ['human-eval', 'prompt-completion-tests', 'completion-tests'].includes(task.layout));
+  if (usable.length === 0) throw new UsageError(`${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`);
+  const tasks = usable.slice(0, options.limit ?? usable.length).map(solveTaskFromDataset);
+  const model = await openModel(options.model);
+  const out = resolve(options.out ?? join('codeloop-solve', `${name.replace(/[^\w.-]+/g, '_')}-${options.strategyName}-${timestamp()}`));
+  mkdirSync(out, { recursive: true });
+  if (options.unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
+  const executor = await createExecutor({ concurrency: 2, isolation: options.unsafe ? 'unsafe-none' : 'auto', onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`) });
+  const log = createAttemptLog(join(out, 'attempts.jsonl'));
+  try {
+    let done = 0;
+    const evaluation = await evaluateStrategy({
+      tasks,
+      model,
+      executor,
+      strategy: options.strategy,
+      ...(options.feedback === undefined ? {} : { feedbackTemplate: options.feedback }),
+      budget: options.budget,
+      runs: options.runs,
+      seed: options.seed,
+      ks: options.ks,
+      log,
+      onRunEnd: (taskId, run, result) => {
+        done++;
+        if (!options.json) process.stderr.write(`codeloop solve: [${done}/${tasks.length * options.runs}] ${taskId} run ${run}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.usage.promptTokens + result.usage.completionTokens} tokens, ${result.programAttempts} programs)\n`);
+      },
+    });
+    const { strategy: _custom, ...figures } = evaluation;
+    const summary = { dataset: name, strategy: options.strategyName, resolved_strategy: options.strategy, model: model.modelId, ...figures };
+    writeFileSync(join(out, 'evaluation.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+    else {
+      const passAtK = Object.entries(evaluation.passAtK).map(([key, value]) => `${key} ${(value * 100).toFixed(1)}%`).join(', ');
+      const curve = evaluation.passAtTokens.filter((_, index, points) => index === points.length - 1 || index % Math.max(1, Math.floor(points.length / 8)) === 0);
+      process.stdout.write(
+        `${name} (${tasks.length} tasks x ${options.runs} runs), strategy ${options.strategyName}: ${passAtK}; pass rate ${(evaluation.passRate * 100).toFixed(1)}%, ` +
+          `${evaluation.meanTokens.toFixed(0)} tokens per run\npass rate against tokens spent:\n${curve.map((point) => `  <= ${point.tokens} tokens: ${(point.passRate * 100).toFixed(1)}%`).join('\n')}\n` +
+          `evaluation: ${join(out, 'evaluation.json')}\nattempts: ${join(out, 'attempts.jsonl')}\n`,
+      );
+    }
+    return 0;
+  } finally {
+    log.close();
+    await executor.close();
+    await model.close();
+  }
+}
 
 function readText(path: string, flag: string): string {
   try {

@@ -87,6 +87,37 @@ describe('codeloop solve', { skip }, () => {
     assert.match(records[1]?.feedback_in?.text ?? '', /AssertionError: 6 != 5/);
   });
 
+  test('--dataset: a strategy over a task set, with pass@k and pass rate against tokens', async () => {
+    const tasks = (await loadExamples()).tasks.slice(0, 2);
+    assert.deepEqual(tasks.map((task) => task.id), ['examples/py/fizzbuzz', 'examples/py/bisect-left']);
+    const mutations: Record<string, [string, string]> = { 'examples/py/fizzbuzz': ['range(1, n + 1)', 'range(1, n)'], 'examples/py/bisect-left': ['lo, hi = 0, len(xs)', 'lo, hi = 0, len(xs) - 1'] };
+    const lines: string[] = [];
+    for (const task of tasks) {
+      const [from, to] = mutations[task.id] ?? ['', ''];
+      const path = join(scratch, `${task.id.replace(/\//g, '_')}.jsonl`);
+      await recordReplay(solveTaskFromDataset(task), executor, (request) => `\`\`\`python\n${task.prompt}${lastUser(request).includes('Feedback:') ? task.canonicalSolution : (task.canonicalSolution ?? '').replace(from, to)}\`\`\``, path);
+      lines.push(readFileSync(path, 'utf8').trim());
+    }
+    const replay = join(scratch, 'two-tasks.jsonl');
+    writeFileSync(replay, `${lines.join('\n')}\n`);
+    const out = join(scratch, 'out-dataset');
+    const result = codeloop(['--dataset', 'examples', '--limit', '2', '--model', `replay:${replay}`, '--out', out, '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const evaluation = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')) as { tasks: number; passRate: number; passAtK: Record<string, number>; perTask: { taskId: string; runs: { passed: boolean; programAttempts: number; tokens: number }[] }[]; passAtTokens: { tokens: number; passRate: number }[] };
+    assert.deepEqual(JSON.parse(result.stdout), evaluation);
+    // fizzbuzz's public example catches the mutant, which is repaired; bisect-left's does not, so the loop stops, failed.
+    assert.deepEqual(evaluation.perTask.map((task) => [task.taskId, task.runs[0]?.passed, task.runs[0]?.programAttempts]), [
+      ['examples/py/fizzbuzz', true, 2],
+      ['examples/py/bisect-left', false, 1],
+    ]);
+    assert.equal(evaluation.passRate, 0.5);
+    assert.deepEqual(evaluation.passAtK, { 'pass@1': 0.5 });
+    const fizzbuzzTokens = evaluation.perTask[0]?.runs[0]?.tokens ?? 0;
+    assert.equal(evaluation.passAtTokens.find((point) => point.tokens === fizzbuzzTokens)?.passRate, 0.5);
+    assert.equal(evaluation.passAtTokens.find((point) => point.tokens < fizzbuzzTokens)?.passRate ?? 0, 0);
+    assert.equal(readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').length, 5, 'fizzbuzz: sample, repair, select; bisect-left: sample, select');
+  });
+
   test('usage errors name the value and the fix, exit 2', () => {
     const noTask = codeloop([]);
     assert.equal(noTask.status, 2);
