@@ -180,6 +180,31 @@ describe('solve', { skip }, () => {
     await assert.rejects(aborted, /stop now/, "the caller's abort is rethrown unchanged");
   });
 
+  test('repair+select: candidates are repaired against public and generated tests, then ranked by agreement', async () => {
+    const task = await example('examples/js/is-palindrome');
+    const right = task.prompt + (task.canonicalSolution ?? '');
+    const wrong = task.prompt + (task.canonicalSolution ?? '').replace('let j = chars.length - 1', 'let j = chars.length - 2');
+    const tests = '```javascript\nassert.deepStrictEqual(isPalindrome(""), true);\nassert.deepStrictEqual(isPalindrome("aba"), true);\nassert.deepStrictEqual(isPalindrome("ab"), false);\n```';
+    const model = createMockBackend({
+      respond: (request) => (lastUser(request).includes('different tests') ? tests : fence('javascript', lastUser(request).includes('Feedback:') ? right : wrong)),
+    });
+    const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'repair+select', strategyOverrides: { samples: 2, repairRounds: 1, testSamples: 1 } });
+    assert.equal(result.passed, true);
+    assert.deepEqual(result.attempts.map((record) => [record.attempt_id, record.kind, record.parent_id]), [
+      ['a0', 'tests', null],
+      ['a1', 'sample', null],
+      ['a2', 'repair', 'a1'],
+      ['a3', 'sample', null],
+      ['a4', 'repair', 'a3'],
+      ['a5', 'select', 'a2'],
+    ]);
+    assert.match(result.attempts[2]?.feedback_in?.text ?? '', /isPalindrome\("aba"\)/, 'a generated test is part of the feedback');
+    assert.deepEqual(result.attempts[5]?.selection?.clusters, [{ attempt_ids: ['a2', 'a4'], tests: 3, score: 3 * Math.SQRT2 }]);
+    assert.deepEqual(result.attempts[5]?.selection?.candidates, ['a2', 'a4']);
+    assert.equal(result.generatedTests?.attemptsPassingGenerated, 2);
+    assert.equal(result.generatedTests?.falsePositives, 0);
+  });
+
   test('a user task file: hidden tests judge, public ones steer', async () => {
     const task = parseSolveTaskFile(
       JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),
