@@ -79,6 +79,22 @@ describe('runTests', { skip }, () => {
     assert.equal(exits.infraError, false);
   });
 
+  test('a candidate that prints a lot does not crowd out the results', async () => {
+    const python = await runTests(executor, {
+      language: 'python',
+      entryPoint: 'f',
+      solution: 'def f(x):\n    print("x" * 100_000)\n    return x\n',
+      sources: [{ origin: 'hidden', form: 'statements', idPrefix: 'h', code: 'assert f(1) == 1\nassert f(2) == 2\nassert f(3) == 4\n' }],
+    });
+    assert.deepEqual(python.tests.map((item) => item.status), ['passed', 'passed', 'failed']);
+    const javascript = await runTests(executor, {
+      language: 'javascript',
+      solution: 'function f(x) {\n  console.log("x".repeat(100000));\n  return x;\n}\n',
+      sources: [{ origin: 'hidden', form: 'statements', idPrefix: 'h', code: 'assert.deepStrictEqual(f(1), 1);\nassert.deepStrictEqual(f(2), 2);\nassert.deepStrictEqual(f(3), 4);\n' }],
+    });
+    assert.deepEqual(javascript.tests.map((item) => item.status), ['passed', 'passed', 'failed']);
+  });
+
   test('JavaScript: MultiPL-E test() statements are tests; deepStrictEqual failures carry expected and actual', async () => {
     const task = (await loadExamples()).tasks.find((candidate) => candidate.id === 'examples/js/rotate-right');
     assert.ok(task);

@@ -94,6 +94,7 @@ const RUNNER_OVERHEAD_MS = 3_000;
 /** The whole execution never runs longer than this (ms), however many tests there are. */
 const MAX_EXECUTION_MS = 120_000;
 const STDERR_TAIL = 2_000;
+const OUTPUT_BYTES = 1024 * 1024;
 
 let runnerSources: Partial<Record<'python' | 'node', string>> = {};
 
@@ -232,7 +233,8 @@ export async function runTests(executor: Executor, options: RunTestsOptions): Pr
   const { language, solution, sources, entryPoint = '', perTestMs = DEFAULT_PER_TEST_MS, memoryMiB, signal } = options;
   const nonce = `@@codeloop-test-${randomBytes(12).toString('hex')}@@`;
   const wallMs = Math.min(MAX_EXECUTION_MS, RUNNER_OVERHEAD_MS + perTestMs * (estimateTests(sources) + 1));
-  const limits = { wallMs, ...(memoryMiB === undefined ? {} : { memoryMiB }) };
+  // 1 MiB of output: the result lines must survive a candidate that prints (console.log in JavaScript goes to stdout).
+  const limits = { wallMs, outputBytes: OUTPUT_BYTES, ...(memoryMiB === undefined ? {} : { memoryMiB }) };
   let request;
   let plannedSteps: Step[] | null = null;
   if (language === 'python') {
