@@ -1,8 +1,9 @@
 /**
  * Whether to complete at all, and how much: the multi-line vs single-line decision. The rules follow what the anchors
  * converged on (research notes §3): an empty block start gets a multi-line completion (Copilot's tree-sitter rule),
- * mid-line completion happens only when the rest of the line is closing brackets, quotes or punctuation (Copilot's
- * `/^\s*[)>}\]"'`]*\s*[:{;,]?\s*$/`, Tabby's `^\W*$`), otherwise one line.
+ * a blank line gets one too (Continue's "auto", Tabby), mid-line completion happens only when the rest of the line is
+ * closing brackets, quotes or punctuation (Copilot's `/^\s*[)>}\]"'`]*\s*[:{;,]?\s*$/`, Tabby's `^\W*$`), and
+ * after code on the cursor line it is one line.
  */
 
 export type CompletionMode = 'single-line' | 'multi-line';
@@ -112,7 +113,9 @@ export function decideCompletionMode(site: CompletionSite, requested: 'auto' | C
       if (nextIndent <= openerIndent && lineSuffix.trim() === '') return { mode: 'multi-line', reason: 'empty block start' };
     }
     if (prefix.trim() === '' || (suffix.trim() === '' && lineSuffix.trim() === '')) return { mode: 'multi-line', reason: 'blank line at the end of the file' };
-    return { mode: 'single-line', reason: 'blank line inside code' };
+    // A blank line is where new statements go: as Continue ("auto") and Tabby do, complete several lines and let
+    // the stop rules (dedent, the next suffix line, the block's end) bound them.
+    return { mode: 'multi-line', reason: 'blank line inside code' };
   }
   if (lineSuffix.trim() === '' && BLOCK_OPENER.test(linePrefix) && !/[([]\s*$/.test(linePrefix)) {
     return { mode: 'multi-line', reason: 'block opener at the end of the line' };

@@ -120,7 +120,8 @@ const CLOSING_LINE = /^\s*([)\]}]+[;,)]*|end)\s*$/;
 
 /**
  * Where the completion stops. Single-line: the first line (a completion at the end of a line may start on the next
- * one). Multi-line: before the first blank line after the first line (Continue `noDoubleNewLine`, Tabby `\n\n`),
+ * one). Multi-line: at the top level, before the first blank line after the first line (Continue `noDoubleNewLine`,
+ * Tabby `\n\n`; inside an indented block a blank line does not stop, the block's end does),
  * before a line indented below the block (Tabby `limitScopeByIndentation`; one closing-bracket line is kept when the
  * suffix does not already close the block), before a line equal to the next non-empty suffix line (Cody PR #3032),
  * and before a line indented less than `minIndent` (llama.cpp `n_indent`).
@@ -158,7 +159,9 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
       return { text: parts.slice(0, at).join('\n'), rules, stopped: true };
     };
     if (line.trim() === '') {
-      if (complete) return cut('stop-at-blank-line');
+      // Inside a block a blank line separates statements of the same body (the dedent and block-end rules bound it);
+      // at the top level it ends the statement being completed.
+      if (complete && blockIndent === 0) return cut('stop-at-blank-line');
       continue;
     }
     if (!complete && !/\S/.test(line)) continue;

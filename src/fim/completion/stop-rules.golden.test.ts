@@ -52,16 +52,25 @@ test('Cody #264 (multi-line completion repeats the next line) and PR #3032: stop
   const result = await finish('function area(w, h) {\n  █\n}\n', 'const result = w * h;\n  return result;\n}', 'javascript');
   assert.equal(result.text, 'const result = w * h;\n  return result;');
   assert.ok(result.rules.includes('stop-at-suffix-line'));
-  // Inside a block that already has code, a blank line gets one line (and the repeated next line is never shown).
+  // The same on a blank line inside a block that already has code.
   const inside = await finish('def area(w, h):\n    █\n    return result\n', 'result = w * h\n    return result');
-  assert.deepEqual([inside.mode, inside.text], ['single-line', 'result = w * h']);
+  assert.deepEqual([inside.mode, inside.text, inside.rules], ['multi-line', 'result = w * h', ['stop-at-suffix-line']]);
 });
 
 test('Continue #4413/#7806 (model returns several lines, one shown): an empty block start is multi-line', async () => {
   const result = await finish('def fizz(n):\n    █', 'if n % 3 == 0:\n        return "Fizz"\n    return str(n)\n\n\ndef buzz():\n    pass');
   assert.equal(result.mode, 'multi-line');
   assert.equal(result.text, 'if n % 3 == 0:\n        return "Fizz"\n    return str(n)');
+  assert.ok(result.rules.includes('stop-at-dedent'));
+});
+
+test('at the top level a blank line ends the statement (Continue noDoubleNewLine, Tabby\'s "\\n\\n" stop word)', async () => {
+  const result = await finish('import os\n\n█', 'ROOT = os.getcwd()\nDATA = os.path.join(ROOT, "data")\n\nprint(ROOT)');
+  assert.equal(result.text, 'ROOT = os.getcwd()\nDATA = os.path.join(ROOT, "data")');
   assert.ok(result.rules.includes('stop-at-blank-line'));
+  // Inside a block a blank line between statements does not stop the completion; the block's end does.
+  const inside = await finish('def main():\n    █', 'load()\n\n    run()\n\nmain()');
+  assert.equal(inside.text, 'load()\n\n    run()');
 });
 
 test('Cody PR #330 (single-line mode adds a line below the cursor): mid-line completions keep one line', async () => {
