@@ -1,12 +1,14 @@
 /**
  * The embedded code model: a Llama (RMSNorm, adjacent-pair "NORM" RoPE as llama.cpp's LLM_ARCH_LLAMA applies it,
  * causal multi-head attention, SwiGLU), with a hand-written backward pass. Parameters live in one Float32Array with
- * named views, so AdamW, gradient clipping and checkpoints treat the model as one vector. The matmuls, attention and
- * the softmax-cross-entropy head run in onnxruntime (onnx-matmul.ts); norms, RoPE and SwiGLU are loops here.
+ * named views, so AdamW, gradient clipping and checkpoints treat the model as one vector. Each block (attention,
+ * FFN, head with softmax cross-entropy), forward and backward, is one hand-built ONNX graph run by onnxruntime
+ * (onnx-blocks.ts); only the embedding gather/scatter is a loop here.
  * Paper symbols: B batch, T tokens per sequence, C model width, H heads, hd head width, F FFN width, V vocab,
  * N = B·T rows.
  */
 import type { LlamaConfig, LlamaWeights } from './llama-gguf.js';
+import { attentionBackwardGraph, attentionForwardGraph, ffnBackwardGraph, ffnForwardGraph, headGraph, type BlockShape } from './onnx-blocks.js';
 import type { OnnxKernels } from './onnx-matmul.js';
 
 export interface ModelConfig {
@@ -195,135 +197,6 @@ export function toLlamaWeights(config: ModelConfig, params: Float32Array): { con
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Elementwise pieces
-
-/** y = x / rms(x) · g per row; returns y (N, C) and the inverse rms (N). */
-function rmsNorm(x: Float32Array, g: Float32Array, N: number, C: number, eps: number): { y: Float32Array; inv: Float32Array } {
-  const y = new Float32Array(N * C); // (N, C)
-  const inv = new Float32Array(N); // (N)
-  for (let n = 0; n < N; n++) {
-    const row = n * C;
-    let sum = 0;
-    for (let c = 0; c < C; c++) sum += x[row + c]! * x[row + c]!;
-    const r = 1 / Math.sqrt(sum / C + eps);
-    inv[n] = r;
-    for (let c = 0; c < C; c++) y[row + c] = x[row + c]! * r * g[c]!;
-  }
-  return { y, inv };
-}
-
-/** Backward of rmsNorm: adds dx (N, C) into `dxOut`, and dg (C) into `dg`. */
-function rmsNormBackward(dy: Float32Array, x: Float32Array, inv: Float32Array, g: Float32Array, dxOut: Float32Array, dg: Float32Array, N: number, C: number): void {
-  for (let n = 0; n < N; n++) {
-    const row = n * C;
-    const r = inv[n]!;
-    let dot = 0; // Σ_c dy·g·x
-    for (let c = 0; c < C; c++) {
-      const u = dy[row + c]! * g[c]!;
-      dot += u * x[row + c]!;
-      dg[c]! += dy[row + c]! * x[row + c]! * r;
-    }
-    const k = (r * r * r * dot) / C;
-    for (let c = 0; c < C; c++) dxOut[row + c]! += r * dy[row + c]! * g[c]! - k * x[row + c]!;
-  }
-}
-
-/** cos/sin tables (T, hd/2) for adjacent-pair RoPE: theta_i = base^(-2i/hd). */
-export function ropeTables(T: number, hd: number, base: number): { cos: Float32Array; sin: Float32Array } {
-  const half = hd / 2;
-  const cos = new Float32Array(T * half); // (T, hd/2)
-  const sin = new Float32Array(T * half); // (T, hd/2)
-  for (let t = 0; t < T; t++) {
-    for (let i = 0; i < half; i++) {
-      const angle = t * Math.pow(base, (-2 * i) / hd);
-      cos[t * half + i] = Math.cos(angle);
-      sin[t * half + i] = Math.sin(angle);
-    }
-  }
-  return { cos, sin };
-}
-
-/**
- * Rotates adjacent pairs (x[2i], x[2i+1]) of every head in place; `direction` −1 applies the inverse (the backward).
- * x: rows of width `stride`, head h of row n at n·stride + offset + h·hd; position of row n is n mod T.
- */
-function rope(x: Float32Array, N: number, T: number, H: number, hd: number, stride: number, offset: number, tables: { cos: Float32Array; sin: Float32Array }, direction: 1 | -1): void {
-  const half = hd / 2;
-  for (let n = 0; n < N; n++) {
-    const t = n % T;
-    for (let h = 0; h < H; h++) {
-      const base = n * stride + offset + h * hd;
-      for (let i = 0; i < half; i++) {
-        const cos = tables.cos[t * half + i]!;
-        const sin = direction * tables.sin[t * half + i]!;
-        const a = x[base + 2 * i]!;
-        const b = x[base + 2 * i + 1]!;
-        x[base + 2 * i] = a * cos - b * sin;
-        x[base + 2 * i + 1] = a * sin + b * cos;
-      }
-    }
-  }
-}
-
-/** Splits qkv (N, 3C) into q, k, v (N, C) each. */
-function splitQkv(qkv: Float32Array, N: number, C: number): [Float32Array, Float32Array, Float32Array] {
-  const q = new Float32Array(N * C); // (N, C) = (B, T, H, hd)
-  const k = new Float32Array(N * C);
-  const v = new Float32Array(N * C);
-  for (let n = 0; n < N; n++) {
-    q.set(qkv.subarray(n * 3 * C, n * 3 * C + C), n * C);
-    k.set(qkv.subarray(n * 3 * C + C, n * 3 * C + 2 * C), n * C);
-    v.set(qkv.subarray(n * 3 * C + 2 * C, n * 3 * C + 3 * C), n * C);
-  }
-  return [q, k, v];
-}
-
-function joinQkv(dq: Float32Array, dk: Float32Array, dv: Float32Array, N: number, C: number): Float32Array {
-  const dqkv = new Float32Array(N * 3 * C); // (N, 3C)
-  for (let n = 0; n < N; n++) {
-    dqkv.set(dq.subarray(n * C, n * C + C), n * 3 * C);
-    dqkv.set(dk.subarray(n * C, n * C + C), n * 3 * C + C);
-    dqkv.set(dv.subarray(n * C, n * C + C), n * 3 * C + 2 * C);
-  }
-  return dqkv;
-}
-
-const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-/** a = silu(gate) · up from gu (N, 2F) = [gate | up] per row → (N, F). */
-function swiglu(gu: Float32Array, N: number, F: number): Float32Array {
-  const a = new Float32Array(N * F); // (N, F)
-  for (let n = 0; n < N; n++) {
-    const row = n * 2 * F;
-    for (let f = 0; f < F; f++) {
-      const g = gu[row + f]!;
-      a[n * F + f] = (g * sigmoid(g)) * gu[row + F + f]!;
-    }
-  }
-  return a;
-}
-
-function swigluBackward(da: Float32Array, gu: Float32Array, N: number, F: number): Float32Array {
-  const dgu = new Float32Array(N * 2 * F); // (N, 2F)
-  for (let n = 0; n < N; n++) {
-    const row = n * 2 * F;
-    for (let f = 0; f < F; f++) {
-      const g = gu[row + f]!;
-      const u = gu[row + F + f]!;
-      const s = sigmoid(g);
-      const d = da[n * F + f]!;
-      dgu[row + f] = d * u * s * (1 + g * (1 - s));
-      dgu[row + F + f] = d * g * s;
-    }
-  }
-  return dgu;
-}
-
-function addInto(target: Float32Array, source: Float32Array): void {
-  for (let i = 0; i < target.length; i++) target[i]! += source[i]!;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Forward and backward
 
 export interface StepResult {
@@ -335,12 +208,24 @@ export interface StepResult {
   count: number;
 }
 
+interface LayerCache {
+  x0: Float32Array; // (N, C) block input
+  h1: Float32Array; // (N, C) rmsnorm(x0)·g
+  q: Float32Array; // (B, T, H, hd) rotated
+  k: Float32Array; // (B, T, H, hd) rotated
+  v: Float32Array; // (B, T, H, hd)
+  y: Float32Array; // (N, C) attention output before Wo
+  x1: Float32Array; // (N, C) after the attention residual
+  h2: Float32Array; // (N, C)
+  gu: Float32Array; // (N, 2F)
+  a: Float32Array; // (N, F)
+}
+
 export class LlamaModel {
   readonly config: ModelConfig;
   readonly params: Float32Array;
   readonly views: ModelViews;
   private readonly kernels: OnnxKernels;
-  private readonly tables: { cos: Float32Array; sin: Float32Array };
 
   constructor(config: ModelConfig, params: Float32Array, kernels: OnnxKernels) {
     if (config.dim % config.heads !== 0 || (config.dim / config.heads) % 2 !== 0) {
@@ -351,25 +236,24 @@ export class LlamaModel {
     this.params = params;
     this.views = modelViews(config, params);
     this.kernels = kernels;
-    this.tables = ropeTables(config.contextLength, config.dim / config.heads, config.ropeTheta);
-  }
-
-  /** Hidden state after the final norm, (N, C), for inputs (B, T); T ≤ contextLength. */
-  async hidden(inputs: Int32Array, B: number, T: number): Promise<Float32Array> {
-    return (await this.run(inputs, B, T, false)).hF;
   }
 
   /** Logits (N, V) for inputs (B, T). */
   async logits(inputs: Int32Array, B: number, T: number): Promise<Float32Array> {
-    const hF = await this.hidden(inputs, B, T);
-    return this.kernels.logits(hF, this.views.output, B * T, this.config.dim, this.config.vocabSize);
+    const { x } = await this.forward(inputs, B, T, false);
+    const { C, V } = this.shape(B, T);
+    const N = B * T;
+    const result = await this.kernels.run(`head-logits:${N}:${C}:${V}`, () => headGraph(N, C, V, this.config.normEps, 'logits'), this.headFeeds(x, N));
+    return result['logits']!;
   }
 
   /** Loss only (no gradient): inputs, targets (B·T), weights (B·T) (0 = ignore). */
   async loss(inputs: Int32Array, targets: Int32Array, weights: Float32Array, B: number, T: number): Promise<StepResult> {
-    const { hF } = await this.run(inputs, B, T, false);
-    const { nll } = await this.kernels.crossEntropyHead(hF, this.views.output, targets, weights, B * T, this.config.dim, this.config.vocabSize, false);
-    return summarise(nll, weights);
+    const { x } = await this.forward(inputs, B, T, false);
+    const { C, V } = this.shape(B, T);
+    const N = B * T;
+    const result = await this.kernels.run(`head-loss:${N}:${C}:${V}`, () => headGraph(N, C, V, this.config.normEps, 'loss'), { ...this.headFeeds(x, N), targets: [targets, [N]] });
+    return summarise(result['nll']!, weights);
   }
 
   /**
@@ -377,94 +261,115 @@ export class LlamaModel {
    * overwritten, not accumulated).
    */
   async lossAndGradient(inputs: Int32Array, targets: Int32Array, weights: Float32Array, B: number, T: number, grad: Float32Array): Promise<StepResult> {
-    const { V, C, F, H, hd, L } = this.shape();
+    const s = this.shape(B, T);
+    const { C, V, F, H } = s;
     const N = B * T;
+    const hd = C / H;
     let count = 0;
     for (let i = 0; i < N; i++) if (weights[i]! > 0) count++;
-    const scaled = new Float32Array(N); // (N) weight / Σ-count, so gradients are of the mean
+    const scaled = new Float32Array(N); // (N) weight / count, so gradients are of the mean
     for (let i = 0; i < N; i++) scaled[i] = count > 0 ? weights[i]! / count : 0;
 
-    const forward = await this.run(inputs, B, T, true);
-    const head = await this.kernels.crossEntropyHead(forward.hF, this.views.output, targets, scaled, N, C, V, true);
+    const { x, layers } = await this.forward(inputs, B, T, true);
+    const head = await this.kernels.run(`head-backward:${N}:${C}:${V}`, () => headGraph(N, C, V, this.config.normEps, 'backward'), { ...this.headFeeds(x, N), targets: [targets, [N]], weight: [scaled, [N]] });
     grad.fill(0);
     const g = modelViews(this.config, grad);
-    addInto(g.output, head.dW!); // tied: lands in the embedding's gradient
+    g.output.set(head['dW']!); // tied: this is the embedding's gradient, the scatter below adds to it
+    g.outputNorm.set(head['dg']!);
+    let dx = head['dx']!; // (N, C) gradient of the residual stream
 
-    let dx = new Float32Array(N * C); // (N, C) gradient of the residual stream
-    rmsNormBackward(head.dx!, forward.xF, forward.invF, this.views.outputNorm, dx, g.outputNorm, N, C);
-
-    for (let l = L - 1; l >= 0; l--) {
+    const heads = [B, T, H, hd];
+    for (let l = this.config.layers - 1; l >= 0; l--) {
       const w = this.views.layers[l]!;
       const gl = g.layers[l]!;
-      const cache = forward.layers[l]!;
-      // FFN: x2 = x1 + Wdown · swiglu(Wgu · norm(x1))
-      const down = await this.kernels.linearBackward(dx, cache.a, w.wDown, N, F, C);
-      gl.wDown.set(down.dW);
-      const dgu = swigluBackward(down.dx, cache.gu, N, F); // (N, 2F)
-      const up = await this.kernels.linearBackward(dgu, cache.h2, w.wgu, N, C, 2 * F);
-      gl.wgu.set(up.dW);
-      const dx1 = dx; // residual path; rmsNormBackward adds the branch into it
-      rmsNormBackward(up.dx, cache.x1, cache.inv2, w.ffnNorm, dx1, gl.ffnNorm, N, C);
-      // attention: x1 = x0 + Wo · attn(rope(q), rope(k), v)
-      const o = await this.kernels.linearBackward(dx1, cache.y, w.wo, N, C, C);
-      gl.wo.set(o.dW);
-      const attention = await this.kernels.attentionBackward(cache.q, cache.k, cache.v, o.dx, B, T, H, hd);
-      rope(attention.dq, N, T, H, hd, C, 0, this.tables, -1);
-      rope(attention.dk, N, T, H, hd, C, 0, this.tables, -1);
-      const dqkv = joinQkv(attention.dq, attention.dk, attention.dv, N, C);
-      const qkv = await this.kernels.linearBackward(dqkv, cache.h1, w.wqkv, N, C, 3 * C);
-      gl.wqkv.set(qkv.dW);
-      rmsNormBackward(qkv.dx, cache.x0, cache.inv1, w.attnNorm, dx1, gl.attnNorm, N, C);
-      dx = dx1;
+      const cache = layers[l]!;
+      const ffn = await this.kernels.run(`ffn-backward:${blockKey(s)}`, () => ffnBackwardGraph(s), {
+        dout: [dx, [N, C]],
+        x: [cache.x1, [N, C]],
+        g: [w.ffnNorm, [C]],
+        h: [cache.h2, [N, C]],
+        gu: [cache.gu, [N, 2 * F]],
+        a: [cache.a, [N, F]],
+        Wgu: [w.wgu, [2 * F, C]],
+        Wdown: [w.wDown, [C, F]],
+      });
+      gl.ffnNorm.set(ffn['dg']!);
+      gl.wgu.set(ffn['dWgu']!);
+      gl.wDown.set(ffn['dWdown']!);
+      const attention = await this.kernels.run(`attention-backward:${blockKey(s)}`, () => attentionBackwardGraph(s), {
+        dout: [ffn['dx']!, [N, C]],
+        x: [cache.x0, [N, C]],
+        g: [w.attnNorm, [C]],
+        h: [cache.h1, [N, C]],
+        q: [cache.q, heads],
+        k: [cache.k, heads],
+        v: [cache.v, heads],
+        y: [cache.y, [N, C]],
+        Wqkv: [w.wqkv, [3 * C, C]],
+        Wo: [w.wo, [C, C]],
+      });
+      gl.attnNorm.set(attention['dg']!);
+      gl.wqkv.set(attention['dWqkv']!);
+      gl.wo.set(attention['dWo']!);
+      dx = attention['dx']!;
     }
     // embedding: scatter-add (tied: on top of the head's gradient)
     for (let n = 0; n < N; n++) {
       const row = inputs[n]! * C;
       for (let c = 0; c < C; c++) g.tokenEmbedding[row + c]! += dx[n * C + c]!;
     }
-    return summarise(head.nll, weights);
+    return summarise(head['nll']!, weights);
   }
 
-  private shape(): { V: number; C: number; F: number; H: number; hd: number; L: number } {
-    const { vocabSize: V, dim: C, ffDim: F, heads: H, layers: L } = this.config;
-    return { V, C, F, H, hd: C / H, L };
+  private shape(B: number, T: number): BlockShape & { V: number } {
+    const { vocabSize: V, dim: C, ffDim: F, heads: H, normEps: eps, ropeTheta } = this.config;
+    return { B, T, C, H, F, eps, ropeTheta, V };
   }
 
-  private async run(inputs: Int32Array, B: number, T: number, keep: boolean) {
-    const { V, C, F, H, hd } = this.shape();
+  private headFeeds(x: Float32Array, N: number): Record<string, [Float32Array, number[]]> {
+    const { dim: C, vocabSize: V } = this.config;
+    return { x: [x, [N, C]], g: [this.views.outputNorm, [C]], W: [this.views.output, [V, C]] };
+  }
+
+  /** The residual stream after the last block (N, C), and each block's saved activations when `keep`. */
+  private async forward(inputs: Int32Array, B: number, T: number, keep: boolean): Promise<{ x: Float32Array; layers: LayerCache[] }> {
+    const s = this.shape(B, T);
+    const { C, V, F } = s;
     const N = B * T;
     if (T > this.config.contextLength) throw new Error(`model: ${T} tokens exceed the context length ${this.config.contextLength}`);
     if (inputs.length !== N) throw new Error(`model: ${inputs.length} inputs for B=${B}, T=${T}`);
-    let x = new Float32Array(N * C); // (N, C)
+    let x: Float32Array = new Float32Array(N * C); // (N, C)
     for (let n = 0; n < N; n++) {
       const id = inputs[n]!;
       if (id < 0 || id >= V) throw new Error(`model: token id ${id} outside the vocabulary (${V})`);
       x.set(this.views.tokenEmbedding.subarray(id * C, id * C + C), n * C);
     }
-    const layers: { x0: Float32Array; inv1: Float32Array; h1: Float32Array; q: Float32Array; k: Float32Array; v: Float32Array; y: Float32Array; x1: Float32Array; inv2: Float32Array; h2: Float32Array; gu: Float32Array; a: Float32Array }[] = [];
+    const layers: LayerCache[] = [];
     for (const w of this.views.layers) {
-      const x0 = x;
-      const n1 = rmsNorm(x0, w.attnNorm, N, C, this.config.normEps);
-      const qkv = await this.kernels.linear(n1.y, w.wqkv, N, C, 3 * C); // (N, 3C)
-      const [q, k, v] = splitQkv(qkv, N, C);
-      rope(q, N, T, H, hd, C, 0, this.tables, 1);
-      rope(k, N, T, H, hd, C, 0, this.tables, 1);
-      const y = await this.kernels.attention(q, k, v, B, T, H, hd); // (N, C)
-      const o = await this.kernels.linear(y, w.wo, N, C, C); // (N, C)
-      const x1 = new Float32Array(N * C);
-      for (let i = 0; i < x1.length; i++) x1[i] = x0[i]! + o[i]!;
-      const n2 = rmsNorm(x1, w.ffnNorm, N, C, this.config.normEps);
-      const gu = await this.kernels.linear(n2.y, w.wgu, N, C, 2 * F); // (N, 2F)
-      const a = swiglu(gu, N, F); // (N, F)
-      const d = await this.kernels.linear(a, w.wDown, N, F, C); // (N, C)
-      const x2 = new Float32Array(N * C);
-      for (let i = 0; i < x2.length; i++) x2[i] = x1[i]! + d[i]!;
-      if (keep) layers.push({ x0, inv1: n1.inv, h1: n1.y, q, k, v, y, x1, inv2: n2.inv, h2: n2.y, gu, a });
-      x = x2;
+      const attention = await this.kernels.run(`attention-forward:${blockKey(s)}`, () => attentionForwardGraph(s), {
+        x: [x, [N, C]],
+        g: [w.attnNorm, [C]],
+        Wqkv: [w.wqkv, [3 * C, C]],
+        Wo: [w.wo, [C, C]],
+      });
+      const x1 = attention['out']!;
+      const ffn = await this.kernels.run(`ffn-forward:${blockKey(s)}`, () => ffnForwardGraph(s), {
+        x: [x1, [N, C]],
+        g: [w.ffnNorm, [C]],
+        Wgu: [w.wgu, [2 * F, C]],
+        Wdown: [w.wDown, [C, F]],
+      });
+      if (keep) {
+        layers.push({ x0: x, h1: attention['h']!, q: attention['q']!, k: attention['k']!, v: attention['v']!, y: attention['y']!, x1, h2: ffn['h']!, gu: ffn['gu']!, a: ffn['a']! });
+      }
+      x = ffn['out']!;
     }
-    const nF = rmsNorm(x, this.views.outputNorm, N, C, this.config.normEps);
-    return { hF: nF.y, xF: x, invF: nF.inv, layers };
+    return { x, layers };
   }
+}
+
+function blockKey(s: BlockShape): string {
+  return [s.B, s.T, s.C, s.H, s.F, s.eps, s.ropeTheta].join(':');
 }
 
 function summarise(nll: Float32Array, weights: Float32Array): StepResult {
