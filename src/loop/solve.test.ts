@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createMockBackend, type MockRequest } from '../models/index.js';
+import { createMockBackend, ModelError, type MockRequest } from '../models/index.js';
 import { createExecutor, probeIsolation, type Executor } from '../sandbox/index.js';
 import { loadExamples, type Task } from '../tasks/index.js';
 import { createAttemptLog } from './attempt-record.js';
@@ -203,6 +203,24 @@ describe('solve', { skip }, () => {
     assert.deepEqual(result.attempts[5]?.selection?.candidates, ['a2', 'a4']);
     assert.equal(result.generatedTests?.attemptsPassingGenerated, 2);
     assert.equal(result.generatedTests?.falsePositives, 0);
+  });
+
+  test('repair context: the last answer only (default) or the whole conversation; a prompt too long for the model ends its chain, not the solve', async () => {
+    const task = await example('examples/py/fizzbuzz');
+    const wrong = fence('python', task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'));
+    for (const [repairContext, sizes] of [['last', [1, 3, 3]], ['full', [1, 3, 5]]] as const) {
+      const model = createMockBackend({ respond: () => wrong });
+      await solve(solveTaskFromDataset(task), { model, executor, strategyOverrides: { repairRounds: 2, repairContext } });
+      assert.deepEqual(model.calls.map((call) => (call.request.kind === 'chat' ? call.request.messages.length : 0)), sizes, repairContext);
+    }
+    const overflowing = createMockBackend({
+      respond: (request) => (request.kind === 'chat' && request.messages.length > 1 ? { error: new ModelError('context-overflow', 'the prompt is 2250 tokens but the context holds 1024') } : wrong),
+    });
+    const result = await solve(solveTaskFromDataset(task), { model: overflowing, executor, strategy: 'repair', strategyOverrides: { samples: 2 } });
+    assert.equal(result.passed, false);
+    assert.equal(result.programAttempts, 2, 'both samples ran; each repair was dropped');
+    assert.equal(result.stopReason, 'strategy-done');
+    assert.match(result.warnings.join('\n'), /a prompt did not fit the model's context and was dropped \(the prompt is 2250 tokens/);
   });
 
   test('a user task file: hidden tests judge, public ones steer', async () => {

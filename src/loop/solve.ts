@@ -35,7 +35,7 @@ export interface SolveBudget {
   pricing?: Pricing;
 }
 
-export type StopReason = 'visible-pass' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost';
+export type StopReason = 'visible-pass' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost' | 'context-overflow';
 
 export interface SolveOptions {
   model: ModelBackend;
@@ -171,8 +171,11 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     return null;
   };
 
-  /** One model call; null when the wall-clock budget ran out during it. */
-  const generate = async (request: { prompt?: string; messages?: ChatMessage[] }, temperature: number, callSeed: number, stop: string[]): Promise<{ result: GenerateResult; maxTokens: number } | null> => {
+  /**
+   * One model call; null when the wall-clock budget ran out during it, 'overflow' when the prompt does not fit the
+   * model's context (the caller drops that request, it is not an error of the loop).
+   */
+  const generate = async (request: { prompt?: string; messages?: ChatMessage[] }, temperature: number, callSeed: number, stop: string[]): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow'> => {
     const remaining = budget.maxTokens === undefined ? Infinity : budget.maxTokens - spent.promptTokens - spent.completionTokens;
     const maxTokens = Math.max(1, Math.min(maxTokensPerCall, remaining));
     const settings = { maxTokens, temperature, seed: callSeed, ...(stop.length > 0 ? { stop } : {}), ...(callSignal ? { signal: callSignal } : {}) };
@@ -186,6 +189,10 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (deadline?.aborted) return null;
+      if ((error as { code?: unknown }).code === 'context-overflow') {
+        warnings.add(`a prompt did not fit the model's context and was dropped (${(error as Error).message})`);
+        return 'overflow';
+      }
       throw error;
     }
   };
@@ -229,6 +236,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
         stopReason = 'budget-wall';
         break;
       }
+      if (generated === 'overflow') break;
       const text = generated.result.choices[0]?.text ?? '';
       const lines = parseTestLines(style === 'chat' ? text : testPrompt(task).tail + text, task.language);
       const vetted = vetTests(lines, task.language, task.entryPoint);
@@ -273,12 +281,18 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     } else {
       const visibleRun = { ...parent.run, tests: parent.run.tests.filter((test) => test.origin !== 'hidden') };
       feedback = renderFeedback(templateId, { run: visibleRun, ...(task.judge.kind === 'command' ? { command: commandFeedback(task, parent.run) } : {}) });
-      request = style === 'chat' ? { messages: repairMessages(parent.messages ?? solutionMessages(task), parent.record.completion, feedback.text) } : { prompt: repairPrompt(task, parent.record.code, feedback.text) };
+      const history = strategy.repairContext === 'full' ? (parent.messages ?? solutionMessages(task)) : solutionMessages(task);
+      request = style === 'chat' ? { messages: repairMessages(history, parent.record.completion, feedback.text) } : { prompt: repairPrompt(task, parent.record.code, feedback.text) };
     }
     const callStarted = Date.now();
     const generated = await generate(request, temperature, callSeed, style === 'base' ? task.stopSequences : []);
     if (generated === null) {
       stopReason = 'budget-wall';
+      return null;
+    }
+    if (generated === 'overflow') {
+      // A first sample that does not fit ends the loop (every sample has that prompt); a repair ends its chain only.
+      if (parent === null) stopReason = 'context-overflow';
       return null;
     }
     spent.programs++;

@@ -31,6 +31,12 @@ export interface Strategy {
   testTemperature: number;
   /** Without selection, stop at the first candidate that passes its visible tests. */
   stopOnVisiblePass: boolean;
+  /**
+   * What a chat repair call sees: `last` = the task, the previous answer and its feedback (Olausson et al.'s repair;
+   * the prompt stays the same size round after round), `full` = the whole conversation so far (Self-Debugging's
+   * multi-turn form; grows every round).
+   */
+  repairContext: 'last' | 'full';
 }
 
 export type StrategyName = 'resample' | 'repair' | 'select' | 'repair+select';
@@ -50,6 +56,7 @@ const BASE: Strategy = {
   repairTemperature: 0,
   testTemperature: 0.8,
   stopOnVisiblePass: true,
+  repairContext: 'last',
 };
 
 const PRESETS: Record<StrategyName, Partial<Strategy>> = {
@@ -78,6 +85,7 @@ export function resolveStrategy(name: StrategyName, overrides: Partial<Strategy>
     if (!Number.isFinite(strategy[key]) || strategy[key] < 0 || strategy[key] > 2) throw new UsageError(`strategy ${key}=${strategy[key]} must be a number from 0 to 2.`);
   }
   if (!['none', 'codet', 'mbr-exec'].includes(strategy.select)) throw new UsageError(`strategy select=${JSON.stringify(strategy.select)} must be none, codet or mbr-exec.`);
+  if (!['last', 'full'].includes(strategy.repairContext)) throw new UsageError(`strategy repairContext=${JSON.stringify(strategy.repairContext)} must be last or full.`);
   if (!['codet', 'paper'].includes(strategy.scoring)) throw new UsageError(`strategy scoring=${JSON.stringify(strategy.scoring)} must be codet or paper.`);
   return strategy;
 }

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { probeIsolation } from '../../src/sandbox/index.js';
+
+/**
+ * The solve loop end to end with the embedded model (a real GGUF through the llama backend) on a small task set. It
+ * needs the model file, so it runs only when CODELOOP_EMBEDDED_MODEL names one (it belongs with test/model/ once the
+ * embedded model ships). It checks that every stage runs and records, not that the model solves the tasks.
+ */
+const modelPath = process.env.CODELOOP_EMBEDDED_MODEL;
+const skip = probeIsolation().level === null ? 'no OS sandbox on this machine' : modelPath === undefined || !existsSync(modelPath) ? 'CODELOOP_EMBEDDED_MODEL does not name a model file' : false;
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'codeloop.js');
+
+test('codeloop solve --dataset examples with the embedded model: every run ends with a verdict and a log', { skip, timeout: 600_000 }, () => {
+  const out = mkdtempSync(join(tmpdir(), 'codeloop-embedded-'));
+  try {
+    const result = spawnSync(process.execPath, [bin, 'solve', '--dataset', 'examples', '--limit', '3', '--model', 'embedded', '--strategy', 'repair', '--max-attempts', '2', '--max-tokens', '128', '--out', out, '--json'], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODELOOP_EMBEDDED_MODEL: modelPath ?? '' },
+      timeout: 590_000,
+    });
+    assert.equal(result.status, 0, result.stderr);
+    const evaluation = JSON.parse(result.stdout) as { tasks: number; passRate: number; perTask: { runs: { programAttempts: number; tokens: number }[] }[] };
+    assert.equal(evaluation.tasks, 3);
+    assert.ok(evaluation.passRate >= 0 && evaluation.passRate <= 1);
+    for (const task of evaluation.perTask) {
+      assert.ok((task.runs[0]?.programAttempts ?? 0) >= 1 && (task.runs[0]?.programAttempts ?? 0) <= 2);
+      assert.ok((task.runs[0]?.tokens ?? 0) > 0, 'the model was called');
+    }
+    const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; model: { provider: string } | null });
+    assert.equal(records.filter((record) => record.kind === 'select').length, 3);
+    assert.ok(records.filter((record) => record.model !== null).every((record) => record.model?.provider === 'llama'));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
