@@ -94,14 +94,16 @@ export function nextNonBlankLine(suffix: string): string | undefined {
 }
 
 /**
- * The decision for a site. `requested` forces a mode (an editor's "complete line" command); `auto` applies the rules.
+ * The decision for a site. `requested` forces a mode (an editor's "complete line" command, a benchmark's hole),
+ * even mid-line before code; `auto` applies the rules.
  */
 export function decideCompletionMode(site: CompletionSite, requested: 'auto' | CompletionMode = 'auto'): ModeDecision {
   const { linePrefix, lineSuffix, prefix, suffix } = site;
+  // A forced mode completes anywhere, mid-line before code too (an explicit request, or a benchmark's random span).
+  if (requested !== 'auto') return { mode: requested, reason: 'requested' };
   if (!MID_LINE_OK.test(lineSuffix)) {
     return { mode: 'none', reason: `the rest of the line (${JSON.stringify(lineSuffix.slice(0, 40))}) is code, not closing brackets or punctuation` };
   }
-  if (requested !== 'auto') return { mode: requested, reason: 'requested' };
   const lineIsBlank = linePrefix.trim() === '';
   if (lineIsBlank) {
     const opener = previousNonBlankLine(prefix);

@@ -148,7 +148,10 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
   }
 
   const firstLine = parts[firstIndex] ?? '';
-  const blockIndent = leadingWhitespace(firstIndex === 0 && site.linePrefix.trim() === '' ? site.linePrefix + firstLine : firstLine).length;
+  // The block's indent: the first completed line's, counting the indentation already typed on the cursor line; a
+  // completion that starts after code on the cursor line belongs to that line's block.
+  const blockIndent =
+    firstIndex === 1 ? leadingWhitespace(firstLine).length : site.linePrefix.trim() === '' ? leadingWhitespace(site.linePrefix + firstLine).length : leadingWhitespace(site.linePrefix).length;
   const openerIndent = leadingWhitespace(previousNonBlankLine(site.prefix + '\n') ?? '').length;
   const nextSuffixLine = nextNonBlankLine(site.suffix) ?? (site.lineSuffix.trim() === '' ? undefined : site.lineSuffix);
   for (let index = firstIndex + 1; index < parts.length; index += 1) {
