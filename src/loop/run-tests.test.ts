@@ -126,6 +126,12 @@ describe('runTests', { skip }, () => {
     });
     assert.deepEqual(result.tests.map((item) => item.status), ['timed-out', 'passed', 'failed', 'error']);
     assert.equal(result.tests[3]?.exception?.type, 'SyntaxError');
+    const typeError = 'function f(x: number): string {\n  return x * 2;\n}\n';
+    const unchecked = await runTests(executor, { language: 'typescript', solution: typeError, sources: [{ origin: 'public', form: 'single', idPrefix: 'p', code: 'f(1);' }] });
+    assert.deepEqual(unchecked.tests.map((item) => item.status), ['passed'], 'types are stripped, not checked, by default');
+    const checked = await runTests(executor, { language: 'typescript', typeCheck: true, solution: typeError, sources: [{ origin: 'public', form: 'single', idPrefix: 'p', code: 'f(1);' }] });
+    assert.equal(checked.solution.status, 'compile-error');
+    assert.deepEqual(checked.solution.exception, { type: 'TypeScriptError', message: "main.ts(2,3): error TS2322: Type 'number' is not assignable to type 'string'." });
     const broken = await runTests(executor, { language: 'typescript', solution: 'function f(: number {', sources: [{ origin: 'public', form: 'single', idPrefix: 'p', code: 'f(1);' }] });
     assert.equal(broken.solution.status, 'compile-error');
     assert.deepEqual(broken.tests.map((item) => item.status), ['compile-error']);

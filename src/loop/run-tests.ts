@@ -84,6 +84,12 @@ export interface RunTestsOptions {
   /** Time limit of each test, and of running the solution, in ms. Default 2000. */
   perTestMs?: number;
   memoryMiB?: number;
+  /**
+   * TypeScript: type-check the solution with the sandbox's tsc first (MultiPL-E's rule, as the reference harness
+   * applies it); a type error makes every test `compile-error`. The solution is checked alone, so that no error
+   * message can quote a hidden test. Default false.
+   */
+  typeCheck?: boolean;
   signal?: AbortSignal;
 }
 
@@ -246,6 +252,10 @@ export async function runTests(executor: Executor, options: RunTestsOptions): Pr
     if (language === 'typescript') {
       const transpiled = transpileTypeScript(solution);
       if ('compileError' in transpiled) return compileErrorResult(plannedSteps, transpiled.compileError, executor);
+      if (options.typeCheck) {
+        const checked = await executor.run({ language: 'typescript', code: solution, typeCheck: true, limits: { wallMs: 5_000 } }, signal === undefined ? {} : { signal });
+        if (checked.verdict === 'compile-error') return compileErrorResult(plannedSteps, typeErrors(checked.stderr || checked.reason), executor, 'TypeScriptError');
+      }
       code = transpiled.code;
     }
     const suite = { nonce, solution: code, perTestMs, steps: plannedSteps };
@@ -256,8 +266,14 @@ export async function runTests(executor: Executor, options: RunTestsOptions): Pr
   return collectResults(execution, nonce);
 }
 
-function compileErrorResult(steps: Step[], message: string, executor: Executor): TestRunResult {
-  const exception = { type: 'SyntaxError', message: short(message) };
+/** tsc's error lines, each once (it can print an error twice), at most 10. */
+function typeErrors(output: string): string {
+  const lines = [...new Set(output.split('\n').map((line) => line.trim()).filter((line) => /error TS\d+/.test(line)))];
+  return (lines.length > 0 ? lines : [output.trim()]).slice(0, 10).join('\n');
+}
+
+function compileErrorResult(steps: Step[], message: string, executor: Executor, type = 'SyntaxError'): TestRunResult {
+  const exception = { type, message: short(message) };
   return {
     tests: steps.filter((step) => step.kind === 'test').map((step) => ({ id: step.id ?? '', origin: step.origin, assertion: step.assertion ?? '', status: 'compile-error', exception })),
     solution: { status: 'compile-error', exception },

@@ -223,6 +223,19 @@ describe('solve', { skip }, () => {
     assert.match(result.warnings.join('\n'), /a prompt did not fit the model's context and was dropped \(the prompt is 2250 tokens/);
   });
 
+  test('TypeScript: a type error fails the attempt as the reference harness would, and the tsc errors are the feedback', async () => {
+    const task = await example('examples/ts/pascal-row');
+    const right = task.prompt + (task.canonicalSolution ?? '');
+    const typeError = `${task.prompt}  const unused: string = 1;\n${task.canonicalSolution ?? ''}`;
+    const model = createMockBackend({ respond: (request) => fence('typescript', lastUser(request).includes('does not compile') ? right : typeError) });
+    const result = await solve(solveTaskFromDataset(task), { model, executor });
+    assert.equal(result.passed, true, result.judgement.reason);
+    const [first, repair] = result.attempts;
+    assert.equal(first?.visible_all_pass, false);
+    assert.deepEqual(new Set(first?.tests.map((test) => test.status)), new Set(['compile-error']));
+    assert.match(repair?.feedback_in?.text ?? '', /^The program does not compile \(TypeScriptError: main\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'\.\)/);
+  });
+
   test('a user task file: hidden tests judge, public ones steer', async () => {
     const task = parseSolveTaskFile(
       JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),

@@ -197,11 +197,14 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     }
   };
 
+  // MultiPL-E TypeScript counts any type error as a failure, so the loop type-checks too and shows the errors.
+  const typeCheck = task.judge.kind === 'reference' && task.judge.task.typeCheck === true;
+
   /** Runs a program against every test (retrying once when the sandbox breaks); null when the wall clock ran out. */
   const evaluate = async (code: string, sources: TestSource[]): Promise<TestRunResult | null> => {
     for (let attempt = 0; ; attempt++) {
       try {
-        const run = task.judge.kind === 'command' ? await commandRun(executor, task, code, callSignal) : await runTests(executor, { language: task.language, solution: code, sources, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(callSignal ? { signal: callSignal } : {}) });
+        const run = task.judge.kind === 'command' ? await commandRun(executor, task, code, callSignal) : await runTests(executor, { language: task.language, solution: code, sources, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, typeCheck, ...(callSignal ? { signal: callSignal } : {}) });
         if (!run.infraError || attempt >= 1) return run;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
