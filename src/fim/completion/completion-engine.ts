@@ -21,8 +21,9 @@ import {
   type TokenCounter,
 } from '../../context/index.js';
 import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../../models/index.js';
-import type { FimContextFile, FimFormat } from '../formats/fim-format.js';
+import type { FimFormat } from '../formats/fim-format.js';
 import { CompletionCache } from './completion-cache.js';
+import { gatherPrompt, layoutPrompt } from './completion-prompt.js';
 import { completionSite, decideCompletionMode, type CompletionMode, type CompletionSite } from './completion-mode.js';
 import { postProcessText } from './post-process.js';
 import { mergeSuffixOverlap } from './suffix-merge.js';
@@ -197,48 +198,6 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAb
   });
 }
 
-/**
- * Characters looked at per budget token before splitting a long document into lines: no code tokenizer averages
- * fewer than one token per 16 characters, so the lines that fit lie inside this window and a 100k-line file costs the
- * same as a short one.
- */
-const CHARS_PER_TOKEN_BOUND = 16;
-
-/** Keeps the last lines of `text` that fit `budget` tokens (the cursor line always). */
-function keepTail(text: string, budget: number, count: TokenCounter): string {
-  const window = budget * CHARS_PER_TOKEN_BOUND;
-  const parts = (text.length > window ? text.slice(text.length - window) : text).split('\n');
-  // The first line of a cut window may be partial: it is never kept unless it is the only one.
-  if (text.length > window && parts.length > 1) parts.shift();
-  let used = 0;
-  let index = parts.length - 1;
-  for (; index >= 0; index -= 1) {
-    used += count(`${parts[index]}\n`);
-    if (used > budget && index < parts.length - 1) break;
-  }
-  return parts.slice(index + 1).join('\n');
-}
-
-/** Keeps the first lines of `text` that fit `budget` tokens. */
-function keepHead(text: string, budget: number, count: TokenCounter): string {
-  const window = budget * CHARS_PER_TOKEN_BOUND;
-  const parts = (text.length > window ? text.slice(0, window) : text).split('\n');
-  if (text.length > window && parts.length > 1) parts.pop();
-  let used = 0;
-  let index = 0;
-  for (; index < parts.length; index += 1) {
-    used += count(`${parts[index]}\n`);
-    if (used > budget && index > 0) break;
-  }
-  return parts.slice(0, index).join('\n');
-}
-
-function commentPrefixFor(language: string | undefined): string | undefined {
-  if (language === 'python') return '#';
-  if (language === 'javascript' || language === 'typescript' || language === 'tsx') return '//';
-  return undefined;
-}
-
 function checkFraction(name: string, value: number): void {
   if (!(value >= 0 && value <= 1)) throw new UsageError(`${name}=${value} must be between 0 and 1.`);
 }
@@ -300,59 +259,17 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     run.graceTimer.unref?.();
   };
 
-  async function buildPrompt(request: CompletionRequest, site: CompletionSite, language: string | undefined): Promise<{ prefix: string; suffix: string; files: FimContextFile[]; warnings: string[] }> {
-    const warnings: string[] = [];
-    const prefix = keepTail(site.prefix, Math.floor(promptTokens * prefixShare), countTokens);
-    const suffix = keepHead(site.suffix, Math.floor(promptTokens * suffixShare), countTokens);
-    const left = Math.max(0, promptTokens - countTokens(prefix) - countTokens(suffix));
-    const files: FimContextFile[] = [];
-    let used = 0;
-    for (const extra of request.extraContext ?? []) {
-      const cost = countTokens(`${extra.path}\n${extra.text}\n`);
-      if (used + cost > left) break;
-      files.push({ path: extra.path, content: extra.text });
-      used += cost;
-    }
-    if ((request.files?.length ?? 0) > 0 && left - used > 0) {
-      const cursorWindow = prefix.split('\n').slice(-20).join('\n');
-      const context = await collector.collect(
-        {
-          current: { path: request.path ?? '', text: request.text },
-          ...(language === undefined ? {} : { language }),
-          visibleText: prefix + suffix,
-          cursorWindow,
-          importText: request.text,
-          files: request.files ?? [],
-        },
-        left - used,
-      );
-      for (const snippet of context.snippets) files.push({ path: snippet.path, content: snippet.text });
-    }
-    return { prefix, suffix, files, warnings };
-  }
-
   /** Starts one generation for `site` and post-processes it. */
   function startRun(request: CompletionRequest, site: CompletionSite, mode: CompletionMode, language: string | undefined, started: number): Run {
     const controller = new AbortController();
     const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, controller, waiters: 1, partial: '', promise: Promise.resolve(undefined as unknown as RunResult) };
     run.promise = (async (): Promise<RunResult> => {
-      const prompt = await buildPrompt(request, site, language);
-      const warnings = [...prompt.warnings];
+      const prompt = await gatherPrompt(request, site, language, { countTokens, promptTokens, prefixShare, suffixShare }, collector);
+      const call = layoutPrompt(prompt, { ...(format === undefined ? {} : { format }), language, path: request.path, repoName });
+      const warnings = [...prompt.warnings, ...call.warnings];
       const generateOptions: GenerateOptions = { maxTokens: request.maxTokens ?? maxTokens, temperature, signal: controller.signal };
-      let stream: AsyncIterable<StreamPart>;
-      if (format !== undefined) {
-        const repoLayout = format.repoContext !== undefined;
-        const rendered = format.render({
-          prefix: repoLayout ? prompt.prefix : withCommentContext(prompt.prefix, prompt.files, language, warnings),
-          suffix: prompt.suffix,
-          ...(repoLayout && prompt.files.length > 0 ? { files: prompt.files, filePath: request.path ?? '' } : {}),
-          ...(repoLayout && repoName !== undefined ? { repoName, filePath: request.path ?? '' } : {}),
-        });
-        warnings.push(...rendered.warnings);
-        stream = model.streamComplete(rendered.prompt, { ...generateOptions, stop: rendered.stop });
-      } else {
-        stream = model.streamInfill(withCommentContext(prompt.prefix, prompt.files, language, warnings), prompt.suffix, generateOptions);
-      }
+      const stream: AsyncIterable<StreamPart> =
+        call.kind === 'complete' ? model.streamComplete(call.prompt, { ...generateOptions, stop: call.stop }) : model.streamInfill(call.prefix, call.suffix, generateOptions);
       stats.modelCalls += 1;
 
       const modelStart = performance.now();
@@ -527,18 +444,4 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       return fromRun(result, 0, 'miss', mode, reason, started);
     },
   };
-}
-
-/** Context as line comments at the top of the prefix (Tabby's and Copilot's layout for models without repo tokens). */
-function withCommentContext(prefix: string, files: readonly FimContextFile[], language: string | undefined, warnings: string[]): string {
-  if (files.length === 0) return prefix;
-  const comment = commentPrefixFor(language);
-  if (comment === undefined) {
-    warnings.push(`${files.length} context snippet(s) left out: no comment syntax known for language ${JSON.stringify(language ?? '')} to put them in the prefix.`);
-    return prefix;
-  }
-  const header = files
-    .map((file) => [`${comment} Path: ${file.path}`, ...file.content.split('\n').map((line) => `${comment} ${line}`)].join('\n'))
-    .join('\n');
-  return `${header}\n${prefix}`;
 }

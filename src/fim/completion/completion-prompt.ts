@@ -1,0 +1,131 @@
+/**
+ * The prompt for one completion: the text before and after the cursor cut to their token shares (whole lines, nearest
+ * kept), repository context in what is left, then laid out for the model: in the family's FIM format with its
+ * repo/file tokens where it has them, else with the context as comments at the top of the prefix.
+ */
+import type { ContextCollector, TokenCounter } from '../../context/index.js';
+import type { FimContextFile, FimFormat } from '../formats/fim-format.js';
+import type { CompletionRequest } from './completion-engine.js';
+import type { CompletionSite } from './completion-mode.js';
+
+export interface PromptBudget {
+  countTokens: TokenCounter;
+  /** Prompt tokens in all (prefix + suffix + context). */
+  promptTokens: number;
+  /** Shares of `promptTokens` for the prefix and the suffix; context gets the rest and what they leave unused. */
+  prefixShare: number;
+  suffixShare: number;
+}
+
+export interface CompletionPrompt {
+  prefix: string;
+  suffix: string;
+  /** Context in prompt order: the client's chunks, then collected definitions and windows. */
+  files: FimContextFile[];
+  warnings: string[];
+}
+
+/** What to ask the model: a rendered FIM prompt for `complete`, or prefix and suffix for the backend's own `infill`. */
+export type ModelCall =
+  | { kind: 'complete'; prompt: string; stop: string[]; warnings: string[] }
+  | { kind: 'infill'; prefix: string; suffix: string; warnings: string[] };
+
+/**
+ * Characters looked at per budget token before splitting a long document into lines: no code tokenizer averages
+ * fewer than one token per 16 characters, so the lines that fit lie inside this window and a 100k-line file costs the
+ * same as a short one.
+ */
+const CHARS_PER_TOKEN_BOUND = 16;
+
+/** Keeps the last lines of `text` that fit `budget` tokens (the cursor line always). */
+function keepTail(text: string, budget: number, count: TokenCounter): string {
+  const window = budget * CHARS_PER_TOKEN_BOUND;
+  const parts = (text.length > window ? text.slice(text.length - window) : text).split('\n');
+  // The first line of a cut window may be partial: it is never kept unless it is the only one.
+  if (text.length > window && parts.length > 1) parts.shift();
+  let used = 0;
+  let index = parts.length - 1;
+  for (; index >= 0; index -= 1) {
+    used += count(`${parts[index]}\n`);
+    if (used > budget && index < parts.length - 1) break;
+  }
+  return parts.slice(index + 1).join('\n');
+}
+
+/** Keeps the first lines of `text` that fit `budget` tokens. */
+function keepHead(text: string, budget: number, count: TokenCounter): string {
+  const window = budget * CHARS_PER_TOKEN_BOUND;
+  const parts = (text.length > window ? text.slice(0, window) : text).split('\n');
+  if (text.length > window && parts.length > 1) parts.pop();
+  let used = 0;
+  let index = 0;
+  for (; index < parts.length; index += 1) {
+    used += count(`${parts[index]}\n`);
+    if (used > budget && index > 0) break;
+  }
+  return parts.slice(0, index).join('\n');
+}
+
+function commentPrefixFor(language: string | undefined): string | undefined {
+  if (language === 'python') return '#';
+  if (language === 'javascript' || language === 'typescript' || language === 'tsx') return '//';
+  return undefined;
+}
+
+export async function gatherPrompt(request: CompletionRequest, site: CompletionSite, language: string | undefined, budget: PromptBudget, collector: ContextCollector): Promise<CompletionPrompt> {
+  const { countTokens, promptTokens, prefixShare, suffixShare } = budget;
+  const prefix = keepTail(site.prefix, Math.floor(promptTokens * prefixShare), countTokens);
+  const suffix = keepHead(site.suffix, Math.floor(promptTokens * suffixShare), countTokens);
+  const left = Math.max(0, promptTokens - countTokens(prefix) - countTokens(suffix));
+  const files: FimContextFile[] = [];
+  let used = 0;
+  for (const extra of request.extraContext ?? []) {
+    const cost = countTokens(`${extra.path}\n${extra.text}\n`);
+    if (used + cost > left) break;
+    files.push({ path: extra.path, content: extra.text });
+    used += cost;
+  }
+  if ((request.files?.length ?? 0) > 0 && left - used > 0) {
+    const context = await collector.collect(
+      {
+        current: { path: request.path ?? '', text: request.text },
+        ...(language === undefined ? {} : { language }),
+        visibleText: prefix + suffix,
+        cursorWindow: prefix.split('\n').slice(-20).join('\n'),
+        importText: request.text,
+        files: request.files ?? [],
+      },
+      left - used,
+    );
+    for (const snippet of context.snippets) files.push({ path: snippet.path, content: snippet.text });
+  }
+  return { prefix, suffix, files, warnings: [] };
+}
+
+export function layoutPrompt(prompt: CompletionPrompt, options: { format?: FimFormat; language: string | undefined; path: string | undefined; repoName: string | undefined }): ModelCall {
+  const { format, language, path, repoName } = options;
+  const warnings: string[] = [];
+  if (format === undefined) return { kind: 'infill', prefix: withCommentContext(prompt.prefix, prompt.files, language, warnings), suffix: prompt.suffix, warnings };
+  const repoLayout = format.repoContext !== undefined;
+  const rendered = format.render({
+    prefix: repoLayout ? prompt.prefix : withCommentContext(prompt.prefix, prompt.files, language, warnings),
+    suffix: prompt.suffix,
+    ...(repoLayout && prompt.files.length > 0 ? { files: prompt.files, filePath: path ?? '' } : {}),
+    ...(repoLayout && repoName !== undefined ? { repoName, filePath: path ?? '' } : {}),
+  });
+  return { kind: 'complete', prompt: rendered.prompt, stop: rendered.stop, warnings: [...warnings, ...rendered.warnings] };
+}
+
+/** Context as line comments at the top of the prefix (Tabby's and Copilot's layout for models without repo tokens). */
+function withCommentContext(prefix: string, files: readonly FimContextFile[], language: string | undefined, warnings: string[]): string {
+  if (files.length === 0) return prefix;
+  const comment = commentPrefixFor(language);
+  if (comment === undefined) {
+    warnings.push(`${files.length} context snippet(s) left out: no comment syntax known for language ${JSON.stringify(language ?? '')} to put them in the prefix.`);
+    return prefix;
+  }
+  const header = files
+    .map((file) => [`${comment} Path: ${file.path}`, ...file.content.split('\n').map((line) => `${comment} ${line}`)].join('\n'))
+    .join('\n');
+  return `${header}\n${prefix}`;
+}
