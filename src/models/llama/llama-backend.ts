@@ -209,7 +209,10 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   const getPool = (): Promise<SequencePool> => {
     if (closed) throw new ModelError('model-load-failed', `${modelId}: the backend is closed.`);
     if (!pool) {
-      context = model.createContext({ contextSize, batchSize, sequences, threads, flashAttention, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
+      // An f32 KV cache keeps logits within ~1e-5 of an f32 reference; with flash attention llama.cpp's CPU path wants
+      // f16 K/V (f32 K/V made it ~10x slower here), so that case keeps node-llama-cpp's default.
+      const kvCache = flashAttention ? {} : ({ experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } as const);
+      context = model.createContext({ contextSize, batchSize, sequences, threads, flashAttention, ...kvCache });
       pool = context.then((created) => new SequencePool(created));
       pool.catch(() => {
         pool = undefined;
