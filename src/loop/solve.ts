@@ -217,7 +217,13 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   const modelSettings = (temperature: number, callSeed: number, maxTokens: number): AttemptRecord['model'] => ({ id: model.modelId, provider: model.provider, style, temperature, seed: callSeed, max_tokens: maxTokens });
   const nextId = (): string => `a${attempts.length}`;
 
-  task = { ...task, publicTests: await checkedPublicTests(executor, task, perTestMs, callSignal, warnings) };
+  try {
+    task = { ...task, publicTests: await checkedPublicTests(executor, task, perTestMs, callSignal, warnings) };
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    // The wall-clock budget ran out during the check: the public tests stay unchecked and the loop stops below.
+    if (!deadline?.aborted) throw error;
+  }
 
   // 1. Generated tests (CodeT), vetted: they must parse as one assertion and call the entry point.
   const testSamples: string[][] = [];
@@ -343,7 +349,9 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   if (chosen.candidate === null) {
     judgement = { passed: false, infraError: false, by: task.judge.kind, verdict: 'failed', reason: 'no program was generated within the budget' };
   } else {
-    judgement = await judgeSolution(executor, task, chosen.candidate.record.code, signal === undefined ? {} : { signal });
+    // A task file's verdict is its hidden tests, which the chosen attempt has already run (unless the sandbox broke).
+    const hiddenRun = task.judge.kind === 'hidden-tests' && !chosen.candidate.run.infraError ? { hiddenRun: chosen.candidate.run } : {};
+    judgement = await judgeSolution(executor, task, chosen.candidate.record.code, { ...(signal === undefined ? {} : { signal }), ...hiddenRun });
     if (judgement.infraError) judgement = await judgeSolution(executor, task, chosen.candidate.record.code, signal === undefined ? {} : { signal });
   }
   const finalRecord: AttemptRecord = {
