@@ -21,7 +21,9 @@ Options:
   --max-tokens N         most tokens per completion (default 128)
   --prompt-tokens N      prompt budget: prefix + suffix + repository context (default 2048)
   --soft-deadline-ms MS  return what is ready after this long (default 1000)
-  --hard-deadline-ms MS  cancel after this long (default 3000)
+  --hard-deadline-ms MS  cancel after this much generation time, counted from the first token (default 3000)
+  --first-token-timeout-ms MS
+                         give up when no token came this long after the request (default 60000)
 HTTP only:
   --port P               default 8012 (llama.vscode's default endpoint)
   --host H               default 127.0.0.1; another address needs --allow-remote and --api-key
@@ -53,6 +55,7 @@ export const serveCommand: Command = {
         'prompt-tokens': { type: 'string' },
         'soft-deadline-ms': { type: 'string' },
         'hard-deadline-ms': { type: 'string' },
+        'first-token-timeout-ms': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'allow-remote': { type: 'boolean', default: false },
@@ -72,6 +75,7 @@ export const serveCommand: Command = {
       ...optional('promptTokens', positiveInteger(values['prompt-tokens'], '--prompt-tokens')),
       ...optional('softDeadlineMs', positiveInteger(values['soft-deadline-ms'], '--soft-deadline-ms')),
       ...optional('hardDeadlineMs', positiveInteger(values['hard-deadline-ms'], '--hard-deadline-ms')),
+      ...optional('firstTokenTimeoutMs', positiveInteger(values['first-token-timeout-ms'], '--first-token-timeout-ms')),
     };
     const port = positiveInteger(values.port, '--port');
     const maxBodyBytes = positiveInteger(values['max-body-bytes'], '--max-body-bytes');

@@ -136,6 +136,14 @@ test('soft deadline returns the complete lines ready; hard deadline returns noth
   const line = 'value = ';
   const timedOut = await strict.complete({ text: line, cursor: line.length });
   assert.deepEqual([timedOut.finishReason, timedOut.text], ['hard-deadline', '']);
+
+  // Before the first token only firstTokenTimeoutMs applies (a model still loading is not cut off by hardDeadlineMs).
+  const silent = createCompletionEngine({ model: stallingBackend([]), softDeadlineMs: 5, hardDeadlineMs: 5, firstTokenTimeoutMs: 60 });
+  const started = performance.now();
+  const gaveUp = await silent.complete({ text: line, cursor: line.length });
+  assert.equal(gaveUp.finishReason, 'hard-deadline');
+  assert.ok(performance.now() - started >= 55, 'waited for firstTokenTimeoutMs, not hardDeadlineMs');
+  assert.match(gaveUp.warnings.join('\n'), /no token within firstTokenTimeoutMs \(60 ms\)/);
 });
 
 test('mid-line before code gets no completion and no model call; raw mode skips post-processing', async () => {

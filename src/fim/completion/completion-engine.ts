@@ -49,8 +49,14 @@ export interface CompletionEngineOptions {
   maxTokens?: number;
   /** After this long (ms from the request) the engine returns whatever complete text it has. Default 1000. */
   softDeadlineMs?: number;
-  /** After this long (ms) generation is cancelled and nothing is returned. Default 3000. */
+  /**
+   * Generation time (ms from the first token) after which it is cancelled and nothing is returned. Default 3000.
+   * Counted from the first token, not the request, so a model that is still loading or reading a long prompt is not
+   * cut off before it can answer (Tabby #3367, #4356: completions cancelled while Ollama loads the model).
+   */
   hardDeadlineMs?: number;
+  /** Longest wait (ms from the request) for the first token before giving up. Default 60000. */
+  firstTokenTimeoutMs?: number;
   /** Cached completions kept. Default 250. 0 turns the cache off. */
   cacheSize?: number;
   /** How long (ms) a generation nobody waits for keeps running for a follow-up request to reuse. Default 150. */
@@ -213,6 +219,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     maxTokens = 128,
     softDeadlineMs = 1000,
     hardDeadlineMs = 3000,
+    firstTokenTimeoutMs = 60_000,
     cacheSize = 250,
     abandonGraceMs = 150,
     repoName,
@@ -223,7 +230,9 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   checkFraction('suffixShare', suffixShare);
   if (prefixShare + suffixShare > 1) throw new UsageError(`prefixShare + suffixShare = ${prefixShare + suffixShare} must be at most 1.`);
   if (!Number.isInteger(promptTokens) || promptTokens < 16) throw new UsageError(`promptTokens=${promptTokens} must be an integer ≥ 16.`);
-  if (!(hardDeadlineMs >= softDeadlineMs)) throw new UsageError(`hardDeadlineMs (${hardDeadlineMs}) must be at least softDeadlineMs (${softDeadlineMs}).`);
+  for (const [name, value] of [['softDeadlineMs', softDeadlineMs], ['hardDeadlineMs', hardDeadlineMs], ['firstTokenTimeoutMs', firstTokenTimeoutMs]] as const) {
+    if (!(value >= 0)) throw new UsageError(`${name}=${value} must be a number of milliseconds ≥ 0.`);
+  }
   if (format === undefined && !model.capabilities.supportsInfill) {
     throw new UsageError(`${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine renders FIM prompts itself.`);
   }
@@ -286,7 +295,11 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         softPassed = true;
         if (usable(raw)) controller.abort(SOFT_DEADLINE);
       }, Math.max(0, softAt - (performance.now() - started)));
-      const hard = setTimeout(() => controller.abort(HARD_DEADLINE), Math.max(0, hardDeadlineMs - (performance.now() - started)));
+      let hard = setTimeout(() => {
+        warnings.push(`no token within firstTokenTimeoutMs (${firstTokenTimeoutMs} ms); the request was cancelled.`);
+        controller.abort(HARD_DEADLINE);
+      }, Math.max(0, firstTokenTimeoutMs - (performance.now() - started)));
+      let firstToken = true;
       let finishReason: CompletionFinishReason = 'stop';
       try {
         for await (const part of stream) {
@@ -295,6 +308,11 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
             finish = part.finishReason;
             usage = part.usage;
           } else {
+            if (firstToken) {
+              firstToken = false;
+              clearTimeout(hard);
+              hard = setTimeout(() => controller.abort(HARD_DEADLINE), hardDeadlineMs);
+            }
             raw += part.text;
             run.partial = raw;
             if (request.postProcess !== false && postProcessText(raw, { site, mode, specialTokens, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) }).stopped) break;
