@@ -65,7 +65,10 @@ export interface ReproMetadata {
   feedback_template: string;
   strategy: string;
   seed: number;
-  model_warnings?: string[];
+  /** TypeScript attempts were type-checked (MultiPL-E's rule). */
+  type_check: boolean;
+  /** Select record only: the solve's warnings (settings a backend ignored, dropped public tests, …). */
+  warnings?: string[];
 }
 
 /** Appends records to a JSONL file as they happen, one write per line (a kill loses at most the line being written). */

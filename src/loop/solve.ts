@@ -152,6 +152,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     feedback_template: templateId,
     strategy: `${strategyName} ${JSON.stringify(strategy)}`,
     seed,
+    type_check: task.judge.kind === 'reference' && task.judge.task.typeCheck === true,
   };
 
   const write = (record: AttemptRecord): void => {
@@ -198,7 +199,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   };
 
   // MultiPL-E TypeScript counts any type error as a failure, so the loop type-checks too and shows the errors.
-  const typeCheck = task.judge.kind === 'reference' && task.judge.task.typeCheck === true;
+  const typeCheck = repro.type_check;
 
   /** Runs a program against every test (retrying once when the sandbox breaks); null when the wall clock ran out. */
   const evaluate = async (code: string, sources: TestSource[]): Promise<TestRunResult | null> => {
@@ -372,6 +373,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     },
     verdict: { passed: judgement.passed, by: judgement.by, verdict: judgement.verdict, reason: judgement.reason, infra_error: judgement.infraError },
     wall_ms: 0,
+    repro: { ...repro, ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) },
   };
   write(finalRecord);
 
