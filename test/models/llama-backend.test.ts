@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import { CONFORMANCE_PROMPTS, testBackendConformance } from '../../src/models/conformance.js';
 import { createLlamaBackend, type LlamaBackend } from '../../src/models/llama/index.js';
 import { ModelError, UnsupportedCapabilityError, openModel } from '../../src/models/index.js';
+import { detectFimFormat } from '../../src/fim/index.js';
 import { referenceForward } from '../../src/train/reference-forward.js';
 import { buildTinyGguf, tinyTokenizer } from './tiny-gguf.js';
 
@@ -96,6 +97,9 @@ describe('llama backend', () => {
       await backend.promptTokens({ kind: 'infill', prefix, suffix }),
     );
     assert.equal(backend.ggufMetadata['tokenizer.ggml.fim_pre_token_id'], 1);
+    // The fim area detects the format from the same metadata (what a caller does before passing renderInfill).
+    const detected = detectFimFormat({ metadata: backend.ggufMetadata });
+    assert.equal(detected.format.family, 'codeloop-embedded', detected.reason);
   });
 
   test('renderInfill replaces the FIM layout, and its stop strings end the middle', async () => {
