@@ -99,6 +99,7 @@ describe('evaluateStrategy on the examples dataset (Python and JavaScript tasks,
     }
     assert.ok(repair.passRate > 0, 'some mutants are caught by their public examples');
     assert.equal(repair.passRate, resample.passRate, 'the same tasks are solved in the end');
+    assert.equal(repair.generatedTests, null, 'repair and resample generate no tests');
     // Tokens per run are what the attempts record.
     for (const result of results) assert.equal(result.usage.promptTokens + result.usage.completionTokens, result.attempts.reduce((sum, record) => sum + record.usage.prompt_tokens + record.usage.completion_tokens, 0));
   });

@@ -65,6 +65,11 @@ export interface StrategyEvaluation {
   meanCompletionTokens: number;
   /** Pass rate against tokens spent, ascending by tokens; the last point is `passRate`. */
   passAtTokens: PassAtTokensPoint[];
+  /**
+   * Generated tests over all runs (strategies that generate them): attempts that passed every generated test, how many
+   * of those fail the hidden tests, and that false-positive rate (Reflexion's measure); null without generated tests.
+   */
+  generatedTests: { attemptsPassingGenerated: number; falsePositives: number; falsePositiveRate: number | null } | null;
   perTask: { taskId: string; runs: RunSummary[] }[];
 }
 
@@ -90,6 +95,7 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`runs=${runs} must be a positive whole number.`);
   if (tasks.length === 0) throw new UsageError('evaluateStrategy needs at least one task.');
   const perTask: { taskId: string; runs: RunSummary[] }[] = [];
+  let generated: { attemptsPassingGenerated: number; falsePositives: number } | null = null;
   for (const task of tasks) {
     const summaries: RunSummary[] = [];
     for (let run = 0; run < runs; run++) {
@@ -107,6 +113,11 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
         ...(signal ? { signal } : {}),
       });
       onRunEnd?.(task.id, run, result);
+      if (result.generatedTests) {
+        generated ??= { attemptsPassingGenerated: 0, falsePositives: 0 };
+        generated.attemptsPassingGenerated += result.generatedTests.attemptsPassingGenerated;
+        generated.falsePositives += result.generatedTests.falsePositives;
+      }
       summaries.push({
         run,
         passed: result.passed,
@@ -134,6 +145,7 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
     meanTokens: allRuns.reduce((sum, run) => sum + run.tokens, 0) / allRuns.length,
     meanCompletionTokens: allRuns.reduce((sum, run) => sum + run.completionTokens, 0) / allRuns.length,
     passAtTokens: passAtTokens(allRuns, tokenGrid),
+    generatedTests: generated === null ? null : { ...generated, falsePositiveRate: generated.attemptsPassingGenerated === 0 ? null : generated.falsePositives / generated.attemptsPassingGenerated },
     perTask,
   };
 }
