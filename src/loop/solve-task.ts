@@ -279,3 +279,21 @@ export async function judgeSolution(executor: Executor, task: SolveTask, solutio
 function tail(result: ExecutionResult): string {
   return `${result.stdout}${result.stderr}`.slice(-OUTPUT_TAIL);
 }
+
+/**
+ * Drops the public tests that the task's own reference solution fails: examples in a prompt can be wrong (HumanEval/47's
+ * docstring says 15.0 where the answer is 8.0), and feedback from a wrong test would steer the model away from a
+ * right program. Only dataset tasks with a canonical solution are checked; nothing of it reaches the model.
+ */
+export async function checkedPublicTests(executor: Executor, task: SolveTask, perTestMs: number, signal: AbortSignal | undefined, warnings: Set<string>): Promise<TestSource[]> {
+  const solution = task.judge.kind === 'reference' ? referenceSolution(task.judge.task) : undefined;
+  if (solution === undefined || task.publicTests.length === 0) return task.publicTests;
+  const run = await runTests(executor, { language: task.language, solution, sources: task.publicTests, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(signal ? { signal } : {}) });
+  if (run.infraError) return task.publicTests;
+  return task.publicTests.filter((source) => {
+    const results = run.tests.filter((test) => (source.form === 'single' ? test.id === source.idPrefix : test.id.startsWith(source.idPrefix)));
+    const wrong = results.find((test) => test.status !== 'passed');
+    if (wrong) warnings.add(`public test ${JSON.stringify(wrong.assertion)} is not used: the task's reference solution fails it (${wrong.status}${wrong.actual !== undefined ? `, it returns ${wrong.actual}` : ''})`);
+    return wrong === undefined;
+  });
+}

@@ -7,7 +7,8 @@ import { createMockBackend, ModelError, type MockRequest } from '../models/index
 import { createExecutor, probeIsolation, type Executor } from '../sandbox/index.js';
 import { loadExamples, type Task } from '../tasks/index.js';
 import { createAttemptLog } from './attempt-record.js';
-import { solve, withoutTimings } from './solve.js';
+import { withoutTimings } from './command-run.js';
+import { solve } from './solve.js';
 import { parseSolveTaskFile, solveTaskFromDataset } from './solve-task.js';
 
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;

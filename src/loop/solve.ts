@@ -2,12 +2,14 @@ import { UsageError } from '../core/index.js';
 import type { ChatMessage, GenerateResult, ModelBackend } from '../models/index.js';
 import type { Executor } from '../sandbox/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
-import { rankByDualAgreement, type AgreementCluster } from './codet.js';
 import { solutionFromAnswer } from './extract-code.js';
 import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplate, renderFeedback } from './feedback.js';
 import { parseTestLines, repairMessages, repairPrompt, solutionMessages, testMessages, testPrompt, vetTests, type PromptStyle } from './prompts.js';
 import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, type TestSource } from './run-tests.js';
-import { judgeSolution, referenceSolution, runCommand, type Judgement, type SolveTask } from './solve-task.js';
+import { chooseCandidate, type Candidate } from './choose-candidate.js';
+import { commandFeedback, commandRun } from './command-run.js';
+import { generatedTestStats, type GeneratedTestStats } from './generated-test-stats.js';
+import { checkedPublicTests, judgeSolution, type Judgement, type SolveTask } from './solve-task.js';
 import { resolveStrategy, sampleTemperature, type Strategy, type StrategyName } from './strategy.js';
 
 /**
@@ -35,6 +37,8 @@ export interface SolveBudget {
   pricing?: Pricing;
 }
 
+export type { GeneratedTestStats } from './generated-test-stats.js';
+
 export type StopReason = 'visible-pass' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost' | 'context-overflow';
 
 export interface SolveOptions {
@@ -61,18 +65,6 @@ export interface SolveOptions {
   signal?: AbortSignal;
 }
 
-export interface GeneratedTestStats {
-  /** Distinct tests kept after vetting. */
-  kept: number;
-  rejected: number;
-  /** Attempts that passed every generated test, and of those, how many fail hidden tests (Reflexion's false positives). */
-  attemptsPassingGenerated: number;
-  falsePositives: number;
-  /** falsePositives / attemptsPassingGenerated; null when no attempt passed them all or there are no hidden tests. */
-  falsePositiveRate: number | null;
-  /** Generated tests the task's reference solution passes (null when the task has none). */
-  passedByReference: number | null;
-}
 
 export interface SolveResult {
   taskId: string;
@@ -92,32 +84,7 @@ export interface SolveResult {
   warnings: string[];
 }
 
-interface Candidate {
-  record: AttemptRecord;
-  run: TestRunResult;
-  /** For chat repairs: the conversation that produced this attempt. */
-  messages?: ChatMessage[];
-}
-
 const CODELOOP_VERSION = '0.1.0';
-
-/**
- * Drops the public tests that the task's own reference solution fails: examples in a prompt can be wrong (HumanEval/47's
- * docstring says 15.0 where the answer is 8.0), and feedback from a wrong test would steer the model away from a
- * right program. Only dataset tasks with a canonical solution are checked; nothing of it reaches the model.
- */
-async function checkedPublicTests(executor: Executor, task: SolveTask, perTestMs: number, signal: AbortSignal | undefined, warnings: Set<string>): Promise<TestSource[]> {
-  const solution = task.judge.kind === 'reference' ? referenceSolution(task.judge.task) : undefined;
-  if (solution === undefined || task.publicTests.length === 0) return task.publicTests;
-  const run = await runTests(executor, { language: task.language, solution, sources: task.publicTests, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(signal ? { signal } : {}) });
-  if (run.infraError) return task.publicTests;
-  return task.publicTests.filter((source) => {
-    const results = run.tests.filter((test) => (source.form === 'single' ? test.id === source.idPrefix : test.id.startsWith(source.idPrefix)));
-    const wrong = results.find((test) => test.status !== 'passed');
-    if (wrong) warnings.add(`public test ${JSON.stringify(wrong.assertion)} is not used: the task's reference solution fails it (${wrong.status}${wrong.actual !== undefined ? `, it returns ${wrong.actual}` : ''})`);
-    return wrong === undefined;
-  });
-}
 
 export async function solve(task: SolveTask, options: SolveOptions): Promise<SolveResult> {
   const { model, executor, budget = {}, maxTokensPerCall = 768, seed = 0, log, onAttempt, signal } = options;
@@ -345,7 +312,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   }
 
   // 3. The final program.
-  const chosen = choose(candidates, strategy, testSamples, generatedIds);
+  const chosen = chooseCandidate(candidates, strategy, testSamples, generatedIds);
   let judgement: Judgement;
   if (chosen.candidate === null) {
     judgement = { passed: false, infraError: false, by: task.judge.kind, verdict: 'failed', reason: 'no program was generated within the budget' };
@@ -447,125 +414,4 @@ function commentPrompt(task: SolveTask): string {
     .split('\n')
     .map((line) => `${marker}${line}`.trimEnd())
     .join('\n');
-}
-
-/** A test-command task's one visible "test": the command, judged by its exit code, with its output tail. */
-async function commandRun(executor: Executor, task: SolveTask, code: string, signal: AbortSignal | undefined): Promise<TestRunResult> {
-  if (task.judge.kind !== 'command') throw new Error('commandRun called for a task without a test command');
-  const spec = task.judge.command;
-  const result = await runCommand(executor, spec, code, signal);
-  const output = withoutTimings(`${result.stdout}${result.stderr}`).slice(-3_000);
-  const infraError = result.verdict === 'infra-error';
-  const status: TestResult['status'] = result.verdict === 'passed' ? 'passed' : result.verdict === 'timed-out' ? 'timed-out' : infraError ? 'infra-error' : 'failed';
-  return {
-    tests: [{ id: 'public/command', origin: 'public', assertion: spec.command, status, ...(status === 'passed' ? {} : { exception: { type: 'CommandFailed', message: result.reason } }), traceback: output, durationMs: result.durationMs }],
-    solution: { status: infraError ? 'infra-error' : 'passed' },
-    infraError,
-    execution: { verdict: result.verdict, reason: result.reason, durationMs: result.durationMs, isolation: result.isolation, stderrTail: result.stderr.slice(-2_000) },
-  };
-}
-
-/**
- * Test runners print how long they took ("Ran 1 test in 0.001s", "1 failed in 0.12s", "Duration 1.2s", "(3ms)"); the
- * figures are replaced by `<time>` so that the same failure gives the same feedback, and a rerun the same prompts
- * (aider's benchmark strips timing lines for the same reason).
- */
-export function withoutTimings(output: string): string {
-  return output
-    .replace(/\b(in|Duration|Time:?)(\s+)\d+(?:\.\d+)?\s?(?:ms|s)\b/g, '$1$2<time>')
-    .replace(/\bduration_ms \d+(?:\.\d+)?/g, 'duration_ms <time>')
-    .replace(/\(\d+(?:\.\d+)?\s?m?s\)/g, '(<time>)');
-}
-
-function commandFeedback(task: SolveTask, run: TestRunResult): { command: string; reason: string; output: string } {
-  const test = run.tests[0];
-  return { command: task.judge.kind === 'command' ? task.judge.command.command : '', reason: run.execution.reason, output: test?.traceback ?? '' };
-}
-
-interface Choice {
-  candidate: Candidate | null;
-  method: string;
-  clusters?: { attempt_ids: string[]; tests: number; score: number }[];
-}
-
-/** The first candidate with the best visible pass rate (no visible tests: the first candidate). */
-function bestVisible(candidates: readonly Candidate[]): Candidate | null {
-  let best: Candidate | null = null;
-  for (const candidate of candidates) {
-    if (candidate.record.infra_error) continue;
-    if (best === null || (candidate.record.visible_pass_rate ?? 1) > (best.record.visible_pass_rate ?? 1)) best = candidate;
-  }
-  return best ?? candidates[0] ?? null;
-}
-
-function choose(candidates: readonly Candidate[], strategy: Strategy, testSamples: readonly string[][], generatedIds: ReadonlyMap<string, string>): Choice {
-  if (strategy.select === 'none' || generatedIds.size === 0 || candidates.length === 0) {
-    return { candidate: bestVisible(candidates), method: strategy.select === 'none' ? 'best-visible' : `best-visible (no generated tests for ${strategy.select})` };
-  }
-  const byCode = new Map<string, Candidate>();
-  for (const candidate of candidates) if (!candidate.record.infra_error && !byCode.has(candidate.record.code)) byCode.set(candidate.record.code, candidate);
-  const status = (candidate: Candidate, testCase: string): TestResult | undefined => candidate.run.tests.find((test) => test.id === generatedIds.get(testCase));
-  if (strategy.select === 'codet') {
-    const ranked: AgreementCluster[] = rankByDualAgreement({
-      solutions: candidates.filter((candidate) => !candidate.record.infra_error).map((candidate) => candidate.record.code),
-      testSamples,
-      limit: strategy.testsPerSample,
-      scoring: strategy.scoring,
-      passes: (code, testCase) => {
-        const candidate = byCode.get(code);
-        return candidate !== undefined && status(candidate, testCase)?.status === 'passed';
-      },
-    });
-    const clusters = ranked.map((cluster) => ({ attempt_ids: candidates.filter((candidate) => cluster.solutions.includes(candidate.record.code)).map((candidate) => candidate.record.attempt_id), tests: cluster.tests.length, score: cluster.score }));
-    const top = ranked[0];
-    if (top === undefined) return { candidate: bestVisible(candidates), method: 'best-visible (no candidate passed a generated test)', clusters };
-    // Ties of the top score: the first candidate of the tied clusters (CodeT's evaluation draws from them uniformly).
-    const tied = new Set(ranked.filter((cluster) => cluster.score === top.score).flatMap((cluster) => cluster.solutions));
-    return { candidate: candidates.find((candidate) => tied.has(candidate.record.code)) ?? null, method: 'codet', clusters };
-  }
-  // MBR-exec (Shi et al. 2022) with 0/1 loss: each candidate's outputs on the generated tests' calls; the candidate
-  // whose outputs differ from the fewest others wins (first on ties).
-  const tests = [...generatedIds.keys()];
-  const signature = (candidate: Candidate): string =>
-    JSON.stringify(tests.map((testCase) => {
-      const result = status(candidate, testCase);
-      return result?.actual ?? `${result?.status ?? 'missing'}:${result?.exception?.type ?? ''}`;
-    }));
-  const pool = candidates.filter((candidate) => !candidate.record.infra_error);
-  const signatures = pool.map(signature);
-  let best = -1;
-  let bestRisk = Infinity;
-  signatures.forEach((own, index) => {
-    const risk = signatures.filter((other) => other !== own).length;
-    if (risk < bestRisk) {
-      best = index;
-      bestRisk = risk;
-    }
-  });
-  return { candidate: pool[best] ?? bestVisible(candidates), method: 'mbr-exec' };
-}
-
-/** How far the generated tests can be trusted: false positives against hidden tests, and agreement with the reference. */
-async function generatedTestStats(executor: Executor, task: SolveTask, attempts: readonly AttemptRecord[], generated: TestSource[], rejected: number, perTestMs: number, signal: AbortSignal | undefined): Promise<GeneratedTestStats> {
-  const programs = attempts.filter((record) => (record.kind === 'sample' || record.kind === 'repair') && !record.infra_error);
-  const passingGenerated = programs.filter((record) => {
-    const generatedResults = record.tests.filter((test) => test.origin === 'generated');
-    return generatedResults.length > 0 && generatedResults.every((test) => test.status === 'passed');
-  });
-  const withHidden = passingGenerated.filter((record) => record.pass_rate !== null);
-  const falsePositives = withHidden.filter((record) => !record.all_pass).length;
-  let passedByReference: number | null = null;
-  const solution = task.judge.kind === 'reference' ? referenceSolution(task.judge.task) : undefined;
-  if (solution !== undefined && generated.length > 0) {
-    const run = await runTests(executor, { language: task.language, solution, sources: generated, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(signal ? { signal } : {}) });
-    passedByReference = run.infraError ? null : run.tests.filter((test) => test.status === 'passed').length;
-  }
-  return {
-    kept: generated.length,
-    rejected,
-    attemptsPassingGenerated: passingGenerated.length,
-    falsePositives,
-    falsePositiveRate: withHidden.length === 0 ? null : falsePositives / withHidden.length,
-    passedByReference,
-  };
 }
