@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { definesEntryPoint, extractCode, solutionFromAnswer } from './extract-code.js';
+import { definesEntryPoint, extractCode, solutionFromAnswer, withoutMainBlock } from './extract-code.js';
 
 test('extractCode: the fenced block that defines the entry point, else the longest, else the text', () => {
   const answer = 'Here:\n```python\nprint(add(1, 2))\n```\nand\n```python\ndef add(a, b):\n    return a + b\n```\n';
@@ -26,4 +26,10 @@ test('solutionFromAnswer: base continues the starter; chat keeps a whole functio
     'from typing import List\ndef total(xs: List[int]) -> int:\n    return sum(xs)\n',
   );
   assert.equal(solutionFromAnswer('```python\n    return sum(xs)\n```', { style: 'chat', starter, language: 'python', entryPoint: 'total' }).code, `${starter}    return sum(xs)\n`, 'a bare body goes after the starter');
+});
+
+test('withoutMainBlock: the example calls under if __name__ == "__main__" go, code after the block stays', () => {
+  assert.equal(withoutMainBlock('def f():\n    return 1\n\nif __name__ == "__main__":\n    print(f())\n    input()\n'), 'def f():\n    return 1\n');
+  assert.equal(withoutMainBlock("def f():\n    return 1\nif __name__ == '__main__':\n    f()\ndef g():\n    return 2\n"), 'def f():\n    return 1\ndef g():\n    return 2\n');
+  assert.equal(withoutMainBlock('def f():\n    if __name__ == "__main__":\n        pass\n'), 'def f():\n    if __name__ == "__main__":\n        pass\n', 'only a top-level block');
 });

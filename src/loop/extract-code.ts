@@ -38,6 +38,20 @@ export function solutionFromAnswer(answer: string, options: { style: 'base' | 'c
   const extracted = extractCode(answer, language, entryPoint);
   if (entryPoint && !definesEntryPoint(extracted, language, entryPoint) && starter !== '') return { code: starter + extracted, extracted };
   if (language !== 'python') return { code: extracted, extracted };
-  const imports = starter.split('\n').filter((line) => /^(?:import\s|from\s+\S+\s+import\s)/.test(line) && !extracted.includes(line));
-  return { code: imports.length > 0 ? `${imports.join('\n')}\n${extracted}` : extracted, extracted };
+  const code = withoutMainBlock(extracted);
+  const imports = starter.split('\n').filter((line) => /^(?:import\s|from\s+\S+\s+import\s)/.test(line) && !code.includes(line));
+  return { code: imports.length > 0 ? `${imports.join('\n')}\n${code}` : code, extracted };
+}
+
+/**
+ * Drops a top-level `if __name__ == "__main__":` block: chat answers often end with example calls there, and the task's
+ * program runs as `__main__`, so they would run (and may print, wait on input or fail) before the tests.
+ */
+export function withoutMainBlock(code: string): string {
+  const lines = code.split('\n');
+  const start = lines.findIndex((line) => /^if\s+__name__\s*==\s*['"]__main__['"]\s*:/.test(line));
+  if (start < 0) return code;
+  let end = start + 1;
+  while (end < lines.length && (/^\s/.test(lines[end] ?? '') || (lines[end] ?? '') === '')) end++;
+  return [...lines.slice(0, start), ...lines.slice(end)].join('\n').replace(/\n+$/, '\n');
 }
