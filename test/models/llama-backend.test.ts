@@ -147,13 +147,31 @@ describe('llama backend', () => {
     assert.ok(result.choices[0]!.completionTokens <= 256 - promptTokens);
   });
 
-  test('unknown backendOptions and logprobs are reported as warnings', async () => {
+  test('unknown backendOptions are reported as warnings', async () => {
     const backend = await open(plainModel.path);
-    const result = await backend.complete('x', { maxTokens: 2, logprobs: true, backendOptions: { mirostat: 2 } });
-    assert.deepEqual(result.warnings, [
-      'logprobs: the llama backend does not return log-probabilities yet; the setting is ignored.',
-      'backendOptions.mirostat: the llama backend has no such setting; it is ignored.',
-    ]);
+    const result = await backend.complete('x', { maxTokens: 2, backendOptions: { mirostat: 2 } });
+    assert.deepEqual(result.warnings, ['backendOptions.mirostat: the llama backend has no such setting; it is ignored.']);
+  });
+
+  test('logprobs: one per generated token; at temperature 0 they are the reference log-softmax of the chosen tokens', async () => {
+    const backend = await open(plainModel.path);
+    const prompt = 'def add(a, b):\n';
+    const result = await backend.complete(prompt, { maxTokens: 6, logprobs: true });
+    const choice = result.choices[0]!;
+    assert.equal(choice.logprobs?.length, choice.completionTokens);
+    // Greedy: the chosen token is the reference's argmax (re-encoding the text would not give the same ids).
+    const path = plainModel.tokenizer.encode(prompt);
+    for (const [index, entry] of (choice.logprobs ?? []).entries()) {
+      const logits = referenceForward(plainModel.config, plainModel.weights, path).at(-1)!;
+      const max = Math.max(...logits);
+      const logSum = Math.log(logits.reduce((sum, value) => sum + Math.exp(value - max), 0));
+      const chosen = logits.indexOf(max);
+      path.push(chosen);
+      assert.equal(entry.token, plainModel.tokenizer.tokenText(chosen));
+      assert.ok(Math.abs(entry.logprob - (logits[chosen]! - max - logSum)) < 1e-3, `token ${index}: ${entry.logprob} vs ${logits[chosen]! - max - logSum}`);
+    }
+    // Without the flag there are none.
+    assert.equal((await backend.complete(prompt, { maxTokens: 2 })).choices[0]!.logprobs, undefined);
   });
 
   test('f16 and q8_0 GGUFs load and generate', async () => {

@@ -29,6 +29,7 @@ import {
   type ModelBackend,
   type ModelCapabilities,
   type StreamPart,
+  type TokenLogprob,
 } from '../spec.js';
 import { createStopCutter, normalizeStops } from '../stop-sequences.js';
 
@@ -198,7 +199,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   const capabilities: ModelCapabilities = {
     supportsInfill: renderInfill !== undefined || hasFimTokens,
     supportsChat: chatTemplate !== undefined,
-    supportsLogprobs: false,
+    supportsLogprobs: true,
     supportsSeed: true,
     contextLength: contextSize,
   };
@@ -278,13 +279,14 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   function callWarnings(callOptions: GenerateOptions, streaming: boolean): string[] {
     const warnings: string[] = [];
-    if (callOptions.logprobs === true) warnings.push('logprobs: the llama backend does not return log-probabilities yet; the setting is ignored.');
     if (streaming && (callOptions.n ?? 1) > 1) warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
     for (const key of Object.keys(callOptions.backendOptions ?? {})) warnings.push(`backendOptions.${key}: the llama backend has no such setting; it is ignored.`);
     return warnings;
   }
 
-  type ChoicePart = { type: 'text-delta'; text: string } | { type: 'end'; finishReason: FinishReason; stopSequence?: string; completionTokens: number };
+  type ChoicePart =
+    | { type: 'text-delta'; text: string }
+    | { type: 'end'; finishReason: FinishReason; stopSequence?: string; completionTokens: number; logprobs?: TokenLogprob[] };
 
   /** One choice on one sequence: evaluates the prompt (reusing the sequence's matching prefix), then samples. */
   async function* runChoice(prepared: Prepared, callOptions: GenerateOptions, seed: number, maxTokens: number): AsyncGenerator<ChoicePart> {
@@ -309,19 +311,32 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         yield { type: 'end', finishReason: 'length', completionTokens };
         return;
       }
-      const evaluation = sequence.evaluate(prepared.tokens.slice(common), {
-        temperature,
-        topP,
-        topK,
-        minP: 0,
-        ...(temperature > 0 ? { seed } : {}),
-      });
+      const sampling = { temperature, topP, topK, minP: 0, ...(temperature > 0 ? { seed } : {}) };
+      // With logprobs, each token comes with its probability in the distribution it was sampled from (after
+      // temperature, top-k and top-p; at temperature 0 the model's own softmax), as llama-server's n_probs reports.
+      const logprobs: TokenLogprob[] | undefined = callOptions.logprobs === true ? [] : undefined;
+      const evaluation: AsyncGenerator<Token, void, void | Token | Token[]> = logprobs
+        ? (async function* (): AsyncGenerator<Token, void, void | Token | Token[]> {
+            const inner = sequence.evaluateWithMetadata(prepared.tokens.slice(common), { confidence: true }, sampling);
+            try {
+              for await (const output of inner) {
+                logprobs.push({ token: model.detokenize([output.token], true), logprob: Math.log(output.confidence) });
+                yield output.token;
+              }
+            } finally {
+              await inner.return();
+            }
+          })()
+        : sequence.evaluate(prepared.tokens.slice(common), sampling);
       let finishReason: FinishReason = 'stop';
       let stopSequence: string | undefined;
       try {
         for await (const token of evaluation) {
           signal?.throwIfAborted();
-          if (prepared.endTokens.has(token)) break;
+          if (prepared.endTokens.has(token)) {
+            logprobs?.pop(); // the end token is not part of the completion
+            break;
+          }
           completionTokens++;
           pending.push(token);
           let text = model.detokenize(pending, true, generated);
@@ -351,7 +366,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         const rest = cutter.flush();
         if (rest !== '') yield { type: 'text-delta', text: rest };
       }
-      yield { type: 'end', finishReason, ...(stopSequence === undefined ? {} : { stopSequence }), completionTokens };
+      yield { type: 'end', finishReason, ...(stopSequence === undefined ? {} : { stopSequence }), completionTokens, ...(logprobs ? { logprobs } : {}) };
     } catch (error) {
       if (signal?.aborted !== true) throw error;
       // Never wrap an abort: rethrow the signal's reason unchanged, or end the choice here.
@@ -385,7 +400,15 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         let text = '';
         for await (const part of runChoice(prepared, callOptions, baseSeed + index, maxTokens)) {
           if (part.type === 'text-delta') text += part.text;
-          else return { text, finishReason: part.finishReason, ...(part.stopSequence === undefined ? {} : { stopSequence: part.stopSequence }), completionTokens: part.completionTokens };
+          else {
+            return {
+              text,
+              finishReason: part.finishReason,
+              ...(part.stopSequence === undefined ? {} : { stopSequence: part.stopSequence }),
+              ...(part.logprobs === undefined ? {} : { logprobs: part.logprobs }),
+              completionTokens: part.completionTokens,
+            };
+          }
         }
         throw new Error('unreachable: a choice always ends');
       }),
