@@ -66,6 +66,18 @@ describe('llama backend', () => {
     }
   });
 
+  test('a call waiting for a busy sequence can be aborted; the busy call still finishes', async () => {
+    const backend = await open(plainModel.path, { sequences: 1 });
+    const busy = backend.complete('const x = ', { maxTokens: 64, temperature: 1, seed: 1 });
+    const reason = new Error('gave up waiting');
+    const controller = new AbortController();
+    const waiting = backend.complete('let y = ', { maxTokens: 4, signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 5);
+    await assert.rejects(waiting, (error) => error === reason);
+    assert.equal((await busy).choices.length, 1);
+    assert.equal((await backend.complete('let y = ', { maxTokens: 2 })).choices.length, 1, 'the sequence was released');
+  });
+
   test('greedy decoding follows the reference forward pass of the same weights token by token', async () => {
     const backend = await open(plainModel.path);
     // The tokenizer is trained on this repository's sources, so the weights' greedy path changes as the sources do.
