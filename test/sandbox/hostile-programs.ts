@@ -36,6 +36,13 @@ export const FORBIDDEN_HOST_PATHS = ['/etc/codeloop-pwned', '/usr/codeloop-pwned
 /** Marker in the command line of every process a hostile program leaves behind on purpose; none may survive. */
 export const LEFTOVER_MARKER = 'codeloop-battery-leftover';
 
+/**
+ * For the memory bombs: filling memory up to the 256 MiB limit takes well over the battery's 2 s wall clock on a loaded
+ * 2-core machine (seen: wasm-memory-bomb and ts/array-bomb timed out at load 13), so they get 20 s and it is the
+ * memory limit, not the clock, that must stop them. On an idle machine they end in well under a second.
+ */
+const LOADED_MACHINE: Partial<HostileProgram> = { limits: { wallMs: 20_000 } };
+
 const noSecret = (result: ExecutionResult, context: BatteryContext) =>
   result.stdout.includes(context.secret) || result.stderr.includes(context.secret) ? 'the secret leaked into the output' : undefined;
 
@@ -62,8 +69,8 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   py('segfault', 'import ctypes\nctypes.string_at(0)\n', 'crashed'),
   py('abort', 'import os\nos.abort()\n', 'crashed'),
   // --- Python: memory, output, disk ------------------------------------------------------------------------------
-  py('memory-bomb-list', 'x = []\nwhile True:\n    x.append(bytearray(64 * 1024 * 1024))\n', 'memory-exceeded'),
-  py('memory-bomb-string', 's = "x"\nwhile True:\n    s = s + s\n', 'memory-exceeded'),
+  py('memory-bomb-list', 'x = []\nwhile True:\n    x.append(bytearray(64 * 1024 * 1024))\n', 'memory-exceeded', LOADED_MACHINE),
+  py('memory-bomb-string', 's = "x"\nwhile True:\n    s = s + s\n', 'memory-exceeded', LOADED_MACHINE),
   py('stdout-flood', 'import sys\nwhile True:\n    sys.stdout.write("A" * 65536)\n', 'timed-out', {
     check: (result) => (result.stdoutBytes > result.limits.outputBytes && result.stdout.length < result.limits.outputBytes * 2 ? undefined : `output not capped: kept ${result.stdout.length} of ${result.stdoutBytes}`),
   }),
@@ -121,12 +128,10 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   // --- JavaScript ------------------------------------------------------------------------------------------------
   js('infinite-loop', 'for (;;) {}\n', 'timed-out'),
   js('pending-forever', 'setInterval(() => {}, 1000);\n', 'timed-out'),
-  js('buffer-bomb', 'const keep = [];\nfor (;;) keep.push(Buffer.alloc(64 * 1024 * 1024, 1));\n', 'memory-exceeded'),
+  js('buffer-bomb', 'const keep = [];\nfor (;;) keep.push(Buffer.alloc(64 * 1024 * 1024, 1));\n', 'memory-exceeded', LOADED_MACHINE),
   // Near its heap limit V8 collects again and again before giving up, which can outlast a short wall clock.
   js('heap-bomb', 'const keep = [];\nfor (;;) keep.push(new Array(1e6).fill({ a: 1 }));\n', ['memory-exceeded', 'timed-out']),
-  // Filling the first GiB page by page takes over 2 s of wall clock on a loaded 2-core machine: a longer limit, so the
-  // memory limit (256 MiB) and not the clock is what stops it.
-  js('wasm-memory-bomb', 'const keep = [];\nfor (;;) { const m = new WebAssembly.Memory({ initial: 16384, maximum: 65536 }); new Uint8Array(m.buffer).fill(1); keep.push(m); }\n', 'memory-exceeded', { limits: { wallMs: 20_000 } }),
+  js('wasm-memory-bomb', 'const keep = [];\nfor (;;) { const m = new WebAssembly.Memory({ initial: 16384, maximum: 65536 }); new Uint8Array(m.buffer).fill(1); keep.push(m); }\n', 'memory-exceeded', LOADED_MACHINE),
   // Node buffers pipe writes it cannot flush; under an address-space cap (no cgroup) V8 then dies of it (SIGSEGV).
   js('stdout-flood', 'const s = "A".repeat(65536);\nfor (;;) process.stdout.write(s);\n', ['timed-out', 'memory-exceeded', 'crashed']),
   js('child-process-escape', "require('child_process').execSync('echo pwned > /etc/codeloop-pwned; echo pwned > {{CANARY_DIR}}/codeloop-pwned');\n", 'failed'),
@@ -148,7 +153,7 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
   ts('type-error-is-compile-error', 'const n: number = "not a number";\nconsole.log(n);\n', 'compile-error', { typeCheck: true }),
   ts('syntax-error-is-compile-error', 'const n: number = ;\n', 'compile-error'),
   ts('write-etc', "declare var require: any;\nrequire('fs').writeFileSync('/etc/codeloop-pwned', 'pwned');\n", 'failed'),
-  ts('array-bomb', 'const keep: number[][] = [];\nfor (;;) keep.push(new Array<number>(1e6).fill(1));\n', 'memory-exceeded'),
+  ts('array-bomb', 'const keep: number[][] = [];\nfor (;;) keep.push(new Array<number>(1e6).fill(1));\n', 'memory-exceeded', LOADED_MACHINE),
 ];
 
 /** Turns a battery entry into an execution request with the context filled in. */
