@@ -237,6 +237,27 @@ describe('solve', { skip }, () => {
     assert.match(repair?.feedback_in?.text ?? '', /^The program does not compile \(TypeScriptError: main\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'\.\)/);
   });
 
+  test("select with a completion model: CodeT's test prompt, then agreement", async () => {
+    const task = parseSolveTaskFile(
+      JSON.stringify({ language: 'python', prompt: 'def add(a, b):\n    """Return a + b."""\n', starter: 'def add(a, b):\n    """Return a + b."""\n', entryPoint: 'add', hiddenTests: ['assert add(5, 5) == 10'] }),
+      'add.json',
+    );
+    const bodies = ['    return a - b\n', '    return a + b\n', '    return a * b\n'];
+    let sample = 0;
+    const model = createMockBackend({
+      capabilities: { supportsChat: false },
+      respond: (request) => (request.kind === 'complete' && request.prompt.endsWith('assert add(') ? '1, 2) == 3\nassert add(2, 2) == 4\nassert add(0, 7) == 7\n' : (bodies[sample++] ?? '')),
+    });
+    const result = await solve(task, { model, executor, strategy: 'select', strategyOverrides: { samples: 3, testSamples: 1 } });
+    assert.equal(result.attempts[0]?.code, 'assert add(1, 2) == 3\nassert add(2, 2) == 4\nassert add(0, 7) == 7');
+    // a + b passes all three; a * b passes add(2, 2) only; a - b none.
+    assert.deepEqual(result.attempts.at(-1)?.selection?.clusters, [
+      { attempt_ids: ['a2'], tests: 3, score: 3 },
+      { attempt_ids: ['a3'], tests: 1, score: 1 },
+    ]);
+    assert.equal(result.passed, true);
+  });
+
   test('a user task file: hidden tests judge, public ones steer', async () => {
     const task = parseSolveTaskFile(
       JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),
