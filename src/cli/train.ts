@@ -1,10 +1,12 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { SMOKE_DEFAULTS, TRAIN_DEFAULTS, type TrainDefaults } from '../train/defaults.js';
+import { evaluateRun } from '../train/evaluate.js';
+import { exportGguf } from '../train/export.js';
 import { prepareRun } from '../train/prepare.js';
 import { trainRun } from '../train/train.js';
 import type { Command } from './main.js';
@@ -14,7 +16,9 @@ const usage = `Usage: codeloop train <step> --run DIR [options]
 Trains codeloop's embedded code model (docs/embedded-model.md). Steps, in order:
   prepare   corpus (this checkout's node_modules, Node's npm, Python's stdlib) → DIR/corpus, tokenizer, token streams
   run       train (resumes from DIR/checkpoint.bin); checkpoints every 10 min and on SIGINT/SIGTERM
-  all       prepare + run
+  export    DIR/checkpoint.bin → a GGUF (--out, --type q8_0|f16|f32) that node-llama-cpp loads
+  eval      held-out loss and single-line FIM exact match of DIR's model (--gguf) vs a 5-gram baseline
+  all       prepare + run + export + eval (with --smoke: a CI-sized check of the whole pipeline)
 
 Options:
   --run DIR           run directory (keep it outside the repo while training)
@@ -22,7 +26,10 @@ Options:
   --max-steps N       stop after N steps in this invocation
   --smoke             tiny configuration (trains in well under 2 minutes); --run defaults to a temp dir
   --tokens N          token budget of the LR schedule (default ${TRAIN_DEFAULTS.train.totalTokens})
-  --lr X              peak learning rate (default ${TRAIN_DEFAULTS.train.learningRate})`;
+  --lr X              peak learning rate (default ${TRAIN_DEFAULTS.train.learningRate})
+  --out PATH          export: the GGUF to write (default DIR/codeloop-embedded.<type>.gguf)
+  --type T            export: q8_0 (default, the shipped file), f16 or f32
+  --gguf PATH         eval: the GGUF to score FIM with (default: export DIR's checkpoint as q8_0 first)`;
 
 function repoRoot(): string {
   // dist/src/cli/train.js → repo root
@@ -63,10 +70,13 @@ export const trainCommand: Command = {
         smoke: { type: 'boolean', default: false },
         tokens: { type: 'string' },
         lr: { type: 'string' },
+        out: { type: 'string' },
+        type: { type: 'string', default: 'q8_0' },
+        gguf: { type: 'string' },
       },
     });
     const step = positionals[0];
-    const steps = ['prepare', 'run', 'all'];
+    const steps = ['prepare', 'run', 'export', 'eval', 'all'];
     if (!step || !steps.includes(step)) throw new UsageError(`give a step: one of ${steps.join(', ')} (got ${JSON.stringify(step ?? '')})`);
     const base = values.smoke ? SMOKE_DEFAULTS : TRAIN_DEFAULTS;
     const tokens = positiveNumber('--tokens', values.tokens);
@@ -103,6 +113,20 @@ export const trainCommand: Command = {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
       }
+    }
+    const fileType = values.type;
+    if (fileType !== 'q8_0' && fileType !== 'f16' && fileType !== 'f32') throw new UsageError(`--type ${JSON.stringify(fileType)}: use q8_0, f16 or f32`);
+    let exported = values.gguf ? resolve(values.gguf) : undefined;
+    if (step === 'export' || step === 'all' || (step === 'eval' && !exported)) {
+      const path = values.out && step !== 'eval' ? resolve(values.out) : join(runDir, `codeloop-embedded.${fileType}.gguf`);
+      const result = await exportGguf(runDir, path, { fileType });
+      log(`exported step ${result.step} (${result.tokensSeen} tokens, ${result.parameters} parameters) → ${path} (${statSync(path).size} bytes)`);
+      exported = path;
+      if (step === 'export') process.stdout.write(`${JSON.stringify({ ...result, bytes: statSync(path).size })}\n`);
+    }
+    if (step === 'eval' || step === 'all') {
+      const result = await evaluateRun(runDir, { ggufPath: exported!, onLog: log, ...(values.smoke ? { windows: 2, fimPerLanguage: 5 } : {}) });
+      process.stdout.write(`${JSON.stringify({ model: { heldOut: result.model.heldOut.overall, fimExactMatch: result.model.fim.overall, step: result.model.step, tokensSeen: result.model.tokensSeen }, ngram: { heldOut: result.ngram.heldOut.overall, fimExactMatch: result.ngram.fim.overall } })}\n`);
     }
     return 0;
   },
