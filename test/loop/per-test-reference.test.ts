@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { referenceSolution, runTests, solveTaskFromDataset } from '../../src/loop/index.js';
 import { createExecutor, probeIsolation } from '../../src/sandbox/index.js';
@@ -41,3 +43,50 @@ test('HumanEval: every canonical solution passes each of its split tests; only H
     await executor.close();
   }
 });
+
+/**
+ * JavaScript and TypeScript: Qwen2.5-Coder-1.5B's MultiPL-E HumanEval programs with their published verdicts
+ * (reference-outputs/, see its SOURCE.md). The program is prompt + completion + tests; the part before the tests is the
+ * solution. "Every split test passes" (TypeScript: after the solution type-checks) must agree with the published
+ * verdict. Every 4th task by default, to stay quick; CODELOOP_FULL_REFERENCE=1 runs all (161 JS and 159 TS programs
+ * agreed when run so).
+ */
+for (const language of ['js', 'ts'] as const) {
+  const details = join(data.dataDir, 'reference-outputs', 'qwen2.5-coder-1.5b-base', 'multipl-e', `humaneval-${language}-details.json`);
+  const referenceSkip = skip || (existsSync(details) ? false : `no ${details}`);
+  test(`MultiPL-E HumanEval-${language.toUpperCase()}: per-test results agree with the published verdicts of Qwen2.5-Coder-1.5B's programs`, { skip: referenceSkip, timeout: 300_000 }, async () => {
+    const dataset = await loadDataset(`multipl-e-humaneval-${language}`, { dataDir: data.dataDir });
+    const published = JSON.parse(readFileSync(details, 'utf8')) as Record<string, [number, { passed: boolean; code: string }][]>;
+    const every = process.env.CODELOOP_FULL_REFERENCE === '1' ? 1 : 4;
+    const jobs = dataset.tasks.filter((_, index) => index % every === 0).flatMap((task) => {
+      const record = published[task.id]?.[0]?.[1];
+      return record ? [{ task, record }] : [];
+    });
+    assert.ok(jobs.length >= 39, `${jobs.length} programs`);
+    const executor = await createExecutor({ concurrency: 2 });
+    try {
+      const disagreements: string[] = [];
+      let passed = 0;
+      const queue = [...jobs];
+      await Promise.all(
+        [0, 1].map(async () => {
+          for (let job = queue.shift(); job !== undefined; job = queue.shift()) {
+            const { task, record } = job;
+            const at = record.code.indexOf(task.tests.trim().split('\n')[0] ?? '');
+            assert.ok(at > 0, `${task.id}: the tests are in the published program`);
+            const solveTask = solveTaskFromDataset(task);
+            const run = await runTests(executor, { language: task.language, solution: record.code.slice(0, at), sources: solveTask.hiddenTests, ...(solveTask.entryPoint ? { entryPoint: solveTask.entryPoint } : {}), typeCheck: task.typeCheck === true });
+            assert.equal(run.infraError, false, `${task.id}: ${run.execution.reason}`);
+            const allPass = run.tests.length > 0 && run.tests.every((result) => result.status === 'passed');
+            if (allPass) passed++;
+            if (allPass !== record.passed) disagreements.push(`${task.id}: published ${record.passed}, per-test ${allPass}`);
+          }
+        }),
+      );
+      assert.deepEqual(disagreements, []);
+      assert.ok(passed > 0 && passed < jobs.length, `both verdicts occur (${passed}/${jobs.length} pass)`);
+    } finally {
+      await executor.close();
+    }
+  });
+}
