@@ -23,7 +23,7 @@ const text = 'def add(a, b):\n    return \n';
 const cursor = { line: 1, character: 11 };
 const prefix = 'def add(a, b):\n    return ';
 
-test('inline completion over stdio: initialize, sync, complete, typed-ahead from the cache, cancel, accept telemetry, shutdown', async () => {
+test('inline completion over stdio: initialize, sync, complete, typed-ahead from the cache, cancel, accept telemetry, shutdown', { timeout: 60_000 }, async () => {
   const replay = join(directory, 'recorded.jsonl');
   writeFileSync(replay, `${JSON.stringify({ task_id: 'lsp/add', prompt: prefix, suffix: '\n', completion: 'a + b\n\n\ndef sub(a, b):\n    return a - b' })}\n`);
   const child = spawn(process.execPath, [bin, 'serve', '--lsp', '--model', `replay:${replay}`], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -78,18 +78,28 @@ test('inline completion over stdio: initialize, sync, complete, typed-ahead from
   }
 });
 
-test('$/cancelRequest reaches the model: the client gets RequestCancelled and the model server sees its request closed', async () => {
-  // The model is a llama-server stand-in in this process that never answers /infill: only cancellation can end it.
+test('$/cancelRequest reaches the model: the client gets RequestCancelled and the model server sees its request closed', { timeout: 60_000 }, async () => {
+  // The model is a llama-server stand-in in this process: it answers the first /infill (so the engine knows the model
+  // is loaded and may abort stale requests), then never answers again: only cancellation can end those.
   const held: IncomingMessage[] = [];
   let closed = 0;
+  let answered = 0;
   const fake = createServer((request, response) => {
     if (request.url === '/v1/models') {
       response.writeHead(200, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ object: 'list', data: [{ id: 'slow', object: 'model', owned_by: 'llamacpp' }] }));
       return;
     }
-    held.push(request);
     request.resume();
+    if (answered === 0) {
+      answered += 1;
+      request.on('end', () => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ content: 'a + b', stop: true, stop_type: 'eos', tokens_predicted: 3, tokens_evaluated: 9 }));
+      });
+      return;
+    }
+    held.push(request);
     response.on('close', () => (closed += 1));
   });
   await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
@@ -105,15 +115,22 @@ test('$/cancelRequest reaches the model: the client gets RequestCancelled and th
     await connection.sendNotification('initialized', {});
     const uri = 'file:///tmp/slow.py';
     await connection.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text } });
+    const warm = (await connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: cursor, context: { triggerKind: 2 } })) as { items: { insertText: string }[] };
+    assert.equal(warm.items[0]?.insertText, 'a + b');
+    // The user types something else: the next request goes to the model, which does not answer.
+    await connection.sendNotification('textDocument/didChange', { textDocument: { uri, version: 2 }, contentChanges: [{ range: { start: cursor, end: cursor }, text: 'x(' }] });
     const source = new CancellationTokenSource();
-    const pending = connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: cursor, context: { triggerKind: 2 } }, source.token);
-    while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const pending = connection.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position: { line: 1, character: 13 }, context: { triggerKind: 2 } }, source.token);
+    for (let waited = 0; held.length === 0; waited += 10) {
+      assert.ok(waited < 20_000, `the model never got the second request; ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     source.cancel();
     await assert.rejects(pending, (error: unknown) => (error as ResponseError<unknown>).code === -32800 && /cancelled by the client/.test((error as Error).message));
     // The engine keeps the generation 150 ms for a follow-up keystroke, then aborts it: the HTTP request is closed.
     const deadline = Date.now() + 5000;
     while (closed === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    assert.equal(closed, 1, stderr);
+    assert.equal(closed, 1, `${stderr}\n${JSON.stringify(await connection.sendRequest('codeloop/stats'))} held=${held.length}`);
     const stats = (await connection.sendRequest('codeloop/stats')) as { cancelled: number; engine: { abandoned: number } };
     assert.deepEqual([stats.cancelled, stats.engine.abandoned], [1, 1]);
     await connection.sendRequest('shutdown');

@@ -166,3 +166,31 @@ test('bad requests and options are usage errors naming the value', async () => {
     /cannot infill and no FIM format was given; pass format/,
   );
 });
+
+test('Tabby #3367 (cancelling completions cancels the model load): the first generation is not aborted before the model answers', async () => {
+  const base = createMockBackend({ respond: () => '' });
+  let release: () => void = () => {};
+  const loaded = new Promise<void>((resolve) => (release = resolve));
+  let aborts = 0;
+  async function* stream(options: GenerateOptions = {}): AsyncIterable<StreamPart> {
+    options.signal?.addEventListener('abort', () => (aborts += 1), { once: true });
+    yield { type: 'start', modelId: 'loading', warnings: [] };
+    await loaded; // the server is loading the model
+    yield { type: 'text-delta', text: 'return 1' };
+    yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };
+  }
+  const model: ModelBackend = { ...base, streamInfill: (_prefix, _suffix, options) => stream(options), streamComplete: (_prompt, options) => stream(options) };
+  const engine = createCompletionEngine({ model, abandonGraceMs: 0 });
+  const controller = new AbortController();
+  const first = engine.complete({ text: document, cursor: document.length }, { signal: controller.signal });
+  await tick();
+  controller.abort(new Error('keystroke'));
+  await assert.rejects(first, /keystroke/);
+  const other = `${document}x = `;
+  const second = engine.complete({ text: other, cursor: other.length });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(aborts, 0);
+  release();
+  assert.equal((await second).text, 'return 1');
+  assert.equal(engine.stats.abandoned, 0);
+});

@@ -169,6 +169,8 @@ interface Run {
   waiters: number;
   /** What the model has generated so far: a follow-up request joins only if its typed text agrees with it. */
   partial: string;
+  /** The model has sent a token for this run. */
+  started: boolean;
   graceTimer?: NodeJS.Timeout;
 }
 
@@ -240,6 +242,11 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   const cache = cacheSize > 0 ? new CompletionCache<RunResult>(cacheSize) : undefined;
   const collector: ContextCollector = createContextCollector({ countTokens });
   const runs = new Set<Run>();
+  /**
+   * Whether the model has answered once. Until then a generation is not aborted for being stale or unwatched: the
+   * model may be loading, and a cancelled request cancels the load in servers such as Ollama (Tabby #3367).
+   */
+  let modelAnswered = false;
   const parsers = new Map<string, Promise<SyntaxParser | undefined>>();
   const stats: CompletionEngineStats = { requests: 0, cacheHits: 0, typedAheadHits: 0, inFlightHits: 0, modelCalls: 0, abandoned: 0 };
   const specialTokens = format === undefined ? [] : [...new Set([...Object.values(format.tokens).filter((token): token is string => token !== undefined), ...format.stop])];
@@ -260,7 +267,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     if (run.waiters > 0) return;
     clearTimeout(run.graceTimer);
     run.graceTimer = setTimeout(() => {
-      if (run.waiters === 0 && runs.has(run)) {
+      if (run.waiters === 0 && runs.has(run) && (modelAnswered || run.started)) {
         stats.abandoned += 1;
         run.controller.abort(SUPERSEDED);
       }
@@ -271,7 +278,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   /** Starts one generation for `site` and post-processes it. */
   function startRun(request: CompletionRequest, site: CompletionSite, mode: CompletionMode, language: string | undefined, started: number): Run {
     const controller = new AbortController();
-    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, controller, waiters: 1, partial: '', promise: Promise.resolve(undefined as unknown as RunResult) };
+    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, controller, waiters: 1, partial: '', started: false, promise: Promise.resolve(undefined as unknown as RunResult) };
     run.promise = (async (): Promise<RunResult> => {
       const prompt = await gatherPrompt(request, site, language, { countTokens, promptTokens, prefixShare, suffixShare }, collector);
       const call = layoutPrompt(prompt, { ...(format === undefined ? {} : { format }), language, path: request.path, repoName });
@@ -310,6 +317,8 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
           } else {
             if (firstToken) {
               firstToken = false;
+              run.started = true;
+              modelAnswered = true;
               clearTimeout(hard);
               hard = setTimeout(() => controller.abort(HARD_DEADLINE), hardDeadlineMs);
             }
@@ -450,7 +459,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
 
       // A new keystroke that cannot reuse a running generation makes it useless: free the model for this one.
       for (const run of runs) {
-        if (run.waiters === 0) {
+        if (run.waiters === 0 && (modelAnswered || run.started)) {
           stats.abandoned += 1;
           run.controller.abort(SUPERSEDED);
         }
