@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BpeTokenizer } from './bpe-tokenizer.js';
-import { readCorpus, type CorpusDocument, type CorpusLanguage } from './corpus.js';
+import { estimatedJaccard, minHashSignature, readCorpus, type CorpusDocument, type CorpusLanguage } from './corpus.js';
 import { evaluationWindows } from './data-loader.js';
 import { SPECIAL_IDS } from './fim-transform.js';
 import type { LlamaModel } from './model.js';
@@ -44,14 +44,21 @@ function combine(parts: Record<string, { sum: number; count: number }>): LossByL
 
 const round = (value: number): number => Number(value.toFixed(4));
 
-/** Held-out windows per language: up to `windows` windows of T tokens spread over each language's stream. */
-export function heldOutWindows(tokensDir: string, T: number, windows: number) {
-  return LANGUAGES.map((language) => ({ language, ...evaluationWindows(readStream(join(tokensDir, `heldout-${language}.bin`)), T, windows) }));
+/** A token stream per language. */
+export type HeldOutStreams = Record<string, Uint16Array>;
+
+export function readHeldOutStreams(tokensDir: string): HeldOutStreams {
+  return Object.fromEntries(LANGUAGES.map((language) => [language, readStream(join(tokensDir, `heldout-${language}.bin`))]));
 }
 
-export async function modelHeldOutLoss(model: LlamaModel, tokensDir: string, T: number, windows: number): Promise<LossByLanguage> {
+/** Held-out windows per language: up to `windows` windows of T tokens spread over each language's stream. */
+export function heldOutWindows(streams: HeldOutStreams, T: number, windows: number) {
+  return Object.entries(streams).map(([language, stream]) => ({ language, ...evaluationWindows(stream, T, windows) }));
+}
+
+export async function modelHeldOutLoss(model: LlamaModel, streams: HeldOutStreams, T: number, windows: number): Promise<LossByLanguage> {
   const parts: Record<string, { sum: number; count: number }> = {};
-  for (const set of heldOutWindows(tokensDir, T, windows)) {
+  for (const set of heldOutWindows(streams, T, windows)) {
     const part = (parts[set.language] = { sum: 0, count: 0 });
     // 4 windows per forward keeps memory small
     for (let b = 0; b < set.B; b += 4) {
@@ -65,9 +72,9 @@ export async function modelHeldOutLoss(model: LlamaModel, tokensDir: string, T: 
   return combine(parts);
 }
 
-export function ngramHeldOutLoss(ngram: NgramModel, tokensDir: string, T: number, windows: number): LossByLanguage {
+export function ngramHeldOutLoss(ngram: NgramModel, streams: HeldOutStreams, T: number, windows: number): LossByLanguage {
   const parts: Record<string, { sum: number; count: number }> = {};
-  for (const set of heldOutWindows(tokensDir, T, windows)) {
+  for (const set of heldOutWindows(streams, T, windows)) {
     const part = (parts[set.language] = { sum: 0, count: 0 });
     for (let b = 0; b < set.B; b++) {
       // the window's tokens: inputs then the last target
@@ -79,6 +86,41 @@ export function ngramHeldOutLoss(ngram: NgramModel, tokensDir: string, T: number
     }
   }
   return combine(parts);
+}
+
+/**
+ * Held-out files with no near-twin in the training split: estimated Jaccard of 5-word shingles < `threshold`
+ * against every training file (MinHash, LSH with 32 bands of 2 rows: a pair at 0.5 is a candidate with p > 0.9999).
+ * Whole-file hold-out still leaves boilerplate twins (lib.*.d.ts families, license headers) that a count model
+ * memorises; this subset measures generalisation.
+ */
+export function filterNearTwins(heldOut: readonly CorpusDocument[], train: readonly CorpusDocument[], threshold: number): CorpusDocument[] {
+  const rows = 2;
+  const buckets = new Map<string, Uint32Array[]>();
+  for (const document of train) {
+    const signature = minHashSignature(document.text);
+    for (let band = 0; band * rows < signature.length; band++) {
+      const key = `${band}:${signature[band * rows]},${signature[band * rows + 1]}`;
+      const bucket = buckets.get(key);
+      if (bucket) bucket.push(signature);
+      else buckets.set(key, [signature]);
+    }
+  }
+  return heldOut.filter((document) => {
+    const signature = minHashSignature(document.text);
+    for (let band = 0; band * rows < signature.length; band++) {
+      for (const other of buckets.get(`${band}:${signature[band * rows]},${signature[band * rows + 1]}`) ?? []) {
+        if (estimatedJaccard(signature, other) >= threshold) return false;
+      }
+    }
+    return true;
+  });
+}
+
+export function encodeStreams(documents: readonly CorpusDocument[], tokenizer: BpeTokenizer): HeldOutStreams {
+  return Object.fromEntries(
+    LANGUAGES.map((language) => [language, Uint16Array.from(documents.filter((document) => document.language === language).flatMap((document) => [...tokenizer.encode(document.text), SPECIAL_IDS.endOfText]))]),
+  );
 }
 
 export interface FimExample {
@@ -127,7 +169,7 @@ export interface FimExactMatch {
   samples: { language: string; line: string; predicted: string }[];
 }
 
-function scoreFim(examples: readonly FimExample[], predictions: readonly string[]): FimExactMatch {
+export function scoreFim(examples: readonly FimExample[], predictions: readonly string[]): FimExactMatch {
   const byLanguage: FimExactMatch['byLanguage'] = {};
   let hits = 0;
   examples.forEach((example, index) => {
@@ -139,12 +181,12 @@ function scoreFim(examples: readonly FimExample[], predictions: readonly string[
     }
   });
   for (const entry of Object.values(byLanguage)) entry.exactMatch = round(entry.exactMatch / entry.examples);
-  const samples = examples.slice(0, 400).filter((_, index) => index % 25 === 0).map((example, index) => ({ language: example.language, line: example.line, predicted: predictions[index * 25]! }));
+  const samples = examples.flatMap((example, index) => (index % 25 === 0 ? [{ language: example.language, line: example.line, predicted: predictions[index]! }] : []));
   return { overall: round(hits / Math.max(1, examples.length)), byLanguage, samples };
 }
 
 /** Greedy single-line infill with the GGUF in node-llama-cpp (1 thread: decoding collapses with 2 on 2 cores). */
-export async function ggufFimExactMatch(ggufPath: string, examples: readonly FimExample[], options: { contextSize: number; maxNewTokens: number }): Promise<FimExactMatch> {
+export async function ggufFimPredictions(ggufPath: string, examples: readonly FimExample[], options: { contextSize: number; maxNewTokens: number }): Promise<string[]> {
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: ggufPath });
@@ -168,11 +210,11 @@ export async function ggufFimExactMatch(ggufPath: string, examples: readonly Fim
     await context.dispose();
     await model.dispose();
   }
-  return scoreFim(examples, predictions);
+  return predictions;
 }
 
 /** The n-gram's line continuation of the prefix (no suffix), greedy, never a special token. */
-export function ngramFimExactMatch(ngram: NgramModel, tokenizer: BpeTokenizer, examples: readonly FimExample[], maxNewTokens: number): FimExactMatch {
+export function ngramFimPredictions(ngram: NgramModel, tokenizer: BpeTokenizer, examples: readonly FimExample[], maxNewTokens: number): string[] {
   const specials = new Set([0, 1, 2, 3, 4, 5, 6, 7]);
   const predictions = examples.map((example) => {
     const tokens = [...example.prefix];
@@ -185,7 +227,7 @@ export function ngramFimExactMatch(ngram: NgramModel, tokenizer: BpeTokenizer, e
     }
     return tokenizer.decode(generated).split('\n')[0]!;
   });
-  return scoreFim(examples, predictions);
+  return predictions;
 }
 
 /** The training stream's distinct documents (first occurrence of each; the stream repeats TS and Python files). */
@@ -216,10 +258,6 @@ export function uniqueDocumentsStream(stream: Uint16Array): Uint16Array {
   return out;
 }
 
-export function readHeldOutDocuments(runDir: string): CorpusDocument[] {
-  return readCorpus(join(runDir, 'corpus')).filter((document) => document.split === 'heldout');
-}
-
 export function readJson<T>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;
 }
@@ -235,15 +273,19 @@ export interface EvaluateRunOptions {
 }
 
 export interface EvaluateRunResult {
-  model: { heldOut: LossByLanguage; fim: FimExactMatch; step: number; tokensSeen: number };
+  model: { heldOut: LossByLanguage; heldOutNoTwins: LossByLanguage; fim: FimExactMatch; fimNoTwins: FimExactMatch; step: number; tokensSeen: number };
   ngram: NgramBaselineResult;
+  /** Held-out files, and those without a near-twin (Jaccard ≥ 0.5) in the training split. */
+  files: { heldOut: number; noTwins: number };
 }
 
 export interface NgramBaselineResult {
   order: number;
   trainedTokens: number;
   heldOut: LossByLanguage;
+  heldOutNoTwins: LossByLanguage;
   fim: FimExactMatch;
+  fimNoTwins: FimExactMatch;
 }
 
 const FIM_SHAPE = { prefixTokens: 160, suffixTokens: 56, maxNewTokens: 32, seed: 20261202 };
@@ -265,7 +307,15 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
   const tokensDir = join(runDir, 'tokens');
   const checkpoint = loadCheckpoint(checkpointPath(runDir));
   const T = checkpoint.header.config.contextLength;
-  const examples = singleLineFimExamples(readHeldOutDocuments(runDir), tokenizer, { perLanguage: fimPerLanguage, ...FIM_SHAPE });
+  const documents = readCorpus(join(runDir, 'corpus'));
+  const heldOutDocuments = documents.filter((document) => document.split === 'heldout');
+  const noTwins = filterNearTwins(heldOutDocuments, documents.filter((document) => document.split === 'train'), 0.5);
+  log(`held-out: ${heldOutDocuments.length} files, ${noTwins.length} without a near-twin in training`);
+  const streams = readHeldOutStreams(tokensDir);
+  const cleanStreams = encodeStreams(noTwins, tokenizer);
+  const examples = singleLineFimExamples(heldOutDocuments, tokenizer, { perLanguage: fimPerLanguage, ...FIM_SHAPE });
+  const cleanIds = new Set(noTwins.map((document) => document.id));
+  const isClean = (example: FimExample): boolean => cleanIds.has(example.id.slice(0, example.id.lastIndexOf(':')));
 
   const baselinePath = join(runDir, 'ngram-baseline.json');
   let ngram: NgramBaselineResult;
@@ -276,19 +326,34 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
     const model = new NgramModel({ order: 5, vocabSize: tokenizer.vocabSize });
     model.train(uniqueDocumentsStream(readStream(join(tokensDir, 'train.bin'))));
     log(`n-gram: ${model.trainedTokens} tokens counted; scoring`);
-    ngram = { order: 5, trainedTokens: model.trainedTokens, heldOut: ngramHeldOutLoss(model, tokensDir, T, windows), fim: ngramFimExactMatch(model, tokenizer, examples, FIM_SHAPE.maxNewTokens) };
+    const fim = ngramFimPredictions(model, tokenizer, examples, FIM_SHAPE.maxNewTokens);
+    ngram = {
+      order: 5,
+      trainedTokens: model.trainedTokens,
+      heldOut: ngramHeldOutLoss(model, streams, T, windows),
+      heldOutNoTwins: ngramHeldOutLoss(model, cleanStreams, T, windows),
+      fim: scoreFim(examples, fim),
+      fimNoTwins: scoreFim(examples.filter(isClean), fim.filter((_, index) => isClean(examples[index]!))),
+    };
     writeFileSync(baselinePath, JSON.stringify(ngram, null, 2) + '\n');
   }
-  log(`n-gram: held-out ${ngram.heldOut.overall} nats/token, FIM exact match ${ngram.fim.overall}`);
+  log(`n-gram: held-out ${ngram.heldOut.overall} nats/token (${ngram.heldOutNoTwins.overall} without near-twins), FIM exact match ${ngram.fim.overall} (${ngram.fimNoTwins.overall})`);
 
   const kernels = new OnnxKernels({ threads: 2 });
   try {
     const model = new LlamaModel(checkpoint.header.config, checkpoint.params, kernels);
-    const heldOut = await modelHeldOutLoss(model, tokensDir, T, windows);
-    log(`model: held-out ${heldOut.overall} nats/token`);
-    const fim = await ggufFimExactMatch(options.ggufPath, examples, { contextSize: T, maxNewTokens: FIM_SHAPE.maxNewTokens });
-    log(`model: FIM exact match ${fim.overall}`);
-    const result: EvaluateRunResult = { model: { heldOut, fim, step: checkpoint.header.step, tokensSeen: checkpoint.header.tokensSeen }, ngram };
+    const heldOut = await modelHeldOutLoss(model, streams, T, windows);
+    const heldOutNoTwins = await modelHeldOutLoss(model, cleanStreams, T, windows);
+    log(`model: held-out ${heldOut.overall} nats/token (${heldOutNoTwins.overall} without near-twins)`);
+    const predictions = await ggufFimPredictions(options.ggufPath, examples, { contextSize: T, maxNewTokens: FIM_SHAPE.maxNewTokens });
+    const fim = scoreFim(examples, predictions);
+    const fimNoTwins = scoreFim(examples.filter(isClean), predictions.filter((_, index) => isClean(examples[index]!)));
+    log(`model: FIM exact match ${fim.overall} (${fimNoTwins.overall} without near-twins)`);
+    const result: EvaluateRunResult = {
+      model: { heldOut, heldOutNoTwins, fim, fimNoTwins, step: checkpoint.header.step, tokensSeen: checkpoint.header.tokensSeen },
+      ngram,
+      files: { heldOut: heldOutDocuments.length, noTwins: noTwins.length },
+    };
     writeFileSync(join(runDir, 'eval.json'), JSON.stringify(result, null, 2) + '\n');
     return result;
   } finally {
