@@ -258,6 +258,31 @@ describe('solve', { skip }, () => {
     assert.equal(result.passed, true);
   });
 
+  test('a candidate that reads the test runner cannot smuggle hidden tests into its feedback', async () => {
+    const task = parseSolveTaskFile(
+      JSON.stringify({ language: 'python', prompt: 'Write f(x) = 2x.', entryPoint: 'f', publicTests: ['assert f(1) == 2'], hiddenTests: ['assert f(21) == 42  # SECRET_MARKER'] }),
+      'leak.json',
+    );
+    // The runner keeps the suite in a global (_SUITE); this program walks up its call stack to the runner's globals and
+    // raises the hidden tests it finds there.
+    const thief = [
+      'import sys',
+      'def f(x):',
+      '    frame = sys._getframe()',
+      "    while frame is not None and '_SUITE' not in frame.f_globals:",
+      '        frame = frame.f_back',
+      "    suite = frame.f_globals['_SUITE']",
+      "    raise ValueError('hidden: ' + repr([s['code'] for s in suite['sources'] if s['origin'] == 'hidden']))",
+      '',
+    ].join('\n');
+    const model = createMockBackend({ respond: () => fence('python', thief) });
+    const result = await solve(task, { model, executor, strategyOverrides: { repairRounds: 1 } });
+    const feedback = result.attempts[1]?.feedback_in?.text ?? '';
+    assert.match(feedback, /ValueError: hidden: \[\]/, 'the program ran, and found no hidden test next to the visible ones');
+    assert.ok(!shown(model.calls.map((call) => call.request)).includes('SECRET_MARKER'));
+    assert.equal(result.attempts[0]?.tests.find((test) => test.origin === 'hidden')?.status, 'error', 'the hidden test still ran, in its own execution');
+  });
+
   test('a user task file: hidden tests judge, public ones steer', async () => {
     const task = parseSolveTaskFile(
       JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),

@@ -168,12 +168,25 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   // MultiPL-E TypeScript counts any type error as a failure, so the loop type-checks too and shows the errors.
   const typeCheck = repro.type_check;
 
-  /** Runs a program against every test (retrying once when the sandbox breaks); null when the wall clock ran out. */
-  const evaluate = async (code: string, sources: TestSource[]): Promise<TestRunResult | null> => {
+  /**
+   * Runs a program against its visible tests and, in a SEPARATE execution, its hidden ones (retrying once when the
+   * sandbox breaks); null when the wall clock ran out. Two executions, because the runner shares the candidate's
+   * process: a candidate run next to the hidden tests could read them and put them in an exception message that
+   * becomes feedback. Everything the model can be shown (visible results, how loading the solution went) comes from the
+   * execution that never held a hidden test.
+   */
+  const evaluate = async (code: string, visible: TestSource[], hidden: TestSource[]): Promise<TestRunResult | null> => {
+    const run = (sources: TestSource[]): Promise<TestRunResult> =>
+      runTests(executor, { language: task.language, solution: code, sources, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, typeCheck, ...(callSignal ? { signal: callSignal } : {}) });
     for (let attempt = 0; ; attempt++) {
       try {
-        const run = task.judge.kind === 'command' ? await commandRun(executor, task, code, callSignal) : await runTests(executor, { language: task.language, solution: code, sources, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, typeCheck, ...(callSignal ? { signal: callSignal } : {}) });
-        if (!run.infraError || attempt >= 1) return run;
+        let result: TestRunResult;
+        if (task.judge.kind === 'command') result = await commandRun(executor, task, code, callSignal);
+        else {
+          const [shown, secret] = await Promise.all([run(visible), hidden.length > 0 ? run(hidden) : null]);
+          result = secret === null ? shown : { ...shown, tests: [...shown.tests, ...secret.tests], infraError: shown.infraError || secret.infraError };
+        }
+        if (!result.infraError || attempt >= 1) return result;
       } catch (error) {
         if (signal?.aborted) throw signal.reason;
         if (deadline?.aborted) return null;
@@ -236,7 +249,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   const generatedIds = new Map<string, string>();
   for (const test of testSamples.flat()) if (!generatedIds.has(test)) generatedIds.set(test, `generated/${generatedIds.size}`);
   const generatedSources: TestSource[] = [...generatedIds].map(([code, id]) => ({ origin: 'generated', form: 'single', idPrefix: id, code }));
-  const sources = [...task.publicTests, ...generatedSources, ...task.hiddenTests];
+  const visibleSources = [...task.publicTests, ...generatedSources];
   if (task.judge.kind !== 'command' && task.publicTests.length === 0 && generatedSources.length === 0) {
     warnings.add('the task has no public or generated tests, so the loop has no test signal to steer by (it cannot tell a failing attempt)');
   }
@@ -275,7 +288,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     spent.programs++;
     const text = generated.result.choices[0]?.text ?? '';
     const { code } = solutionFromAnswer(text, { style, starter: task.starter, language: task.language, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}) });
-    const run = await evaluate(code, sources);
+    const run = await evaluate(code, visibleSources, task.hiddenTests);
     if (run === null) {
       stopReason = 'budget-wall';
       return null;
