@@ -1,0 +1,73 @@
+/**
+ * CI check of the whole embedded-model pipeline at toy size: `codeloop train all --smoke` builds the corpus, trains
+ * a tokenizer and a tiny model, exports a q8_0 GGUF and evaluates it; then the GGUF must load in node-llama-cpp with
+ * next-token log-probabilities matching the trainer's forward on the same (q8_0-rounded) weights.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
+import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { decodeTensorData, encodeTensorData } from '../../src/train/gguf-writer.js';
+import { LlamaModel, parameterGroups } from '../../src/train/model.js';
+import { OnnxKernels } from '../../src/train/onnx-matmul.js';
+import { readTokenizer } from '../../src/train/token-data.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const runDir = mkdtempSync(join(tmpdir(), 'codeloop-smoke-'));
+after(() => rmSync(runDir, { recursive: true, force: true }));
+
+test('codeloop train all --smoke trains, exports a GGUF that node-llama-cpp loads, and its log-probs match the trainer', { timeout: 300_000 }, async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, [join(repo, 'bin', 'codeloop.js'), 'train', 'all', '--smoke', '--run', runDir], { maxBuffer: 1 << 24 });
+  const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const run = lines[0] as { step: number; finished: boolean; lastTrainLoss: number };
+  assert.equal(run.finished, true);
+  assert.ok(run.lastTrainLoss < Math.log(512), `the tiny model learned something: loss ${run.lastTrainLoss} < ln V`);
+  const evaluation = lines.at(-1) as { model: { heldOut: number; step: number }; ngram: { heldOut: number } };
+  assert.equal(evaluation.model.step, run.step);
+  assert.ok(Number.isFinite(evaluation.model.heldOut) && Number.isFinite(evaluation.ngram.heldOut));
+  for (const file of ['corpus/manifest.json', 'corpus/NOTICE', 'tokenizer.json', 'log.jsonl', 'eval.json', 'checkpoint.bin']) assert.ok(existsSync(join(runDir, file)), file);
+  const manifest = JSON.parse(readFileSync(join(runDir, 'corpus', 'manifest.json'), 'utf8')) as { packages: { name: string; license: string }[] };
+  assert.ok(manifest.packages.some((entry) => entry.name === 'typescript' && entry.license === 'Apache-2.0'));
+
+  const ggufPath = join(runDir, 'codeloop-embedded.q8_0.gguf');
+  const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
+  const model = await llama.loadModel({ modelPath: ggufPath });
+  const kernels = new OnnxKernels({ threads: 1 });
+  try {
+    assert.deepEqual([model.tokens.infill.prefix, model.tokens.infill.suffix, model.tokens.infill.middle], [1, 3, 2]);
+    const checkpoint = loadCheckpoint(join(runDir, 'checkpoint.bin'));
+    const config = checkpoint.header.config;
+    const params = Float32Array.from(checkpoint.params);
+    for (const group of parameterGroups(config)) {
+      if (!group.decay) continue;
+      const slice = params.subarray(group.offset, group.offset + group.size);
+      slice.set(decodeTensorData(encodeTensorData(slice, 'q8_0'), 'q8_0', slice.length));
+    }
+    const tokenizer = readTokenizer(join(runDir, 'tokenizer.json'));
+    const tokens = tokenizer.encode('import os\n\ndef main(argv):\n    return len(argv)\n').slice(0, 24);
+    assert.deepEqual(model.tokenize('import os\n\ndef main(argv):\n    return len(argv)\n').slice(0, 24), tokens);
+    const logits = await new LlamaModel({ ...config, contextLength: tokens.length }, params, kernels).logits(Int32Array.from(tokens), 1, tokens.length);
+    const last = logits.subarray((tokens.length - 1) * config.vocabSize);
+    let max = -Infinity;
+    for (const value of last) max = Math.max(max, value);
+    let total = 0;
+    for (const value of last) total += Math.exp(value - max);
+    const context = await model.createContext({ contextSize: 64, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
+    let difference = 0;
+    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1 })) {
+      for (const [token, probability] of output.probabilities) difference = Math.max(difference, Math.abs(Math.log(probability) - (last[token]! - max - Math.log(total))));
+      break;
+    }
+    await context.dispose();
+    assert.ok(difference < 0.15, `max |Δ log p| = ${difference}`);
+  } finally {
+    await kernels.release();
+    await model.dispose();
+  }
+});
