@@ -8,6 +8,7 @@ import { SMOKE_DEFAULTS, TRAIN_DEFAULTS, type TrainDefaults } from '../train/def
 import { evaluateRun } from '../train/evaluate.js';
 import { exportGguf } from '../train/export.js';
 import { prepareRun } from '../train/prepare.js';
+import { publishRun } from '../train/publish.js';
 import { trainRun } from '../train/train.js';
 import type { Command } from './main.js';
 
@@ -19,6 +20,8 @@ Trains codeloop's embedded code model (docs/embedded-model.md). Steps, in order:
   export    DIR/checkpoint.bin → a GGUF (--out, --type q8_0|f16|f32) that node-llama-cpp loads
   eval      held-out loss and single-line FIM exact match of DIR's model (--gguf) vs a 5-gram baseline
   all       prepare + run + export + eval (with --smoke: a CI-sized check of the whole pipeline)
+  publish   export q8_0 to --models DIR (default models/) + eval + MANIFEST.json, NOTICE, loss curve, tokenizer,
+            checkpoint.bin.gz (to resume: gunzip it into a run directory prepared from the same checkout)
 
 Options:
   --run DIR           run directory (keep it outside the repo while training)
@@ -29,7 +32,8 @@ Options:
   --lr X              peak learning rate (default ${TRAIN_DEFAULTS.train.learningRate})
   --out PATH          export: the GGUF to write (default DIR/codeloop-embedded.<type>.gguf)
   --type T            export: q8_0 (default, the shipped file), f16 or f32
-  --gguf PATH         eval: the GGUF to score FIM with (default: export DIR's checkpoint as q8_0 first)`;
+  --gguf PATH         eval: the GGUF to score FIM with (default: export DIR's checkpoint as q8_0 first)
+  --models DIR        publish: where the shipped files go (default: this checkout's models/)`;
 
 function repoRoot(): string {
   // dist/src/cli/train.js → repo root
@@ -73,10 +77,11 @@ export const trainCommand: Command = {
         out: { type: 'string' },
         type: { type: 'string', default: 'q8_0' },
         gguf: { type: 'string' },
+        models: { type: 'string' },
       },
     });
     const step = positionals[0];
-    const steps = ['prepare', 'run', 'export', 'eval', 'all'];
+    const steps = ['prepare', 'run', 'export', 'eval', 'all', 'publish'];
     if (!step || !steps.includes(step)) throw new UsageError(`give a step: one of ${steps.join(', ')} (got ${JSON.stringify(step ?? '')})`);
     const base = values.smoke ? SMOKE_DEFAULTS : TRAIN_DEFAULTS;
     const tokens = positiveNumber('--tokens', values.tokens);
@@ -113,6 +118,12 @@ export const trainCommand: Command = {
         process.off('SIGINT', onInt);
         process.off('SIGTERM', onTerm);
       }
+    }
+    if (step === 'publish') {
+      const modelsDir = values.models ? resolve(values.models) : join(repoRoot(), 'models');
+      const result = await publishRun(runDir, modelsDir, { repoRoot: repoRoot(), onLog: log });
+      process.stdout.write(`${JSON.stringify({ gguf: result.ggufPath, bytes: result.bytes, model: { heldOut: result.evaluation.model.heldOut.overall, fimExactMatch: result.evaluation.model.fim.overall, tokensSeen: result.evaluation.model.tokensSeen }, ngram: { heldOut: result.evaluation.ngram.heldOut.overall, fimExactMatch: result.evaluation.ngram.fim.overall } })}\n`);
+      return 0;
     }
     const fileType = values.type;
     if (fileType !== 'q8_0' && fileType !== 'f16' && fileType !== 'f32') throw new UsageError(`--type ${JSON.stringify(fileType)}: use q8_0, f16 or f32`);
