@@ -76,10 +76,10 @@ test('GGUF names: a missing file, a missing llama backend, a download that canno
   delete process.env.CODELOOP_EMBEDDED_MODEL;
   try {
     if (!existsSync(EMBEDDED_MODEL_PATH)) {
-      await assert.rejects(openModel('embedded'), isModelError('model-not-found', /^the embedded model file .*models\/codeloop-embedded\.gguf \(the default, models\/codeloop-embedded\.gguf in the codeloop package\) does not exist\. Train the model with `codeloop train` and export its GGUF to that path/));
+      await assert.rejects(openModel('embedded'), isModelError('model-not-found', /^the embedded model file .*models\/codeloop-embedded\.gguf \(the default, models\/codeloop-embedded\.gguf in the codeloop package\) does not exist\. Train and publish it with `codeloop train all --run DIR` then `codeloop train publish --run DIR`/));
     }
     assert.equal(EMBEDDED_MODEL_PATH, join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'models', 'codeloop-embedded.gguf'));
-    await assert.rejects(openModel('embedded', { embeddedModelPath: '/nonexistent/e.gguf' }), isModelError('model-not-found', /^the embedded model file \/nonexistent\/e\.gguf \(embeddedModelPath\) does not exist\. Train the model with `codeloop train` and export its GGUF to that path/));
+    await assert.rejects(openModel('embedded', { embeddedModelPath: '/nonexistent/e.gguf' }), isModelError('model-not-found', /^the embedded model file \/nonexistent\/e\.gguf \(embeddedModelPath\) does not exist\. Train and publish it with `codeloop train all --run DIR` then `codeloop train publish --run DIR`/));
     process.env.CODELOOP_EMBEDDED_MODEL = '/nonexistent/env.gguf';
     await assert.rejects(openModel('embedded'), isModelError('model-not-found', /^the embedded model file \/nonexistent\/env\.gguf \(CODELOOP_EMBEDDED_MODEL\) does not exist/));
     delete process.env.CODELOOP_EMBEDDED_MODEL;

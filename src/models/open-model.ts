@@ -110,7 +110,7 @@ export async function openModel(name: string | ModelName, options: OpenModelOpti
         const source = options.embeddedModelPath !== undefined ? 'embeddedModelPath' : path === EMBEDDED_MODEL_PATH ? 'the default, models/codeloop-embedded.gguf in the codeloop package' : 'CODELOOP_EMBEDDED_MODEL';
         throw new ModelError(
           'model-not-found',
-          `the embedded model file ${path} (${source}) does not exist. Train the model with \`codeloop train\` and export its GGUF to that path, point CODELOOP_EMBEDDED_MODEL at a GGUF, or name another model (gguf:PATH, ollama:MODEL, …).`,
+          `the embedded model file ${path} (${source}) does not exist. Train and publish it with \`codeloop train all --run DIR\` then \`codeloop train publish --run DIR\` (writes models/codeloop-embedded.gguf), point CODELOOP_EMBEDDED_MODEL at a GGUF, or name another model (gguf:PATH, ollama:MODEL, …).`,
         );
       }
       return openLlama(path, modelId, options);
