@@ -1,8 +1,9 @@
 /**
  * How fast does the embedded-model trainer train on this CPU? Runs full training steps (forward, backward, AdamW)
  * of a model config on random tokens and prints tokens/s, achieved matmul FLOP/s, and MFU against the peak Gemm
- * FLOP/s of the same ORT build measured in this same process.
- * Usage: node dist/bench/train-throughput.js [--dim 128] [--layers 4] [--heads 4] [--ff 384] [--vocab 4096]
+ * FLOP/s of the same ORT build measured in this same process, plus CPU-seconds per step (the load-independent
+ * figure on a shared machine) and the load average.
+ * Usage: node dist/bench/train-throughput.js [--dim 192] [--layers 4] [--heads 6] [--ff 512] [--vocab 4096]
  *        [--context 256] [--batch 16] [--steps 5] [--threads 2] [--untied]
  */
 import { execFileSync } from 'node:child_process';
@@ -12,12 +13,13 @@ import { createRandom, initParameters, LlamaModel, parameterCount, parameterGrou
 import { OnnxKernels } from '../src/train/onnx-matmul.js';
 import { adamWStep, clipGradientNorm, createAdamWState } from '../src/train/optimizer.js';
 
+// defaults: the shipped configuration (src/train/defaults.ts)
 const { values } = parseArgs({
   options: {
-    dim: { type: 'string', default: '128' },
+    dim: { type: 'string', default: '192' },
     layers: { type: 'string', default: '4' },
-    heads: { type: 'string', default: '4' },
-    ff: { type: 'string', default: '384' },
+    heads: { type: 'string', default: '6' },
+    ff: { type: 'string', default: '512' },
     vocab: { type: 'string', default: '4096' },
     context: { type: 'string', default: '256' },
     batch: { type: 'string', default: '16' },
@@ -51,13 +53,19 @@ const inputs = Int32Array.from({ length: B * T }, () => Math.floor(random.next()
 const targets = Int32Array.from({ length: B * T }, () => Math.floor(random.next() * config.vocabSize));
 const weights = new Float32Array(B * T).fill(1);
 const times: number[] = [];
+const cpuTimes: number[] = [];
 for (let step = 0; step < Number(values.steps) + 1; step++) {
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   await model.lossAndGradient(inputs, targets, weights, B, T, grad);
   clipGradientNorm(grad, 1);
   adamWStep(params, grad, state, groups, 1e-3, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  if (step > 0) times.push(seconds); // step 0 builds the ORT sessions
+  const cpu = process.cpuUsage(cpuStart);
+  if (step > 0) {
+    times.push(seconds); // step 0 builds the ORT sessions
+    cpuTimes.push((cpu.user + cpu.system) / 1e6);
+  }
 }
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)]!;
@@ -76,6 +84,8 @@ console.log(JSON.stringify({
   params: parameterCount(config),
   batch: B,
   stepSecondsMedian: Number(median.toFixed(3)),
+  // CPU-seconds per step (all threads): independent of how much of the machine other processes take
+  cpuSecondsPerStepMedian: Number([...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)]!.toFixed(3)),
   tokensPerSecond: Math.round(tokensPerSecond),
   achievedGflops: Number((achieved / 1e9).toFixed(1)),
   peakGflops: Number((peak.flops / 1e9).toFixed(1)),
