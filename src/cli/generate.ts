@@ -155,13 +155,28 @@ export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop g
     });
     progress.end();
     process.stderr.write(`${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`);
-    for (const warning of result.warnings) process.stderr.write(`${prefix}: warning: ${warning}\n`);
+    for (const warning of summarizeWarnings(result.warnings)) process.stderr.write(`${prefix}: warning: ${warning}\n`);
     return result;
   } finally {
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
     await model?.close();
   }
+}
+
+/**
+ * One line per kind of warning: samples warn in the same words with other numbers (the tokens left after each
+ * prompt), and 12 × n copies of one sentence bury the summary. The first of a kind is shown, with how many more.
+ */
+export function summarizeWarnings(warnings: readonly string[]): string[] {
+  const kinds = new Map<string, { first: string; count: number }>();
+  for (const warning of warnings) {
+    const key = warning.replace(/\d+/g, '#');
+    const kind = kinds.get(key);
+    if (kind === undefined) kinds.set(key, { first: warning, count: 1 });
+    else kind.count++;
+  }
+  return [...kinds.values()].map(({ first, count }) => (count === 1 ? first : `${first} (and ${count - 1} more like it)`));
 }
 
 export const generateCommand: Command = {
