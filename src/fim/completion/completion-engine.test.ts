@@ -13,6 +13,8 @@ test('renders the family FIM prompt: repository context in file-separator layout
   const result = await engine.complete({ text: document, cursor: document.length, path: 'pkg/main.py', files: [shapes] });
   assert.equal(result.text, 'return sum(area(shape) for shape in shapes)');
   assert.equal(result.mode, 'multi-line');
+  // The stream was cut at the dedent before its finish part: usage is counted with the token counter.
+  assert.ok(result.usage.promptTokens > 0 && result.usage.completionTokens > 0);
   assert.equal(result.cache, 'miss');
   const call = model.calls[0];
   assert.equal(call?.request.kind, 'complete');

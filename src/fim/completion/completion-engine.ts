@@ -343,6 +343,10 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         clearTimeout(hard);
       }
       const modelMs = performance.now() - modelStart;
+      if (finish === undefined) {
+        // The stream was cut by a stop rule or a deadline before its finish part: count the tokens ourselves.
+        usage = { promptTokens: countTokens(call.kind === 'complete' ? call.prompt : call.prefix + call.suffix), completionTokens: countTokens(raw) };
+      }
       if (finishReason === 'soft-deadline' && mode === 'multi-line' && raw.includes('\n')) raw = raw.slice(0, raw.lastIndexOf('\n'));
       if (request.postProcess === false) {
         const cut = specialTokens.reduce((at, token) => {
