@@ -3,13 +3,14 @@
  * its tests and reports each) than the naive way to get per-test results (one execution per test: the solution plus
  * that one assertion)?
  *
- *   npm run build && node dist/bench/loop-per-test.js [--rounds N]
+ *   npm run build && node dist/bench/per-test-runner.js [--rounds N]
  *
  * Programs: the canonical solutions of the `examples` dataset's Python and JavaScript tasks, against their own tests
  * split into single tests (every one passes; a cell whose results are not all passing is flagged). TypeScript is left
  * out: its per-test path transpiles on the host exactly like JavaScript, and the naive path would need one tsc run
  * per test. Both cells use the same executor (concurrency 2) and run their executions two at a time; each cell is run
  * `rounds` times, alternating, and the total wall time of each is reported with the ratio naive / per-test.
+ * (Not named `*-test.ts`: `node --test dist/` would run it as a test.)
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
