@@ -82,7 +82,7 @@ test('malformed and oversized requests get 4xx with the field named', async () =
     [post('/v1/completions', { suffix: 'x' }), 400, /missing field 'prompt'/],
     [post('/v1/completions', { prompt: 'a', n: 3 }), 400, /'n'=3 is not supported/],
     [post('/v1/completions', { prompt: 'x'.repeat(5000) }), 413, /the limit is 4096/],
-    [post('/infill', { input_prefix: 'a' }, { 'content-type': 'text/plain' }), 415, /send application\/json/],
+    [post('/infill', { input_prefix: 'a' }, { 'content-type': 'text/plain' }), 415, /not supported; send the body as JSON with the header Content-Type: application\/json/],
   ];
   for (const [request, status, message] of cases) {
     const response = await handler(request);
@@ -103,18 +103,19 @@ test('with an API key, requests without it are 401; /health stays open', async (
 
 test('a client that goes away cancels the completion: 499, and the model call is aborted', async () => {
   let sawAbort = false;
+  const controller = new AbortController();
   const model = createMockBackend({
     respond: (_request, call) => {
       call.options.signal?.addEventListener('abort', () => (sawAbort = true));
+      // The client goes away once the model call is under way (a timer started before it could fire first on a busy machine).
+      setTimeout(() => controller.abort(new Error('the client closed the connection')), 10);
       return 'return 1 + 2 + 3 + 4 + 5 + 6';
     },
     pieceDelayMs: 20,
   });
   const engine = createCompletionEngine({ model, abandonGraceMs: 0 });
   const handler = createHttpHandler({ engine });
-  const controller = new AbortController();
   const pending = handler({ ...post('/infill', { input_prefix: 'def f():\n    ', t_max_predict_ms: 5000 }), signal: controller.signal });
-  setTimeout(() => controller.abort(new Error('the client closed the connection')), 10);
   const response = await pending;
   assert.equal(response.status, 499);
   await new Promise((resolve) => setTimeout(resolve, 30));
@@ -127,4 +128,70 @@ test('a failing model is a 502 with its message, not an internal error', async (
   const response = await handler(post('/v1/completions', { prompt: 'x = ' }));
   assert.equal(response.status, 502);
   assert.match(await readBody(response), /the model failed: llama-server at http:\/\/127\.0\.0\.1:1 refused the connection/);
+});
+
+test('POST bodies must be application/json (charset allowed); none or another type is a 415 naming the header', async () => {
+  const { handler, model } = handlerWith(() => 'x');
+  const body = JSON.stringify({ prompt: 'a = ' });
+  const send = (headers: Record<string, string>) => handler({ method: 'POST', path: '/v1/completions', headers, body });
+  for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON;charset=UTF-8']) {
+    assert.equal((await send({ 'content-type': type })).status, 200, type);
+  }
+  const cases: [Record<string, string>, RegExp][] = [
+    [{}, /no Content-Type header; send the body as JSON with the header Content-Type: application\/json/],
+    [{ 'content-type': '' }, /no Content-Type header/],
+    [{ 'content-type': 'text/plain;charset=UTF-8' }, /Content-Type "text\/plain;charset=UTF-8" is not supported; .*Content-Type: application\/json/],
+    [{ 'content-type': 'application/x-www-form-urlencoded' }, /not supported/],
+    [{ 'content-type': 'application/jsonp' }, /not supported/],
+  ];
+  const before = model.calls.length;
+  for (const [headers, message] of cases) {
+    const response = await send(headers);
+    const text = await readBody(response);
+    assert.equal(response.status, 415, text);
+    assert.match((JSON.parse(text) as { error: { message: string } }).error.message, message);
+  }
+  assert.equal(model.calls.length, before);
+});
+
+test('without an API key: only loopback Host names, and no web Origin (the DNS-rebinding reproducer is a 403)', async () => {
+  const { handler, model } = handlerWith(() => 'return 1');
+  const request = (headers: Record<string, string>): HttpRequest => post('/v1/completions', { prompt: 'def f():\n' }, headers);
+  // What editors and local tools send: a loopback Host, no Origin (llama.vscode's axios and Continue's fetch run in
+  // the extension host), or the editor's own webview origin.
+  for (const host of ['127.0.0.1:8012', '127.0.0.1', '127.1.2.3:9', 'localhost:8012', 'LOCALHOST', '[::1]:8012', '[::1]']) {
+    assert.equal((await handler(request({ host }))).status, 200, host);
+  }
+  for (const origin of ['http://127.0.0.1:8012', 'http://localhost:3000', 'https://[::1]', 'vscode-webview://1a2b3c', 'vscode-file://vscode-app']) {
+    assert.equal((await handler(request({ host: '127.0.0.1:8012', origin }))).status, 200, origin);
+  }
+  const callsBefore = model.calls.length;
+  const refused: [Record<string, string>, RegExp][] = [
+    [{ host: 'rebind.evil.example:8012', origin: 'http://rebind.evil.example:8012', 'content-type': '' }, /Host header "rebind\.evil\.example:8012" is not a loopback name.*--api-key KEY/],
+    [{ host: 'rebind.evil.example:8012' }, /not a loopback name/],
+    [{ host: '127.0.0.1.evil.example' }, /not a loopback name/],
+    [{ host: 'localhost.evil.example:8012' }, /not a loopback name/],
+    [{ host: '127.0.0.256' }, /not a loopback name/],
+    [{ host: '0.0.0.0:8012' }, /not a loopback name/],
+    [{ host: '127.0.0.1:8012', origin: 'https://evil.example' }, /web origin "https:\/\/evil\.example" are refused.*--api-key KEY/],
+    [{ host: '127.0.0.1:8012', origin: 'null' }, /web origin "null"/],
+    [{ host: '127.0.0.1:8012', origin: 'http://127.0.0.1.evil.example' }, /web origin/],
+  ];
+  for (const [headers, message] of refused) {
+    const response = await handler(request(headers));
+    const text = await readBody(response);
+    assert.equal(response.status, 403, `${JSON.stringify(headers)}: ${text}`);
+    assert.match((JSON.parse(text) as { error: { message: string } }).error.message, message);
+  }
+  // GET endpoints too: a rebinding page must not read the model list either.
+  assert.equal((await handler({ method: 'GET', path: '/v1/models', headers: { host: 'rebind.evil.example' }, body: '' })).status, 403);
+  assert.equal(model.calls.length, callsBefore, 'a refused request never reaches the model');
+});
+
+test('with an API key, other Host names and origins are allowed (the key is what is checked), JSON still required', async () => {
+  const { handler } = handlerWith(() => 'x', 'secret');
+  const headers = { host: 'codeloop.internal:8012', origin: 'https://ide.example', authorization: 'Bearer secret' };
+  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, headers))).status, 200);
+  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { ...headers, authorization: 'Bearer wrong' }))).status, 401);
+  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { ...headers, 'content-type': 'text/plain' }))).status, 415);
 });

@@ -12,6 +12,10 @@
  * so a streamed reply is one text event and the end. Neither format has a replace range: when the completion re-types
  * the suffix's head, the re-typed part is left out of the text, and the full text with the range is in the
  * `codeloop` field (`{text, replace_length}`) for clients that read it.
+ *
+ * POST bodies must come with `Content-Type: application/json` (415 otherwise). Without an API key the server also
+ * refuses (403) a Host header that is not a loopback name and an Origin that is not a loopback page or an editor
+ * webview, so that web pages can neither post to it nor, by DNS rebinding, read its replies.
  */
 import { randomUUID } from 'node:crypto';
 import { isCodeloopError } from '../../core/index.js';
@@ -53,7 +57,7 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly type = status === 401 ? 'authentication_error' : status === 404 ? 'not_found_error' : 'invalid_request_error',
+    readonly type = status === 401 ? 'authentication_error' : status === 403 ? 'permission_error' : status === 404 ? 'not_found_error' : 'invalid_request_error',
   ) {
     super(message);
   }
@@ -66,10 +70,41 @@ const errorResponse = (error: HttpError): HttpResponse => json(error.status, { e
 
 type Json = Record<string, unknown>;
 
+/** `application/json`, with parameters (`; charset=utf-8`) or none. */
+const JSON_TYPE = /^\s*application\/json\s*(;.*)?$/i;
+
+/** `127.0.0.0/8`, `localhost`, `[::1]` (the forms a Host header or an origin's host takes), with an optional port. */
+export function isLoopbackHostHeader(value: string): boolean {
+  const match = value.trim().toLowerCase().match(/^(\[[^\]]*\]|[^:]*)(?::(\d{1,5}))?$/);
+  if (match === null) return false;
+  const name = match[1] ?? '';
+  if (name === 'localhost' || name === '[::1]') return true;
+  const octets = name.match(/^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/);
+  return octets !== null && octets.slice(1).every((octet) => Number(octet) <= 255);
+}
+
+/**
+ * Origins a keyless server accepts. No Origin at all is what editors send: llama.vscode (axios) and Continue (fetch)
+ * make their requests from the extension host, a Node process, which sets no Origin. An editor's own webview or
+ * window (`vscode-webview://…`, `vscode-file://…`) cannot be named by a web page, since a browser sets Origin itself,
+ * so those are accepted too; so are pages served from loopback. Anything else, including `null` (sandboxed frames,
+ * file: pages), is a web page that a browser let post to us: refused.
+ */
+export function isAllowedOrigin(origin: string): boolean {
+  const value = origin.trim().toLowerCase();
+  if (/^vscode-(webview|file):\/\/[^\s]*$/.test(value)) return true;
+  const match = value.match(/^https?:\/\/([^/]+)\/?$/);
+  return match !== null && isLoopbackHostHeader(match[1] ?? '');
+}
+
 function parseBody(request: HttpRequest, maxBodyBytes: number): Json {
   if (Buffer.byteLength(request.body) > maxBodyBytes) throw new HttpError(413, `request body is ${Buffer.byteLength(request.body)} bytes; the limit is ${maxBodyBytes} (start the server with a larger --max-body-bytes, or send less context).`);
-  const type = request.headers['content-type'] ?? 'application/json';
-  if (!/^application\/json\b/i.test(type)) throw new HttpError(415, `content-type ${JSON.stringify(type)} is not supported; send application/json.`);
+  // A body without `Content-Type: application/json` is what a web page can send without a CORS preflight (a form, or
+  // fetch with a text/plain or untyped body): refusing it keeps pages from posting to the server. Every real client
+  // (llama.vscode via axios, Continue, codeloop's own backend, curl -H) sends the header.
+  const type = request.headers['content-type'];
+  if (type === undefined || type.trim() === '') throw new HttpError(415, 'the request has no Content-Type header; send the body as JSON with the header Content-Type: application/json.');
+  if (!JSON_TYPE.test(type)) throw new HttpError(415, `Content-Type ${JSON.stringify(type)} is not supported; send the body as JSON with the header Content-Type: application/json.`);
   let body: unknown;
   try {
     body = JSON.parse(request.body);
@@ -134,6 +169,21 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   const { engine, apiKey, maxBodyBytes = 1024 * 1024, maxTokensLimit = 2048 } = options;
   const modelName = options.modelName ?? engine.model.modelId;
   const created = Math.floor(Date.now() / 1000);
+
+  // Without a key, the server trusts anyone who can reach 127.0.0.1, so it must not be reachable through a browser:
+  // the Host check stops DNS rebinding (a page whose name resolves to 127.0.0.1 could read the replies), the Origin
+  // check stops cross-site posts. With a key, the key is what is checked, so other names and origins are fine.
+  const checkOrigin = (request: HttpRequest): void => {
+    if (apiKey !== undefined && apiKey !== '') return;
+    const host = request.headers.host;
+    if (host !== undefined && !isLoopbackHostHeader(host)) {
+      throw new HttpError(403, `the Host header ${JSON.stringify(host)} is not a loopback name; without an API key this server answers only requests addressed to 127.0.0.1, [::1] or localhost (to stop DNS rebinding). Use one of those in the client's URL, or start the server with --api-key KEY (and --allow-remote for a non-loopback --host) to accept other names.`);
+    }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !isAllowedOrigin(origin)) {
+      throw new HttpError(403, `requests from the web origin ${JSON.stringify(origin)} are refused: without an API key this server accepts only clients that send no Origin (editors, curl), loopback pages and editor webviews. Start the server with --api-key KEY and send it as Authorization: Bearer KEY to allow this client.`);
+    }
+  };
 
   const authorize = (request: HttpRequest): void => {
     if (apiKey === undefined || apiKey === '') return;
@@ -224,6 +274,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     try {
       const path = request.path.split('?')[0] ?? '';
       const method = request.method.toUpperCase();
+      checkOrigin(request);
       if (path === '/health' && method === 'GET') return json(200, { status: 'ok' });
       authorize(request);
       const routes: Record<string, [string, () => Promise<HttpResponse>]> = {

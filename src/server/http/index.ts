@@ -1,2 +1,2 @@
-export { createHttpHandler, type HttpHandler, type HttpHandlerOptions, type HttpRequest, type HttpResponse } from './http-handler.js';
+export { createHttpHandler, isAllowedOrigin, isLoopbackHostHeader, type HttpHandler, type HttpHandlerOptions, type HttpRequest, type HttpResponse } from './http-handler.js';
 export { checkListenAddress, isLoopbackHost, startHttpServer, type HttpServerOptions, type RunningHttpServer } from './http-server.js';
