@@ -8,11 +8,13 @@ import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
+import { COMPLETION_EVAL_OPTIONS, COMPLETION_EVAL_USAGE, completionEvalMetrics, completionEvalPlan, completionLines, completionSide, limitDataset, runCompletionGeneration, writeCompletionMetrics, type CompletionEvalMetrics, type CompletionEvalPlan, type CompletionSide } from './eval-completion.js';
 import { writeRunReport } from './report.js';
 import { solveCommand } from './solve.js';
 
 const usage = `Usage: codeloop eval --dataset NAME --samples PATH [options]
        codeloop eval --dataset NAME --model MODEL [-n N] [--out DIR] [options]
+       codeloop eval --dataset FIM-NAME --model MODEL --through completion [--raw | --compare-raw] [--limit N] [options]
        codeloop eval --self-check NAME [--data-dir DIR]
        codeloop eval --dataset NAME --strategy resample|repair|select|repair+select --model MODEL [--runs N] [options]
          (the solve loop on every task: pass@k, pass rate and pass rate against tokens; see codeloop solve --help)
@@ -37,6 +39,8 @@ self-check found failures, 2 for a usage error, 3 when the sandbox broke on some
 
 --model generates the samples first, into OUT/samples.jsonl (as codeloop generate does), then scores them; rerunning
 with the same --out tops up the samples and then resumes scoring. Chat-style samples are scored with --sanitize.
+
+${COMPLETION_EVAL_USAGE}
 
 Options:
   --dataset NAME           dataset name (humaneval, multipl-e-humaneval-ts, …) or a path to a user .jsonl task file
@@ -179,6 +183,7 @@ export const evalCommand: Command = {
         sanitize: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
         ...GENERATION_OPTIONS,
+        ...COMPLETION_EVAL_OPTIONS,
       },
     });
     const concurrency = parseConcurrency(values.concurrency);
@@ -194,7 +199,18 @@ export const evalCommand: Command = {
       }
     }
     if (values.dataset === undefined) throw new UsageError('--dataset is missing: name the dataset the samples are for, e.g. --dataset humaneval.');
-    if (values.model !== undefined) {
+    // --through completion: generate through the completion engine (src/cli/eval-completion.ts), then score as below.
+    let completionPlan: CompletionEvalPlan | undefined;
+    let completionDataset: LoadedDataset | undefined;
+    if (values.through !== undefined) {
+      if (values.samples !== undefined) throw new UsageError('--through completion generates the samples itself (into OUT/samples.jsonl): drop --samples.');
+      if (values.sanitize) throw new UsageError('--sanitize would damage fill-in-the-middle completions: drop it with --through completion (the engine post-processes, or --raw measures without it).');
+      values.out = resolve(values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-completion-${timestamp()}`));
+      completionPlan = completionEvalPlan(values, values.out);
+      completionDataset = limitDataset(await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }), completionPlan.limit);
+      await runCompletionGeneration(completionPlan, completionDataset);
+      values.samples = completionPlan.passes[0]!.samplesPath;
+    } else if (values.model !== undefined) {
       if (values.samples !== undefined) throw new UsageError('--model generates the samples itself (into OUT/samples.jsonl): drop --samples, or drop --model to score a samples file.');
       const generation = generationFlags(values);
       values.out = resolve(values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-${timestamp()}`));
@@ -205,12 +221,14 @@ export const evalCommand: Command = {
         values.sanitize = true;
       }
     } else {
+      const completionOnly = Object.keys(COMPLETION_EVAL_OPTIONS).filter((key) => key !== 'through' && values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== undefined && values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== false);
+      if (completionOnly.length > 0) throw new UsageError(`--${completionOnly[0]} applies only with --through completion; drop it, or add --through completion --model MODEL.`);
       const generationOnly = Object.keys(GENERATION_OPTIONS).filter((key) => key !== 'model' && values[key as keyof typeof GENERATION_OPTIONS] !== undefined);
       if (generationOnly.length > 0) throw new UsageError(`--${generationOnly[0]} applies only with --model (generating samples); drop it, or add --model.`);
     }
     if (values.samples === undefined) throw new UsageError('--samples is missing: give the samples JSONL file (one {"task_id", "completion"} per line) or an EvalPlus or MultiPL-E samples folder.');
     const ks = parseKs(values.k);
-    const dataset = await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir });
+    const dataset = completionDataset ?? (await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }));
     const read = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
     if (read.length === 0) throw new UsageError(`${values.samples} holds no samples.`);
     if (values.sanitize && dataset.name.startsWith('safim-')) {
@@ -221,12 +239,28 @@ export const evalCommand: Command = {
     mkdirSync(outDir, { recursive: true });
     const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
     let evaluation: EvaluateResult;
+    const completionSides: CompletionSide[] = [];
+    let completion: CompletionEvalMetrics | undefined;
     try {
       evaluation = await score(dataset.name, dataset, samples, executor, join(outDir, 'executions.jsonl'));
+      // --compare-raw: the raw side is scored into OUT/raw, a run folder of its own.
+      for (const pass of completionPlan?.passes.slice(1) ?? []) {
+        const rawSamples = await readSamples(pass.samplesPath, new Set(dataset.tasks.map((task) => task.id)));
+        const rawEvaluation = await score(`${dataset.name} (raw output)`, dataset, rawSamples, executor, join(pass.outDir, 'executions.jsonl'));
+        const rawMetrics = buildMetrics({ dataset, samples: rawSamples, evaluation: rawEvaluation, ks, isolation: executor.isolation, samplesFile: pass.samplesPath });
+        const side = completionSide(pass, rawMetrics);
+        writeEvalOutputs(pass.outDir, rawSamples, rawEvaluation, { ...rawMetrics, completion: completionEvalMetrics(completionPlan!, [side]) } as EvalMetrics, dataset.tasks);
+        completionSides.push(side);
+      }
     } finally {
       await executor.close();
     }
-    const metrics = buildMetrics({ dataset, samples, evaluation, ks, isolation: executor.isolation, samplesFile: values.samples });
+    let metrics = buildMetrics({ dataset, samples, evaluation, ks, isolation: executor.isolation, samplesFile: values.samples });
+    if (completionPlan !== undefined) {
+      completion = completionEvalMetrics(completionPlan, [completionSide(completionPlan.passes[0]!, metrics), ...completionSides]);
+      writeCompletionMetrics(outDir, completion);
+      metrics = { ...metrics, completion } as EvalMetrics;
+    }
     const { resultsPath, metricsPath, evalPlusPath } = writeEvalOutputs(outDir, samples, evaluation, metrics, dataset.tasks);
     // The scores are written by now: a report that cannot be written is a warning, not a failed run.
     let reportPath: string | undefined;
@@ -252,6 +286,7 @@ export const evalCommand: Command = {
           ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
           ...safimLines(metrics.safim),
           `  ${counts.join(', ')}`,
+          ...(completion === undefined ? [] : completionLines(completion)),
           `  executions: ${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
           `  results: ${resultsPath}`,
           `  metrics: ${metricsPath}`,
