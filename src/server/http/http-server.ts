@@ -1,6 +1,10 @@
 /**
  * Puts the HTTP handler on a socket with node:http. Loopback only unless the caller opts in to listening elsewhere
  * *and* sets an API key: a completion server reads whatever code it is sent and answers anyone who can reach it.
+ *
+ * Slow or many clients are bounded: a connection count (`maxConnections`), a time to send the headers and the whole
+ * request (`headersTimeoutMs`, `requestTimeoutMs`, 408 then close), a per-request body limit (413) and a budget for
+ * the body bytes all unfinished requests hold together (503 with Retry-After).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +23,18 @@ export interface HttpServerOptions {
   apiKey?: string;
   /** Bodies larger than this are refused with 413 before they are read in full. Default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Request body bytes held at once by all requests in progress, from the first byte until the reply is sent (a
+   * declared Content-Length counts in full from the start). A request that would go over is refused with 503 and
+   * `Retry-After: 1`. Default 16 MiB.
+   */
+  maxInFlightBodyBytes?: number;
+  /** Open connections at most; Node drops the ones over. Default 64 (an editor needs a few). */
+  maxConnections?: number;
+  /** A client gets this long to send the request headers, else 408 and the connection is closed (ms). Default 10 000. */
+  headersTimeoutMs?: number;
+  /** …and this long for the whole request, headers and body (ms). Default 30 000. Not the time to answer it. */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningHttpServer {
@@ -45,13 +61,49 @@ export function checkListenAddress(options: Pick<HttpServerOptions, 'host' | 'po
   }
 }
 
-export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
-  const { handler, host = '127.0.0.1', port = 8012, maxBodyBytes = 1024 * 1024 } = options;
-  checkListenAddress(options);
+function checkLimit(value: number, name: string, min: number): void {
+  if (!Number.isInteger(value) || value < min) throw new UsageError(`${name}=${value} must be an integer ≥ ${min}.`);
+}
 
-  const server = createServer((incoming, outgoing) => {
-    void serve(handler, incoming, outgoing, maxBodyBytes);
-  });
+/** Body bytes reserved by requests that are still being received, shared by all of one server's connections. */
+interface BodyBudget {
+  readonly limit: number;
+  used: number;
+}
+
+export async function startHttpServer(options: HttpServerOptions): Promise<RunningHttpServer> {
+  const {
+    handler,
+    host = '127.0.0.1',
+    port = 8012,
+    maxBodyBytes = 1024 * 1024,
+    maxInFlightBodyBytes = 16 * 1024 * 1024,
+    maxConnections = 64,
+    headersTimeoutMs = 10_000,
+    requestTimeoutMs = 30_000,
+  } = options;
+  checkListenAddress(options);
+  checkLimit(maxBodyBytes, 'maxBodyBytes', 1);
+  checkLimit(maxInFlightBodyBytes, 'maxInFlightBodyBytes', 1);
+  checkLimit(maxConnections, 'maxConnections', 1);
+  checkLimit(headersTimeoutMs, 'headersTimeoutMs', 1);
+  checkLimit(requestTimeoutMs, 'requestTimeoutMs', 1);
+  if (headersTimeoutMs > requestTimeoutMs) throw new UsageError(`headersTimeoutMs=${headersTimeoutMs} is longer than requestTimeoutMs=${requestTimeoutMs}; the headers are part of the request.`);
+
+  const budget: BodyBudget = { limit: maxInFlightBodyBytes, used: 0 };
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // Node checks the two timeouts on this interval (default 30 s, which would let a slow client stay up to 30 s
+      // past them).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 2))),
+    },
+    (incoming, outgoing) => {
+      void serve(handler, incoming, outgoing, maxBodyBytes, budget);
+    },
+  );
+  server.maxConnections = maxConnections;
   // Completions are small and latency-bound: no Nagle delay on the replies.
   server.on('connection', (socket) => socket.setNoDelay(true));
   await new Promise<void>((resolve, reject) => {
@@ -74,40 +126,69 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 }
 
-async function serve(handler: HttpHandler, incoming: IncomingMessage, outgoing: ServerResponse, maxBodyBytes: number): Promise<void> {
+function refuse(incoming: IncomingMessage, outgoing: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: { message, type: status === 503 ? 'server_busy' : 'invalid_request_error', code: status } });
+  outgoing.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', ...headers });
+  // Stop reading the rest of the body, but let the reply go out first.
+  incoming.pause();
+  outgoing.end(body, () => incoming.destroy());
+}
+
+async function serve(handler: HttpHandler, incoming: IncomingMessage, outgoing: ServerResponse, maxBodyBytes: number, budget: BodyBudget): Promise<void> {
   const controller = new AbortController();
   outgoing.on('close', () => {
     if (!outgoing.writableFinished) controller.abort(new Error('the client closed the connection'));
   });
-  const chunks: Buffer[] = [];
-  let size = 0;
+  let reserved = 0;
+  const release = (): void => {
+    budget.used -= reserved;
+    reserved = 0;
+  };
+  const reserve = (bytes: number): boolean => {
+    if (budget.used + bytes > budget.limit) return false;
+    budget.used += bytes;
+    reserved += bytes;
+    return true;
+  };
+  const busy = `the server is holding ${budget.used} bytes of unfinished request bodies; the limit is ${budget.limit} (maxInFlightBodyBytes). Retry in a moment, or send less context.`;
+  const overLimit = (size: number): string => `request body is ${size} bytes, over the ${maxBodyBytes}-byte limit; send less context or raise --max-body-bytes.`;
+  outgoing.once('close', release);
   try {
-    for await (const chunk of incoming) {
-      size += (chunk as Buffer).length;
-      if (size > maxBodyBytes) {
-        outgoing.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        outgoing.end(JSON.stringify({ error: { message: `request body is over the ${maxBodyBytes}-byte limit; send less context or raise --max-body-bytes.`, type: 'invalid_request_error', code: 413 } }));
-        incoming.destroy();
-        return;
+    const declared = Number(incoming.headers['content-length'] ?? Number.NaN);
+    if (Number.isFinite(declared) && declared > maxBodyBytes) return refuse(incoming, outgoing, 413, overLimit(declared));
+    if (Number.isFinite(declared) && !reserve(declared)) return refuse(incoming, outgoing, 503, busy, { 'retry-after': '1' });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of incoming) {
+        size += (chunk as Buffer).length;
+        if (size > maxBodyBytes) return refuse(incoming, outgoing, 413, overLimit(size));
+        // A chunked body (no Content-Length) reserves as it arrives.
+        if (size > reserved && !reserve(size - reserved)) return refuse(incoming, outgoing, 503, busy, { 'retry-after': '1' });
+        chunks.push(chunk as Buffer);
       }
-      chunks.push(chunk as Buffer);
+    } catch {
+      return;
     }
-  } catch {
-    return;
+    const headers: Record<string, string | undefined> = {};
+    for (const [name, value] of Object.entries(incoming.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const body = Buffer.concat(chunks).toString('utf8');
+    chunks.length = 0;
+    const response = await handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers, body, signal: controller.signal });
+    if (outgoing.destroyed) return;
+    if (typeof response.body === 'string') {
+      outgoing.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
+      outgoing.end(response.body);
+      return;
+    }
+    outgoing.writeHead(response.status, response.headers);
+    for await (const chunk of response.body) {
+      if (outgoing.destroyed) break;
+      outgoing.write(chunk);
+    }
+    outgoing.end();
+  } finally {
+    // The request is answered (or refused): its body no longer counts against the budget.
+    release();
   }
-  const headers: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(incoming.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-  const response = await handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers, body: Buffer.concat(chunks).toString('utf8'), signal: controller.signal });
-  if (outgoing.destroyed) return;
-  if (typeof response.body === 'string') {
-    outgoing.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
-    outgoing.end(response.body);
-    return;
-  }
-  outgoing.writeHead(response.status, response.headers);
-  for await (const chunk of response.body) {
-    if (outgoing.destroyed) break;
-    outgoing.write(chunk);
-  }
-  outgoing.end();
 }
