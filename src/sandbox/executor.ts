@@ -313,7 +313,7 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       if (request.language !== 'typescript' || !request.typeCheck) return enqueue(request, runOptions);
       // MultiPL-E's rule: `tsc --target esnext main.ts`, any error fails the program; node then runs what tsc emitted.
       const limits = resolveLimits(request.language, request.limits);
-      const checked = await typeChecker.check(request.code, limits.compileMs);
+      const checked = await typeChecker.check(request.code, { timeoutMs: limits.compileMs, ...(request.files ? { files: request.files } : {}), ...(signal ? { signal } : {}) });
       signal?.throwIfAborted();
       if ('compileError' in checked) return resultWithoutRun({ limits }, 'compile-error', checked.compileError.split('\n')[0] ?? 'type error', `${checked.compileError}\n`);
       const { typeCheck: _checked, ...rest } = request;

@@ -14,17 +14,33 @@ import type { TypeCheckRequest, TypeCheckResponse } from './type-check-worker.js
 
 export type TypeCheckResult = { js: string } | { compileError: string };
 
+export interface TypeCheckOptions {
+  /** Time the check may take (ms): the execution's `compileMs`. */
+  timeoutMs: number;
+  /** The request's other files, beside main.ts. */
+  files?: Record<string, string>;
+  /** Removes a waiting check from the queue and rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
 export interface TypeChecker {
-  /** Checks `code` as `main.ts`; resolves with the emitted JavaScript or tsc's error lines. Never rejects for a program. */
-  check(code: string, timeoutMs: number): Promise<TypeCheckResult>;
+  /**
+   * Checks `code` as `main.ts`; resolves with the emitted JavaScript or tsc's error lines (at most
+   * `MAX_COMPILE_ERROR_BYTES`). Never rejects for a program; rejects only on abort.
+   */
+  check(code: string, options: TypeCheckOptions): Promise<TypeCheckResult>;
   close(): Promise<void>;
 }
+
+/** The most of tsc's error text kept (head and tail), as the sandbox keeps a program's output. */
+export const MAX_COMPILE_ERROR_BYTES = 64 * 1024;
 
 /** Heap of one checker thread (MiB): the lib files take ~150 MiB; the rest bounds what one program can make it use. */
 const CHECKER_HEAP_MIB = 1024;
 
 interface Pending {
   code: string;
+  files: Record<string, string>;
   timeoutMs: number;
   resolve: (result: TypeCheckResult) => void;
 }
@@ -32,12 +48,22 @@ interface Pending {
 interface Thread {
   worker: Worker;
   busy: boolean;
-  /** Has finished a check, so the lib files are parsed. */
+  /** Has parsed the lib files (its warm-up check finished); only a warm thread is given programs. */
   warm: boolean;
 }
 
-/** Extra time for a thread's first check, which parses the lib files (~2 s; far more on a loaded machine). */
-const FIRST_CHECK_GRACE_MS = 60_000;
+/**
+ * Time a new thread's warm-up check (an empty program: loading the compiler and parsing the lib files) may take: ~2 s
+ * on an idle machine, far more on a loaded one. No program's own limit ever includes it.
+ */
+const WARM_UP_LIMIT_MS = 120_000;
+
+function capped(text: string): string {
+  if (Buffer.byteLength(text) <= MAX_COMPILE_ERROR_BYTES) return text;
+  const head = text.slice(0, MAX_COMPILE_ERROR_BYTES * 0.75);
+  const tail = text.slice(-MAX_COMPILE_ERROR_BYTES * 0.25);
+  return `${head}\n… (${text.length - head.length - tail.length} characters of tsc's output left out)\n${tail}`;
+}
 
 /** A pool of `threads` checker threads, started on first use. */
 export function createTypeChecker(threads = 1): TypeChecker {
@@ -46,12 +72,17 @@ export function createTypeChecker(threads = 1): TypeChecker {
   let nextId = 1;
   let closed = false;
 
-  function spawn(): Thread {
+  /** A new thread, busy with its warm-up check until it is warm; a thread that cannot warm up is dropped. */
+  function spawn(): void {
     const worker = new Worker(new URL('./type-check-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: CHECKER_HEAP_MIB } });
     worker.unref();
     const thread: Thread = { worker, busy: false, warm: false };
     pool.push(thread);
-    return thread;
+    const failQueue = (result: TypeCheckResult): void => {
+      // A compiler that cannot check an empty program cannot check any: fail what waits instead of respawning forever.
+      if ('compileError' in result) for (const job of queue.splice(0)) job.resolve({ compileError: `the TypeScript checker could not start: ${result.compileError}` });
+    };
+    dispatch(thread, { code: '', files: {}, timeoutMs: WARM_UP_LIMIT_MS, resolve: failQueue });
   }
 
   function retire(thread: Thread): void {
@@ -68,38 +99,53 @@ export function createTypeChecker(threads = 1): TypeChecker {
       thread.worker.off('error', onError);
       thread.worker.off('exit', onExit);
       thread.busy = false;
-      thread.warm = true;
       if (broken) retire(thread);
+      else thread.warm = true;
       job.resolve(result);
       pump();
     };
     const onMessage = (response: TypeCheckResponse): void => {
-      if (response.id === id) finish('js' in response ? { js: response.js } : { compileError: response.compileError }, false);
+      if (response.id === id) finish('js' in response ? { js: response.js } : { compileError: capped(response.compileError) }, false);
     };
     // Out of heap (ERR_WORKER_OUT_OF_MEMORY) or a crash: the program made the compiler fail, as tsc would have.
     const onError = (error: Error): void => finish({ compileError: `the TypeScript compiler failed on this program: ${error.message}` }, true);
     const onExit = (): void => finish({ compileError: 'the TypeScript compiler stopped while checking this program' }, true);
-    const limitMs = job.timeoutMs + (thread.warm ? 0 : FIRST_CHECK_GRACE_MS);
-    const timer = setTimeout(() => finish({ compileError: `type-check timed out after ${job.timeoutMs} ms (tsc's limit)` }, true), limitMs);
+    const timer = setTimeout(() => finish({ compileError: `type-check timed out after ${job.timeoutMs} ms (tsc's limit)` }, true), job.timeoutMs);
     thread.worker.on('message', onMessage);
     thread.worker.on('error', onError);
     thread.worker.on('exit', onExit);
-    thread.worker.postMessage({ id, code: job.code } satisfies TypeCheckRequest);
+    thread.worker.postMessage({ id, code: job.code, files: job.files } satisfies TypeCheckRequest);
   }
 
   function pump(): void {
-    while (queue.length > 0 && !closed) {
-      const idle = pool.find((thread) => !thread.busy) ?? (pool.length < threads ? spawn() : undefined);
-      if (idle === undefined) return;
+    if (closed) return;
+    while (queue.length > 0) {
+      const idle = pool.find((thread) => thread.warm && !thread.busy);
+      if (idle === undefined) break;
       dispatch(idle, queue.shift()!);
     }
+    // Threads warm up before they take programs, so no program's limit pays for parsing the lib files.
+    while (pool.length < threads && queue.length > pool.filter((thread) => !thread.warm).length) spawn();
   }
 
   return {
-    check(code, timeoutMs) {
+    check(code, { timeoutMs, files = {}, signal }) {
       if (closed) return Promise.resolve({ compileError: 'the type checker was closed' });
-      return new Promise<TypeCheckResult>((resolve) => {
-        queue.push({ code, timeoutMs, resolve });
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      return new Promise<TypeCheckResult>((resolve, reject) => {
+        const job: Pending = { code, files, timeoutMs, resolve };
+        signal?.addEventListener(
+          'abort',
+          () => {
+            const index = queue.indexOf(job);
+            if (index >= 0) {
+              queue.splice(index, 1);
+              reject(signal.reason);
+            }
+          },
+          { once: true },
+        );
+        queue.push(job);
         pump();
       });
     },
