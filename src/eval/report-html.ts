@@ -249,6 +249,34 @@ function metadata(run: ReportRun): string {
   return `<dl class="meta">${rows.map(([name, value]) => `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`).join('')}</dl>`;
 }
 
+/** What `codeloop eval --through completion` adds to metrics.json (src/cli/eval-completion.ts), as far as the page shows it. */
+interface CompletionSideFigures {
+  postProcess: boolean;
+  passAt1: number;
+  exactMatch: number;
+  exactMatchNormalized: number;
+  latencyMs: { p50: number; p95: number };
+  modelMs: { p50: number; p95: number };
+}
+
+/** The completion harness's pipeline-vs-raw table, when the run went through the completion engine. */
+function completionSection(run: ReportRun): string {
+  const completion = (run.metrics as { completion?: { model?: string; mode?: string; pipeline?: CompletionSideFigures; raw?: CompletionSideFigures; uplift?: Record<string, number> } }).completion;
+  if (completion === undefined) return '';
+  const sides = [completion.pipeline, completion.raw].filter((side): side is CompletionSideFigures => side !== undefined);
+  const percent = (share: number): string => `${(share * 100).toFixed(2)}%`;
+  const uplift = (key: string): string => (completion.uplift?.[key] === undefined ? '' : `<td>${(completion.uplift[key] >= 0 ? '+' : '') + (completion.uplift[key] * 100).toFixed(2)}</td>`);
+  const row = (label: string, cell: (side: CompletionSideFigures) => string, key?: string): string =>
+    `<tr><th>${escapeHtml(label)}</th>${sides.map((side) => `<td>${escapeHtml(cell(side))}</td>`).join('')}${key === undefined ? (completion.uplift === undefined ? '' : '<td></td>') : uplift(key)}</tr>`;
+  return `<section id="completion"><h2>Through the completion engine</h2><p class="note">model ${escapeHtml(completion.model ?? '')}, mode ${escapeHtml(completion.mode ?? '')}; raw = the model's text as generated, no post-processing.</p>
+<table><tr><th></th>${sides.map((side) => `<th>${side.postProcess ? 'pipeline' : 'raw'}</th>`).join('')}${completion.uplift === undefined ? '' : '<th>uplift (points)</th>'}</tr>
+${row('pass@1 (execution)', (side) => percent(side.passAt1), 'passAt1')}
+${row('exact match', (side) => percent(side.exactMatch), 'exactMatch')}
+${row('exact match (whitespace-normalised)', (side) => percent(side.exactMatchNormalized), 'exactMatchNormalized')}
+${row('latency p50 / p95 (ms)', (side) => `${side.latencyMs.p50} / ${side.latencyMs.p95}`)}
+${row('model time p50 / p95 (ms)', (side) => `${side.modelMs.p50} / ${side.modelMs.p95}`)}</table></section>`;
+}
+
 function flipsSection(comparison: RunComparison): string {
   const list = (direction: 'pass-fail' | 'fail-pass'): string => {
     const flips = comparison.flips.filter((flip) => flip.direction === direction);
@@ -295,6 +323,7 @@ export function renderReportHtml(run: ReportRun, options: RenderReportOptions = 
 ${warnings.length === 0 ? '' : `<section id="warnings"><h2>Warnings</h2><ul>${warnings.map((warning) => `<li>${escapeHtml(warning)}</li>`).join('')}</ul></section>`}
 <section id="scores"><h2>pass@k</h2>${passAtKTable(run, comparison)}
 <figure id="chart">${passAtKChartSvg(chartSeries(run, comparison))}<figcaption>pass@k for k from 1 to the fewest samples of any counted task, from the unbiased estimator over the joined results${comparison === undefined ? '' : '; dashed: the baseline'}.</figcaption></figure></section>
+${completionSection(run)}
 ${comparison === undefined ? '' : flipsSection(comparison)}
 <section id="tasks"><h2>Tasks</h2>
 <ul class="legend">${legend}${flipLegend}</ul>

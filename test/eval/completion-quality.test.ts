@@ -131,6 +131,9 @@ test('completion harness: the pipeline turns a re-typed suffix line into the exa
   assert.equal(metrics.completion.raw.exactMatchNormalized, 0);
   assert.deepEqual(metrics.completion.uplift, { passAt1: 1 - metrics.completion.raw.passAt1, exactMatch: 1, exactMatchNormalized: 1 });
   assert.deepEqual(JSON.parse(readFileSync(join(out, 'completion-metrics.json'), 'utf8')), metrics.completion);
+  const report = readFileSync(join(out, 'report.html'), 'utf8');
+  assert.match(report, /<section id="completion"><h2>Through the completion engine<\/h2>/);
+  assert.match(report, /<tr><th>exact match<\/th><td>100\.00%<\/td><td>0\.00%<\/td><td>\+100\.00<\/td><\/tr>/);
   const rawMetrics = JSON.parse(readFileSync(join(out, 'raw', 'metrics.json'), 'utf8')) as { passAtK: Record<string, number> };
   assert.equal(rawMetrics.passAtK['pass@1'], metrics.completion.raw.passAt1);
 
