@@ -56,9 +56,16 @@ const CASES: Case[] = [
   { name: 'warnings.warn', after: '\nimport warnings\nwarnings.warn("x")\n', humanEval: 'passed' },
   { name: 'logging', after: '\nimport logging\nlogging.basicConfig()\nlogging.error("x")\n', humanEval: 'passed' },
   { name: 'sys.argv', after: '\nimport sys\nprint(sys.argv)\n', humanEval: 'passed' },
+  // From a security review: each checked against openai/human-eval the same way.
+  { name: '800,000 prints (the buffer is a StringIO, not a write per line)', after: '\nfor _i in range(800000):\n    print(_i)\n', humanEval: 'passed' },
+  { name: 'importlib.import_module of a module loaded before the guard', after: '\nimport importlib\nimportlib.import_module("numpy")\n', humanEval: 'passed' },
+  { name: 'writing bytes to sys.stdout', after: '\nimport sys\nsys.stdout.write(b"x")\n', humanEval: "failed: string argument expected, got 'bytes'" },
+  { name: 'sys.stdout keeps what was printed', after: '\nimport sys\nprint("hi")\nassert sys.stdout.getvalue() == "hi\\n"\n', humanEval: 'passed' },
+  { name: 'the working folder is empty', after: '\nimport os\nassert os.listdir(".") == []\n', humanEval: 'passed' },
+  { name: 'a numpy.py the program writes is not what import numpy finds', after: '\nopen("numpy.py", "w").write("raise SystemExit(3)\\n")\nimport numpy\nassert hasattr(numpy, "zeros")\n', humanEval: 'passed' },
 ];
 
-test('human-eval semantics: 34 programs get the verdict openai/human-eval gave them', { skip: noData || noSandbox, timeout: 300_000 }, async () => {
+test('human-eval semantics: 40 programs get the verdict openai/human-eval gave them', { skip: noData || noSandbox, timeout: 300_000 }, async () => {
   const dataset = await loadDataset('humaneval', { dataDir });
   const task = dataset.tasks.find((candidate) => candidate.id === 'HumanEval/0');
   assert.ok(task?.canonicalSolution, 'HumanEval/0 has a canonical solution');

