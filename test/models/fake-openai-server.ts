@@ -16,7 +16,10 @@ export interface Exchange {
   /** Request body fields that must be equal; an exchange with `sse` also needs `stream: true`, one with `body` not. */
   match: Record<string, unknown>;
   status?: number;
+  /** Response headers as recorded (e.g. the server's own `content-type`), for JSON answers and streams alike. */
   headers?: Record<string, string>;
+  /** The whole request body as it was sent when the answer was recorded (documentation; not compared). */
+  request?: Record<string, unknown>;
   body?: unknown;
   sse?: string;
 }
@@ -79,7 +82,7 @@ export async function startFakeServer(server: string, options: FakeServerOptions
       return;
     }
     const bytes = readFileSync(join(folder, exchange.sse));
-    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    response.writeHead(exchange.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...exchange.headers });
     let closed = false;
     response.on('close', () => (closed = true));
     for (let start = 0; start < bytes.length && !closed; start += chunkBytes) {

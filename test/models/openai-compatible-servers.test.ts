@@ -1,11 +1,24 @@
-// The openai-compatible backend against each server's responses (reconstructed from their source and docs, see
-// test/fixtures/openai-compatible/README.md), served on 127.0.0.1: the shared conformance suite, then each server's
+// The openai-compatible backend against each server's responses (llama-server's recorded from a real server, the
+// others reconstructed from their source and docs; see test/fixtures/openai-compatible/README.md), served on 127.0.0.1: the shared conformance suite, then each server's
 // quirks as seen in the requests codeloop sends and the results it returns.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { collectStream, CONFORMANCE_PROMPTS, testBackendConformance } from '../../src/models/conformance.js';
 import { ApiCallError, createOpenAICompatibleBackend, type OpenAICompatibleBackendOptions, type ServerFlavor } from '../../src/models/index.js';
-import { startFakeServer, type FakeServer } from './fake-openai-server.js';
+import { fixturesRoot, startFakeServer, type Exchange, type FakeServer } from './fake-openai-server.js';
+
+/** The recorded answer of a named exchange (for tests that compare with what the server really sent). */
+const recordedBody = (server: string, name: string): unknown =>
+  (JSON.parse(readFileSync(join(fixturesRoot(), server, 'exchanges.json'), 'utf8')) as { exchanges: Exchange[] }).exchanges.find((exchange) => exchange.name === name)?.body;
+
+/** The JSON events of a recorded stream, without `[DONE]`. */
+const recordedEvents = (server: string, file: string): Record<string, unknown>[] =>
+  readFileSync(join(fixturesRoot(), server, file), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('data: ') && line !== 'data: [DONE]')
+    .map((line) => JSON.parse(line.slice('data: '.length)) as Record<string, unknown>);
 
 /** Qwen2.5-Coder's FIM layout, as src/fim renders it; inline so these fixtures do not move with src/fim. */
 const renderQwenInfill = (prefix: string, suffix: string) => ({
@@ -143,28 +156,48 @@ describe('what each server is sent and what comes back', () => {
     assert.deepEqual(parts.at(-1), { type: 'finish', finishReason: 'stop', stopSequence: '\ndef', usage: { promptTokens: 0, completionTokens: 7 } });
   });
 
-  test('llama-server: infill goes to /infill; n to n requests; pings and final-chunk usage are read', async () => {
+  test('llama-server (recorded): infill goes to /infill; n to n requests; usage only in the final chunk', async () => {
     const server = backendFor('llama-server');
     const from = serverFor('llama-server').requests.length;
     const infill = await server.infill(CONFORMANCE_PROMPTS.infill.prefix, CONFORMANCE_PROMPTS.infill.suffix, { maxTokens: 32 });
-    assert.deepEqual(infill.choices[0], { text: 'return a + b', finishReason: 'stop', completionTokens: 5 });
-    assert.deepEqual(infill.usage, { promptTokens: 18, completionTokens: 5 });
+    const recordedInfill = recordedBody('llama-server', 'infill, n_predict 32') as { content: string; stop_type: string; tokens_predicted: number; tokens_evaluated: number };
+    assert.equal(recordedInfill.stop_type, 'limit');
+    assert.deepEqual(infill.choices[0], { text: recordedInfill.content, finishReason: 'length', completionTokens: 32 });
+    assert.deepEqual(infill.usage, { promptTokens: recordedInfill.tokens_evaluated, completionTokens: 32 });
     const [request] = since('llama-server', from);
     assert.equal(request?.path, '/infill');
+    assert.equal(request?.exchange, 'infill, n_predict 32');
     assert.equal(request?.body.n_predict, 32);
     assert.equal(request?.body.top_k, 0);
     const result = await server.complete(CONFORMANCE_PROMPTS.complete, { n: 2, temperature: 0.5 });
     assert.deepEqual(result.warnings, ['n=2: llama-server returns one choice per request; sent 2 requests in parallel (unseeded).']);
     assert.ok(since('llama-server', from).every((each) => each.body.n === undefined));
+    // The stream has no usage until its last chunk (even with include_usage there is no separate `choices: []` chunk).
+    const events = recordedEvents('llama-server', 'completions-stream.sse');
+    const last = events.at(-1) as { usage: { prompt_tokens: number; completion_tokens: number } };
+    assert.ok(events.slice(0, -1).every((event) => event.usage === undefined));
+    assert.ok(Array.isArray(events.at(-1)?.choices) && (events.at(-1)?.choices as unknown[]).length === 1);
     const parts = await collectStream(server.streamComplete(CONFORMANCE_PROMPTS.complete));
-    assert.deepEqual(parts.at(-1), { type: 'finish', finishReason: 'stop', usage: { promptTokens: 7, completionTokens: 19 } });
-    assert.equal(since('llama-server', from).at(-1)?.exchange, 'completions stream', 'the stream that starts with ": ping"');
-    await assert.rejects(backendFor('llama-server', { infillMode: 'suffix' }).infill('x', CONFORMANCE_PROMPTS.infill.suffix), (error: unknown) => {
+    assert.deepEqual(parts.at(-1), { type: 'finish', finishReason: 'stop', usage: { promptTokens: last.usage.prompt_tokens, completionTokens: last.usage.completion_tokens } });
+    assert.equal(since('llama-server', from).at(-1)?.exchange, 'completions stream');
+  });
+
+  test('llama-server (recorded): suffix on /v1/completions is ignored, with a warning; its 400 for n above --parallel is read', async () => {
+    const from = serverFor('llama-server').requests.length;
+    const forced = await backendFor('llama-server', { infillMode: 'suffix' }).infill('x', CONFORMANCE_PROMPTS.infill.suffix);
+    assert.equal(since('llama-server', from)[0]?.exchange, 'completions, suffix');
+    assert.equal(forced.choices[0]?.text, (recordedBody('llama-server', 'completions, suffix') as { choices: { text: string }[] }).choices[0]?.text, 'a plain completion of "x"');
+    assert.deepEqual(forced.warnings, [
+      "infill: llama-server's /v1/completions ignores `suffix` (older builds may reject it), so the text does not fit the hole; leave infillMode unset to use its /infill endpoint.",
+    ]);
+    await assert.rejects(backendFor('llama-server').complete(CONFORMANCE_PROMPTS.complete, { backendOptions: { n: 8, temperature: 0.5 } }), (error: unknown) => {
       assert.ok(error instanceof ApiCallError);
-      assert.equal(error.statusCode, 500);
-      assert.match(error.message, /llama-server answered 500 to POST .*\/v1\/completions: Unsupported param: suffix\.$/);
+      assert.equal(error.statusCode, 400);
+      assert.equal(error.retryable, false);
+      assert.match(error.message, /^llama-server answered 400 to POST .*\/v1\/completions: Field 'n': Value must be between 1 <= value <= 4, but got 8\.$/);
       return true;
     });
+    assert.equal(since('llama-server', from).length, 2, 'a 400 is not retried');
   });
 
   test('OpenAI: at most 4 stop strings are sent, the rest enforced here; chat uses max_completion_tokens', async () => {

@@ -91,7 +91,10 @@ export function buildPlan(context: RequestContext, call: Call, callOptions: Gene
     } else {
       prompt = call.prefix;
       suffix = call.suffix;
-      if (current.flavor === 'generic' && context.infillMode === undefined) {
+      if (current.flavor === 'llama-server') {
+        // Recorded (test/fixtures/openai-compatible/llama-server): a 200 with a plain completion of the prompt.
+        warnings.push(`infill: llama-server's /v1/completions ignores \`suffix\` (older builds may reject it), so the text does not fit the hole; leave infillMode unset to use its /infill endpoint.`);
+      } else if (current.flavor === 'generic' && context.infillMode === undefined) {
         warnings.push(`infill: sent \`suffix\` to a server codeloop does not recognise; servers that ignore it (SGLang without --completion-template) return text that does not fit the hole. Pass renderInfill or flavor.`);
       }
     }

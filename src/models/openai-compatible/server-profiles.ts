@@ -22,15 +22,16 @@
  *   requests. A missing `temperature` means 1.0, not the OpenAI default, so codeloop always sends it. With
  *   `include_usage` every chunk carries a zero `usage` and a last chunk with `choices: []` the real one. Errors:
  *   `{"error": {"message", "type": "invalid_request_error" | "not_found_error" | "api_error"}}`.
- * - **llama.cpp `llama-server`** (`tools/server/README.md`, `server-common.cpp`, `server-task.cpp`): `/v1/completions`
- *   rejects `suffix` ("Unsupported param: suffix"); its own `/infill` endpoint (`input_prefix`, `input_suffix`)
- *   renders the model's FIM tokens from the GGUF metadata, so codeloop uses it. `n` is rejected ("Only one completion
- *   choice is allowed") by older builds and capped by `--parallel` in newer ones (as `n_cmpl`), so codeloop sends n
- *   requests. Server-side sampling defaults differ from OpenAI's (top_k 40, top_p 0.95, min_p 0.05): codeloop sends
- *   top_k 0 and top_p 1 explicitly; pass `backendOptions: { min_p: 0 }` to turn min_p off too. The final stream
- *   chunk carries `usage` (and `timings`) even without `include_usage`; SSE comment pings (`: ping`) may appear.
- *   Logprobs use its own format and are not read. Errors: `{"error": {"code", "message", "type"}}` (older builds
- *   answer bad parameters with 500).
+ * - **llama.cpp `llama-server`** (recorded: test/fixtures/openai-compatible/llama-server, build b1-5b4ebc5):
+ *   `/v1/completions` **ignores** `suffix` (a plain completion of the prompt; older builds rejected it), so codeloop
+ *   uses its own `/infill` endpoint (`input_prefix`, `input_suffix`), which renders the model's FIM tokens from the
+ *   GGUF metadata, and warns when `infillMode: 'suffix'` is forced. `n` is honoured up to the slot count
+ *   (`--parallel`, default 4; above it a 400) and was rejected by older builds, so codeloop sends n requests.
+ *   Server-side sampling defaults differ from OpenAI's (top_k 40, top_p 0.95, min_p 0.05): codeloop sends top_k 0
+ *   and top_p 1 explicitly; pass `backendOptions: { min_p: 0 }` to turn min_p off too. A completions stream carries
+ *   `usage` (and `timings`) in its finish chunk, a chat stream in a last `choices: []` chunk. Logprobs use its own
+ *   format and are not read. Errors: `{"error": {"code", "message", "type"}}` (400 `invalid_request_error` for bad
+ *   parameters; older builds answered 500). Output that is not valid UTF-8 fails the request with a 500.
  * - **OpenAI** (platform.openai.com API reference): `/v1/completions` only serves the legacy instruct models
  *   (`gpt-3.5-turbo-instruct`, `davinci-002`, `babbage-002`), which take `suffix`. At most 4 stop sequences (codeloop
  *   sends the first 4 and enforces the rest itself). No `top_k`. `seed` is best-effort. Chat takes
