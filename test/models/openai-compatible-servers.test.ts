@@ -1,6 +1,7 @@
 // The openai-compatible backend against each server's responses (llama-server's recorded from a real server, the
-// others reconstructed from their source and docs; see test/fixtures/openai-compatible/README.md), served on 127.0.0.1: the shared conformance suite, then each server's
-// quirks as seen in the requests codeloop sends and the results it returns.
+// others reconstructed from their source and docs; see test/fixtures/openai-compatible/README.md), served on
+// 127.0.0.1: the shared conformance suite, then each server's quirks as seen in the requests codeloop sends and the
+// results it returns. Tests of the recorded server compare with the recorded values, so they follow a re-recording.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +54,7 @@ testBackendConformance({ name: 'openai-compatible, vLLM (no FIM renderer: infill
 testBackendConformance({ name: 'openai-compatible, SGLang (FIM rendered by codeloop)', createBackend: () => backendFor('sglang') });
 // These three apply stop strings without saying which one matched.
 testBackendConformance({ name: 'openai-compatible, Ollama', createBackend: () => backendFor('ollama'), reportsStopSequence: false });
-testBackendConformance({ name: 'openai-compatible, llama-server (/infill)', createBackend: () => backendFor('llama-server'), reportsStopSequence: false });
+testBackendConformance({ name: 'openai-compatible, llama-server (recorded; /infill)', createBackend: () => backendFor('llama-server'), reportsStopSequence: false });
 testBackendConformance({
   name: 'openai-compatible, OpenAI (gpt-3.5-turbo-instruct)',
   createBackend: () => backendFor('openai'),
