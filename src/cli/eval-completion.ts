@@ -155,6 +155,12 @@ export async function runCompletionGeneration(plan: CompletionEvalPlan, dataset:
         });
         process.stderr.write(`${prefix}: ${label}: ${result.written} new sample(s), ${result.existing} already in ${pass.samplesPath} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
       }
+    } catch (error) {
+      // The engine counts prompt tokens approximately and does not know the model's context: say which flag sets it.
+      if (!controller.signal.aborted && /context/i.test((error as Error).message ?? '')) {
+        process.stderr.write(`${prefix}: hint: the engine's prompt budget is ${plan.engine.promptTokens ?? 2048} approximate tokens (3.5 characters each) plus --max-tokens; for a model with a smaller context lower it with --prompt-tokens N (and --max-tokens N).\n`);
+      }
+      throw error;
     } finally {
       engine.close();
     }
@@ -244,6 +250,10 @@ export function completionLines(metrics: CompletionEvalMetrics): string[] {
     const name = side.postProcess ? 'pipeline' : 'raw';
     lines.push(`  ${name}: modes ${counts(side.modes)}; finish ${counts(side.finishReasons)}; ${side.empty} empty`);
     if (side.postProcess) lines.push(`  ${name}: rules (samples changed) ${counts(side.rules)}`);
+  }
+  const declined = Math.max(...sides.map((side) => side.modes['none'] ?? 0));
+  if (declined > 0 && metrics.mode === 'auto') {
+    lines.push(`  ${declined} task(s) declined by the mode rules (the hole is mid-line before code, where an editor gets no completion); --completion-mode single-line or multi-line forces one`);
   }
   return lines;
 }
