@@ -19,7 +19,7 @@ import {
 } from '../fim/index.js';
 import { openModel, type ModelBackend } from '../models/index.js';
 import type { LoadedDataset } from '../tasks/index.js';
-import { numberFlag } from './generate.js';
+import { numberFlag, summarizeWarnings } from './generate.js';
 
 /** Flags of the harness, merged into `codeloop eval`'s options. */
 export const COMPLETION_EVAL_OPTIONS = {
@@ -139,14 +139,16 @@ export async function runCompletionGeneration(plan: CompletionEvalPlan, dataset:
         const started = Date.now();
         let last = started;
         let done = 0;
+        const warnings: string[] = [];
         const result = await generateCompletionSamples(dataset.tasks, engine, {
           outPath: pass.samplesPath,
           postProcess: pass.postProcess,
           mode: plan.mode,
           ...(plan.maxTokens === undefined ? {} : { maxTokens: plan.maxTokens }),
           signal: controller.signal,
-          onSample: () => {
+          onSample: (record) => {
             done += 1;
+            warnings.push(...(record.warnings ?? []));
             if (Date.now() - last >= 5_000) {
               last = Date.now();
               process.stderr.write(`${prefix}: ${label}: ${done} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
@@ -154,6 +156,7 @@ export async function runCompletionGeneration(plan: CompletionEvalPlan, dataset:
           },
         });
         process.stderr.write(`${prefix}: ${label}: ${result.written} new sample(s), ${result.existing} already in ${pass.samplesPath} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
+        for (const warning of summarizeWarnings(warnings)) process.stderr.write(`${prefix}: ${label}: warning: ${warning}\n`);
       }
     } catch (error) {
       // The engine counts prompt tokens approximately and does not know the model's context: say which flag sets it.
