@@ -98,7 +98,12 @@ for (const tied of [true, false]) {
         // (ggml's q8_0 dot product), so it is checked to 0.15 nats and the same argmax.
         const tolerance = fileType === 'f32' ? 2e-3 : 0.15;
         assert.ok(difference < tolerance, `${fileType}, ${length} tokens: max |Δ log p| = ${difference}`);
-        assert.equal(argmax(ours), argmax(theirs));
+        // The same argmax, unless the trainer's top two are closer than the tolerance (then llama.cpp's choice must be
+        // one of those near-ties): the tokenizer is trained on this repository's sources, so the prefix changes with
+        // them, and a near-tie flipped under q8_0 once.
+        const best = argmax(ours);
+        const theirsBest = argmax(theirs);
+        if (theirsBest !== best) assert.ok(ours[best]! - ours[theirsBest]! < 2 * tolerance, `${fileType}, ${length} tokens: argmax ${theirsBest} vs ${best}, not a near-tie`);
       }
       // Negative control: other weights give clearly different log-probabilities.
       const other = await trainerLogProbabilities(config, initParameters(config, 99, 0.15), tokens);
