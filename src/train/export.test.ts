@@ -35,9 +35,11 @@ function logSoftmax(logits: ArrayLike<number>): Float64Array {
 }
 
 async function llamaLogProbabilities(model: LlamaCppModel, tokens: number[], vocabSize: number): Promise<Float64Array> {
+  // yieldEogToken: the probabilities come with the sampled token, and a sampled end-of-generation token would
+  // otherwise end the evaluation without yielding them (the prefix, and so the sample, changes with the tokenizer).
   const context = await model.createContext({ contextSize: 64, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
   try {
-    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1 })) {
+    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true })) {
       const result = new Float64Array(vocabSize).fill(-Infinity);
       for (const [token, probability] of output.probabilities) result[token] = Math.log(probability);
       return result;

@@ -26,7 +26,7 @@ async function llamaLogProbabilities(target: LlamaModel, tokens: number[], vocab
   const context = await target.createContext({ contextSize: 256, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
   try {
     const sequence = context.getSequence();
-    for await (const output of sequence.evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1 })) {
+    for await (const output of sequence.evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true })) {
       const result = new Float64Array(vocabSize).fill(-Infinity);
       for (const [token, probability] of output.probabilities) result[token] = Math.log(probability);
       return result;

@@ -61,7 +61,7 @@ test('the committed embedded model loads, matches its MANIFEST, and its log-prob
     const context = await model.createContext({ contextSize: 256, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
     let difference = 0;
     let best = -1;
-    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1 })) {
+    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true })) {
       let bestProbability = -1;
       for (const [token, probability] of output.probabilities) {
         difference = Math.max(difference, Math.abs(Math.log(probability) - (last[token]! - max - Math.log(total))));

@@ -60,7 +60,7 @@ test('codeloop train all --smoke trains, exports a GGUF that node-llama-cpp load
     for (const value of last) total += Math.exp(value - max);
     const context = await model.createContext({ contextSize: 64, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
     let difference = 0;
-    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1 })) {
+    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true })) {
       for (const [token, probability] of output.probabilities) difference = Math.max(difference, Math.abs(Math.log(probability) - (last[token]! - max - Math.log(total))));
       break;
     }
