@@ -10,7 +10,7 @@ import { prepareProgram, type PreparedProgram } from './program.js';
 import { buildSeccompFilter } from './seccomp.js';
 import { createTypeChecker } from './type-check.js';
 import type { ExecutionLimits, ExecutionRequest, ExecutionResult, IsolationLevel } from './types.js';
-import { classifyExecution, endingSignal, signalName, type RawExecution } from './verdict.js';
+import { classifyExecution, signalName, type RawExecution } from './verdict.js';
 import { SandboxInfraError, SandboxWorker, type SupervisorJob } from './worker.js';
 
 export interface ExecutorOptions {
@@ -213,7 +213,7 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
           signal?.removeEventListener('abort', onAbort);
         }
         // Results come back in order, so the OOM kills counted since the previous result belong to this job.
-        const signalNumber = endingSignal(raw);
+        const signalNumber = raw.signal;
         const oomNow = slot.cgroup?.oomKills() ?? 0;
         const oomKilled = oomNow > slot.oomSeen && signalNumber === constants.signals.SIGKILL;
         slot.oomSeen = oomNow;

@@ -75,7 +75,7 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
     code = transpiled.code;
   }
   const heapMiB = Math.max(64, limits.memoryMiB);
-  const steps = [{ argv: [context.nodePath, `--max-old-space-size=${heapMiB}`, '--require', `${context.runtimeDir}/node-preload.cjs`, main, ...(request.args ?? [])] }];
+  const argv = [context.nodePath, `--max-old-space-size=${heapMiB}`, '--require', `${context.runtimeDir}/node-preload.cjs`, main, ...(request.args ?? [])];
   files[main] = encode(code);
   // Without a cgroup the address space is the only memory bound Node can have. Node 20 maps ~800 MiB of address space
   // before running any code (measured: it does not start under 800 MiB), so the cap is the limit plus 1 GiB; a Buffer
@@ -86,7 +86,7 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
     job: {
       ...base,
       mode: 'exec',
-      steps,
+      argv,
       env: JOB_ENV,
       limits: { ...base.limits, addressSpaceBytes },
     },

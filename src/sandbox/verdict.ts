@@ -15,7 +15,7 @@ export interface RawExecution {
   stderrBytes: number;
   /**
    * Lines only codeloop's own code writes, before the program runs (the channel is closed before untrusted code
-   * starts): `setup-error:…`, `compile-error`, `signal:N` (an earlier step, e.g. tsc, was killed).
+   * starts): `setup-error:…`, `compile-error` (a Python program that does not compile).
    */
   control: string[];
   /**
@@ -65,7 +65,7 @@ export function classifyExecution(raw: RawExecution, context: ClassifyContext): 
     return { verdict: 'compile-error', reason: firstErrorLine(raw.stderr) ?? 'the program does not compile' };
   }
   if (raw.timedOut) return { verdict: 'timed-out', reason: `killed at the ${context.limits.wallMs} ms wall-clock limit` };
-  const signalNumber = endingSignal(raw);
+  const signalNumber = raw.signal;
   const signal = signalName(signalNumber);
   if (signal === 'SIGXCPU' || (signal === 'SIGKILL' && raw.cpuMs >= context.limits.cpuSeconds * 1000)) {
     return { verdict: 'timed-out', reason: `killed at the ${context.limits.cpuSeconds} s CPU-time limit` };
@@ -83,12 +83,6 @@ export function classifyExecution(raw: RawExecution, context: ClassifyContext): 
     return { verdict: 'failed', reason: `exited with code 0 but ${how} of the program (the tests did not all run)` };
   }
   return { verdict: 'passed', reason: 'exited with code 0' };
-}
-
-/** The signal that ended the program, if one did. The namespace init reports it; its own exit status is 128 + signal. */
-export function endingSignal(raw: RawExecution): number | null {
-  const reported = raw.control.find((line) => line.startsWith('signal:'));
-  return raw.signal ?? (reported === undefined ? null : Number(reported.slice('signal:'.length)));
 }
 
 function firstErrorLine(stderr: string): string | undefined {

@@ -14,7 +14,8 @@ export interface SupervisorJob {
   files: Record<string, string>;
   stdin?: string;
   args?: string[];
-  steps?: { argv: string[]; compile?: boolean }[];
+  /** `exec` jobs: the command B execs (Python jobs run in B's own interpreter). */
+  argv?: string[];
   env?: Record<string, string>;
   limits: {
     wallMs: number;

