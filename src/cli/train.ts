@@ -30,6 +30,10 @@ Options:
   --smoke             tiny configuration (trains in well under 2 minutes); --run defaults to a temp dir
   --tokens N          token budget of the LR schedule (default ${TRAIN_DEFAULTS.train.totalTokens})
   --lr X              peak learning rate (default ${TRAIN_DEFAULTS.train.learningRate})
+  --fim-rate X        fraction of document pieces made FIM examples, 0–1 (default ${TRAIN_DEFAULTS.data.fimRate})
+  --line-spans X      of FIM examples, the fraction whose middle is 1–3 whole lines, 0–1 (default ${TRAIN_DEFAULTS.data.lineSpanFraction})
+                      (changing --tokens, --lr or the FIM mix on a resumed run starts a new phase, recorded in
+                      DIR/run.json and in the published MANIFEST.json)
   --out PATH          export: the GGUF to write (default DIR/codeloop-embedded.<type>.gguf)
   --type T            export: q8_0 (default, the shipped file), f16 or f32
   --gguf PATH         eval: the GGUF to score FIM with (default: export DIR's checkpoint as q8_0 first)
@@ -50,6 +54,13 @@ export function parseUntil(value: string, now = new Date()): Date {
   const date = new Date(value);
   if (Number.isNaN(date.getTime())) throw new UsageError(`--until ${JSON.stringify(value)} is not a time; give HH:MM (UTC) or an ISO date such as 2026-12-02T05:35:00Z`);
   return date;
+}
+
+function fraction(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0 || number > 1) throw new UsageError(`${flag} ${JSON.stringify(value)} must be a number from 0 to 1`);
+  return number;
 }
 
 function positiveNumber(flag: string, value: string | undefined): number | undefined {
@@ -74,6 +85,8 @@ export const trainCommand: Command = {
         smoke: { type: 'boolean', default: false },
         tokens: { type: 'string' },
         lr: { type: 'string' },
+        'fim-rate': { type: 'string' },
+        'line-spans': { type: 'string' },
         out: { type: 'string' },
         type: { type: 'string', default: 'q8_0' },
         gguf: { type: 'string' },
@@ -86,7 +99,13 @@ export const trainCommand: Command = {
     const base = values.smoke ? SMOKE_DEFAULTS : TRAIN_DEFAULTS;
     const tokens = positiveNumber('--tokens', values.tokens);
     const lr = positiveNumber('--lr', values.lr);
-    const defaults: TrainDefaults = { ...base, train: { ...base.train, ...(tokens ? { totalTokens: tokens } : {}), ...(lr ? { learningRate: lr } : {}) } };
+    const fimRate = fraction('--fim-rate', values['fim-rate']);
+    const lineSpans = fraction('--line-spans', values['line-spans']);
+    const defaults: TrainDefaults = {
+      ...base,
+      train: { ...base.train, ...(tokens ? { totalTokens: tokens } : {}), ...(lr ? { learningRate: lr } : {}) },
+      data: { ...base.data, ...(fimRate !== undefined ? { fimRate } : {}), ...(lineSpans !== undefined ? { lineSpanFraction: lineSpans } : {}) },
+    };
     const runDir = values.run ? resolve(values.run) : values.smoke ? mkdtempSync(join(tmpdir(), 'codeloop-train-smoke-')) : undefined;
     if (!runDir) throw new UsageError('--run DIR is required (a directory outside the repository, e.g. ../train-runs/embedded)');
     const log = (message: string): void => {

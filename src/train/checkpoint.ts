@@ -19,7 +19,21 @@ export interface CheckpointHeader {
   seed: number;
   /** The training settings the run was started with (to check a resume uses the same ones). */
   train: Record<string, unknown>;
+  /**
+   * Training phases: a resumed run that changes the token budget, the peak LR or the FIM mix starts a new one from
+   * its step (absent in checkpoints written before phases were recorded: one phase with the starting settings).
+   */
+  phases?: TrainingPhase[];
   savedAt: string;
+}
+
+export interface TrainingPhase {
+  fromStep: number;
+  totalTokens: number;
+  learningRate: number;
+  /** The data settings (FIM rate, SPM and line-span fractions…); null where the checkpoint predates this record. */
+  data: Record<string, unknown> | null;
+  startedAt: string | null;
 }
 
 export interface Checkpoint {

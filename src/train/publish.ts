@@ -73,7 +73,7 @@ export async function publishRun(runDir: string, modelsDir: string, options: { r
   const evaluation = await evaluateRun(runDir, { ggufPath, ...(options.onLog ? { onLog: options.onLog } : {}) });
   const corpus = JSON.parse(readFileSync(join(runDir, 'corpus', 'manifest.json'), 'utf8')) as CorpusManifest;
   const tokens = JSON.parse(readFileSync(join(runDir, 'tokens', 'tokens.json'), 'utf8')) as Record<string, unknown>;
-  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { config: ModelConfig; defaults: unknown; peakGflops: number };
+  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { config: ModelConfig; defaults: unknown; phases?: unknown[]; peakGflops: number };
   const records = readLog(runDir);
   const recent = records.slice(-200);
   const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -89,6 +89,7 @@ export async function publishRun(runDir: string, modelsDir: string, options: { r
       step: exported.step,
       tokensSeen: exported.tokensSeen,
       defaults: run.defaults,
+      phases: run.phases ?? [],
       flopsPerToken: trainingFlopsPerToken(run.config),
       medianTokensPerSecondLast200Steps: median(recent.map((record) => record.tokensPerSecond)),
       medianLoadAverageLast200Steps: median(recent.map((record) => record.loadAverage)),

@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPhase } from './checkpoint.js';
 import { DataLoader, evaluationWindows } from './data-loader.js';
 import type { TrainDefaults } from './defaults.js';
 import { initParameters, LlamaModel, parameterCount, parameterGroups, trainingFlopsPerToken, type ModelConfig } from './model.js';
@@ -81,11 +81,23 @@ export async function trainRun(runDir: string, defaults: TrainDefaults, options:
     log(`new run: ${parameterCount(config)} parameters, ${steps} steps of ${B}×${T} tokens`);
   }
 
+  const phases = (checkpoint.header.phases ??=
+    checkpoint.header.step > 0
+      ? [{ fromStep: 0, totalTokens: Number(checkpoint.header.train['totalTokens']), learningRate: Number(checkpoint.header.train['learningRate']), data: null, startedAt: null }]
+      : []);
+  const phase: TrainingPhase = { fromStep: checkpoint.header.step, totalTokens: train.totalTokens, learningRate: train.learningRate, data: { ...defaults.data }, startedAt: new Date().toISOString() };
+  const current = phases.at(-1);
+  // (a phase whose data settings were not recorded counts as different: resuming such a checkpoint records one)
+  if (!current || current.totalTokens !== phase.totalTokens || current.learningRate !== phase.learningRate || JSON.stringify(current.data) !== JSON.stringify(phase.data)) {
+    phases.push(phase);
+    if (current) log(`new training phase from step ${phase.fromStep}: ${JSON.stringify({ totalTokens: phase.totalTokens, learningRate: phase.learningRate, data: phase.data })}`);
+  }
+
   const kernels = new OnnxKernels({ threads: train.threads });
   const peak = await kernels.measurePeakFlops();
   const runInfoPath = join(runDir, 'run.json');
   const runInfo = existsSync(runInfoPath) ? (JSON.parse(readFileSync(runInfoPath, 'utf8')) as Record<string, unknown>) : {};
-  writeFileSync(runInfoPath, JSON.stringify({ ...runInfo, config, defaults, parameters: parameterCount(config), peakGflops: peak.flops / 1e9, peakShape: peak.shape, cpu: os.cpus()[0]?.model, cores: os.cpus().length, updatedAt: new Date().toISOString() }, null, 2) + '\n');
+  writeFileSync(runInfoPath, JSON.stringify({ ...runInfo, config, defaults, phases, parameters: parameterCount(config), peakGflops: peak.flops / 1e9, peakShape: peak.shape, cpu: os.cpus()[0]?.model, cores: os.cpus().length, updatedAt: new Date().toISOString() }, null, 2) + '\n');
   log(`ORT peak matmul: ${(peak.flops / 1e9).toFixed(1)} GFLOP/s at ${peak.shape.join('×')}`);
 
   const model = new LlamaModel(config, checkpoint.params, kernels);

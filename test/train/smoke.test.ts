@@ -71,3 +71,23 @@ test('codeloop train all --smoke trains, exports a GGUF that node-llama-cpp load
     await model.dispose();
   }
 });
+
+test('a resumed run with a new token budget or FIM mix records a new phase; a bad fraction is refused by name', { timeout: 120_000 }, async () => {
+  const run = promisify(execFile);
+  const cli = join(repo, 'bin', 'codeloop.js');
+  const bad = await run(process.execPath, [cli, 'train', 'run', '--smoke', '--run', runDir, '--fim-rate', '1.5']).then(
+    () => undefined,
+    (error: { code?: number; stderr?: string }) => error,
+  );
+  assert.ok(bad && bad.code !== 0 && /--fim-rate "1\.5" must be a number from 0 to 1/.test(bad.stderr ?? ''), bad?.stderr);
+  const before = loadCheckpoint(join(runDir, 'checkpoint.bin')).header;
+  await run(process.execPath, [cli, 'train', 'run', '--smoke', '--run', runDir, '--tokens', String(before.tokensSeen + 2 * 256), '--fim-rate', '0.9', '--line-spans', '0.6', '--max-steps', '2']);
+  const after = loadCheckpoint(join(runDir, 'checkpoint.bin')).header;
+  assert.equal(after.step, before.step + 2);
+  const phases = after.phases ?? [];
+  assert.equal(phases.length, 2, JSON.stringify(phases));
+  assert.equal(phases[0]!.fromStep, 0);
+  assert.deepEqual([phases[1]!.fromStep, phases[1]!.data?.['fimRate'], phases[1]!.data?.['lineSpanFraction']], [before.step, 0.9, 0.6]);
+  const runInfo = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { phases: unknown[] };
+  assert.deepEqual(runInfo.phases, phases);
+});
