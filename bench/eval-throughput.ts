@@ -4,7 +4,7 @@
  * workers, codeloop with OS isolation.
  *
  *   npm run build && node dist/bench/eval-throughput.js --human-eval PATH [--data-dir DIR] [--per-task 100]
- *       [--unique] [--timeouts 0] [--concurrency 2] [--skip-reference]
+ *       [--unique] [--timeouts 0] [--concurrency 2] [--skip-reference] [--skip-floor]
  *
  * PATH is a local copy of openai/human-eval (not committed; its dependencies are Debian's python3-numpy, python3-tqdm
  * and python3-fire). The sample set is built in the run, per HumanEval task, `--per-task` samples cycling through:
@@ -19,6 +19,11 @@
  *
  * Both harnesses score the same file; the bench checks that pass@k and every sample's passed flag agree, and prints
  * wall times and their ratio.
+ *
+ * A third cell, the fork floor, bounds what any harness that runs each program in its own process can reach here: a
+ * warm Python that, in 2 worker processes, forks once per sample and `exec`s human-eval's program (prompt + completion
+ * + test + check) in the child, with no isolation, no output capture, no verdict and no result file. Its speed-up over
+ * human-eval is the ceiling for fork-per-program execution on this machine.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +57,7 @@ const MUTATIONS: [string, string][] = [
   ['range(', 'range(1 + '],
 ];
 
-function parse(): { humanEval: string; dataDir: string; perTask: number; unique: boolean; timeouts: number; concurrency: number; skipReference: boolean } {
+function parse(): { humanEval: string; dataDir: string; perTask: number; unique: boolean; timeouts: number; concurrency: number; skipReference: boolean; skipFloor: boolean } {
   const { values } = parseArgs({
     options: {
       'human-eval': { type: 'string' },
@@ -62,6 +67,7 @@ function parse(): { humanEval: string; dataDir: string; perTask: number; unique:
       timeouts: { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '2' },
       'skip-reference': { type: 'boolean', default: false },
+      'skip-floor': { type: 'boolean', default: false },
     },
   });
   const humanEval = values['human-eval'];
@@ -76,6 +82,7 @@ function parse(): { humanEval: string; dataDir: string; perTask: number; unique:
     timeouts: Number(values.timeouts),
     concurrency: Number(values.concurrency),
     skipReference: values['skip-reference'],
+    skipFloor: values['skip-floor'],
   };
 }
 
@@ -138,6 +145,44 @@ function buildSamples(problems: Problem[], variantsOf: Map<string, string[]>, op
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * The fork floor (see the header): args SAMPLES PROBLEMS WORKERS; prints the wall seconds. Each child gets the
+ * 3 s limit as a SIGALRM whose default action ends it, like a time-out. Samples are split round-robin over workers.
+ */
+const FORK_FLOOR = `import gzip, json, os, signal, sys, time
+samples_path, problems_path, workers = sys.argv[1], sys.argv[2], int(sys.argv[3])
+problems = {p["task_id"]: p for p in map(json.loads, gzip.open(problems_path, "rt"))}
+programs = []
+for line in open(samples_path):
+    if line.strip():
+        sample = json.loads(line)
+        problem = problems[sample["task_id"]]
+        programs.append(problem["prompt"] + sample["completion"] + "\\n" + problem["test"] + "\\n" + "check(%s)" % problem["entry_point"])
+started = time.monotonic()
+children = []
+for worker in range(workers):
+    pid = os.fork()
+    if pid == 0:
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        for program in programs[worker::workers]:
+            child = os.fork()
+            if child == 0:
+                signal.setitimer(signal.ITIMER_REAL, 3.0)
+                try:
+                    exec(program, {})
+                except BaseException:
+                    os._exit(1)
+                os._exit(0)
+            os.waitpid(child, 0)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+print(time.monotonic() - started)
+`;
+
 function passedFlags(path: string): boolean[] {
   return readFileSync(path, 'utf8')
     .split('\n')
@@ -197,6 +242,15 @@ async function main(): Promise<void> {
     if (reference.status !== 0) throw new Error(`human-eval failed (${reference.status}): ${reference.stderr.slice(-2000)}`);
     const printed = reference.stdout.trim().split('\n').at(-1) ?? '';
     console.log(`human-eval:    ${referenceSeconds.toFixed(1)} s (${(total / referenceSeconds).toFixed(1)} samples/s) pass@k ${printed}`);
+
+    if (!options.skipFloor) {
+      const floorScript = join(scratch, 'fork-floor.py');
+      writeFileSync(floorScript, FORK_FLOOR);
+      const floor = spawnSync('/usr/bin/python3', ['-I', '-S', floorScript, samplesPath, problemFile, '2'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, maxBuffer: 1 << 26 });
+      if (floor.status !== 0) throw new Error(`fork floor failed (${floor.status}): ${floor.stderr.slice(-2000)}`);
+      const floorSeconds = Number(floor.stdout.trim());
+      console.log(`fork floor:    ${floorSeconds.toFixed(1)} s (${(total / floorSeconds).toFixed(1)} samples/s: a bare fork + exec per sample in 2 processes, no isolation) = ${(referenceSeconds / floorSeconds).toFixed(1)}x human-eval, the ceiling of fork-per-program execution here`);
+    }
 
     const ours = passedFlags(join(out, 'samples.jsonl_results.jsonl'));
     const theirs = passedFlags(`${samplesPath}_results.jsonl`);

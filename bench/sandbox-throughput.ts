@@ -4,6 +4,7 @@
  * programs.
  *
  *   npm run build && node dist/bench/sandbox-throughput.js [--data-dir DIR] [--seconds S] [--concurrency N]
+ *       [--language python|javascript|typescript]
  *
  * For each language and program kind, two cells run back to back on the same programs and concurrency: the sandbox
  * (`executor.run`) and a plain baseline (`spawn` of python3 / node on a temp file, with a clean env). Each cell warms up,
@@ -14,6 +15,7 @@
  * Programs:
  * - trivial: `add(1, 2) == 3` with an assert, per language.
  * - typical, Python: HumanEval prompt + canonical solution + test + `check(entry_point)`, harness `completion`; all pass.
+ *   The same programs again with harness `human-eval` (what `codeloop eval` uses for HumanEval and MBPP).
  * - typical, JS/TS: MultiPL-E has no canonical solutions, so we use the full programs (prompt + completion + tests) that
  *   Qwen2.5-Coder-1.5B got right in its published MultiPL-E run (reference-outputs/, 77 JS / 76 TS, ~1 KB each, the
  *   size of a HumanEval Python program); every one should pass. Without that folder we fall back to MultiPL-E prompt +
@@ -95,6 +97,7 @@ function loadCells(dataDir: string): Cell[] {
   return [
     { language: 'python', kind: 'trivial', programs: [TRIVIAL.python], harness: 'completion', expected: 'passed' },
     { language: 'python', kind: 'typical (humaneval canonical)', programs: python, harness: 'completion', expected: 'passed' },
+    { language: 'python', kind: 'typical, human-eval harness', programs: python, harness: 'human-eval', expected: 'passed' },
     { language: 'javascript', kind: 'trivial', programs: [TRIVIAL.javascript], harness: 'exit-code', expected: 'passed' },
     { language: 'javascript', kind: javascript.kind, programs: javascript.programs, harness: 'exit-code', expected: javascript.expected },
     { language: 'typescript', kind: 'trivial', programs: [TRIVIAL.typescript], harness: 'exit-code', expected: 'passed' },
@@ -208,6 +211,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       seconds: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: String(availableParallelism()) },
+      language: { type: 'string' },
     },
   });
   const dataDir = values['data-dir'] ?? process.env.CODELOOP_DATA_DIR ?? join(REPO_ROOT, '../shared/datasets');
@@ -218,7 +222,9 @@ async function main(): Promise<void> {
   if (!existsSync(join(dataDir, 'humaneval/HumanEval.jsonl.gz'))) {
     throw new Error(`No humaneval/HumanEval.jsonl.gz under ${dataDir}: pass --data-dir (or set CODELOOP_DATA_DIR) to the datasets folder.`);
   }
-  const cells = loadCells(dataDir);
+  const languages = ['python', 'javascript', 'typescript'];
+  if (values.language !== undefined && !languages.includes(values.language)) throw new Error(`--language ${values.language}: use one of ${languages.join(', ')} (default: all).`);
+  const cells = loadCells(dataDir).filter((cell) => values.language === undefined || cell.language === values.language);
   const inflight = concurrency * 4;
 
   const executor = await createExecutor({ concurrency, onWarning: (message) => process.stderr.write(`warning: ${message}\n`) });
