@@ -8,20 +8,20 @@ import { fileURLToPath } from 'node:url';
 import { probeIsolation } from '../../src/sandbox/index.js';
 
 /**
- * The solve loop end to end with the embedded model (a real GGUF through the llama backend) on a small task set. It
- * needs the model file, so it runs only when CODELOOP_EMBEDDED_MODEL names one (it belongs with test/model/ once the
- * embedded model ships). It checks that every stage runs and records, not that the model solves the tasks.
+ * The solve loop end to end with the embedded model (the shipped GGUF, or CODELOOP_EMBEDDED_MODEL's, through the
+ * llama backend) on a small task set. It checks that every stage runs and records, not that the model solves the tasks.
  */
-const modelPath = process.env.CODELOOP_EMBEDDED_MODEL;
-const skip = probeIsolation().level === null ? 'no OS sandbox on this machine' : modelPath === undefined || !existsSync(modelPath) ? 'CODELOOP_EMBEDDED_MODEL does not name a model file' : false;
-const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'codeloop.js');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const modelPath = process.env.CODELOOP_EMBEDDED_MODEL ?? join(root, 'models', 'codeloop-embedded.gguf');
+const skip = probeIsolation().level === null ? 'no OS sandbox on this machine' : !existsSync(modelPath) ? `no embedded model at ${modelPath}` : false;
+const bin = join(root, 'bin', 'codeloop.js');
 
 test('codeloop solve --dataset examples with the embedded model: every run ends with a verdict and a log', { skip, timeout: 600_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'codeloop-embedded-'));
   try {
     const result = spawnSync(process.execPath, [bin, 'solve', '--dataset', 'examples', '--limit', '3', '--model', 'embedded', '--strategy', 'repair', '--max-attempts', '2', '--max-tokens', '128', '--out', out, '--json'], {
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODELOOP_EMBEDDED_MODEL: modelPath ?? '' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CODELOOP_EMBEDDED_MODEL: modelPath },
       timeout: 590_000,
     });
     assert.equal(result.status, 0, result.stderr);
