@@ -37,6 +37,8 @@ export interface ExecutionRecord {
   /** For an EvalPlus task: the base phase's verdict. */
   verdict: Verdict;
   reason: string;
+  /** human-eval-harness tasks: the `result` string openai/human-eval gives the program (`ExecutionResult.humanEvalResult`). */
+  humanEvalResult?: string;
   /** EvalPlus tasks: the plus verdict (passed only when base and plus inputs all pass, as EvalPlus counts it). */
   plus?: { verdict: Verdict; reason: string };
   /** EvalPlus tasks: both phases as EvalPlus reports them (status, failing input). */
@@ -53,6 +55,8 @@ export interface SampleResult {
   index: number;
   verdict: Verdict;
   reason: string;
+  /** human-eval-harness tasks: the `result` string openai/human-eval gives the program. */
+  humanEvalResult?: string;
   /** EvalPlus tasks: the plus verdict (see `ExecutionRecord.plus`). */
   plus?: { verdict: Verdict; reason: string };
   /** EvalPlus tasks: both phases as EvalPlus reports them. */
@@ -149,6 +153,7 @@ interface Job {
 interface Outcome {
   verdict: Verdict;
   reason: string;
+  humanEvalResult?: string;
   plus?: { verdict: Verdict; reason: string };
   evalplus?: EvalPlusResult;
 }
@@ -219,6 +224,7 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
         {
           verdict: record.verdict,
           reason: record.reason,
+          ...(record.humanEvalResult === undefined ? {} : { humanEvalResult: record.humanEvalResult }),
           ...(record.plus === undefined ? {} : { plus: record.plus }),
           ...(record.evalplus === undefined ? {} : { evalplus: record.evalplus }),
         },
@@ -285,7 +291,7 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
         }
       } else {
         result = await executor.run(plainRequest(job.task, job.code), { signal: inner.signal });
-        outcome = { verdict: result.verdict, reason: result.reason };
+        outcome = { verdict: result.verdict, reason: result.reason, ...(result.humanEvalResult === undefined ? {} : { humanEvalResult: result.humanEvalResult }) };
       }
       executions++;
       if (descriptor !== null && outcome.verdict !== 'infra-error') {
@@ -295,6 +301,7 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
           programSha256: job.programSha256,
           verdict: outcome.verdict,
           reason: outcome.reason,
+          ...(outcome.humanEvalResult === undefined ? {} : { humanEvalResult: outcome.humanEvalResult }),
           ...(outcome.plus === undefined ? {} : { plus: outcome.plus }),
           ...(outcome.evalplus === undefined ? {} : { evalplus: outcome.evalplus }),
           durationMs: Math.round(result.durationMs),

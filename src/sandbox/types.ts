@@ -93,6 +93,12 @@ export interface ExecutionResult {
   stderrBytes: number;
   /** Name of the uncaught exception, when the runtime reported one (Python). */
   exception?: string;
+  /**
+   * `human-eval` harness: the `result` openai/human-eval's check_correctness records for this program: "passed",
+   * "timed out" (also when the process ended without a result, as there) or "failed: <the exception's text>".
+   * Absent for other harnesses and for infra errors.
+   */
+  humanEvalResult?: string;
   isolation: IsolationLevel;
   /** Limits the execution ran under (resolved). */
   limits: ExecutionLimits;

