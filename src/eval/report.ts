@@ -64,7 +64,7 @@ export function resultLines(samples: readonly Sample[], results: readonly Sample
   return samples
     .map((sample, position) => {
       const result = results[position] as SampleResult;
-      return `${JSON.stringify({ ...sample.record, result: result.verdict === 'infra-error' ? humanEvalResult(result.verdict, result.reason) : (result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason)), passed: result.verdict === 'passed' })}\n`;
+      return `${JSON.stringify({ ...sample.record, result: result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason), passed: result.verdict === 'passed' })}\n`;
     })
     .join('');
 }
