@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { getLlama, LlamaLogLevel, type LlamaModel as LlamaCppModel, type Token } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel, type LlamaModel as LlamaCppModel } from 'node-llama-cpp';
+import { argmax, llamaNextTokenLogProbabilities, logSoftmax, maxDifference } from '../../test/models/log-probabilities.js';
 import { tinyTokenizer } from '../../test/models/tiny-gguf.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { exportGguf } from './export.js';
@@ -26,47 +27,14 @@ after(async () => {
 const tokenizer = await tinyTokenizer(512);
 writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer.data));
 
-function logSoftmax(logits: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  let total = 0;
-  for (let i = 0; i < logits.length; i++) total += Math.exp(logits[i]! - max);
-  return Float64Array.from(logits, (value) => value - max - Math.log(total));
-}
-
-async function llamaLogProbabilities(model: LlamaCppModel, tokens: number[], vocabSize: number): Promise<Float64Array> {
-  // yieldEogToken: the probabilities come with the sampled token, and a sampled end-of-generation token would
-  // otherwise end the evaluation without yielding them (the prefix, and so the sample, changes with the tokenizer).
-  const context = await model.createContext({ contextSize: 64, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
-  try {
-    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true })) {
-      const result = new Float64Array(vocabSize).fill(-Infinity);
-      for (const [token, probability] of output.probabilities) result[token] = Math.log(probability);
-      return result;
-    }
-    throw new Error('no output');
-  } finally {
-    await context.dispose();
-  }
-}
+const llamaLogProbabilities = (model: LlamaCppModel, tokens: number[], vocabSize: number): Promise<Float64Array> =>
+  llamaNextTokenLogProbabilities(model, tokens, { vocabSize, contextSize: 64 });
 
 async function trainerLogProbabilities(config: ModelConfig, params: Float32Array, tokens: number[]): Promise<Float64Array> {
   const model = new LlamaModel({ ...config, contextLength: tokens.length }, params, kernels);
   const logits = await model.logits(Int32Array.from(tokens), 1, tokens.length);
   return logSoftmax(logits.subarray((tokens.length - 1) * config.vocabSize));
 }
-
-const argmax = (values: ArrayLike<number>): number => {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
-  return best;
-};
-
-const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let max = 0;
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
-  return max;
-};
 
 for (const tied of [true, false]) {
   test(`golden: the exported GGUF's next-token log-probs in node-llama-cpp match the trainer's forward (${tied ? 'tied' : 'untied'}; f32 and q8_0)`, async () => {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, test } from 'node:test';
-import { LlamaLogLevel, getLlama, readGgufFileInfo, type LlamaModel, type Token } from 'node-llama-cpp';
+import { LlamaLogLevel, getLlama, readGgufFileInfo, type LlamaModel } from 'node-llama-cpp';
+import { argmax, llamaNextTokenLogProbabilities, logSoftmax, maxDifference } from '../../test/models/log-probabilities.js';
 import { buildTinyGguf, randomLlamaWeights, repoSourceText, seededRandom, tinyTokenizer } from '../../test/models/tiny-gguf.js';
 import { decodeTensorData, encodeTensorData } from './gguf-writer.js';
 import { writeLlamaGguf, type LlamaWeights } from './llama-gguf.js';
@@ -21,21 +22,9 @@ async function load(path: string): Promise<LlamaModel> {
 }
 const model = await load(f32.path);
 
-/** Log-probabilities of the next token after `tokens`, from llama.cpp (f32 KV cache, no flash attention). */
-async function llamaLogProbabilities(target: LlamaModel, tokens: number[], vocabSize = f32.config.vocabSize): Promise<Float64Array> {
-  const context = await target.createContext({ contextSize: 256, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
-  try {
-    const sequence = context.getSequence();
-    for await (const output of sequence.evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true })) {
-      const result = new Float64Array(vocabSize).fill(-Infinity);
-      for (const [token, probability] of output.probabilities) result[token] = Math.log(probability);
-      return result;
-    }
-    throw new Error('no output');
-  } finally {
-    await context.dispose();
-  }
-}
+/** Log-probabilities of the next token after `tokens`, from llama.cpp. */
+const llamaLogProbabilities = (target: LlamaModel, tokens: number[], vocabSize = f32.config.vocabSize): Promise<Float64Array> =>
+  llamaNextTokenLogProbabilities(target, tokens, { vocabSize, contextSize: 256 });
 
 /** `weights` as llama.cpp sees them after storing the matrices as `fileType` (norms stay f32). */
 function storedWeights(weights: LlamaWeights, fileType: 'f32' | 'f16' | 'q8_0'): LlamaWeights {
@@ -51,25 +40,6 @@ function storedWeights(weights: LlamaWeights, fileType: 'f32' | 'f16' | 'q8_0'):
     ...(weights.output ? { output: round(weights.output) } : {}),
   };
 }
-
-function logSoftmax(logits: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (const value of logits) max = Math.max(max, value);
-  let total = 0;
-  for (const value of logits) total += Math.exp(value - max);
-  return Float64Array.from(logits, (value) => value - max - Math.log(total));
-}
-
-const maxDifference = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let max = 0;
-  for (let index = 0; index < a.length; index++) max = Math.max(max, Math.abs(a[index]! - b[index]!));
-  return max;
-};
-const argmax = (values: ArrayLike<number>): number => {
-  let best = 0;
-  for (let index = 1; index < values.length; index++) if (values[index]! > values[best]!) best = index;
-  return best;
-};
 
 test('llama.cpp tokenizes code and unicode exactly like the JS encoder, and detokenizes it back', async () => {
   const text = `${(await repoSourceText(200_000)).join('\n')}\nconst ünïcode = "日本語 テキスト 🎉 👩‍💻 e\u0301\u00a0nbsp \t\ttabs  "; // it's 'LL\r\n\r\n  x ? a : b\n`;

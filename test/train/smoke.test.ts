@@ -11,7 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { getLlama, LlamaLogLevel, type Token } from 'node-llama-cpp';
+import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
+import { llamaNextTokenLogProbabilities, logSoftmax, maxDifference } from '../models/log-probabilities.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { decodeTensorData, encodeTensorData } from '../../src/train/gguf-writer.js';
 import { LlamaModel, parameterGroups } from '../../src/train/model.js';
@@ -53,18 +54,9 @@ test('codeloop train all --smoke trains, exports a GGUF that node-llama-cpp load
     const tokens = tokenizer.encode('import os\n\ndef main(argv):\n    return len(argv)\n').slice(0, 24);
     assert.deepEqual(model.tokenize('import os\n\ndef main(argv):\n    return len(argv)\n').slice(0, 24), tokens);
     const logits = await new LlamaModel({ ...config, contextLength: tokens.length }, params, kernels).logits(Int32Array.from(tokens), 1, tokens.length);
-    const last = logits.subarray((tokens.length - 1) * config.vocabSize);
-    let max = -Infinity;
-    for (const value of last) max = Math.max(max, value);
-    let total = 0;
-    for (const value of last) total += Math.exp(value - max);
-    const context = await model.createContext({ contextSize: 64, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' });
-    let difference = 0;
-    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true })) {
-      for (const [token, probability] of output.probabilities) difference = Math.max(difference, Math.abs(Math.log(probability) - (last[token]! - max - Math.log(total))));
-      break;
-    }
-    await context.dispose();
+    const ours = logSoftmax(logits.subarray((tokens.length - 1) * config.vocabSize));
+    const theirs = await llamaNextTokenLogProbabilities(model, tokens, { vocabSize: config.vocabSize, contextSize: 64 });
+    const difference = maxDifference(ours, theirs, { reportedOnly: true });
     assert.ok(difference < 0.15, `max |Δ log p| = ${difference}`);
   } finally {
     await kernels.release();
