@@ -19,7 +19,8 @@ import {
 } from '../fim/index.js';
 import { openModel, type ModelBackend } from '../models/index.js';
 import type { LoadedDataset } from '../tasks/index.js';
-import { numberFlag, summarizeWarnings } from './generate.js';
+import { numberFlag } from './flags.js';
+import { summarizeWarnings } from './generate.js';
 
 /** Flags of the harness, merged into `codeloop eval`'s options. */
 export const COMPLETION_EVAL_OPTIONS = {

@@ -6,6 +6,7 @@ import { DEFAULT_GROUND_TRUTH_CACHE, buildMetrics, evaluateSamples, type EvalMet
 import { createExecutor, type Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
+import { kListFlag, numberFlag } from './flags.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
 import { COMPLETION_EVAL_OPTIONS, COMPLETION_EVAL_USAGE, completionEvalMetrics, completionEvalPlan, completionLines, completionSide, limitDataset, runCompletionGeneration, writeCompletionMetrics, type CompletionEvalMetrics, type CompletionEvalPlan, type CompletionSide } from './eval-completion.js';
@@ -56,19 +57,6 @@ Options:
   --concurrency N          programs run at once (default: the number of CPU cores)
   --self-check NAME        run the canonical solutions of dataset NAME
   --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
-
-function parseKs(text: string): number[] {
-  const ks = text.split(',').map((part) => Number(part.trim()));
-  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) throw new UsageError(`--k ${JSON.stringify(text)} must be positive integers separated by commas, e.g. 1,10,100.`);
-  return ks;
-}
-
-function parseConcurrency(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 1024) throw new UsageError(`--concurrency ${JSON.stringify(text)} must be an integer from 1 to 1024.`);
-  return value;
-}
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
@@ -186,7 +174,7 @@ export const evalCommand: Command = {
         ...COMPLETION_EVAL_OPTIONS,
       },
     });
-    const concurrency = parseConcurrency(values.concurrency);
+    const concurrency = numberFlag('--concurrency', values.concurrency, { integer: true, min: 1, max: 1024 });
     const dataDir = values['data-dir'];
     if (values['self-check'] !== undefined) {
       if (values.dataset !== undefined || values.samples !== undefined) throw new UsageError('--self-check takes the dataset name itself; drop --dataset and --samples.');
@@ -227,7 +215,7 @@ export const evalCommand: Command = {
       if (generationOnly.length > 0) throw new UsageError(`--${generationOnly[0]} applies only with --model (generating samples); drop it, or add --model.`);
     }
     if (values.samples === undefined) throw new UsageError('--samples is missing: give the samples JSONL file (one {"task_id", "completion"} per line) or an EvalPlus or MultiPL-E samples folder.');
-    const ks = parseKs(values.k);
+    const ks = kListFlag('--k', values.k) as number[];
     const dataset = completionDataset ?? (await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }));
     const read = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
     if (read.length === 0) throw new UsageError(`${values.samples} holds no samples.`);

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError, readCompleteLines } from '../core/index.js';
+import { numberFlag } from './flags.js';
 import { generateSamples, type GenerateSamplesResult, type PromptStyle } from '../eval/index.js';
 import { openModel, type ModelBackend } from '../models/index.js';
 import { loadDataset } from '../tasks/index.js';
@@ -44,16 +45,6 @@ export interface GenerationFlags {
   threads?: number;
   outPath: string;
   dataDir?: string;
-}
-
-/** Parses a number flag, naming the flag and the value in the error. */
-export function numberFlag(name: string, text: string | undefined, { integer = false, min = -Infinity, max = Infinity } = {}): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-    throw new UsageError(`--${name} ${JSON.stringify(text)} must be ${integer ? 'an integer' : 'a number'}${min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` and ≤ ${max}` : ''}.`);
-  }
-  return value;
 }
 
 export function promptStyleFlag(text: string | undefined): PromptStyle | 'infill' {

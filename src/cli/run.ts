@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { createExecutor, LANGUAGES, type ExecutionResult, type Harness, type Language } from '../sandbox/index.js';
 import type { Command } from './main.js';
+import { numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop run FILE [options]
 
@@ -23,13 +24,6 @@ Options:
   --unsafe-no-sandbox                   run with NO OS isolation (only on a throw-away machine)`;
 
 const EXTENSIONS: Record<string, Language> = { '.py': 'python', '.js': 'javascript', '.cjs': 'javascript', '.ts': 'typescript' };
-
-function number(value: string | undefined, flag: string, scale: number): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a positive number.`);
-  return parsed * scale;
-}
 
 export const runCommand: Command = {
   name: 'run',
@@ -65,8 +59,9 @@ export const runCommand: Command = {
       throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`);
     }
     const stdin = values.stdin === undefined ? undefined : readFileSync(values.stdin, 'utf8');
-    const wallMs = number(values.timeout, '--timeout', 1000);
-    const memoryMiB = number(values.memory, '--memory', 1);
+    const timeoutSeconds = numberFlag('--timeout', values.timeout, { positive: true });
+    const wallMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
+    const memoryMiB = numberFlag('--memory', values.memory, { positive: true });
     const warnings: string[] = [];
     const executor = await createExecutor({
       concurrency: 1,

@@ -5,6 +5,7 @@ import { openModel } from '../models/index.js';
 import { checkListenAddress, createHttpHandler, startHttpServer } from '../server/http/index.js';
 import { startLspServer } from '../server/lsp/index.js';
 import type { Command } from './main.js';
+import { numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop serve --http [options]
        codeloop serve --lsp [options]
@@ -30,13 +31,6 @@ HTTP only:
   --allow-remote         allow a non-loopback --host
   --api-key K            require Authorization: Bearer K (default: env CODELOOP_SERVER_API_KEY)
   --max-body-bytes N     largest request body (default 1048576)`;
-
-function positiveInteger(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new UsageError(`${flag} ${JSON.stringify(value)} is not a non-negative integer.`);
-  return parsed;
-}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -71,14 +65,14 @@ export const serveCommand: Command = {
     const format = values['fim-format'] === undefined ? undefined : getFimFormat(values['fim-format']);
     const engineOptions: Omit<CompletionEngineOptions, 'model'> = {
       ...(format === undefined ? {} : { format }),
-      ...optional('maxTokens', positiveInteger(values['max-tokens'], '--max-tokens')),
-      ...optional('promptTokens', positiveInteger(values['prompt-tokens'], '--prompt-tokens')),
-      ...optional('softDeadlineMs', positiveInteger(values['soft-deadline-ms'], '--soft-deadline-ms')),
-      ...optional('hardDeadlineMs', positiveInteger(values['hard-deadline-ms'], '--hard-deadline-ms')),
-      ...optional('firstTokenTimeoutMs', positiveInteger(values['first-token-timeout-ms'], '--first-token-timeout-ms')),
+      ...optional('maxTokens', numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 100000 })),
+      ...optional('promptTokens', numberFlag('--prompt-tokens', values['prompt-tokens'], { integer: true, min: 1, max: 1000000 })),
+      ...optional('softDeadlineMs', numberFlag('--soft-deadline-ms', values['soft-deadline-ms'], { integer: true, min: 0, max: 600000 })),
+      ...optional('hardDeadlineMs', numberFlag('--hard-deadline-ms', values['hard-deadline-ms'], { integer: true, min: 0, max: 600000 })),
+      ...optional('firstTokenTimeoutMs', numberFlag('--first-token-timeout-ms', values['first-token-timeout-ms'], { integer: true, min: 0, max: 600000 })),
     };
-    const port = positiveInteger(values.port, '--port');
-    const maxBodyBytes = positiveInteger(values['max-body-bytes'], '--max-body-bytes');
+    const port = numberFlag('--port', values.port, { integer: true, min: 0, max: 65535 });
+    const maxBodyBytes = numberFlag('--max-body-bytes', values['max-body-bytes'], { integer: true, min: 1 });
     const apiKey = values['api-key'] ?? (process.env.CODELOOP_SERVER_API_KEY || undefined);
 
     if (values.http) checkListenAddress({ host: values.host, ...(port === undefined ? {} : { port }), allowRemote: values['allow-remote'], ...(apiKey === undefined ? {} : { apiKey }) });

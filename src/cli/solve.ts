@@ -22,6 +22,7 @@ import { openModel } from '../models/index.js';
 import { createExecutor, type Language } from '../sandbox/index.js';
 import { DATASET_NAMES, isDatasetName, loadDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
+import { kListFlag, numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop solve TASK [options]
        codeloop solve --file SRC --test-command CMD [options]
@@ -74,20 +75,6 @@ Options:
   --out DIR                output folder (default ./codeloop-solve/<task>-<timestamp>)
   --json                   print the result as one JSON object on stdout
   --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
-
-function positiveInteger(flag: string, text: string | undefined, max = 1e9): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0 || value > max) throw new UsageError(`${flag} ${JSON.stringify(text)} must be a whole number from 0 to ${max}.`);
-  return value;
-}
-
-function positiveNumber(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${flag} ${JSON.stringify(text)} must be a positive number.`);
-  return value;
-}
 
 function languageOf(path: string): Language {
   const extension = extname(path);
@@ -171,9 +158,9 @@ export const solveCommand: Command = {
     if (values.select !== undefined && !['none', 'codet', 'mbr-exec'].includes(values.select)) throw new UsageError(`--select ${JSON.stringify(values.select)}: use none, codet or mbr-exec.`);
     if (values.scoring !== undefined && !['codet', 'paper'].includes(values.scoring)) throw new UsageError(`--scoring ${JSON.stringify(values.scoring)}: use codet or paper.`);
     if (values.feedback !== undefined && FEEDBACK_TEMPLATES[values.feedback] === undefined) throw new UsageError(`--feedback ${JSON.stringify(values.feedback)}: use one of ${Object.keys(FEEDBACK_TEMPLATES).join(', ')}.`);
-    const samples = positiveInteger('--samples', values.samples, 1000);
-    const repairRounds = positiveInteger('--repair-rounds', values['repair-rounds'], 1000);
-    const testSamples = positiveInteger('--test-samples', values['test-samples'], 1000);
+    const samples = numberFlag('--samples', values.samples, { integer: true, min: 1, max: 1000 });
+    const repairRounds = numberFlag('--repair-rounds', values['repair-rounds'], { integer: true, min: 0, max: 1000 });
+    const testSamples = numberFlag('--test-samples', values['test-samples'], { integer: true, min: 0, max: 1000 });
     const strategy = resolveStrategy(strategyName, {
       ...(samples === undefined ? {} : { samples }),
       ...(repairRounds === undefined ? {} : { repairRounds }),
@@ -187,12 +174,12 @@ export const solveCommand: Command = {
       if (parts.length !== 2 || parts.some((part) => !Number.isFinite(part) || part < 0)) throw new UsageError(`--price ${JSON.stringify(values.price)} must be two numbers, USD per million prompt and completion tokens, e.g. 0.15,0.6.`);
       pricing = { promptUsdPerMillion: parts[0] ?? 0, completionUsdPerMillion: parts[1] ?? 0 };
     }
-    const budgetSeconds = positiveNumber('--budget-seconds', values['budget-seconds']);
+    const budgetSeconds = numberFlag('--budget-seconds', values['budget-seconds'], { positive: true });
     const budget: SolveBudget = {
-      ...(values['budget-tokens'] === undefined ? {} : { maxTokens: positiveInteger('--budget-tokens', values['budget-tokens']) as number }),
+      ...(values['budget-tokens'] === undefined ? {} : { maxTokens: numberFlag('--budget-tokens', values['budget-tokens'], { integer: true, min: 1 }) as number }),
       ...(budgetSeconds === undefined ? {} : { maxWallMs: budgetSeconds * 1000 }),
-      ...(values['max-attempts'] === undefined ? {} : { maxAttempts: positiveInteger('--max-attempts', values['max-attempts']) as number }),
-      ...(values['max-cost-usd'] === undefined ? {} : { maxCostUsd: positiveNumber('--max-cost-usd', values['max-cost-usd']) as number }),
+      ...(values['max-attempts'] === undefined ? {} : { maxAttempts: numberFlag('--max-attempts', values['max-attempts'], { integer: true, min: 1 }) as number }),
+      ...(values['max-cost-usd'] === undefined ? {} : { maxCostUsd: numberFlag('--max-cost-usd', values['max-cost-usd'], { positive: true }) as number }),
       ...(pricing ? { pricing } : {}),
     };
     if (budget.maxCostUsd !== undefined && pricing === undefined) throw new UsageError('--max-cost-usd needs --price IN,OUT (USD per million prompt and completion tokens).');
@@ -202,9 +189,9 @@ export const solveCommand: Command = {
       if (positionals.length > 0 || values.file !== undefined) throw new UsageError('--dataset evaluates a whole task set: give no TASK and no --file.');
       return evaluateDataset(values.dataset, {
         dataDir: values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
-        limit: positiveInteger('--limit', values.limit),
-        runs: positiveInteger('--runs', values.runs, 10_000) ?? 1,
-        ks: values.k === undefined ? [1] : values.k.split(',').map((part) => positiveInteger('--k', part.trim(), 10_000) as number),
+        limit: numberFlag('--limit', values.limit, { integer: true, min: 1 }),
+        runs: numberFlag('--runs', values.runs, { integer: true, min: 1, max: 10_000 }) ?? 1,
+        ks: kListFlag('--k', values.k, 10_000) ?? [1],
         strategyName,
         strategy,
         budget,
@@ -213,7 +200,7 @@ export const solveCommand: Command = {
         out: values.out,
         json: values.json,
         unsafe: values['unsafe-no-sandbox'],
-        seed: positiveInteger('--seed', values.seed, 2 ** 31) ?? 0,
+        seed: numberFlag('--seed', values.seed, { integer: true, min: 0, max: 2 ** 31 }) ?? 0,
       });
     }
     if (values.file !== undefined || values['test-command'] !== undefined) {
@@ -231,9 +218,9 @@ export const solveCommand: Command = {
       if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give a TASK (examples/ID, DATASET/ID or a task file), or --file with --test-command.' : `give one TASK, not ${positionals.length}.`);
       task = await resolveTask(positionals[0] as string, values['data-dir'] === undefined ? undefined : resolve(values['data-dir']));
     }
-    const perTestMs = positiveInteger('--per-test-ms', values['per-test-ms'], 600_000);
-    const maxTokensPerCall = positiveInteger('--max-tokens', values['max-tokens'], 1_000_000);
-    const seed = positiveInteger('--seed', values.seed, 2 ** 31);
+    const perTestMs = numberFlag('--per-test-ms', values['per-test-ms'], { integer: true, min: 1, max: 600_000 });
+    const maxTokensPerCall = numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 });
+    const seed = numberFlag('--seed', values.seed, { integer: true, min: 0, max: 2 ** 31 });
 
     const unsafe = values['unsafe-no-sandbox'];
     if (unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');

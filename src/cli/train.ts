@@ -11,6 +11,7 @@ import { prepareRun } from '../train/prepare.js';
 import { publishRun } from '../train/publish.js';
 import { trainRun } from '../train/train.js';
 import type { Command } from './main.js';
+import { numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop train <step> --run DIR [options]
 
@@ -56,20 +57,6 @@ export function parseUntil(value: string, now = new Date()): Date {
   return date;
 }
 
-function fraction(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (value.trim() === '' || !Number.isFinite(number) || number < 0 || number > 1) throw new UsageError(`${flag} ${JSON.stringify(value)} must be a number from 0 to 1`);
-  return number;
-}
-
-function positiveNumber(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!Number.isFinite(number) || number <= 0) throw new UsageError(`${flag} ${JSON.stringify(value)} must be a positive number`);
-  return number;
-}
-
 export const trainCommand: Command = {
   name: 'train',
   summary: "train codeloop's embedded code model (corpus, tokenizer, FIM, trainer)",
@@ -97,10 +84,10 @@ export const trainCommand: Command = {
     const steps = ['prepare', 'run', 'export', 'eval', 'all', 'publish'];
     if (!step || !steps.includes(step)) throw new UsageError(`give a step: one of ${steps.join(', ')} (got ${JSON.stringify(step ?? '')})`);
     const base = values.smoke ? SMOKE_DEFAULTS : TRAIN_DEFAULTS;
-    const tokens = positiveNumber('--tokens', values.tokens);
-    const lr = positiveNumber('--lr', values.lr);
-    const fimRate = fraction('--fim-rate', values['fim-rate']);
-    const lineSpans = fraction('--line-spans', values['line-spans']);
+    const tokens = numberFlag('--tokens', values.tokens, { integer: true, min: 1 });
+    const lr = numberFlag('--lr', values.lr, { positive: true });
+    const fimRate = numberFlag('--fim-rate', values['fim-rate'], { min: 0, max: 1 });
+    const lineSpans = numberFlag('--line-spans', values['line-spans'], { min: 0, max: 1 });
     const defaults: TrainDefaults = {
       ...base,
       train: { ...base.train, ...(tokens ? { totalTokens: tokens } : {}), ...(lr ? { learningRate: lr } : {}) },
@@ -130,7 +117,7 @@ export const trainCommand: Command = {
           signal: controller.signal,
           onLog: log,
           ...(values.until ? { until: parseUntil(values.until) } : {}),
-          ...(values['max-steps'] ? { maxSteps: positiveNumber('--max-steps', values['max-steps'])! } : {}),
+          ...(values['max-steps'] ? { maxSteps: numberFlag('--max-steps', values['max-steps'], { integer: true, min: 1 })! } : {}),
         });
         process.stdout.write(`${JSON.stringify(result)}\n`);
       } finally {

@@ -68,7 +68,7 @@ test('run: bad input names the value and the fix', () => {
   assert.match(unknown.stderr, /Cannot tell the language of .*prog\.rb: pass --lang python\|javascript\|typescript/);
   const timeout = codeloop(['run', file('t.py', ''), '--timeout', 'soon']);
   assert.equal(timeout.status, 2);
-  assert.match(timeout.stderr, /--timeout "soon" is not a positive number/);
+  assert.match(timeout.stderr, /--timeout "soon" must be a positive number/);
 });
 
 test('run refuses without a sandbox, and --unsafe-no-sandbox runs loudly', () => {

@@ -155,7 +155,7 @@ test('eval --through completion: bad flags are usage errors naming the flag (exi
     [['--dataset', 'humaneval-infilling-single', '--through', 'completion'], /--through completion generates with a model: add --model/],
     [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '--raw', '--compare-raw'], /--compare-raw already runs the raw output beside the pipeline: drop --raw/],
     [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '--completion-mode', 'block'], /--completion-mode "block" is not a mode/],
-    [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '--limit', '0'], /--limit "0" must be an integer ≥ 1/],
+    [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '--limit', '0'], /--limit "0" must be an integer from 1 to 10000000/],
     [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '-n', '5'], /--n does not apply with --through completion/],
   ];
   for (const [args, message] of cases) {
