@@ -1,21 +1,33 @@
+// The format registry (families, detection, the sentinel probe) is in src/models/fim-formats: the llama backend uses it
+// when a GGUF loads. It is re-exported here because fim is where callers look for it.
 export {
+  checkSentinels,
+  codeloopEmbeddedFormat,
   defineFimFormat,
+  detectFimFormat,
+  EMBEDDED_FIM_TOKENS,
+  EMBEDDED_SPECIAL_TOKENS,
+  FIM_FAMILIES,
+  FIM_FORMATS,
+  FimFormatError,
+  getFimFormat,
+  isFimFamily,
+  type CheckSentinelsResult,
+  type DetectFimFormatOptions,
+  type DetectFimFormatResult,
   type FimBos,
   type FimContextFile,
   type FimFamily,
   type FimFormat,
+  type FimFormatErrorCode,
   type FimFormatSpec,
   type FimOrder,
   type FimPromptSegment,
   type FimRenderInput,
   type FimRenderResult,
   type FimRepoLayout,
+  type FimTokenInfo,
   type FimTokens,
   type SentencePieceQuirks,
-} from './formats/fim-format.js';
-export { FIM_FAMILIES, FIM_FORMATS, getFimFormat, isFimFamily } from './formats/fim-formats.js';
-export { EMBEDDED_FIM_TOKENS, EMBEDDED_SPECIAL_TOKENS, codeloopEmbeddedFormat } from './formats/codeloop-embedded.js';
-export { detectFimFormat, type DetectFimFormatOptions, type DetectFimFormatResult, type FimTokenInfo } from './detect-fim-format.js';
-export { checkSentinels, type CheckSentinelsResult } from './check-sentinels.js';
-export { FimFormatError, type FimFormatErrorCode } from './errors.js';
+} from '../models/index.js';
 export * from './completion/index.js';

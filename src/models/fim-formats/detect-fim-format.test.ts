@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UsageError } from '../core/index.js';
+import { UsageError } from '../../core/index.js';
 import { detectFimFormat, type FimTokenInfo } from './detect-fim-format.js';
-import { FimFormatError } from './errors.js';
-import { EMBEDDED_SPECIAL_TOKENS } from './formats/codeloop-embedded.js';
+import { FimFormatError } from './fim-format-error.js';
+import { EMBEDDED_SPECIAL_TOKENS } from './codeloop-embedded.js';
 
 const ORDINARY = ['def', 'Ġreturn', 'prefix', 'Ġsuffix', '<pre>', '</pre>', 'middle', '[', 'PRE', 'Ċ'];
 

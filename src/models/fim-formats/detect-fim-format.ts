@@ -3,9 +3,9 @@
  * metadata names as FIM tokens. Never from the model's name: names lie (CodeQwen1.5 is called "Qwen" but has
  * StarCoder's sentinels; fine-tunes keep their base's tokenizer under any name).
  */
-import { FimFormatError } from './errors.js';
-import type { FimFormat } from './formats/fim-format.js';
-import { FIM_FORMATS, getFimFormat } from './formats/fim-formats.js';
+import { FimFormatError } from './fim-format-error.js';
+import type { FimFormat } from './fim-format.js';
+import { FIM_FORMATS, getFimFormat } from './fim-formats.js';
 
 /** One vocabulary entry. `special`: the tokenizer treats it as a special/control token (undefined when unknown). */
 export interface FimTokenInfo {

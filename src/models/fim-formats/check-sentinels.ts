@@ -1,4 +1,4 @@
-import type { FimFormat, FimTokens } from './formats/fim-format.js';
+import type { FimFormat, FimTokens } from './fim-format.js';
 
 export interface CheckSentinelsResult {
   /** One per sentinel that is not a single token, and per pair of sentinels that share an id. Empty when all is well. */

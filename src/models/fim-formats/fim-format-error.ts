@@ -1,4 +1,4 @@
-import { CodeloopError } from '../core/index.js';
+import { CodeloopError } from '../../core/index.js';
 
 /** `fim-format-unknown`: no family's tokens were found; `fim-format-ambiguous`: more than one family fits. */
 export type FimFormatErrorCode = 'fim-format-unknown' | 'fim-format-ambiguous';

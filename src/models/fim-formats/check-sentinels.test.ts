@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkSentinels } from './check-sentinels.js';
-import { getFimFormat } from './formats/fim-formats.js';
+import { getFimFormat } from './fim-formats.js';
 
 /** A toy tokenizer: known special texts are one id each, anything else is one id per character (as a BPE without the token would split it). */
 function tokenizer(specials: Record<string, number>): (text: string) => number[] {
