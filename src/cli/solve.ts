@@ -184,6 +184,11 @@ export const solveCommand: Command = {
     };
     if (budget.maxCostUsd !== undefined && pricing === undefined) throw new UsageError('--max-cost-usd needs --price IN,OUT (USD per million prompt and completion tokens).');
 
+    const perTestMs = numberFlag('--per-test-ms', values['per-test-ms'], { integer: true, min: 1, max: 600_000 });
+    const maxTokensPerCall = numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 });
+    const seed = numberFlag('--seed', values.seed, { integer: true, min: 0, max: 2 ** 31 });
+    const style = values.style as 'base' | 'chat' | undefined;
+
     let task: SolveTask;
     if (values.dataset !== undefined) {
       if (positionals.length > 0 || values.file !== undefined) throw new UsageError('--dataset evaluates a whole task set: give no TASK and no --file.');
@@ -196,11 +201,14 @@ export const solveCommand: Command = {
         strategy,
         budget,
         feedback: values.feedback,
+        maxTokensPerCall,
+        perTestMs,
+        style,
         model: values.model ?? 'embedded',
         out: values.out,
         json: values.json,
         unsafe: values['unsafe-no-sandbox'],
-        seed: numberFlag('--seed', values.seed, { integer: true, min: 0, max: 2 ** 31 }) ?? 0,
+        seed: seed ?? 0,
       });
     }
     if (values.file !== undefined || values['test-command'] !== undefined) {
@@ -218,10 +226,6 @@ export const solveCommand: Command = {
       if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give a TASK (examples/ID, DATASET/ID or a task file), or --file with --test-command.' : `give one TASK, not ${positionals.length}.`);
       task = await resolveTask(positionals[0] as string, values['data-dir'] === undefined ? undefined : resolve(values['data-dir']));
     }
-    const perTestMs = numberFlag('--per-test-ms', values['per-test-ms'], { integer: true, min: 1, max: 600_000 });
-    const maxTokensPerCall = numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 });
-    const seed = numberFlag('--seed', values.seed, { integer: true, min: 0, max: 2 ** 31 });
-
     const unsafe = values['unsafe-no-sandbox'];
     if (unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
     const model = await openModel(values.model ?? 'embedded');
@@ -235,7 +239,7 @@ export const solveCommand: Command = {
         executor,
         strategy,
         ...(values.feedback === undefined ? {} : { feedbackTemplate: values.feedback }),
-        ...(values.style === undefined ? {} : { style: values.style as 'base' | 'chat' }),
+        ...(style === undefined ? {} : { style }),
         budget,
         ...(maxTokensPerCall === undefined ? {} : { maxTokensPerCall }),
         ...(perTestMs === undefined ? {} : { perTestMs }),
@@ -288,6 +292,9 @@ interface EvaluateDatasetOptions {
   strategy: Strategy;
   budget: SolveBudget;
   feedback: string | undefined;
+  maxTokensPerCall: number | undefined;
+  perTestMs: number | undefined;
+  style: 'base' | 'chat' | undefined;
   model: string;
   out: string | undefined;
   json: boolean;
@@ -318,6 +325,9 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
       strategy: options.strategy,
       ...(options.feedback === undefined ? {} : { feedbackTemplate: options.feedback }),
       budget: options.budget,
+      ...(options.maxTokensPerCall === undefined ? {} : { maxTokensPerCall: options.maxTokensPerCall }),
+      ...(options.perTestMs === undefined ? {} : { perTestMs: options.perTestMs }),
+      ...(options.style === undefined ? {} : { style: options.style }),
       runs: options.runs,
       seed: options.seed,
       ks: options.ks,

@@ -103,4 +103,30 @@ describe('evaluateStrategy on the examples dataset (Python and JavaScript tasks,
     // Tokens per run are what the attempts record.
     for (const result of results) assert.equal(result.usage.promptTokens + result.usage.completionTokens, result.attempts.reduce((sum, record) => sum + record.usage.prompt_tokens + record.usage.completion_tokens, 0));
   });
+
+  test('per-call settings reach every run: maxTokensPerCall, perTestMs and style', async () => {
+    const task = tasks.find((candidate) => candidate.id === 'examples/py/fizzbuzz') as Task;
+    const models: ReturnType<typeof scriptedModel>[] = [];
+    const results: SolveResult[] = [];
+    await evaluateStrategy({
+      tasks: [solveTaskFromDataset(task)],
+      model: () => {
+        const model = createMockBackend({ capabilities: { supportsChat: true }, respond: () => task.canonicalSolution ?? '' });
+        models.push(model);
+        return model;
+      },
+      executor,
+      strategy: 'repair',
+      maxTokensPerCall: 77,
+      perTestMs: 1234,
+      style: 'base',
+      runs: 2,
+      onRunEnd: (_taskId, _run, result) => results.push(result),
+    });
+    assert.deepEqual(models.flatMap((model) => model.calls.map((call) => [call.request.kind, call.options.maxTokens])), [['complete', 77], ['complete', 77]]);
+    for (const result of results) {
+      assert.equal(result.passed, true, result.judgement.reason);
+      assert.deepEqual(result.attempts.map((record) => [record.kind, record.model?.style, record.model?.max_tokens, record.repro.per_test_ms]), [['sample', 'base', 77, 1234], ['select', undefined, undefined, 1234]]);
+    }
+  });
 });

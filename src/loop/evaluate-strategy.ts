@@ -2,6 +2,7 @@ import { UsageError } from '../core/index.js';
 import type { ModelBackend } from '../models/index.js';
 import type { Executor } from '../sandbox/index.js';
 import type { AttemptLog } from './attempt-record.js';
+import type { PromptStyle } from './prompts.js';
 import { solve, type SolveBudget, type SolveResult, type StopReason } from './solve.js';
 import type { SolveTask } from './solve-task.js';
 import type { Strategy, StrategyName } from './strategy.js';
@@ -22,6 +23,12 @@ export interface EvaluateStrategyOptions {
   feedbackTemplate?: string;
   /** Budget of each run. */
   budget?: SolveBudget;
+  /** Most tokens one model call may generate (solve's `maxTokensPerCall`). Default 768. */
+  maxTokensPerCall?: number;
+  /** Per-test time limit (ms). Default: each task's, else 2000. */
+  perTestMs?: number;
+  /** Prompt style, `chat` or `base`. Default: chat when the model has a chat template. */
+  style?: PromptStyle;
   /** Independent runs per task (run r uses seed `seed + 1000 r`). Default 1. */
   runs?: number;
   seed?: number;
@@ -91,7 +98,7 @@ export function passAtTokens(runs: readonly { passed: boolean; tokens: number }[
 }
 
 export async function evaluateStrategy(options: EvaluateStrategyOptions): Promise<StrategyEvaluation> {
-  const { tasks, executor, strategy, strategyOverrides, feedbackTemplate, budget, runs = 1, seed = 0, ks = [1], tokenGrid = [], log, signal, onRunEnd } = options;
+  const { tasks, executor, strategy, strategyOverrides, feedbackTemplate, budget, maxTokensPerCall, perTestMs, style, runs = 1, seed = 0, ks = [1], tokenGrid = [], log, signal, onRunEnd } = options;
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`runs=${runs} must be a positive whole number.`);
   if (tasks.length === 0) throw new UsageError('evaluateStrategy needs at least one task.');
   const perTask: { taskId: string; runs: RunSummary[] }[] = [];
@@ -108,6 +115,9 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
         ...(strategyOverrides ? { strategyOverrides } : {}),
         ...(feedbackTemplate ? { feedbackTemplate } : {}),
         ...(budget ? { budget } : {}),
+        ...(maxTokensPerCall === undefined ? {} : { maxTokensPerCall }),
+        ...(perTestMs === undefined ? {} : { perTestMs }),
+        ...(style === undefined ? {} : { style }),
         seed: seed + 1000 * run,
         ...(log ? { log } : {}),
         ...(signal ? { signal } : {}),

@@ -101,7 +101,7 @@ describe('codeloop solve', { skip }, () => {
     const replay = join(scratch, 'two-tasks.jsonl');
     writeFileSync(replay, `${lines.join('\n')}\n`);
     const out = join(scratch, 'out-dataset');
-    const result = codeloop(['--dataset', 'examples', '--limit', '2', '--model', `replay:${replay}`, '--out', out, '--json']);
+    const result = codeloop(['--dataset', 'examples', '--limit', '2', '--model', `replay:${replay}`, '--max-tokens', '300', '--per-test-ms', '1500', '--style', 'chat', '--out', out, '--json']);
     assert.equal(result.status, 0, result.stderr);
     const evaluation = JSON.parse(readFileSync(join(out, 'evaluation.json'), 'utf8')) as { tasks: number; passRate: number; passAtK: Record<string, number>; perTask: { taskId: string; runs: { passed: boolean; programAttempts: number; tokens: number }[] }[]; passAtTokens: { tokens: number; passRate: number }[] };
     assert.deepEqual(JSON.parse(result.stdout), evaluation);
@@ -115,7 +115,11 @@ describe('codeloop solve', { skip }, () => {
     const fizzbuzzTokens = evaluation.perTask[0]?.runs[0]?.tokens ?? 0;
     assert.equal(evaluation.passAtTokens.find((point) => point.tokens === fizzbuzzTokens)?.passRate, 0.5);
     assert.equal(evaluation.passAtTokens.find((point) => point.tokens < fizzbuzzTokens)?.passRate ?? 0, 0);
-    assert.equal(readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').length, 5, 'fizzbuzz: sample, repair, select; bisect-left: sample, select');
+    const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; model: { max_tokens: number; style: string } | null; repro: { per_test_ms: number } });
+    assert.equal(records.length, 5, 'fizzbuzz: sample, repair, select; bisect-left: sample, select');
+    // --max-tokens, --per-test-ms and --style reach every run of the evaluation.
+    assert.deepEqual(new Set(records.filter((record) => record.model !== null).map((record) => `${record.model?.max_tokens} ${record.model?.style}`)), new Set(['300 chat']));
+    assert.deepEqual(new Set(records.map((record) => record.repro.per_test_ms)), new Set([1500]));
     // `codeloop eval --strategy` is the same evaluation.
     const viaEval = spawnSync(process.execPath, [bin, 'eval', '--dataset', 'examples', '--limit', '2', '--strategy', 'repair', '--model', `replay:${replay}`, '--out', join(scratch, 'out-eval'), '--json'], { cwd: scratch, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 120_000 });
     assert.equal(viaEval.status, 0, viaEval.stderr);
