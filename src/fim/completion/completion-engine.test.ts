@@ -196,3 +196,18 @@ test('Tabby #3367 (cancelling completions cancels the model load): the first gen
   assert.equal((await second).text, 'return 1');
   assert.equal(engine.stats.abandoned, 0);
 });
+
+test("the prompt budget is capped at the model's context minus maxTokens and a margin, measured with the model's tokenizer", async () => {
+  const model = createMockBackend({ respond: () => 'return 0', capabilities: { contextLength: 200 } });
+  const engine = createCompletionEngine({ model, format: getFimFormat('qwen2.5-coder') });
+  const long = Array.from({ length: 400 }, (_, index) => `x_${index} = compute(${index}, "a b c d")`).join('\n');
+  const text = `${long}\ndef f():\n    \n${long}`;
+  await engine.complete({ text, cursor: long.length + 14 });
+  const call = model.calls[0];
+  const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
+  // The mock counts word pieces, far more per character than the engine's 3.5-character estimate: the prompt is
+  // measured and cut again until it fits 200 − 100 (half the context for the completion) − 18 (margin) = 82 tokens.
+  const measured = (await model.countTokens?.(prompt.replace(/<\|fim_(prefix|suffix|middle)\|>/g, '\n'))) ?? Infinity;
+  assert.ok(measured + 3 <= 82, `prompt of ${measured} tokens: ${prompt.slice(0, 200)}`);
+  assert.ok(prompt.includes('def f():\n    <|fim_suffix|>'), prompt);
+});

@@ -23,7 +23,7 @@ import {
 import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../../models/index.js';
 import type { FimFormat } from '../formats/fim-format.js';
 import { CompletionCache } from './completion-cache.js';
-import { gatherPrompt, layoutPrompt } from './completion-prompt.js';
+import { gatherPrompt, layoutPrompt, type CompletionPrompt, type ModelCall } from './completion-prompt.js';
 import { completionSite, decideCompletionMode, type CompletionMode, type CompletionSite } from './completion-mode.js';
 import { postProcessText } from './post-process.js';
 import { mergeSuffixOverlap } from './suffix-merge.js';
@@ -39,7 +39,12 @@ export interface CompletionEngineOptions {
   format?: FimFormat;
   /** Counts prompt tokens. Default `approximateTokenCount` (3.5 characters per token); pass the model's tokenizer when you have it. */
   countTokens?: TokenCounter;
-  /** Prompt budget in tokens (prefix + suffix + context). Default 2048. */
+  /**
+   * Prompt budget in tokens (prefix + suffix + context). Default 2048. When the model reports its context
+   * (`capabilities.contextLength`), the budget is also capped per request at contextLength − maxTokens − a margin
+   * (8 tokens + 5 % of the context, for sentinels, BOS and the counter's error), and a backend that counts tokens
+   * (`model.countTokens`) has the laid-out prompt measured and cut again if it still does not fit.
+   */
   promptTokens?: number;
   /** Share of the budget for the text before the cursor. Default 0.45. */
   prefixShare?: number;
@@ -180,6 +185,21 @@ const SUPERSEDED = Symbol('superseded');
 
 const ZERO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0 };
 
+/** Smallest prompt budget (tokens): the cursor line and a little around it. */
+const MIN_PROMPT_TOKENS = 16;
+
+/**
+ * The prompt budget (tokens) for one request: `promptTokens`, capped so that prompt + `generate` tokens fit the
+ * model's context with a margin. The completion never gets more than half the context: a request for more tokens than
+ * fit is given the room that is left (the backend cuts maxTokens to it and says so in a warning).
+ */
+export function promptBudgetFor(promptTokens: number, generate: number, contextLength: number | undefined): number {
+  if (contextLength === undefined || !(contextLength > 0)) return promptTokens;
+  const margin = 8 + Math.ceil(contextLength * 0.05);
+  const reserve = Math.min(generate, Math.floor(contextLength / 2));
+  return Math.max(MIN_PROMPT_TOKENS, Math.min(promptTokens, contextLength - reserve - margin));
+}
+
 /** Waits for `promise`, or rejects with the signal's reason as soon as it aborts (never wrapped). */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
   if (signal === undefined) return promise;
@@ -231,7 +251,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   checkFraction('prefixShare', prefixShare);
   checkFraction('suffixShare', suffixShare);
   if (prefixShare + suffixShare > 1) throw new UsageError(`prefixShare + suffixShare = ${prefixShare + suffixShare} must be at most 1.`);
-  if (!Number.isInteger(promptTokens) || promptTokens < 16) throw new UsageError(`promptTokens=${promptTokens} must be an integer ≥ 16.`);
+  if (!Number.isInteger(promptTokens) || promptTokens < MIN_PROMPT_TOKENS) throw new UsageError(`promptTokens=${promptTokens} must be an integer ≥ ${MIN_PROMPT_TOKENS}.`);
   for (const [name, value] of [['softDeadlineMs', softDeadlineMs], ['hardDeadlineMs', hardDeadlineMs], ['firstTokenTimeoutMs', firstTokenTimeoutMs]] as const) {
     if (!(value >= 0)) throw new UsageError(`${name}=${value} must be a number of milliseconds ≥ 0.`);
   }
@@ -239,6 +259,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     throw new UsageError(`${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine renders FIM prompts itself.`);
   }
 
+  const contextLength = model.capabilities.contextLength;
   const cache = cacheSize > 0 ? new CompletionCache<RunResult>(cacheSize) : undefined;
   const collector: ContextCollector = createContextCollector({ countTokens });
   const runs = new Set<Run>();
@@ -280,10 +301,10 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     const controller = new AbortController();
     const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, controller, waiters: 1, partial: '', started: false, promise: Promise.resolve(undefined as unknown as RunResult) };
     run.promise = (async (): Promise<RunResult> => {
-      const prompt = await gatherPrompt(request, site, language, { countTokens, promptTokens, prefixShare, suffixShare }, collector);
-      const call = layoutPrompt(prompt, { ...(format === undefined ? {} : { format }), language, path: request.path, repoName });
+      const generate = request.maxTokens ?? maxTokens;
+      const { prompt, call } = await fitPrompt(request, site, language, promptBudgetFor(promptTokens, generate, contextLength));
       const warnings = [...prompt.warnings, ...call.warnings];
-      const generateOptions: GenerateOptions = { maxTokens: request.maxTokens ?? maxTokens, temperature, signal: controller.signal };
+      const generateOptions: GenerateOptions = { maxTokens: generate, temperature, signal: controller.signal };
       const stream: AsyncIterable<StreamPart> =
         call.kind === 'complete' ? model.streamComplete(call.prompt, { ...generateOptions, stop: call.stop }) : model.streamInfill(call.prefix, call.suffix, generateOptions);
       stats.modelCalls += 1;
@@ -364,6 +385,35 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     );
     runs.add(run);
     return run;
+  }
+
+  /**
+   * Gathers and lays out the prompt under `budget` tokens. The budget is counted with `countTokens`, which may be an
+   * estimate; when the model can count (llama: its tokenizer) and has a known context, the laid-out prompt is
+   * measured, and cut again in proportion while it is over, so that it never overflows the context.
+   */
+  async function fitPrompt(request: CompletionRequest, site: CompletionSite, language: string | undefined, budget: number): Promise<{ prompt: CompletionPrompt; call: ModelCall }> {
+    for (let attempt = 0; ; attempt += 1) {
+      const prompt = await gatherPrompt(request, site, language, { countTokens, promptTokens: budget, prefixShare, suffixShare }, collector);
+      const call = layoutPrompt(prompt, { ...(format === undefined ? {} : { format }), language, path: request.path, repoName });
+      if (contextLength === undefined || model.countTokens === undefined || attempt === 3 || budget <= MIN_PROMPT_TOKENS) return { prompt, call };
+      const measured = await measurePrompt(call, model.countTokens.bind(model));
+      if (measured <= budget) return { prompt, call };
+      budget = Math.max(MIN_PROMPT_TOKENS, Math.floor((budget * budget * 0.95) / measured));
+    }
+  }
+
+  /** Tokens of a laid-out prompt in the model's tokenizer: each sentinel is one token (countTokens reads it as text). */
+  async function measurePrompt(call: ModelCall, count: (text: string) => Promise<number>): Promise<number> {
+    if (call.kind === 'infill') return (await count(call.prefix)) + (await count(call.suffix)) + 4;
+    let text = call.prompt;
+    let sentinels = 0;
+    for (const token of specialTokens) {
+      const parts = text.split(token);
+      sentinels += parts.length - 1;
+      text = parts.join('\n');
+    }
+    return (await count(text)) + sentinels;
   }
 
   async function finishCompletion(raw: string, site: CompletionSite, mode: CompletionMode, language: string | undefined, minIndent: number | undefined): Promise<{ text: string; replaceLength: number; rules: string[] }> {
