@@ -99,6 +99,12 @@ export interface ModelCapabilities {
   supportsSeed: boolean;
   /** Largest context in tokens, when known. */
   contextLength?: number;
+  /**
+   * The FIM format family `infill` lays prompts out in, when the backend knows it (llama: detected from the
+   * tokenizer on load, or given; openai-compatible: the format given to render prompts). A family name of the FIM
+   * format registry (`FIM_FAMILIES`), e.g. `qwen2.5-coder`.
+   */
+  fimFamily?: string;
 }
 
 /** A model backend. Construction options (path, URL, pool sizes) belong to each backend's factory. */

@@ -8,9 +8,11 @@ import { after, describe, test } from 'node:test';
 import { CONFORMANCE_PROMPTS, testBackendConformance } from '../../src/models/conformance.js';
 import { createLlamaBackend, type LlamaBackend } from '../../src/models/llama/index.js';
 import { ModelError, UnsupportedCapabilityError, openModel } from '../../src/models/index.js';
-import { detectFimFormat } from '../../src/fim/index.js';
+import { UsageError } from '../../src/core/index.js';
+import { FIM_FAMILIES, detectFimFormat } from '../../src/fim/index.js';
+import { trainBpeTokenizer } from '../../src/train/bpe-tokenizer.js';
 import { referenceForward } from '../../src/train/reference-forward.js';
-import { buildTinyGguf, tinyTokenizer } from './tiny-gguf.js';
+import { buildTinyGguf, repoSourceText, tinyTokenizer } from './tiny-gguf.js';
 
 /** ChatML as a Jinja template, so that chat() has something to render. */
 const CHAT_TEMPLATE =
@@ -19,6 +21,15 @@ const CHAT_TEMPLATE =
 // Seed 2's greedy completion of the conformance prompt runs 24 tokens without an end token (checked in 'complete').
 const chatModel = await buildTinyGguf({ seed: 2, metadata: { 'tokenizer.chat_template': CHAT_TEMPLATE }, fileName: 'chat.gguf' });
 const plainModel = await buildTinyGguf({ seed: 2, dir: chatModel.dir, fileName: 'plain.gguf', tokenizer: chatModel.tokenizer });
+// Seed-Coder's special tokens (an SPM family) and no GGUF fim_* keys; the file is named after another family, to show
+// that detection reads the tokens, not the name.
+const SEED_CODER_TOKENS = ['<[end▁of▁sentence]>', '<[fim-prefix]>', '<[fim-suffix]>', '<[fim-middle]>', '<[begin▁of▁sentence]>'];
+const seedCoderModel = await buildTinyGguf({
+  seed: 2,
+  dir: chatModel.dir,
+  fileName: 'qwen2.5-coder-7b.gguf',
+  tokenizer: trainBpeTokenizer(await repoSourceText(), { vocabSize: 512, specialTokens: SEED_CODER_TOKENS }),
+});
 after(() => chatModel.cleanup());
 
 testBackendConformance({
@@ -109,9 +120,47 @@ describe('llama backend', () => {
       await backend.promptTokens({ kind: 'infill', prefix, suffix }),
     );
     assert.equal(backend.ggufMetadata['tokenizer.ggml.fim_pre_token_id'], 1);
-    // The fim area detects the format from the same metadata (what a caller does before passing renderInfill).
-    const detected = detectFimFormat({ metadata: backend.ggufMetadata });
-    assert.equal(detected.format.family, 'codeloop-embedded', detected.reason);
+    assert.equal(detectFimFormat({ metadata: backend.ggufMetadata }).format, backend.fimFormat);
+  });
+
+  test('the FIM format is detected from the tokenizer on load: the embedded tokens give codeloop-embedded (PSM)', async () => {
+    const backend = await open(plainModel.path);
+    assert.equal(backend.fimFormat?.family, 'codeloop-embedded', backend.fimFormatReason);
+    assert.equal(backend.capabilities.fimFamily, 'codeloop-embedded');
+    assert.match(backend.fimFormatReason, /GGUF metadata names the FIM tokens '<\|fim_prefix\|>' \(1\)/);
+    const result = await backend.infill('def f(', '):\n', { maxTokens: 8 });
+    assert.deepEqual(result.warnings, []);
+  });
+
+  test('a vocabulary with Seed-Coder\'s sentinels is laid out SPM with its tokens, whatever the file is called', async () => {
+    const backend = await open(seedCoderModel.path);
+    assert.equal(backend.fimFormat?.family, 'seed-coder', backend.fimFormatReason);
+    assert.match(backend.fimFormatReason, /special tokens '<\[fim-prefix\]>' \(1\), '<\[fim-suffix\]>' \(2\), '<\[fim-middle\]>' \(3\)/);
+    assert.equal(backend.capabilities.supportsInfill, true);
+    const { tokenizer } = seedCoderModel;
+    // <[fim-suffix]> S <[fim-prefix]> P <[fim-middle]>
+    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix: 'def f(', suffix: '):\n' }), [2, ...tokenizer.encode('):\n'), 1, ...tokenizer.encode('def f('), 3]);
+    const result = await backend.infill('def f(', '):\n', { maxTokens: 16, temperature: 1, seed: 5 });
+    // Its sentinels and end token end the middle: none is ever part of the text.
+    for (const token of SEED_CODER_TOKENS.slice(0, 4)) assert.ok(!result.choices[0]!.text.includes(token), result.choices[0]!.text);
+  });
+
+  test('fimFormat overrides detection; the sentinel probe\'s findings come back as warnings of infill calls', async () => {
+    const backend = await open(plainModel.path, { fimFormat: 'starcoder' });
+    assert.equal(backend.fimFormat?.family, 'starcoder');
+    assert.equal(backend.fimFormatReason, 'override: starcoder (given explicitly)');
+    const result = await backend.infill('a', 'b', { maxTokens: 2 });
+    assert.ok(result.warnings.some((warning) => warning.startsWith('Override starcoder differs from what the tokenizer says: GGUF metadata names')), JSON.stringify(result.warnings));
+    assert.ok(
+      result.warnings.some((warning) => /^StarCoder's FIM prefix token '<fim_prefix>' tokenizes to \d+ tokens \[/.test(warning)),
+      JSON.stringify(result.warnings),
+    );
+    // Only infill concerns the FIM format.
+    assert.deepEqual((await backend.complete('a', { maxTokens: 2 })).warnings, []);
+    await assert.rejects(
+      createLlamaBackend({ modelPath: plainModel.path, fimFormat: 'qwen' }),
+      (error) => error instanceof UsageError && error.message === `Unknown FIM format 'qwen'. Known formats: ${FIM_FAMILIES.join(', ')}.`,
+    );
   });
 
   test('renderInfill replaces the FIM layout, and its stop strings end the middle', async () => {

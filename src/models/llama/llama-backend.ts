@@ -9,16 +9,19 @@
  * them at once (llama.cpp evaluates them in the same batch), further choices wait for a free one. A sequence keeps its
  * tokens between calls, and the next call evaluates only what differs from them (prompt-prefix reuse).
  *
- * Infill uses the model's own FIM tokens (node-llama-cpp reads them from the GGUF's `tokenizer.ggml.fim_*` ids or
- * finds them by their text), laid out PSM as llama.cpp's infill does: `[BOS] PRE prefix SUF suffix MID`. Models
- * without a middle token get SPM (`SUF suffix PRE prefix`), as node-llama-cpp does. Why not the fim area's format
- * registry: models (layer 1) must not import fim (layer 2). A caller that knows better (the fim area, the CLI) passes
- * `renderInfill` with a format it detected (src/fim detectFimFormat on this GGUF's tokenizer metadata); the rendered
- * prompt is then tokenized with special tokens parsed, and its stop strings are added to the call's.
+ * Infill is laid out in the model's FIM format from the registry (../fim-formats): on load, the family is detected
+ * from the tokenizer (GGUF `tokenizer.ggml.fim_*_token_id` metadata and special-token texts, never the file name),
+ * and a probe checks that its sentinels tokenize as single tokens; what either finds wrong comes back as warnings of
+ * every infill call. The prompt follows the family's order (PSM, SPM, SPM-v2) and its stop tokens end the middle.
+ * `fimFormat` names the family instead of detecting it; `renderInfill` replaces the layout altogether (its prompt is
+ * tokenized with special tokens parsed, and its stop strings are added to the call's). A model whose family is not
+ * known but whose FIM tokens node-llama-cpp finds is laid out as llama.cpp's infill does: `[BOS] PRE prefix SUF
+ * suffix MID`, or `[BOS] SUF suffix PRE prefix` without a middle token.
  */
 import { availableParallelism } from 'node:os';
 import type { ChatHistoryItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { ModelError, UnsupportedCapabilityError } from '../errors.js';
+import { checkSentinels, detectFimFormat, FimFormatError, type FimFormat } from '../fim-formats/index.js';
 import {
   MODEL_SPEC_VERSION,
   type ChatMessage,
@@ -69,7 +72,13 @@ export interface LlamaBackendOptions {
    * f32 reference by ~1e-2; without it they match to ~1e-5.
    */
   flashAttention?: boolean;
-  /** Overrides the model's own FIM tokens (see the file comment). */
+  /**
+   * The FIM family infill uses (see `FIM_FAMILIES`, e.g. `qwen2.5-coder`), instead of the one detected from the
+   * tokenizer; where the tokenizer disagrees, infill calls warn. An unknown name throws a `UsageError` listing the
+   * families. Default: detected.
+   */
+  fimFormat?: string;
+  /** Lays out infill prompts itself; wins over `fimFormat` and detection (see the file comment). */
   renderInfill?: (prefix: string, suffix: string) => LlamaRenderedInfill;
   /** Default `maxTokens` for calls that do not set it. Default 256. */
   maxTokens?: number;
@@ -82,8 +91,15 @@ export interface LlamaBackend extends ModelBackend {
    * infill, the FIM layout; chat, the chat template's rendering.
    */
   promptTokens(request: LlamaRequest): Promise<number[]>;
-  /** GGUF metadata of the model (for FIM format detection in src/fim). */
+  /** GGUF metadata of the model. */
   readonly ggufMetadata: Readonly<Record<string, unknown>>;
+  /**
+   * The FIM format infill uses: detected from the tokenizer on load, or `fimFormat`. Undefined when no known family
+   * fits (infill then uses node-llama-cpp's FIM tokens, PSM) or when `renderInfill` lays prompts out.
+   */
+  readonly fimFormat: FimFormat | undefined;
+  /** Why `fimFormat` was chosen (the tokens or metadata that decided), or why there is none. */
+  readonly fimFormatReason: string;
 }
 
 export type LlamaRequest = { kind: 'complete'; prompt: string } | { kind: 'infill'; prefix: string; suffix: string } | { kind: 'chat'; messages: ChatMessage[] };
@@ -172,6 +188,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     sequences = 8,
     gpu = false,
     flashAttention = false,
+    fimFormat: fimFamily,
     renderInfill,
     maxTokens: defaultMaxTokens = 256,
   } = options;
@@ -195,9 +212,11 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   const infillTokens = { prefix: model.tokens.infill.prefix, suffix: model.tokens.infill.suffix, middle: model.tokens.infill.middle };
   const hasFimTokens = infillTokens.prefix !== null && infillTokens.suffix !== null;
   const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
+  const fim = renderInfill === undefined ? await loadFimFormat(model, metadata, fimFamily, hasFimTokens) : { format: undefined, reason: 'renderInfill lays out infill prompts', warnings: [], tokenIds: {} };
 
   const capabilities: ModelCapabilities = {
-    supportsInfill: renderInfill !== undefined || hasFimTokens,
+    supportsInfill: renderInfill !== undefined || fim.format !== undefined || hasFimTokens,
+    ...(fim.format === undefined ? {} : { fimFamily: fim.format.family }),
     supportsChat: chatTemplate !== undefined,
     supportsLogprobs: true,
     supportsSeed: true,
@@ -248,6 +267,30 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     return withBos(mid !== null ? [pre, ...prefix, suf, ...suffix, mid] : [suf, ...suffix, pre, ...prefix]);
   }
 
+  /**
+   * The format's layout, token by token: special segments become their sentinel's id (from the load probe), text
+   * segments are tokenized with special parsing off. Stop strings that are single tokens end the middle as tokens
+   * (never part of the text); the others are matched in the text.
+   */
+  function formatTokens(format: FimFormat, request: Extract<LlamaRequest, { kind: 'infill' }>, stop: string[]): Prepared {
+    const rendered = format.render({ prefix: request.prefix, suffix: request.suffix });
+    const tokens: Token[] = [];
+    for (const segment of rendered.segments) {
+      const id = segment.type === 'special' ? fim.tokenIds[segment.token] : undefined;
+      // A sentinel the probe found split is sent as what the tokenizer makes of it (the load warning says so).
+      if (id !== undefined) tokens.push(id as Token);
+      else tokens.push(...model.tokenize(segment.type === 'special' ? segment.token : segment.text, segment.type === 'special', 'trimLeadingSpace'));
+    }
+    const endTokens = new Set<number>();
+    const textStops: string[] = [];
+    for (const text of rendered.stop) {
+      const id = fim.tokenIds[text];
+      if (id !== undefined) endTokens.add(id);
+      else textStops.push(text);
+    }
+    return { tokens: withBos(tokens), stop: normalizeStops([...stop, ...textStops]), endTokens, warnings: [...fim.warnings, ...rendered.warnings] };
+  }
+
   async function prepare(request: LlamaRequest, callOptions: GenerateOptions): Promise<Prepared> {
     const stop = normalizeStops(callOptions.stop);
     const warnings: string[] = [];
@@ -259,6 +302,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         warnings.push(...(rendered.warnings ?? []));
         return { tokens: withBos(model.tokenize(rendered.prompt, true)), stop: normalizeStops([...stop, ...rendered.stop]), endTokens, warnings };
       }
+      if (fim.format !== undefined) return formatTokens(fim.format, request, stop);
+      warnings.push(...fim.warnings);
       // A FIM sentinel in the middle means the model started another FIM block: the middle is over.
       for (const token of Object.values(infillTokens)) if (token !== null) endTokens.add(token);
       return { tokens: fimTokens(request), stop, endTokens, warnings };
@@ -447,6 +492,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     modelId,
     capabilities,
     ggufMetadata: metadata,
+    fimFormat: fim.format,
+    fimFormatReason: fim.reason,
     promptTokens: async (request) => {
       check(request);
       return (await prepare(request, {})).tokens;
@@ -466,4 +513,36 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       await model.dispose();
     },
   };
+}
+
+/**
+ * The FIM format infill uses (detected, or `family`), the sentinel probe's warnings, and the sentinels' token ids.
+ * No family fitting is not an error: models without FIM tokens cannot infill anyway, and one whose tokens
+ * node-llama-cpp finds still gets llama.cpp's PSM layout (with a warning that says so).
+ */
+async function loadFimFormat(
+  model: LlamaModel,
+  metadata: Readonly<Record<string, unknown>>,
+  family: string | undefined,
+  hasFimTokens: boolean,
+): Promise<{ format: FimFormat | undefined; reason: string; warnings: string[]; tokenIds: Record<string, number> }> {
+  let detected;
+  try {
+    detected = detectFimFormat({ metadata, ...(family === undefined ? {} : { override: family }) });
+  } catch (error) {
+    if (!(error instanceof FimFormatError)) throw error;
+    const warnings = hasFimTokens ? [`${error.message} Infill uses the FIM tokens node-llama-cpp found, in PSM order (llama.cpp's layout).`] : [];
+    return { format: undefined, reason: error.message, warnings, tokenIds: {} };
+  }
+  // llama_tokenize with parse_special, no BOS: what a sentinel in a prompt becomes.
+  const probe = await checkSentinels(detected.format, (text) => model.tokenize(text, true));
+  const tokenIds = { ...probe.tokenIds };
+  // Stop strings beyond the format's tokens (Qwen's <|im_end|>, the embedded <|codeloop|>): a single special token
+  // ends the middle as a token; anything else is matched in the text.
+  for (const text of detected.format.stop) {
+    if (text in tokenIds) continue;
+    const [id, ...rest] = model.tokenize(text, true);
+    if (id !== undefined && rest.length === 0 && model.tokenize(text, false).length > 1) tokenIds[text] = id;
+  }
+  return { format: detected.format, reason: detected.reason, warnings: [...detected.warnings, ...probe.warnings], tokenIds };
 }
