@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { UsageError } from '../core/index.js';
+import { isCodeloopError, UsageError } from '../core/index.js';
 import {
   commandSolveTask,
   createAttemptLog,
@@ -18,8 +18,8 @@ import {
   type Strategy,
   type StrategyName,
 } from '../loop/index.js';
-import { openModel } from '../models/index.js';
-import { createExecutor, type Language } from '../sandbox/index.js';
+import { openModel, type ModelBackend } from '../models/index.js';
+import { createExecutor, SandboxUnavailableError, type Executor, type Language } from '../sandbox/index.js';
 import { DATASET_NAMES, isDatasetName, loadDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
 import { kListFlag, numberFlag } from './flags.js';
@@ -44,7 +44,10 @@ OUT/evaluation.json.
 Every attempt is one JSON line in OUT/attempts.jsonl, written as it happens; OUT/result.json holds the summary and
 OUT/solution.<ext> the final program.
 
-Exit code 0 when the final program passes, 1 when it does not, 2 for a usage error, 3 when the sandbox broke.
+Exit codes: 0 the final program passes (--dataset: the evaluation finished), 1 it does not, 2 a usage error, 3 the
+sandbox broke (on the final verdict; --dataset: on some run's verdict), 4 a model call failed (the model could not be
+opened, or a call failed and ended the loop early: stop reason model-error, with the error in result.json and the
+select record; --dataset: some run ended that way, the others still ran and evaluation.json counts them).
 
 Options:
   --model NAME             model (gguf:PATH, ollama:MODEL, openai:MODEL@URL, replay:FILE, embedded; default embedded)
@@ -75,6 +78,32 @@ Options:
   --out DIR                output folder (default ./codeloop-solve/<task>-<timestamp>)
   --json                   print the result as one JSON object on stdout
   --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
+
+/** The exit codes `solve --help` documents. */
+const EXIT = { passed: 0, failed: 1, infraError: 3, modelError: 4 } as const;
+
+/** Opens --model; a name that does not parse is a usage error, a model that cannot be opened is exit code 4. */
+async function openSolveModel(name: string): Promise<ModelBackend | number> {
+  try {
+    return await openModel(name);
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'invalid-model-name') throw new UsageError(`--model: ${(error as Error).message}`, { cause: error });
+    if (!isCodeloopError(error)) throw error;
+    process.stderr.write(`codeloop solve: cannot open --model ${name}: ${error.message}\n`);
+    return EXIT.modelError;
+  }
+}
+
+/** The sandbox; when this machine has none, exit code 3 with the reason. */
+async function openSolveExecutor(unsafe: boolean): Promise<Executor | number> {
+  try {
+    return await createExecutor({ concurrency: 2, isolation: unsafe ? 'unsafe-none' : 'auto', onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`) });
+  } catch (error) {
+    if (!(error instanceof SandboxUnavailableError)) throw error;
+    process.stderr.write(`codeloop solve: ${error.message}\n`);
+    return EXIT.infraError;
+  }
+}
 
 function languageOf(path: string): Language {
   const extension = extname(path);
@@ -228,10 +257,15 @@ export const solveCommand: Command = {
     }
     const unsafe = values['unsafe-no-sandbox'];
     if (unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
-    const model = await openModel(values.model ?? 'embedded');
+    const model = await openSolveModel(values.model ?? 'embedded');
+    if (typeof model === 'number') return model;
+    const executor = await openSolveExecutor(unsafe);
+    if (typeof executor === 'number') {
+      await model.close();
+      return executor;
+    }
     const out = resolve(values.out ?? join('codeloop-solve', `${task.id.replace(/[^\w.-]+/g, '_')}-${timestamp()}`));
     mkdirSync(out, { recursive: true });
-    const executor = await createExecutor({ concurrency: 2, isolation: unsafe ? 'unsafe-none' : 'auto', onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`) });
     const log = createAttemptLog(join(out, 'attempts.jsonl'));
     try {
       const result = await solve(task, {
@@ -259,6 +293,7 @@ export const solveCommand: Command = {
         usage: { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, usd: result.usage.usd },
         wall_ms: result.wallMs,
         generated_tests: result.generatedTests,
+        model_error: result.modelError,
         warnings: result.warnings,
         out,
       };
@@ -267,14 +302,16 @@ export const solveCommand: Command = {
       if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
         for (const warning of result.warnings) process.stderr.write(`codeloop solve: warning: ${warning}\n`);
+        if (result.modelError) process.stderr.write(`codeloop solve: the model call for ${result.modelError.attemptId} failed (${result.modelError.code}): ${result.modelError.message}\n`);
         process.stdout.write(
           `${result.taskId}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.judgement.reason}) after ${result.programAttempts} program(s), ` +
             `${result.usage.promptTokens + result.usage.completionTokens} tokens, ${(result.wallMs / 1000).toFixed(1)} s; stop: ${result.stopReason}\n` +
             `attempts: ${join(out, 'attempts.jsonl')}\nsolution: ${join(out, `solution.${extension}`)}\n`,
         );
       }
-      if (result.judgement.infraError) return 3;
-      return result.passed ? 0 : 1;
+      if (result.judgement.infraError) return EXIT.infraError;
+      if (result.passed) return EXIT.passed;
+      return result.modelError ? EXIT.modelError : EXIT.failed;
     } finally {
       log.close();
       await executor.close();
@@ -310,11 +347,16 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
   const usable = dataset.tasks.filter((task) => ['human-eval', 'prompt-completion-tests', 'completion-tests'].includes(task.layout));
   if (usable.length === 0) throw new UsageError(`${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`);
   const tasks = usable.slice(0, options.limit ?? usable.length).map(solveTaskFromDataset);
-  const model = await openModel(options.model);
+  const model = await openSolveModel(options.model);
+  if (typeof model === 'number') return model;
+  if (options.unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
+  const executor = await openSolveExecutor(options.unsafe);
+  if (typeof executor === 'number') {
+    await model.close();
+    return executor;
+  }
   const out = resolve(options.out ?? join('codeloop-solve', `${name.replace(/[^\w.-]+/g, '_')}-${options.strategyName}-${timestamp()}`));
   mkdirSync(out, { recursive: true });
-  if (options.unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
-  const executor = await createExecutor({ concurrency: 2, isolation: options.unsafe ? 'unsafe-none' : 'auto', onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`) });
   const log = createAttemptLog(join(out, 'attempts.jsonl'));
   try {
     let done = 0;
@@ -334,7 +376,8 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
       log,
       onRunEnd: (taskId, run, result) => {
         done++;
-        if (!options.json) process.stderr.write(`codeloop solve: [${done}/${tasks.length * options.runs}] ${taskId} run ${run}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.usage.promptTokens + result.usage.completionTokens} tokens, ${result.programAttempts} programs)\n`);
+        const modelError = result.modelError ? `; model error (${result.modelError.code}): ${result.modelError.message}` : '';
+        if (!options.json) process.stderr.write(`codeloop solve: [${done}/${tasks.length * options.runs}] ${taskId} run ${run}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.usage.promptTokens + result.usage.completionTokens} tokens, ${result.programAttempts} programs${modelError})\n`);
       },
     });
     const { strategy: _custom, ...figures } = evaluation;
@@ -346,11 +389,13 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
       const curve = evaluation.passAtTokens.filter((_, index, points) => index === points.length - 1 || index % Math.max(1, Math.floor(points.length / 8)) === 0);
       process.stdout.write(
         `${name} (${tasks.length} tasks x ${options.runs} runs), strategy ${options.strategyName}: ${passAtK}; pass rate ${(evaluation.passRate * 100).toFixed(1)}%, ` +
-          `${evaluation.meanTokens.toFixed(0)} tokens per run\npass rate against tokens spent:\n${curve.map((point) => `  <= ${point.tokens} tokens: ${(point.passRate * 100).toFixed(1)}%`).join('\n')}\n` +
+          `${evaluation.meanTokens.toFixed(0)} tokens per run` +
+          `${evaluation.modelErrors > 0 ? `; ${evaluation.modelErrors} run(s) ended by a model error` : ''}${evaluation.infraErrors > 0 ? `; ${evaluation.infraErrors} run(s) without a verdict (sandbox error)` : ''}\npass rate against tokens spent:\n${curve.map((point) => `  <= ${point.tokens} tokens: ${(point.passRate * 100).toFixed(1)}%`).join('\n')}\n` +
           `evaluation: ${join(out, 'evaluation.json')}\nattempts: ${join(out, 'attempts.jsonl')}\n`,
       );
     }
-    return 0;
+    if (evaluation.infraErrors > 0) return EXIT.infraError;
+    return evaluation.modelErrors > 0 ? EXIT.modelError : EXIT.passed;
   } finally {
     log.close();
     await executor.close();

@@ -51,6 +51,10 @@ export interface AttemptRecord {
   selection?: { method: string; scoring?: string; clusters?: { attempt_ids: string[]; tests: number; score: number }[]; candidates: string[] };
   /** Select: the final verdict from tests the model never saw. */
   verdict?: { passed: boolean; by: string; verdict: string; reason: string; infra_error: boolean };
+  /** Select: why the loop stopped (`visible-pass`, `strategy-done`, `budget-*`, `context-overflow`, `model-error`, …). */
+  stop_reason?: string;
+  /** Select, when a model call failed: the error's code and message, and the attempt id it would have had. */
+  model_error?: { code: string; message: string; attempt_id: string };
   repro: ReproMetadata;
   time: string;
 }

@@ -50,6 +50,8 @@ export interface RunSummary {
   programAttempts: number;
   stopReason: StopReason;
   infraError: boolean;
+  /** The model call that ended the run early, when one failed (`stopReason` is then `model-error`). */
+  modelError: { code: string; message: string } | null;
 }
 
 export interface PassAtTokensPoint {
@@ -70,6 +72,10 @@ export interface StrategyEvaluation {
   /** Mean tokens per run (prompt + completion), and completion tokens only. */
   meanTokens: number;
   meanCompletionTokens: number;
+  /** Runs that a failed model call ended early (counted as not passed unless their program passed before it). */
+  modelErrors: number;
+  /** Runs whose final verdict the sandbox could not give (counted as not passed). */
+  infraErrors: number;
   /** Pass rate against tokens spent, ascending by tokens; the last point is `passRate`. */
   passAtTokens: PassAtTokensPoint[];
   /**
@@ -136,6 +142,7 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
         programAttempts: result.programAttempts,
         stopReason: result.stopReason,
         infraError: result.judgement.infraError,
+        modelError: result.modelError === null ? null : { code: result.modelError.code, message: result.modelError.message },
       });
     }
     perTask.push({ taskId: task.id, runs: summaries });
@@ -154,6 +161,8 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
     passRate: allRuns.filter((run) => run.passed).length / allRuns.length,
     meanTokens: allRuns.reduce((sum, run) => sum + run.tokens, 0) / allRuns.length,
     meanCompletionTokens: allRuns.reduce((sum, run) => sum + run.completionTokens, 0) / allRuns.length,
+    modelErrors: allRuns.filter((run) => run.modelError !== null).length,
+    infraErrors: allRuns.filter((run) => run.infraError).length,
     passAtTokens: passAtTokens(allRuns, tokenGrid),
     generatedTests: generated === null ? null : { ...generated, falsePositiveRate: generated.attemptsPassingGenerated === 0 ? null : generated.falsePositives / generated.attemptsPassingGenerated },
     perTask,

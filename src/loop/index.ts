@@ -1,4 +1,4 @@
-export { solve, type GeneratedTestStats, type Pricing, type SolveBudget, type SolveOptions, type SolveResult, type StopReason } from './solve.js';
+export { solve, type GeneratedTestStats, type Pricing, type SolveBudget, type SolveOptions, type SolveModelError, type SolveResult, type StopReason } from './solve.js';
 export { evaluateStrategy, passAtTokens, unbiasedPassAtK, type EvaluateStrategyOptions, type PassAtTokensPoint, type RunSummary, type StrategyEvaluation } from './evaluate-strategy.js';
 export { resolveStrategy, sampleTemperature, STRATEGY_NAMES, type Strategy, type StrategyName } from './strategy.js';
 export {

@@ -224,6 +224,27 @@ describe('solve', { skip }, () => {
     assert.match(result.warnings.join('\n'), /a prompt did not fit the model's context and was dropped \(the prompt is 2250 tokens/);
   });
 
+  test('a failed model call ends the solve with stop reason model-error: the log and the result say why, and the verdict is on what it had', async () => {
+    const task = await example('examples/py/fizzbuzz');
+    const wrong = fence('python', task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'));
+    const model = createMockBackend({ respond: (request) => (lastUser(request).includes('Feedback:') ? { error: new ModelError('api-call-failed', 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions') } : wrong) });
+    const logPath = join(mkdtempSync(join(tmpdir(), 'codeloop-solve-')), 'attempts.jsonl');
+    const log = createAttemptLog(logPath);
+    const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'repair', log });
+    log.close();
+    assert.equal(result.stopReason, 'model-error');
+    assert.deepEqual(result.modelError, { code: 'api-call-failed', message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions', attemptId: 'a1' });
+    assert.equal(result.passed, false);
+    assert.equal(result.programAttempts, 1);
+    const lines = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; parent_id: string | null; stop_reason?: string; model_error?: unknown });
+    assert.deepEqual(lines.map((line) => [line.kind, line.parent_id]), [['sample', null], ['select', 'a0']]);
+    assert.equal(lines[1]?.stop_reason, 'model-error');
+    assert.deepEqual(lines[1]?.model_error, { code: 'api-call-failed', message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions', attempt_id: 'a1' });
+    // Before any program: no candidate, a failed verdict, still a select record.
+    const broken = await solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => ({ error: new Error('the backend crashed') }) }), executor });
+    assert.deepEqual([broken.stopReason, broken.modelError?.code, broken.modelError?.message, broken.attempts.map((record) => record.kind)], ['model-error', 'Error', 'the backend crashed', ['select']]);
+  });
+
   test('TypeScript: a type error fails the attempt as the reference harness would, and the tsc errors are the feedback', async () => {
     const task = await example('examples/ts/pascal-row');
     const right = task.prompt + (task.canonicalSolution ?? '');

@@ -39,7 +39,16 @@ export interface SolveBudget {
 
 export type { GeneratedTestStats } from './generated-test-stats.js';
 
-export type StopReason = 'visible-pass' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost' | 'context-overflow';
+export type StopReason = 'visible-pass' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost' | 'context-overflow' | 'model-error';
+
+/** A model call that failed (other than a context overflow or an abort): the loop stops and records it. */
+export interface SolveModelError {
+  /** The error's stable `code` (`api-call-failed`, `prompt-not-recorded`, …), else its name. */
+  code: string;
+  message: string;
+  /** The attempt that was being made when the call failed. */
+  attemptId: string;
+}
 
 export interface SolveOptions {
   model: ModelBackend;
@@ -81,6 +90,8 @@ export interface SolveResult {
   programAttempts: number;
   wallMs: number;
   generatedTests: GeneratedTestStats | null;
+  /** Why the loop stopped early when a model call failed (`stopReason` is then `model-error`). */
+  modelError: SolveModelError | null;
   warnings: string[];
 }
 
@@ -110,6 +121,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   const attempts: AttemptRecord[] = [];
   const spent = { promptTokens: 0, completionTokens: 0, usd: 0, programs: 0 };
   let stopReason: StopReason = 'strategy-done';
+  // Set inside `generate` (a closure), so typed by a cast: a plain `= null` would narrow it to null for good.
+  let modelError = null as SolveModelError | null;
   const repro: ReproMetadata = {
     codeloop: CODELOOP_VERSION,
     node: process.version,
@@ -141,9 +154,10 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
 
   /**
    * One model call; null when the wall-clock budget ran out during it, 'overflow' when the prompt does not fit the
-   * model's context (the caller drops that request, it is not an error of the loop).
+   * model's context (the caller drops that request, it is not an error of the loop), 'model-error' when the call
+   * failed otherwise (recorded in `modelError`; the loop stops, with a verdict on what it has).
    */
-  const generate = async (request: { prompt?: string; messages?: ChatMessage[] }, temperature: number, callSeed: number, stop: string[]): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow'> => {
+  const generate = async (request: { prompt?: string; messages?: ChatMessage[] }, temperature: number, callSeed: number, stop: string[]): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow' | 'model-error'> => {
     const remaining = budget.maxTokens === undefined ? Infinity : budget.maxTokens - spent.promptTokens - spent.completionTokens;
     const maxTokens = Math.max(1, Math.min(maxTokensPerCall, remaining));
     const settings = { maxTokens, temperature, seed: callSeed, ...(stop.length > 0 ? { stop } : {}), ...(callSignal ? { signal: callSignal } : {}) };
@@ -161,7 +175,12 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
         warnings.add(`a prompt did not fit the model's context and was dropped (${(error as Error).message})`);
         return 'overflow';
       }
-      throw error;
+      // A failed call (server down, a replay file without this prompt, a broken model) ends this solve, not the caller:
+      // a dataset evaluation goes on with the next task, and the log says what happened.
+      const code = (error as { code?: unknown }).code;
+      modelError = { code: typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown', message: error instanceof Error ? error.message : String(error), attemptId: nextId() };
+      stopReason = 'model-error';
+      return 'model-error';
     }
   };
 
@@ -226,7 +245,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
         stopReason = 'budget-wall';
         break;
       }
-      if (generated === 'overflow') break;
+      if (generated === 'overflow' || generated === 'model-error') break;
       const text = generated.result.choices[0]?.text ?? '';
       const lines = parseTestLines(style === 'chat' ? text : testPrompt(task).tail + text, task.language);
       const vetted = vetTests(lines, task.language, task.entryPoint);
@@ -280,6 +299,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
       stopReason = 'budget-wall';
       return null;
     }
+    if (generated === 'model-error') return null;
     if (generated === 'overflow') {
       // A first sample that does not fit ends the loop (every sample has that prompt); a repair ends its chain only.
       if (parent === null) stopReason = 'context-overflow';
@@ -352,6 +372,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
       candidates: candidates.map((candidate) => candidate.record.attempt_id),
     },
     verdict: { passed: judgement.passed, by: judgement.by, verdict: judgement.verdict, reason: judgement.reason, infra_error: judgement.infraError },
+    stop_reason: stopReason,
+    ...(modelError === null ? {} : { model_error: { code: modelError.code, message: modelError.message, attempt_id: modelError.attemptId } }),
     wall_ms: 0,
     repro: { ...repro, ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) },
   };
@@ -369,6 +391,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     programAttempts: spent.programs,
     wallMs: Date.now() - started,
     generatedTests: generatedSources.length === 0 && rejectedTotal.length === 0 ? null : await generatedTestStats(executor, task, attempts, generatedSources, rejectedTotal.length, perTestMs, signal),
+    modelError,
     warnings: [...warnings],
   };
 }

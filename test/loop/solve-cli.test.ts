@@ -127,6 +127,28 @@ describe('codeloop solve', { skip }, () => {
     assert.deepEqual([again.passRate, again.passAtK, again.perTask.map((task) => task.runs[0]?.tokens)], [evaluation.passRate, evaluation.passAtK, evaluation.perTask.map((task) => task.runs[0]?.tokens)]);
   });
 
+  test('a failed model call: exit 4, the error in result.json and the log; --dataset goes on with the other tasks and counts it', () => {
+    // A replay file with one unrelated prompt has no completion for the loop's prompts: every call fails with prompt-not-recorded.
+    const empty = join(scratch, 'unrelated.jsonl');
+    writeFileSync(empty, `${JSON.stringify({ task_id: 'other', prompt: JSON.stringify([{ role: 'user', content: 'hello' }]), style: 'chat', completion: 'hi' })}\n`);
+    const out = join(scratch, 'out-model-error');
+    const single = codeloop(['examples/py/fizzbuzz', '--model', `replay:${empty}`, '--out', out]);
+    assert.equal(single.status, 4, single.stderr);
+    assert.match(single.stderr, /the model call for a0 failed \(prompt-not-recorded\)/);
+    const summary = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { passed: boolean; stop_reason: string; model_error: { code: string } };
+    assert.deepEqual([summary.passed, summary.stop_reason, summary.model_error.code], [false, 'model-error', 'prompt-not-recorded']);
+    const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; stop_reason: string; model_error: { code: string } });
+    assert.deepEqual(records.map((record) => [record.kind, record.stop_reason, record.model_error.code]), [['select', 'model-error', 'prompt-not-recorded']]);
+    const dataset = codeloop(['--dataset', 'examples', '--limit', '2', '--model', `replay:${empty}`, '--out', join(scratch, 'out-model-error-dataset'), '--json']);
+    assert.equal(dataset.status, 4, dataset.stderr);
+    const evaluation = JSON.parse(dataset.stdout) as { tasks: number; modelErrors: number; perTask: { runs: { stopReason: string; modelError: { code: string } | null }[] }[] };
+    assert.deepEqual([evaluation.tasks, evaluation.modelErrors], [2, 2]);
+    assert.deepEqual(evaluation.perTask.map((task) => [task.runs[0]?.stopReason, task.runs[0]?.modelError?.code]), [['model-error', 'prompt-not-recorded'], ['model-error', 'prompt-not-recorded']]);
+    const missing = codeloop(['examples/py/fizzbuzz', '--model', 'gguf:/nonexistent/model.gguf', '--out', join(scratch, 'out-no-model')]);
+    assert.equal(missing.status, 4, missing.stderr);
+    assert.match(missing.stderr, /cannot open --model gguf:\/nonexistent\/model\.gguf/);
+  });
+
   test('usage errors name the value and the fix, exit 2', () => {
     const noTask = codeloop([]);
     assert.equal(noTask.status, 2);
