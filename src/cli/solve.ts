@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { extname, isAbsolute, join, relative as relativePath, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isCodeloopError, UsageError } from '../core/index.js';
 import {
@@ -244,13 +244,16 @@ export const solveCommand: Command = {
       if (values.file === undefined || values['test-command'] === undefined) throw new UsageError('--file and --test-command go together: give the source file to fix and the command that tests it.');
       if (positionals.length > 0) throw new UsageError(`with --file, give no TASK (got ${JSON.stringify(positionals[0])}).`);
       const source = readText(values.file, '--file');
+      // The candidate keeps SRC's path under the current folder (src/calc.py stays src/calc.py, so `import src.calc`
+      // and a command naming the file both find it), and SRC itself is never copied in as a test file.
+      const sourcePath = relativeInside(values.file, '--file');
       const files: Record<string, string> = {};
-      const named = values['test-command'].split(/\s+/).filter((word) => word !== basename(values.file as string) && /^[\w./-]+$/.test(word) && !word.startsWith('-') && existsSync(word) && !word.startsWith('/'));
+      const named = values['test-command'].split(/\s+/).filter((word) => /^[\w./-]+$/.test(word) && !word.startsWith('-') && !word.startsWith('/') && existsSync(word) && statSync(word).isFile());
       for (const path of [...named, ...(values['test-file'] ?? [])]) {
-        if (path.startsWith('/') || path.split('/').includes('..')) throw new UsageError(`--test-file ${path}: give a path relative to the current folder, inside it.`);
-        files[path] = readText(path, '--test-file');
+        const relative = relativeInside(path, '--test-file');
+        if (relative !== sourcePath) files[relative] = readText(path, '--test-file');
       }
-      task = commandSolveTask({ source, sourcePath: basename(values.file), language: languageOf(values.file), command: values['test-command'], files });
+      task = commandSolveTask({ source, sourcePath, language: languageOf(values.file), command: values['test-command'], files });
     } else {
       if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give a TASK (examples/ID, DATASET/ID or a task file), or --file with --test-command.' : `give one TASK, not ${positionals.length}.`);
       task = await resolveTask(positionals[0] as string, values['data-dir'] === undefined ? undefined : resolve(values['data-dir']));
@@ -401,6 +404,13 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
     await executor.close();
     await model.close();
   }
+}
+
+/** `path` relative to the current folder, normalised (`./src//calc.py` is `src/calc.py`); it must be inside it. */
+function relativeInside(path: string, flag: string): string {
+  const relative = relativePath(process.cwd(), resolve(path));
+  if (relative === '' || relative.startsWith('..') || isAbsolute(relative)) throw new UsageError(`${flag} ${path}: give a file inside the current folder (the sandbox gets it at the same relative path); run codeloop from the project's root.`);
+  return relative.split(sep).join('/');
 }
 
 function readText(path: string, flag: string): string {

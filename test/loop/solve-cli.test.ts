@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -85,6 +85,28 @@ describe('codeloop solve', { skip }, () => {
     const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { feedback_in: { template_id: string; text: string } | null });
     assert.equal(records[1]?.feedback_in?.template_id, 'command-output@1');
     assert.match(records[1]?.feedback_in?.text ?? '', /AssertionError: 6 != 5/);
+  });
+
+  test('--file in a subfolder keeps its path: `import src.calc` finds the candidate, and the original is not copied in', async () => {
+    const project = join(scratch, 'project');
+    mkdirSync(join(project, 'src'), { recursive: true });
+    mkdirSync(join(project, 'tests'), { recursive: true });
+    const wrongSource = 'def add(a, b):\n    return a - b\n';
+    writeFileSync(join(project, 'src', 'calc.py'), wrongSource);
+    const testFile = 'import unittest\nfrom src.calc import add\n\nclass TestAdd(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n';
+    writeFileSync(join(project, 'tests', 'test_calc.py'), testFile);
+    // The command names the source file too: it must be the candidate there, not the original.
+    const command = 'python3 -m py_compile src/calc.py && python3 -m unittest -q tests/test_calc.py';
+    const task = commandSolveTask({ source: wrongSource, sourcePath: 'src/calc.py', language: 'python', command, files: { 'tests/test_calc.py': testFile } });
+    const replay = join(scratch, 'src-calc.jsonl');
+    await recordReplay(task, executor, (request) => (lastUser(request).includes('I ran the tests') ? '```python\ndef add(a, b):\n    return a + b\n```' : '```python\ndef add(a, b):\n    return a * b\n```'), replay);
+    const out = join(scratch, 'out-src-calc');
+    const result = codeloop(['--file', './src//calc.py', '--test-command', command, '--model', `replay:${replay}`, '--out', out], project);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^src\/calc\.py: PASSED \(exited with code 0\) after 2 program\(s\)/);
+    const outside = codeloop(['--file', '../calc.py', '--test-command', command, '--model', `replay:${replay}`], project);
+    assert.equal(outside.status, 2);
+    assert.match(outside.stderr, /--file \.\.\/calc\.py: give a file inside the current folder/);
   });
 
   test('--dataset: a strategy over a task set, with pass@k and pass rate against tokens', async () => {
