@@ -47,7 +47,7 @@ Options:
   --dataset NAME           dataset name (humaneval, multipl-e-humaneval-ts, …) or a path to a user .jsonl task file
   --model MODEL            generate the samples with this model (embedded, gguf:PATH, ollama:MODEL, …; see codeloop
                            generate --help for -n, --temperature, --top-p, --seed, --max-tokens, --prompt-style,
-                           --threads, which apply with --model)
+                           --threads, --fim-format, which apply with --model)
   --samples PATH           samples file or folder (formats above)
   --sanitize               clean raw model output first (see above; default: score samples as given)
   --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)
@@ -209,7 +209,8 @@ export const evalCommand: Command = {
         values.sanitize = true;
       }
     } else {
-      const completionOnly = Object.keys(COMPLETION_EVAL_OPTIONS).filter((key) => key !== 'through' && values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== undefined && values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== false);
+      // Flags both pipelines take (--fim-format, --max-tokens, --threads) are reported as generation flags below.
+      const completionOnly = Object.keys(COMPLETION_EVAL_OPTIONS).filter((key) => key !== 'through' && !(key in GENERATION_OPTIONS) && values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== undefined && values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== false);
       if (completionOnly.length > 0) throw new UsageError(`--${completionOnly[0]} applies only with --through completion; drop it, or add --through completion --model MODEL.`);
       const generationOnly = Object.keys(GENERATION_OPTIONS).filter((key) => key !== 'model' && values[key as keyof typeof GENERATION_OPTIONS] !== undefined);
       if (generationOnly.length > 0) throw new UsageError(`--${generationOnly[0]} applies only with --model (generating samples); drop it, or add --model.`);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError, readCompleteLines } from '../core/index.js';
 import { numberFlag } from './flags.js';
 import { generateSamples, type GenerateSamplesResult, type PromptStyle } from '../eval/index.js';
-import { openModel, type ModelBackend } from '../models/index.js';
+import { FIM_FAMILIES, isFimFamily, openModel, type ModelBackend } from '../models/index.js';
 import { loadDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
 
@@ -27,6 +27,10 @@ Options:
   --prompt-style STYLE     base: continue the prompt (infill for tasks with a suffix); chat: ask for a solution in a
                            code block (score with --sanitize); infill: like base, but every task must have a suffix
                            (default base)
+  --fim-format FAMILY      lay infill prompts out in this FIM format: ${FIM_FAMILIES.join(', ')}.
+                           GGUF models: instead of the one detected from the tokenizer; servers: send a rendered
+                           FIM prompt instead of \`suffix\`, so vLLM and SGLang can run FIM datasets
+                           (default: detected for GGUF models, the server's own infill for servers)
   --concurrency N          model calls in flight (default 2; each asks for up to 8 samples, batched by the backend)
   --threads N              CPU threads of the in-process llama backend (default: 1 on ≤ 2 cores)
   --out PATH               samples JSONL to append to (default ./samples-<dataset>.jsonl)
@@ -43,6 +47,8 @@ export interface GenerationFlags {
   promptStyle: PromptStyle | 'infill';
   concurrency: number;
   threads?: number;
+  /** A FIM family (`FIM_FAMILIES`) for infill prompts; default the model's own. */
+  fimFormat?: string;
   outPath: string;
   dataDir?: string;
 }
@@ -63,6 +69,7 @@ export const GENERATION_OPTIONS = {
   'max-tokens': { type: 'string' },
   'prompt-style': { type: 'string' },
   threads: { type: 'string' },
+  'fim-format': { type: 'string' },
 } as const;
 
 /** Reads the shared generation flags (values as `parseArgs` returns them for GENERATION_OPTIONS). */
@@ -70,6 +77,10 @@ export function generationFlags(values: Partial<Record<keyof typeof GENERATION_O
   const topP = numberFlag('top-p', values['top-p'], { min: 0, max: 1 });
   const threads = numberFlag('threads', values.threads, { integer: true, min: 1, max: 256 });
   if (topP === 0) throw new UsageError('--top-p 0 keeps no token: use a value in (0, 1], e.g. 0.95.');
+  const fimFormat = values['fim-format'];
+  if (fimFormat !== undefined && !isFimFamily(fimFormat)) {
+    throw new UsageError(`--fim-format ${JSON.stringify(fimFormat)} is not a FIM format: use one of ${FIM_FAMILIES.join(', ')}.`);
+  }
   return {
     model: values.model ?? 'embedded',
     n: numberFlag('n', values.n, { integer: true, min: 1, max: 100_000 }) ?? 1,
@@ -79,6 +90,7 @@ export function generationFlags(values: Partial<Record<keyof typeof GENERATION_O
     maxTokens: numberFlag('max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 }) ?? 512,
     promptStyle: promptStyleFlag(values['prompt-style']),
     ...(threads === undefined ? {} : { threads }),
+    ...(fimFormat === undefined ? {} : { fimFormat }),
   };
 }
 
@@ -124,9 +136,16 @@ export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop g
   process.once('SIGTERM', interrupt);
   let model: ModelBackend | undefined;
   try {
-    model = await openModel(flags.model, { signal: controller.signal, ...(flags.threads === undefined ? {} : { llama: { threads: flags.threads } }) });
+    model = await openModel(flags.model, {
+      signal: controller.signal,
+      ...(flags.threads === undefined ? {} : { llama: { threads: flags.threads } }),
+      ...(flags.fimFormat === undefined ? {} : { fimFormat: flags.fimFormat }),
+    });
     if (flags.promptStyle !== 'chat' && dataset.tasks.some((task) => task.suffix !== undefined) && !model.capabilities.supportsInfill) {
-      throw new UsageError(`${model.modelId} cannot infill, but ${dataset.name} has fill-in-the-middle tasks: use a model with FIM tokens.`);
+      throw new UsageError(
+        `${model.modelId} cannot infill (no FIM tokens, or a server without server-side infill), but ${dataset.name} has fill-in-the-middle tasks: ` +
+          `add --fim-format FAMILY (${FIM_FAMILIES.join(', ')}) to send prompts rendered in the model's FIM format, or use a model with FIM tokens.`,
+      );
     }
     // Lines already in the file count towards n (generateSamples tops up); this is only for the progress total.
     const existing = readCompleteLines(flags.outPath).filter((line) => line.trim() !== '').length;

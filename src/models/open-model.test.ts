@@ -93,3 +93,28 @@ test('canonicalName round-trips every form', () => {
     assert.equal(canonicalName(parseModelName(name)), name);
   }
 });
+
+test('fimFormat: a vLLM server (no server-side infill) infills with a prompt rendered in that family; an unknown family is a usage error', async () => {
+  const bodies: Record<string, unknown>[] = [];
+  const completions = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      bodies.push(JSON.parse(text) as Record<string, unknown>);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ id: 'c', object: 'text_completion', model: 'm', choices: [{ index: 0, text: 'x + 1<|endoftext|>more', finish_reason: 'stop' }], usage: { prompt_tokens: 9, completion_tokens: 4 } }));
+    });
+  });
+  await new Promise<void>((resolve) => completions.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => completions.close(() => resolve())));
+  const baseURL = `http://127.0.0.1:${(completions.address() as AddressInfo).port}/v1`;
+  assert.equal((await openModel(`vllm:m@${baseURL}`)).capabilities.supportsInfill, false);
+  const backend = await openModel(`vllm:m@${baseURL}`, { fimFormat: 'qwen2.5-coder' });
+  assert.equal(backend.capabilities.supportsInfill, true);
+  assert.equal(backend.capabilities.fimFamily, 'qwen2.5-coder');
+  const result = await backend.infill('def f(x):\n    return ', '\n');
+  assert.equal(bodies[0]?.prompt, '<|fim_prefix|>def f(x):\n    return <|fim_suffix|>\n<|fim_middle|>');
+  assert.equal(bodies[0]?.suffix, undefined);
+  assert.equal(result.choices[0]?.text, 'x + 1', 'the family\'s stop strings are enforced');
+  await assert.rejects(openModel(`vllm:m@${baseURL}`, { fimFormat: 'qwen' }), /^UsageError: Unknown FIM format 'qwen'\. Known formats: starcoder, starcoder2, .*codeloop-embedded\.$/);
+});

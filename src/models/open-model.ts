@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelError } from './errors.js';
+import { getFimFormat } from './fim-formats/index.js';
 import { parseModelName, type ModelName } from './model-name.js';
 import { createOpenAICompatibleBackend, type OpenAICompatibleBackendOptions } from './openai-compatible/index.js';
 import { createReplayBackend } from './replay/index.js';
@@ -18,6 +19,14 @@ export interface OpenModelOptions {
   server?: Omit<OpenAICompatibleBackendOptions, 'baseURL' | 'model' | 'flavor' | 'modelId'>;
   /** Construction options passed through to `createLlamaBackend` (src/models/llama) besides `modelPath`. */
   llama?: Record<string, unknown>;
+  /**
+   * A FIM family (`FIM_FAMILIES`, e.g. `qwen2.5-coder`) infill lays prompts out in. GGUF models: instead of the one
+   * detected from the tokenizer. Servers: infill sends a prompt rendered in this format (with its stop strings)
+   * instead of `suffix` or `/infill`, so servers without server-side infill (vLLM, SGLang) can infill; a
+   * `server.renderInfill` wins. Ignored by replay. An unknown name is a `UsageError` listing the families. Default:
+   * detected (GGUF), the server's own infill (servers).
+   */
+  fimFormat?: string;
   /** The embedded model's GGUF. Default: env `CODELOOP_EMBEDDED_MODEL`, else `EMBEDDED_MODEL_PATH` (models/codeloop-embedded.gguf). */
   embeddedModelPath?: string;
   /** Where `hf:` downloads are kept. Default `~/.cache/codeloop/models`. */
@@ -59,7 +68,8 @@ async function openLlama(modelPath: string, modelId: string, options: OpenModelO
       `${modelId}: the in-process llama backend (src/models/llama) is not part of this build, so GGUF models cannot be run. Use a server model instead (ollama:MODEL, llama-server:URL, openai:MODEL@URL).`,
     );
   }
-  return (await (create as (options: Record<string, unknown>) => Promise<ModelBackend> | ModelBackend)({ ...options.llama, modelPath, modelId })) as ModelBackend;
+  const fimFormat = options.fimFormat === undefined ? {} : { fimFormat: options.fimFormat };
+  return (await (create as (options: Record<string, unknown>) => Promise<ModelBackend> | ModelBackend)({ ...options.llama, ...fimFormat, modelPath, modelId })) as ModelBackend;
 }
 
 /** Downloads an `hf:` file once with node-llama-cpp's resolver (cached) and returns its path. */
@@ -94,6 +104,8 @@ async function resolveHuggingFace(name: Extract<ModelName, { kind: 'hf' }>, opti
  */
 export async function openModel(name: string | ModelName, options: OpenModelOptions = {}): Promise<ModelBackend> {
   const parsed = typeof name === 'string' ? parseModelName(name) : name;
+  // Checked before anything loads or downloads, so a typo fails at once.
+  const fimFormat = options.fimFormat === undefined ? undefined : getFimFormat(options.fimFormat);
   const modelId = typeof name === 'string' ? name.trim() : canonicalName(parsed);
   switch (parsed.kind) {
     case 'gguf':
@@ -118,7 +130,11 @@ export async function openModel(name: string | ModelName, options: OpenModelOpti
     case 'replay':
       return createReplayBackend(parsed.path, { modelId });
     case 'server': {
-      const backend = createOpenAICompatibleBackend({ ...options.server, baseURL: parsed.baseURL, model: parsed.model, flavor: parsed.flavor, modelId });
+      const rendered =
+        fimFormat === undefined || options.server?.renderInfill !== undefined
+          ? {}
+          : { renderInfill: (prefix: string, suffix: string) => fimFormat.render({ prefix, suffix }), infillMode: 'render' as const, fimFamily: fimFormat.family };
+      const backend = createOpenAICompatibleBackend({ ...options.server, ...rendered, baseURL: parsed.baseURL, model: parsed.model, flavor: parsed.flavor, modelId });
       if (parsed.flavor === 'auto') await whileNotAborted(backend.detectFlavor(), options.signal);
       return backend;
     }

@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -69,6 +71,43 @@ test('generate: bad flags are usage errors naming the flag', async () => {
   const stray = await codeloop(['eval', '--dataset', 'examples', '--samples', join(tiny.dir, 'x.jsonl'), '-n', '3']);
   assert.equal(stray.status, 2);
   assert.match(stray.stderr, /--n applies only with --model/);
+});
+
+test('generate --fim-format: a vLLM server without suffix support runs a FIM dataset with rendered prompts; without the flag the error names it', async () => {
+  const dataset = join(tiny.dir, 'fim-tasks.jsonl');
+  writeFileSync(dataset, `${JSON.stringify({ task_id: 'fim/0', prompt: 'def add(a, b):\n    return ', suffix: '\n', tests: 'assert add(1, 2) == 3' })}\n`);
+  const prompts: unknown[] = [];
+  const server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      const body = JSON.parse(text) as { prompt?: unknown; n?: number };
+      prompts.push(body.prompt);
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ id: 'c', object: 'text_completion', model: 'm', choices: [{ index: 0, text: 'a + b', finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 3 } }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const vllm = `vllm:m@http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+
+  const refused = await codeloop(['generate', '--model', vllm, '--dataset', dataset, '--out', join(tiny.dir, 'fim-refused.jsonl')]);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /cannot infill .* has fill-in-the-middle tasks: add --fim-format FAMILY \(starcoder, starcoder2, .*\) to send prompts rendered/);
+  assert.deepEqual(prompts, [], 'refused before any request');
+
+  const out = join(tiny.dir, 'fim-samples.jsonl');
+  const rendered = await codeloop(['generate', '--model', vllm, '--dataset', dataset, '--fim-format', 'qwen2.5-coder', '--out', out]);
+  assert.equal(rendered.status, 0, rendered.stderr);
+  assert.deepEqual(prompts, ['<|fim_prefix|>def add(a, b):\n    return <|fim_suffix|>\n<|fim_middle|>']);
+  assert.equal(lines(out)[0]?.completion, 'a + b');
+
+  const unknown = await codeloop(['generate', '--model', vllm, '--dataset', dataset, '--fim-format', 'qwen', '--out', out]);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /--fim-format "qwen" is not a FIM format: use one of starcoder, starcoder2, santacoder, qwen2\.5-coder, .*codeloop-embedded\./);
+  const stray = await codeloop(['eval', '--dataset', dataset, '--samples', out, '--fim-format', 'qwen2.5-coder']);
+  assert.equal(stray.status, 2);
+  assert.match(stray.stderr, /--fim-format applies only with --model/);
 });
 
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine' : false;

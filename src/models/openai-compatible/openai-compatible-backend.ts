@@ -47,6 +47,8 @@ export interface OpenAICompatibleBackendOptions {
    * src/fim: `(prefix, suffix) => getFimFormat('qwen2.5-coder').render({ prefix, suffix })`.
    */
   renderInfill?: RenderInfill;
+  /** The FIM family `renderInfill` renders (e.g. `qwen2.5-coder`), reported as `capabilities.fimFamily`. */
+  fimFamily?: string;
   /** Overrides how infill is sent: e.g. `suffix` for SGLang started with `--completion-template`. */
   infillMode?: InfillMode;
   /** The name reported as `modelId`. Default `openai-compatible:MODEL@BASE_URL`. */
@@ -93,6 +95,7 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
     retryBaseDelayMs = 500,
     flavor = 'auto',
     renderInfill,
+    fimFamily,
     infillMode,
     headers = {},
     contextLength,
@@ -302,6 +305,7 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
         supportsLogprobs: profile.logprobs,
         supportsSeed: profile.seed,
         ...(contextLength === undefined ? {} : { contextLength }),
+        ...(fimFamily !== undefined && infillModeFor(requestContext, profile) === 'render' ? { fimFamily } : {}),
       };
     },
     detectFlavor,
