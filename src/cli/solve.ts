@@ -32,8 +32,8 @@ Generates a program for TASK, runs it against the tests the model may see, feeds
 picks the final program; the verdict comes from tests the model never saw. TASK is:
   examples/ID              one of codeloop's own tasks, e.g. examples/py/fizzbuzz
   DATASET/ID               a dataset task, e.g. humaneval/HumanEval/0 or mbpp/Mbpp/2 (with --data-dir)
-  FILE.json                a task file: {"language", "prompt", "entryPoint", "publicTests", "hiddenTests", ...}
-                           (docs/solve.md)
+  FILE.json, FILE.yaml     a task file, JSON or YAML (.yaml, .yml): language, prompt, entryPoint, publicTests,
+                           hiddenTests, … (docs/solve.md)
 --file SRC --test-command CMD runs CMD in the sandbox with the candidate in place of SRC (and the files named in CMD,
 or given with --test-file); CMD's exit code is the verdict and its output is the feedback.
 
@@ -126,7 +126,7 @@ async function resolveTask(spec: string, dataDir: string | undefined): Promise<S
     }
     return solveTaskFromDataset(task);
   }
-  if (spec.endsWith('.json') || existsSync(spec)) return loadSolveTaskFile(spec);
+  if (/\.(json|ya?ml)$/i.test(spec) || existsSync(spec)) return loadSolveTaskFile(spec);
   throw new UsageError(`TASK ${JSON.stringify(spec)} is neither DATASET/ID (datasets: ${DATASET_NAMES.join(', ')}) nor a task file.`);
 }
 

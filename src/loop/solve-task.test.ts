@@ -40,3 +40,36 @@ test('parseSolveTaskFile: errors name the field and the fix', () => {
   assert.deepEqual(task.hiddenTests.map((source) => source.idPrefix), ['hidden/0', 'hidden/1']);
   assert.deepEqual(task.judge, { kind: 'hidden-tests' });
 });
+
+test('parseSolveTaskFile: YAML task files (.yaml, .yml), with block scalars for code', () => {
+  const yaml = [
+    'id: clamp',
+    'language: python',
+    'prompt: |',
+    '  Write clamp(x, lo, hi): x limited to the range [lo, hi].',
+    'entryPoint: clamp',
+    'starter: |',
+    '  def clamp(x, lo, hi):',
+    'publicTests:',
+    '  - assert clamp(5, 0, 3) == 3',
+    'hiddenTests:',
+    '  - assert clamp(-1, 0, 3) == 0',
+    '  - |',
+    '    xs = [clamp(9, 0, 3)]',
+    '    assert xs == [3]',
+    'perTestMs: 2000',
+    '',
+  ].join('\n');
+  const task = parseSolveTaskFile(yaml, 'tasks/clamp.yaml');
+  assert.equal(task.id, 'clamp');
+  assert.equal(task.prompt, 'Write clamp(x, lo, hi): x limited to the range [lo, hi].\n');
+  assert.equal(task.starter, 'def clamp(x, lo, hi):\n');
+  assert.deepEqual(task.hiddenTests.map((source) => source.code), ['assert clamp(-1, 0, 3) == 0', 'xs = [clamp(9, 0, 3)]\nassert xs == [3]\n']);
+  assert.equal(task.perTestMs, 2000);
+  assert.equal(parseSolveTaskFile(yaml.replace('id: clamp\n', ''), 'tasks/my-task.yml').id, 'my-task');
+  // The same JSON file gives the same task.
+  assert.deepEqual(parseSolveTaskFile(JSON.stringify({ id: 'clamp', language: 'python', prompt: 'p', hiddenTests: ['assert 1'] }), 'c.json'), parseSolveTaskFile('id: clamp\nlanguage: python\nprompt: p\nhiddenTests: [assert 1]\n', 'c.yaml'));
+  assert.throws(() => parseSolveTaskFile('language: [python', 't.yaml'), /^UsageError: t\.yaml is not valid YAML \(.+\); see docs\/solve\.md for the task file format\.$/);
+  assert.throws(() => parseSolveTaskFile('language: python\nlanguage: js\n', 't.yml'), /t\.yml is not valid YAML \(Map keys must be unique/);
+  assert.throws(() => parseSolveTaskFile('- a\n- b\n', 't.yaml'), /t\.yaml: a task file holds one YAML mapping \(got a list\)/);
+});

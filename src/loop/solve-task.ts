@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/index.js';
 import type { ExecutionResult, Executor, Language } from '../sandbox/index.js';
 import type { Task } from '../tasks/index.js';
@@ -138,19 +139,24 @@ export function solveTaskFromDataset(task: Task): SolveTask {
 
 const LANGUAGE_NAMES: readonly Language[] = ['python', 'javascript', 'typescript'];
 
+/** Task files in YAML (`.yaml`, `.yml`); any other name is read as JSON. */
+const YAML_EXTENSION = /\.ya?ml$/i;
+
 /**
- * A user task file (JSON), documented in docs/solve.md:
+ * A user task file, JSON or YAML (by extension), documented in docs/solve.md:
  * `{"id", "language", "prompt", "entryPoint", "starter"?, "publicTests": [..], "hiddenTests": [..], "perTestMs"?}`,
  * each test one assertion in the task's language.
  */
 export function parseSolveTaskFile(text: string, path: string): SolveTask {
+  const format = YAML_EXTENSION.test(path) ? 'YAML' : 'JSON';
   let record: Record<string, unknown>;
   try {
-    record = JSON.parse(text) as Record<string, unknown>;
+    // YAML 1.2's core schema: `yes`/`no` stay strings, duplicate keys are an error.
+    record = (format === 'YAML' ? parseYaml(text, { uniqueKeys: true }) : JSON.parse(text)) as Record<string, unknown>;
   } catch (error) {
-    throw new UsageError(`${path} is not valid JSON (${(error as Error).message}); see docs/solve.md for the task file format.`, { cause: error });
+    throw new UsageError(`${path} is not valid ${format} (${(error as Error).message.split('\n')[0]}); see docs/solve.md for the task file format.`, { cause: error });
   }
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new UsageError(`${path}: a task file holds one JSON object; see docs/solve.md.`);
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new UsageError(`${path}: a task file holds one ${format === 'YAML' ? 'YAML mapping' : 'JSON object'} (got ${record === null ? 'nothing' : Array.isArray(record) ? 'a list' : typeof record}); see docs/solve.md.`);
   const text_ = (key: string, required: boolean): string | undefined => {
     const value = record[key];
     if (value === undefined && !required) return undefined;
@@ -174,7 +180,7 @@ export function parseSolveTaskFile(text: string, path: string): SolveTask {
   }
   const entryPoint = text_('entryPoint', false);
   return {
-    id: text_('id', false) ?? basename(path).replace(/\.json$/, ''),
+    id: text_('id', false) ?? basename(path).replace(/\.(json|ya?ml)$/i, ''),
     language,
     prompt: text_('prompt', true) ?? '',
     starter: text_('starter', false) ?? '',
