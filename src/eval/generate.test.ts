@@ -75,6 +75,8 @@ test('generateSamples: n per task with seeds seed+i, stop sequences of the task,
   assert.deepEqual(calls[0]?.options.stop, ['\ndef ']);
   assert.equal(samples.find((sample) => sample.task_id === 'T/1')?.suffix, '\n    return x\n');
   assert.equal(result.usage.completionTokens, 60);
+  // The backend counts the prompt once per call (10 tokens for up to 8 choices); every sample saw all of it.
+  assert.ok(samples.every((sample) => sample.usage.prompt_tokens === 10), JSON.stringify(samples.map((sample) => sample.usage)));
 });
 
 test('generateSamples resumes: tops each task up to n, drops a line cut by a kill', async () => {

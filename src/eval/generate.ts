@@ -156,7 +156,6 @@ export async function generateSamples(tasks: readonly Task[], backend: ModelBack
         for (const warning of result.warnings) warnings.add(warning);
         usage.promptTokens += result.usage.promptTokens;
         usage.completionTokens += result.usage.completionTokens;
-        const perChoicePrompt = Math.round(result.usage.promptTokens / Math.max(1, result.choices.length));
         for (const choice of result.choices.slice(0, count)) {
           const sample: GeneratedSample = {
             task_id: task.id,
@@ -164,7 +163,8 @@ export async function generateSamples(tasks: readonly Task[], backend: ModelBack
             prompt,
             ...(task.suffix === undefined || style === 'chat' ? {} : { suffix: task.suffix }),
             finish_reason: choice.finishReason,
-            usage: { prompt_tokens: perChoicePrompt, completion_tokens: choice.completionTokens },
+            // Every sample saw the whole prompt (usage.promptTokens counts it once per call, not once per choice).
+            usage: { prompt_tokens: result.usage.promptTokens, completion_tokens: choice.completionTokens },
             model: backend.modelId,
             style,
           };

@@ -34,6 +34,11 @@ export interface TextAnswer {
   finishReason?: 'stop' | 'length';
   /** Prompt tokens, when the source knows them (else word pieces of the prompt are counted). */
   promptTokens?: number;
+  /**
+   * Tokens of the whole `text`, when the source knows them (a recorded sample's usage). Reported when the text is
+   * served uncut; a stop sequence or `maxTokens` that cuts it falls back to counting word pieces.
+   */
+  completionTokens?: number;
   /** How the text is streamed; must concatenate to `text`. Default: word pieces. */
   pieces?: readonly string[];
 }
@@ -143,7 +148,7 @@ export function createTextBackend(options: TextBackendOptions): ModelBackend {
         yield { type: 'text-delta', text: rest };
         signal?.throwIfAborted();
       }
-      yield { type: 'end', finishReason: whole.finishReason ?? 'stop', promptTokens, completionTokens };
+      yield { type: 'end', finishReason: whole.finishReason ?? 'stop', promptTokens, completionTokens: whole.completionTokens ?? completionTokens };
     } catch (error) {
       if (!aborted()) throw error;
       // Never wrap an abort: rethrow the signal's reason unchanged, or end the choice here.

@@ -53,6 +53,9 @@ test('serves recorded lines in order across calls, then again from the first wit
   );
   assert.deepEqual(first.warnings, []);
   assert.equal(first.usage.promptTokens, 7, 'recorded prompt tokens are served');
+  // Each line records completion_tokens 12 for its one-word text: the recorded count is served, not word pieces.
+  assert.deepEqual(first.choices.map((choice) => choice.completionTokens), [12, 12]);
+  assert.equal(first.usage.completionTokens, 24);
   const second = await replay.complete('p', { n: 2 });
   assert.deepEqual(
     second.choices.map((choice) => choice.text),

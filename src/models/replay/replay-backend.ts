@@ -11,7 +11,8 @@
  * - `prompt` (required for replay): the raw prompt of `complete`; the prefix of `infill` (with `suffix`); for
  *   `style: "chat"` the chat messages as JSON (`[{"role": "user", "content": "…"}]`).
  * - `suffix`: present for infilling samples only.
- * - `completion`: the text served. `finish_reason` (`stop`/`length`) and `usage.prompt_tokens` are served when present.
+ * - `completion`: the text served. `finish_reason` (`stop`/`length`), `usage.prompt_tokens` and (for a completion
+ *   served whole, not cut by a stop sequence or maxTokens) `usage.completion_tokens` are served when present.
  *
  * A call is matched by its exact prompt text (prefix and suffix for infill, role and content of each message for
  * chat). Several lines with the same prompt are served in file order, one per choice, across calls; when they run
@@ -186,6 +187,7 @@ export async function createReplayBackend(samplesFile: string, options: ReplayBa
         text: sample.completion,
         ...(sample.finish_reason === 'length' ? { finishReason: 'length' as const } : {}),
         ...(typeof sample.usage?.prompt_tokens === 'number' ? { promptTokens: sample.usage.prompt_tokens } : {}),
+        ...(typeof sample.usage?.completion_tokens === 'number' ? { completionTokens: sample.usage.completion_tokens } : {}),
       });
     },
   });
