@@ -35,7 +35,10 @@ picks the final program; the verdict comes from tests the model never saw. TASK 
   FILE.json, FILE.yaml     a task file, JSON or YAML (.yaml, .yml): language, prompt, entryPoint, publicTests,
                            hiddenTests, … (docs/solve.md)
 --file SRC --test-command CMD runs CMD in the sandbox with the candidate in place of SRC (and the files named in CMD,
-or given with --test-file); CMD's exit code is the verdict and its output is the feedback.
+or given with --test-file); CMD's exit code is the verdict and its output is the feedback. The sandbox has the system's
+/usr and those files only: no node_modules, no virtualenv, no network. python3 -m unittest works, python3 -m pytest
+when pytest is installed for /usr/bin/python3 (python3-pytest); vitest, jest, npx and imports of installed packages
+fail (docs/solve.md, "Test-command mode").
 
 --dataset evaluates the strategy over a task set instead: each task is solved --runs times (seeds differ), and pass@k,
 the pass rate and the pass rate against tokens spent (pass@tokens, to compare strategies at equal budget) go to

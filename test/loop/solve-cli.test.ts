@@ -18,6 +18,8 @@ import { loadExamples } from '../../src/tasks/index.js';
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'codeloop.js');
 const scratch = mkdtempSync(join(tmpdir(), 'codeloop-solve-cli-'));
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine' : false;
+// The sandbox sees the system's /usr only: pytest must be installed for /usr/bin/python3 (Debian: python3-pytest).
+const pytestSkip = spawnSync('/usr/bin/python3', ['-c', 'import pytest'], { encoding: 'utf8' }).status === 0 ? false : 'pytest is not installed for /usr/bin/python3 (apt-get install python3-pytest)';
 
 function codeloop(args: string[], cwd = scratch) {
   return spawnSync(process.execPath, [bin, 'solve', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 120_000 });
@@ -85,6 +87,23 @@ describe('codeloop solve', { skip }, () => {
     const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { feedback_in: { template_id: string; text: string } | null });
     assert.equal(records[1]?.feedback_in?.template_id, 'command-output@1');
     assert.match(records[1]?.feedback_in?.text ?? '', /AssertionError: 6 != 5/);
+  });
+
+  test('--test-command with pytest (the system python3-pytest, which the sandbox sees under /usr)', { skip: pytestSkip }, async () => {
+    const project = join(scratch, 'pytest-project');
+    mkdirSync(project, { recursive: true });
+    const wrongSource = 'def add(a, b):\n    return a - b\n';
+    writeFileSync(join(project, 'calc.py'), wrongSource);
+    const testFile = 'from calc import add\n\ndef test_add():\n    assert add(2, 3) == 5\n';
+    writeFileSync(join(project, 'test_calc.py'), testFile);
+    const command = 'python3 -m pytest -q -p no:cacheprovider test_calc.py';
+    const task = commandSolveTask({ source: wrongSource, sourcePath: 'calc.py', language: 'python', command, files: { 'test_calc.py': testFile } });
+    const replay = join(scratch, 'pytest-calc.jsonl');
+    const library = await recordReplay(task, executor, (request) => (lastUser(request).includes('I ran the tests') ? '```python\ndef add(a, b):\n    return a + b\n```' : '```python\ndef add(a, b):\n    return a * b\n```'), replay);
+    assert.match(library.attempts[1]?.feedback_in?.text ?? '', /assert 6 == 5[\s\S]*1 failed in <time>/, 'pytest ran in the sandbox and its output is the feedback');
+    const result = codeloop(['--file', 'calc.py', '--test-command', command, '--model', `replay:${replay}`, '--out', join(scratch, 'out-pytest')], project);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^calc\.py: PASSED \(exited with code 0\) after 2 program\(s\)/);
   });
 
   test('--file in a subfolder keeps its path: `import src.calc` finds the candidate, and the original is not copied in', async () => {
