@@ -32,6 +32,11 @@ export interface AttemptRecord {
   feedback_in: { template_id: string; text: string } | null;
   /** Per-test results, each with its origin (public, generated, hidden). Hidden ones were never shown to the model. */
   tests: TestResult[];
+  /**
+   * Programs: the end of what the program wrote to stderr while its visible tests ran (or the test command ran), at
+   * most 2000 characters; the hidden tests' execution's stderr is never kept, so nothing here can quote one.
+   */
+  stderr_tail?: string;
   /** Passed / total of the hidden tests (null when there are none, or on an infra error). */
   pass_rate: number | null;
   /** Every hidden test passed. */

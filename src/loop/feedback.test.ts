@@ -48,6 +48,27 @@ test('alphacodium-io@1 golden, with a limit on the failures shown', () => {
   );
 });
 
+test('alphacodium-io@2 golden: @1, then the stderr tail of the visible run; nothing more when it is empty', () => {
+  const withStderr: FeedbackInput = { run: { ...input.run, stderrTail: 'debug: add called\nDeprecationWarning: old\n\n' }, maxFailures: 1 };
+  assert.equal(
+    renderFeedback('alphacodium-io@2', withStderr).text,
+    [
+      'The program failed 3 tests.',
+      '',
+      'Test:\nassert add(2, 2) == 4\nExpected output:\n4\nProgram output:\n5',
+      '',
+      '(2 more failing tests not shown.)',
+      '',
+      'Fix the program so that it passes these tests.',
+      '',
+      'The program wrote this to stderr (the end of it):',
+      'debug: add called\nDeprecationWarning: old',
+    ].join('\n'),
+  );
+  assert.equal(renderFeedback('alphacodium-io@2', { ...withStderr, run: input.run }).text, renderFeedback('alphacodium-io@1', { ...input, maxFailures: 1 }).text);
+  assert.equal(renderFeedback('alphacodium-io@1', withStderr).text, renderFeedback('alphacodium-io@1', { ...input, maxFailures: 1 }).text, '@1 never changes');
+});
+
 test('a solution that does not load is described instead of its tests', () => {
   const broken: FeedbackInput = { run: { tests: [{ ...tests[1]!, status: 'compile-error' }], solution: { status: 'compile-error', exception: { type: 'SyntaxError', message: "'(' was never closed (solution.py, line 1)" } } } };
   assert.equal(renderFeedback('self-debug-unit-test@1', broken).text, "The program does not compile (SyntaxError: '(' was never closed (solution.py, line 1)).\nPlease fix the program.");
@@ -62,5 +83,5 @@ test('no template ever shows a hidden test', () => {
 });
 
 test('an unknown template id is a usage error naming the known ones', () => {
-  assert.throws(() => feedbackTemplate('reflexion@9'), /Unknown feedback template "reflexion@9": use one of self-debug-unit-test@1, reflexion@1, alphacodium-io@1, plain@1, command-output@1/);
+  assert.throws(() => feedbackTemplate('reflexion@9'), /Unknown feedback template "reflexion@9": use one of self-debug-unit-test@1, reflexion@1, alphacodium-io@1, alphacodium-io@2, plain@1, command-output@1/);
 });

@@ -13,13 +13,18 @@ import type { TestResult, TestRunResult } from './run-tests.js';
  * - `reflexion@1`: the passing and the failing tests as two lists, each failure annotated with the value or exception
  *   it produced (Reflexion's test report; Reflexion adds a self-reflection step, which is not part of the template).
  * - `alphacodium-io@1`: one block per failing test with the test, the expected and the actual output (AlphaCodium).
+ * - `alphacodium-io@2`: the same blocks, then the tail of what the program wrote to stderr (its own prints, warnings,
+ *   a crash's last words), which @1 leaves out.
  * - `plain@1`: only that the program is wrong (Self-Debugging's "simple" feedback, a baseline).
  * - `command-output@1`: the test command and the tail of its output (aider's test-command feedback).
  */
 
 export interface FeedbackInput {
-  /** The attempt's test results; hidden ones are removed before rendering. */
-  run: Pick<TestRunResult, 'tests' | 'solution'>;
+  /**
+   * The attempt's test results; hidden ones are removed before rendering. `stderrTail`: the end of what the program
+   * wrote to stderr in the execution of its VISIBLE tests (never the hidden run's: it could print a hidden test).
+   */
+  run: Pick<TestRunResult, 'tests' | 'solution'> & { stderrTail?: string };
   /** At most this many failing tests are described (the first ones). Default 5. */
   maxFailures?: number;
   /** For `command-output@1`: the command, how it ended, and its output tail. */
@@ -92,27 +97,43 @@ const reflexion: FeedbackTemplate = {
   },
 };
 
+function alphaCodiumBlocks(input: FeedbackInput, problem: string | undefined): string {
+  if (problem) return `${problem}\nFix the program so that it runs.`;
+  const { failing, omitted } = visible(input);
+  if (failing.length === 0) return 'All tests passed.';
+  const blocks = failing.map((test) =>
+    [
+      'Test:',
+      test.assertion,
+      'Expected output:',
+      test.expected ?? '(the assertion holds)',
+      'Program output:',
+      test.status === 'failed' && test.actual !== undefined ? test.actual : outcome(test),
+      ...(test.traceback ? ['Traceback tail:', test.traceback.trim()] : []),
+    ].join('\n'),
+  );
+  if (omitted > 0) blocks.push(`(${omitted} more failing tests not shown.)`);
+  return `The program failed ${failing.length + omitted} test${failing.length + omitted === 1 ? '' : 's'}.\n\n${blocks.join('\n\n')}\n\nFix the program so that it passes these tests.`;
+}
+
 const alphaCodiumIo: FeedbackTemplate = {
   id: 'alphacodium-io@1',
   summary: 'one block per failing test: the test, the expected output, the program output',
   render(input) {
-    const problem = solutionProblem(input);
-    if (problem) return `${problem}\nFix the program so that it runs.`;
-    const { failing, omitted } = visible(input);
-    if (failing.length === 0) return 'All tests passed.';
-    const blocks = failing.map((test) =>
-      [
-        'Test:',
-        test.assertion,
-        'Expected output:',
-        test.expected ?? '(the assertion holds)',
-        'Program output:',
-        test.status === 'failed' && test.actual !== undefined ? test.actual : outcome(test),
-        ...(test.traceback ? ['Traceback tail:', test.traceback.trim()] : []),
-      ].join('\n'),
-    );
-    if (omitted > 0) blocks.push(`(${omitted} more failing tests not shown.)`);
-    return `The program failed ${failing.length + omitted} test${failing.length + omitted === 1 ? '' : 's'}.\n\n${blocks.join('\n\n')}\n\nFix the program so that it passes these tests.`;
+    return alphaCodiumBlocks(input, solutionProblem(input));
+  },
+};
+
+/** Most stderr characters `alphacodium-io@2` shows (the end of it). */
+const FEEDBACK_STDERR = 1_000;
+
+const alphaCodiumIoStderr: FeedbackTemplate = {
+  id: 'alphacodium-io@2',
+  summary: 'alphacodium-io@1, then the tail of what the program wrote to stderr',
+  render(input) {
+    const text = alphaCodiumBlocks(input, solutionProblem(input));
+    const stderr = (input.run.stderrTail ?? '').trimEnd().slice(-FEEDBACK_STDERR);
+    return stderr === '' ? text : `${text}\n\nThe program wrote this to stderr (the end of it):\n${stderr}`;
   },
 };
 
@@ -135,7 +156,7 @@ const commandOutput: FeedbackTemplate = {
 };
 
 export const FEEDBACK_TEMPLATES: Readonly<Record<string, FeedbackTemplate>> = Object.fromEntries(
-  [selfDebugUnitTest, reflexion, alphaCodiumIo, plain, commandOutput].map((template) => [template.id, template]),
+  [selfDebugUnitTest, reflexion, alphaCodiumIo, alphaCodiumIoStderr, plain, commandOutput].map((template) => [template.id, template]),
 );
 
 export const DEFAULT_FEEDBACK_TEMPLATE = 'self-debug-unit-test@1';

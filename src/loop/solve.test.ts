@@ -304,6 +304,21 @@ describe('solve', { skip }, () => {
     assert.equal(result.attempts[0]?.tests.find((test) => test.origin === 'hidden')?.status, 'error', 'the hidden test still ran, in its own execution');
   });
 
+  test("stderr: the visible run's tail is recorded and can be shown (alphacodium-io@2); the hidden run's never", async () => {
+    const task = parseSolveTaskFile(
+      JSON.stringify({ language: 'python', prompt: 'Write f(x) = 2x.', entryPoint: 'f', publicTests: ['assert f(1) == 2'], hiddenTests: ['assert f(21) == 42'] }),
+      'stderr.json',
+    );
+    const noisy = 'import sys\ndef f(x):\n    print("f called with", x, file=sys.stderr)\n    return x + 3\n';
+    const model = createMockBackend({ respond: () => fence('python', noisy) });
+    const result = await solve(task, { model, executor, feedbackTemplate: 'alphacodium-io@2', strategyOverrides: { repairRounds: 1 } });
+    const [first, repair] = result.attempts;
+    assert.match(first?.stderr_tail ?? '', /f called with 1\n/);
+    assert.ok(!(first?.stderr_tail ?? '').includes('called with 21'), `the hidden run's stderr was kept: ${first?.stderr_tail}`);
+    assert.match(repair?.feedback_in?.text ?? '', /The program wrote this to stderr \(the end of it\):\nf called with 1$/);
+    assert.ok(!shown(model.calls.map((call) => call.request)).includes('called with 21'));
+  });
+
   test('a user task file: hidden tests judge, public ones steer', async () => {
     const task = parseSolveTaskFile(
       JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),

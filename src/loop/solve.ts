@@ -288,7 +288,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     if (parent === null) {
       request = style === 'chat' ? { messages: solutionMessages(task) } : { prompt: task.starter !== '' ? task.starter : `${commentPrompt(task)}\n` };
     } else {
-      const visibleRun = { ...parent.run, tests: parent.run.tests.filter((test) => test.origin !== 'hidden') };
+      // parent.run.execution is the visible tests' execution (evaluate keeps the hidden run's apart), so its stderr is safe to show.
+      const visibleRun = { ...parent.run, tests: parent.run.tests.filter((test) => test.origin !== 'hidden'), stderrTail: parent.run.execution.stderrTail };
       feedback = renderFeedback(templateId, { run: visibleRun, ...(task.judge.kind === 'command' ? { command: commandFeedback(task, parent.run) } : {}) });
       const history = strategy.repairContext === 'full' ? (parent.messages ?? solutionMessages(task)) : solutionMessages(task);
       request = style === 'chat' ? { messages: repairMessages(history, parent.record.completion, feedback.text) } : { prompt: repairPrompt(task, parent.record.code, feedback.text) };
@@ -427,13 +428,14 @@ function usageRecord(result: GenerateResult, cost: (usage: { promptTokens: numbe
 }
 
 /** Pass rates of an attempt: hidden (the ground truth, never shown) and visible (public + generated). */
-function rates(run: TestRunResult, commandJudged: boolean): Pick<AttemptRecord, 'tests' | 'pass_rate' | 'all_pass' | 'visible_pass_rate' | 'visible_all_pass' | 'infra_error'> {
+function rates(run: TestRunResult, commandJudged: boolean): Pick<AttemptRecord, 'tests' | 'stderr_tail' | 'pass_rate' | 'all_pass' | 'visible_pass_rate' | 'visible_all_pass' | 'infra_error'> {
   const rate = (tests: TestResult[]): number | null => (tests.length === 0 || run.infraError ? null : tests.filter((test) => test.status === 'passed').length / tests.length);
   const hidden = run.tests.filter((test) => test.origin === 'hidden');
   const visible = run.tests.filter((test) => test.origin !== 'hidden');
   const visibleAllPass = !run.infraError && run.solution.status === 'passed' && visible.every((test) => test.status === 'passed');
   return {
     tests: run.tests,
+    stderr_tail: run.execution.stderrTail,
     pass_rate: rate(hidden),
     // A test command is the task's judge: its pass is the verdict.
     all_pass: commandJudged ? visibleAllPass : !run.infraError && hidden.length > 0 && hidden.every((test) => test.status === 'passed'),
