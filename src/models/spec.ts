@@ -68,7 +68,11 @@ export interface Choice {
 export interface GenerateResult {
   /** `n` choices, in order. */
   choices: Choice[];
-  /** Prompt tokens (counted once) and completion tokens summed over choices. */
+  /**
+   * Prompt tokens (counted once) and the completion tokens generated, summed over choices; a choice a backend copied
+   * instead of decoding it (greedy n > 1: every sample is the same text) counts none here, but its own
+   * `completionTokens` still says how long it is.
+   */
   usage: TokenUsage;
   /** Settings the backend could not honour, e.g. "seed is ignored by this server". */
   warnings: string[];

@@ -66,6 +66,37 @@ describe('llama backend', () => {
     assert.equal(three.usage.completionTokens, three.choices.reduce((sum, choice) => sum + choice.completionTokens, 0));
   });
 
+  test('greedy n > 1 decodes once and copies: n choices, one decode\'s tokens in usage', async () => {
+    const backend = await open(plainModel.path, { sequences: 1 });
+    const single = await backend.complete('const x = ', { maxTokens: 12, logprobs: true });
+    // With one sequence, n = 4 decoded apart would take four turns on it; copies take none.
+    const greedy = await backend.complete('const x = ', { maxTokens: 12, n: 4, logprobs: true });
+    assert.equal(greedy.choices.length, 4);
+    // (logprobs may differ from the single call's in the 7th digit: the second call reuses the prompt's KV cache.)
+    for (const choice of greedy.choices) assert.deepEqual(choice, greedy.choices[0]);
+    assert.equal(greedy.choices[0]!.text, single.choices[0]!.text);
+    assert.equal(greedy.choices[0]!.logprobs?.length, single.choices[0]!.completionTokens);
+    assert.equal(greedy.usage.completionTokens, single.usage.completionTokens);
+    assert.ok(single.usage.completionTokens > 0);
+  });
+
+  test('n, temperature, topP and topK out of range are usage errors naming the value (n = 0 is not an empty result)', async () => {
+    const backend = await open(plainModel.path);
+    const cases: [Parameters<LlamaBackend['complete']>[1], RegExp][] = [
+      [{ n: 0 }, /^n=0 must be a positive integer/],
+      [{ n: 1.5 }, /^n=1\.5 must be a positive integer/],
+      [{ temperature: -1 }, /^temperature=-1 must be a number from 0 \(greedy\) to 2\.$/],
+      [{ topP: 0 }, /^topP=0 must be in \(0, 1\]/],
+      [{ topK: -2 }, /^topK=-2 must be a non-negative integer/],
+    ];
+    for (const [options, message] of cases) {
+      await assert.rejects(backend.complete('x', options), (error) => error instanceof UsageError && message.test(error.message), JSON.stringify(options));
+    }
+    await assert.rejects(async () => {
+      for await (const part of backend.streamComplete('x', { n: 0 })) void part;
+    }, /n=0 must be a positive integer/);
+  });
+
   test('more choices than sequences run in waves and still come back in order', async () => {
     const backend = await open(plainModel.path, { sequences: 2 });
     const options = { maxTokens: 8, temperature: 1, seed: 100 };

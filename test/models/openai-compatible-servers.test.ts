@@ -139,6 +139,10 @@ describe('what each server is sent and what comes back', () => {
       greedy.choices.map((choice) => choice.text),
       [greedy.choices[0]?.text, greedy.choices[0]?.text],
     );
+    // The copy was not generated: usage counts the one answer's tokens.
+    assert.equal(greedy.choices[1]?.completionTokens, greedy.choices[0]?.completionTokens);
+    assert.ok(greedy.choices[0]!.completionTokens > 0);
+    assert.equal(greedy.usage.completionTokens, greedy.choices[0]?.completionTokens);
     const parts = await collectStream(ollama.streamComplete(CONFORMANCE_PROMPTS.complete, { topK: 5 }));
     assert.deepEqual(parts.at(-1), { type: 'finish', finishReason: 'stop', usage: { promptTokens: 7, completionTokens: 19 } });
     assert.deepEqual(parts[0], { type: 'start', modelId: 'qwen2.5-coder:1.5b', warnings: ['topK=5: Ollama has no top_k; the setting is ignored.'] });

@@ -19,6 +19,7 @@
  * suffix MID`, or `[BOS] SUF suffix PRE prefix` without a middle token.
  */
 import { availableParallelism } from 'node:os';
+import { UsageError } from '../../core/index.js';
 import type { ChatHistoryItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { ModelError, UnsupportedCapabilityError } from '../errors.js';
 import { checkSentinels, detectFimFormat, FimFormatError, type FimFormat } from '../fim-formats/index.js';
@@ -322,6 +323,15 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     return { tokens, stop: normalizeStops([...stop, ...triggers]), endTokens, warnings };
   }
 
+  /** Refuses settings that have no meaning, naming the value (n = 0 would otherwise return no choices at all). */
+  function validate(callOptions: GenerateOptions): void {
+    const { n = 1, temperature = 0, topP = 1, topK = 0 } = callOptions;
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`n=${n} must be a positive integer (the number of samples, e.g. 1).`);
+    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) throw new UsageError(`temperature=${temperature} must be a number from 0 (greedy) to 2.`);
+    if (!Number.isFinite(topP) || topP <= 0 || topP > 1) throw new UsageError(`topP=${topP} must be in (0, 1]: 1 is off, e.g. 0.95 keeps the top 95% of the probability mass.`);
+    if (!Number.isInteger(topK) || topK < 0) throw new UsageError(`topK=${topK} must be a non-negative integer (0 is off).`);
+  }
+
   function callWarnings(callOptions: GenerateOptions, streaming: boolean): string[] {
     const warnings: string[] = [];
     if (streaming && (callOptions.n ?? 1) > 1) warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
@@ -434,14 +444,17 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   async function generate(request: LlamaRequest, callOptions: GenerateOptions = {}): Promise<GenerateResult> {
     check(request);
+    validate(callOptions);
     if (callOptions.returnPartialOnAbort !== true) callOptions.signal?.throwIfAborted();
     const warnings = callWarnings(callOptions, false);
     const prepared = await prepare(request, callOptions);
     const maxTokens = budget(prepared, callOptions);
     const n = callOptions.n ?? 1;
     const baseSeed = callOptions.seed ?? randomSeed();
-    const choices: Choice[] = await Promise.all(
-      Array.from({ length: n }, async (_, index) => {
+    // Greedy decoding ignores the seed, so every choice would be the same text: decode it once and copy it.
+    const greedy = (callOptions.temperature ?? 0) === 0;
+    const decoded: Choice[] = await Promise.all(
+      Array.from({ length: greedy ? 1 : n }, async (_, index) => {
         let text = '';
         for await (const part of runChoice(prepared, callOptions, baseSeed + index, maxTokens)) {
           if (part.type === 'text-delta') text += part.text;
@@ -458,9 +471,13 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         throw new Error('unreachable: a choice always ends');
       }),
     );
+    const [first] = decoded;
+    const copies = greedy && first !== undefined ? Array.from({ length: n - 1 }, (): Choice => ({ ...first, ...(first.logprobs ? { logprobs: [...first.logprobs] } : {}) })) : [];
+    const choices = [...decoded, ...copies];
     return {
       choices,
-      usage: { promptTokens: prepared.tokens.length, completionTokens: choices.reduce((sum, choice) => sum + choice.completionTokens, 0) },
+      // Tokens generated: a copy of the greedy choice cost none.
+      usage: { promptTokens: prepared.tokens.length, completionTokens: decoded.reduce((sum, choice) => sum + choice.completionTokens, 0) },
       warnings: [...warnings, ...prepared.warnings],
       modelId,
     };
@@ -468,6 +485,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   async function* stream(request: LlamaRequest, callOptions: GenerateOptions = {}): AsyncGenerator<StreamPart> {
     check(request);
+    validate(callOptions);
     if (callOptions.returnPartialOnAbort !== true) callOptions.signal?.throwIfAborted();
     const warnings = callWarnings(callOptions, true);
     const prepared = await prepare(request, callOptions);

@@ -175,6 +175,8 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
     const greedy = (callOptions.temperature ?? 0) === 0;
     const warnings = detectionWarning === undefined ? [] : [detectionWarning];
     let responses: Awaited<ReturnType<typeof request>>[];
+    /** Completion tokens of copied greedy choices: in the choices, but never generated (not in usage). */
+    let copiedTokens = 0;
     if (n > 1 && !current.nativeN && !greedy) {
       // The server answers one choice per request: send n at once, each with its own seed so the samples differ.
       responses = await Promise.all(Array.from({ length: n }, (_, index) => request(1, seedAt(index))));
@@ -187,6 +189,7 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
       const only = first.choices[0];
       if (have < n && greedy && only !== undefined) {
         // Greedy decoding gives every sample the same text: copy the one choice instead of asking again.
+        copiedTokens = (n - have) * only.completionTokens;
         first.choices.push(...Array.from({ length: n - have }, () => ({ ...only })));
       } else if (have < n) {
         warnings.push(`n=${n}: ${current.displayName} returned ${have} choice(s); sent ${n - have} more request(s) (${seeds(have)}).`);
@@ -199,7 +202,7 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
       usage: {
         // Every request carries the same prompt: count it once.
         promptTokens: responses.find((response) => response.parsed.usage !== undefined)?.parsed.usage?.promptTokens ?? 0,
-        completionTokens: choices.reduce((sum, choice) => sum + choice.completionTokens, 0),
+        completionTokens: choices.reduce((sum, choice) => sum + choice.completionTokens, 0) - copiedTokens,
       },
       warnings,
       modelId: model,
