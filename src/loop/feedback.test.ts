@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FEEDBACK_TEMPLATES, feedbackTemplate, renderFeedback, type FeedbackInput } from './feedback.js';
+import { FEEDBACK_TEMPLATES, feedbackTemplate, feedbackTemplateFor, renderFeedback, type FeedbackInput } from './feedback.js';
 import type { TestResult } from './run-tests.js';
 
 const tests: TestResult[] = [
@@ -84,4 +84,11 @@ test('no template ever shows a hidden test', () => {
 
 test('an unknown template id is a usage error naming the known ones', () => {
   assert.throws(() => feedbackTemplate('reflexion@9'), /Unknown feedback template "reflexion@9": use one of self-debug-unit-test@1, reflexion@1, alphacodium-io@1, alphacodium-io@2, plain@1, command-output@1/);
+});
+
+test('a template that does not fit the task kind is a usage error naming the ones that do', () => {
+  assert.throws(() => feedbackTemplateFor('command-output@1', 'tests'), /^UsageError: Feedback template "command-output@1" does not fit a task with per-test results \(a dataset task or a task file\): use one of self-debug-unit-test@1, reflexion@1, alphacodium-io@1, alphacodium-io@2, plain@1 \(--feedback\)\.$/);
+  assert.throws(() => feedbackTemplateFor('reflexion@1', 'command'), /^UsageError: Feedback template "reflexion@1" does not fit a test-command task \(--file with --test-command\): use one of plain@1, command-output@1 \(--feedback\)\.$/);
+  assert.equal(feedbackTemplateFor('plain@1', 'command').id, 'plain@1');
+  assert.equal(feedbackTemplateFor('self-debug-unit-test@1', 'tests').id, 'self-debug-unit-test@1');
 });

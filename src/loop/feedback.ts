@@ -31,9 +31,14 @@ export interface FeedbackInput {
   command?: { command: string; reason: string; output: string };
 }
 
+/** What a template renders from: per-test results (dataset and task-file tasks) or a test command's output. */
+export type FeedbackMode = 'tests' | 'command';
+
 export interface FeedbackTemplate {
   id: string;
   summary: string;
+  /** The task kinds whose results it can describe. */
+  modes: readonly FeedbackMode[];
   render(input: FeedbackInput): string;
 }
 
@@ -68,6 +73,7 @@ function solutionProblem(input: FeedbackInput): string | undefined {
 
 const selfDebugUnitTest: FeedbackTemplate = {
   id: 'self-debug-unit-test@1',
+  modes: ['tests'],
   summary: 'one paragraph per failing test: what the call gave against the assertion',
   render(input) {
     const problem = solutionProblem(input);
@@ -85,6 +91,7 @@ const selfDebugUnitTest: FeedbackTemplate = {
 
 const reflexion: FeedbackTemplate = {
   id: 'reflexion@1',
+  modes: ['tests'],
   summary: 'passed and failed tests as two lists, failures annotated with their output',
   render(input) {
     const problem = solutionProblem(input);
@@ -118,6 +125,7 @@ function alphaCodiumBlocks(input: FeedbackInput, problem: string | undefined): s
 
 const alphaCodiumIo: FeedbackTemplate = {
   id: 'alphacodium-io@1',
+  modes: ['tests'],
   summary: 'one block per failing test: the test, the expected output, the program output',
   render(input) {
     return alphaCodiumBlocks(input, solutionProblem(input));
@@ -129,6 +137,7 @@ const FEEDBACK_STDERR = 1_000;
 
 const alphaCodiumIoStderr: FeedbackTemplate = {
   id: 'alphacodium-io@2',
+  modes: ['tests'],
   summary: 'alphacodium-io@1, then the tail of what the program wrote to stderr',
   render(input) {
     const text = alphaCodiumBlocks(input, solutionProblem(input));
@@ -139,6 +148,7 @@ const alphaCodiumIoStderr: FeedbackTemplate = {
 
 const plain: FeedbackTemplate = {
   id: 'plain@1',
+  modes: ['tests', 'command'],
   summary: 'only that the program is wrong (a baseline)',
   render() {
     return 'The program above is wrong. Please fix it.';
@@ -147,6 +157,7 @@ const plain: FeedbackTemplate = {
 
 const commandOutput: FeedbackTemplate = {
   id: 'command-output@1',
+  modes: ['command'],
   summary: 'the test command and the tail of its output',
   render(input) {
     if (input.command === undefined) return 'The tests failed. Please fix the program.';
@@ -164,6 +175,20 @@ export const DEFAULT_FEEDBACK_TEMPLATE = 'self-debug-unit-test@1';
 export function feedbackTemplate(id: string): FeedbackTemplate {
   const template = FEEDBACK_TEMPLATES[id];
   if (template === undefined) throw new UsageError(`Unknown feedback template ${JSON.stringify(id)}: use one of ${Object.keys(FEEDBACK_TEMPLATES).join(', ')}.`);
+  return template;
+}
+
+/**
+ * The template `id`, checked against the task's kind: `command-output@1` has nothing to show for per-test results, and
+ * the unit-test templates nothing for a test command (they would render "passes every test" or an empty list).
+ */
+export function feedbackTemplateFor(id: string, mode: FeedbackMode): FeedbackTemplate {
+  const template = feedbackTemplate(id);
+  if (!template.modes.includes(mode)) {
+    const fitting = Object.values(FEEDBACK_TEMPLATES).filter((candidate) => candidate.modes.includes(mode)).map((candidate) => candidate.id);
+    const what = mode === 'command' ? 'a test-command task (--file with --test-command)' : 'a task with per-test results (a dataset task or a task file)';
+    throw new UsageError(`Feedback template ${JSON.stringify(id)} does not fit ${what}: use one of ${fitting.join(', ')} (--feedback).`);
+  }
   return template;
 }
 

@@ -15,7 +15,7 @@ export {
   type SolveTask,
 } from './solve-task.js';
 export { DEFAULT_PER_TEST_MS, runTests, type RunTestsOptions, type TestException, type TestForm, type TestOrigin, type TestResult, type TestRunResult, type TestSource, type TestStatus } from './run-tests.js';
-export { DEFAULT_FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATES, feedbackTemplate, renderFeedback, type FeedbackInput, type FeedbackTemplate } from './feedback.js';
+export { DEFAULT_FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATES, feedbackTemplate, feedbackTemplateFor, renderFeedback, type FeedbackInput, type FeedbackMode, type FeedbackTemplate } from './feedback.js';
 export { codetPassAtK, rankByDualAgreement, type AgreementCluster, type ClusterScoring, type DualAgreementInput, type RankedTask } from './codet.js';
 export { createAttemptLog, type AttemptLog, type AttemptRecord, type ReproMetadata } from './attempt-record.js';
 export { extractCode, solutionFromAnswer } from './extract-code.js';

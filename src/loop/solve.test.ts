@@ -9,7 +9,7 @@ import { loadExamples, type Task } from '../tasks/index.js';
 import { createAttemptLog } from './attempt-record.js';
 import { withoutTimings } from './command-run.js';
 import { solve } from './solve.js';
-import { parseSolveTaskFile, solveTaskFromDataset } from './solve-task.js';
+import { commandSolveTask, parseSolveTaskFile, solveTaskFromDataset } from './solve-task.js';
 
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;
 
@@ -317,6 +317,14 @@ describe('solve', { skip }, () => {
     assert.ok(!(first?.stderr_tail ?? '').includes('called with 21'), `the hidden run's stderr was kept: ${first?.stderr_tail}`);
     assert.match(repair?.feedback_in?.text ?? '', /The program wrote this to stderr \(the end of it\):\nf called with 1$/);
     assert.ok(!shown(model.calls.map((call) => call.request)).includes('called with 21'));
+  });
+
+  test('a feedback template that does not fit the task is refused before any model call', async () => {
+    const model = createMockBackend({ respond: () => '' });
+    const command = commandSolveTask({ source: 'x = 1\n', sourcePath: 'x.py', language: 'python', command: 'true', files: {} });
+    await assert.rejects(solve(command, { model, executor, feedbackTemplate: 'reflexion@1' }), /Feedback template "reflexion@1" does not fit a test-command task \(--file with --test-command\): use one of plain@1, command-output@1/);
+    await assert.rejects(solve(solveTaskFromDataset(await example('examples/py/fizzbuzz')), { model, executor, feedbackTemplate: 'command-output@1' }), /Feedback template "command-output@1" does not fit a task with per-test results/);
+    assert.equal(model.calls.length, 0);
   });
 
   test('a user task file: hidden tests judge, public ones steer', async () => {

@@ -3,7 +3,7 @@ import type { ChatMessage, GenerateResult, ModelBackend } from '../models/index.
 import type { Executor } from '../sandbox/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
 import { solutionFromAnswer } from './extract-code.js';
-import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplate, renderFeedback } from './feedback.js';
+import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplateFor, renderFeedback } from './feedback.js';
 import { parseTestLines, repairMessages, repairPrompt, solutionMessages, testMessages, testPrompt, vetTests, type PromptStyle } from './prompts.js';
 import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, type TestSource } from './run-tests.js';
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
@@ -102,7 +102,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   const strategy = typeof options.strategy === 'object' ? options.strategy : resolveStrategy(options.strategy ?? 'repair', options.strategyOverrides);
   const strategyName = typeof options.strategy === 'string' ? options.strategy : typeof options.strategy === 'object' ? 'custom' : 'repair';
   const templateId = options.feedbackTemplate ?? (task.judge.kind === 'command' ? 'command-output@1' : DEFAULT_FEEDBACK_TEMPLATE);
-  feedbackTemplate(templateId);
+  feedbackTemplateFor(templateId, task.judge.kind === 'command' ? 'command' : 'tests');
   const style: PromptStyle = options.style ?? (model.capabilities.supportsChat ? 'chat' : 'base');
   if (style === 'chat' && !model.capabilities.supportsChat) throw new UsageError(`${model.modelId} has no chat template or chat endpoint: use style "base" (--style base).`);
   if (style === 'base' && task.starter === '' && task.judge.kind === 'command') throw new UsageError('a test-command task needs a chat model (the source file is shown in a conversation); use a chat model.');
