@@ -13,7 +13,8 @@ const usage = `Usage: codeloop generate --dataset NAME [--model MODEL] [options]
 Generates samples for a dataset's tasks with a model and appends them to a samples JSONL (one line per sample, written
 as it arrives) that \`codeloop eval --samples\` scores. Rerunning with the same --out tops up: tasks that already have
 n samples there are skipped, the others get the missing ones (sample i of a task uses seed + i, so the result is the
-same as one uninterrupted run). Progress goes to stderr.
+same as one uninterrupted run). Each line records the model, prompt style, temperature, top-p and max tokens, and a
+rerun with other values is refused (write to a new --out instead). Progress goes to stderr.
 
 Options:
   --model MODEL            model name (default: embedded). gguf:PATH, hf:OWNER/REPO/FILE.gguf, ollama:MODEL,

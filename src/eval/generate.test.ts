@@ -105,3 +105,24 @@ test('generateSamples chat style: instruction prompt with the task in a fenced b
   writeFileSync(bad, 'not json\n');
   await assert.rejects(generateSamples([task('T/0')], recordingBackend([]), { outPath: bad }), /d\.jsonl:1: not valid JSON/);
 });
+
+test('generateSamples refuses to top up a file generated with other settings, naming both values and the fix', async () => {
+  const out = join(scratch, 'e.jsonl');
+  await generateSamples([task('T/0')], recordingBackend([]), { n: 2, temperature: 0.8, outPath: out });
+  const sample = read(out)[0]!;
+  assert.deepEqual([sample.model, sample.style, sample.temperature, sample.top_p, sample.max_tokens], ['recording', 'base', 0.8, 1, 512]);
+  // The same settings top up.
+  assert.equal((await generateSamples([task('T/0')], recordingBackend([]), { n: 3, temperature: 0.8, outPath: out })).written, 1);
+  await assert.rejects(
+    generateSamples([task('T/0')], recordingBackend([]), { n: 4, outPath: out }),
+    (error: unknown) =>
+      error instanceof Error &&
+      error.message ===
+        `${out}:1: the samples there were generated with temperature 0.8, this run asks for 0; topping the file up would mix the two in one score. Write to a new --out, or rerun with --temperature 0.8 to top up.`,
+  );
+  const other = { ...recordingBackend([]), modelId: 'other' };
+  await assert.rejects(generateSamples([task('T/0')], other, { n: 4, temperature: 0.8, outPath: out }), /generated with model "recording", this run asks for "other";.* rerun with --model recording to top up\.$/);
+  await assert.rejects(generateSamples([task('T/0')], recordingBackend([]), { n: 4, temperature: 0.8, style: 'chat', outPath: out }), /with style "base", this run asks for "chat";.* --prompt-style base/);
+  await assert.rejects(generateSamples([task('T/0')], recordingBackend([]), { n: 4, temperature: 0.8, topP: 0.95, outPath: out }), /with top_p 1, this run asks for 0\.95/);
+  assert.equal(read(out).length, 3, 'nothing was appended by the refused runs');
+});

@@ -32,7 +32,22 @@ export interface GeneratedSample {
   usage: { prompt_tokens: number; completion_tokens: number };
   model: string;
   style: PromptStyle;
+  /** Sampling settings of the run, so that a rerun into the same file can refuse to mix samples of other settings. */
+  temperature: number;
+  top_p: number;
+  max_tokens: number;
 }
+
+/** The fields of a sample line that must match for a rerun to top the file up, and the flag that sets each. */
+const RESUME_SETTINGS = [
+  ['model', '--model'],
+  ['style', '--prompt-style'],
+  ['temperature', '--temperature'],
+  ['top_p', '--top-p'],
+  ['max_tokens', '--max-tokens'],
+] as const;
+
+type ResumeSettings = Pick<GeneratedSample, (typeof RESUME_SETTINGS)[number][0]>;
 
 export interface GenerateSamplesOptions {
   /** Samples per task. Tasks that already have some in `outPath` are topped up to `n`. Default 1. */
@@ -49,7 +64,8 @@ export interface GenerateSamplesOptions {
   concurrency?: number;
   /**
    * Samples JSONL to append to (created if missing). Lines already there count towards `n` (a killed run resumes); a
-   * last line cut short by a kill is removed.
+   * last line cut short by a kill is removed. A line recorded with another model, prompt style, temperature, top-p
+   * or maxTokens is a `UsageError` naming both values: its samples and this run's must not be scored as one.
    */
   outPath: string;
   signal?: AbortSignal;
@@ -80,18 +96,31 @@ export function chatMessages(task: Task): ChatMessage[] {
   ];
 }
 
-/** Counts the samples per task already in `path`, cutting a last line left incomplete by a kill. */
-function existingCounts(path: string): Map<string, number> {
+/**
+ * Counts the samples per task already in `path`, cutting a last line left incomplete by a kill. A line whose recorded
+ * settings differ from this run's is refused: topping up would mix two runs' samples in one pass@k. (A line without
+ * a setting, e.g. from another tool, is not checked on it.)
+ */
+function existingCounts(path: string, settings: ResumeSettings): Map<string, number> {
   const counts = new Map<string, number>();
   for (const [index, line] of readCompleteLines(path).entries()) {
     if (line.trim() === '') continue;
-    let taskId: unknown;
+    let record: Record<string, unknown>;
     try {
-      taskId = (JSON.parse(line) as { task_id?: unknown }).task_id;
+      record = JSON.parse(line) as Record<string, unknown>;
     } catch (error) {
       throw new UsageError(`${path}:${index + 1}: not valid JSON (${(error as Error).message}); fix or delete the line, or write to a new --out file.`, { cause: error });
     }
+    const taskId = record.task_id;
     if (typeof taskId !== 'string') throw new UsageError(`${path}:${index + 1}: "task_id" is missing; fix or delete the line.`);
+    for (const [field, flag] of RESUME_SETTINGS) {
+      const recorded = record[field];
+      if (recorded === undefined || recorded === settings[field]) continue;
+      throw new UsageError(
+        `${path}:${index + 1}: the samples there were generated with ${field} ${JSON.stringify(recorded)}, this run asks for ${JSON.stringify(settings[field])}; ` +
+          `topping the file up would mix the two in one score. Write to a new --out, or rerun with ${flag} ${typeof recorded === 'string' ? recorded : JSON.stringify(recorded)} to top up.`,
+      );
+    }
     counts.set(taskId, (counts.get(taskId) ?? 0) + 1);
   }
   return counts;
@@ -108,7 +137,8 @@ export async function generateSamples(tasks: readonly Task[], backend: ModelBack
     throw new UsageError(`${backend.modelId} has no chat template or chat endpoint: use --prompt-style base.`);
   }
   signal?.throwIfAborted();
-  const counts = existingCounts(outPath);
+  const settings: ResumeSettings = { model: backend.modelId, style, temperature, top_p: topP ?? 1, max_tokens: maxTokens };
+  const counts = existingCounts(outPath, settings);
   const existing = [...counts.values()].reduce((sum, count) => sum + count, 0);
   // One job per (task, first sample index, count): greedy decoding gives the same text for every sample, so it is one
   // call with n; sampled decoding asks for up to 8 at a time so that backends can batch them.
@@ -165,8 +195,7 @@ export async function generateSamples(tasks: readonly Task[], backend: ModelBack
             finish_reason: choice.finishReason,
             // Every sample saw the whole prompt (usage.promptTokens counts it once per call, not once per choice).
             usage: { prompt_tokens: result.usage.promptTokens, completion_tokens: choice.completionTokens },
-            model: backend.modelId,
-            style,
+            ...settings,
           };
           // One write per line on an O_APPEND descriptor: a kill never leaves half a line behind but the last.
           writeSync(descriptor, `${JSON.stringify(sample)}\n`);
