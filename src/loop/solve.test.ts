@@ -105,8 +105,18 @@ describe('solve', { skip }, () => {
       strategy: 'repair',
       budget: { maxCostUsd: 1e-9, pricing: { promptUsdPerMillion: 1, completionUsdPerMillion: 2 } },
     });
-    assert.equal(priced.stopReason, 'budget-cost');
-    assert.ok(priced.usage.usd > 0);
+    // $1e-9 does not pay for one completion token at $2 per million: no call is made.
+    assert.deepEqual([priced.stopReason, priced.usage.usd, priced.programAttempts], ['budget-cost', 0, 0]);
+    // A call asks for no more completion tokens than the money left pays for: $0.0001 at $1 per million is 100 tokens,
+    // then what the first call left.
+    const capped = createMockBackend({ respond: () => wrong });
+    const cheap = await solve(solveTaskFromDataset(task), { model: capped, executor, strategy: 'repair', budget: { maxCostUsd: 1e-4, pricing: { promptUsdPerMillion: 0, completionUsdPerMillion: 1 } } });
+    const [firstCall, secondCall] = capped.calls.map((call) => call.options.maxTokens ?? 0);
+    assert.equal(firstCall, 100);
+    const firstCompletion = cheap.attempts[0]?.usage.completion_tokens ?? 0;
+    assert.equal(secondCall, 100 - firstCompletion);
+    assert.equal(cheap.stopReason, 'budget-cost');
+    assert.ok(cheap.usage.usd > 0 && cheap.usage.usd <= 1e-4 + 1e-12, `spent ${cheap.usage.usd}`);
     await assert.rejects(solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => wrong }), executor, budget: { maxCostUsd: 1 } }), /maxCostUsd=1 needs prices/);
   });
 

@@ -143,11 +143,21 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   const cost = (usage: { promptTokens: number; completionTokens: number }): number =>
     budget.pricing ? (usage.promptTokens * budget.pricing.promptUsdPerMillion + usage.completionTokens * budget.pricing.completionUsdPerMillion) / 1e6 : 0;
 
+  /**
+   * Completion tokens the cost budget still pays for (tokens = USD left / USD per million × 1e6): each call's
+   * max_tokens is capped by it, so that one call cannot overshoot the budget by a whole max_tokens. The prompt's cost
+   * is known only after the call and can still take the total over.
+   */
+  const affordableTokens = (): number => {
+    const price = budget.pricing?.completionUsdPerMillion ?? 0;
+    return budget.maxCostUsd === undefined || price <= 0 ? Infinity : Math.floor(((budget.maxCostUsd - spent.usd) / price) * 1e6);
+  };
+
   /** Why the loop must stop before another model call, if it must. */
   const exhausted = (program: boolean): StopReason | null => {
     if (deadline?.aborted) return 'budget-wall';
     if (budget.maxTokens !== undefined && spent.promptTokens + spent.completionTokens >= budget.maxTokens) return 'budget-tokens';
-    if (budget.maxCostUsd !== undefined && spent.usd >= budget.maxCostUsd) return 'budget-cost';
+    if (budget.maxCostUsd !== undefined && (spent.usd >= budget.maxCostUsd || affordableTokens() < 1)) return 'budget-cost';
     if (program && budget.maxAttempts !== undefined && spent.programs >= budget.maxAttempts) return 'budget-attempts';
     return null;
   };
@@ -159,7 +169,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
    */
   const generate = async (request: { prompt?: string; messages?: ChatMessage[] }, temperature: number, callSeed: number, stop: string[]): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow' | 'model-error'> => {
     const remaining = budget.maxTokens === undefined ? Infinity : budget.maxTokens - spent.promptTokens - spent.completionTokens;
-    const maxTokens = Math.max(1, Math.min(maxTokensPerCall, remaining));
+    const maxTokens = Math.max(1, Math.min(maxTokensPerCall, remaining, affordableTokens()));
     const settings = { maxTokens, temperature, seed: callSeed, ...(stop.length > 0 ? { stop } : {}), ...(callSignal ? { signal: callSignal } : {}) };
     try {
       const result = request.messages ? await model.chat(request.messages, settings) : await model.complete(request.prompt ?? '', settings);
