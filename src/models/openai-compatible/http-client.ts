@@ -64,7 +64,7 @@ function sentence(text: string): string {
 
 /** What to try next, for the statuses users hit most. */
 function hintFor(status: number): string {
-  if (status === 401 || status === 403) return ' Check the API key (apiKey, or CODELOOP_API_KEY / OPENAI_API_KEY).';
+  if (status === 401 || status === 403) return ' Check the API key (apiKey, or CODELOOP_API_KEY; OPENAI_API_KEY is sent to api.openai.com only).';
   if (status === 404) return ' Check the base URL (it usually ends in /v1) and the model name the server knows (GET /v1/models).';
   if (status === 429) return ' The server is rate-limiting: lower maxConcurrency or wait.';
   return '';

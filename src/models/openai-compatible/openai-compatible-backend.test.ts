@@ -146,3 +146,37 @@ test('construction errors say what to set', () => {
   assert.throws(() => createOpenAICompatibleBackend({ baseURL, model: 'm', infillMode: 'render' }), /infillMode 'render' needs renderInfill/);
   assert.throws(() => createOpenAICompatibleBackend({ baseURL, model: 'm', maxConcurrency: 0 }), /maxConcurrency=0 must be a positive integer/);
 });
+
+test('OPENAI_API_KEY goes to api.openai.com only; other hosts get apiKey or CODELOOP_API_KEY', async () => {
+  const seen: (string | undefined)[] = [];
+  const keyServer = createServer((request, response) => {
+    seen.push(request.headers.authorization);
+    request.resume();
+    request.on('end', () => reply(response, completion(['x'])));
+  });
+  await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => keyServer.close(() => resolve())));
+  const local = `http://127.0.0.1:${(keyServer.address() as AddressInfo).port}/v1`;
+  const saved = { openai: process.env.OPENAI_API_KEY, codeloop: process.env.CODELOOP_API_KEY };
+  const restore = (name: 'OPENAI_API_KEY' | 'CODELOOP_API_KEY', value: string | undefined): void => {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  };
+  try {
+    process.env.OPENAI_API_KEY = 'sk-openai-secret';
+    delete process.env.CODELOOP_API_KEY;
+    await createOpenAICompatibleBackend({ baseURL: local, model: 'm', flavor: 'vllm' }).complete('p');
+    process.env.CODELOOP_API_KEY = 'local-key';
+    await createOpenAICompatibleBackend({ baseURL: local, model: 'm', flavor: 'vllm' }).complete('p');
+    await createOpenAICompatibleBackend({ baseURL: local, model: 'm', flavor: 'vllm', apiKey: 'explicit' }).complete('p');
+    assert.deepEqual(seen, [undefined, 'Bearer local-key', 'Bearer explicit']);
+    // api.openai.com still finds OPENAI_API_KEY (construction checks for a key without sending anything).
+    delete process.env.CODELOOP_API_KEY;
+    assert.doesNotThrow(() => createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini' }));
+    delete process.env.OPENAI_API_KEY;
+    assert.throws(() => createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini' }), /OpenAI needs an API key: set OPENAI_API_KEY/);
+  } finally {
+    restore('OPENAI_API_KEY', saved.openai);
+    restore('CODELOOP_API_KEY', saved.codeloop);
+  }
+});

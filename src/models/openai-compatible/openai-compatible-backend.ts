@@ -27,7 +27,11 @@ export interface OpenAICompatibleBackendOptions {
   baseURL: string;
   /** The model name the server knows (`GET /v1/models`). */
   model: string;
-  /** Bearer token. Default: env `CODELOOP_API_KEY`, else `OPENAI_API_KEY`; none for local servers that need none. */
+  /**
+   * Bearer token. Default: env `CODELOOP_API_KEY`; for `api.openai.com` only, else `OPENAI_API_KEY`. Other hosts never
+   * get `OPENAI_API_KEY` (a local or third-party server must not see your OpenAI key): give them this option or
+   * `CODELOOP_API_KEY`. None when none is set, for local servers that need none.
+   */
   apiKey?: string;
   /** Requests in flight at once (a stream holds one until it ends). Default 4; raise it for vLLM/SGLang, which batch. */
   maxConcurrency?: number;
@@ -88,7 +92,6 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
 export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOptions): OpenAICompatibleBackend {
   const {
     model,
-    apiKey = process.env.CODELOOP_API_KEY ?? process.env.OPENAI_API_KEY,
     maxConcurrency = 4,
     timeoutMs = 300_000,
     maxRetries = 2,
@@ -112,8 +115,10 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
   }
   if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) throw new UsageError(`maxConcurrency=${maxConcurrency} must be a positive integer.`);
   if (infillMode === 'render' && renderInfill === undefined) throw new UsageError(`infillMode 'render' needs renderInfill (a FIM format's render function from src/fim).`);
+  const isOpenAI = new URL(baseURL).hostname === 'api.openai.com';
+  const apiKey = options.apiKey ?? process.env.CODELOOP_API_KEY ?? (isOpenAI ? process.env.OPENAI_API_KEY : undefined);
   const known = flavor === 'auto' ? flavorFromURL(baseURL) : flavor;
-  if (known === 'openai' && new URL(baseURL).hostname === 'api.openai.com' && (apiKey ?? '') === '') {
+  if (known === 'openai' && isOpenAI && (apiKey ?? '') === '') {
     throw new UsageError('OpenAI needs an API key: set OPENAI_API_KEY (or CODELOOP_API_KEY), or pass apiKey.');
   }
   const modelId = options.modelId ?? `openai-compatible:${model}@${baseURL}`;
