@@ -43,6 +43,7 @@ export interface AttemptRecord {
   all_pass: boolean;
   /** Passed / total of the public and generated tests, which the loop steers by (null when there are none). */
   visible_pass_rate: number | null;
+  /** Every visible test passed; false when there are none (no evidence either way). */
   visible_all_pass: boolean;
   /** The sandbox broke on this attempt: its results say nothing about the program. */
   infra_error: boolean;

@@ -337,6 +337,25 @@ describe('solve', { skip }, () => {
     assert.equal(model.calls.length, 0);
   });
 
+  test('no visible tests: no vacuous visible pass, no repair from empty feedback; stop reason no-visible-tests', async () => {
+    const task = parseSolveTaskFile(JSON.stringify({ language: 'python', prompt: 'Write f(x) = 2x.', entryPoint: 'f', hiddenTests: ['assert f(21) == 42'] }), 'blind.json');
+    const wrong = fence('python', 'def f(x):\n    return x + 2\n');
+    const model = createMockBackend({ respond: () => wrong });
+    const result = await solve(task, { model, executor, strategy: 'repair' });
+    assert.equal(result.stopReason, 'no-visible-tests');
+    assert.deepEqual(result.attempts.map((record) => [record.kind, record.visible_all_pass, record.visible_pass_rate]), [['sample', false, null], ['select', false, null]]);
+    assert.equal(result.passed, false);
+    assert.equal(model.calls.length, 1);
+    assert.match(result.warnings.join('\n'), /no public or generated tests/);
+    // A program that does not even load still gets its error as feedback.
+    let call = 0;
+    const broken = createMockBackend({ respond: () => (call++ === 0 ? fence('python', 'def f(x:\n') : fence('python', 'def f(x):\n    return 2 * x\n')) });
+    const repaired = await solve(task, { model: broken, executor, strategy: 'repair' });
+    assert.deepEqual(repaired.attempts.map((record) => record.kind), ['sample', 'repair', 'select']);
+    assert.match(repaired.attempts[1]?.feedback_in?.text ?? '', /^The program does not compile/);
+    assert.deepEqual([repaired.passed, repaired.stopReason], [true, 'no-visible-tests']);
+  });
+
   test('a user task file: hidden tests judge, public ones steer', async () => {
     const task = parseSolveTaskFile(
       JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),

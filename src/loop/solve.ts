@@ -39,7 +39,7 @@ export interface SolveBudget {
 
 export type { GeneratedTestStats } from './generated-test-stats.js';
 
-export type StopReason = 'visible-pass' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost' | 'context-overflow' | 'model-error';
+export type StopReason = 'visible-pass' | 'no-visible-tests' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost' | 'context-overflow' | 'model-error';
 
 /** A model call that failed (other than a context overflow or an abort): the loop stops and records it. */
 export interface SolveModelError {
@@ -340,11 +340,17 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     return { record, run, ...(request.messages ? { messages: request.messages } : {}) };
   };
 
+  /**
+   * The program loaded and there is no visible test to run it against: nothing tells whether it is right, so there is
+   * no feedback to repair from (the templates would say "passes every test it was given").
+   */
+  const unjudged = (candidate: Candidate): boolean => !candidate.record.infra_error && candidate.run.solution.status === 'passed' && candidate.run.tests.every((test) => test.origin === 'hidden');
+
   const candidates: Candidate[] = [];
   for (let index = 0; index < strategy.samples && stopReason === 'strategy-done'; index++) {
     let candidate = await produce('sample', index, null);
     if (candidate === null) break;
-    for (let round = 0; round < strategy.repairRounds && !candidate.record.visible_all_pass && !candidate.record.infra_error; round++) {
+    for (let round = 0; round < strategy.repairRounds && !candidate.record.visible_all_pass && !candidate.record.infra_error && !unjudged(candidate); round++) {
       const repaired = await produce('repair', index, candidate);
       if (repaired === null) break;
       candidate = repaired;
@@ -353,6 +359,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     if (strategy.select === 'none' && strategy.stopOnVisiblePass && candidate.record.visible_all_pass && !candidate.record.infra_error && stopReason === 'strategy-done') {
       stopReason = 'visible-pass';
     }
+    // Without selection, more samples could not be told apart either: stop, and say why.
+    if (strategy.select === 'none' && unjudged(candidate) && stopReason === 'strategy-done') stopReason = 'no-visible-tests';
   }
 
   // 3. The final program.
@@ -442,7 +450,8 @@ function rates(run: TestRunResult, commandJudged: boolean): Pick<AttemptRecord, 
   const rate = (tests: TestResult[]): number | null => (tests.length === 0 || run.infraError ? null : tests.filter((test) => test.status === 'passed').length / tests.length);
   const hidden = run.tests.filter((test) => test.origin === 'hidden');
   const visible = run.tests.filter((test) => test.origin !== 'hidden');
-  const visibleAllPass = !run.infraError && run.solution.status === 'passed' && visible.every((test) => test.status === 'passed');
+  // No visible test is no evidence: false, not a vacuous "all of none passed" (the loop stops with no-visible-tests).
+  const visibleAllPass = !run.infraError && run.solution.status === 'passed' && visible.length > 0 && visible.every((test) => test.status === 'passed');
   return {
     tests: run.tests,
     stderr_tail: run.execution.stderrTail,
