@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createMockBackend, type GenerateOptions, type ModelBackend, type StreamPart } from '../../models/index.js';
 import { getFimFormat } from '../formats/fim-formats.js';
-import { createCompletionEngine } from './completion-engine.js';
+import { createCompletionEngine, suffixSafeEnd } from './completion-engine.js';
 
 const document = 'from .shapes import area\n\ndef total_area(shapes):\n    ';
 const shapes = { path: 'pkg/shapes.py', text: 'def area(shape):\n    return shape.w * shape.h\n' };
@@ -210,4 +210,47 @@ test("the prompt budget is capped at the model's context minus maxTokens and a m
   const measured = (await model.countTokens?.(prompt.replace(/<\|fim_(prefix|suffix|middle)\|>/g, '\n'))) ?? Infinity;
   assert.ok(measured + 3 <= 82, `prompt of ${measured} tokens: ${prompt.slice(0, 200)}`);
   assert.ok(prompt.includes('def f():\n    <|fim_suffix|>'), prompt);
+});
+
+test('onTextDelta: whole lines arrive while the model is still generating; they concatenate to the start of the result', async () => {
+  const body = 'total = 0\n    for shape in shapes:\n        total += area(shape)\n    ';
+  const gated = gatedBackend(body, ['return total\n\n\ndef other():\n    pass']);
+  const engine = createCompletionEngine({ model: gated.model });
+  const deltas: string[] = [];
+  const pending = engine.complete({ text: document, cursor: document.length, language: 'python' }, { onTextDelta: (text) => deltas.push(text) });
+  for (let waited = 0; deltas.length === 0 && waited < 200; waited += 1) await tick();
+  // Before the gate opens: the three complete lines, not the open last line.
+  assert.deepEqual(deltas, ['total = 0\n    for shape in shapes:\n        total += area(shape)']);
+  gated.open();
+  const result = await pending;
+  assert.equal(result.text, 'total = 0\n    for shape in shapes:\n        total += area(shape)\n    return total');
+  assert.ok(result.text.startsWith(deltas.join('')));
+  // A second caller that joins the same generation gets the same text from the cache.
+  assert.equal((await engine.complete({ text: document, cursor: document.length, language: 'python' })).text, result.text);
+});
+
+test('onTextDelta holds back what a later rule may cut: a repeated line, the re-typed suffix, code that does not parse yet', async () => {
+  const run = async (completion: string, suffix: string): Promise<{ deltas: string[]; text: string; rules: string[] }> => {
+    const gated = gatedBackend(completion, ['']);
+    const engine = createCompletionEngine({ model: gated.model });
+    const deltas: string[] = [];
+    const text = `def f(items):\n    ${suffix}`;
+    const pending = engine.complete({ text, cursor: text.length - suffix.length, language: 'python' }, { onTextDelta: (delta) => deltas.push(delta) });
+    for (let waited = 0; gated.calls() === 0 && waited < 200; waited += 1) await tick();
+    for (let waited = 0; waited < 20; waited += 1) await tick();
+    const before = [...deltas];
+    gated.open();
+    const result = await pending;
+    assert.ok(result.text.startsWith(before.join('')), `${JSON.stringify(before)} vs ${JSON.stringify(result.text)}`);
+    return { deltas: before, text: result.text, rules: result.rules };
+  };
+  // The second `x += 1` may become a third: the guard would cut back to the first, so only the first is sent.
+  assert.deepEqual((await run('x = 0\n    x += 1\n    x += 1\n    ', '')).deltas, ['x = 0\n    x += 1']);
+  // A tail that could be the start of the re-typed suffix is held: the merge would leave it out of insert-only text.
+  assert.equal(suffixSafeEnd('x = f(a,\n      b)', ')\n'), 'x = f(a,\n      b)'.length - 1);
+  assert.equal(suffixSafeEnd('y = 1\n    return y', '\n    return y\n'), 5);
+  assert.equal(suffixSafeEnd('y = 1', '  y = 2'), 5);
+  // An open bracket does not parse until it is closed; then the lines go together.
+  assert.deepEqual((await run('values = [\n', '\n    return items\n')).deltas, []);
+  assert.deepEqual((await run('values = [\n        1,\n    ]\n', '\n    return items\n')).deltas, ['values = [\n        1,\n    ]']);
 });

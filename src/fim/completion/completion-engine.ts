@@ -145,8 +145,20 @@ export interface CompletionEngineStats {
   abandoned: number;
 }
 
+export interface CompleteOptions {
+  signal?: AbortSignal;
+  /**
+   * Called as generation goes with text that no later rule can change: whole lines of the post-processed text, less
+   * any tail the repetition guard, the suffix merge or the syntax check might still cut (a line that repeats an earlier
+   * one, a tail that could be the re-typed suffix, text that does not parse yet). The result's `text` starts with
+   * everything passed here, in order; its rest comes with the result. Single-line completions arrive whole, with the
+   * result. Cache hits call nothing.
+   */
+  onTextDelta?: (text: string) => void;
+}
+
 export interface CompletionEngine {
-  complete(request: CompletionRequest, options?: { signal?: AbortSignal }): Promise<CompletionResult>;
+  complete(request: CompletionRequest, options?: CompleteOptions): Promise<CompletionResult>;
   readonly stats: Readonly<CompletionEngineStats>;
   readonly model: ModelBackend;
   /** Aborts running generations and clears the cache (the model is the caller's to close). */
@@ -174,6 +186,12 @@ interface Run {
   waiters: number;
   /** What the model has generated so far: a follow-up request joins only if its typed text agrees with it. */
   partial: string;
+  /** Post-processed text that is final (see `onTextDelta`); the run's result text starts with it. */
+  committed: string;
+  /** Told each time `committed` grows, with the whole committed text. */
+  listeners: Set<(committed: string) => void>;
+  /** The last candidate `finalPart` judged, so a line that does not parse yet is not parsed again on every token. */
+  judged: string;
   /** The model has sent a token for this run. */
   started: boolean;
   graceTimer?: NodeJS.Timeout;
@@ -184,6 +202,19 @@ const HARD_DEADLINE = Symbol('hard-deadline');
 const SUPERSEDED = Symbol('superseded');
 
 const ZERO_USAGE: TokenUsage = { promptTokens: 0, completionTokens: 0 };
+
+/**
+ * Where the part of `text` ends that the suffix merge can never take as re-typed suffix: the first index from which
+ * the rest of `text` is the start of the suffix (after any of its leading spaces/tabs), else the whole length.
+ */
+export function suffixSafeEnd(text: string, suffix: string): number {
+  const skippable = suffix.match(/^[ \t]*/)?.[0].length ?? 0;
+  for (let index = 0; index < text.length; index += 1) {
+    const tail = text.slice(index);
+    for (let skip = 0; skip <= skippable; skip += 1) if (suffix.startsWith(tail, skip)) return index;
+  }
+  return text.length;
+}
 
 /** Smallest prompt budget (tokens): the cursor line and a little around it. */
 const MIN_PROMPT_TOKENS = 16;
@@ -299,9 +330,10 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   /** Starts one generation for `site` and post-processes it. */
   function startRun(request: CompletionRequest, site: CompletionSite, mode: CompletionMode, language: string | undefined, started: number): Run {
     const controller = new AbortController();
-    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, controller, waiters: 1, partial: '', started: false, promise: Promise.resolve(undefined as unknown as RunResult) };
+    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, controller, waiters: 1, partial: '', committed: '', listeners: new Set(), judged: '', started: false, promise: Promise.resolve(undefined as unknown as RunResult) };
     run.promise = (async (): Promise<RunResult> => {
       const generate = request.maxTokens ?? maxTokens;
+      const parser = request.postProcess === false ? undefined : await parserFor(language);
       const { prompt, call } = await fitPrompt(request, site, language, promptBudgetFor(promptTokens, generate, contextLength));
       const warnings = [...prompt.warnings, ...call.warnings];
       const generateOptions: GenerateOptions = { maxTokens: generate, temperature, signal: controller.signal };
@@ -328,6 +360,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         controller.abort(HARD_DEADLINE);
       }, Math.max(0, firstTokenTimeoutMs - (performance.now() - started)));
       let firstToken = true;
+      let lastRawBreak = -1;
       let finishReason: CompletionFinishReason = 'stop';
       try {
         for await (const part of stream) {
@@ -345,7 +378,17 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
             }
             raw += part.text;
             run.partial = raw;
-            if (request.postProcess !== false && postProcessText(raw, { site, mode, specialTokens, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) }).stopped) break;
+            if (request.postProcess !== false) {
+              const rules = { site, mode, specialTokens, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) };
+              const step = postProcessText(raw, rules);
+              // A new line is complete: the lines up to it, post-processed, may be final.
+              const rawBreak = raw.lastIndexOf('\n');
+              if (mode === 'multi-line' && rawBreak > lastRawBreak && !step.stopped) {
+                lastRawBreak = rawBreak;
+                commit(run, finalPart(postProcessText(raw.slice(0, rawBreak + 1), rules).text, run, site, parser));
+              }
+              if (step.stopped) break;
+            }
             if (softPassed && usable(raw)) {
               finishReason = 'soft-deadline';
               break;
@@ -357,7 +400,8 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         const reason: unknown = controller.signal.reason;
         if (!controller.signal.aborted) throw error;
         if (reason === SOFT_DEADLINE) finishReason = 'soft-deadline';
-        else if (reason === HARD_DEADLINE) return { text: '', replaceLength: 0, rawText: raw, finishReason: 'hard-deadline', rules: [], modelMs: performance.now() - modelStart, usage, warnings };
+        // Nothing is returned at the hard deadline, except text already passed to onTextDelta, which cannot be taken back.
+        else if (reason === HARD_DEADLINE) return { text: run.committed, replaceLength: 0, rawText: raw, finishReason: 'hard-deadline', rules: [], modelMs: performance.now() - modelStart, usage, warnings };
         else throw error;
       } finally {
         clearTimeout(soft);
@@ -376,7 +420,9 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         }, raw.length);
         return { text: raw.slice(0, cut), replaceLength: 0, rawText: raw, finishReason, rules: [], modelMs, usage, warnings };
       }
-      const processed = await finishCompletion(raw, site, mode, language, request.minIndent);
+      let processed = await finishCompletion(raw, site, mode, language, request.minIndent);
+      // Sent text is never taken back: when a rule cut into it after all, the result is what was sent.
+      if (!processed.text.startsWith(run.committed)) processed = { text: run.committed, replaceLength: 0, rules: [...processed.rules, 'keep-streamed'] };
       return { ...processed, rawText: raw, finishReason: processed.text === '' && finishReason === 'stop' ? 'empty' : finishReason, modelMs, usage, warnings };
     })();
     run.promise.then(
@@ -385,6 +431,44 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     );
     runs.add(run);
     return run;
+  }
+
+  /** Grows `run.committed` to `text` (a longer text that starts with it) and tells the listeners. */
+  const commit = (run: Run, text: string | undefined): void => {
+    if (text === undefined || text.length <= run.committed.length || !text.startsWith(run.committed)) return;
+    run.committed = text;
+    for (const listener of run.listeners) listener(text);
+  };
+
+  /**
+   * The part of the post-processed complete lines so far that no later step can change, when it is longer than
+   * `committed`: none from the first line that repeats an earlier one (the
+   * repetition guard cuts back to the first copy), none of a tail that could be the start of the re-typed suffix (the
+   * merge would leave it out), and only text that parses in place (the syntax check could cut or reject it).
+   */
+  function finalPart(processed: string, run: Run, site: CompletionSite, parser: SyntaxParser | undefined): string | undefined {
+    const { committed } = run;
+    if (processed.length <= committed.length) return undefined;
+    const lines = processed.split('\n');
+    const seen = new Set<string>();
+    for (let index = 0; index < lines.length; index += 1) {
+      const line = lines[index] ?? '';
+      if (line.trim() === '') continue;
+      if (seen.has(line)) {
+        lines.length = index;
+        break;
+      }
+      seen.add(line);
+    }
+    let text = lines.join('\n');
+    text = text.slice(0, suffixSafeEnd(text, site.suffix)).replace(/\s+$/, '');
+    if (text.length <= committed.length || !text.startsWith(committed) || text === run.judged) return undefined;
+    run.judged = text;
+    if (parser !== undefined) {
+      const checked = checkCompletionSyntax(parser, site.prefix, text, site.suffix);
+      if ((checked.verdict !== 'ok' && checked.verdict !== 'unknown') || checked.text !== text) return undefined;
+    }
+    return text;
   }
 
   /**
@@ -436,6 +520,27 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     return { text, replaceLength: text === merged.text ? merged.replaceLength : 0, rules };
   }
 
+  /**
+   * Passes a run's committed text on to one caller as deltas, from `typed` characters on (a joiner has typed the
+   * start of it). Returns the function that stops it.
+   */
+  const listen = (run: Run, typed: number, typedText: string, onTextDelta: ((text: string) => void) | undefined): (() => boolean) => {
+    if (onTextDelta === undefined) return () => false;
+    let sent = typed;
+    const listener = (committed: string): void => {
+      if (committed.length <= sent || !committed.startsWith(typedText)) return;
+      const delta = committed.slice(sent);
+      sent = committed.length;
+      onTextDelta(delta);
+    };
+    run.listeners.add(listener);
+    listener(run.committed);
+    return () => {
+      run.listeners.delete(listener);
+      return sent > typed;
+    };
+  };
+
   const fromRun = (result: RunResult, typed: number, cacheState: CompletionResult['cache'], mode: CompletionMode, modeReason: string, started: number): CompletionResult => ({
     text: result.text.slice(typed),
     replaceLength: result.replaceLength,
@@ -460,7 +565,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     },
     async complete(request, callOptions = {}) {
       const started = performance.now();
-      const { signal } = callOptions;
+      const { signal, onTextDelta } = callOptions;
       signal?.throwIfAborted();
       if (typeof request?.text !== 'string') throw new UsageError(`complete needs the document as request.text (got ${typeof request?.text}).`);
       if (!Number.isInteger(request.cursor) || request.cursor < 0 || request.cursor > request.text.length) {
@@ -495,12 +600,16 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
           if (typedText !== '' && (run.partial === '' || (!run.partial.startsWith(typedText) && !typedText.startsWith(run.partial)))) continue;
           run.waiters += 1;
           clearTimeout(run.graceTimer);
+          const stopListening = listen(run, typed, typedText, onTextDelta);
           let result: RunResult;
           try {
             result = await abortable(run.promise, signal, () => detach(run));
           } catch (error) {
-            if (signal?.aborted) throw error;
+            // Text already passed on cannot be replaced by a new generation's.
+            if (signal?.aborted || stopListening()) throw error;
             break;
+          } finally {
+            stopListening();
           }
           detach(run);
           if (result.text.startsWith(typedText) && result.text.length > typedText.length) {
@@ -519,7 +628,13 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         }
       }
       const run = startRun(request, site, mode, language, started);
-      const result = await abortable(run.promise, signal, () => detach(run));
+      const stopListening = listen(run, 0, '', onTextDelta);
+      let result: RunResult;
+      try {
+        result = await abortable(run.promise, signal, () => detach(run));
+      } finally {
+        stopListening();
+      }
       detach(run);
       if (useCache && result.text !== '' && result.finishReason !== 'hard-deadline') cache.set(site.prefix, site.suffix, result);
       return fromRun(result, 0, 'miss', mode, reason, started);

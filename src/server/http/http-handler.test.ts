@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createCompletionEngine } from '../../fim/index.js';
-import { createMockBackend, ModelError, type MockRespond } from '../../models/index.js';
+import { createMockBackend, ModelError, type MockRespond, type ModelBackend, type StreamPart } from '../../models/index.js';
 import { createHttpHandler, type HttpRequest, type HttpResponse } from './http-handler.js';
 
 function handlerWith(respond: MockRespond, apiKey?: string) {
@@ -196,4 +196,72 @@ test('with an API key, other Host names and origins are allowed (the key is what
   assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, headers))).status, 200);
   assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { ...headers, authorization: 'Bearer wrong' }))).status, 401);
   assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { ...headers, 'content-type': 'text/plain' }))).status, 415);
+});
+
+/** A backend that streams `lines` one by one, waiting for `open()` before the last; then fails if `failure` is set. */
+function slowModel(lines: string[], failure?: Error) {
+  const base = createMockBackend({ respond: () => '' });
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let finished = false;
+  async function* stream(): AsyncIterable<StreamPart> {
+    yield { type: 'start', modelId: 'slow', warnings: [] };
+    for (const [index, line] of lines.entries()) {
+      if (index === lines.length - 1) await gate;
+      yield { type: 'text-delta', text: line };
+    }
+    finished = true;
+    if (failure !== undefined) throw failure;
+    yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 3, completionTokens: 5 } };
+  }
+  const model: ModelBackend = { ...base, streamInfill: () => stream(), streamComplete: () => stream() };
+  return { model, open: () => release(), finished: () => finished };
+}
+
+const events = (chunks: string[]): Record<string, unknown>[] =>
+  chunks
+    .join('')
+    .split('\n\n')
+    .filter((chunk) => chunk.startsWith('data: ') && chunk !== 'data: [DONE]')
+    .map((chunk) => JSON.parse(chunk.slice(6)) as Record<string, unknown>);
+
+test('streamed /infill and /v1/completions are incremental: the first lines arrive before generation ends, and the text equals the non-streamed reply', async () => {
+  const lines = ['total = 0\n', '    for shape in shapes:\n', '        total += shape.area\n', '    return total\n\n\nprint(1)'];
+  const request = { input_prefix: 'def total_area(shapes):\n    ', input_suffix: '\n', stream: true };
+  for (const [path, body, textOf] of [
+    ['/infill', request, (event: Record<string, unknown>) => (event.stop === false ? String(event.content) : '')],
+    ['/v1/completions', { prompt: request.input_prefix, suffix: request.input_suffix, stream: true }, (event: Record<string, unknown>) => (event.choices as { text?: string }[] | undefined)?.[0]?.text ?? ''],
+  ] as const) {
+    const slow = slowModel(lines);
+    const handler = createHttpHandler({ engine: createCompletionEngine({ model: slow.model }) });
+    const response = await handler(post(path, body));
+    assert.equal(response.headers['content-type'], 'text/event-stream');
+    assert.ok(typeof response.body !== 'string');
+    const iterator = response.body[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    assert.equal(slow.finished(), false, 'the first event came only after generation ended');
+    const chunks = [first.value as string];
+    slow.open();
+    for (let next = await iterator.next(); next.done !== true; next = await iterator.next()) chunks.push(next.value);
+    const streamed = events(chunks).map(textOf).join('');
+    assert.equal(textOf(events([first.value as string])[0] ?? {}), 'total = 0', path);
+
+    const plain = slowModel(lines);
+    plain.open();
+    const plainHandler = createHttpHandler({ engine: createCompletionEngine({ model: plain.model }) });
+    const reply = JSON.parse(await readBody(await plainHandler(post(path, { ...body, stream: false })))) as { content?: string; choices?: { text: string }[] };
+    assert.equal(streamed, reply.content ?? reply.choices?.[0]?.text, path);
+    assert.equal(streamed, 'total = 0\n    for shape in shapes:\n        total += shape.area\n    return total');
+  }
+});
+
+test('a model that fails after the stream started ends it with an SSE error event', async () => {
+  const slow = slowModel(['x = 1\n', '    y = 2\n', '    z'], new ModelError('api-call-failed', 'llama-server went away'));
+  slow.open();
+  const handler = createHttpHandler({ engine: createCompletionEngine({ model: slow.model }) });
+  const response = await handler(post('/infill', { input_prefix: 'def f():\n    ', stream: true }));
+  assert.equal(response.status, 200);
+  const all = events([await readBody(response)]);
+  assert.deepEqual(all.slice(0, -1).map((event) => event.content), ['x = 1', '\n    y = 2']);
+  assert.deepEqual(all.at(-1), { error: { message: 'the model failed: llama-server went away', type: 'model_error', code: 502, model_error_code: 'api-call-failed' } });
 });

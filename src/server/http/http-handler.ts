@@ -8,10 +8,11 @@
  * - OpenAI `POST /v1/completions` with `prompt` + `suffix` (Continue, codeloop's own openai-compatible backend), SSE
  *   when `stream: true`, and `GET /v1/models`.
  *
- * The engine post-processes the whole completion before anything is sent (stop rules and merges need the whole text),
- * so a streamed reply is one text event and the end. Neither format has a replace range: when the completion re-types
- * the suffix's head, the re-typed part is left out of the text, and the full text with the range is in the
- * `codeloop` field (`{text, replace_length}`) for clients that read it.
+ * A streamed reply sends its headers at once and then text as the engine finalises it (whole lines that no later rule
+ * can cut, see the engine's `onTextDelta`), then the rest and the end; the concatenated text equals the non-streamed
+ * reply's. An error after the headers is an SSE event `{error: {message, type, code}}`. Neither format has a replace
+ * range: when the completion re-types the suffix's head, the re-typed part is left out of the text, and the full text
+ * with the range is in the `codeloop` field (`{text, replace_length}`) for clients that read it.
  *
  * POST bodies must come with `Content-Type: application/json` (415 otherwise). Without an API key the server also
  * refuses (403) a Host header that is not a loopback name and an Origin that is not a loopback page or an editor
@@ -20,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import { isCodeloopError } from '../../core/index.js';
 import type { CompletionEngine, CompletionRequest, CompletionResult } from '../../fim/index.js';
+import { createStopCutter, cutAtStop } from '../../models/index.js';
 
 export interface HttpRequest {
   method: string;
@@ -65,8 +67,6 @@ class HttpError extends Error {
 
 const json = (status: number, value: unknown): HttpResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(value) });
 
-/** Errors in the OpenAI shape, which llama-server also uses: `{error: {message, type, code}}`. */
-const errorResponse = (error: HttpError): HttpResponse => json(error.status, { error: { message: error.message, type: error.type, code: error.status } });
 
 type Json = Record<string, unknown>;
 
@@ -148,21 +148,61 @@ function insertOnly(result: CompletionResult, suffix: string): string {
   return result.text.endsWith(overlap) ? result.text.slice(0, result.text.length - overlap.length) : result.text;
 }
 
-function cutAtStops(text: string, stops: readonly string[]): string {
-  let cut = text.length;
-  for (const stop of stops) {
-    const at = stop === '' ? -1 : text.indexOf(stop);
-    if (at !== -1 && at < cut) cut = at;
-  }
-  return text.slice(0, cut);
+/** The status and OpenAI-shaped body (`{error: {message, type, code}}`, which llama-server also uses) for an error. */
+function errorReply(error: unknown, signal: AbortSignal | undefined): { status: number; body: { error: Record<string, unknown> } } {
+  const reply = (status: number, message: string, type: string, extra: Record<string, unknown> = {}) => ({ status, body: { error: { message, type, code: status, ...extra } } });
+  if (error instanceof HttpError) return reply(error.status, error.message, error.type);
+  if (signal?.aborted) return reply(499, 'the client closed the request', 'cancelled');
+  const code = (error as { code?: unknown }).code;
+  if (code === 'usage') return reply(400, (error as Error).message, 'invalid_request_error');
+  // The model failed (server down, file missing, prompt not recorded): a bad gateway, with the model's message.
+  if (isCodeloopError(error)) return reply(502, `the model failed: ${error.message}`, 'model_error', { model_error_code: error.code });
+  return reply(500, `internal error: ${(error as Error).message ?? String(error)}`, 'server_error');
 }
 
-function sse(events: readonly unknown[], done: boolean): HttpResponse {
+const SSE_HEADERS = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' };
+
+/**
+ * An SSE reply whose events `produce` sends as they are ready: the response (and so its headers) is returned at once.
+ * A failure after that becomes an error event. The production gets a signal that aborts when the client goes away
+ * or stops reading the body.
+ */
+function sseStream(signal: AbortSignal | undefined, produce: (send: (event: unknown) => void, signal: AbortSignal) => Promise<void>, done: boolean): HttpResponse {
+  const controller = new AbortController();
+  const forward = (): void => controller.abort(signal?.reason);
+  if (signal?.aborted) forward();
+  else signal?.addEventListener('abort', forward, { once: true });
+  const queue: string[] = [];
+  let finished = false;
+  let wake: (() => void) | undefined;
+  const push = (chunk: string): void => {
+    queue.push(chunk);
+    wake?.();
+  };
+  const send = (event: unknown): void => push(`data: ${JSON.stringify(event)}\n\n`);
+  void produce(send, controller.signal)
+    .then(
+      () => (done ? push('data: [DONE]\n\n') : undefined),
+      (error: unknown) => send(errorReply(error, controller.signal).body),
+    )
+    .finally(() => {
+      finished = true;
+      signal?.removeEventListener('abort', forward);
+      wake?.();
+    });
   async function* chunks(): AsyncIterable<string> {
-    for (const event of events) yield `data: ${JSON.stringify(event)}\n\n`;
-    if (done) yield 'data: [DONE]\n\n';
+    try {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift() as string;
+        if (finished) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      if (!finished) controller.abort(new Error('the client stopped reading the stream'));
+    }
   }
-  return { status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' }, body: chunks() };
+  return { status: 200, headers: { ...SSE_HEADERS }, body: chunks() };
 }
 
 export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
@@ -192,7 +232,24 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (given !== apiKey) throw new HttpError(401, given === undefined ? 'this server needs an API key: send Authorization: Bearer <key>.' : 'the API key is not valid for this server.');
   };
 
-  const run = (request: CompletionRequest, signal: AbortSignal | undefined): Promise<CompletionResult> => engine.complete(request, signal === undefined ? {} : { signal });
+  const run = (request: CompletionRequest, signal: AbortSignal | undefined, onTextDelta?: (text: string) => void): Promise<CompletionResult> =>
+    engine.complete(request, { ...(signal === undefined ? {} : { signal }), ...(onTextDelta === undefined ? {} : { onTextDelta }) });
+
+  /**
+   * Runs a streamed completion: `onText` gets each piece of the insert-only text as it is final, then the rest once
+   * the result is there; resolves with the result. The pieces concatenate to `insertOnly(result, suffix)`.
+   */
+  const runStreamed = async (completion: CompletionRequest, suffix: string, signal: AbortSignal, onText: (text: string) => void): Promise<CompletionResult> => {
+    let sent = '';
+    const result = await run(completion, signal, (delta) => {
+      sent += delta;
+      onText(delta);
+    });
+    const content = insertOnly(result, suffix);
+    // The engine never passes on text that the merge later leaves out, so `content` starts with what was sent.
+    if (content.startsWith(sent) && content.length > sent.length) onText(content.slice(sent.length));
+    return result;
+  };
 
   async function infill(request: HttpRequest): Promise<HttpResponse> {
     const body = parseBody(request, maxBodyBytes);
@@ -210,20 +267,16 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const budget = integerField(body, 't_max_predict_ms', 0, 600_000);
     const stream = booleanField(body, 'stream');
     const started = performance.now();
-    const result = await run(
-      {
-        text: prefix + suffix,
-        cursor: prefix.length,
-        extraContext,
-        ...(nPredict === undefined || nPredict < 0 ? {} : { maxTokens: nPredict }),
-        ...(nIndent === undefined || nIndent === 0 ? {} : { minIndent: nIndent }),
-        ...(budget === undefined || budget === 0 ? {} : { softDeadlineMs: budget }),
-      },
-      request.signal,
-    );
-    const content = insertOnly(result, suffix);
-    const final = {
-      content: stream ? '' : content,
+    const completion: CompletionRequest = {
+      text: prefix + suffix,
+      cursor: prefix.length,
+      extraContext,
+      ...(nPredict === undefined || nPredict < 0 ? {} : { maxTokens: nPredict }),
+      ...(nIndent === undefined || nIndent === 0 ? {} : { minIndent: nIndent }),
+      ...(budget === undefined || budget === 0 ? {} : { softDeadlineMs: budget }),
+    };
+    const finalEvent = (result: CompletionResult, content: string) => ({
+      content,
       stop: true,
       stop_type: result.finishReason === 'length' ? 'limit' : 'eos',
       stopping_word: '',
@@ -232,9 +285,15 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       tokens_evaluated: result.usage.promptTokens,
       timings: { predicted_ms: result.modelMs, total_ms: performance.now() - started },
       codeloop: codeloopField(result),
-    };
-    if (!stream) return json(200, final);
-    return sse(content === '' ? [final] : [{ content, stop: false }, final], false);
+    });
+    if (stream) {
+      return sseStream(request.signal, async (send, signal) => {
+        const result = await runStreamed(completion, suffix, signal, (text) => send({ content: text, stop: false }));
+        send(finalEvent(result, ''));
+      }, false);
+    }
+    const result = await run(completion, request.signal);
+    return json(200, finalEvent(result, insertOnly(result, suffix)));
   }
 
   async function completions(request: HttpRequest): Promise<HttpResponse> {
@@ -253,21 +312,29 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const stops = typeof stopValue === 'string' ? [stopValue] : stopValue;
     if (!Array.isArray(stops) || stops.some((stop) => typeof stop !== 'string')) throw new HttpError(400, "field 'stop' must be a string or an array of strings.");
     const stream = booleanField(body, 'stream');
-    const result = await run({ text: prompt + suffix, cursor: prompt.length, ...(maxTokens === undefined ? {} : { maxTokens }) }, request.signal);
-    const text = cutAtStops(insertOnly(result, suffix), stops as string[]);
+    const completion: CompletionRequest = { text: prompt + suffix, cursor: prompt.length, ...(maxTokens === undefined ? {} : { maxTokens }) };
     const id = `cmpl-${randomUUID()}`;
-    const finishReason = result.finishReason === 'length' ? 'length' : 'stop';
-    const usage = { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, total_tokens: result.usage.promptTokens + result.usage.completionTokens };
+    const finishReasonOf = (result: CompletionResult): string => (result.finishReason === 'length' ? 'length' : 'stop');
+    const usageOf = (result: CompletionResult) => ({ prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, total_tokens: result.usage.promptTokens + result.usage.completionTokens });
     const base = { id, object: 'text_completion', created: Math.floor(Date.now() / 1000), model: modelName };
-    if (!stream) return json(200, { ...base, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }], usage, codeloop: codeloopField(result) });
-    return sse(
-      [
-        { ...base, choices: [{ index: 0, text, finish_reason: null, logprobs: null }] },
-        { ...base, choices: [{ index: 0, text: '', finish_reason: finishReason, logprobs: null }] },
-        { ...base, choices: [], usage },
-      ],
-      true,
-    );
+    if (stream) {
+      return sseStream(request.signal, async (send, signal) => {
+        const chunk = (text: string, finishReason: string | null) => ({ ...base, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }] });
+        // The client's stop strings may span pieces: text that could start one is held until the next piece shows.
+        const cutter = createStopCutter(stops as string[]);
+        const result = await runStreamed(completion, suffix, signal, (text) => {
+          const cut = cutter.push(text).text;
+          if (cut !== '') send(chunk(cut, null));
+        });
+        const held = cutter.stopped ? '' : cutter.flush();
+        if (held !== '') send(chunk(held, null));
+        send(chunk('', finishReasonOf(result)));
+        send({ ...base, choices: [], usage: usageOf(result) });
+      }, true);
+    }
+    const result = await run(completion, request.signal);
+    const text = cutAtStop(insertOnly(result, suffix), stops as string[]).text;
+    return json(200, { ...base, choices: [{ index: 0, text, finish_reason: finishReasonOf(result), logprobs: null }], usage: usageOf(result), codeloop: codeloopField(result) });
   }
 
   return async (request) => {
@@ -288,13 +355,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       if (method !== route[0]) throw new HttpError(405, `${path} takes ${route[0]}, not ${method}.`);
       return await route[1]();
     } catch (error) {
-      if (error instanceof HttpError) return errorResponse(error);
-      if (request.signal?.aborted) return json(499, { error: { message: 'the client closed the request', type: 'cancelled', code: 499 } });
-      const code = (error as { code?: unknown }).code;
-      if (code === 'usage') return errorResponse(new HttpError(400, (error as Error).message));
-      // The model failed (server down, file missing, prompt not recorded): a bad gateway, with the model's message.
-      if (isCodeloopError(error)) return json(502, { error: { message: `the model failed: ${error.message}`, type: 'model_error', code: 502, model_error_code: error.code } });
-      return json(500, { error: { message: `internal error: ${(error as Error).message ?? String(error)}`, type: 'server_error', code: 500 } });
+      const reply = errorReply(error, request.signal);
+      return json(reply.status, reply.body);
     }
   };
 }

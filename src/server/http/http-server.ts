@@ -182,6 +182,8 @@ async function serve(handler: HttpHandler, incoming: IncomingMessage, outgoing: 
       return;
     }
     outgoing.writeHead(response.status, response.headers);
+    // A stream's headers go out now, not with its first event: the client sees the reply start at once.
+    outgoing.flushHeaders();
     for await (const chunk of response.body) {
       if (outgoing.destroyed) break;
       outgoing.write(chunk);
