@@ -44,3 +44,29 @@ test('vetTests: one assertion that parses and calls the entry point', () => {
   });
   assert.deepEqual(vetTests(['assert.deepStrictEqual(f(1), 2);', 'assert.deepStrictEqual(f(1), 2'], 'typescript', 'f').kept, ['assert.deepStrictEqual(f(1), 2);']);
 });
+
+test('vetTests, JavaScript/TypeScript: exactly one assert call statement that really calls the entry point (the TypeScript parser, not a regex)', () => {
+  const lines = [
+    'assert.deepStrictEqual(f(1), 2);',
+    'assert(f(2) === 4)',
+    'assert.ok(f(1)); process.exit(0)',
+    'assert.deepStrictEqual("f(1)", "x");',
+    'assert.ok(typeof f === "function"); // f(1)',
+    'console.log(f(1))',
+    'assert.equal(g.f(1), 2);',
+    'assert.deepStrictEqual(f(<number>(1)), 2);',
+  ];
+  assert.deepEqual(vetTests(lines, 'typescript', 'f'), {
+    kept: ['assert.deepStrictEqual(f(1), 2);', 'assert(f(2) === 4)', 'assert.deepStrictEqual(f(<number>(1)), 2);'],
+    rejected: [
+      { test: 'assert.ok(f(1)); process.exit(0)', reason: 'does not parse as one assertion' },
+      { test: 'assert.deepStrictEqual("f(1)", "x");', reason: 'does not call f' },
+      { test: 'assert.ok(typeof f === "function"); // f(1)', reason: 'does not call f' },
+      { test: 'console.log(f(1))', reason: 'does not parse as one assertion' },
+      { test: 'assert.equal(g.f(1), 2);', reason: 'does not call f' },
+    ],
+  });
+  assert.deepEqual(vetTests(['assert.ok(f(1)); process.exit(0)', 'assert.deepStrictEqual(f(1), 2);'], 'javascript', 'f').kept, ['assert.deepStrictEqual(f(1), 2);']);
+  // Python: the same rule through ast (a name in a string is not a call).
+  assert.deepEqual(vetTests(['assert "add(1, 2)" == "3"', 'assert add(1, 2) == 3'], 'python', 'add').rejected, [{ test: 'assert "add(1, 2)" == "3"', reason: 'does not call add' }]);
+});

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import type { ChatMessage } from '../models/index.js';
 import { transpileTypeScript, type Language } from '../sandbox/index.js';
 import type { SolveTask } from './solve-task.js';
@@ -92,39 +93,77 @@ export interface VettedTests {
   rejected: { test: string; reason: string }[];
 }
 
+/** Why a generated test was rejected, or null when it is kept. */
+type Vetting = 'parse' | 'call' | null;
+
 /**
- * Vets generated tests: a test must parse as one assertion statement and call the entry point. Parsing happens on the
- * host (Python's `ast.parse`, TypeScript's parser); nothing is run.
+ * Vets generated tests: a test must parse as exactly one assertion statement (Python: an `assert`; JavaScript and
+ * TypeScript: one expression statement that calls `assert` or `assert.something`) and call the entry point: a call
+ * whose callee is the entry point's name, inside the assertion (a mention in a string or comment does not count). So
+ * `assert.ok(f(1)); process.exit(0)` (two statements) and `assert.ok("f(1)")` are rejected. Parsing happens on the
+ * host (Python's `ast.parse`, the pinned TypeScript parser); nothing is run.
  */
 export function vetTests(tests: readonly string[], language: Language, entryPoint: string | undefined): VettedTests {
   const kept: string[] = [];
   const rejected: { test: string; reason: string }[] = [];
-  const calls = entryPoint ? new RegExp(`\\b${entryPoint.replace(/[$]/g, '\\$')}\\s*\\(`) : null;
-  const parses = language === 'python' ? pythonParses(tests) : tests.map((test) => !('compileError' in transpileTypeScript(test)));
+  const verdicts = language === 'python' ? vetPython(tests, entryPoint) : tests.map((test) => vetJavaScript(test, language, entryPoint));
   tests.forEach((test, index) => {
-    if (calls && !calls.test(test)) rejected.push({ test, reason: `does not call ${entryPoint}` });
-    else if (!parses[index]) rejected.push({ test, reason: 'does not parse as one assertion' });
+    const verdict = verdicts[index];
+    if (verdict === 'parse') rejected.push({ test, reason: 'does not parse as one assertion' });
+    else if (verdict === 'call') rejected.push({ test, reason: `does not call ${entryPoint}` });
     else kept.push(test);
   });
   return { kept, rejected };
 }
 
+type TypeScriptModule = typeof import('typescript');
+let typescript: TypeScriptModule | null = null;
+
+function vetJavaScript(test: string, language: 'javascript' | 'typescript', entryPoint: string | undefined): Vetting {
+  if ('compileError' in transpileTypeScript(test)) return 'parse';
+  typescript ??= createRequire(import.meta.url)('typescript') as TypeScriptModule;
+  const ts = typescript;
+  const file = ts.createSourceFile(`test.${language === 'typescript' ? 'ts' : 'js'}`, test, ts.ScriptTarget.ES2022, true, language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS);
+  const [statement, ...more] = file.statements;
+  if (statement === undefined || more.length > 0 || !ts.isExpressionStatement(statement) || !ts.isCallExpression(statement.expression)) return 'parse';
+  const callee = statement.expression.expression;
+  const isAssert = (ts.isIdentifier(callee) && callee.text === 'assert') || (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'assert');
+  if (!isAssert) return 'parse';
+  if (!entryPoint) return null;
+  let calls = false;
+  const visit = (node: import('typescript').Node): void => {
+    if (calls) return;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === entryPoint) calls = true;
+    else ts.forEachChild(node, visit);
+  };
+  statement.expression.arguments.forEach(visit);
+  return calls ? null : 'call';
+}
+
 const PARSE_SCRIPT = `
 import ast, json, sys
+job = json.load(sys.stdin)
+entry = job["entryPoint"]
 out = []
-for text in json.load(sys.stdin):
+for text in job["tests"]:
     try:
         tree = ast.parse(text)
-        out.append(len(tree.body) == 1 and isinstance(tree.body[0], ast.Assert))
     except (SyntaxError, ValueError):
-        out.append(False)
+        out.append("parse")
+        continue
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        out.append("parse")
+    elif entry and not any(isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == entry for node in ast.walk(tree.body[0])):
+        out.append("call")
+    else:
+        out.append(None)
 print(json.dumps(out))
 `;
 
-/** Whether each text parses as a single Python assert statement (`ast.parse` only: parsing executes nothing). */
-function pythonParses(tests: readonly string[]): boolean[] {
+/** Each text vetted as a single Python assert that calls `entryPoint` (`ast.parse` only: parsing executes nothing). */
+function vetPython(tests: readonly string[], entryPoint: string | undefined): Vetting[] {
   if (tests.length === 0) return [];
-  const result = spawnSync('python3', ['-c', PARSE_SCRIPT], { input: JSON.stringify(tests), encoding: 'utf8', env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' }, timeout: 30_000 });
+  const result = spawnSync('python3', ['-c', PARSE_SCRIPT], { input: JSON.stringify({ tests, entryPoint: entryPoint ?? '' }), encoding: 'utf8', env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' }, timeout: 30_000 });
   if (result.status !== 0) throw new Error(`python3 could not check the generated tests: ${result.error?.message ?? result.stderr}`);
-  return JSON.parse(result.stdout) as boolean[];
+  return JSON.parse(result.stdout) as Vetting[];
 }
