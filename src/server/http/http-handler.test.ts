@@ -265,3 +265,14 @@ test('a model that fails after the stream started ends it with an SSE error even
   assert.deepEqual(all.slice(0, -1).map((event) => event.content), ['x = 1', '\n    y = 2']);
   assert.deepEqual(all.at(-1), { error: { message: 'the model failed: llama-server went away', type: 'model_error', code: 502, model_error_code: 'api-call-failed' } });
 });
+
+test('/v1/completions streams end with the usage chunk (choices: []) only when stream_options.include_usage asks for it', async () => {
+  const { handler } = handlerWith(() => 'a + b');
+  const chunksOf = async (body: Record<string, unknown>) => events([await readBody(await handler(post('/v1/completions', { prompt: 'def add(a, b):\n    return ', stream: true, ...body })))]);
+  const plain = await chunksOf({});
+  assert.ok(plain.every((chunk) => (chunk.choices as unknown[]).length === 1), JSON.stringify(plain));
+  const withUsage = await chunksOf({ stream_options: { include_usage: true } });
+  assert.deepEqual(withUsage.at(-1)?.choices, []);
+  assert.ok(typeof (withUsage.at(-1)?.usage as { total_tokens?: number }).total_tokens === 'number');
+  assert.equal((await handler(post('/v1/completions', { prompt: 'x', stream: true, stream_options: [] }))).status, 400);
+});

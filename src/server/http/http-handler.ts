@@ -312,6 +312,10 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const stops = typeof stopValue === 'string' ? [stopValue] : stopValue;
     if (!Array.isArray(stops) || stops.some((stop) => typeof stop !== 'string')) throw new HttpError(400, "field 'stop' must be a string or an array of strings.");
     const stream = booleanField(body, 'stream');
+    const streamOptions = body.stream_options ?? {};
+    if (typeof streamOptions !== 'object' || Array.isArray(streamOptions)) throw new HttpError(400, "field 'stream_options' must be an object such as {\"include_usage\": true}.");
+    // OpenAI sends the usage chunk (`choices: []`) only when asked; clients that read choices[0] of every chunk break on it.
+    const includeUsage = booleanField(streamOptions as Json, 'include_usage');
     const completion: CompletionRequest = { text: prompt + suffix, cursor: prompt.length, ...(maxTokens === undefined ? {} : { maxTokens }) };
     const id = `cmpl-${randomUUID()}`;
     const finishReasonOf = (result: CompletionResult): string => (result.finishReason === 'length' ? 'length' : 'stop');
@@ -329,7 +333,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
         const held = cutter.stopped ? '' : cutter.flush();
         if (held !== '') send(chunk(held, null));
         send(chunk('', finishReasonOf(result)));
-        send({ ...base, choices: [], usage: usageOf(result) });
+        if (includeUsage) send({ ...base, choices: [], usage: usageOf(result) });
       }, true);
     }
     const result = await run(completion, request.signal);
