@@ -205,6 +205,43 @@ describe('llama backend', () => {
     assert.deepEqual(result.warnings, ['rendered by the test']);
   });
 
+  test('a token held back as a partial UTF-8 character is still output when an end token follows it', async () => {
+    const prompt = 'const x = ';
+    // A bigram model: with the blocks' outputs zeroed the residual stream is the current token's embedding, so the
+    // output row aligned with a token's embedding makes it predict that row's token. Chain: the prompt's last token
+    // → the lone byte 0xE6 (the first byte of a 3-byte character: it decodes to U+FFFD and is held back) → EOS (0).
+    const built = await buildTinyGguf({
+      seed: 3,
+      dir: chatModel.dir,
+      fileName: 'partial-utf8.gguf',
+      tokenizer: plainModel.tokenizer,
+      editWeights: (weights, tokenizer, config) => {
+        for (const layer of weights.layers) {
+          layer.wo.fill(0);
+          layer.wDown.fill(0);
+        }
+        const { dim } = config;
+        const row = (matrix: Float32Array, id: number): Float32Array => matrix.subarray(id * dim, (id + 1) * dim);
+        const aim = (from: number, to: number): void => {
+          const embedding = row(weights.tokenEmbedding, from);
+          const length = Math.hypot(...embedding);
+          row(weights.output!, to).set(embedding.map((value) => (10 * value) / length));
+        };
+        const last = tokenizer.encode(prompt).at(-1)!;
+        const partial = tokenizer.data.vocab.indexOf('æ'); // byte 0xE6 in byte-to-unicode form
+        assert.ok(partial >= 8, 'the byte token exists');
+        aim(last, partial);
+        aim(partial, 0);
+      },
+    });
+    const backend = await open(built.path);
+    const result = await backend.complete(prompt, { maxTokens: 8 });
+    assert.deepEqual(result.choices[0], { text: '\uFFFD', finishReason: 'stop', completionTokens: 1 });
+    const parts = [];
+    for await (const part of backend.streamComplete(prompt, { maxTokens: 8 })) parts.push(part);
+    assert.deepEqual(parts.filter((part) => part.type === 'text-delta'), [{ type: 'text-delta', text: '\uFFFD' }]);
+  });
+
   test('countTokens is the BPE encoder\'s count', async () => {
     const backend = await open(plainModel.path);
     for (const text of ['', 'def add(a, b):\n    return a + b\n', 'const s = "日本語 🎉";\r\n\t<|fim_prefix|>']) {

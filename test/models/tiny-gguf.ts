@@ -46,6 +46,8 @@ export interface TinyGgufOptions {
   tokenizer?: BpeTokenizer;
   /** Extra GGUF keys, e.g. `tokenizer.chat_template`. */
   metadata?: Record<string, string | number | boolean>;
+  /** Changes the random weights before they are written (to make the model say something on purpose). */
+  editWeights?: (weights: LlamaWeights, tokenizer: BpeTokenizer, config: LlamaConfig) => void;
 }
 
 export interface TinyGguf {
@@ -146,6 +148,7 @@ export async function buildTinyGguf(options: TinyGgufOptions = {}): Promise<Tiny
   const tokenizer = options.tokenizer ?? (await tinyTokenizer(vocabSize));
   const config: LlamaConfig = { vocabSize: tokenizer.vocabSize, dim, layers, heads, kvHeads, ffDim, contextLength, ropeTheta: 10000, normEps: 1e-5 };
   const weights = randomLlamaWeights(config, seed, untied);
+  options.editWeights?.(weights, tokenizer, config);
   const path = join(dir, options.fileName ?? `tiny-${fileType}.gguf`);
   await writeLlamaGguf(path, { name: 'codeloop-tiny-test', config, tokenizer, weights, fileType, ...(options.metadata ? { metadata: options.metadata } : {}) });
   return {

@@ -417,6 +417,18 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       } finally {
         await evaluation.return();
       }
+      if (pending.length > 0 && stopSequence === undefined) {
+        // The generation ended (an end-of-generation or FIM token) while tokens waited for the rest of a UTF-8
+        // character: their text is part of the completion all the same.
+        const cut = cutter.push(model.detokenize(pending, true, generated));
+        generated.push(...pending);
+        pending = [];
+        if (cut.text !== '') yield { type: 'text-delta', text: cut.text };
+        if (cut.stopSequence !== undefined) {
+          stopSequence = cut.stopSequence;
+          finishReason = 'stop';
+        }
+      }
       if (stopSequence === undefined) {
         const rest = cutter.flush();
         if (rest !== '') yield { type: 'text-delta', text: rest };
