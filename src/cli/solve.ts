@@ -13,6 +13,7 @@ import {
   solveTaskFromDataset,
   STRATEGY_NAMES,
   type AttemptRecord,
+  type GeneratedTestStats,
   type SolveBudget,
   type SolveTask,
   type Strategy,
@@ -135,6 +136,17 @@ async function resolveTask(spec: string, dataDir: string | undefined): Promise<S
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-');
+}
+
+/** "false-positive rate 25.0% (1 of 4 attempts that passed every generated test fail the hidden ones)". */
+function falsePositiveText(falsePositives: number, judged: number): string {
+  if (judged === 0) return 'false-positive rate n/a (no attempt with a hidden verdict passed every generated test)';
+  return `false-positive rate ${((falsePositives / judged) * 100).toFixed(1)}% (${falsePositives} of ${judged} attempts that passed every generated test fail the hidden ones)`;
+}
+
+function describeGeneratedTests(stats: GeneratedTestStats): string {
+  const reference = stats.passedByReference === null ? '' : `, ${stats.passedByReference} passed by the reference solution`;
+  return `generated tests: ${stats.kept} kept, ${stats.rejected} rejected${reference}; ${falsePositiveText(stats.falsePositives, stats.attemptsJudged)}`;
 }
 
 function describeAttempt(record: AttemptRecord): string {
@@ -308,6 +320,7 @@ export const solveCommand: Command = {
       if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
       else {
         for (const warning of result.warnings) process.stderr.write(`codeloop solve: warning: ${warning}\n`);
+        if (result.generatedTests) process.stdout.write(`${describeGeneratedTests(result.generatedTests)}\n`);
         if (result.modelError) process.stderr.write(`codeloop solve: the model call for ${result.modelError.attemptId} failed (${result.modelError.code}): ${result.modelError.message}\n`);
         process.stdout.write(
           `${result.taskId}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.judgement.reason}) after ${result.programAttempts} program(s), ` +
@@ -397,6 +410,7 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
         `${name} (${tasks.length} tasks x ${options.runs} runs), strategy ${options.strategyName}: ${passAtK}; pass rate ${(evaluation.passRate * 100).toFixed(1)}%, ` +
           `${evaluation.meanTokens.toFixed(0)} tokens per run` +
           `${evaluation.modelErrors > 0 ? `; ${evaluation.modelErrors} run(s) ended by a model error` : ''}${evaluation.infraErrors > 0 ? `; ${evaluation.infraErrors} run(s) without a verdict (sandbox error)` : ''}\npass rate against tokens spent:\n${curve.map((point) => `  <= ${point.tokens} tokens: ${(point.passRate * 100).toFixed(1)}%`).join('\n')}\n` +
+          `${evaluation.generatedTests ? `generated tests: ${falsePositiveText(evaluation.generatedTests.falsePositives, evaluation.generatedTests.attemptsJudged)} over all runs\n` : ''}` +
           `evaluation: ${join(out, 'evaluation.json')}\nattempts: ${join(out, 'attempts.jsonl')}\n`,
       );
     }

@@ -57,6 +57,12 @@ export interface AttemptRecord {
   selection?: { method: string; scoring?: string; clusters?: { attempt_ids: string[]; tests: number; score: number }[]; candidates: string[] };
   /** Select: the final verdict from tests the model never saw. */
   verdict?: { passed: boolean; by: string; verdict: string; reason: string; infra_error: boolean };
+  /**
+   * Select, when tests were generated: how far they can be trusted — kept and rejected tests, attempts that passed
+   * all of them, those with a hidden verdict, how many of those fail it (false positives) and the rate, and how many
+   * tests the reference solution passes (null without one).
+   */
+  generated_tests?: { kept: number; rejected: number; attempts_passing_generated: number; attempts_judged: number; false_positives: number; false_positive_rate: number | null; passed_by_reference: number | null };
   /** Select: why the loop stopped (`visible-pass`, `strategy-done`, `budget-*`, `context-overflow`, `model-error`, …). */
   stop_reason?: string;
   /** Select, when a model call failed: the error's code and message, and the attempt id it would have had. */

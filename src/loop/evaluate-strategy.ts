@@ -2,6 +2,7 @@ import { UsageError } from '../core/index.js';
 import type { ModelBackend } from '../models/index.js';
 import type { Executor } from '../sandbox/index.js';
 import type { AttemptLog } from './attempt-record.js';
+import { combineGeneratedTestStats, type GeneratedTestStats } from './generated-test-stats.js';
 import type { PromptStyle } from './prompts.js';
 import { solve, type SolveBudget, type SolveResult, type StopReason } from './solve.js';
 import type { SolveTask } from './solve-task.js';
@@ -79,10 +80,11 @@ export interface StrategyEvaluation {
   /** Pass rate against tokens spent, ascending by tokens; the last point is `passRate`. */
   passAtTokens: PassAtTokensPoint[];
   /**
-   * Generated tests over all runs (strategies that generate them): attempts that passed every generated test, how many
-   * of those fail the hidden tests, and that false-positive rate (Reflexion's measure); null without generated tests.
+   * Generated tests over all runs (strategies that generate them): attempts that passed every generated test, those
+   * of them with a hidden verdict, how many of those fail the hidden tests, and that false-positive rate (Reflexion's
+   * measure; the same denominator as each solve's, see generated-test-stats.ts); null without generated tests.
    */
-  generatedTests: { attemptsPassingGenerated: number; falsePositives: number; falsePositiveRate: number | null } | null;
+  generatedTests: { attemptsPassingGenerated: number; attemptsJudged: number; falsePositives: number; falsePositiveRate: number | null } | null;
   perTask: { taskId: string; runs: RunSummary[] }[];
 }
 
@@ -108,7 +110,7 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`runs=${runs} must be a positive whole number.`);
   if (tasks.length === 0) throw new UsageError('evaluateStrategy needs at least one task.');
   const perTask: { taskId: string; runs: RunSummary[] }[] = [];
-  let generated: { attemptsPassingGenerated: number; falsePositives: number } | null = null;
+  const generated: GeneratedTestStats[] = [];
   for (const task of tasks) {
     const summaries: RunSummary[] = [];
     for (let run = 0; run < runs; run++) {
@@ -129,11 +131,7 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
         ...(signal ? { signal } : {}),
       });
       onRunEnd?.(task.id, run, result);
-      if (result.generatedTests) {
-        generated ??= { attemptsPassingGenerated: 0, falsePositives: 0 };
-        generated.attemptsPassingGenerated += result.generatedTests.attemptsPassingGenerated;
-        generated.falsePositives += result.generatedTests.falsePositives;
-      }
+      if (result.generatedTests) generated.push(result.generatedTests);
       summaries.push({
         run,
         passed: result.passed,
@@ -164,7 +162,7 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
     modelErrors: allRuns.filter((run) => run.modelError !== null).length,
     infraErrors: allRuns.filter((run) => run.infraError).length,
     passAtTokens: passAtTokens(allRuns, tokenGrid),
-    generatedTests: generated === null ? null : { ...generated, falsePositiveRate: generated.attemptsPassingGenerated === 0 ? null : generated.falsePositives / generated.attemptsPassingGenerated },
+    generatedTests: combineGeneratedTestStats(generated),
     perTask,
   };
 }

@@ -7,10 +7,13 @@ export interface GeneratedTestStats {
   /** Distinct tests kept after vetting. */
   kept: number;
   rejected: number;
-  /** Attempts that passed every generated test, and of those, how many fail hidden tests (Reflexion's false positives). */
+  /** Attempts that passed every generated test. */
   attemptsPassingGenerated: number;
+  /** Of those, the ones with a hidden-test verdict (the denominator of the false-positive rate). */
+  attemptsJudged: number;
+  /** Of the judged ones, how many fail hidden tests (Reflexion's false positives). */
   falsePositives: number;
-  /** falsePositives / attemptsPassingGenerated; null when no attempt passed them all or there are no hidden tests. */
+  /** falsePositives / attemptsJudged; null when no attempt passed them all with hidden tests to judge it. */
   falsePositiveRate: number | null;
   /** Generated tests the task's reference solution passes (null when the task has none). */
   passedByReference: number | null;
@@ -35,8 +38,21 @@ export async function generatedTestStats(executor: Executor, task: SolveTask, at
     kept: generated.length,
     rejected,
     attemptsPassingGenerated: passingGenerated.length,
+    attemptsJudged: withHidden.length,
     falsePositives,
-    falsePositiveRate: withHidden.length === 0 ? null : falsePositives / withHidden.length,
+    falsePositiveRate: falsePositiveRate(falsePositives, withHidden.length),
     passedByReference,
   };
+}
+
+/** The one definition of the rate, for one solve and for a whole evaluation: false positives over judged attempts. */
+function falsePositiveRate(falsePositives: number, judged: number): number | null {
+  return judged === 0 ? null : falsePositives / judged;
+}
+
+/** Generated-test trust over several solves (evaluateStrategy): the counts summed, the rate with the same denominator. */
+export function combineGeneratedTestStats(stats: readonly GeneratedTestStats[]): { attemptsPassingGenerated: number; attemptsJudged: number; falsePositives: number; falsePositiveRate: number | null } | null {
+  if (stats.length === 0) return null;
+  const sum = (key: 'attemptsPassingGenerated' | 'attemptsJudged' | 'falsePositives'): number => stats.reduce((total, item) => total + item[key], 0);
+  return { attemptsPassingGenerated: sum('attemptsPassingGenerated'), attemptsJudged: sum('attemptsJudged'), falsePositives: sum('falsePositives'), falsePositiveRate: falsePositiveRate(sum('falsePositives'), sum('attemptsJudged')) };
 }

@@ -154,6 +154,8 @@ describe('solve', { skip }, () => {
     assert.equal(result.generatedTests?.passedByReference, 4);
     assert.equal(result.generatedTests?.attemptsPassingGenerated, 1);
     assert.equal(result.generatedTests?.falsePositiveRate, 0);
+    // The select record carries the same figures, so the log is complete without result.json.
+    assert.deepEqual(select?.generated_tests, { kept: 4, rejected: 2, attempts_passing_generated: 1, attempts_judged: 1, false_positives: 0, false_positive_rate: 0, passed_by_reference: 4 });
     // MBR-exec picks by output agreement instead: the two identical wrong programs agree with each other.
     sample = 0;
     const mbr = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'select', strategyOverrides: { samples: 3, testSamples: 1, select: 'mbr-exec' } });

@@ -374,6 +374,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     judgement = await judgeSolution(executor, task, chosen.candidate.record.code, { ...(signal === undefined ? {} : { signal }), ...hiddenRun });
     if (judgement.infraError) judgement = await judgeSolution(executor, task, chosen.candidate.record.code, signal === undefined ? {} : { signal });
   }
+  // Before the select record, so that it carries them (the log is complete without result.json).
+  const generatedTests = generatedSources.length === 0 && rejectedTotal.length === 0 ? null : await generatedTestStats(executor, task, attempts, generatedSources, rejectedTotal.length, perTestMs, signal);
   const finalRecord: AttemptRecord = {
     ...baseRecord(task, nextId(), chosen.candidate?.record.attempt_id ?? null, chosen.candidate?.record.turn ?? 0, 'select', repro),
     completion: '',
@@ -392,6 +394,19 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     },
     verdict: { passed: judgement.passed, by: judgement.by, verdict: judgement.verdict, reason: judgement.reason, infra_error: judgement.infraError },
     stop_reason: stopReason,
+    ...(generatedTests === null
+      ? {}
+      : {
+          generated_tests: {
+            kept: generatedTests.kept,
+            rejected: generatedTests.rejected,
+            attempts_passing_generated: generatedTests.attemptsPassingGenerated,
+            attempts_judged: generatedTests.attemptsJudged,
+            false_positives: generatedTests.falsePositives,
+            false_positive_rate: generatedTests.falsePositiveRate,
+            passed_by_reference: generatedTests.passedByReference,
+          },
+        }),
     ...(modelError === null ? {} : { model_error: { code: modelError.code, message: modelError.message, attempt_id: modelError.attemptId } }),
     wall_ms: 0,
     repro: { ...repro, ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) },
@@ -409,7 +424,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     usage: { promptTokens: spent.promptTokens, completionTokens: spent.completionTokens, usd: spent.usd },
     programAttempts: spent.programs,
     wallMs: Date.now() - started,
-    generatedTests: generatedSources.length === 0 && rejectedTotal.length === 0 ? null : await generatedTestStats(executor, task, attempts, generatedSources, rejectedTotal.length, perTestMs, signal),
+    generatedTests,
     modelError,
     warnings: [...warnings],
   };

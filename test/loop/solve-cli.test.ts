@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { commandSolveTask, solve, solveTaskFromDataset, type SolveTask } from '../../src/loop/index.js';
+import { commandSolveTask, solve, solveTaskFromDataset, type SolveOptions, type SolveTask } from '../../src/loop/index.js';
 import { createMockBackend, type MockRequest } from '../../src/models/index.js';
 import { createExecutor, probeIsolation, type Executor } from '../../src/sandbox/index.js';
 import { loadExamples } from '../../src/tasks/index.js';
@@ -26,7 +26,7 @@ function codeloop(args: string[], cwd = scratch) {
 }
 
 /** Runs `solve` in-process with `answer` as the model and writes what it was asked as a replay file. */
-async function recordReplay(task: SolveTask, executor: Executor, answer: (request: MockRequest) => string, path: string) {
+async function recordReplay(task: SolveTask, executor: Executor, answer: (request: MockRequest) => string, path: string, options: Partial<SolveOptions> = {}) {
   const lines: string[] = [];
   const model = createMockBackend({
     respond: (request) => {
@@ -35,7 +35,7 @@ async function recordReplay(task: SolveTask, executor: Executor, answer: (reques
       return text;
     },
   });
-  const result = await solve(task, { model, executor });
+  const result = await solve(task, { model, executor, ...options });
   writeFileSync(path, `${lines.join('\n')}\n`);
   return result;
 }
@@ -70,6 +70,18 @@ describe('codeloop solve', { skip }, () => {
     assert.deepEqual(records.map((record) => record.code), library.attempts.map((record) => record.code));
     assert.equal(records[1]?.feedback_in?.text, library.attempts[1]?.feedback_in?.text);
     assert.equal(readFileSync(join(out, 'solution.ts'), 'utf8'), library.code);
+  });
+
+  test('select: the text output gives the generated tests and their false-positive rate', async () => {
+    const task = (await loadExamples()).tasks.find((candidate) => candidate.id === 'examples/js/is-palindrome');
+    assert.ok(task);
+    const right = `\`\`\`javascript\n${task.prompt}${task.canonicalSolution ?? ''}\`\`\``;
+    const tests = '```javascript\nassert.deepStrictEqual(isPalindrome("aba"), true);\nassert.deepStrictEqual(isPalindrome("ab"), false);\n```';
+    const replay = join(scratch, 'select.jsonl');
+    await recordReplay(solveTaskFromDataset(task), executor, (request) => (lastUser(request).includes('different tests') ? tests : right), replay, { strategy: 'select', strategyOverrides: { samples: 1, testSamples: 1 } });
+    const result = codeloop(['examples/js/is-palindrome', '--model', `replay:${replay}`, '--strategy', 'select', '--samples', '1', '--test-samples', '1', '--out', join(scratch, 'out-select')]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^generated tests: 2 kept, 0 rejected, 2 passed by the reference solution; false-positive rate 0\.0% \(0 of 1 attempts that passed every generated test fail the hidden ones\)$/m);
   });
 
   test('--file with --test-command: the command judges, its output is the feedback', async () => {
