@@ -123,7 +123,8 @@ const CLOSING_LINE = /^\s*([)\]}]+[;,)]*|end)\s*$/;
  * one). Multi-line: at the top level, before the first blank line after the first line (Continue `noDoubleNewLine`,
  * Tabby `\n\n`; inside an indented block a blank line does not stop, the block's end does),
  * before a line indented below the block (Tabby `limitScopeByIndentation`; one closing-bracket line is kept when the
- * suffix does not already close the block), before a line equal to the next non-empty suffix line (Cody PR #3032),
+ * suffix does not already close the block), before a line equal to the next non-empty suffix line (Cody PR #3032; the
+ * first line too, which leaves nothing),
  * and before a line indented less than `minIndent` (llama.cpp `n_indent`).
  */
 export function truncateAtStops(text: string, input: PostProcessInput): TextStep {
@@ -132,6 +133,14 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
   const parts = lines(text);
   const startsOnNextLine = parts[0]?.trim() === '' && parts.length > 1 && site.lineSuffix.trim() === '';
   const firstIndex = startsOnNextLine ? 1 : 0;
+
+  // The first line is compared with the next suffix line too, as typed on the cursor line (Cody #264 on line one).
+  const followingLine = site.lineSuffix.trim() === '' ? nextNonBlankLine(site.suffix) : undefined;
+  const firstTyped = (firstIndex === 0 ? site.linePrefix : '') + (parts[firstIndex] ?? '');
+  if (followingLine !== undefined && (parts[firstIndex] ?? '').trim() !== '' && firstTyped.trim() === followingLine.trim() && (parts.length > firstIndex + 1 || firstTyped.length >= followingLine.length)) {
+    rules.push('stop-at-suffix-line');
+    return { text: '', rules, stopped: true };
+  }
 
   if (mode === 'single-line') {
     const nextLine = parts[firstIndex] ?? '';

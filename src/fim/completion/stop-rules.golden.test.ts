@@ -57,6 +57,16 @@ test('Cody #264 (multi-line completion repeats the next line) and PR #3032: stop
   assert.deepEqual([inside.mode, inside.text, inside.rules], ['multi-line', 'result = w * h', ['stop-at-suffix-line']]);
 });
 
+test('Cody #264 on the first line: a completion whose first line re-types the next suffix line is stopped there (nothing is shown)', async () => {
+  const retyped = await finish('def f():\n    █\n    return r\n', 'return r');
+  assert.deepEqual([retyped.text, retyped.rules], ['', ['stop-at-suffix-line']]);
+  // With a line break after it, and with part of the line already typed.
+  assert.equal((await finish('def f():\n    █\n    return r\n', 'return r\n    x = 1')).text, '');
+  assert.equal((await finish('def f():\n    ret█\n    return r\n', 'urn r')).text, '');
+  // A first line that only starts like the next line is kept.
+  assert.equal((await finish('def f():\n    █\n    return r\n', 'r = 1')).text, 'r = 1');
+});
+
 test('Continue #4413/#7806 (model returns several lines, one shown): an empty block start is multi-line', async () => {
   const result = await finish('def fizz(n):\n    █', 'if n % 3 == 0:\n        return "Fizz"\n    return str(n)\n\n\ndef buzz():\n    pass');
   assert.equal(result.mode, 'multi-line');
