@@ -55,6 +55,9 @@ Options:
   --out DIR                output folder (default ./codeloop-eval/<dataset>-<timestamp>); reuse it to resume a run
   --json                   print the metrics as one JSON object on stdout
   --concurrency N          programs run at once (default: the number of CPU cores)
+  --generation-concurrency N
+                           with --model: model calls in flight while generating (default 2; each asks for up to 8
+                           samples; raise it for servers that batch, such as vLLM and SGLang)
   --self-check NAME        run the canonical solutions of dataset NAME
   --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
 
@@ -156,7 +159,8 @@ export const evalCommand: Command = {
   summary: 'score a samples file by execution and report pass@k',
   usage,
   async run(argv) {
-    if (argv.includes('--strategy')) return solveCommand.run(argv);
+    // `--strategy NAME` and `--strategy=NAME` both hand the run to the solve loop.
+    if (argv.some((arg) => arg === '--strategy' || arg.startsWith('--strategy='))) return solveCommand.run(argv);
     const { values } = parseArgs({
       args: argv,
       options: {
@@ -167,6 +171,7 @@ export const evalCommand: Command = {
         out: { type: 'string' },
         json: { type: 'boolean', default: false },
         concurrency: { type: 'string' },
+        'generation-concurrency': { type: 'string' },
         'self-check': { type: 'string' },
         sanitize: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
@@ -175,6 +180,10 @@ export const evalCommand: Command = {
       },
     });
     const concurrency = numberFlag('--concurrency', values.concurrency, { integer: true, min: 1, max: 1024 });
+    const generationConcurrency = numberFlag('--generation-concurrency', values['generation-concurrency'], { integer: true, min: 1, max: 1024 });
+    if (generationConcurrency !== undefined && (values.model === undefined || values.through !== undefined)) {
+      throw new UsageError('--generation-concurrency applies only with --model (generating samples); drop it, or add --model MODEL.');
+    }
     const dataDir = values['data-dir'];
     if (values['self-check'] !== undefined) {
       if (values.dataset !== undefined || values.samples !== undefined) throw new UsageError('--self-check takes the dataset name itself; drop --dataset and --samples.');
@@ -203,7 +212,7 @@ export const evalCommand: Command = {
       const generation = generationFlags(values);
       values.out = resolve(values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-${timestamp()}`));
       values.samples = join(values.out, 'samples.jsonl');
-      await runGeneration({ ...generation, dataset: values.dataset, outPath: values.samples, concurrency: 2, ...(dataDir === undefined ? {} : { dataDir }) }, 'codeloop eval');
+      await runGeneration({ ...generation, dataset: values.dataset, outPath: values.samples, concurrency: generationConcurrency ?? 2, ...(dataDir === undefined ? {} : { dataDir }) }, 'codeloop eval');
       if (generation.promptStyle === 'chat' && !values.sanitize) {
         process.stderr.write('codeloop eval: chat-style samples are whole answers: scoring them with --sanitize.\n');
         values.sanitize = true;

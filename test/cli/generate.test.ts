@@ -129,3 +129,42 @@ test('eval --model: generates into OUT/samples.jsonl, scores, and a rerun tops u
   assert.match(second.stdout, /examples: 24 samples, 12 tasks counted/);
   assert.match(second.stdout, /executions: 12 run, 12 reused from the journal/);
 });
+
+test('eval: --strategy=NAME goes to the solve loop like --strategy NAME; --generation-concurrency needs --model and a count', async () => {
+  const equals = await codeloop(['eval', '--dataset', 'examples', '--model', model, '--strategy=bogus']);
+  assert.equal(equals.status, 2, equals.stderr);
+  assert.match(equals.stderr, /--strategy "bogus": use one of resample, /);
+  const stray = await codeloop(['eval', '--dataset', 'examples', '--samples', join(tiny.dir, 'x.jsonl'), '--generation-concurrency', '4']);
+  assert.equal(stray.status, 2);
+  assert.match(stray.stderr, /--generation-concurrency applies only with --model/);
+  const zero = await codeloop(['eval', '--dataset', 'examples', '--model', model, '--generation-concurrency', '0']);
+  assert.equal(zero.status, 2);
+  assert.match(zero.stderr, /--generation-concurrency "0" must be an integer from 1 to 1024/);
+});
+
+test('eval --model --generation-concurrency N keeps N model calls in flight', { skip }, async () => {
+  const dataset = join(tiny.dir, 'fim-tasks-4.jsonl');
+  writeFileSync(dataset, [0, 1, 2, 3].map((index) => JSON.stringify({ task_id: `fim/${index}`, prompt: `def add${index}(a, b):\n    return `, suffix: '\n', tests: `assert add${index}(1, 2) == 3` })).join('\n'));
+  let inFlight = 0;
+  let most = 0;
+  const server = createServer((request, response) => {
+    inFlight++;
+    most = Math.max(most, inFlight);
+    request.resume();
+    request.on('end', () =>
+      setTimeout(() => {
+        inFlight--;
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(JSON.stringify({ id: 'c', object: 'text_completion', model: 'm', choices: [{ index: 0, text: 'a + b', finish_reason: 'stop' }], usage: { prompt_tokens: 12, completion_tokens: 3 } }));
+      }, 500),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const vllm = `vllm:m@http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  const result = await codeloop(['eval', '--model', vllm, '--fim-format', 'qwen2.5-coder', '--dataset', dataset, '--generation-concurrency', '4', '--out', join(tiny.dir, 'eval-concurrency')]);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(most, 4);
+  assert.match(result.stdout, /fim-tasks-4.*: 4 samples/);
+});
+
