@@ -22,7 +22,7 @@ import { availableParallelism } from 'node:os';
 import { UsageError } from '../../core/index.js';
 import type { ChatHistoryItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { ModelError, UnsupportedCapabilityError } from '../errors.js';
-import { checkSentinels, detectFimFormat, FimFormatError, type FimFormat } from '../fim-formats/index.js';
+import type { FimFormat } from '../fim-formats/index.js';
 import {
   MODEL_SPEC_VERSION,
   type ChatMessage,
@@ -36,6 +36,7 @@ import {
   type TokenLogprob,
 } from '../spec.js';
 import { createStopCutter, normalizeStops } from '../stop-sequences.js';
+import { loadFimFormat } from './load-fim-format.js';
 
 /** A FIM prompt rendered by the caller (special tokens spelled out as text) and the stop strings that end its middle. */
 export interface LlamaRenderedInfill {
@@ -545,34 +546,3 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   };
 }
 
-/**
- * The FIM format infill uses (detected, or `family`), the sentinel probe's warnings, and the sentinels' token ids.
- * No family fitting is not an error: models without FIM tokens cannot infill anyway, and one whose tokens
- * node-llama-cpp finds still gets llama.cpp's PSM layout (with a warning that says so).
- */
-async function loadFimFormat(
-  model: LlamaModel,
-  metadata: Readonly<Record<string, unknown>>,
-  family: string | undefined,
-  hasFimTokens: boolean,
-): Promise<{ format: FimFormat | undefined; reason: string; warnings: string[]; tokenIds: Record<string, number> }> {
-  let detected;
-  try {
-    detected = detectFimFormat({ metadata, ...(family === undefined ? {} : { override: family }) });
-  } catch (error) {
-    if (!(error instanceof FimFormatError)) throw error;
-    const warnings = hasFimTokens ? [`${error.message} Infill uses the FIM tokens node-llama-cpp found, in PSM order (llama.cpp's layout).`] : [];
-    return { format: undefined, reason: error.message, warnings, tokenIds: {} };
-  }
-  // llama_tokenize with parse_special, no BOS: what a sentinel in a prompt becomes.
-  const probe = await checkSentinels(detected.format, (text) => model.tokenize(text, true));
-  const tokenIds = { ...probe.tokenIds };
-  // Stop strings beyond the format's tokens (Qwen's <|im_end|>, the embedded <|codeloop|>): a single special token
-  // ends the middle as a token; anything else is matched in the text.
-  for (const text of detected.format.stop) {
-    if (text in tokenIds) continue;
-    const [id, ...rest] = model.tokenize(text, true);
-    if (id !== undefined && rest.length === 0 && model.tokenize(text, false).length > 1) tokenIds[text] = id;
-  }
-  return { format: detected.format, reason: detected.reason, warnings: [...detected.warnings, ...probe.warnings], tokenIds };
-}
