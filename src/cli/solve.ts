@@ -69,6 +69,7 @@ Options:
   --max-cost-usd X         stop after X US dollars (needs --price)
   --price IN,OUT           USD per million prompt and completion tokens, e.g. 0.15,0.6
   --max-tokens N           tokens per model call (default 768)
+  --top-p X                nucleus sampling mass of every call, in (0, 1] (default 1: off)
   --per-test-ms N          time limit of each test (default 2000)
   --seed N                 seed of the first call (default 0)
   --data-dir DIR           folder with the dataset files (default $CODELOOP_DATA_DIR)
@@ -181,6 +182,7 @@ export const solveCommand: Command = {
         'max-cost-usd': { type: 'string' },
         price: { type: 'string' },
         'max-tokens': { type: 'string' },
+        'top-p': { type: 'string' },
         'per-test-ms': { type: 'string' },
         seed: { type: 'string' },
         'data-dir': { type: 'string' },
@@ -232,6 +234,7 @@ export const solveCommand: Command = {
     const maxTokensPerCall = numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 });
     const seed = numberFlag('--seed', values.seed, { integer: true, min: 0, max: 2 ** 31 });
     const style = values.style as 'base' | 'chat' | undefined;
+    const topP = numberFlag('--top-p', values['top-p'], { positive: true, max: 1 });
 
     let task: SolveTask;
     if (values.dataset !== undefined) {
@@ -248,6 +251,7 @@ export const solveCommand: Command = {
         maxTokensPerCall,
         perTestMs,
         style,
+        topP,
         model: values.model ?? 'embedded',
         out: values.out,
         json: values.json,
@@ -294,6 +298,7 @@ export const solveCommand: Command = {
         ...(style === undefined ? {} : { style }),
         budget,
         ...(maxTokensPerCall === undefined ? {} : { maxTokensPerCall }),
+        ...(topP === undefined ? {} : { topP }),
         ...(perTestMs === undefined ? {} : { perTestMs }),
         ...(seed === undefined ? {} : { seed }),
         log,
@@ -351,6 +356,7 @@ interface EvaluateDatasetOptions {
   maxTokensPerCall: number | undefined;
   perTestMs: number | undefined;
   style: 'base' | 'chat' | undefined;
+  topP: number | undefined;
   model: string;
   out: string | undefined;
   json: boolean;
@@ -389,6 +395,7 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
       ...(options.maxTokensPerCall === undefined ? {} : { maxTokensPerCall: options.maxTokensPerCall }),
       ...(options.perTestMs === undefined ? {} : { perTestMs: options.perTestMs }),
       ...(options.style === undefined ? {} : { style: options.style }),
+      ...(options.topP === undefined ? {} : { topP: options.topP }),
       runs: options.runs,
       seed: options.seed,
       ks: options.ks,

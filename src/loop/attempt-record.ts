@@ -19,12 +19,18 @@ export interface AttemptRecord {
   turn: number;
   /** `sample` | `repair`: a program; `tests`: a test-generation call; `select`: the final choice and its verdict. */
   kind: 'sample' | 'repair' | 'tests' | 'select';
-  model: { id: string; provider: string; style: 'base' | 'chat'; temperature: number; top_p?: number; seed: number; max_tokens: number } | null;
+  /** The call's settings as sent; `stop`: the stop sequences (base style: the task's), absent when there were none. */
+  model: { id: string; provider: string; style: 'base' | 'chat'; temperature: number; top_p: number; seed: number; max_tokens: number; stop?: string[] } | null;
   /** The raw prompt (completion models) … */
   prompt?: string;
   /** … or the chat messages. */
   messages?: ChatMessage[];
   completion: string;
+  /**
+   * Programs: the code taken out of the completion (chat: the fenced block; base: the completion itself), before the
+   * starter or its imports were put back to make `code`.
+   */
+  extracted_code?: string;
   /** The whole solution run (for tests: the assertions kept, one per line). */
   code: string;
   language: Language;
@@ -73,8 +79,16 @@ export interface AttemptRecord {
 
 /** What it takes to rerun an attempt: versions, sandbox, limits and settings. */
 export interface ReproMetadata {
+  /** codeloop's version (package.json) and the git commit of its checkout (null outside a repository). */
   codeloop: string;
+  codeloop_commit: string | null;
   node: string;
+  /** `Python 3.x.y` of the sandbox's default interpreter, /usr/bin/python3 (null when it cannot say). */
+  python: string | null;
+  /** The model file (gguf:, embedded, replay:): size, mtime and sha256 of its first MiB; null for server models. */
+  model_digest: { path: string; bytes: number; mtime: string; sha256_first_mib: string } | null;
+  /** sha256 of what defines the task (prompt, starter, entry point, tests, stop sequences, judge). */
+  task_hash: string;
   platform: string;
   sandbox_isolation: string;
   per_test_ms: number;

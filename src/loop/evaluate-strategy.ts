@@ -30,6 +30,8 @@ export interface EvaluateStrategyOptions {
   perTestMs?: number;
   /** Prompt style, `chat` or `base`. Default: chat when the model has a chat template. */
   style?: PromptStyle;
+  /** Nucleus sampling mass of every call, (0, 1]. Default 1 (off). */
+  topP?: number;
   /** Independent runs per task (run r uses seed `seed + 1000 r`). Default 1. */
   runs?: number;
   seed?: number;
@@ -106,7 +108,7 @@ export function passAtTokens(runs: readonly { passed: boolean; tokens: number }[
 }
 
 export async function evaluateStrategy(options: EvaluateStrategyOptions): Promise<StrategyEvaluation> {
-  const { tasks, executor, strategy, strategyOverrides, feedbackTemplate, budget, maxTokensPerCall, perTestMs, style, runs = 1, seed = 0, ks = [1], tokenGrid = [], log, signal, onRunEnd } = options;
+  const { tasks, executor, strategy, strategyOverrides, feedbackTemplate, budget, maxTokensPerCall, perTestMs, style, topP, runs = 1, seed = 0, ks = [1], tokenGrid = [], log, signal, onRunEnd } = options;
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`runs=${runs} must be a positive whole number.`);
   if (tasks.length === 0) throw new UsageError('evaluateStrategy needs at least one task.');
   const perTask: { taskId: string; runs: RunSummary[] }[] = [];
@@ -126,6 +128,7 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
         ...(maxTokensPerCall === undefined ? {} : { maxTokensPerCall }),
         ...(perTestMs === undefined ? {} : { perTestMs }),
         ...(style === undefined ? {} : { style }),
+        ...(topP === undefined ? {} : { topP }),
         seed: seed + 1000 * run,
         ...(log ? { log } : {}),
         ...(signal ? { signal } : {}),

@@ -55,6 +55,15 @@ describe('solve', { skip }, () => {
     assert.equal(first?.visible_all_pass, false);
     assert.equal(first?.all_pass, false);
     assert.ok(first?.pass_rate !== null && first!.pass_rate! < 1 && first!.pass_rate! > 0, `a0 passes some hidden tests: ${first?.pass_rate}`);
+    // The record keeps the code taken out of the answer, the sampling settings as sent, and what it takes to rerun.
+    assert.equal(first?.extracted_code, wrong);
+    assert.equal(first?.model?.top_p, 1);
+    assert.equal(model.calls[0]?.options.topP, 1);
+    assert.equal(first?.model?.stop, undefined, 'chat calls have no stop sequences');
+    assert.match(first?.repro.codeloop_commit ?? '', /^[0-9a-f]{40}$/);
+    assert.match(first?.repro.python ?? '', /^Python 3/);
+    assert.equal(first?.repro.model_digest, null, 'the mock has no model file');
+    assert.match(first?.repro.task_hash ?? '', /^[0-9a-f]{64}$/);
     assert.equal(repair?.feedback_in?.template_id, 'self-debug-unit-test@1');
     assert.match(repair?.feedback_in?.text ?? '', /assert fizzbuzz\(5\) == \['1', '2', 'Fizz', '4', 'Buzz'\]/);
     assert.match(repair?.feedback_in?.text ?? '', /it returned \['1', '2', 'Fizz', '4'\]/);
@@ -178,6 +187,8 @@ describe('solve', { skip }, () => {
     assert.match(repair?.prompt ?? '', /^# A previous attempt at the function below:\n#\n# def fizzbuzz/);
     assert.ok(repair?.prompt?.endsWith(`# A corrected version:\n${task.prompt}`));
     assert.deepEqual(model.calls[0]?.options.stop, task.stopSequences, 'the task stop sequences end a completion');
+    assert.deepEqual(first?.model?.stop, task.stopSequences, 'and the record says so');
+    assert.equal(first?.extracted_code, wrongBody, 'base style: the completion is the extracted code');
   });
 
   test('the wall-clock budget ends a slow model call and the loop reports it', async () => {

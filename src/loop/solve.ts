@@ -9,6 +9,7 @@ import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, typ
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
 import { commandFeedback, commandRun } from './command-run.js';
 import { generatedTestStats, type GeneratedTestStats } from './generated-test-stats.js';
+import { modelDigest, processReproMetadata, taskHash } from './repro-metadata.js';
 import { checkedPublicTests, judgeSolution, type Judgement, type SolveTask } from './solve-task.js';
 import { resolveStrategy, sampleTemperature, type Strategy, type StrategyName } from './strategy.js';
 
@@ -64,6 +65,8 @@ export interface SolveOptions {
   budget?: SolveBudget;
   /** Most tokens one model call may generate. Default 768. */
   maxTokensPerCall?: number;
+  /** Nucleus sampling mass of every call, (0, 1]; sent with each call and recorded as `top_p`. Default 1 (off). */
+  topP?: number;
   /** Seed of the first call; call i uses seed + i. Default 0. */
   seed?: number;
   /** Per-test time limit (ms). Default: the task's, else 2000. */
@@ -95,10 +98,8 @@ export interface SolveResult {
   warnings: string[];
 }
 
-const CODELOOP_VERSION = '0.1.0';
-
 export async function solve(task: SolveTask, options: SolveOptions): Promise<SolveResult> {
-  const { model, executor, budget = {}, maxTokensPerCall = 768, seed = 0, log, onAttempt, signal } = options;
+  const { model, executor, budget = {}, maxTokensPerCall = 768, topP = 1, seed = 0, log, onAttempt, signal } = options;
   const strategy = typeof options.strategy === 'object' ? options.strategy : resolveStrategy(options.strategy ?? 'repair', options.strategyOverrides);
   const strategyName = typeof options.strategy === 'string' ? options.strategy : typeof options.strategy === 'object' ? 'custom' : 'repair';
   const templateId = options.feedbackTemplate ?? (task.judge.kind === 'command' ? 'command-output@1' : DEFAULT_FEEDBACK_TEMPLATE);
@@ -111,6 +112,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     if (key !== 'pricing' && value !== undefined && (typeof value !== 'number' || !(value > 0))) throw new UsageError(`budget ${key}=${String(value)} must be a positive number.`);
   }
   if (!Number.isInteger(maxTokensPerCall) || maxTokensPerCall < 1) throw new UsageError(`maxTokensPerCall=${maxTokensPerCall} must be a positive whole number.`);
+  if (!(topP > 0 && topP <= 1)) throw new UsageError(`topP=${topP} must be in (0, 1]; 1 turns nucleus sampling off.`);
   signal?.throwIfAborted();
 
   const perTestMs = options.perTestMs ?? task.perTestMs ?? DEFAULT_PER_TEST_MS;
@@ -124,8 +126,9 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   // Set inside `generate` (a closure), so typed by a cast: a plain `= null` would narrow it to null for good.
   let modelError = null as SolveModelError | null;
   const repro: ReproMetadata = {
-    codeloop: CODELOOP_VERSION,
-    node: process.version,
+    ...processReproMetadata(),
+    model_digest: modelDigest(model.modelId),
+    task_hash: taskHash(task),
     platform: `${process.platform}-${process.arch}`,
     sandbox_isolation: executor.isolation,
     per_test_ms: perTestMs,
@@ -170,7 +173,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   const generate = async (request: { prompt?: string; messages?: ChatMessage[] }, temperature: number, callSeed: number, stop: string[]): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow' | 'model-error'> => {
     const remaining = budget.maxTokens === undefined ? Infinity : budget.maxTokens - spent.promptTokens - spent.completionTokens;
     const maxTokens = Math.max(1, Math.min(maxTokensPerCall, remaining, affordableTokens()));
-    const settings = { maxTokens, temperature, seed: callSeed, ...(stop.length > 0 ? { stop } : {}), ...(callSignal ? { signal: callSignal } : {}) };
+    const settings = { maxTokens, temperature, topP, seed: callSeed, ...(stop.length > 0 ? { stop } : {}), ...(callSignal ? { signal: callSignal } : {}) };
     try {
       const result = request.messages ? await model.chat(request.messages, settings) : await model.complete(request.prompt ?? '', settings);
       for (const warning of result.warnings) warnings.add(warning);
@@ -224,7 +227,16 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     }
   };
 
-  const modelSettings = (temperature: number, callSeed: number, maxTokens: number): AttemptRecord['model'] => ({ id: model.modelId, provider: model.provider, style, temperature, seed: callSeed, max_tokens: maxTokens });
+  const modelSettings = (temperature: number, callSeed: number, maxTokens: number, stop: readonly string[] = []): AttemptRecord['model'] => ({
+    id: model.modelId,
+    provider: model.provider,
+    style,
+    temperature,
+    top_p: topP,
+    seed: callSeed,
+    max_tokens: maxTokens,
+    ...(stop.length > 0 ? { stop: [...stop] } : {}),
+  });
   const nextId = (): string => `a${attempts.length}`;
 
   try {
@@ -305,7 +317,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
       request = style === 'chat' ? { messages: repairMessages(history, parent.record.completion, feedback.text) } : { prompt: repairPrompt(task, parent.record.code, feedback.text) };
     }
     const callStarted = Date.now();
-    const generated = await generate(request, temperature, callSeed, style === 'base' ? task.stopSequences : []);
+    const stop = style === 'base' ? task.stopSequences : [];
+    const generated = await generate(request, temperature, callSeed, stop);
     if (generated === null) {
       stopReason = 'budget-wall';
       return null;
@@ -318,7 +331,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     }
     spent.programs++;
     const text = generated.result.choices[0]?.text ?? '';
-    const { code } = solutionFromAnswer(text, { style, starter: task.starter, language: task.language, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}) });
+    const { code, extracted } = solutionFromAnswer(text, { style, starter: task.starter, language: task.language, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}) });
     const run = await evaluate(code, visibleSources, task.hiddenTests);
     if (run === null) {
       stopReason = 'budget-wall';
@@ -326,9 +339,10 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     }
     const record: AttemptRecord = {
       ...baseRecord(task, id, parent?.record.attempt_id ?? null, parent ? parent.record.turn + 1 : 0, kind, repro),
-      model: modelSettings(temperature, callSeed, generated.maxTokens),
+      model: modelSettings(temperature, callSeed, generated.maxTokens, stop),
       ...request,
       completion: text,
+      extracted_code: extracted,
       code,
       feedback_in: feedback ? { template_id: feedback.templateId, text: feedback.text } : null,
       ...rates(run, task.judge.kind === 'command'),
