@@ -29,3 +29,11 @@ test('least recently used entries are dropped first', () => {
   assert.equal(cache.get('b', ''), undefined);
   assert.ok(cache.get('a', '') !== undefined && cache.get('c', '') !== undefined);
 });
+
+test('a variant (the request settings) is part of the key', () => {
+  const cache = new CompletionCache<{ text: string; replaceLength: number }>(10);
+  cache.set('x = ', '', { text: '1', replaceLength: 0 }, 'auto|128');
+  assert.equal(cache.get('x = ', '', 'auto|4'), undefined);
+  assert.equal(cache.get('x = ', ''), undefined);
+  assert.equal(cache.get('x = ', '', 'auto|128')?.entry.text, '1');
+});

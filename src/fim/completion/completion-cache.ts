@@ -19,11 +19,12 @@ export interface CacheHit<T extends CachedCompletion> {
 interface Slot<T> {
   prefix: string;
   suffix: string;
+  variant: string;
   value: T;
 }
 
 const KEY_CHARS = 256;
-const keyOf = (prefix: string, suffix: string): string => `${prefix.slice(-KEY_CHARS)}\u0000${suffix.slice(0, KEY_CHARS)}`;
+const keyOf = (prefix: string, suffix: string, variant: string): string => `${variant}\u0000${prefix.slice(-KEY_CHARS)}\u0000${suffix.slice(0, KEY_CHARS)}`;
 
 export class CompletionCache<T extends CachedCompletion> {
   readonly #slots = new Map<string, Slot<T>[]>();
@@ -42,11 +43,15 @@ export class CompletionCache<T extends CachedCompletion> {
     return this.#size;
   }
 
-  set(prefix: string, suffix: string, value: T): void {
-    const key = keyOf(prefix, suffix);
-    const slots = (this.#slots.get(key) ?? []).filter((slot) => slot.prefix !== prefix || slot.suffix !== suffix);
+  /**
+   * @param variant the request settings the value depends on besides the text (mode, maxTokens, n_indent): a value
+   * is only served to a lookup with the same variant. Default `''`.
+   */
+  set(prefix: string, suffix: string, value: T, variant = ''): void {
+    const key = keyOf(prefix, suffix, variant);
+    const slots = (this.#slots.get(key) ?? []).filter((slot) => slot.prefix !== prefix || slot.suffix !== suffix || slot.variant !== variant);
     this.#size -= (this.#slots.get(key)?.length ?? 0) - slots.length;
-    slots.push({ prefix, suffix, value });
+    slots.push({ prefix, suffix, variant, value });
     this.#size += 1;
     this.#slots.delete(key);
     this.#slots.set(key, slots);
@@ -60,13 +65,13 @@ export class CompletionCache<T extends CachedCompletion> {
   }
 
   /** An exact or typed-ahead hit for the cursor at the end of `prefix`, or undefined. */
-  get(prefix: string, suffix: string): CacheHit<T> | undefined {
+  get(prefix: string, suffix: string, variant = ''): CacheHit<T> | undefined {
     const limit = Math.min(this.maxTypedAhead, prefix.length);
     for (let typed = 0; typed <= limit; typed += 1) {
       const earlier = prefix.slice(0, prefix.length - typed);
-      const key = keyOf(earlier, suffix);
+      const key = keyOf(earlier, suffix, variant);
       const slots = this.#slots.get(key);
-      const slot = slots?.find((candidate) => candidate.prefix === earlier && candidate.suffix === suffix);
+      const slot = slots?.find((candidate) => candidate.prefix === earlier && candidate.suffix === suffix && candidate.variant === variant);
       if (slot === undefined) continue;
       const typedText = prefix.slice(earlier.length);
       // The whole suggestion typed (or more) is a miss: the user is past it.

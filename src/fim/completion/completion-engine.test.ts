@@ -254,3 +254,37 @@ test('onTextDelta holds back what a later rule may cut: a repeated line, the re-
   assert.deepEqual((await run('values = [\n', '\n    return items\n')).deltas, []);
   assert.deepEqual((await run('values = [\n        1,\n    ]\n', '\n    return items\n')).deltas, ['values = [\n        1,\n    ]']);
 });
+
+test('cache and in-flight reuse respect the request: mode, maxTokens and n_indent are part of the key; soft-deadline results are not cached', async () => {
+  const model = createMockBackend({ respond: () => 'return len(shapes)' });
+  const engine = createCompletionEngine({ model });
+  const request = { text: document, cursor: document.length };
+  await engine.complete(request);
+  assert.equal((await engine.complete(request)).cache, 'hit');
+  for (const other of [{ maxTokens: 4 }, { mode: 'single-line' as const }, { minIndent: 4 }]) {
+    assert.equal((await engine.complete({ ...request, ...other })).cache, 'miss', JSON.stringify(other));
+  }
+  assert.equal(model.calls.length, 4);
+
+  // What a soft deadline cut is asked for again.
+  let calls = 0;
+  const stalling = stallingBackend(['total = 0\n', '    for shape in shapes:\n', '        total +=']);
+  const counted: ModelBackend = { ...stalling, streamInfill: (prefix, suffix, options) => (calls++, stalling.streamInfill(prefix, suffix, options)) };
+  const soft = createCompletionEngine({ model: counted, softDeadlineMs: 20 });
+  assert.equal((await soft.complete(request)).finishReason, 'soft-deadline');
+  assert.equal((await soft.complete(request)).cache, 'miss');
+  assert.equal(calls, 2);
+
+  // A running multi-line generation is not joined by a single-line request at the same place.
+  const gated = gatedBackend('return', [' len(shapes)']);
+  const joined = createCompletionEngine({ model: gated.model });
+  const first = joined.complete(request);
+  while (gated.calls() === 0) await tick();
+  await tick();
+  const single = joined.complete({ ...request, mode: 'single-line' });
+  await tick();
+  gated.open();
+  await first;
+  assert.notEqual((await single).cache, 'in-flight');
+  assert.equal(gated.calls(), 2);
+});

@@ -181,6 +181,8 @@ interface Run {
   prefix: string;
   suffix: string;
   mode: CompletionMode;
+  /** The request settings its result depends on (see `variantOf`): a request joins only a run with the same. */
+  variant: string;
   promise: Promise<RunResult>;
   controller: AbortController;
   waiters: number;
@@ -330,7 +332,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   /** Starts one generation for `site` and post-processes it. */
   function startRun(request: CompletionRequest, site: CompletionSite, mode: CompletionMode, language: string | undefined, started: number): Run {
     const controller = new AbortController();
-    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, controller, waiters: 1, partial: '', committed: '', listeners: new Set(), judged: '', started: false, promise: Promise.resolve(undefined as unknown as RunResult) };
+    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, variant: variantOf(request), controller, waiters: 1, partial: '', committed: '', listeners: new Set(), judged: '', started: false, promise: Promise.resolve(undefined as unknown as RunResult) };
     run.promise = (async (): Promise<RunResult> => {
       const generate = request.maxTokens ?? maxTokens;
       const parser = request.postProcess === false ? undefined : await parserFor(language);
@@ -541,6 +543,14 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     };
   };
 
+  /**
+   * What a result depends on besides the text: the requested mode, maxTokens and n_indent. Cache entries and running
+   * generations are shared only between requests that agree on it. The mode `auto` decides is left out: typing the
+   * start of a suggestion turns a blank line (multi-line) into code on the line (single-line), and that is exactly
+   * the typed-ahead case the cache serves.
+   */
+  const variantOf = (request: CompletionRequest): string => `${request.mode ?? 'auto'}|${request.maxTokens ?? maxTokens}|${request.minIndent ?? ''}`;
+
   const fromRun = (result: RunResult, typed: number, cacheState: CompletionResult['cache'], mode: CompletionMode, modeReason: string, started: number): CompletionResult => ({
     text: result.text.slice(typed),
     replaceLength: result.replaceLength,
@@ -585,8 +595,9 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       const { mode, reason } = decision;
       const useCache = request.postProcess !== false && cache !== undefined;
 
+      const variant = variantOf(request);
       if (useCache) {
-        const hit = cache.get(site.prefix, site.suffix);
+        const hit = cache.get(site.prefix, site.suffix, variant);
         if (hit !== undefined) {
           if (hit.typed === 0) stats.cacheHits += 1;
           else stats.typedAheadHits += 1;
@@ -594,7 +605,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         }
         for (const run of runs) {
           const typed = site.prefix.length - run.prefix.length;
-          if (run.suffix !== site.suffix || typed < 0 || typed > cache.maxTypedAhead || !site.prefix.startsWith(run.prefix) || run.controller.signal.aborted) continue;
+          if (run.variant !== variant || run.suffix !== site.suffix || typed < 0 || typed > cache.maxTypedAhead || !site.prefix.startsWith(run.prefix) || run.controller.signal.aborted) continue;
           const typedText = site.prefix.slice(run.prefix.length);
           // Join only a generation that already agrees with the typed text (or the same position asked again).
           if (typedText !== '' && (run.partial === '' || (!run.partial.startsWith(typedText) && !typedText.startsWith(run.partial)))) continue;
@@ -636,7 +647,8 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         stopListening();
       }
       detach(run);
-      if (useCache && result.text !== '' && result.finishReason !== 'hard-deadline') cache.set(site.prefix, site.suffix, result);
+      // A result cut by a deadline is what was ready in time, not the completion: the next request asks again.
+      if (useCache && result.text !== '' && result.finishReason !== 'hard-deadline' && result.finishReason !== 'soft-deadline') cache.set(site.prefix, site.suffix, result, variant);
       return fromRun(result, 0, 'miss', mode, reason, started);
     },
   };
