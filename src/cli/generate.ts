@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError, readCompleteLines } from '../core/index.js';
 import { numberFlag } from './flags.js';
+import { createProgressReporter } from './progress.js';
 import { generateSamples, type GenerateSamplesResult, type PromptStyle } from '../eval/index.js';
 import { FIM_FAMILIES, isFimFamily, openModel, type ModelBackend } from '../models/index.js';
 import { loadDataset } from '../tasks/index.js';
@@ -95,29 +96,6 @@ export function generationFlags(values: Partial<Record<keyof typeof GENERATION_O
   };
 }
 
-/** A progress line on stderr at most every `intervalMs`, and one at the end. */
-function progressLines(prefix: string, total: number, intervalMs = 5_000): { onSample(tokens: number): void; end(): void } {
-  const started = Date.now();
-  let done = 0;
-  let tokens = 0;
-  let last = started;
-  const line = (): void => {
-    const seconds = (Date.now() - started) / 1000;
-    process.stderr.write(`${prefix}: ${done}/${total} samples, ${tokens} tokens, ${seconds.toFixed(1)} s (${seconds > 0 ? (tokens / seconds).toFixed(1) : '0'} tokens/s)\n`);
-  };
-  return {
-    onSample(completionTokens) {
-      done++;
-      tokens += completionTokens;
-      if (Date.now() - last >= intervalMs) {
-        last = Date.now();
-        line();
-      }
-    },
-    end: line,
-  };
-}
-
 /**
  * Generates samples per `flags` into `flags.outPath` (appending, topping up). Opens and closes the model; Ctrl-C stops
  * it with a resumable-run message. Used by `codeloop generate` and `codeloop eval --model`.
@@ -150,8 +128,10 @@ export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop g
     }
     // Lines already in the file count towards n (generateSamples tops up); this is only for the progress total.
     const existing = readCompleteLines(flags.outPath).filter((line) => line.trim() !== '').length;
-    const progress = progressLines(prefix, Math.max(0, dataset.tasks.length * flags.n - existing));
     process.stderr.write(`${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) × n=${flags.n} with ${model.modelId} (${model.provider}) → ${flags.outPath}\n`);
+    // A live bar on a terminal (samples, rate, ETA, tokens), a line every 5 s elsewhere.
+    const progress = createProgressReporter(process.stderr, { prefix, counts: 'tokens' });
+    progress.onRunStart({ label: dataset.name, total: Math.max(0, dataset.tasks.length * flags.n - existing) });
     const result = await generateSamples(dataset.tasks, model, {
       n: flags.n,
       temperature: flags.temperature,
@@ -162,9 +142,8 @@ export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop g
       concurrency: flags.concurrency,
       outPath: flags.outPath,
       signal: controller.signal,
-      onSample: (sample) => progress.onSample(sample.usage.completion_tokens),
-    });
-    progress.end();
+      onSample: (sample) => progress.onSampleResult({ tokens: sample.usage.completion_tokens }),
+    }).finally(() => progress.onRunEnd());
     process.stderr.write(`${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`);
     for (const warning of summarizeWarnings(result.warnings)) process.stderr.write(`${prefix}: warning: ${warning}\n`);
     return result;

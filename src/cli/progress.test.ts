@@ -93,6 +93,26 @@ test('on a TTY: a burst of results costs one frame per interval, not one per res
   assert.ok(drawn >= 3, `some frames were drawn while results arrived (${drawn})`);
 });
 
+test('counting tokens (generation): the bar and the lines show tokens generated, not passes', async () => {
+  const tty = fakeStream(true, 100);
+  let clock = 1_000_000;
+  const bar = createProgressReporter(tty, { prefix: 'codeloop generate', redrawIntervalMs: 20, now: () => clock, counts: 'tokens' });
+  bar.onRunStart({ label: 'examples', total: 4 });
+  clock += 2000;
+  bar.onSampleResult({ tokens: 100 });
+  bar.onSampleResult({ tokens: 28 });
+  bar.onRunEnd();
+  assert.match(frames(tty.chunks).at(-1) ?? '', /2\/4 50% 1\.0\/s ETA 0:02 128 tokens$/);
+  const plain = fakeStream(false);
+  const lines = createProgressReporter(plain, { prefix: 'codeloop generate', lineIntervalMs: 30, counts: 'tokens' });
+  lines.onRunStart({ label: 'examples', total: 3 });
+  lines.onSampleResult({ tokens: 40, verdict: 'passed' });
+  await sleep(100);
+  lines.onRunEnd();
+  assert.ok(plain.chunks.length >= 1);
+  for (const line of plain.chunks) assert.match(line, /^codeloop generate: examples: 1\/3 samples generated, 40 tokens \(\d+\.\d samples\/s, \d+\.\d tokens\/s, \d+ s\)\n$/);
+});
+
 test('not a TTY: plain progress lines every interval, no control characters, nothing at the end', async () => {
   const stream = fakeStream(false);
   const reporter = createProgressReporter(stream, { prefix: 'codeloop eval', lineIntervalMs: 30 });

@@ -4,8 +4,8 @@
  */
 export interface ProgressReporter {
   onRunStart?(info: { label: string; total: number }): void;
-  /** One per finished sample; `verdict === 'passed'` counts as a pass. */
-  onSampleResult?(result: { verdict: string }): void;
+  /** One per finished sample; `verdict === 'passed'` counts as a pass; `tokens` adds to a token count. */
+  onSampleResult?(result: { verdict?: string; tokens?: number }): void;
   onRunEnd?(): void;
 }
 
@@ -26,6 +26,8 @@ export interface ProgressReporterOptions {
   lineIntervalMs?: number;
   /** Clock (ms), for tests; default `Date.now`. */
   now?: () => number;
+  /** What the run counts besides samples done: passes (scoring, the default) or tokens generated (generation). */
+  counts?: 'passes' | 'tokens';
 }
 
 /** Redraw the bar at least this often (ms) while nothing finishes, so the rate and ETA keep moving. */
@@ -42,18 +44,22 @@ export function formatDuration(seconds: number): string {
   return hours > 0 ? `${hours}:${String(minutes).padStart(2, '0')}:${rest}` : `${minutes}:${rest}`;
 }
 
-/** One frame of the bar for `columns` characters: `prefix: label [####----] 12/24 50% 3.2/s ETA 0:04 12 passed`. */
-export function progressFrame(state: { prefix: string; label: string; done: number; total: number; passed: number; elapsedMs: number }, columns: number): string {
-  const { prefix, label, done, total, passed, elapsedMs } = state;
+/**
+ * One frame of the bar for `columns` characters: `prefix: label [####----] 12/24 50% 3.2/s ETA 0:04 12 passed`
+ * (`… 530 tokens` with `counted: 'tokens'`, where `passed` holds the token count).
+ */
+export function progressFrame(state: { prefix: string; label: string; done: number; total: number; passed: number; elapsedMs: number; counted?: 'passed' | 'tokens' }, columns: number): string {
+  const { prefix, label, done, total, passed, elapsedMs, counted = 'passed' } = state;
   const seconds = elapsedMs / 1000;
   const rate = seconds > 0 ? done / seconds : 0;
   const eta = done === 0 || rate === 0 ? '--' : formatDuration((total - done) / rate);
   const share = total === 0 ? 1 : done / total;
   const head = `${prefix}: ${label} `;
-  const tail = ` ${done}/${total} ${Math.floor(share * 100)}% ${rate.toFixed(1)}/s ETA ${eta} ${passed} passed`;
+  const tail = ` ${done}/${total} ${Math.floor(share * 100)}% ${rate.toFixed(1)}/s ETA ${eta} ${passed} ${counted}`;
   // The bar's width is fixed for the run (from the longest tail it can have), so it does not jump as figures grow: it
   // takes what is left of the line (one column spare, so the cursor never wraps), 10 to 40 cells.
-  const longestTail = ` ${total}/${total} 100% 99999.9/s ETA 99:59:59 ${total} passed`.length;
+  // A token count has no bound: room for 1,000 tokens a sample.
+  const longestTail = ` ${total}/${total} 100% 99999.9/s ETA 99:59:59 ${counted === 'tokens' ? total * 1000 : total} ${counted}`.length;
   const room = columns - 1 - head.length - longestTail - 2;
   if (room < 10) return `${head}${tail.trimStart()}`.slice(0, Math.max(0, columns - 1));
   const width = Math.min(40, room);
@@ -66,7 +72,8 @@ export function progressFrame(state: { prefix: string; label: string; done: numb
  * `redrawIntervalMs`, and on anything else writes a plain line every `lineIntervalMs` (logs and CI stay readable).
  */
 export function createProgressReporter(stream: ProgressStream, options: ProgressReporterOptions): Required<ProgressReporter> {
-  const { prefix, redrawIntervalMs = 100, lineIntervalMs = 5_000, now = Date.now } = options;
+  const { prefix, redrawIntervalMs = 100, lineIntervalMs = 5_000, now = Date.now, counts = 'passes' } = options;
+  const counted = counts === 'tokens' ? 'tokens' : 'passed';
   const live = stream.isTTY === true;
   let label = '';
   let total = 0;
@@ -80,11 +87,14 @@ export function createProgressReporter(stream: ProgressStream, options: Progress
   const draw = (): void => {
     lastDraw = now();
     dirty = false;
-    stream.write(`\r${progressFrame({ prefix, label, done, total, passed, elapsedMs: lastDraw - started }, stream.columns || 80)}${ERASE_LINE_END}`);
+    stream.write(`\r${progressFrame({ prefix, label, done, total, passed, elapsedMs: lastDraw - started, counted }, stream.columns || 80)}${ERASE_LINE_END}`);
   };
   const line = (): void => {
     const seconds = (now() - started) / 1000;
-    stream.write(`${prefix}: ${label}: ${done}/${total} samples scored, ${passed} passed (${(seconds > 0 ? done / seconds : 0).toFixed(1)}/s, ${seconds.toFixed(0)} s)\n`);
+    const rate = (value: number): string => (seconds > 0 ? value / seconds : 0).toFixed(1);
+    stream.write(counts === 'tokens'
+      ? `${prefix}: ${label}: ${done}/${total} samples generated, ${passed} tokens (${rate(done)} samples/s, ${rate(passed)} tokens/s, ${seconds.toFixed(0)} s)\n`
+      : `${prefix}: ${label}: ${done}/${total} samples scored, ${passed} passed (${rate(done)}/s, ${seconds.toFixed(0)} s)\n`);
   };
 
   return {
@@ -107,7 +117,8 @@ export function createProgressReporter(stream: ProgressStream, options: Progress
     },
     onSampleResult(result) {
       done++;
-      if (result.verdict === 'passed') passed++;
+      if (counts === 'tokens') passed += result.tokens ?? 0;
+      else if (result.verdict === 'passed') passed++;
       dirty = true;
     },
     onRunEnd() {
