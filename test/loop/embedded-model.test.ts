@@ -32,9 +32,13 @@ test('codeloop solve --dataset examples with the embedded model: every run ends 
       assert.ok((task.runs[0]?.programAttempts ?? 0) >= 1 && (task.runs[0]?.programAttempts ?? 0) <= 2);
       assert.ok((task.runs[0]?.tokens ?? 0) > 0, 'the model was called');
     }
-    const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; model: { provider: string } | null });
+    const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; model: { provider: string; max_tokens: number } | null; completion: string; usage: { completion_tokens: number } });
     assert.equal(records.filter((record) => record.kind === 'select').length, 3);
-    assert.ok(records.filter((record) => record.model !== null).every((record) => record.model?.provider === 'llama'));
+    const calls = records.filter((record) => record.model !== null);
+    assert.ok(calls.every((record) => record.model?.provider === 'llama'));
+    // --max-tokens reaches every call of the evaluation (it was dropped, and calls ran with 768).
+    assert.deepEqual(new Set(calls.map((record) => record.model?.max_tokens)), new Set([128]));
+    assert.ok(calls.every((record) => record.usage.completion_tokens <= 128));
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
