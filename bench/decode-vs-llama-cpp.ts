@@ -24,6 +24,10 @@
  * - node-llama-cpp, bare: a `LlamaContextSequence.evaluate` loop on its own context (the same sampling settings
  *   the backend sends), timed from the
  *   first generated token to the N-th: where the backend's and node-llama-cpp's own per-token costs part.
+ * - node-llama-cpp addon floor: the same decode and sampling driven straight through node-llama-cpp's native addon
+ *   (its internal `_ctx.initBatch/addToBatch/decodeBatch/sampleToken`, no JS scheduling, no detokenizing), timed the
+ *   same way: the fastest any code can go through node-llama-cpp's binary, two async addon calls per token. Not a
+ *   product path (internal API); it says how much of the gap is node-llama-cpp's JS and how much its addon design.
  * Ratios are per round, then the median.
  */
 import { execFileSync } from 'node:child_process';
@@ -74,8 +78,8 @@ const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO
 console.log(`decode-vs-llama-cpp: ${values.model}, ${TOKENS} tokens, ${ROUNDS} rounds, commit ${commit}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, load ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
 const probe = JSON.parse(execFileSync(llamaBench, ['-m', values.model, '-p', '0', '-n', '8', '-t', '1', '-r', '1', '-o', 'json'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'ignore'] })) as { build_commit: string; build_number: number; cpu_info: string }[];
 console.log(`llama-bench: build ${probe[0]?.build_commit ?? '?'} (${probe[0]?.build_number ?? '?'}), ${probe[0]?.cpu_info ?? ''}`);
-console.log('| threads | temperature | llama-bench tg (tok/s) | node-llama-cpp bare loop (tok/s) | backend decode only (tok/s) | backend end to end (tok/s) | bare loop / llama-bench | decode only / llama-bench | end to end / llama-bench |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| threads | temperature | llama-bench tg (tok/s) | addon floor (tok/s) | node-llama-cpp bare loop (tok/s) | backend decode only (tok/s) | backend end to end (tok/s) | addon floor / llama-bench | bare loop / llama-bench | decode only / llama-bench | end to end / llama-bench |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
 const bareModel = await llama.loadModel({ modelPath: values.model });
 for (const threads of THREADS) for (const temperature of TEMPERATURES) {
@@ -98,10 +102,41 @@ for (const threads of THREADS) for (const temperature of TEMPERATURES) {
     }
     return (count - 1) / ((performance.now() - first) / 1000);
   };
+  // node-llama-cpp's internals (pinned version): the context's native object and a native sampler.
+  interface Addon {
+    initBatch(size: number): void;
+    addToBatch(sequenceId: number, firstTokenSequenceIndex: number, tokens: Uint32Array, logitIndexes: Uint32Array): Uint32Array;
+    decodeBatch(): Promise<void>;
+    sampleToken(batchLogitIndex: number, sampler: unknown): Promise<number>;
+    removeTokenCellsFromSequence(sequenceId: number, startPos: number, endPos: number): boolean;
+  }
+  const addon = (bareContext as unknown as { _ctx: Addon })._ctx;
+  const sequenceId = (bareSequence as unknown as { _sequenceId: number })._sequenceId;
+  const bindings = (llama as unknown as { _bindings: { AddonSampler: new (model: unknown) => { applyConfig(config: object): void; dispose(): void } } })._bindings;
+  const sampler = new bindings.AddonSampler((bareModel as unknown as { _model: unknown })._model);
+  const floor = async (seed: number): Promise<number> => {
+    await bareSequence.clearHistory();
+    sampler.applyConfig({ temperature, topK: 0, topP: 1, minP: 0, seed });
+    addon.initBatch(promptTokens.length);
+    let [index] = addon.addToBatch(sequenceId, 0, Uint32Array.from(promptTokens), Uint32Array.of(promptTokens.length - 1));
+    await addon.decodeBatch();
+    let token = await addon.sampleToken(index!, sampler);
+    const first = performance.now();
+    for (let position = promptTokens.length; position < promptTokens.length + TOKENS - 1; position++) {
+      addon.initBatch(1);
+      [index] = addon.addToBatch(sequenceId, position, Uint32Array.of(token), Uint32Array.of(0));
+      await addon.decodeBatch();
+      token = await addon.sampleToken(index!, sampler);
+    }
+    const rate = (TOKENS - 1) / ((performance.now() - first) / 1000);
+    addon.removeTokenCellsFromSequence(sequenceId, 0, -1);
+    return rate;
+  };
   await call(TOKENS); // warm-up: the context is created on the first call
   await bare(1);
+  await floor(1);
   llamaCppRate(threads);
-  const rows = { llama: [] as number[], bare: [] as number[], decode: [] as number[], endToEnd: [] as number[] };
+  const rows = { llama: [] as number[], floor: [] as number[], bare: [] as number[], decode: [] as number[], endToEnd: [] as number[] };
   let short = 0;
   for (let round = 0; round < ROUNDS; round++) {
     const ours = async (): Promise<void> => {
@@ -111,6 +146,7 @@ for (const threads of THREADS) for (const temperature of TEMPERATURES) {
       rows.decode.push((full.tokens - 1) / ((full.ms - one.ms) / 1000));
       rows.endToEnd.push(full.tokens / (full.ms / 1000));
       rows.bare.push(await bare(round + 2));
+      rows.floor.push(await floor(round + 2));
     };
     if (round % 2 === 0) {
       rows.llama.push(llamaCppRate(threads));
@@ -121,11 +157,13 @@ for (const threads of THREADS) for (const temperature of TEMPERATURES) {
     }
   }
   await backend.close();
+  sampler.dispose();
   await bareContext.dispose();
+  const floorRatio = median(rows.floor.map((rate, round) => rate / rows.llama[round]!));
   const bareRatio = median(rows.bare.map((rate, round) => rate / rows.llama[round]!));
   const decodeRatio = median(rows.decode.map((rate, round) => rate / rows.llama[round]!));
   const endToEndRatio = median(rows.endToEnd.map((rate, round) => rate / rows.llama[round]!));
-  console.log(`| ${threads} | ${temperature} | ${median(rows.llama).toFixed(0)} | ${median(rows.bare).toFixed(0)} | ${median(rows.decode).toFixed(0)} | ${median(rows.endToEnd).toFixed(0)} | ${bareRatio.toFixed(2)} | ${decodeRatio.toFixed(2)} | ${endToEndRatio.toFixed(2)} |`);
+  console.log(`| ${threads} | ${temperature} | ${median(rows.llama).toFixed(0)} | ${median(rows.floor).toFixed(0)} | ${median(rows.bare).toFixed(0)} | ${median(rows.decode).toFixed(0)} | ${median(rows.endToEnd).toFixed(0)} | ${floorRatio.toFixed(2)} | ${bareRatio.toFixed(2)} | ${decodeRatio.toFixed(2)} | ${endToEndRatio.toFixed(2)} |`);
   if (short > 0) console.log(`  (${short} of the backend's calls stopped before ${TOKENS} tokens: an end-of-generation token; their rate counts the tokens made)`);
 }
 await bareModel.dispose();
