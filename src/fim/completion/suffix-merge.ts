@@ -40,3 +40,25 @@ export function mergeSuffixOverlap(completion: string, suffix: string, options: 
   }
   return { text: completion, replaceLength: 0 };
 }
+
+/** The completion without the re-typed suffix head it replaces, for clients that can only insert. */
+export function insertOnlyText(text: string, replaceLength: number, suffix: string): string {
+  if (replaceLength === 0) return text;
+  const overlap = suffix.slice(0, replaceLength).trimStart();
+  return text.endsWith(overlap) ? text.slice(0, text.length - overlap.length) : text;
+}
+
+/**
+ * The same edit with the replaced range on the cursor's line, for editors that require it (VS Code: an inline
+ * completion's range must start and end on one line). When the `replaceLength` characters after the cursor cross a
+ * line break, the part after the break is dropped from the end of the text (the document already has it) and only
+ * the rest of the cursor line is replaced; if the text does not end with that part, the edit becomes insert-only.
+ */
+export function sameLineEdit(text: string, replaceLength: number, suffix: string): SuffixMerge {
+  const replaced = suffix.slice(0, replaceLength);
+  const lineEnd = replaced.indexOf('\n');
+  if (lineEnd === -1) return { text, replaceLength };
+  const beyond = replaced.slice(lineEnd);
+  if (text.endsWith(beyond)) return { text: text.slice(0, text.length - beyond.length), replaceLength: lineEnd };
+  return { text: insertOnlyText(text, replaceLength, suffix), replaceLength: 0 };
+}

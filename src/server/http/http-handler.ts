@@ -20,7 +20,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isCodeloopError } from '../../core/index.js';
-import type { CompletionEngine, CompletionRequest, CompletionResult } from '../../fim/index.js';
+import { insertOnlyText, type CompletionEngine, type CompletionRequest, type CompletionResult } from '../../fim/index.js';
 import { createStopCutter, cutAtStop } from '../../models/index.js';
 
 export interface HttpRequest {
@@ -142,11 +142,7 @@ function booleanField(body: Json, name: string): boolean {
 }
 
 /** The completion text without the part that re-types the suffix (for APIs that can only insert). */
-function insertOnly(result: CompletionResult, suffix: string): string {
-  if (result.replaceLength === 0) return result.text;
-  const overlap = suffix.slice(0, result.replaceLength).trimStart();
-  return result.text.endsWith(overlap) ? result.text.slice(0, result.text.length - overlap.length) : result.text;
-}
+const insertOnly = (result: CompletionResult, suffix: string): string => insertOnlyText(result.text, result.replaceLength, suffix);
 
 /** The status and OpenAI-shaped body (`{error: {message, type, code}}`, which llama-server also uses) for an error. */
 function errorReply(error: unknown, signal: AbortSignal | undefined): { status: number; body: { error: Record<string, unknown> } } {

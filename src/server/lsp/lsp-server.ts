@@ -24,7 +24,7 @@ import {
   type InlineCompletionList,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { CompletionEngine, CompletionResult } from '../../fim/index.js';
+import { sameLineEdit, type CompletionEngine, type CompletionResult } from '../../fim/index.js';
 
 export const ACCEPTED_COMMAND = 'codeloop.inlineCompletion.accepted';
 export const SHOWN_NOTIFICATION = 'textDocument/didShowCompletion';
@@ -132,13 +132,16 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
     } finally {
       subscription.dispose();
     }
-    if (result.text === '') return { items: [] };
+    // VS Code takes an inline completion's range only on one line: a merge that replaces across a line break is
+    // narrowed to the rest of the cursor line (or to an insert).
+    const edit = sameLineEdit(result.text, result.replaceLength, text.slice(cursor));
+    if (edit.text === '' && edit.replaceLength === 0) return { items: [] };
     const id = randomUUID();
-    issued.set(id, { id, uri: document.uri, text: result.text });
+    issued.set(id, { id, uri: document.uri, text: edit.text });
     if (issued.size > 1000) issued.delete(issued.keys().next().value as string);
     const item: InlineCompletionItem = {
-      insertText: result.text,
-      range: { start: params.position, end: document.positionAt(cursor + result.replaceLength) },
+      insertText: edit.text,
+      range: { start: params.position, end: document.positionAt(cursor + edit.replaceLength) },
       command: { title: 'codeloop: completion accepted', command: ACCEPTED_COMMAND, arguments: [id] },
     };
     return { items: [item] };

@@ -1,0 +1,67 @@
+/**
+ * The LSP server's replace range, in process: the server on a stream pair, driven by vscode-jsonrpc, with an engine
+ * stub that returns a chosen merge. VS Code requires an inline completion's range on one line.
+ */
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
+import { sameLineEdit, type CompletionEngine, type CompletionResult } from '../../src/fim/index.js';
+import { createMockBackend } from '../../src/models/index.js';
+import { startLspServer } from '../../src/server/lsp/index.js';
+
+const stubEngine = (text: string, replaceLength: number): CompletionEngine => ({
+  model: createMockBackend({ respond: () => '' }),
+  stats: { requests: 0, cacheHits: 0, typedAheadHits: 0, inFlightHits: 0, modelCalls: 0, abandoned: 0 },
+  close() {},
+  complete: async (): Promise<CompletionResult> => ({
+    text,
+    replaceLength,
+    mode: 'multi-line',
+    modeReason: 'stub',
+    finishReason: 'stop',
+    cache: 'miss',
+    rules: ['suffix-merge'],
+    rawText: text,
+    modelMs: 0,
+    totalMs: 0,
+    usage: { promptTokens: 0, completionTokens: 0 },
+    warnings: [],
+  }),
+});
+
+async function inlineCompletion(engine: CompletionEngine, document: string, position: { line: number; character: number }) {
+  const toServer = new PassThrough();
+  const fromServer = new PassThrough();
+  startLspServer({ engine, input: toServer, output: fromServer });
+  const client = createMessageConnection(new StreamMessageReader(fromServer), new StreamMessageWriter(toServer));
+  client.listen();
+  try {
+    await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
+    await client.sendNotification('initialized', {});
+    const uri = 'file:///project/calc.py';
+    await client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: document } });
+    return (await client.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position, context: { triggerKind: 2 } })) as {
+      items: { insertText: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } }[];
+    };
+  } finally {
+    client.dispose();
+  }
+}
+
+test('a merge that replaces across a line break is narrowed to the cursor line: the range stays on one line, the document ends the same', async () => {
+  // `x = f(a, █)\ny = 2`: the completion `b)\ny = 2` re-types `)\ny = 2`.
+  const document = 'x = f(a, )\ny = 2\n';
+  const list = await inlineCompletion(stubEngine('b)\ny = 2', 7), document, { line: 0, character: 9 });
+  const item = list.items[0];
+  assert.deepEqual(item?.range, { start: { line: 0, character: 9 }, end: { line: 0, character: 10 } });
+  assert.equal(item?.insertText, 'b)');
+  // Accepting either edit gives the same document.
+  assert.equal(document.slice(0, 9) + 'b)' + document.slice(10), document.slice(0, 9) + 'b)\ny = 2' + document.slice(16));
+});
+
+test('sameLineEdit: one-line ranges are kept, a text that does not end with the part past the break becomes an insert', () => {
+  assert.deepEqual(sameLineEdit('a, b)', 1, ')\n'), { text: 'a, b)', replaceLength: 1 });
+  assert.deepEqual(sameLineEdit('b)\ny = 2', 7, ')\ny = 2\n'), { text: 'b)', replaceLength: 1 });
+  assert.deepEqual(sameLineEdit('b\n)', 4, '\n  )'), { text: 'b\n', replaceLength: 0 });
+});
