@@ -66,7 +66,7 @@ test('GET /v1/models lists the model; unknown paths and methods are 404/405 with
   assert.deepEqual(models.data.map((model) => [model.id, model.owned_by]), [['mock-coder', 'codeloop']]);
   const missing = await handler({ method: 'GET', path: '/v1/chat', headers: {}, body: '' });
   assert.equal(missing.status, 404);
-  assert.match(await readBody(missing), /codeloop serves POST \/infill, POST \/v1\/completions, GET \/v1\/models/);
+  assert.match(await readBody(missing), /codeloop serves POST \/infill, POST \/completion, POST \/v1\/completions, GET \/v1\/models/);
   const wrongMethod = await handler({ method: 'GET', path: '/infill', headers: {}, body: '' });
   assert.equal(wrongMethod.status, 405);
 });
@@ -275,4 +275,30 @@ test('/v1/completions streams end with the usage chunk (choices: []) only when s
   assert.deepEqual(withUsage.at(-1)?.choices, []);
   assert.ok(typeof (withUsage.at(-1)?.usage as { total_tokens?: number }).total_tokens === 'number');
   assert.equal((await handler(post('/v1/completions', { prompt: 'x', stream: true, stream_options: [] }))).status, 400);
+});
+
+test("Continue's openai provider (no FIM support: the template rendered into prompt, no suffix) and its llama.cpp provider (POST /completion, reads content)", async () => {
+  const { handler, model } = handlerWith((request) => (request.kind === 'infill' && request.prefix.endsWith('return ') ? 'a + b' : 'unexpected'));
+  const qwenStops = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>', '<|im_start|>', '<|im_end|>'];
+  const prompt = '<|fim_prefix|>def add(a, b):\n    return <|fim_suffix|>\n\nprint(add(1, 2))<|fim_middle|>';
+  // _legacystreamComplete: the chat arguments with messages undefined, prompt set, stream true; headers as Continue sets them.
+  const openai = await handler(
+    post('/v1/completions', { model: 'codeloop', max_tokens: 128, temperature: 0.01, stream: true, stop: qwenStops, prompt }, { authorization: 'Bearer undefined', 'api-key': '' }),
+  );
+  const texts = events([await readBody(openai)]).map((event) => (event.choices as { text?: string }[])[0]?.text ?? '');
+  assert.equal(texts.join(''), 'a + b');
+  const call = model.calls.at(-1)?.request;
+  assert.ok(call?.kind === 'infill' && call.prefix === 'def add(a, b):\n    return ' && call.suffix === '\n\nprint(add(1, 2))', JSON.stringify(call));
+
+  // LlamaCpp._streamComplete: POST {apiBase}completion with prompt, stream, n_predict, stop, sampling fields; reads value.content.
+  const llama = await handler(post('/completion', { prompt, stream: true, n_predict: 128, stop: qwenStops, temperature: 0.01, top_k: 40 }, { authorization: 'Bearer undefined' }));
+  assert.equal(llama.status, 200);
+  const contents = events([await readBody(llama)]);
+  assert.equal(contents.map((event) => event.content ?? '').join(''), 'a + b');
+  assert.equal(contents.at(-1)?.stop, true);
+  const plain = JSON.parse(await readBody(await handler(post('/completion', { prompt, n_predict: 16 })))) as { content: string; stop: boolean };
+  assert.deepEqual([plain.content, plain.stop], ['a + b', true]);
+  // A prompt without sentinels is text before the cursor.
+  await handler(post('/completion', { prompt: 'def add(a, b):\n    return ' }));
+  assert.ok(model.calls.at(-1)?.request.kind === 'infill');
 });

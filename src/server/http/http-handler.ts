@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { isCodeloopError } from '../../core/index.js';
 import { insertOnlyText, type CompletionEngine, type CompletionRequest, type CompletionResult } from '../../fim/index.js';
 import { createStopCutter, cutAtStop } from '../../models/index.js';
+import { splitFimPrompt } from './split-fim-prompt.js';
 
 export interface HttpRequest {
   method: string;
@@ -271,25 +272,74 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       ...(nIndent === undefined || nIndent === 0 ? {} : { minIndent: nIndent }),
       ...(budget === undefined || budget === 0 ? {} : { softDeadlineMs: budget }),
     };
-    const finalEvent = (result: CompletionResult, content: string) => ({
-      content,
-      stop: true,
-      stop_type: result.finishReason === 'length' ? 'limit' : 'eos',
-      stopping_word: '',
-      model: modelName,
-      tokens_predicted: result.usage.completionTokens,
-      tokens_evaluated: result.usage.promptTokens,
-      timings: { predicted_ms: result.modelMs, total_ms: performance.now() - started },
-      codeloop: codeloopField(result),
-    });
+    return llamaReply(request, completion, suffix, stream, [], started);
+  }
+
+  /** The last event (or the whole reply) of llama.cpp's `/infill` and `/completion`. */
+  const llamaFinal = (result: CompletionResult, content: string, started: number) => ({
+    content,
+    stop: true,
+    stop_type: result.finishReason === 'length' ? 'limit' : 'eos',
+    stopping_word: '',
+    model: modelName,
+    tokens_predicted: result.usage.completionTokens,
+    tokens_evaluated: result.usage.promptTokens,
+    timings: { predicted_ms: result.modelMs, total_ms: performance.now() - started },
+    codeloop: codeloopField(result),
+  });
+
+  /** A llama.cpp-shaped reply: `{content, stop, …}`, or SSE events `{content, stop: false}` then the final one. */
+  async function llamaReply(request: HttpRequest, completion: CompletionRequest, suffix: string, stream: boolean, stops: readonly string[], started: number): Promise<HttpResponse> {
     if (stream) {
       return sseStream(request.signal, async (send, signal) => {
-        const result = await runStreamed(completion, suffix, signal, (text) => send({ content: text, stop: false }));
-        send(finalEvent(result, ''));
+        const cutter = createStopCutter(stops);
+        const result = await runStreamed(completion, suffix, signal, (text) => {
+          const cut = cutter.push(text).text;
+          if (cut !== '') send({ content: cut, stop: false });
+        });
+        const held = cutter.stopped ? '' : cutter.flush();
+        if (held !== '') send({ content: held, stop: false });
+        send(llamaFinal(result, '', started));
       }, false);
     }
     const result = await run(completion, request.signal);
-    return json(200, finalEvent(result, insertOnly(result, suffix)));
+    return json(200, llamaFinal(result, cutAtStop(insertOnly(result, suffix), stops).text, started));
+  }
+
+  /** `stop`: a string or an array of strings. */
+  function stopsField(body: Json): string[] {
+    const value = body.stop ?? [];
+    const stops = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(stops) || stops.some((stop) => typeof stop !== 'string')) throw new HttpError(400, "field 'stop' must be a string or an array of strings.");
+    return stops as string[];
+  }
+
+  /**
+   * The completion request for a raw `prompt`: a prompt with a FIM template already applied (Continue's openai and
+   * llama.cpp providers) is split back into prefix, suffix and context; any other prompt is text before the cursor.
+   */
+  function promptRequest(prompt: string, suffix: string | undefined, maxTokens: number | undefined): { completion: CompletionRequest; suffix: string } {
+    const split = suffix === undefined ? splitFimPrompt(prompt) : undefined;
+    const prefix = split?.prefix ?? prompt;
+    const after = split?.suffix ?? suffix ?? '';
+    const completion: CompletionRequest = {
+      text: prefix + after,
+      cursor: prefix.length,
+      ...(split !== undefined && split.context.length > 0 ? { extraContext: split.context } : {}),
+      ...(split?.path === undefined ? {} : { path: split.path }),
+      ...(maxTokens === undefined ? {} : { maxTokens }),
+    };
+    return { completion, suffix: after };
+  }
+
+  /** llama.cpp `POST /completion` (Continue's `llama.cpp` provider): `prompt`, `n_predict`, `stop`, `stream`. */
+  async function completionRoute(request: HttpRequest): Promise<HttpResponse> {
+    const body = parseBody(request, maxBodyBytes);
+    if (Array.isArray(body.prompt)) throw new HttpError(400, "field 'prompt' must be a string; token-id prompts are not supported by codeloop.");
+    const prompt = stringField(body, 'prompt', true) ?? '';
+    const nPredict = integerField(body, 'n_predict', -1, maxTokensLimit);
+    const { completion, suffix } = promptRequest(prompt, undefined, nPredict === undefined || nPredict < 0 ? undefined : nPredict);
+    return llamaReply(request, completion, suffix, booleanField(body, 'stream'), stopsField(body), performance.now());
   }
 
   async function completions(request: HttpRequest): Promise<HttpResponse> {
@@ -300,19 +350,17 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       promptValue = promptValue[0];
     }
     const prompt = stringField({ prompt: promptValue }, 'prompt', true) ?? '';
-    const suffix = stringField(body, 'suffix', false) ?? '';
+    const suffixField = stringField(body, 'suffix', false);
     const maxTokens = integerField(body, 'max_tokens', 1, maxTokensLimit);
     const n = integerField(body, 'n', 1, 1_000_000);
     if (n !== undefined && n !== 1) throw new HttpError(400, `field 'n'=${n} is not supported: codeloop returns one completion per request (send n requests).`);
-    const stopValue = body.stop ?? [];
-    const stops = typeof stopValue === 'string' ? [stopValue] : stopValue;
-    if (!Array.isArray(stops) || stops.some((stop) => typeof stop !== 'string')) throw new HttpError(400, "field 'stop' must be a string or an array of strings.");
+    const stops = stopsField(body);
     const stream = booleanField(body, 'stream');
     const streamOptions = body.stream_options ?? {};
     if (typeof streamOptions !== 'object' || Array.isArray(streamOptions)) throw new HttpError(400, "field 'stream_options' must be an object such as {\"include_usage\": true}.");
     // OpenAI sends the usage chunk (`choices: []`) only when asked; clients that read choices[0] of every chunk break on it.
     const includeUsage = booleanField(streamOptions as Json, 'include_usage');
-    const completion: CompletionRequest = { text: prompt + suffix, cursor: prompt.length, ...(maxTokens === undefined ? {} : { maxTokens }) };
+    const { completion, suffix } = promptRequest(prompt, suffixField, maxTokens);
     const id = `cmpl-${randomUUID()}`;
     const finishReasonOf = (result: CompletionResult): string => (result.finishReason === 'length' ? 'length' : 'stop');
     const usageOf = (result: CompletionResult) => ({ prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, total_tokens: result.usage.promptTokens + result.usage.completionTokens });
@@ -321,7 +369,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       return sseStream(request.signal, async (send, signal) => {
         const chunk = (text: string, finishReason: string | null) => ({ ...base, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }] });
         // The client's stop strings may span pieces: text that could start one is held until the next piece shows.
-        const cutter = createStopCutter(stops as string[]);
+        const cutter = createStopCutter(stops);
         const result = await runStreamed(completion, suffix, signal, (text) => {
           const cut = cutter.push(text).text;
           if (cut !== '') send(chunk(cut, null));
@@ -333,7 +381,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       }, true);
     }
     const result = await run(completion, request.signal);
-    const text = cutAtStop(insertOnly(result, suffix), stops as string[]).text;
+    const text = cutAtStop(insertOnly(result, suffix), stops).text;
     return json(200, { ...base, choices: [{ index: 0, text, finish_reason: finishReasonOf(result), logprobs: null }], usage: usageOf(result), codeloop: codeloopField(result) });
   }
 
@@ -348,10 +396,11 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
         '/infill': ['POST', () => infill(request)],
         '/v1/completions': ['POST', () => completions(request)],
         '/completions': ['POST', () => completions(request)],
+        '/completion': ['POST', () => completionRoute(request)],
         '/v1/models': ['GET', async () => json(200, { object: 'list', data: [{ id: modelName, object: 'model', created, owned_by: 'codeloop' }] })],
       };
       const route = routes[path];
-      if (route === undefined) throw new HttpError(404, `no endpoint ${path}; codeloop serves POST /infill, POST /v1/completions, GET /v1/models and GET /health.`);
+      if (route === undefined) throw new HttpError(404, `no endpoint ${path}; codeloop serves POST /infill, POST /completion, POST /v1/completions, GET /v1/models and GET /health.`);
       if (method !== route[0]) throw new HttpError(405, `${path} takes ${route[0]}, not ${method}.`);
       return await route[1]();
     } catch (error) {
