@@ -24,6 +24,8 @@ const stubEngine = (text: string, replaceLength: number): CompletionEngine => ({
     rules: ['suffix-merge'],
     rawText: text,
     modelMs: 0,
+    firstTokenMs: 0,
+    promptTruncated: false,
     totalMs: 0,
     usage: { promptTokens: 0, completionTokens: 0 },
     warnings: [],

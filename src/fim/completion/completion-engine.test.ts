@@ -202,7 +202,9 @@ test("the prompt budget is capped at the model's context minus maxTokens and a m
   const engine = createCompletionEngine({ model, format: getFimFormat('qwen2.5-coder') });
   const long = Array.from({ length: 400 }, (_, index) => `x_${index} = compute(${index}, "a b c d")`).join('\n');
   const text = `${long}\ndef f():\n    \n${long}`;
-  await engine.complete({ text, cursor: long.length + 14 });
+  const result = await engine.complete({ text, cursor: long.length + 14 });
+  assert.equal(result.promptTruncated, true);
+  assert.equal((await createCompletionEngine({ model }).complete({ text: document, cursor: document.length })).promptTruncated, false);
   const call = model.calls[0];
   const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
   // The mock counts word pieces, far more per character than the engine's 3.5-character estimate: the prompt is

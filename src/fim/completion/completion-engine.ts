@@ -129,6 +129,10 @@ export interface CompletionResult {
   rawText: string;
   /** Milliseconds in the model call (0 for cache hits). */
   modelMs: number;
+  /** Milliseconds from the model call to its first token: mostly reading the prompt (0 for cache hits). */
+  firstTokenMs: number;
+  /** Whether the document did not fit the prompt budget and its prefix or suffix was cut. */
+  promptTruncated: boolean;
   /** Milliseconds from `complete` to its result. */
   totalMs: number;
   usage: TokenUsage;
@@ -173,6 +177,8 @@ interface RunResult {
   finishReason: CompletionFinishReason;
   rules: string[];
   modelMs: number;
+  firstTokenMs: number;
+  promptTruncated: boolean;
   usage: TokenUsage;
   warnings: string[];
 }
@@ -338,6 +344,8 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       const parser = request.postProcess === false ? undefined : await parserFor(language);
       const { prompt, call } = await fitPrompt(request, site, language, promptBudgetFor(promptTokens, generate, contextLength));
       const warnings = [...prompt.warnings, ...call.warnings];
+      const promptTruncated = prompt.prefix.length < site.prefix.length || prompt.suffix.length < site.suffix.length;
+      let firstTokenMs = 0;
       const generateOptions: GenerateOptions = { maxTokens: generate, temperature, signal: controller.signal };
       const stream: AsyncIterable<StreamPart> =
         call.kind === 'complete' ? model.streamComplete(call.prompt, { ...generateOptions, stop: call.stop }) : model.streamInfill(call.prefix, call.suffix, generateOptions);
@@ -373,6 +381,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
           } else {
             if (firstToken) {
               firstToken = false;
+              firstTokenMs = performance.now() - modelStart;
               run.started = true;
               modelAnswered = true;
               clearTimeout(hard);
@@ -403,7 +412,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         if (!controller.signal.aborted) throw error;
         if (reason === SOFT_DEADLINE) finishReason = 'soft-deadline';
         // Nothing is returned at the hard deadline, except text already passed to onTextDelta, which cannot be taken back.
-        else if (reason === HARD_DEADLINE) return { text: run.committed, replaceLength: 0, rawText: raw, finishReason: 'hard-deadline', rules: [], modelMs: performance.now() - modelStart, usage, warnings };
+        else if (reason === HARD_DEADLINE) return { text: run.committed, replaceLength: 0, rawText: raw, finishReason: 'hard-deadline', rules: [], modelMs: performance.now() - modelStart, firstTokenMs, promptTruncated, usage, warnings };
         else throw error;
       } finally {
         clearTimeout(soft);
@@ -420,12 +429,12 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
           const index = raw.indexOf(token);
           return index !== -1 && index < at ? index : at;
         }, raw.length);
-        return { text: raw.slice(0, cut), replaceLength: 0, rawText: raw, finishReason, rules: [], modelMs, usage, warnings };
+        return { text: raw.slice(0, cut), replaceLength: 0, rawText: raw, finishReason, rules: [], modelMs, firstTokenMs, promptTruncated, usage, warnings };
       }
       let processed = await finishCompletion(raw, site, mode, language, request.minIndent);
       // Sent text is never taken back: when a rule cut into it after all, the result is what was sent.
       if (!processed.text.startsWith(run.committed)) processed = { text: run.committed, replaceLength: 0, rules: [...processed.rules, 'keep-streamed'] };
-      return { ...processed, rawText: raw, finishReason: processed.text === '' && finishReason === 'stop' ? 'empty' : finishReason, modelMs, usage, warnings };
+      return { ...processed, rawText: raw, finishReason: processed.text === '' && finishReason === 'stop' ? 'empty' : finishReason, modelMs, firstTokenMs, promptTruncated, usage, warnings };
     })();
     run.promise.then(
       () => runs.delete(run),
@@ -561,6 +570,8 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     rules: result.rules,
     rawText: result.rawText,
     modelMs: cacheState === 'miss' ? result.modelMs : 0,
+    firstTokenMs: cacheState === 'miss' ? result.firstTokenMs : 0,
+    promptTruncated: result.promptTruncated,
     totalMs: performance.now() - started,
     usage: cacheState === 'miss' ? result.usage : ZERO_USAGE,
     warnings: result.warnings,
@@ -590,7 +601,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       const site = completionSite(request.text, request.cursor);
       const decision = decideCompletionMode(site, request.mode ?? 'auto');
       if (decision.mode === 'none') {
-        return { text: '', replaceLength: 0, mode: 'none', modeReason: decision.reason, finishReason: 'not-applicable', cache: 'miss', rules: [], rawText: '', modelMs: 0, totalMs: performance.now() - started, usage: ZERO_USAGE, warnings: [] };
+        return { text: '', replaceLength: 0, mode: 'none', modeReason: decision.reason, finishReason: 'not-applicable', cache: 'miss', rules: [], rawText: '', modelMs: 0, firstTokenMs: 0, promptTruncated: false, totalMs: performance.now() - started, usage: ZERO_USAGE, warnings: [] };
       }
       const { mode, reason } = decision;
       const useCache = request.postProcess !== false && cache !== undefined;

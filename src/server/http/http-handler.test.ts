@@ -302,3 +302,23 @@ test("Continue's openai provider (no FIM support: the template rendered into pro
   await handler(post('/completion', { prompt: 'def add(a, b):\n    return ' }));
   assert.ok(model.calls.at(-1)?.request.kind === 'infill');
 });
+
+test("llama.vscode's warm-up (n_predict 0) is answered at once: no model call, and a running generation is not aborted", async () => {
+  const slow = slowModel(['total = 0\n', '    return total\n\n\nx']);
+  const engine = createCompletionEngine({ model: slow.model, abandonGraceMs: 0 });
+  const handler = createHttpHandler({ engine });
+  const running = handler(post('/infill', { input_prefix: 'def f():\n    ', input_suffix: '\n' }));
+  while (engine.stats.modelCalls === 0) await new Promise((resolve) => setImmediate(resolve));
+  // What llama.vscode sends when its ring buffer of chunks changes.
+  const warmUp = await handler(post('/infill', { input_prefix: '', input_suffix: '', input_extra: [{ filename: 'a.py', text: 'x = 1\n' }], prompt: '', n_predict: 0, samplers: [], cache_prompt: true, t_max_prompt_ms: 1, t_max_predict_ms: 1 }));
+  const reply = JSON.parse(await readBody(warmUp)) as Record<string, unknown>;
+  assert.deepEqual([reply.content, reply.stop, reply.tokens_predicted, reply.truncated, (reply.timings as Record<string, number>).predicted_n], ['', true, 0, false, 0]);
+  assert.deepEqual([engine.stats.requests, engine.stats.modelCalls, engine.stats.abandoned], [1, 1, 0]);
+  slow.open();
+  const done = JSON.parse(await readBody(await running)) as { content: string; tokens_cached: number; truncated: boolean; tokens_evaluated: number; tokens_predicted: number; timings: Record<string, number> };
+  assert.equal(done.content, 'total = 0\n    return total');
+  // The timing fields llama.vscode reads, with the engine's numbers.
+  assert.deepEqual([done.tokens_cached, done.truncated, done.timings.prompt_n, done.timings.predicted_n], [0, false, done.tokens_evaluated, done.tokens_predicted]);
+  assert.ok(done.tokens_evaluated > 0 && done.tokens_predicted > 0);
+  assert.ok(done.timings.prompt_ms! >= 0 && done.timings.predicted_ms! >= 0);
+});

@@ -264,6 +264,13 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const budget = integerField(body, 't_max_predict_ms', 0, 600_000);
     const stream = booleanField(body, 'stream');
     const started = performance.now();
+    // llama.vscode's warm-up (n_predict 0, sent whenever its context ring changes, to pre-fill llama-server's KV cache)
+    // is answered at once: running the engine would abort a generation the next keystroke could reuse and make the
+    // backend re-read its prompt, for a reply nobody reads. (No background pre-fill: the backends have no call for it.)
+    if (nPredict === 0) {
+      const reply = { content: '', stop: true, stop_type: 'limit', stopping_word: '', model: modelName, tokens_predicted: 0, tokens_evaluated: 0, tokens_cached: 0, truncated: false, timings: { prompt_n: 0, prompt_ms: 0, predicted_n: 0, predicted_ms: 0, total_ms: performance.now() - started } };
+      return stream ? sseStream(request.signal, async (send) => send(reply), false) : json(200, reply);
+    }
     const completion: CompletionRequest = {
       text: prefix + suffix,
       cursor: prefix.length,
@@ -284,7 +291,17 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     model: modelName,
     tokens_predicted: result.usage.completionTokens,
     tokens_evaluated: result.usage.promptTokens,
-    timings: { predicted_ms: result.modelMs, total_ms: performance.now() - started },
+    // llama.vscode shows these. The backends do not report KV-cache reuse, so tokens_cached is 0; prompt_ms is the
+    // time to the first token, predicted_ms the rest of the model call (both 0 when codeloop's cache answered).
+    tokens_cached: 0,
+    truncated: result.promptTruncated,
+    timings: {
+      prompt_n: result.usage.promptTokens,
+      prompt_ms: result.firstTokenMs,
+      predicted_n: result.usage.completionTokens,
+      predicted_ms: Math.max(0, result.modelMs - result.firstTokenMs),
+      total_ms: performance.now() - started,
+    },
     codeloop: codeloopField(result),
   });
 
