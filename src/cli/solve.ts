@@ -93,7 +93,8 @@ async function openSolveModel(name: string): Promise<ModelBackend | number> {
     return await openModel(name);
   } catch (error) {
     if ((error as { code?: unknown }).code === 'invalid-model-name') throw new UsageError(`--model: ${(error as Error).message}`, { cause: error });
-    if (!isCodeloopError(error)) throw error;
+    // A usage mistake (a missing API key, an unknown FIM format) is exit 2 like any other; a bug is not a model error.
+    if (error instanceof UsageError || !isCodeloopError(error)) throw error;
     process.stderr.write(`codeloop solve: cannot open --model ${name}: ${error.message}\n`);
     return EXIT.modelError;
   }
@@ -326,7 +327,7 @@ export const solveCommand: Command = {
       else {
         for (const warning of result.warnings) process.stderr.write(`codeloop solve: warning: ${warning}\n`);
         if (result.generatedTests) process.stdout.write(`${describeGeneratedTests(result.generatedTests)}\n`);
-        if (result.modelError) process.stderr.write(`codeloop solve: the model call for ${result.modelError.attemptId} failed (${result.modelError.code}): ${result.modelError.message}\n`);
+        if (result.modelError) process.stderr.write(`codeloop solve: the model call after ${result.modelError.afterAttemptId ?? 'the start'} failed (${result.modelError.code}): ${result.modelError.message}\n`);
         process.stdout.write(
           `${result.taskId}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.judgement.reason}) after ${result.programAttempts} program(s), ` +
             `${result.usage.promptTokens + result.usage.completionTokens} tokens, ${(result.wallMs / 1000).toFixed(1)} s; stop: ${result.stopReason}\n` +

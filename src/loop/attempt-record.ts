@@ -72,7 +72,7 @@ export interface AttemptRecord {
   /** Select: why the loop stopped (`visible-pass`, `strategy-done`, `budget-*`, `context-overflow`, `model-error`, …). */
   stop_reason?: string;
   /** Select, when a model call failed: the error's code and message, and the attempt id it would have had. */
-  model_error?: { code: string; message: string; attempt_id: string };
+  model_error?: { code: string; message: string; after_attempt_id: string | null };
   repro: ReproMetadata;
   time: string;
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { UsageError } from '../core/index.js';
 import { createMockBackend, ModelError, type MockRequest } from '../models/index.js';
 import { createExecutor, probeIsolation, type Executor } from '../sandbox/index.js';
 import { loadExamples, type Task } from '../tasks/index.js';
@@ -256,16 +257,19 @@ describe('solve', { skip }, () => {
     const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'repair', log });
     log.close();
     assert.equal(result.stopReason, 'model-error');
-    assert.deepEqual(result.modelError, { code: 'api-call-failed', message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions', attemptId: 'a1' });
+    assert.deepEqual(result.modelError, { code: 'api-call-failed', message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions', afterAttemptId: 'a0' });
     assert.equal(result.passed, false);
     assert.equal(result.programAttempts, 1);
     const lines = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; parent_id: string | null; stop_reason?: string; model_error?: unknown });
     assert.deepEqual(lines.map((line) => [line.kind, line.parent_id]), [['sample', null], ['select', 'a0']]);
     assert.equal(lines[1]?.stop_reason, 'model-error');
-    assert.deepEqual(lines[1]?.model_error, { code: 'api-call-failed', message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions', attempt_id: 'a1' });
+    assert.deepEqual(lines[1]?.model_error, { code: 'api-call-failed', message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions', after_attempt_id: 'a0' });
     // Before any program: no candidate, a failed verdict, still a select record.
-    const broken = await solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => ({ error: new Error('the backend crashed') }) }), executor });
-    assert.deepEqual([broken.stopReason, broken.modelError?.code, broken.modelError?.message, broken.attempts.map((record) => record.kind)], ['model-error', 'Error', 'the backend crashed', ['select']]);
+    const broken = await solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => ({ error: new ModelError('model-load-failed', 'the backend crashed') }) }), executor });
+    assert.deepEqual([broken.stopReason, broken.modelError?.code, broken.modelError?.message, broken.modelError?.afterAttemptId, broken.attempts.map((record) => record.kind)], ['model-error', 'model-load-failed', 'the backend crashed', null, ['select']]);
+    // Not a model failure: a usage error (a setting the backend refuses) or a bug reaches the caller.
+    await assert.rejects(solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => ({ error: new UsageError('topP=0 must be in (0, 1]') }) }), executor }), { name: 'UsageError' });
+    await assert.rejects(solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => ({ error: new TypeError('x is undefined') }) }), executor }), { name: 'TypeError' });
   });
 
   test('TypeScript: a type error fails the attempt as the reference harness would, and the tsc errors are the feedback', async () => {

@@ -1,5 +1,5 @@
 import { UsageError } from '../core/index.js';
-import type { ChatMessage, GenerateResult, ModelBackend } from '../models/index.js';
+import { ModelError, type ChatMessage, type GenerateResult, type ModelBackend } from '../models/index.js';
 import type { Executor } from '../sandbox/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
 import { solutionFromAnswer } from './extract-code.js';
@@ -44,11 +44,11 @@ export type StopReason = 'visible-pass' | 'no-visible-tests' | 'strategy-done' |
 
 /** A model call that failed (other than a context overflow or an abort): the loop stops and records it. */
 export interface SolveModelError {
-  /** The error's stable `code` (`api-call-failed`, `prompt-not-recorded`, …), else its name. */
+  /** The error's stable `code` (`api-call-failed`, `prompt-not-recorded`, …). */
   code: string;
   message: string;
-  /** The attempt that was being made when the call failed. */
-  attemptId: string;
+  /** The last attempt recorded before the call failed (the one a repair would have fixed); null before any. */
+  afterAttemptId: string | null;
 }
 
 export interface SolveOptions {
@@ -127,7 +127,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   let modelError = null as SolveModelError | null;
   const repro: ReproMetadata = {
     ...processReproMetadata(),
-    model_digest: modelDigest(model.modelId),
+    model_digest: modelDigest(model),
     task_hash: taskHash(task),
     platform: `${process.platform}-${process.arch}`,
     sandbox_isolation: executor.isolation,
@@ -184,14 +184,16 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (deadline?.aborted) return null;
-      if ((error as { code?: unknown }).code === 'context-overflow') {
+      // Only the model layer's own failures end the solve as a result; a usage error (a setting the backend refuses,
+      // a missing API key) or a bug is the caller's to see.
+      if (!(error instanceof ModelError)) throw error;
+      if (error.code === 'context-overflow') {
         warnings.add(`a prompt did not fit the model's context and was dropped (${(error as Error).message})`);
         return 'overflow';
       }
       // A failed call (server down, a replay file without this prompt, a broken model) ends this solve, not the caller:
       // a dataset evaluation goes on with the next task, and the log says what happened.
-      const code = (error as { code?: unknown }).code;
-      modelError = { code: typeof code === 'string' ? code : error instanceof Error ? error.name : 'unknown', message: error instanceof Error ? error.message : String(error), attemptId: nextId() };
+      modelError = { code: error.code, message: error.message, afterAttemptId: attempts.at(-1)?.attempt_id ?? null };
       stopReason = 'model-error';
       return 'model-error';
     }
@@ -421,7 +423,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
             passed_by_reference: generatedTests.passedByReference,
           },
         }),
-    ...(modelError === null ? {} : { model_error: { code: modelError.code, message: modelError.message, attempt_id: modelError.attemptId } }),
+    ...(modelError === null ? {} : { model_error: { code: modelError.code, message: modelError.message, after_attempt_id: modelError.afterAttemptId } }),
     wall_ms: 0,
     repro: { ...repro, ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) },
   };

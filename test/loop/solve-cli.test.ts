@@ -187,7 +187,7 @@ describe('codeloop solve', { skip }, () => {
     const out = join(scratch, 'out-model-error');
     const single = codeloop(['examples/py/fizzbuzz', '--model', `replay:${empty}`, '--out', out]);
     assert.equal(single.status, 4, single.stderr);
-    assert.match(single.stderr, /the model call for a0 failed \(prompt-not-recorded\)/);
+    assert.match(single.stderr, /the model call after the start failed \(prompt-not-recorded\)/);
     const summary = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')) as { passed: boolean; stop_reason: string; model_error: { code: string } };
     assert.deepEqual([summary.passed, summary.stop_reason, summary.model_error.code], [false, 'model-error', 'prompt-not-recorded']);
     const records = readFileSync(join(out, 'attempts.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; stop_reason: string; model_error: { code: string } });
