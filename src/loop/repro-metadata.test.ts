@@ -33,14 +33,14 @@ test('modelDigest: size, mtime and sha256 of the first MiB of a model file; null
   const dir = mkdtempSync(join(tmpdir(), 'codeloop-digest-'));
   const path = join(dir, 'm.gguf');
   writeFileSync(path, Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(2 * 1024 * 1024, 7)]));
-  const digest = modelDigest(`gguf:${path}`);
+  const digest = modelDigest({ modelId: 'gguf:some-name.gguf', modelFile: path });
   assert.equal(digest?.path, path);
   assert.equal(digest?.bytes, 4 + 2 * 1024 * 1024);
   assert.match(digest?.sha256_first_mib ?? '', /^[0-9a-f]{64}$/);
   writeFileSync(join(dir, 'n.gguf'), Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(1024 * 1024 - 4, 7), Buffer.from('different tail')]));
-  assert.equal(modelDigest(`gguf:${join(dir, 'n.gguf')}`)?.sha256_first_mib, digest?.sha256_first_mib, 'only the first MiB is read');
-  assert.equal(modelDigest('openai:gpt-4o-mini@https://api.openai.com/v1'), null);
-  assert.equal(modelDigest(`gguf:${join(dir, 'missing.gguf')}`), null);
+  assert.equal(modelDigest({ modelId: 'x', modelFile: join(dir, 'n.gguf') })?.sha256_first_mib, digest?.sha256_first_mib, 'only the first MiB is read');
+  assert.equal(modelDigest({ modelId: 'openai:gpt-4o-mini@https://api.openai.com/v1' }), null);
+  assert.equal(modelDigest({ modelId: 'x', modelFile: join(dir, 'missing.gguf') }), null);
 });
 
 test('taskHash: the same task gives the same hash, whatever its id; a changed test changes it', () => {

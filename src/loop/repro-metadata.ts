@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EMBEDDED_MODEL_PATH, parseModelName } from '../models/index.js';
+import { parseModelName } from '../models/index.js';
 import type { SolveTask } from './solve-task.js';
 
 /**
@@ -82,17 +82,19 @@ const DIGEST_BYTES = 1024 * 1024;
 const digests = new Map<string, ModelDigest | null>();
 
 /**
- * The digest of the file behind a model name, where there is one on this machine (`gguf:PATH`, `embedded`,
- * `replay:FILE`); null for server models and names that do not parse. Cached per path for the process.
+ * The digest of the file behind a model: the file the backend loaded (`modelFile`: a GGUF, whatever name led to it,
+ * `hf:` downloads and `embedded` included), else a replay model's samples file; null for server models. Cached per
+ * path for the process.
  */
-export function modelDigest(modelId: string): ModelDigest | null {
-  let path: string | undefined;
-  try {
-    const parsed = parseModelName(modelId);
-    if (parsed.kind === 'gguf' || parsed.kind === 'replay') path = parsed.path;
-    else if (parsed.kind === 'embedded') path = process.env.CODELOOP_EMBEDDED_MODEL || EMBEDDED_MODEL_PATH;
-  } catch {
-    return null;
+export function modelDigest(model: { modelId: string; modelFile?: string }): ModelDigest | null {
+  let path = model.modelFile;
+  if (path === undefined) {
+    try {
+      const parsed = parseModelName(model.modelId);
+      if (parsed.kind === 'replay') path = parsed.path;
+    } catch {
+      return null;
+    }
   }
   if (path === undefined) return null;
   if (!digests.has(path)) digests.set(path, fileDigest(path));

@@ -118,6 +118,8 @@ export interface ModelBackend {
   readonly provider: string;
   /** The model's name as the user gave it (`gguf:/models/x.gguf`, `openai:gpt-4o-mini@https://…`). */
   readonly modelId: string;
+  /** The local file the weights were loaded from, where there is one (a GGUF for the llama backend). */
+  readonly modelFile?: string;
   readonly capabilities: ModelCapabilities;
 
   /** Continues `prompt` (a raw prompt: no chat template applied). */

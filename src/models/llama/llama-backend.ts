@@ -19,6 +19,7 @@
  * suffix MID`, or `[BOS] SUF suffix PRE prefix` without a middle token.
  */
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { UsageError } from '../../core/index.js';
 import type { ChatHistoryItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { ModelError, UnsupportedCapabilityError } from '../errors.js';
@@ -521,6 +522,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     specVersion: MODEL_SPEC_VERSION,
     provider: 'llama',
     modelId,
+    modelFile: resolve(modelPath),
     capabilities,
     ggufMetadata: metadata,
     fimFormat: fim.format,
