@@ -214,7 +214,7 @@ test('tokens of two families and no metadata: an ambiguity error that lists both
         "Cannot tell the FIM format: the vocabulary holds the tokens of more than one format: starcoder ('<fim_prefix>' (1), '<fim_suffix>' (3), " +
           "'<fim_middle>' (2), '<|endoftext|>' (0)); qwen2.5-coder ('<|fim_prefix|>' (151659), '<|fim_suffix|>' (151661), '<|fim_middle|>' (151660), " +
           "'<|endoftext|>' (0)). Set GGUF tokenizer.ggml.fim_pre_token_id/fim_suf_token_id/fim_mid_token_id to the model's tokens, " +
-          'or pass `override` with one of: starcoder, qwen2.5-coder.',
+          'or name the format (`--fim-format FAMILY`, `fimFormat`) with one of: starcoder, qwen2.5-coder.',
       );
       return true;
     },
@@ -240,7 +240,7 @@ test('unknown FIM tokens (GLM-4.5 style): the error lists what was found and the
         error.message,
         'Cannot tell the FIM format: No known FIM format has all its tokens in this vocabulary. FIM-looking special tokens in the vocabulary ' +
           "(14 tokens): '<|code_prefix|>' (151347), '<|code_middle|>' (151348), '<|code_suffix|>' (151349). If you know the model's format, " +
-          'pass `override` with one of: starcoder, starcoder2, santacoder, qwen2.5-coder, deepseek-coder, codellama, codestral, codegemma, ' +
+          'name it (`--fim-format FAMILY` on the command line, `fimFormat` in the model options) with one of: starcoder, starcoder2, santacoder, qwen2.5-coder, deepseek-coder, codellama, codestral, codegemma, ' +
           'granite, seed-coder, codeloop-embedded.',
       );
       return true;

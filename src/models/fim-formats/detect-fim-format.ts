@@ -98,7 +98,7 @@ export function detectFimFormat(options: DetectFimFormatOptions): DetectFimForma
     throw new FimFormatError(
       'fim-format-unknown',
       'Cannot tell the FIM format: no tokenizer tokens were given (neither `tokens` nor GGUF tokenizer.ggml.tokens). ' +
-        `Pass the vocabulary, or set \`override\` to one of: ${FIM_FORMATS.map((format) => format.family).join(', ')}.`,
+        `Pass the vocabulary, or name the format (\`--fim-format FAMILY\`, \`fimFormat\`) with one of: ${FIM_FORMATS.map((format) => format.family).join(', ')}.`,
       { found: [], candidates: [] },
     );
   }
@@ -297,7 +297,7 @@ function listForMessage(items: readonly string[], limit = 20): string {
   return items.length > limit ? `${shown} and ${items.length - limit} more` : shown;
 }
 
-const OVERRIDE_HINT = `If you know the model's format, pass \`override\` with one of: ${FIM_FORMATS.map((format) => format.family).join(', ')}.`;
+const OVERRIDE_HINT = `If you know the model's format, name it (\`--fim-format FAMILY\` on the command line, \`fimFormat\` in the model options) with one of: ${FIM_FORMATS.map((format) => format.family).join(', ')}.`;
 
 function unknownError(what: string, vocabulary: Vocabulary, named: Partial<Record<NamedRole, FimTokenInfo>>): FimFormatError {
   const found = fimLookingTokens(vocabulary, named);
@@ -317,7 +317,7 @@ function ambiguousError(candidates: readonly FimFormat[], vocabulary: Vocabulary
   return new FimFormatError(
     'fim-format-ambiguous',
     `Cannot tell the FIM format: ${lead}the vocabulary holds the tokens of more than one format: ${lines.join('; ')}. ` +
-      `Set GGUF tokenizer.ggml.fim_pre_token_id/fim_suf_token_id/fim_mid_token_id to the model's tokens, or pass \`override\` with one of: ` +
+      `Set GGUF tokenizer.ggml.fim_pre_token_id/fim_suf_token_id/fim_mid_token_id to the model's tokens, or name the format (\`--fim-format FAMILY\`, \`fimFormat\`) with one of: ` +
       `${candidates.map((candidate) => candidate.family).join(', ')}.`,
     { found: fimLookingTokens(vocabulary, {}), candidates: candidates.map((candidate) => candidate.family) },
   );

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import { UsageError } from '../../core/index.js';
 import { collectStream } from '../conformance.js';
 import { ApiCallError } from '../errors.js';
-import { createOpenAICompatibleBackend } from './openai-compatible-backend.js';
+import { createOpenAICompatibleBackend, serverApiKey } from './openai-compatible-backend.js';
 
 type Handler = (body: Record<string, unknown>, response: ServerResponse) => void;
 const requests: Record<string, unknown>[] = [];
@@ -145,6 +145,18 @@ test('construction errors say what to set', () => {
   assert.throws(() => createOpenAICompatibleBackend({ baseURL: 'localhost:8000', model: 'm' }), /baseURL "localhost:8000" is not an http\(s\) URL; give the API root, e\.g\. http:\/\/127\.0\.0\.1:8000\/v1\./);
   assert.throws(() => createOpenAICompatibleBackend({ baseURL, model: 'm', infillMode: 'render' }), /infillMode 'render' needs renderInfill/);
   assert.throws(() => createOpenAICompatibleBackend({ baseURL, model: 'm', maxConcurrency: 0 }), /maxConcurrency=0 must be a positive integer/);
+});
+
+test('serverApiKey: OPENAI_API_KEY only to https://api.openai.com (before CODELOOP_API_KEY there); elsewhere CODELOOP_API_KEY; explicit wins', () => {
+  const env = { OPENAI_API_KEY: 'sk-openai', CODELOOP_API_KEY: 'local' };
+  assert.equal(serverApiKey('https://api.openai.com/v1', undefined, env), 'sk-openai');
+  assert.equal(serverApiKey('https://api.openai.com/v1', undefined, { CODELOOP_API_KEY: 'local' }), 'local');
+  assert.equal(serverApiKey('http://api.openai.com/v1', undefined, env), 'local', 'plain http never carries the OpenAI key');
+  assert.equal(serverApiKey('http://api.openai.com/v1', undefined, { OPENAI_API_KEY: 'sk-openai' }), undefined);
+  assert.equal(serverApiKey('https://api.openai.com.evil.example/v1', undefined, { OPENAI_API_KEY: 'sk-openai' }), undefined);
+  assert.equal(serverApiKey('http://127.0.0.1:8000/v1', undefined, env), 'local');
+  assert.equal(serverApiKey('http://127.0.0.1:8000/v1', undefined, { OPENAI_API_KEY: 'sk-openai', CODELOOP_API_KEY: '' }), undefined);
+  assert.equal(serverApiKey('http://127.0.0.1:8000/v1', 'explicit', env), 'explicit');
 });
 
 test('OPENAI_API_KEY goes to api.openai.com only; other hosts get apiKey or CODELOOP_API_KEY', async () => {

@@ -89,6 +89,23 @@ function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pro
   });
 }
 
+/** The OpenAI API itself, over TLS: the only place `OPENAI_API_KEY` is sent. */
+function isOpenAIOverHttps(baseURL: string): boolean {
+  const url = new URL(baseURL);
+  return url.protocol === 'https:' && url.hostname === 'api.openai.com';
+}
+
+/**
+ * The API key a server at `baseURL` gets: `explicit` if given; on https://api.openai.com `OPENAI_API_KEY`, else
+ * `CODELOOP_API_KEY`; anywhere else `CODELOOP_API_KEY` only (a local server, a proxy or a mistyped URL never sees
+ * the OpenAI key, nor does api.openai.com over plain http). Empty variables count as unset.
+ */
+export function serverApiKey(baseURL: string, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (explicit !== undefined) return explicit;
+  const codeloop = env.CODELOOP_API_KEY || undefined;
+  return isOpenAIOverHttps(baseURL) ? (env.OPENAI_API_KEY || codeloop) : codeloop;
+}
+
 export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOptions): OpenAICompatibleBackend {
   const {
     model,
@@ -115,8 +132,8 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
   }
   if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) throw new UsageError(`maxConcurrency=${maxConcurrency} must be a positive integer.`);
   if (infillMode === 'render' && renderInfill === undefined) throw new UsageError(`infillMode 'render' needs renderInfill (a FIM format's render function from src/fim).`);
-  const isOpenAI = new URL(baseURL).hostname === 'api.openai.com';
-  const apiKey = options.apiKey ?? process.env.CODELOOP_API_KEY ?? (isOpenAI ? process.env.OPENAI_API_KEY : undefined);
+  const isOpenAI = isOpenAIOverHttps(baseURL);
+  const apiKey = serverApiKey(baseURL, options.apiKey);
   const known = flavor === 'auto' ? flavorFromURL(baseURL) : flavor;
   if (known === 'openai' && isOpenAI && (apiKey ?? '') === '') {
     throw new UsageError('OpenAI needs an API key: set OPENAI_API_KEY (or CODELOOP_API_KEY), or pass apiKey.');
