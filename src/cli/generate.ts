@@ -142,7 +142,7 @@ export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop g
       concurrency: flags.concurrency,
       outPath: flags.outPath,
       signal: controller.signal,
-      onSample: (sample) => progress.onSampleResult({ tokens: sample.usage.completion_tokens }),
+      onSample: (_sample, decodedTokens) => progress.onSampleResult({ tokens: decodedTokens }),
     }).finally(() => progress.onRunEnd());
     process.stderr.write(`${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`);
     for (const warning of summarizeWarnings(result.warnings)) process.stderr.write(`${prefix}: warning: ${warning}\n`);

@@ -124,10 +124,13 @@ export function createProgressReporter(stream: ProgressStream, options: Progress
     onRunEnd() {
       if (timer !== undefined) clearInterval(timer);
       timer = undefined;
-      // The last frame stays on screen, finished, and the next output starts on a line of its own.
+      // The last frame stays on screen, finished, and the next output starts on a line of its own. Off a terminal,
+      // a generation run ends with its figures (a scoring run's caller prints its own summary).
       if (live) {
         draw();
         stream.write('\n');
+      } else if (counts === 'tokens') {
+        line();
       }
     },
   };

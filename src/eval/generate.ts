@@ -69,8 +69,12 @@ export interface GenerateSamplesOptions {
    */
   outPath: string;
   signal?: AbortSignal;
-  /** Called after each sample is written. */
-  onSample?: (sample: GeneratedSample) => void;
+  /**
+   * Called after each sample is written. `decodedTokens`: completion tokens the model decoded for this sample's call,
+   * given with the call's first sample and 0 with the rest (greedy n > 1 decodes once and copies), so summing it
+   * gives the run's decoded tokens.
+   */
+  onSample?: (sample: GeneratedSample, decodedTokens: number) => void;
 }
 
 export interface GenerateSamplesResult {
@@ -186,7 +190,7 @@ export async function generateSamples(tasks: readonly Task[], backend: ModelBack
         for (const warning of result.warnings) warnings.add(warning);
         usage.promptTokens += result.usage.promptTokens;
         usage.completionTokens += result.usage.completionTokens;
-        for (const choice of result.choices.slice(0, count)) {
+        for (const [index, choice] of result.choices.slice(0, count).entries()) {
           const sample: GeneratedSample = {
             task_id: task.id,
             completion: choice.text,
@@ -200,7 +204,7 @@ export async function generateSamples(tasks: readonly Task[], backend: ModelBack
           // One write per line on an O_APPEND descriptor: a kill never leaves half a line behind but the last.
           writeSync(descriptor, `${JSON.stringify(sample)}\n`);
           written++;
-          onSample?.(sample);
+          onSample?.(sample, index === 0 ? result.usage.completionTokens : 0);
         }
         if (result.choices.length < count) {
           throw new UsageError(`${backend.modelId} returned ${result.choices.length} of ${count} requested samples for ${task.id}.`);
