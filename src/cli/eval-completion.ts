@@ -10,6 +10,7 @@ import type { EvalMetrics } from '../eval/index.js';
 import {
   completionQualityMetrics,
   createCompletionEngine,
+  modelFimFormat,
   generateCompletionSamples,
   getFimFormat,
   readCompletionSamples,
@@ -48,7 +49,8 @@ as an empty line in the document.
   --compare-raw            both: the pipeline in OUT, raw output in OUT/raw, side by side with the uplift
   --limit N                only the first N tasks of the dataset
   --completion-mode MODE   auto (default: the engine decides, and may decline), single-line or multi-line (forced)
-  --fim-format FAMILY      render prompts in this FIM format (default: the backend's own infill)
+  --fim-format FAMILY      render prompts in this FIM format (default: the family the backend detected from the
+                           model's tokens, else the backend's own infill)
   --max-tokens N           tokens per completion (default: the engine's, 128)
   --prompt-tokens N, --soft-deadline-ms MS, --hard-deadline-ms MS
                            engine settings, as for codeloop serve (defaults 2048, 1000, 3000)`;
@@ -131,7 +133,10 @@ export async function runCompletionGeneration(plan: CompletionEvalPlan, dataset:
   let model: ModelBackend | undefined;
   try {
     model = await openModel(plan.model, { signal: controller.signal, ...(plan.threads === undefined ? {} : { llama: { threads: plan.threads } }) });
-    const engine = createCompletionEngine({ model, ...plan.engine });
+    // The model's own family by default (as codeloop serve does), unless --fim-format named one.
+    const detected = plan.engine.format === undefined ? modelFimFormat(model) : { format: plan.engine.format, reason: 'from --fim-format' };
+    const engine = createCompletionEngine({ model, ...plan.engine, ...(detected.format === undefined ? {} : { format: detected.format }) });
+    process.stderr.write(`${prefix}: FIM format ${detected.format?.family ?? "the backend's own"}: ${detected.reason}\n`);
     try {
       for (const pass of plan.passes) {
         mkdirSync(pass.outDir, { recursive: true });

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
-import { createCompletionEngine, getFimFormat, type CompletionEngineOptions } from '../fim/index.js';
+import { createCompletionEngine, getFimFormat, modelFimFormat, type CompletionEngineOptions } from '../fim/index.js';
 import { openModel } from '../models/index.js';
 import { checkListenAddress, createHttpHandler, startHttpServer } from '../server/http/index.js';
 import { startLspServer } from '../server/lsp/index.js';
@@ -12,13 +12,14 @@ const usage = `Usage: codeloop serve --http [options]
 
 Serves code completion with repository context, stop and merge rules (docs/completion.md).
 
-  --http                 HTTP: llama.cpp POST /infill, OpenAI POST /v1/completions (prompt + suffix), GET /v1/models
+  --http                 HTTP: llama.cpp POST /infill and /completion, OpenAI POST /v1/completions, GET /v1/models
   --lsp                  LSP over stdio: textDocument/inlineCompletion (LSP 3.18), for any editor
 
 Options:
   --model M              model name (default: embedded; also gguf:PATH, hf:…, ollama:…, openai:MODEL@URL, replay:FILE)
   --fim-format FAMILY    render FIM prompts in this family's format (qwen2.5-coder, starcoder2, …) and send them as
-                         raw completions; default: the model backend renders its own infill format
+                         raw completions; default: the family the backend detected from the model's tokens (GGUF),
+                         else the backend renders its own infill format
   --max-tokens N         most tokens per completion (default 128)
   --prompt-tokens N      prompt budget: prefix + suffix + repository context (default 2048)
   --soft-deadline-ms MS  return what is ready after this long (default 1000)
@@ -77,7 +78,10 @@ export const serveCommand: Command = {
 
     if (values.http) checkListenAddress({ host: values.host, ...(port === undefined ? {} : { port }), allowRemote: values['allow-remote'], ...(apiKey === undefined ? {} : { apiKey }) });
     const model = await openModel(values.model);
-    const engine = createCompletionEngine({ model, ...engineOptions });
+    // The model's own family by default, so repository context goes in its file-separator layout.
+    const detected = format === undefined ? modelFimFormat(model) : { format, reason: 'from --fim-format' };
+    const engine = createCompletionEngine({ model, ...engineOptions, ...(detected.format === undefined ? {} : { format: detected.format }) });
+    process.stderr.write(`codeloop serve: FIM format ${detected.format?.family ?? 'the backend\'s own'}: ${detected.reason}\n`);
 
     if (values.lsp) {
       // stdout is the protocol channel: nothing else may be written to it.
@@ -97,7 +101,7 @@ export const serveCommand: Command = {
       await model.close();
       throw error;
     });
-    process.stderr.write(`codeloop serve: listening on ${server.url} (model ${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /v1/completions, GET /v1/models\n`);
+    process.stderr.write(`codeloop serve: listening on ${server.url} (model ${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /completion, POST /v1/completions, GET /v1/models\n`);
     return new Promise<number>((resolve) => {
       const stop = (signal: NodeJS.Signals): void => {
         process.stderr.write(`codeloop serve: ${signal}, shutting down\n`);

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { createCompletionEngine } from '../../src/fim/index.js';
+import { createCompletionEngine, modelFimFormat } from '../../src/fim/index.js';
 import { openModel, type ModelBackend } from '../../src/models/index.js';
 import { createHttpHandler, startHttpServer, type RunningHttpServer } from '../../src/server/http/index.js';
 
@@ -15,7 +15,10 @@ let server: RunningHttpServer;
 
 before(async () => {
   model = await openModel('embedded');
-  const engine = createCompletionEngine({ model });
+  // As codeloop serve builds it: the family the backend detected from the GGUF's tokens.
+  const format = modelFimFormat(model).format;
+  assert.equal(format?.family, 'codeloop-embedded');
+  const engine = createCompletionEngine({ model, format });
   server = await startHttpServer({ handler: createHttpHandler({ engine }), port: 0 });
 });
 after(async () => {

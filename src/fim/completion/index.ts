@@ -14,3 +14,4 @@ export { insertOnlyText, mergeSuffixOverlap, sameLineEdit, type SuffixMerge } fr
 export { checkCompletionSyntax, type SyntaxCheckResult } from './syntax-check.js';
 export { completionHole, completionMiddle, generateCompletionSamples, normalizeWhitespace, type CompletionHole, type CompletionSampleRecord, type GenerateCompletionSamplesOptions, type GenerateCompletionSamplesResult } from './quality-samples.js';
 export { completionQualityMetrics, readCompletionSamples, summarizeLatency, type CompletionQualityMetrics, type LatencySummary } from './quality-metrics.js';
+export { modelFimFormat, type ModelFimFormatResult } from './model-fim-format.js';
