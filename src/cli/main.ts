@@ -1,4 +1,4 @@
-import { isCodeloopError, UsageError } from '../core/index.js';
+import { codeloopVersion, isCodeloopError, UsageError } from '../core/index.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
-    process.stdout.write('0.1.0\n');
+    process.stdout.write(`${codeloopVersion()}\n`);
     return 0;
   }
   const command = COMMANDS.find((candidate) => candidate.name === name);

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { codeloopVersion } from '../core/index.js';
 import { resolveLimits, type ExecutionLimits, type IsolationLevel, type Verdict } from '../sandbox/index.js';
 import { DATASETS, isDatasetName, safimCategory, type LoadedDataset, type Task } from '../tasks/index.js';
 import type { EvaluateResult, SampleResult } from './evaluate.js';
@@ -69,16 +69,8 @@ export function resultLines(samples: readonly Sample[], results: readonly Sample
     .join('');
 }
 
-/** The repository's package.json version (the folder above this file that has one). */
-export function codeloopVersion(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
-  try {
-    return (JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+/** codeloop's version (package.json); here too for the report's callers. */
+export { codeloopVersion };
 
 function pythonVersion(): string | null {
   // The executor's default interpreter (ExecutorOptions.pythonPath).

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parseModelName } from '../models/index.js';
+import { codeloopVersion, packageRoot } from '../core/index.js';
 import type { SolveTask } from './solve-task.js';
 
 /**
@@ -12,21 +12,6 @@ import type { SolveTask } from './solve-task.js';
  */
 
 /** The package root: the nearest folder above this file with a package.json (src/loop or dist/src/loop). */
-function packageRoot(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
-  return folder;
-}
-
-/** The codeloop version, from package.json: the one place it is written (no copy in the code to fall behind). */
-function packageVersion(root: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
-
 /** The commit checked out at `root`, read from .git without running git; null outside a repository. */
 export function gitCommit(root: string): string | null {
   try {
@@ -65,7 +50,7 @@ let processMetadata: ProcessMetadata | null = null;
 export function processReproMetadata(): ProcessMetadata {
   if (processMetadata === null) {
     const root = packageRoot();
-    processMetadata = { codeloop: packageVersion(root), codeloop_commit: gitCommit(root), node: process.version, python: pythonVersion() };
+    processMetadata = { codeloop: codeloopVersion(), codeloop_commit: gitCommit(root), node: process.version, python: pythonVersion() };
   }
   return processMetadata;
 }
