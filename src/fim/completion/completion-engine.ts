@@ -21,7 +21,7 @@ import {
   type TokenCounter,
 } from '../../context/index.js';
 import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../../models/index.js';
-import type { FimFormat } from '../formats/fim-format.js';
+import type { FimFormat } from '../../models/fim-formats/fim-format.js';
 import { CompletionCache } from './completion-cache.js';
 import { gatherPrompt, layoutPrompt, type CompletionPrompt, type ModelCall } from './completion-prompt.js';
 import { completionSite, decideCompletionMode, type CompletionMode, type CompletionSite } from './completion-mode.js';

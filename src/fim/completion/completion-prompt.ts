@@ -4,7 +4,7 @@
  * repo/file tokens where it has them, else with the context as comments at the top of the prefix.
  */
 import type { ContextCollector, TokenCounter } from '../../context/index.js';
-import type { FimContextFile, FimFormat } from '../formats/fim-format.js';
+import type { FimContextFile, FimFormat } from '../../models/fim-formats/fim-format.js';
 import type { CompletionRequest } from './completion-engine.js';
 import type { CompletionSite } from './completion-mode.js';
 

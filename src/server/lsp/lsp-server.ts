@@ -24,6 +24,7 @@ import {
   type InlineCompletionList,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { codeloopVersion } from '../../core/index.js';
 import { sameLineEdit, type CompletionEngine, type CompletionResult } from '../../fim/index.js';
 
 export const ACCEPTED_COMMAND = 'codeloop.inlineCompletion.accepted';
@@ -97,7 +98,7 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
         inlineCompletionProvider: true,
         executeCommandProvider: { commands: [ACCEPTED_COMMAND] },
       },
-      serverInfo: { name: 'codeloop', version: '0.1.0' },
+      serverInfo: { name: 'codeloop', version: codeloopVersion() },
     };
   });
 
