@@ -290,3 +290,19 @@ test('cache and in-flight reuse respect the request: mode, maxTokens and n_inden
   assert.notEqual((await single).cache, 'in-flight');
   assert.equal(gated.calls(), 2);
 });
+
+test('a line on its way to more than the next suffix line does not end generation: `return r` grows into `return r2`', async () => {
+  const text = 'def f(r, r2):\n    \n    return r\n';
+  const cursor = 'def f(r, r2):\n    '.length;
+  for (const mode of ['single-line', 'multi-line'] as const) {
+    const model = createMockBackend({ respond: () => ({ pieces: ['return', ' r', '2', '\n'] }) });
+    const engine = createCompletionEngine({ model });
+    const result = await engine.complete({ text, cursor, mode });
+    assert.equal(result.text, 'return r2', mode);
+    assert.ok(!result.rules.includes('stop-at-suffix-line'), mode);
+  }
+  // The same line, complete, is the re-typed suffix line: nothing is shown.
+  const retyped = createCompletionEngine({ model: createMockBackend({ respond: () => ({ pieces: ['return', ' r', '\n'] }) }) });
+  const result = await retyped.complete({ text, cursor, mode: 'multi-line' });
+  assert.deepEqual([result.text, result.rules.includes('stop-at-suffix-line')], ['', true]);
+});

@@ -391,7 +391,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
             run.partial = raw;
             if (request.postProcess !== false) {
               const rules = { site, mode, specialTokens, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) };
-              const step = postProcessText(raw, rules);
+              const step = postProcessText(raw, { ...rules, generating: true });
               // A new line is complete: the lines up to it, post-processed, may be final.
               const rawBreak = raw.lastIndexOf('\n');
               if (mode === 'multi-line' && rawBreak > lastRawBreak && !step.stopped) {

@@ -13,6 +13,11 @@ export interface PostProcessInput {
   specialTokens?: readonly string[];
   /** llama.cpp `n_indent`: the completion ends before the first new line indented less than this many columns. */
   minIndent?: number;
+  /**
+   * The model is still generating: the open last line may grow, so it is not yet taken as the re-typed suffix line
+   * (`return r` on its way to `return r2`). Default false: the text is final.
+   */
+  generating?: boolean;
 }
 
 export interface TextStep {
@@ -128,7 +133,7 @@ const CLOSING_LINE = /^\s*([)\]}]+[;,)]*|end)\s*$/;
  * and before a line indented less than `minIndent` (llama.cpp `n_indent`).
  */
 export function truncateAtStops(text: string, input: PostProcessInput): TextStep {
-  const { site, mode, minIndent } = input;
+  const { site, mode, minIndent, generating = false } = input;
   const rules: string[] = [];
   const parts = lines(text);
   const startsOnNextLine = parts[0]?.trim() === '' && parts.length > 1 && site.lineSuffix.trim() === '';
@@ -137,7 +142,7 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
   // The first line is compared with the next suffix line too, as typed on the cursor line (Cody #264 on line one).
   const followingLine = site.lineSuffix.trim() === '' ? nextNonBlankLine(site.suffix) : undefined;
   const firstTyped = (firstIndex === 0 ? site.linePrefix : '') + (parts[firstIndex] ?? '');
-  if (followingLine !== undefined && (parts[firstIndex] ?? '').trim() !== '' && firstTyped.trim() === followingLine.trim() && (parts.length > firstIndex + 1 || firstTyped.length >= followingLine.length)) {
+  if (followingLine !== undefined && (parts[firstIndex] ?? '').trim() !== '' && firstTyped.trim() === followingLine.trim() && (parts.length > firstIndex + 1 || (!generating && firstTyped.length >= followingLine.length))) {
     rules.push('stop-at-suffix-line');
     return { text: '', rules, stopped: true };
   }
@@ -178,7 +183,7 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
     }
     if (!complete && !/\S/.test(line)) continue;
     const indent = leadingWhitespace(line).length;
-    if (nextSuffixLine !== undefined && line.trim() === nextSuffixLine.trim() && (complete || line.length >= nextSuffixLine.length)) return cut('stop-at-suffix-line');
+    if (nextSuffixLine !== undefined && line.trim() === nextSuffixLine.trim() && (complete || (!generating && line.length >= nextSuffixLine.length))) return cut('stop-at-suffix-line');
     if (minIndent !== undefined && indent < minIndent && line.trim() !== '') return cut('stop-at-n-indent');
     if (indent < blockIndent) {
       const closesBlock = CLOSING_LINE.test(line) && indent >= Math.min(openerIndent, blockIndent - 1) && indent <= openerIndent;
