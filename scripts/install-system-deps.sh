@@ -6,11 +6,12 @@
 #   python3-pytest - pytest, for `codeloop solve --file X.py --test-command "pytest ..."` (and its end-to-end test)
 #   util-linux  - setpriv, to drop root before entering the sandbox
 #   chromium    - headless browser that the report tests drive (playwright-core, executablePath)
+#   neovim      - a third-party LSP client for the end-to-end test of `codeloop serve --lsp`
 #   fonts-dejavu-core - a font for the report's screenshots
 # .npmrc sets onnxruntime-node-install=skip: onnxruntime-node's postinstall would fetch CUDA files from outside the
 # npm registry; its CPU library is inside the package.
 set -euo pipefail
-packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core)
+packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
