@@ -227,8 +227,42 @@ test('onTextDelta: whole lines arrive while the model is still generating; they 
   const result = await pending;
   assert.equal(result.text, 'total = 0\n    for shape in shapes:\n        total += area(shape)\n    return total');
   assert.ok(result.text.startsWith(deltas.join('')));
+  // Streaming changes nothing in the result: it equals a run nobody streams from, and no sent text was kept over it.
+  const plain = gatedBackend(body, ['return total\n\n\ndef other():\n    pass']);
+  const unstreamed = createCompletionEngine({ model: plain.model }).complete({ text: document, cursor: document.length, language: 'python' });
+  plain.open();
+  assert.deepEqual([(await unstreamed).text, (await unstreamed).rules], [result.text, result.rules]);
+  assert.ok(!result.rules.includes('keep-streamed'), result.rules.join());
   // A second caller that joins the same generation gets the same text from the cache.
   assert.equal((await engine.complete({ text: document, cursor: document.length, language: 'python' })).text, result.text);
+});
+
+test('streaming work is for streaming callers: nothing streamed, the hard deadline returns nothing; a late joiner still gets the lines', async () => {
+  const body = 'total = 0\n    for shape in shapes:\n        total += area(shape)\n    ';
+  const request = { text: document, cursor: document.length, language: 'python' };
+  // Without onTextDelta the complete lines were committed anyway and returned as the hard deadline's partial text.
+  const silent = gatedBackend(body, ['return total']);
+  const unstreamed = await createCompletionEngine({ model: silent.model, hardDeadlineMs: 30 }).complete(request);
+  assert.deepEqual([unstreamed.finishReason, unstreamed.text], ['hard-deadline', '']);
+  // With a listener, what was sent is what comes back.
+  const streamed = gatedBackend(body, ['return total']);
+  const deltas: string[] = [];
+  const sent = await createCompletionEngine({ model: streamed.model, hardDeadlineMs: 30 }).complete(request, { onTextDelta: (text) => deltas.push(text) });
+  assert.deepEqual([sent.finishReason, sent.text, deltas.join('')], ['hard-deadline', 'total = 0\n    for shape in shapes:\n        total += area(shape)', sent.text]);
+  // A caller that joins a run nobody streamed from is sent the lines generated before it came.
+  const joined = gatedBackend(body, ['return total\n\n\ndef other():\n    pass']);
+  const engine = createCompletionEngine({ model: joined.model });
+  const first = engine.complete(request);
+  for (let waited = 0; joined.calls() === 0 && waited < 200; waited += 1) await tick();
+  for (let waited = 0; waited < 20; waited += 1) await tick();
+  const late: string[] = [];
+  const second = engine.complete(request, { onTextDelta: (text) => late.push(text) });
+  for (let waited = 0; late.length === 0 && waited < 200; waited += 1) await tick();
+  assert.deepEqual(late, ['total = 0\n    for shape in shapes:\n        total += area(shape)']);
+  joined.open();
+  assert.equal((await second).cache, 'in-flight');
+  assert.equal((await second).text, (await first).text);
+  assert.equal(late.join('') + '\n    return total', (await first).text);
 });
 
 test('onTextDelta holds back what a later rule may cut: a repeated line, the re-typed suffix, code that does not parse yet', async () => {

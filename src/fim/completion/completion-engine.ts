@@ -202,6 +202,13 @@ interface Run {
   judged: string;
   /** The model has sent a token for this run. */
   started: boolean;
+  /**
+   * Some caller was sent a delta of `committed`: only then is the result held to it (`keep-streamed`, the hard
+   * deadline's partial text). Callers that do not stream get the plain result.
+   */
+  sent: boolean;
+  /** While generating: commits the complete lines so far, for a listener that attaches late (nothing was committed without one). */
+  catchUp?: () => void;
   graceTimer?: NodeJS.Timeout;
 }
 
@@ -338,7 +345,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   /** Starts one generation for `site` and post-processes it. */
   function startRun(request: CompletionRequest, site: CompletionSite, mode: CompletionMode, language: string | undefined, started: number): Run {
     const controller = new AbortController();
-    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, variant: variantOf(request), controller, waiters: 1, partial: '', committed: '', listeners: new Set(), judged: '', started: false, promise: Promise.resolve(undefined as unknown as RunResult) };
+    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, variant: variantOf(request), controller, waiters: 1, partial: '', committed: '', listeners: new Set(), judged: '', started: false, sent: false, promise: Promise.resolve(undefined as unknown as RunResult) };
     run.promise = (async (): Promise<RunResult> => {
       const generate = request.maxTokens ?? maxTokens;
       const parser = request.postProcess === false ? undefined : await parserFor(language);
@@ -372,6 +379,16 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       let firstToken = true;
       let lastRawBreak = -1;
       let finishReason: CompletionFinishReason = 'stop';
+      const rules = { site, mode, specialTokens, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) };
+      // Streaming work (a post-process and a syntax parse per line) is done only for runs someone streams from: LSP,
+      // eval and non-streamed HTTP have no listener. `finalPart` works from scratch, so a late listener catches up.
+      const commitLines = (): void => {
+        const rawBreak = raw.lastIndexOf('\n');
+        if (mode !== 'multi-line' || rawBreak === -1 || run.listeners.size === 0) return;
+        lastRawBreak = rawBreak;
+        commit(run, finalPart(postProcessText(raw.slice(0, rawBreak + 1), rules).text, run, site, parser));
+      };
+      if (request.postProcess !== false) run.catchUp = commitLines;
       try {
         for await (const part of stream) {
           if (part.type === 'start') warnings.push(...part.warnings);
@@ -390,15 +407,10 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
             raw += part.text;
             run.partial = raw;
             if (request.postProcess !== false) {
-              const rules = { site, mode, specialTokens, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) };
               const step = postProcessText(raw, { ...rules, generating: true });
-              // A new line is complete: the lines up to it, post-processed, may be final.
-              const rawBreak = raw.lastIndexOf('\n');
-              if (mode === 'multi-line' && rawBreak > lastRawBreak && !step.stopped) {
-                lastRawBreak = rawBreak;
-                commit(run, finalPart(postProcessText(raw.slice(0, rawBreak + 1), rules).text, run, site, parser));
-              }
               if (step.stopped) break;
+              // A new line is complete: the lines up to it, post-processed, may be final.
+              if (raw.lastIndexOf('\n') > lastRawBreak) commitLines();
             }
             if (softPassed && usable(raw)) {
               finishReason = 'soft-deadline';
@@ -412,9 +424,10 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         if (!controller.signal.aborted) throw error;
         if (reason === SOFT_DEADLINE) finishReason = 'soft-deadline';
         // Nothing is returned at the hard deadline, except text already passed to onTextDelta, which cannot be taken back.
-        else if (reason === HARD_DEADLINE) return { text: run.committed, replaceLength: 0, rawText: raw, finishReason: 'hard-deadline', rules: [], modelMs: performance.now() - modelStart, firstTokenMs, promptTruncated, usage, warnings };
+        else if (reason === HARD_DEADLINE) return { text: run.sent ? run.committed : '', replaceLength: 0, rawText: raw, finishReason: 'hard-deadline', rules: [], modelMs: performance.now() - modelStart, firstTokenMs, promptTruncated, usage, warnings };
         else throw error;
       } finally {
+        run.catchUp = undefined;
         clearTimeout(soft);
         clearTimeout(hard);
       }
@@ -433,7 +446,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       }
       let processed = await finishCompletion(raw, site, mode, language, request.minIndent);
       // Sent text is never taken back: when a rule cut into it after all, the result is what was sent.
-      if (!processed.text.startsWith(run.committed)) processed = { text: run.committed, replaceLength: 0, rules: [...processed.rules, 'keep-streamed'] };
+      if (run.sent && !processed.text.startsWith(run.committed)) processed = { text: run.committed, replaceLength: 0, rules: [...processed.rules, 'keep-streamed'] };
       return { ...processed, rawText: raw, finishReason: processed.text === '' && finishReason === 'stop' ? 'empty' : finishReason, modelMs, firstTokenMs, promptTruncated, usage, warnings };
     })();
     run.promise.then(
@@ -542,9 +555,11 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       if (committed.length <= sent || !committed.startsWith(typedText)) return;
       const delta = committed.slice(sent);
       sent = committed.length;
+      run.sent = true;
       onTextDelta(delta);
     };
     run.listeners.add(listener);
+    run.catchUp?.();
     listener(run.committed);
     return () => {
       run.listeners.delete(listener);
