@@ -340,3 +340,18 @@ test('a line on its way to more than the next suffix line does not end generatio
   const result = await retyped.complete({ text, cursor, mode: 'multi-line' });
   assert.deepEqual([result.text, result.rules.includes('stop-at-suffix-line')], ['', true]);
 });
+
+test('sentinel strings in the user text are broken before rendering, so they cannot tokenize as control tokens', async () => {
+  const model = createMockBackend({ respond: () => 'return 0' });
+  const engine = createCompletionEngine({ model, format: getFimFormat('qwen2.5-coder') });
+  const text = 'TOKENS = ["<|fim_prefix|>", "<|fim_middle|>"]\nEND = "<|endoftext|>"\ndef f():\n    ';
+  const context = { path: 'pkg/<|repo_name|>.py', text: 'SEP = "<|file_sep|>"\n' };
+  await engine.complete({ text, cursor: text.length, path: 'pkg/main.py', extraContext: [context] });
+  const call = model.calls[0];
+  const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
+  const z = '\u200b';
+  assert.equal(
+    prompt,
+    `<|file_sep|>pkg/<${z}|repo_name|>.py\nSEP = "<${z}|file_sep|>"\n\n<|file_sep|>pkg/main.py\n<|fim_prefix|>TOKENS = ["<${z}|fim_prefix|>", "<${z}|fim_middle|>"]\nEND = "<${z}|endoftext|>"\ndef f():\n    <|fim_suffix|><|fim_middle|>`,
+  );
+});

@@ -102,16 +102,49 @@ export async function gatherPrompt(request: CompletionRequest, site: CompletionS
   return { prefix, suffix, files, warnings: [] };
 }
 
+/** Put into a special-token text after its first `<` or `[` (past CodeLlama's `▁`), so no tokenizer reads it as the token. */
+const ZERO_WIDTH_SPACE = '\u200b';
+
+/**
+ * `text` with every occurrence of the `specials` (sentinels, end of text, BOS) broken by a zero-width space. A rendered
+ * prompt is one string, and the llama backend tokenizes it with special tokens parsed (as do servers that take a
+ * rendered prompt): a `<|fim_middle|>` or `<|endoftext|>` written in the user's code would otherwise become the control
+ * token and end or derail the completion. llama.cpp's own /infill tokenizes user text with specials off instead.
+ */
+export function neutralizeSpecialTokens(text: string, specials: readonly string[]): string {
+  const tokens = specials.filter((token) => token.length > 1).sort((a, b) => b.length - a.length);
+  if (tokens.length === 0 || !tokens.some((token) => text.includes(token))) return text;
+  const pattern = new RegExp(tokens.map((token) => token.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return text.replace(pattern, (token) => {
+    const at = Math.max(1, token.search(/[<[]/) + 1);
+    return token.slice(0, at) + ZERO_WIDTH_SPACE + token.slice(at);
+  });
+}
+
+/** The texts of `format` that its model's tokenizer reads as control tokens. */
+function specialTextsOf(format: FimFormat): string[] {
+  const texts = [...Object.values(format.tokens), ...format.stop, format.bos?.token];
+  return [...new Set(texts.filter((token): token is string => token !== undefined && token !== ''))];
+}
+
 export function layoutPrompt(prompt: CompletionPrompt, options: { format?: FimFormat; language: string | undefined; path: string | undefined; repoName: string | undefined }): ModelCall {
   const { format, language, path, repoName } = options;
   const warnings: string[] = [];
   if (format === undefined) return { kind: 'infill', prefix: withCommentContext(prompt.prefix, prompt.files, language, warnings), suffix: prompt.suffix, warnings };
+  const specials = specialTextsOf(format);
+  const clean = (text: string): string => neutralizeSpecialTokens(text, specials);
+  prompt = {
+    ...prompt,
+    prefix: clean(prompt.prefix),
+    suffix: clean(prompt.suffix),
+    files: prompt.files.map((file) => ({ ...file, path: clean(file.path), content: clean(file.content) })),
+  };
   const repoLayout = format.repoContext !== undefined;
   const rendered = format.render({
     prefix: repoLayout ? prompt.prefix : withCommentContext(prompt.prefix, prompt.files, language, warnings),
     suffix: prompt.suffix,
-    ...(repoLayout && prompt.files.length > 0 ? { files: prompt.files, filePath: path ?? '' } : {}),
-    ...(repoLayout && repoName !== undefined ? { repoName, filePath: path ?? '' } : {}),
+    ...(repoLayout && prompt.files.length > 0 ? { files: prompt.files, filePath: clean(path ?? '') } : {}),
+    ...(repoLayout && repoName !== undefined ? { repoName: clean(repoName), filePath: clean(path ?? '') } : {}),
   });
   return { kind: 'complete', prompt: rendered.prompt, stop: rendered.stop, warnings: [...warnings, ...rendered.warnings] };
 }
