@@ -25,3 +25,15 @@ test("repository context before the prefix (Continue's Qwen and StarCoder2 multi
   const starcoder2 = splitFimPrompt('<file_sep>def area(s):\n    return 1<file_sep><fim_prefix>x = <fim_suffix><fim_middle>');
   assert.deepEqual([starcoder2?.family, starcoder2?.context, starcoder2?.prefix, starcoder2?.path], ['starcoder2', [{ path: '', text: 'def area(s):\n    return 1' }], 'x = ', undefined]);
 });
+
+test('sentinel strings inside the code do not move the split; a prompt that does not end with the middle sentinel is not split', () => {
+  const code = 'TOKENS = ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]\ndef f():\n    ';
+  const tail = '\n    return "<|fim_middle|>"\n';
+  const split = splitFimPrompt(`<|fim_prefix|>${code}<|fim_suffix|>${tail}<|fim_middle|>\n`);
+  assert.deepEqual([split?.family, split?.prefix, split?.suffix], ['qwen2.5-coder', code, tail]);
+  const withContext = splitFimPrompt(`<|file_sep|>a.py\nA = "<|fim_prefix|>"\n<|file_sep|>b.py\n<|fim_prefix|>${code}<|fim_suffix|>\n<|fim_middle|>`);
+  assert.deepEqual([withContext?.prefix, withContext?.path, withContext?.context], [code, 'b.py', [{ path: 'a.py', text: 'A = "<|fim_prefix|>"' }]]);
+  // A plain prompt that mentions two sentinels, as code, is a plain prompt.
+  assert.equal(splitFimPrompt('def sentinels():\n    return ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]\n\ndef f():\n    '), undefined);
+  assert.equal(splitFimPrompt('x = "<fim_prefix>" + "<fim_suffix>"\ny = '), undefined);
+});

@@ -46,7 +46,31 @@ function readContext(text: string, format: FimFormat): Pick<SplitFimPrompt, 'con
   return { context, ...(current !== undefined && current.path !== '' ? { path: current.path } : {}) };
 }
 
-/** Splits `prompt` at the first family whose prefix and suffix sentinels it holds; undefined when none does. */
+/** Tokens that open a file or repository header line right before a FIM part (`<|file_sep|>path\n<|fim_prefix|>`). */
+const HEADER_TOKENS = [...new Set(FIM_FORMATS.flatMap((format) => [format.tokens.fileSeparator, format.tokens.repoName]).filter((token): token is string => token !== undefined))];
+
+/**
+ * Where the sentinel `token` that opens the FIM part is, before `end`: the first occurrence at the start of the prompt
+ * or right after a file/repo header line, since the code after it may spell the sentinel too (`TOKENS =
+ * ["<|fim_prefix|>", …]`); else (with `fallback`) the last occurrence. -1 when there is none.
+ */
+function openingAt(prompt: string, token: string, end: number, fallback = true): number {
+  for (let at = prompt.indexOf(token); at !== -1 && at < end; at = prompt.indexOf(token, at + 1)) {
+    const before = prompt.slice(0, at);
+    if (before.trim() === '') return at;
+    const header = HEADER_TOKENS.map((header) => before.lastIndexOf(header)).find((index) => index !== -1 && /^[^\n]*\n?$/.test(before.slice(index)));
+    if (header !== undefined) return at;
+  }
+  return fallback ? prompt.lastIndexOf(token, end - token.length) : -1;
+}
+
+/**
+ * Splits `prompt` at the first family whose template it is; undefined when none is. Only a prompt that ends with the
+ * family's middle sentinel (after trailing whitespace; PSM and SPM) is read as a rendered FIM prompt, a prompt that
+ * merely mentions sentinels is not: the suffix starts after the last suffix sentinel before the end, and the prefix
+ * after the sentinel that opens the FIM part (see `openingAt`). Families without a middle sentinel (Codestral's
+ * `[SUFFIX]S[PREFIX]P`) must start with the suffix sentinel; SPM v2 (`PRE SUF S MID P`) needs the two adjacent.
+ */
 export function splitFimPrompt(prompt: string): SplitFimPrompt | undefined {
   const seen = new Set<string>();
   for (const format of FIM_FORMATS) {
@@ -57,31 +81,42 @@ export function splitFimPrompt(prompt: string): SplitFimPrompt | undefined {
     const key = `${prefixToken}\u0000${suffixToken}\u0000${middleToken ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const prefixAt = prompt.indexOf(prefixToken);
-    const suffixAt = prompt.indexOf(suffixToken);
-    if (prefixAt === -1 || suffixAt === -1) continue;
-    const middleAt = middleToken === undefined ? -1 : prompt.lastIndexOf(middleToken);
+    const body = prompt.trimEnd();
     let prefix: string;
     let suffix: string;
     let contextEnd: number;
-    if (prefixAt < suffixAt) {
-      const afterSuffix = suffixAt + suffixToken.length;
-      const middle = middleAt >= afterSuffix ? middleAt : prompt.length;
-      const afterMiddle = middleAt >= afterSuffix && middleToken !== undefined ? prompt.slice(middleAt + middleToken.length) : '';
-      if (suffixAt === prefixAt + prefixToken.length && afterMiddle !== '') {
-        // SPM v2: PRE SUF suffix MID prefix.
-        [prefix, suffix] = [afterMiddle, prompt.slice(afterSuffix, middle)];
-      } else {
+    if (middleToken !== undefined && body.endsWith(middleToken)) {
+      const middleAt = body.length - middleToken.length;
+      const suffixLast = body.lastIndexOf(suffixToken, middleAt - suffixToken.length);
+      const prefixLast = body.lastIndexOf(prefixToken, middleAt - prefixToken.length);
+      if (suffixLast === -1 || prefixLast === -1) continue;
+      if (prefixLast < suffixLast) {
         // PSM: PRE prefix SUF suffix MID.
-        [prefix, suffix] = [prompt.slice(prefixAt + prefixToken.length, suffixAt), prompt.slice(afterSuffix, middle)];
+        const prefixAt = openingAt(body, prefixToken, suffixLast);
+        if (prefixAt === -1) continue;
+        [prefix, suffix] = [body.slice(prefixAt + prefixToken.length, suffixLast), body.slice(suffixLast + suffixToken.length, middleAt)];
+        contextEnd = prefixAt;
+      } else {
+        // SPM: SUF suffix PRE prefix MID.
+        const suffixAt = openingAt(body, suffixToken, prefixLast);
+        if (suffixAt === -1) continue;
+        [prefix, suffix] = [body.slice(prefixLast + prefixToken.length, middleAt), body.slice(suffixAt + suffixToken.length, prefixLast)];
+        contextEnd = suffixAt;
       }
-      contextEnd = prefixAt;
+    } else if (middleToken !== undefined) {
+      // SPM v2: PRE SUF suffix MID prefix.
+      const openAt = openingAt(prompt, prefixToken + suffixToken, prompt.length, false);
+      const middleAt = openAt === -1 ? -1 : prompt.indexOf(middleToken, openAt);
+      if (middleAt === -1) continue;
+      [prefix, suffix] = [prompt.slice(middleAt + middleToken.length), prompt.slice(openAt + prefixToken.length + suffixToken.length, middleAt)];
+      contextEnd = openAt;
     } else {
-      // SPM: SUF suffix PRE prefix [MID].
-      const afterPrefix = prefixAt + prefixToken.length;
-      const middle = middleAt >= afterPrefix ? middleAt : prompt.length;
-      [prefix, suffix] = [prompt.slice(afterPrefix, middle), prompt.slice(suffixAt + suffixToken.length, prefixAt)];
-      contextEnd = suffixAt;
+      // SPM without a middle sentinel: SUF suffix PRE prefix, from the start of the prompt.
+      if (!prompt.startsWith(suffixToken)) continue;
+      const prefixAt = prompt.indexOf(prefixToken, suffixToken.length);
+      if (prefixAt === -1) continue;
+      [prefix, suffix] = [prompt.slice(prefixAt + prefixToken.length), prompt.slice(suffixToken.length, prefixAt)];
+      contextEnd = 0;
     }
     if (format.family === 'codellama') {
       // `<PRE> {prefix} <SUF>{suffix} <MID>`: the template's spaces are not the user's.
