@@ -322,3 +322,17 @@ test("llama.vscode's warm-up (n_predict 0) is answered at once: no model call, a
   assert.ok(done.tokens_evaluated > 0 && done.tokens_predicted > 0);
   assert.ok(done.timings.prompt_ms! >= 0 && done.timings.predicted_ms! >= 0);
 });
+
+test("llama.cpp replies carry generation_settings (llama.vscode reads n_ctx), tokens per second, and llama.cpp's stop_type", async () => {
+  const model = createMockBackend({ respond: () => ({ text: 'a + b', finishReason: 'length' }), modelId: 'mock-coder', capabilities: { contextLength: 4096 } });
+  const handler = createHttpHandler({ engine: createCompletionEngine({ model }) });
+  type Final = { stop_type: string; stopping_word: string; generation_settings: { n_ctx: number; n_predict: number }; timings: Record<string, number> };
+  const limited = JSON.parse(await readBody(await handler(post('/infill', { input_prefix: 'def add(a, b):\n    return ', n_predict: 8 })))) as Final;
+  assert.deepEqual([limited.stop_type, limited.stopping_word, limited.generation_settings], ['limit', '', { n_ctx: 4096, n_predict: 8 }]);
+  assert.ok(typeof limited.timings.prompt_per_second === 'number' && typeof limited.timings.predicted_per_second === 'number', JSON.stringify(limited.timings));
+  const { handler: plain } = handlerWith(() => 'a + b  # sum\n');
+  const word = JSON.parse(await readBody(await plain(post('/completion', { prompt: 'def add(a, b):\n    return ', stop: ['  #'] })))) as Final & { content: string };
+  assert.deepEqual([word.content, word.stop_type, word.stopping_word, word.generation_settings.n_ctx, word.generation_settings.n_predict], ['a + b', 'word', '  #', 0, -1]);
+  const eos = JSON.parse(await readBody(await plain(post('/infill', { input_prefix: 'def f(a, b):\n    return ', stream: false })))) as Final;
+  assert.equal(eos.stop_type, 'eos');
+});

@@ -268,7 +268,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     // is answered at once: running the engine would abort a generation the next keystroke could reuse and make the
     // backend re-read its prompt, for a reply nobody reads. (No background pre-fill: the backends have no call for it.)
     if (nPredict === 0) {
-      const reply = { content: '', stop: true, stop_type: 'limit', stopping_word: '', model: modelName, tokens_predicted: 0, tokens_evaluated: 0, tokens_cached: 0, truncated: false, timings: { prompt_n: 0, prompt_ms: 0, predicted_n: 0, predicted_ms: 0, total_ms: performance.now() - started } };
+      const reply = { content: '', stop: true, stop_type: 'limit', stopping_word: '', model: modelName, generation_settings: { n_ctx: engine.model.capabilities.contextLength ?? 0, n_predict: 0 }, tokens_predicted: 0, tokens_evaluated: 0, tokens_cached: 0, truncated: false, timings: { prompt_n: 0, prompt_ms: 0, predicted_n: 0, predicted_ms: 0, total_ms: performance.now() - started } };
       return stream ? sseStream(request.signal, async (send) => send(reply), false) : json(200, reply);
     }
     const completion: CompletionRequest = {
@@ -282,13 +282,27 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     return llamaReply(request, completion, suffix, stream, [], started);
   }
 
-  /** The last event (or the whole reply) of llama.cpp's `/infill` and `/completion`. */
-  const llamaFinal = (result: CompletionResult, content: string, started: number) => ({
+  /**
+   * llama.cpp's `generation_settings`: llama.vscode reads `generation_settings.n_ctx` on every /infill reply (its
+   * status-bar info, on by default) and drops the suggestion when it is missing. n_ctx 0: the context is unknown;
+   * n_predict -1: the engine's default maxTokens. The engine decodes greedily, so no temperature is reported.
+   */
+  const generationSettings = (completion: CompletionRequest) => ({ n_ctx: engine.model.capabilities.contextLength ?? 0, n_predict: completion.maxTokens ?? -1 });
+  /** Tokens per second over `ms`, 0 when no time was spent (a cache hit). */
+  const perSecond = (tokens: number, ms: number): number => (ms > 0 ? (tokens * 1000) / ms : 0);
+
+  /**
+   * The last event (or the whole reply) of llama.cpp's `/infill` and `/completion`. `stop_type` as llama.cpp's server
+   * sets it: `limit` when n_predict or the time budget ended generation, `word` (and `stopping_word`) for a stop the
+   * client sent, else `eos`.
+   */
+  const llamaFinal = (result: CompletionResult, content: string, started: number, completion: CompletionRequest, stoppingWord: string | undefined) => ({
     content,
     stop: true,
-    stop_type: result.finishReason === 'length' ? 'limit' : 'eos',
-    stopping_word: '',
+    stop_type: stoppingWord !== undefined ? 'word' : result.finishReason === 'length' || result.finishReason === 'soft-deadline' || result.finishReason === 'hard-deadline' ? 'limit' : 'eos',
+    stopping_word: stoppingWord ?? '',
     model: modelName,
+    generation_settings: generationSettings(completion),
     tokens_predicted: result.usage.completionTokens,
     tokens_evaluated: result.usage.promptTokens,
     // llama.vscode shows these. The backends do not report KV-cache reuse, so tokens_cached is 0; prompt_ms is the
@@ -300,6 +314,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
       prompt_ms: result.firstTokenMs,
       predicted_n: result.usage.completionTokens,
       predicted_ms: Math.max(0, result.modelMs - result.firstTokenMs),
+      prompt_per_second: perSecond(result.usage.promptTokens, result.firstTokenMs),
+      predicted_per_second: perSecond(result.usage.completionTokens, Math.max(0, result.modelMs - result.firstTokenMs)),
       total_ms: performance.now() - started,
     },
     codeloop: codeloopField(result),
@@ -310,17 +326,20 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (stream) {
       return sseStream(request.signal, async (send, signal) => {
         const cutter = createStopCutter(stops);
+        let stoppingWord: string | undefined;
         const result = await runStreamed(completion, suffix, signal, (text) => {
-          const cut = cutter.push(text).text;
-          if (cut !== '') send({ content: cut, stop: false });
+          const cut = cutter.push(text);
+          stoppingWord ??= cut.stopSequence;
+          if (cut.text !== '') send({ content: cut.text, stop: false });
         });
         const held = cutter.stopped ? '' : cutter.flush();
         if (held !== '') send({ content: held, stop: false });
-        send(llamaFinal(result, '', started));
+        send(llamaFinal(result, '', started, completion, stoppingWord));
       }, false);
     }
     const result = await run(completion, request.signal);
-    return json(200, llamaFinal(result, cutAtStop(insertOnly(result, suffix), stops).text, started));
+    const cut = cutAtStop(insertOnly(result, suffix), stops);
+    return json(200, llamaFinal(result, cut.text, started, completion, cut.stopSequence));
   }
 
   /** `stop`: a string or an array of strings. */
