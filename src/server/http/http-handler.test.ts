@@ -336,3 +336,10 @@ test("llama.cpp replies carry generation_settings (llama.vscode reads n_ctx), to
   const eos = JSON.parse(await readBody(await plain(post('/infill', { input_prefix: 'def f(a, b):\n    return ', stream: false })))) as Final;
   assert.equal(eos.stop_type, 'eos');
 });
+
+test('POST /completion with n_predict 0 is answered at once, as /infill is, without the model', async () => {
+  const { handler, model } = handlerWith(() => 'unexpected');
+  const reply = JSON.parse(await readBody(await handler(post('/completion', { prompt: 'def f():\n    return ', n_predict: 0 })))) as { content: string; stop_type: string; tokens_predicted: number };
+  assert.deepEqual([reply.content, reply.stop_type, reply.tokens_predicted], ['', 'limit', 0]);
+  assert.equal(model.calls.length, 0);
+});

@@ -267,10 +267,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     // llama.vscode's warm-up (n_predict 0, sent whenever its context ring changes, to pre-fill llama-server's KV cache)
     // is answered at once: running the engine would abort a generation the next keystroke could reuse and make the
     // backend re-read its prompt, for a reply nobody reads. (No background pre-fill: the backends have no call for it.)
-    if (nPredict === 0) {
-      const reply = { content: '', stop: true, stop_type: 'limit', stopping_word: '', model: modelName, generation_settings: { n_ctx: engine.model.capabilities.contextLength ?? 0, n_predict: 0 }, tokens_predicted: 0, tokens_evaluated: 0, tokens_cached: 0, truncated: false, timings: { prompt_n: 0, prompt_ms: 0, predicted_n: 0, predicted_ms: 0, total_ms: performance.now() - started } };
-      return stream ? sseStream(request.signal, async (send) => send(reply), false) : json(200, reply);
-    }
+    if (nPredict === 0) return warmUpReply(stream, request.signal, started);
     const completion: CompletionRequest = {
       text: prefix + suffix,
       cursor: prefix.length,
@@ -281,6 +278,16 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     };
     return llamaReply(request, completion, suffix, stream, [], started);
   }
+
+  /**
+   * The reply to `n_predict: 0` on /infill and /completion (llama.vscode's warm-up, sent whenever its context ring
+   * changes), at once and without the engine: running it would abort a reusable generation and make the backend
+   * re-read its prompt, and the engine would take maxTokens 0 literally.
+   */
+  const warmUpReply = (stream: boolean, signal: AbortSignal | undefined, started: number): HttpResponse => {
+    const reply = { content: '', stop: true, stop_type: 'limit', stopping_word: '', model: modelName, generation_settings: { n_ctx: engine.model.capabilities.contextLength ?? 0, n_predict: 0 }, tokens_predicted: 0, tokens_evaluated: 0, tokens_cached: 0, truncated: false, timings: { prompt_n: 0, prompt_ms: 0, predicted_n: 0, predicted_ms: 0, total_ms: performance.now() - started } };
+    return stream ? sseStream(signal, async (send) => send(reply), false) : json(200, reply);
+  };
 
   /**
    * llama.cpp's `generation_settings`: llama.vscode reads `generation_settings.n_ctx` on every /infill reply (its
@@ -374,6 +381,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (Array.isArray(body.prompt)) throw new HttpError(400, "field 'prompt' must be a string; token-id prompts are not supported by codeloop.");
     const prompt = stringField(body, 'prompt', true) ?? '';
     const nPredict = integerField(body, 'n_predict', -1, maxTokensLimit);
+    if (nPredict === 0) return warmUpReply(booleanField(body, 'stream'), request.signal, performance.now());
     const { completion, suffix } = promptRequest(prompt, undefined, nPredict === undefined || nPredict < 0 ? undefined : nPredict);
     return llamaReply(request, completion, suffix, booleanField(body, 'stream'), stopsField(body), performance.now());
   }
