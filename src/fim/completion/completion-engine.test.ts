@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createMockBackend, type GenerateOptions, type ModelBackend, type StreamPart } from '../../models/index.js';
 import { getFimFormat } from '../../models/fim-formats/fim-formats.js';
-import { createCompletionEngine, suffixSafeEnd } from './completion-engine.js';
+import { createCompletionEngine, promptBudgetFor, suffixSafeEnd } from './completion-engine.js';
 
 const document = 'from .shapes import area\n\ndef total_area(shapes):\n    ';
 const shapes = { path: 'pkg/shapes.py', text: 'def area(shape):\n    return shape.w * shape.h\n' };
@@ -354,4 +354,19 @@ test('sentinel strings in the user text are broken before rendering, so they can
     prompt,
     `<|file_sep|>pkg/<${z}|repo_name|>.py\nSEP = "<${z}|file_sep|>"\n\n<|file_sep|>pkg/main.py\n<|fim_prefix|>TOKENS = ["<${z}|fim_prefix|>", "<${z}|fim_middle|>"]\nEND = "<${z}|endoftext|>"\ndef f():\n    <|fim_suffix|><|fim_middle|>`,
   );
+});
+
+test('without a tokenizer the prompt budget keeps a 25% margin: the 3.5 characters/token estimate is all there is', async () => {
+  // 200 − 100 (half the context for the completion) − margin: 18 (5%) when the prompt is measured, 58 (25%) when not.
+  assert.deepEqual([promptBudgetFor(2048, 128, 200), promptBudgetFor(2048, 128, 200, false)], [82, 42]);
+  const base = createMockBackend({ respond: () => 'return 0', capabilities: { contextLength: 200 } });
+  const { countTokens: _unused, ...uncounted } = base;
+  const model = uncounted as ModelBackend;
+  const engine = createCompletionEngine({ model, format: getFimFormat('qwen2.5-coder'), prefixShare: 0.5, suffixShare: 0.5 });
+  const long = Array.from({ length: 400 }, (_, index) => `x_${index} = ${index}`).join('\n');
+  await engine.complete({ text: `${long}\n`, cursor: long.length + 1 });
+  const call = base.calls[0];
+  const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
+  // 42 tokens at 3.5 characters each, less the three sentinels: a budget of 82 would keep about twice as much.
+  assert.ok(prompt.replace(/<\|fim_(prefix|suffix|middle)\|>/g, '').length <= 42 * 3.5, `${prompt.length}: ${prompt}`);
 });

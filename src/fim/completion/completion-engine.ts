@@ -237,11 +237,13 @@ const MIN_PROMPT_TOKENS = 16;
 /**
  * The prompt budget (tokens) for one request: `promptTokens`, capped so that prompt + `generate` tokens fit the
  * model's context with a margin. The completion never gets more than half the context: a request for more tokens than
- * fit is given the room that is left (the backend cuts maxTokens to it and says so in a warning).
+ * fit is given the room that is left (the backend cuts maxTokens to it and says so in a warning). The margin is 5% of
+ * the context when the backend counts tokens (the prompt is measured and cut again), 25% when only the 3.5
+ * characters/token estimate stands between the prompt and an overflow (dense code, CJK text run well over it).
  */
-export function promptBudgetFor(promptTokens: number, generate: number, contextLength: number | undefined): number {
+export function promptBudgetFor(promptTokens: number, generate: number, contextLength: number | undefined, measured = true): number {
   if (contextLength === undefined || !(contextLength > 0)) return promptTokens;
-  const margin = 8 + Math.ceil(contextLength * 0.05);
+  const margin = 8 + Math.ceil(contextLength * (measured ? 0.05 : 0.25));
   const reserve = Math.min(generate, Math.floor(contextLength / 2));
   return Math.max(MIN_PROMPT_TOKENS, Math.min(promptTokens, contextLength - reserve - margin));
 }
@@ -349,7 +351,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     run.promise = (async (): Promise<RunResult> => {
       const generate = request.maxTokens ?? maxTokens;
       const parser = request.postProcess === false ? undefined : await parserFor(language);
-      const { prompt, call } = await fitPrompt(request, site, language, promptBudgetFor(promptTokens, generate, contextLength));
+      const { prompt, call } = await fitPrompt(request, site, language, promptBudgetFor(promptTokens, generate, contextLength, model.countTokens !== undefined));
       const warnings = [...prompt.warnings, ...call.warnings];
       const promptTruncated = prompt.prefix.length < site.prefix.length || prompt.suffix.length < site.suffix.length;
       let firstTokenMs = 0;
