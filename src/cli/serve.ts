@@ -67,7 +67,7 @@ export const serveCommand: Command = {
     const engineOptions: Omit<CompletionEngineOptions, 'model'> = {
       ...(format === undefined ? {} : { format }),
       ...optional('maxTokens', numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 100000 })),
-      ...optional('promptTokens', numberFlag('--prompt-tokens', values['prompt-tokens'], { integer: true, min: 1, max: 1000000 })),
+      ...optional('promptTokens', numberFlag('--prompt-tokens', values['prompt-tokens'], { integer: true, min: 16, max: 1000000 })),
       ...optional('softDeadlineMs', numberFlag('--soft-deadline-ms', values['soft-deadline-ms'], { integer: true, min: 0, max: 600000 })),
       ...optional('hardDeadlineMs', numberFlag('--hard-deadline-ms', values['hard-deadline-ms'], { integer: true, min: 0, max: 600000 })),
       ...optional('firstTokenTimeoutMs', numberFlag('--first-token-timeout-ms', values['first-token-timeout-ms'], { integer: true, min: 0, max: 600000 })),

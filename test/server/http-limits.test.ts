@@ -115,3 +115,8 @@ test('the limits are checked when the server starts', async () => {
   await assert.rejects(startHttpServer({ handler, port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 1000 }), /headersTimeoutMs=5000 is longer than requestTimeoutMs=1000/);
   await assert.rejects(startHttpServer({ handler, port: 0, maxConnections: 0 }), /maxConnections=0 must be an integer ≥ 1/);
 });
+
+test('serve --prompt-tokens below the engine minimum is refused naming the flag, before any model is opened', async () => {
+  const { serveCommand } = await import('../../src/cli/serve.js');
+  await assert.rejects(serveCommand.run(['--http', '--prompt-tokens', '8', '--model', 'no-such-model-file.gguf']), /--prompt-tokens.*16/);
+});
