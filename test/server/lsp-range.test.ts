@@ -58,12 +58,23 @@ test('a merge that replaces across a line break is narrowed to the cursor line: 
   const item = list.items[0];
   assert.deepEqual(item?.range, { start: { line: 0, character: 9 }, end: { line: 0, character: 10 } });
   assert.equal(item?.insertText, 'b)');
-  // Accepting either edit gives the same document.
-  assert.equal(document.slice(0, 9) + 'b)' + document.slice(10), document.slice(0, 9) + 'b)\ny = 2' + document.slice(16));
+  // Accepting the returned edit gives the document the engine's merge would.
+  assert.ok(item !== undefined);
+  assert.equal(applyEdit(document, item.range, item.insertText), document.slice(0, 9) + 'b)\ny = 2' + document.slice(16));
 });
+
+/** `document` with `range` replaced by `text`, as an editor applies an inline completion. */
+function applyEdit(document: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): string {
+  const lines = document.split('\n');
+  const offset = (position: { line: number; character: number }): number => lines.slice(0, position.line).reduce((sum, line) => sum + line.length + 1, 0) + position.character;
+  return document.slice(0, offset(range.start)) + text + document.slice(offset(range.end));
+}
 
 test('sameLineEdit: one-line ranges are kept, a text that does not end with the part past the break becomes an insert', () => {
   assert.deepEqual(sameLineEdit('a, b)', 1, ')\n'), { text: 'a, b)', replaceLength: 1 });
   assert.deepEqual(sameLineEdit('b)\ny = 2', 7, ')\ny = 2\n'), { text: 'b)', replaceLength: 1 });
   assert.deepEqual(sameLineEdit('b\n)', 4, '\n  )'), { text: 'b\n', replaceLength: 0 });
+  // CRLF: the cursor line ends at its `\r`, whether the model wrote the rest with `\r\n` or `\n`.
+  assert.deepEqual(sameLineEdit('b)\ny = 2', 8, ')\r\ny = 2\r\n'), { text: 'b)', replaceLength: 1 });
+  assert.deepEqual(sameLineEdit('b)\r\ny = 2', 8, ')\r\ny = 2\r\n'), { text: 'b)', replaceLength: 1 });
 });

@@ -56,9 +56,13 @@ export function insertOnlyText(text: string, replaceLength: number, suffix: stri
  */
 export function sameLineEdit(text: string, replaceLength: number, suffix: string): SuffixMerge {
   const replaced = suffix.slice(0, replaceLength);
-  const lineEnd = replaced.indexOf('\n');
-  if (lineEnd === -1) return { text, replaceLength };
+  // A CRLF document's line ends at its `\r`; the model may have written the part past it with `\n` alone.
+  const lineBreak = /\r?\n/.exec(replaced);
+  if (lineBreak === null) return { text, replaceLength };
+  const lineEnd = lineBreak.index;
   const beyond = replaced.slice(lineEnd);
-  if (text.endsWith(beyond)) return { text: text.slice(0, text.length - beyond.length), replaceLength: lineEnd };
+  for (const tail of new Set([beyond, beyond.replace(/\r\n/g, '\n')])) {
+    if (text.endsWith(tail)) return { text: text.slice(0, text.length - tail.length), replaceLength: lineEnd };
+  }
   return { text: insertOnlyText(text, replaceLength, suffix), replaceLength: 0 };
 }
