@@ -57,8 +57,18 @@ test('the committed embedded model loads, matches its MANIFEST, and its log-prob
     const ours = logSoftmax(logits.subarray((tokens.length - 1) * V));
     const theirs = await llamaNextTokenLogProbabilities(model, tokens, { vocabSize: V, contextSize: 256 });
     assert.equal(argmax(theirs), argmax(ours), 'same most likely next token');
-    const difference = maxDifference(ours, theirs, { reportedOnly: true });
-    assert.ok(difference < 0.15, `max |Δ log p| = ${difference}`);
+    // llama.cpp also quantises activations to 8 bits in q8_0 matmuls; the error grows with the logits' spread, and is
+    // largest in absolute log-prob on tokens nobody samples. So: the tokens that matter (p ≥ 1e-3 on the trainer's
+    // side) to 0.15 nats, the whole vocabulary to 0.3, and KL(trainer ‖ llama.cpp) < 0.01 nats. For scale, the
+    // previous checkpoint against this file: 3.2 nats on likely tokens, 6.6 overall, KL 0.06.
+    const likely = Float64Array.from(ours, (value, token) => (value >= Math.log(1e-3) ? theirs[token]! : -Infinity));
+    const onLikely = maxDifference(ours, likely, { reportedOnly: true });
+    assert.ok(onLikely < 0.15, `max |Δ log p| on tokens with p ≥ 1e-3 = ${onLikely}`);
+    const overall = maxDifference(ours, theirs, { reportedOnly: true });
+    assert.ok(overall < 0.3, `max |Δ log p| = ${overall}`);
+    let kl = 0;
+    for (let token = 0; token < V; token++) if (theirs[token] !== -Infinity) kl += Math.exp(ours[token]!) * (ours[token]! - theirs[token]!);
+    assert.ok(kl < 0.01, `KL(trainer || llama.cpp) = ${kl}`);
   } finally {
     await kernels.release();
     await model.dispose();
