@@ -11,6 +11,7 @@ import {
   completionQualityMetrics,
   createCompletionEngine,
   modelFimFormat,
+  POST_PROCESS_RULES,
   generateCompletionSamples,
   getFimFormat,
   readCompletionSamples,
@@ -34,6 +35,7 @@ export const COMPLETION_EVAL_OPTIONS = {
   'prompt-tokens': { type: 'string' },
   'soft-deadline-ms': { type: 'string' },
   'hard-deadline-ms': { type: 'string' },
+  'disable-rule': { type: 'string' },
 } as const;
 
 export const COMPLETION_EVAL_USAGE = `--through completion sends every task of a fill-in-the-middle dataset (humaneval-infilling-single|multi|random-span|
@@ -47,6 +49,10 @@ as an empty line in the document.
   --through completion     generate through the completion engine (needs --model; -n is 1, greedy)
   --raw                    the same requests, but the model's text as generated (no post-processing)
   --compare-raw            both: the pipeline in OUT, raw output in OUT/raw, side by side with the uplift
+  --disable-rule NAME[,NAME]
+                           switch these post-processing rules off (names as in the engine's rules: repetition,
+                           stop-at-dedent, suffix-merge, syntax-rejected, …); one rule's uplift is a run with it
+                           minus a run without it
   --limit N                only the first N tasks of the dataset
   --completion-mode MODE   auto (default: the engine decides, and may decline), single-line or multi-line (forced)
   --fim-format FAMILY      render prompts in this FIM format (default: the family the backend detected from the
@@ -93,6 +99,8 @@ export function completionEvalPlan(values: Values, outDir: string): CompletionEv
   const promptTokens = integer('prompt-tokens', 16);
   const softDeadlineMs = integer('soft-deadline-ms', 0);
   const hardDeadlineMs = integer('hard-deadline-ms', 0);
+  const disabledRules = disableRuleFlag(values['disable-rule'] as string | undefined);
+  if (disabledRules !== undefined && values.raw === true) throw new UsageError('--disable-rule switches rules off in the pipeline, and --raw runs none: drop one of them.');
   const format = values['fim-format'] === undefined ? undefined : getFimFormat(String(values['fim-format']));
   const pipeline: CompletionPass = { postProcess: values.raw !== true, outDir, samplesPath: join(outDir, 'samples.jsonl') };
   const rawDir = join(outDir, 'raw');
@@ -108,9 +116,22 @@ export function completionEvalPlan(values: Values, outDir: string): CompletionEv
       ...(promptTokens === undefined ? {} : { promptTokens }),
       ...(softDeadlineMs === undefined ? {} : { softDeadlineMs }),
       ...(hardDeadlineMs === undefined ? {} : { hardDeadlineMs }),
+      ...(disabledRules === undefined ? {} : { disabledRules }),
     },
     passes,
   };
+}
+
+/** `--disable-rule NAME[,NAME]`: the named post-processing rules, each checked against the engine's list. */
+export function disableRuleFlag(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  const names = text.split(',').map((part) => part.trim());
+  const known: ReadonlySet<string> = new Set(POST_PROCESS_RULES);
+  const unknown = names.filter((name) => !known.has(name));
+  if (unknown.length > 0) {
+    throw new UsageError(`--disable-rule ${JSON.stringify(text)}: ${unknown.map((name) => JSON.stringify(name)).join(', ')} is not a post-processing rule. The rules are: ${POST_PROCESS_RULES.join(', ')}.`);
+  }
+  return [...new Set(names)];
 }
 
 /** The dataset cut to --limit tasks (the scorer counts only these). */

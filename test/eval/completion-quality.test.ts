@@ -157,6 +157,8 @@ test('eval --through completion: bad flags are usage errors naming the flag (exi
     [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '--completion-mode', 'block'], /--completion-mode "block" is not a mode/],
     [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '--limit', '0'], /--limit "0" must be an integer from 1 to 10000000/],
     [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '-n', '5'], /--n does not apply with --through completion/],
+    [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '--disable-rule', 'repetition,dedent'], /--disable-rule "repetition,dedent": "dedent" is not a post-processing rule\. The rules are: strip-think, .*stop-at-dedent, .*syntax-rejected\./],
+    [['--dataset', 'humaneval-infilling-single', '--model', 'embedded', '--through', 'completion', '--disable-rule', 'repetition', '--raw'], /--disable-rule switches rules off in the pipeline, and --raw runs none/],
   ];
   for (const [args, message] of cases) {
     const result = await codeloop(['eval', ...args, '--out', join(scratch, 'usage')]);

@@ -370,3 +370,19 @@ test('without a tokenizer the prompt budget keeps a 25% margin: the 3.5 characte
   // 42 tokens at 3.5 characters each, less the three sentinels: a budget of 82 would keep about twice as much.
   assert.ok(prompt.replace(/<\|fim_(prefix|suffix|middle)\|>/g, '').length <= 42 * 3.5, `${prompt.length}: ${prompt}`);
 });
+
+test('disabledRules: a switched-off rule neither fires nor changes the text; unknown names are refused with the list', async () => {
+  const respond = (): string => 'return sum(area(shape) for shape in shapes)\n\ndef other():\n    pass';
+  const full = createCompletionEngine({ model: createMockBackend({ respond }) });
+  const withRule = await full.complete({ text: document, cursor: document.length });
+  assert.equal(withRule.text, 'return sum(area(shape) for shape in shapes)');
+  assert.ok(withRule.rules.includes('stop-at-dedent'), withRule.rules.join(','));
+  const off = createCompletionEngine({ model: createMockBackend({ respond }), disabledRules: ['stop-at-dedent'] });
+  const withoutRule = await off.complete({ text: document, cursor: document.length });
+  assert.ok(!withoutRule.rules.includes('stop-at-dedent'), withoutRule.rules.join(','));
+  assert.equal(withoutRule.text, 'return sum(area(shape) for shape in shapes)\n\ndef other():\n    pass');
+  assert.throws(
+    () => createCompletionEngine({ model: createMockBackend({ respond }), disabledRules: ['stop-at-dedent', 'no-such-rule'] }),
+    (error: Error) => error.message.startsWith('disabledRules: "no-such-rule" is not a rule; the rules are strip-think, ') && error.message.includes('repetition') && error.message.includes('syntax-rejected'),
+  );
+});

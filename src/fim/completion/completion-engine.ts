@@ -25,7 +25,7 @@ import type { FimFormat } from '../../models/fim-formats/fim-format.js';
 import { CompletionCache } from './completion-cache.js';
 import { gatherPrompt, layoutPrompt, type CompletionPrompt, type ModelCall } from './completion-prompt.js';
 import { completionSite, decideCompletionMode, type CompletionMode, type CompletionSite } from './completion-mode.js';
-import { postProcessText } from './post-process.js';
+import { POST_PROCESS_RULES, postProcessText } from './post-process.js';
 import { mergeSuffixOverlap } from './suffix-merge.js';
 import { checkCompletionSyntax } from './syntax-check.js';
 
@@ -70,6 +70,11 @@ export interface CompletionEngineOptions {
   repoName?: string;
   /** Sampling temperature. Default 0 (greedy: completions are deterministic and cacheable). */
   temperature?: number;
+  /**
+   * Post-processing rules switched off (names from `POST_PROCESS_RULES`, as listed in `result.rules`): they neither
+   * fire nor change the text, so one rule's uplift is the difference between a run with and one without it. Default none.
+   */
+  disabledRules?: readonly string[];
 }
 
 export interface CompletionRequest {
@@ -294,6 +299,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     abandonGraceMs = 150,
     repoName,
     temperature = 0,
+    disabledRules: disabledRuleNames = [],
   } = options;
   if (model === undefined || typeof model.streamComplete !== 'function') throw new UsageError('createCompletionEngine needs a model (a ModelBackend from openModel).');
   checkFraction('prefixShare', prefixShare);
@@ -303,6 +309,10 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   for (const [name, value] of [['softDeadlineMs', softDeadlineMs], ['hardDeadlineMs', hardDeadlineMs], ['firstTokenTimeoutMs', firstTokenTimeoutMs]] as const) {
     if (!(value >= 0)) throw new UsageError(`${name}=${value} must be a number of milliseconds ≥ 0.`);
   }
+  const known: ReadonlySet<string> = new Set(POST_PROCESS_RULES);
+  const unknownRules = disabledRuleNames.filter((name) => !known.has(name));
+  if (unknownRules.length > 0) throw new UsageError(`disabledRules: ${unknownRules.map((name) => JSON.stringify(name)).join(', ')} is not a rule; the rules are ${POST_PROCESS_RULES.join(', ')}.`);
+  const disabledRules: ReadonlySet<string> = new Set(disabledRuleNames);
   if (format === undefined && !model.capabilities.supportsInfill) {
     throw new UsageError(`${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine renders FIM prompts itself.`);
   }
@@ -367,7 +377,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       let finish: FinishReason | undefined;
       let usage = ZERO_USAGE;
       const usable = (text: string): boolean => {
-        const processed = postProcessText(text, { site, mode, specialTokens }).text;
+        const processed = postProcessText(text, { site, mode, specialTokens, disabledRules }).text;
         return mode === 'single-line' ? processed.trim() !== '' : /\S[^\n]*\n/.test(text) && processed.trim() !== '';
       };
       const soft = setTimeout(() => {
@@ -381,7 +391,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       let firstToken = true;
       let lastRawBreak = -1;
       let finishReason: CompletionFinishReason = 'stop';
-      const rules = { site, mode, specialTokens, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) };
+      const rules = { site, mode, specialTokens, disabledRules, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) };
       // Streaming work (a post-process and a syntax parse per line) is done only for runs someone streams from: LSP,
       // eval and non-streamed HTTP have no listener. `finalPart` works from scratch, so a late listener catches up.
       const commitLines = (): void => {
@@ -527,19 +537,20 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   }
 
   async function finishCompletion(raw: string, site: CompletionSite, mode: CompletionMode, language: string | undefined, minIndent: number | undefined): Promise<{ text: string; replaceLength: number; rules: string[] }> {
-    const step = postProcessText(raw, { site, mode, specialTokens, ...(minIndent === undefined ? {} : { minIndent }) });
+    const step = postProcessText(raw, { site, mode, specialTokens, disabledRules, ...(minIndent === undefined ? {} : { minIndent }) });
     const rules = [...step.rules];
     let text = step.text;
-    const merged = mergeSuffixOverlap(text, mode === 'single-line' ? site.lineSuffix : site.suffix);
+    const merged = disabledRules.has('suffix-merge') ? { text, replaceLength: 0 } : mergeSuffixOverlap(text, mode === 'single-line' ? site.lineSuffix : site.suffix);
     if (merged.replaceLength > 0) rules.push('suffix-merge');
     text = merged.text;
     const parser = await parserFor(language);
     if (parser !== undefined && text.trim() !== '') {
       const checked = checkCompletionSyntax(parser, site.prefix, text, site.suffix.slice(merged.replaceLength));
-      if (checked.verdict === 'truncated') rules.push('syntax-truncated');
-      if (checked.verdict === 'block-end') rules.push('syntax-block-end');
-      if (checked.verdict === 'rejected') rules.push('syntax-rejected');
-      text = checked.text;
+      const rule = checked.verdict === 'truncated' ? 'syntax-truncated' : checked.verdict === 'block-end' ? 'syntax-block-end' : checked.verdict === 'rejected' ? 'syntax-rejected' : undefined;
+      if (rule === undefined || !disabledRules.has(rule)) {
+        if (rule !== undefined) rules.push(rule);
+        text = checked.text;
+      }
     }
     if (text.trim() === '') return { text: '', replaceLength: 0, rules };
     // The syntax step may have cut the re-typed tail away; then nothing after the cursor is replaced.

@@ -18,7 +18,37 @@ export interface PostProcessInput {
    * (`return r` on its way to `return r2`). Default false: the text is final.
    */
   generating?: boolean;
+  /** Rules (names from `POST_PROCESS_RULES`) that are switched off: they neither fire nor change the text. Default none. */
+  disabledRules?: ReadonlySet<string>;
 }
+
+/**
+ * Every rule name a completion's `rules` can list, in pipeline order. The text rules are here; the engine adds the
+ * suffix merge and the syntax verdicts. Each can be switched off (`disabledRules`) to measure its uplift.
+ */
+export const POST_PROCESS_RULES = [
+  'strip-think',
+  'strip-special-tokens',
+  'strip-markdown-fence',
+  'drop-leading-space',
+  'drop-retyped-indent',
+  'convert-indent-unit',
+  'repetition',
+  'stop-at-suffix-line',
+  'stop-at-n-indent',
+  'single-line',
+  'stop-at-blank-line',
+  'stop-at-dedent',
+  'stop-after-block-close',
+  'suffix-merge',
+  'syntax-truncated',
+  'syntax-block-end',
+  'syntax-rejected',
+] as const;
+
+export type PostProcessRule = (typeof POST_PROCESS_RULES)[number];
+
+const NO_RULES: ReadonlySet<string> = new Set();
 
 export interface TextStep {
   text: string;
@@ -34,11 +64,11 @@ const lines = (text: string): string[] => text.split('\n');
  * Removes what is not code: reasoning blocks (`<think>…</think>`, Qwen3), anything from the first special token on
  * (a sentinel in the output means the model finished the middle), and markdown fences around the code.
  */
-export function cleanModelText(text: string, specialTokens: readonly string[] = []): { text: string; rules: string[] } {
+export function cleanModelText(text: string, specialTokens: readonly string[] = [], disabled: ReadonlySet<string> = NO_RULES): { text: string; rules: string[] } {
   const rules: string[] = [];
   let out = text;
   const withoutThink = out.replace(/<think>[\s\S]*?(<\/think>\s*|$)/g, '');
-  if (withoutThink !== out) {
+  if (withoutThink !== out && !disabled.has('strip-think')) {
     out = withoutThink;
     rules.push('strip-think');
   }
@@ -47,10 +77,11 @@ export function cleanModelText(text: string, specialTokens: readonly string[] = 
     const at = out.indexOf(token);
     if (at !== -1 && (cut === -1 || at < cut)) cut = at;
   }
-  if (cut !== -1) {
+  if (cut !== -1 && !disabled.has('strip-special-tokens')) {
     out = out.slice(0, cut);
     rules.push('strip-special-tokens');
   }
+  if (disabled.has('strip-markdown-fence')) return { text: out, rules };
   const fenced = out.match(/^\s*```[\w+#.-]*[ \t]*\n([\s\S]*?)(\n```[\s\S]*|$)/);
   if (fenced !== null) {
     out = fenced[1] ?? '';
@@ -71,16 +102,16 @@ export function cleanModelText(text: string, specialTokens: readonly string[] = 
  * the block's body indent. (3) Spaces in a tab-indented file, or tabs in a space-indented one, are converted to the
  * document's unit (Tabby #3782, #911).
  */
-export function normalizeIndentation(text: string, site: CompletionSite): { text: string; rules: string[] } {
+export function normalizeIndentation(text: string, site: CompletionSite, disabled: ReadonlySet<string> = NO_RULES): { text: string; rules: string[] } {
   const rules: string[] = [];
   const { linePrefix, indentUnit } = site;
   let out = text;
   const lineIsBlank = linePrefix.trim() === '';
-  if (!lineIsBlank && /[ \t]$/.test(linePrefix) && out.startsWith(' ')) {
+  if (!lineIsBlank && /[ \t]$/.test(linePrefix) && out.startsWith(' ') && !disabled.has('drop-leading-space')) {
     out = out.slice(1);
     rules.push('drop-leading-space');
   }
-  if (lineIsBlank && linePrefix !== '' && /^[ \t]+\S/.test(out)) {
+  if (lineIsBlank && linePrefix !== '' && /^[ \t]+\S/.test(out) && !disabled.has('drop-retyped-indent')) {
     const opener = previousNonBlankLine(site.prefix) ?? '';
     const body = leadingWhitespace(opener) + (/(:|\{|\(|\[|=>)\s*$/.test(opener) ? indentUnit : '');
     const first = leadingWhitespace(out);
@@ -90,7 +121,7 @@ export function normalizeIndentation(text: string, site: CompletionSite): { text
       rules.push('drop-retyped-indent');
     }
   }
-  const converted = convertIndentUnit(out, indentUnit);
+  const converted = disabled.has('convert-indent-unit') ? out : convertIndentUnit(out, indentUnit);
   if (converted !== out) {
     out = converted;
     rules.push('convert-indent-unit');
@@ -133,7 +164,8 @@ const CLOSING_LINE = /^\s*([)\]}]+[;,)]*|end)\s*$/;
  * and before a line indented less than `minIndent` (llama.cpp `n_indent`).
  */
 export function truncateAtStops(text: string, input: PostProcessInput): TextStep {
-  const { site, mode, minIndent, generating = false } = input;
+  const { site, mode, minIndent, generating = false, disabledRules = NO_RULES } = input;
+  const on = (rule: string): boolean => !disabledRules.has(rule);
   const rules: string[] = [];
   const parts = lines(text);
   const startsOnNextLine = parts[0]?.trim() === '' && parts.length > 1 && site.lineSuffix.trim() === '';
@@ -142,19 +174,19 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
   // The first line is compared with the next suffix line too, as typed on the cursor line (Cody #264 on line one).
   const followingLine = site.lineSuffix.trim() === '' ? nextNonBlankLine(site.suffix) : undefined;
   const firstTyped = (firstIndex === 0 ? site.linePrefix : '') + (parts[firstIndex] ?? '');
-  if (followingLine !== undefined && (parts[firstIndex] ?? '').trim() !== '' && firstTyped.trim() === followingLine.trim() && (parts.length > firstIndex + 1 || (!generating && firstTyped.length >= followingLine.length))) {
+  if (on('stop-at-suffix-line') && followingLine !== undefined && (parts[firstIndex] ?? '').trim() !== '' && firstTyped.trim() === followingLine.trim() && (parts.length > firstIndex + 1 || (!generating && firstTyped.length >= followingLine.length))) {
     rules.push('stop-at-suffix-line');
     return { text: '', rules, stopped: true };
   }
 
   if (mode === 'single-line') {
     const nextLine = parts[firstIndex] ?? '';
-    if (startsOnNextLine && minIndent !== undefined && nextLine.trim() !== '' && leadingWhitespace(nextLine).length < minIndent) {
+    if (on('stop-at-n-indent') && startsOnNextLine && minIndent !== undefined && nextLine.trim() !== '' && leadingWhitespace(nextLine).length < minIndent) {
       rules.push('stop-at-n-indent');
       return { text: '', rules, stopped: true };
     }
     const keep = firstIndex + 1;
-    if (parts.length > keep) {
+    if (parts.length > keep && on('single-line')) {
       rules.push('single-line');
       return { text: parts.slice(0, keep).join('\n'), rules, stopped: true };
     }
@@ -178,23 +210,26 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
     if (line.trim() === '') {
       // Inside a block a blank line separates statements of the same body (the dedent and block-end rules bound it);
       // at the top level it ends the statement being completed.
-      if (complete && blockIndent === 0) return cut('stop-at-blank-line');
+      if (complete && blockIndent === 0 && on('stop-at-blank-line')) return cut('stop-at-blank-line');
       continue;
     }
     if (!complete && !/\S/.test(line)) continue;
     const indent = leadingWhitespace(line).length;
-    if (nextSuffixLine !== undefined && line.trim() === nextSuffixLine.trim() && (complete || (!generating && line.length >= nextSuffixLine.length))) return cut('stop-at-suffix-line');
-    if (minIndent !== undefined && indent < minIndent && line.trim() !== '') return cut('stop-at-n-indent');
+    if (on('stop-at-suffix-line') && nextSuffixLine !== undefined && line.trim() === nextSuffixLine.trim() && (complete || (!generating && line.length >= nextSuffixLine.length))) return cut('stop-at-suffix-line');
+    if (on('stop-at-n-indent') && minIndent !== undefined && indent < minIndent && line.trim() !== '') return cut('stop-at-n-indent');
     if (indent < blockIndent) {
       const closesBlock = CLOSING_LINE.test(line) && indent >= Math.min(openerIndent, blockIndent - 1) && indent <= openerIndent;
       if (closesBlock) {
         const suffixCloses = nextSuffixLine !== undefined && CLOSING_LINE.test(nextSuffixLine) && leadingWhitespace(nextSuffixLine).length === indent;
-        if (suffixCloses) return cut('stop-at-dedent');
-        if (!complete) continue;
+        if (suffixCloses) {
+          if (on('stop-at-dedent')) return cut('stop-at-dedent');
+          continue;
+        }
+        if (!complete || !on('stop-after-block-close')) continue;
         return cut('stop-after-block-close', index + 1);
       }
       // An incomplete last line's indent is final once it has a non-blank character.
-      return cut('stop-at-dedent');
+      if (on('stop-at-dedent')) return cut('stop-at-dedent');
     }
   }
   return { text, rules, stopped: false };
@@ -238,9 +273,10 @@ export function guardRepetition(text: string, linePrefix = ''): TextStep {
 
 /** The text rules in order: clean, indentation, stops, repetition. Syntax checks and the suffix merge come after. */
 export function postProcessText(raw: string, input: PostProcessInput): TextStep {
-  const cleaned = cleanModelText(raw, input.specialTokens);
-  const indented = normalizeIndentation(cleaned.text, input.site);
-  const repeated = guardRepetition(indented.text, input.site.linePrefix);
+  const disabled = input.disabledRules ?? NO_RULES;
+  const cleaned = cleanModelText(raw, input.specialTokens, disabled);
+  const indented = normalizeIndentation(cleaned.text, input.site, disabled);
+  const repeated = disabled.has('repetition') ? { text: indented.text, rules: [], stopped: false } : guardRepetition(indented.text, input.site.linePrefix);
   const stopped = truncateAtStops(repeated.text, input);
   let text = stopped.text;
   const rules = [...cleaned.rules, ...indented.rules, ...repeated.rules, ...stopped.rules];
