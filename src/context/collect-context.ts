@@ -1,8 +1,10 @@
 /**
- * Repository context for a completion, packed under a token budget. Two sources: definitions of the symbols the current
- * file imports (tree-sitter) and the windows of open/recent files most like the code at the cursor (Jaccard). Anything
- * the prompt already shows from the current file is dropped, and the result has a deterministic order that does not
- * depend on scores: definitions, then similar windows, each sorted by path and line. Scores pick *which* snippets fit;
+ * Repository context for a completion, packed under a token budget. Three sources: the text around the user's recent
+ * edits (taken first: what was just changed is the best hint of what comes next), definitions of the symbols the
+ * current file imports (tree-sitter) and the windows of open/recent files most like the code at the cursor (Jaccard).
+ * Anything the prompt already shows from the current file is dropped, and the result has a deterministic order that
+ * does not depend on scores: definitions, then similar windows, then recent edits (the part that changes most, next
+ * to the current file), each sorted by path and line. Scores pick *which* snippets fit;
  * the order stays put while the user types, so a server's prompt/KV cache of the context survives keystrokes (Continue
  * shuffles its snippets with Math.random on every request, which defeats that cache).
  */
@@ -17,6 +19,16 @@ export type TokenCounter = (text: string) => number;
 /** About 3.5 characters per token, the ratio of BPE code tokenizers on source code; use the model's counter when you can. */
 export const approximateTokenCount: TokenCounter = (text) => Math.ceil(text.length / 3.5);
 
+/** The text around one edit, after it (what the editor shows there now). */
+export interface RecentEdit {
+  /** Repository-relative path (or URI) of the edited file; may be the current file. */
+  path: string;
+  /** The edited lines and a few around them, as they read after the edit. */
+  text: string;
+  /** 0-based line of `text`'s first line in its file. Default 0. */
+  startLine?: number;
+}
+
 export interface ContextRequest {
   /** The file being completed (its whole current text). */
   current: SourceFile;
@@ -30,22 +42,24 @@ export interface ContextRequest {
   importText?: string;
   /** Open and recently used files, most recent first. The current file may be among them; it is skipped. */
   files: readonly SourceFile[];
+  /** The user's recent edits, most recent first. Taken before the other sources, under the same budget and dedup. */
+  recentEdits?: readonly RecentEdit[];
 }
 
 export interface ContextSnippet {
-  kind: 'definition' | 'similar';
+  kind: 'definition' | 'similar' | 'recent-edit';
   path: string;
   /** 0-based first line in its file. */
   startLine: number;
   text: string;
-  /** Similarity to the cursor window for `similar`; 1 for definitions. */
+  /** Similarity to the cursor window for `similar`; 1 for definitions and recent edits. */
   score: number;
   /** Tokens it costs in the prompt (text plus its path line). */
   tokens: number;
 }
 
 export interface CollectedContext {
-  /** In prompt order: definitions, then similar windows, each sorted by path then line. */
+  /** In prompt order: definitions, then similar windows, then recent edits, each sorted by path then line. */
   snippets: ContextSnippet[];
   /** Tokens the snippets cost. */
   tokens: number;
@@ -65,6 +79,8 @@ export interface ContextCollectorOptions {
   duplicateShare?: number;
   /** Lines kept of a long definition. Default 40. */
   definitionLines?: number;
+  /** Most recent edits kept (the most recent first). Default 8. */
+  maxRecentEdits?: number;
 }
 
 export interface ContextCollector {
@@ -79,7 +95,7 @@ const nonBlankLines = (text: string): string[] =>
     .filter((line) => line !== '');
 
 export function createContextCollector(options: ContextCollectorOptions = {}): ContextCollector {
-  const { countTokens = approximateTokenCount, windowLines = 20, maxWindows = 4, duplicateShare = 0.8, definitionLines = 40 } = options;
+  const { countTokens = approximateTokenCount, windowLines = 20, maxWindows = 4, duplicateShare = 0.8, definitionLines = 40, maxRecentEdits = 8 } = options;
   const finders = new Map<string, ImportDefinitionFinder>();
   const windowIndex = new WindowIndex();
 
@@ -108,6 +124,9 @@ export function createContextCollector(options: ContextCollectorOptions = {}): C
       const cost = (path: string, text: string): number => countTokens(`${path}\n${text}\n`) + 1;
 
       const candidates: ContextSnippet[] = [];
+      for (const edit of (request.recentEdits ?? []).slice(0, maxRecentEdits)) {
+        candidates.push({ kind: 'recent-edit', path: edit.path, startLine: edit.startLine ?? 0, text: edit.text, score: 1, tokens: cost(edit.path, edit.text) });
+      }
       const finder = await finderFor(request.language, current.path);
       if (finder !== undefined) {
         for (const definition of finder.find(current, importHeader(request.importText ?? current.text), others)) {
@@ -138,7 +157,7 @@ export function createContextCollector(options: ContextCollectorOptions = {}): C
         tokens += candidate.tokens;
         if (candidate.kind === 'similar') windows += 1;
       }
-      const kindOrder = { definition: 0, similar: 1 } as const;
+      const kindOrder = { definition: 0, similar: 1, 'recent-edit': 2 } as const;
       chosen.sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || a.startLine - b.startLine);
       return { snippets: chosen, tokens, duplicates, overBudget };
     },

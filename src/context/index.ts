@@ -6,6 +6,7 @@ export {
   type ContextCollectorOptions,
   type ContextRequest,
   type ContextSnippet,
+  type RecentEdit,
   type TokenCounter,
 } from './collect-context.js';
 export { identifierSet, jaccard, rankSimilarWindows, WindowIndex, type SimilarWindow, type SimilarWindowsOptions, type SourceFile } from './similar-windows.js';

@@ -386,3 +386,24 @@ test('disabledRules: a switched-off rule neither fires nor changes the text; unk
     (error: Error) => error.message.startsWith('disabledRules: "no-such-rule" is not a rule; the rules are strip-think, ') && error.message.includes('repetition') && error.message.includes('syntax-rejected'),
   );
 });
+
+test('recentEdits: the text around a recent edit reaches the prompt after the other context; one the prompt already shows is dropped', async () => {
+  const model = createMockBackend({ respond: () => 'return 0' });
+  const engine = createCompletionEngine({ model, format: getFimFormat('qwen2.5-coder') });
+  await engine.complete({
+    text: document,
+    cursor: document.length,
+    path: 'pkg/main.py',
+    files: [shapes],
+    recentEdits: [
+      { path: 'pkg/main.py', text: 'from .shapes import area\n\ndef total_area(shapes):', startLine: 0 },
+      { path: 'pkg/report.py', text: 'def report(shapes):\n    print(total_area(shapes))', startLine: 7 },
+    ],
+  });
+  const call = model.calls[0];
+  const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
+  assert.equal(
+    prompt,
+    `<|file_sep|>pkg/shapes.py\ndef area(shape):\n    return shape.w * shape.h\n<|file_sep|>pkg/report.py\ndef report(shapes):\n    print(total_area(shapes))\n<|file_sep|>pkg/main.py\n<|fim_prefix|>${document}<|fim_suffix|><|fim_middle|>`,
+  );
+});

@@ -16,6 +16,7 @@ import {
   loadSyntaxParser,
   syntaxLanguageFor,
   type ContextCollector,
+  type RecentEdit,
   type SourceFile,
   type SyntaxParser,
   type TokenCounter,
@@ -90,6 +91,12 @@ export interface CompletionRequest {
   files?: readonly SourceFile[];
   /** Context chunks chosen by the client (llama.cpp `input_extra`), used as given and before collected context. */
   extraContext?: readonly SourceFile[];
+  /**
+   * The user's recent edits, most recent first (the LSP server records them from didChange): the text around each
+   * edit after it, taken as context before similar windows and definitions, under the same budget, and dropped when
+   * the prompt already shows it.
+   */
+  recentEdits?: readonly RecentEdit[];
   /** `auto` (default) applies the multi-line rules; a mode forces it. */
   mode?: 'auto' | CompletionMode;
   /** Overrides the engine's maxTokens. */

@@ -85,7 +85,7 @@ export async function gatherPrompt(request: CompletionRequest, site: CompletionS
     files.push({ path: extra.path, content: extra.text });
     used += cost;
   }
-  if ((request.files?.length ?? 0) > 0 && left - used > 0) {
+  if (((request.files?.length ?? 0) > 0 || (request.recentEdits?.length ?? 0) > 0) && left - used > 0) {
     const context = await collector.collect(
       {
         current: { path: request.path ?? '', text: request.text },
@@ -94,6 +94,7 @@ export async function gatherPrompt(request: CompletionRequest, site: CompletionS
         cursorWindow: prefix.split('\n').slice(-20).join('\n'),
         importText: request.text,
         files: request.files ?? [],
+        ...(request.recentEdits === undefined ? {} : { recentEdits: request.recentEdits }),
       },
       left - used,
     );

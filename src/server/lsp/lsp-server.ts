@@ -1,7 +1,8 @@
 /**
  * `codeloop serve --lsp`: a language server over stdio (or any stream pair) that answers LSP 3.18
  * `textDocument/inlineCompletion` with the completion engine. It keeps the open documents in sync (incremental
- * changes), passes them to the engine as context (most recently used first), turns `$/cancelRequest` into an abort
+ * changes), passes them to the engine as context (most recently used first) with the text around the last few edits
+ * of each (see `editWindow`), turns `$/cancelRequest` into an abort
  * (the engine then keeps the generation briefly for the next keystroke to reuse), and returns a replace range when
  * the completion re-types the text after the cursor.
  *
@@ -27,6 +28,39 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { codeloopVersion } from '../../core/index.js';
 import { sameLineEdit, type CompletionEngine, type CompletionResult } from '../../fim/index.js';
 
+/** Lines kept around an edit, before and after the changed lines. */
+const EDIT_CONTEXT_LINES = 2;
+/** Most lines of one recorded edit. */
+const EDIT_MAX_LINES = 20;
+
+export interface EditWindow {
+  /** 0-based first line of `text` in the new document. */
+  startLine: number;
+  /** The changed lines of `after` with up to 2 lines either side (at most 20 lines); '' when nothing changed. */
+  text: string;
+}
+
+/**
+ * The window of `after` around what changed from `before`: the lines between the first and the last character that
+ * differ (found from the common start and end, so any sync kind or batch of changes works), plus a little context.
+ */
+export function editWindow(before: string, after: string): EditWindow {
+  if (before === after) return { startLine: 0, text: '' };
+  const limit = Math.min(before.length, after.length);
+  let start = 0;
+  while (start < limit && before.charCodeAt(start) === after.charCodeAt(start)) start += 1;
+  let end = 0;
+  while (end < limit - start && before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)) end += 1;
+  const lines = after.split('\n');
+  const firstChanged = after.slice(0, start).split('\n').length - 1;
+  // The line of the last changed character (a line break typed at a line's end belongs to that line).
+  const lastChanged = after.slice(0, Math.max(start, after.length - end - 1)).split('\n').length - 1;
+  const startLine = Math.max(0, firstChanged - EDIT_CONTEXT_LINES);
+  const endLine = Math.min(lines.length - 1, lastChanged + EDIT_CONTEXT_LINES, startLine + EDIT_MAX_LINES - 1);
+  return { startLine, text: lines.slice(startLine, endLine + 1).join('\n') };
+}
+
+
 export const ACCEPTED_COMMAND = 'codeloop.inlineCompletion.accepted';
 export const SHOWN_NOTIFICATION = 'textDocument/didShowCompletion';
 /** A local request for the server's counters (requests, cancelled, shown, accepted, and the engine's cache stats). */
@@ -50,6 +84,8 @@ export interface LspServerOptions {
   onAccepted?: (event: CompletionTelemetryEvent) => void;
   /** Other open documents passed as context. Default 20 (Continue's recently-opened LRU size). */
   maxContextDocuments?: number;
+  /** Recent edits remembered per document (an edit on the lines of the previous one replaces it). Default 16. */
+  maxRecentEdits?: number;
 }
 
 export interface LspServerStats {
@@ -75,10 +111,12 @@ function pathOf(uri: string): string {
 }
 
 export function startLspServer(options: LspServerOptions): RunningLspServer {
-  const { engine, onShown, onAccepted, maxContextDocuments = 20 } = options;
+  const { engine, onShown, onAccepted, maxContextDocuments = 20, maxRecentEdits = 16 } = options;
   const connection = options.input !== undefined && options.output !== undefined ? createConnection(options.input, options.output) : createConnection(process.stdin, process.stdout);
   const documents = new TextDocuments(TextDocument);
   const lastUsed = new Map<string, number>();
+  /** Per document: its text as last seen, and its recent edits, most recent last, each stamped with `useCounter`. */
+  const edits = new Map<string, { text: string; recent: (EditWindow & { at: number })[] }>();
   const issued = new Map<string, CompletionTelemetryEvent>();
   const stats: LspServerStats = { requests: 0, cancelled: 0, shown: 0, accepted: 0 };
   let useCounter = 0;
@@ -102,9 +140,29 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
     };
   });
 
-  documents.onDidOpen((event) => lastUsed.set(event.document.uri, ++useCounter));
-  documents.onDidChangeContent((event) => lastUsed.set(event.document.uri, ++useCounter));
-  documents.onDidClose((event) => lastUsed.delete(event.document.uri));
+  documents.onDidOpen((event) => {
+    lastUsed.set(event.document.uri, ++useCounter);
+    edits.set(event.document.uri, { text: event.document.getText(), recent: [] });
+  });
+  documents.onDidChangeContent((event) => {
+    const at = ++useCounter;
+    lastUsed.set(event.document.uri, at);
+    const after = event.document.getText();
+    const state = edits.get(event.document.uri) ?? { text: after, recent: [] };
+    const window = editWindow(state.text, after);
+    state.text = after;
+    edits.set(event.document.uri, state);
+    if (window.text.trim() === '' || maxRecentEdits <= 0) return;
+    // Keystrokes on the same lines are one edit: the newer window replaces the older.
+    const windowEnd = window.startLine + window.text.split('\n').length;
+    state.recent = state.recent.filter((old) => old.startLine >= windowEnd || old.startLine + old.text.split('\n').length <= window.startLine);
+    state.recent.push({ ...window, at });
+    if (state.recent.length > maxRecentEdits) state.recent.splice(0, state.recent.length - maxRecentEdits);
+  });
+  documents.onDidClose((event) => {
+    lastUsed.delete(event.document.uri);
+    edits.delete(event.document.uri);
+  });
 
   connection.languages.inlineCompletion.on(async (params, token): Promise<InlineCompletionList> => {
     stats.requests += 1;
@@ -119,11 +177,15 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
       .sort((a, b) => (lastUsed.get(b.uri) ?? 0) - (lastUsed.get(a.uri) ?? 0))
       .slice(0, maxContextDocuments)
       .map((other) => ({ path: relative(other.uri), text: other.getText() }));
+    const recentEdits = [...edits.entries()]
+      .flatMap(([uri, state]) => state.recent.map((edit) => ({ uri, edit })))
+      .sort((a, b) => b.edit.at - a.edit.at)
+      .map(({ uri, edit }) => ({ path: relative(uri), text: edit.text, startLine: edit.startLine }));
     const controller = new AbortController();
     const subscription = token.onCancellationRequested(() => controller.abort(new ResponseError(LSPErrorCodes.RequestCancelled, 'inline completion cancelled by the client')));
     let result: CompletionResult;
     try {
-      result = await engine.complete({ text, cursor, path: relative(document.uri), language: document.languageId, files: others }, { signal: controller.signal });
+      result = await engine.complete({ text, cursor, path: relative(document.uri), language: document.languageId, files: others, ...(recentEdits.length === 0 ? {} : { recentEdits }) }, { signal: controller.signal });
     } catch (error) {
       if (controller.signal.aborted) {
         stats.cancelled += 1;
