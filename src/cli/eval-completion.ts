@@ -213,6 +213,8 @@ export interface CompletionEvalMetrics {
   model: string;
   mode: 'auto' | CompletionMode;
   limit?: number;
+  /** Post-processing rules switched off with --disable-rule (the pipeline side ran without them). */
+  disabledRules?: string[];
   pipeline?: CompletionSide;
   raw?: CompletionSide;
   /** pipeline − raw, in shares (0.05 = 5 points), when both ran. */
@@ -234,6 +236,7 @@ export function completionEvalMetrics(plan: CompletionEvalPlan, sides: readonly 
     model: plan.model,
     mode: plan.mode,
     ...(plan.limit === undefined ? {} : { limit: plan.limit }),
+    ...(plan.engine.disabledRules === undefined ? {} : { disabledRules: [...plan.engine.disabledRules] }),
     ...(pipeline === undefined ? {} : { pipeline }),
     ...(raw === undefined ? {} : { raw }),
     ...(pipeline !== undefined && raw !== undefined

@@ -146,6 +146,15 @@ test('completion harness: the pipeline turns a re-typed suffix line into the exa
   assert.match(rerun.stderr, /completion pipeline: 1 new sample\(s\), 3 already in/);
   assert.match(rerun.stderr, /raw model output: 0 new sample\(s\), 4 already in/);
   assert.match(rerun.stdout, /exact match\s+100\.00%\s+0\.00%/);
+
+  // One rule's uplift: the same tasks with stop-at-suffix-line switched off; it does not fire, and the run says so.
+  const ablated = join(scratch, 'cli-ablated');
+  const without = await codeloop(['eval', '--dataset', 'humaneval-infilling-single', '--model', `replay:${replay}`, '--through', 'completion', '--limit', String(TASKS), '--data-dir', dataDir, '--out', ablated, '--soft-deadline-ms', '60000', '--disable-rule', 'stop-at-suffix-line']);
+  assert.equal(without.status, 0, without.stderr);
+  const ablatedMetrics = JSON.parse(readFileSync(join(ablated, 'metrics.json'), 'utf8')) as { completion: { disabledRules?: string[]; pipeline: HarnessMetrics } };
+  assert.deepEqual(ablatedMetrics.completion.disabledRules, ['stop-at-suffix-line']);
+  assert.equal(ablatedMetrics.completion.pipeline.rules['stop-at-suffix-line'], undefined, JSON.stringify(ablatedMetrics.completion.pipeline.rules));
+  assert.equal(metrics.completion.pipeline.rules['stop-at-suffix-line'], 4, 'the full pipeline used it on every task');
 });
 
 test('eval --through completion: bad flags are usage errors naming the flag (exit 2)', async () => {
