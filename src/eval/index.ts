@@ -26,7 +26,6 @@ export {
 } from './safim-metrics.js';
 export {
   buildMetrics,
-  codeloopVersion,
   evalPlusResultsJson,
   humanEvalResult,
   resultLines,
@@ -35,6 +34,8 @@ export {
   type BuildMetricsOptions,
   type EvalMetrics,
 } from './report.js';
+/** codeloop's version (package.json), for callers that describe a run. */
+export { codeloopVersion } from '../core/index.js';
 export { readRunFolder, type RunExecution, type RunFolder, type RunMetrics, type RunResultLine } from './read-run-folder.js';
 export { loadRunDataset, reportRun, taskOutcome, type LoadRunDatasetOptions, type ReportRun, type ReportRunOptions, type ReportSample, type ReportTask, type TaskOutcome } from './report-run.js';
 export { compareRuns, type FlipDirection, type RunComparison, type TaskFlip } from './compare-runs.js';

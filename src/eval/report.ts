@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { codeloopVersion } from '../core/index.js';
-import { resolveLimits, type ExecutionLimits, type IsolationLevel, type Verdict } from '../sandbox/index.js';
+import { resolveLimits, sandboxPythonVersion, type ExecutionLimits, type IsolationLevel, type Verdict } from '../sandbox/index.js';
 import { DATASETS, isDatasetName, safimCategory, type LoadedDataset, type Task } from '../tasks/index.js';
 import type { EvaluateResult, SampleResult } from './evaluate.js';
 import { safimMetrics, type SafimMetrics } from './safim-metrics.js';
@@ -69,15 +68,6 @@ export function resultLines(samples: readonly Sample[], results: readonly Sample
     .join('');
 }
 
-/** codeloop's version (package.json); here too for the report's callers. */
-export { codeloopVersion };
-
-function pythonVersion(): string | null {
-  // The executor's default interpreter (ExecutorOptions.pythonPath).
-  const result = spawnSync('/usr/bin/python3', ['--version'], { encoding: 'utf8', timeout: 10_000 });
-  return result.status === 0 ? `${result.stdout}${result.stderr}`.trim() : null;
-}
-
 export interface BuildMetricsOptions {
   dataset: LoadedDataset;
   samples: readonly Sample[];
@@ -128,7 +118,7 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     dataset: { name: dataset.name, files: dataset.files, ...(dataDir === undefined ? {} : { dataDir }) },
     samplesFile,
     isolation,
-    runtimes: { node: process.version, python: pythonVersion() },
+    runtimes: { node: process.version, python: sandboxPythonVersion() },
     limits: [...limits.values()],
     codeloopVersion: codeloopVersion(),
   };

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseModelName } from '../models/index.js';
+import { sandboxPythonVersion } from '../sandbox/index.js';
 import { codeloopVersion, packageRoot } from '../core/index.js';
 import type { SolveTask } from './solve-task.js';
 
@@ -11,7 +11,6 @@ import type { SolveTask } from './solve-task.js';
  * (read once per process), a digest of the model file, and a hash of the task. Nothing here reads more than 1 MiB.
  */
 
-/** The package root: the nearest folder above this file with a package.json (src/loop or dist/src/loop). */
 /** The commit checked out at `root`, read from .git without running git; null outside a repository. */
 export function gitCommit(root: string): string | null {
   try {
@@ -31,12 +30,6 @@ export function gitCommit(root: string): string | null {
   }
 }
 
-/** `Python 3.11.2` of the sandbox's default interpreter (/usr/bin/python3, see src/sandbox); null when it cannot say. */
-function pythonVersion(): string | null {
-  const result = spawnSync('/usr/bin/python3', ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
-  return result.status === 0 ? `${result.stdout}${result.stderr}`.trim() : null;
-}
-
 export interface ProcessMetadata {
   codeloop: string;
   codeloop_commit: string | null;
@@ -50,7 +43,7 @@ let processMetadata: ProcessMetadata | null = null;
 export function processReproMetadata(): ProcessMetadata {
   if (processMetadata === null) {
     const root = packageRoot();
-    processMetadata = { codeloop: codeloopVersion(), codeloop_commit: gitCommit(root), node: process.version, python: pythonVersion() };
+    processMetadata = { codeloop: codeloopVersion(), codeloop_commit: gitCommit(root), node: process.version, python: sandboxPythonVersion() };
   }
   return processMetadata;
 }

@@ -2,6 +2,6 @@ export type { ExecutionLimits, ExecutionRequest, ExecutionResult, Harness, Isola
 export { LANGUAGES } from './types.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export { createExecutor, SandboxUnavailableError, type Executor, type ExecutorOptions, type RunOptions } from './executor.js';
-export { probeIsolation, type IsolationCheck, type IsolationReport } from './probe.js';
+export { probeIsolation, sandboxPythonVersion, type IsolationCheck, type IsolationReport } from './probe.js';
 export { describeSeccompPolicy } from './seccomp.js';
 export { transpileTypeScript } from './program.js';

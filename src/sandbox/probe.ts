@@ -98,6 +98,20 @@ export function probeIsolation(options: ProbeOptions = {}): IsolationReport {
   return { level, root, bwrapPath, cgroups, checks };
 }
 
+let defaultPythonVersion: string | null | undefined;
+
+/**
+ * `Python 3.11.2`: the version of the sandbox's default interpreter (/usr/bin/python3, the executor's default
+ * `pythonPath`), asked once per process with a clean environment; null when it cannot say. For run metadata.
+ */
+export function sandboxPythonVersion(): string | null {
+  if (defaultPythonVersion === undefined) {
+    const result = spawnSync('/usr/bin/python3', ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
+    defaultPythonVersion = result.status === 0 ? `${result.stdout}${result.stderr}`.trim() : null;
+  }
+  return defaultPythonVersion;
+}
+
 /** Installs the generated filter in a throw-away python3 and checks that the kernel enforces it. */
 function verifySeccomp(): { ok: boolean; detail: string } {
   if (process.arch !== 'x64' && process.arch !== 'arm64') return { ok: false, detail: `no seccomp filter for ${process.arch}` };

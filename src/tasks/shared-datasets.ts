@@ -1,17 +1,13 @@
 // Test support, not part of the public surface: where the workspace's dataset files are, and their raw records read
 // without the loaders, so tests can compare the loaders' output with the reference concatenations.
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { packageRoot } from '../core/index.js';
 import { DATA_DIR_ENV } from './data-dir.js';
 
-/** The repository root: the nearest folder above this file with a package.json (src/tasks or dist/src/tasks). */
-export function repositoryRoot(): string {
-  let folder = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
-  return folder;
-}
+/** The repository root: the nearest folder above the code with a package.json (core's `packageRoot`). */
+export const repositoryRoot = packageRoot;
 
 /**
  * The data directory for tests: `CODELOOP_DATA_DIR` if it is set to a directory, else `../shared/datasets` next to the
