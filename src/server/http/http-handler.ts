@@ -233,10 +233,18 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     engine.complete(request, { ...(signal === undefined ? {} : { signal }), ...(onTextDelta === undefined ? {} : { onTextDelta }) });
 
   /**
-   * Runs a streamed completion: `onText` gets each piece of the insert-only text as it is final, then the rest once
-   * the result is there; resolves with the result. The pieces concatenate to `insertOnly(result, suffix)`.
+   * Runs a streamed completion through the client's stop strings: `emit` gets each piece of the insert-only text as it
+   * is final (a piece that could start a stop string is held until the next one shows), then the rest once the result
+   * is there. The pieces concatenate to `insertOnly(result, suffix)` cut at the first stop string, `stoppingWord`.
    */
-  const runStreamed = async (completion: CompletionRequest, suffix: string, signal: AbortSignal, onText: (text: string) => void): Promise<CompletionResult> => {
+  const runStreamed = async (completion: CompletionRequest, suffix: string, signal: AbortSignal, stops: readonly string[], emit: (text: string) => void): Promise<{ result: CompletionResult; stoppingWord: string | undefined }> => {
+    const cutter = createStopCutter(stops);
+    let stoppingWord: string | undefined;
+    const onText = (text: string): void => {
+      const cut = cutter.push(text);
+      stoppingWord ??= cut.stopSequence;
+      if (cut.text !== '') emit(cut.text);
+    };
     let sent = '';
     const result = await run(completion, signal, (delta) => {
       sent += delta;
@@ -245,7 +253,9 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const content = insertOnly(result, suffix);
     // The engine never passes on text that the merge later leaves out, so `content` starts with what was sent.
     if (content.startsWith(sent) && content.length > sent.length) onText(content.slice(sent.length));
-    return result;
+    const held = cutter.stopped ? '' : cutter.flush();
+    if (held !== '') emit(held);
+    return { result, stoppingWord };
   };
 
   async function infill(request: HttpRequest): Promise<HttpResponse> {
@@ -264,9 +274,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     const budget = integerField(body, 't_max_predict_ms', 0, 600_000);
     const stream = booleanField(body, 'stream');
     const started = performance.now();
-    // llama.vscode's warm-up (n_predict 0, sent whenever its context ring changes, to pre-fill llama-server's KV cache)
-    // is answered at once: running the engine would abort a generation the next keystroke could reuse and make the
-    // backend re-read its prompt, for a reply nobody reads. (No background pre-fill: the backends have no call for it.)
+    // llama.vscode's warm-up (see warmUpReply). No background pre-fill: the backends have no call for it.
     if (nPredict === 0) return warmUpReply(stream, request.signal, started);
     const completion: CompletionRequest = {
       text: prefix + suffix,
@@ -285,7 +293,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
    * re-read its prompt, and the engine would take maxTokens 0 literally.
    */
   const warmUpReply = (stream: boolean, signal: AbortSignal | undefined, started: number): HttpResponse => {
-    const reply = { content: '', stop: true, stop_type: 'limit', stopping_word: '', model: modelName, generation_settings: { n_ctx: engine.model.capabilities.contextLength ?? 0, n_predict: 0 }, tokens_predicted: 0, tokens_evaluated: 0, tokens_cached: 0, truncated: false, timings: { prompt_n: 0, prompt_ms: 0, predicted_n: 0, predicted_ms: 0, total_ms: performance.now() - started } };
+    const reply = { content: '', stop: true, stop_type: 'limit', stopping_word: '', model: modelName, generation_settings: generationSettings(0), tokens_predicted: 0, tokens_evaluated: 0, tokens_cached: 0, truncated: false, timings: { prompt_n: 0, prompt_ms: 0, predicted_n: 0, predicted_ms: 0, total_ms: performance.now() - started } };
     return stream ? sseStream(signal, async (send) => send(reply), false) : json(200, reply);
   };
 
@@ -294,7 +302,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
    * status-bar info, on by default) and drops the suggestion when it is missing. n_ctx 0: the context is unknown;
    * n_predict -1: the engine's default maxTokens. The engine decodes greedily, so no temperature is reported.
    */
-  const generationSettings = (completion: CompletionRequest) => ({ n_ctx: engine.model.capabilities.contextLength ?? 0, n_predict: completion.maxTokens ?? -1 });
+  const generationSettings = (maxTokens: number | undefined) => ({ n_ctx: engine.model.capabilities.contextLength ?? 0, n_predict: maxTokens ?? -1 });
   /** Tokens per second over `ms`, 0 when no time was spent (a cache hit). */
   const perSecond = (tokens: number, ms: number): number => (ms > 0 ? (tokens * 1000) / ms : 0);
 
@@ -309,7 +317,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     stop_type: stoppingWord !== undefined ? 'word' : result.finishReason === 'length' || result.finishReason === 'soft-deadline' || result.finishReason === 'hard-deadline' ? 'limit' : 'eos',
     stopping_word: stoppingWord ?? '',
     model: modelName,
-    generation_settings: generationSettings(completion),
+    generation_settings: generationSettings(completion.maxTokens),
     tokens_predicted: result.usage.completionTokens,
     tokens_evaluated: result.usage.promptTokens,
     // llama.vscode shows these. The backends do not report KV-cache reuse, so tokens_cached is 0; prompt_ms is the
@@ -332,15 +340,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
   async function llamaReply(request: HttpRequest, completion: CompletionRequest, suffix: string, stream: boolean, stops: readonly string[], started: number): Promise<HttpResponse> {
     if (stream) {
       return sseStream(request.signal, async (send, signal) => {
-        const cutter = createStopCutter(stops);
-        let stoppingWord: string | undefined;
-        const result = await runStreamed(completion, suffix, signal, (text) => {
-          const cut = cutter.push(text);
-          stoppingWord ??= cut.stopSequence;
-          if (cut.text !== '') send({ content: cut.text, stop: false });
-        });
-        const held = cutter.stopped ? '' : cutter.flush();
-        if (held !== '') send({ content: held, stop: false });
+        const { result, stoppingWord } = await runStreamed(completion, suffix, signal, stops, (text) => send({ content: text, stop: false }));
         send(llamaFinal(result, '', started, completion, stoppingWord));
       }, false);
     }
@@ -412,14 +412,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     if (stream) {
       return sseStream(request.signal, async (send, signal) => {
         const chunk = (text: string, finishReason: string | null) => ({ ...base, choices: [{ index: 0, text, finish_reason: finishReason, logprobs: null }] });
-        // The client's stop strings may span pieces: text that could start one is held until the next piece shows.
-        const cutter = createStopCutter(stops);
-        const result = await runStreamed(completion, suffix, signal, (text) => {
-          const cut = cutter.push(text).text;
-          if (cut !== '') send(chunk(cut, null));
-        });
-        const held = cutter.stopped ? '' : cutter.flush();
-        if (held !== '') send(chunk(held, null));
+        const { result } = await runStreamed(completion, suffix, signal, stops, (text) => send(chunk(text, null)));
         send(chunk('', finishReasonOf(result)));
         if (includeUsage) send({ ...base, choices: [], usage: usageOf(result) });
       }, true);
