@@ -111,6 +111,19 @@ async function openSolveExecutor(unsafe: boolean): Promise<Executor | number> {
   }
 }
 
+/** The model and the sandbox a solve needs (warning first when there is no sandbox), or the exit code of the one that failed. */
+async function openModelAndSandbox(modelName: string, unsafe: boolean): Promise<{ model: ModelBackend; executor: Executor } | number> {
+  if (unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
+  const model = await openSolveModel(modelName);
+  if (typeof model === 'number') return model;
+  const executor = await openSolveExecutor(unsafe);
+  if (typeof executor === 'number') {
+    await model.close();
+    return executor;
+  }
+  return { model, executor };
+}
+
 function languageOf(path: string): Language {
   const extension = extname(path);
   const language = ({ '.py': 'python', '.js': 'javascript', '.cjs': 'javascript', '.mjs': 'javascript', '.ts': 'typescript' } as Record<string, Language>)[extension];
@@ -278,15 +291,9 @@ export const solveCommand: Command = {
       if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give a TASK (examples/ID, DATASET/ID or a task file), or --file with --test-command.' : `give one TASK, not ${positionals.length}.`);
       task = await resolveTask(positionals[0] as string, values['data-dir'] === undefined ? undefined : resolve(values['data-dir']));
     }
-    const unsafe = values['unsafe-no-sandbox'];
-    if (unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
-    const model = await openSolveModel(values.model ?? 'embedded');
-    if (typeof model === 'number') return model;
-    const executor = await openSolveExecutor(unsafe);
-    if (typeof executor === 'number') {
-      await model.close();
-      return executor;
-    }
+    const opened = await openModelAndSandbox(values.model ?? 'embedded', values['unsafe-no-sandbox']);
+    if (typeof opened === 'number') return opened;
+    const { model, executor } = opened;
     const out = resolve(values.out ?? join('codeloop-solve', `${task.id.replace(/[^\w.-]+/g, '_')}-${timestamp()}`));
     mkdirSync(out, { recursive: true });
     const log = createAttemptLog(join(out, 'attempts.jsonl'));
@@ -373,14 +380,9 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
   const usable = dataset.tasks.filter((task) => ['human-eval', 'prompt-completion-tests', 'completion-tests'].includes(task.layout));
   if (usable.length === 0) throw new UsageError(`${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`);
   const tasks = usable.slice(0, options.limit ?? usable.length).map(solveTaskFromDataset);
-  const model = await openSolveModel(options.model);
-  if (typeof model === 'number') return model;
-  if (options.unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
-  const executor = await openSolveExecutor(options.unsafe);
-  if (typeof executor === 'number') {
-    await model.close();
-    return executor;
-  }
+  const opened = await openModelAndSandbox(options.model, options.unsafe);
+  if (typeof opened === 'number') return opened;
+  const { model, executor } = opened;
   const out = resolve(options.out ?? join('codeloop-solve', `${name.replace(/[^\w.-]+/g, '_')}-${options.strategyName}-${timestamp()}`));
   mkdirSync(out, { recursive: true });
   const log = createAttemptLog(join(out, 'attempts.jsonl'));
