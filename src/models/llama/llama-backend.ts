@@ -547,4 +547,3 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     },
   };
 }
-
