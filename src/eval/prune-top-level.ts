@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { pinnedTypeScript } from '../sandbox/index.js';
 import type { TaskLanguage } from '../tasks/index.js';
 
 /**
@@ -100,8 +100,6 @@ function pythonStatement(text: string): TopLevelStatement {
 
 // ---- JavaScript / TypeScript --------------------------------------------------------------------------------------
 
-type TypeScriptModule = typeof import('typescript');
-let typescript: TypeScriptModule | null = null;
 
 /**
  * Splits JavaScript or TypeScript into top-level statements with the pinned TypeScript parser (parsing runs none of
@@ -109,8 +107,7 @@ let typescript: TypeScriptModule | null = null;
  * is a syntax error. Returns null when the code has syntax errors.
  */
 export function scriptStatements(code: string, language: 'javascript' | 'typescript'): TopLevelStatement[] | null {
-  typescript ??= createRequire(import.meta.url)('typescript') as TypeScriptModule;
-  const ts = typescript;
+  const ts = pinnedTypeScript();
   const source = ts.createSourceFile(language === 'typescript' ? 'solution.ts' : 'solution.js', code, ts.ScriptTarget.Latest, true, language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS);
   // Not in the public typings, but set by every parse since TypeScript 1.x.
   const diagnostics = (source as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics;

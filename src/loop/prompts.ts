@@ -1,7 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
 import type { ChatMessage } from '../models/index.js';
-import { transpileTypeScript, type Language } from '../sandbox/index.js';
+import { pinnedTypeScript, transpileTypeScript, type Language } from '../sandbox/index.js';
 import type { SolveTask } from './solve-task.js';
 
 /**
@@ -116,13 +115,9 @@ export function vetTests(tests: readonly string[], language: Language, entryPoin
   return { kept, rejected };
 }
 
-type TypeScriptModule = typeof import('typescript');
-let typescript: TypeScriptModule | null = null;
-
 function vetJavaScript(test: string, language: 'javascript' | 'typescript', entryPoint: string | undefined): Vetting {
   if ('compileError' in transpileTypeScript(test)) return 'parse';
-  typescript ??= createRequire(import.meta.url)('typescript') as TypeScriptModule;
-  const ts = typescript;
+  const ts = pinnedTypeScript();
   const file = ts.createSourceFile(`test.${language === 'typescript' ? 'ts' : 'js'}`, test, ts.ScriptTarget.ES2022, true, language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS);
   const [statement, ...more] = file.statements;
   if (statement === undefined || more.length > 0 || !ts.isExpressionStatement(statement) || !ts.isCallExpression(statement.expression)) return 'parse';

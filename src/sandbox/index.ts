@@ -4,4 +4,4 @@ export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
 export { createExecutor, SandboxUnavailableError, type Executor, type ExecutorOptions, type RunOptions } from './executor.js';
 export { probeIsolation, sandboxPythonVersion, type IsolationCheck, type IsolationReport } from './probe.js';
 export { describeSeccompPolicy } from './seccomp.js';
-export { transpileTypeScript } from './program.js';
+export { pinnedTypeScript, transpileTypeScript } from './program.js';
