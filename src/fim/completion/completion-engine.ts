@@ -24,7 +24,7 @@ import {
 import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../../models/index.js';
 import type { FimFormat } from '../../models/fim-formats/fim-format.js';
 import { CompletionCache } from './completion-cache.js';
-import { gatherPrompt, layoutPrompt, type CompletionPrompt, type ModelCall } from './completion-prompt.js';
+import { formatControlTexts, gatherPrompt, layoutPrompt, type CompletionPrompt, type ModelCall } from './completion-prompt.js';
 import { completionSite, decideCompletionMode, type CompletionMode, type CompletionSite } from './completion-mode.js';
 import { POST_PROCESS_RULES, postProcessText } from './post-process.js';
 import { mergeSuffixOverlap } from './suffix-merge.js';
@@ -335,7 +335,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   let modelAnswered = false;
   const parsers = new Map<string, Promise<SyntaxParser | undefined>>();
   const stats: CompletionEngineStats = { requests: 0, cacheHits: 0, typedAheadHits: 0, inFlightHits: 0, modelCalls: 0, abandoned: 0 };
-  const specialTokens = format === undefined ? [] : [...new Set([...Object.values(format.tokens).filter((token): token is string => token !== undefined), ...format.stop])];
+  const specialTokens = format === undefined ? [] : formatControlTexts(format);
 
   const parserFor = (language: string | undefined): Promise<SyntaxParser | undefined> => {
     const key = language ?? '';

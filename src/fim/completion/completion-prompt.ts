@@ -122,10 +122,14 @@ export function neutralizeSpecialTokens(text: string, specials: readonly string[
   });
 }
 
-/** The texts of `format` that its model's tokenizer reads as control tokens. */
+/** The format's sentinel and stop texts, once each: what ends or derails a middle when the model writes it. */
+export function formatControlTexts(format: FimFormat): string[] {
+  return [...new Set([...Object.values(format.tokens).filter((token): token is string => token !== undefined), ...format.stop])];
+}
+
+/** The texts of `format` that its model's tokenizer reads as control tokens: the control texts and the BOS. */
 function specialTextsOf(format: FimFormat): string[] {
-  const texts = [...Object.values(format.tokens), ...format.stop, format.bos?.token];
-  return [...new Set(texts.filter((token): token is string => token !== undefined && token !== ''))];
+  return [...new Set([...formatControlTexts(format), format.bos?.token].filter((token): token is string => token !== undefined && token !== ''))];
 }
 
 export function layoutPrompt(prompt: CompletionPrompt, options: { format?: FimFormat; language: string | undefined; path: string | undefined; repoName: string | undefined }): ModelCall {
