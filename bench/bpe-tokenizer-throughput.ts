@@ -50,13 +50,19 @@ function walk(dir: string): void {
 for (const dir of ['node_modules/typescript/lib', 'node_modules/@types', 'node_modules']) walk(join(REPO_ROOT, dir));
 
 const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-console.log(`commit ${commit}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+console.log(
+  `commit ${commit}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`corpus: ${(total / 1e6).toFixed(1)} MB in ${texts.length} files`);
 
 let started = performance.now();
 const tokenizer = trainBpeTokenizer(texts, { vocabSize: 8192, specialTokens: EMBEDDED_SPECIAL_TOKENS });
 const trainSeconds = (performance.now() - started) / 1000;
-console.log(`train 8192 tokens: ${trainSeconds.toFixed(1)} s, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB`);
+console.log(
+  `train 8192 tokens: ${trainSeconds.toFixed(1)} s, heap ${(process.memoryUsage().heapUsed / 1e6).toFixed(0)} MB`,
+);
 
 const sample = texts.join('\n').slice(0, 2_000_000);
 const fresh = createBpeTokenizer(tokenizer.data);
@@ -66,17 +72,36 @@ const oursSeconds = (performance.now() - started) / 1000;
 
 const dir = mkdtempSync(join(tmpdir(), 'codeloop-bench-bpe-'));
 try {
-  const config = { vocabSize: tokenizer.vocabSize, dim: 32, layers: 1, heads: 2, kvHeads: 2, ffDim: 32, contextLength: 256, ropeTheta: 10000, normEps: 1e-5 };
+  const config = {
+    vocabSize: tokenizer.vocabSize,
+    dim: 32,
+    layers: 1,
+    heads: 2,
+    kvHeads: 2,
+    ffDim: 32,
+    contextLength: 256,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+  };
   const path = join(dir, 'vocab.gguf');
-  await writeLlamaGguf(path, { name: 'bench-vocab', config, tokenizer, weights: randomLlamaWeights(config, 1), fileType: 'f32' });
+  await writeLlamaGguf(path, {
+    name: 'bench-vocab',
+    config,
+    tokenizer,
+    weights: randomLlamaWeights(config, 1),
+    fileType: 'f32',
+  });
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   started = performance.now();
   const theirs = model.tokenize(sample);
   const theirsSeconds = (performance.now() - started) / 1000;
   let differences = 0;
-  for (let index = 0; index < Math.max(ours.length, theirs.length); index++) if (ours[index] !== theirs[index]) differences++;
-  console.log(`encode 2 MB: codeloop ${(2 / oursSeconds).toFixed(2)} MB/s, llama.cpp ${(2 / theirsSeconds).toFixed(2)} MB/s (ratio ${(theirsSeconds / oursSeconds).toFixed(2)}); ${ours.length} tokens, ${(sample.length / ours.length).toFixed(2)} chars/token, ${differences} id differences`);
+  for (let index = 0; index < Math.max(ours.length, theirs.length); index++)
+    if (ours[index] !== theirs[index]) differences++;
+  console.log(
+    `encode 2 MB: codeloop ${(2 / oursSeconds).toFixed(2)} MB/s, llama.cpp ${(2 / theirsSeconds).toFixed(2)} MB/s (ratio ${(theirsSeconds / oursSeconds).toFixed(2)}); ${ours.length} tokens, ${(sample.length / ours.length).toFixed(2)} chars/token, ${differences} id differences`,
+  );
   await model.dispose();
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -63,10 +63,15 @@ const oracle = (): string => {
   return lines.slice(0, 3).join('\n');
 };
 
-const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const summary = (samples: number[]): { p50: number; p99: number; mean: number } => {
   const sorted = [...samples].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean: samples.reduce((sum, value) => sum + value, 0) / samples.length };
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    mean: samples.reduce((sum, value) => sum + value, 0) / samples.length,
+  };
 };
 
 async function main(): Promise<void> {
@@ -98,7 +103,11 @@ async function main(): Promise<void> {
   // Warm-up: load the Python grammar and JIT the path once, outside the figures.
   truth = 'def f():\n    return 1\n';
   cursor = 9;
-  await fetch(`${server.url}/infill`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ input_prefix: truth.slice(0, 9), input_suffix: '' }) }).then((response) => response.json());
+  await fetch(`${server.url}/infill`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ input_prefix: truth.slice(0, 9), input_suffix: '' }),
+  }).then((response) => response.json());
   engine.close();
 
   const started = performance.now();
@@ -107,8 +116,15 @@ async function main(): Promise<void> {
     for (cursor = problem.prompt.length; cursor <= truth.length; cursor += 1) {
       const body = JSON.stringify({ input_prefix: truth.slice(0, cursor), input_suffix: '', n_predict: 64 });
       const t0 = performance.now();
-      const response = await fetch(`${server.url}/infill`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      const reply = (await response.json()) as { timings: { predicted_ms: number; total_ms: number }; codeloop: { cache: string } };
+      const response = await fetch(`${server.url}/infill`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      const reply = (await response.json()) as {
+        timings: { predicted_ms: number; total_ms: number };
+        codeloop: { cache: string };
+      };
       const roundTrip = performance.now() - t0;
       added.push(roundTrip - reply.timings.predicted_ms);
       engineOnly.push(reply.timings.total_ms - reply.timings.predicted_ms);
@@ -116,7 +132,9 @@ async function main(): Promise<void> {
       byCache[reply.codeloop.cache] = (byCache[reply.codeloop.cache] ?? 0) + 1;
       requests += 1;
       const r0 = performance.now();
-      await (await fetch(`${referenceURL}/infill`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
+      await (
+        await fetch(`${referenceURL}/infill`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      ).json();
       floor.push(performance.now() - r0);
     }
   }
@@ -132,7 +150,13 @@ async function main(): Promise<void> {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Problem);
   const bigFile = all.map((problem) => problem.prompt + problem.canonical_solution).join('\n\n');
-  const openFiles = Array.from({ length: 10 }, (_, index) => ({ path: `pkg/module_${index}.py`, text: all.slice(index * 16, index * 16 + 16).map((problem) => problem.prompt + problem.canonical_solution).join('\n\n') }));
+  const openFiles = Array.from({ length: 10 }, (_, index) => ({
+    path: `pkg/module_${index}.py`,
+    text: all
+      .slice(index * 16, index * 16 + 16)
+      .map((problem) => problem.prompt + problem.canonical_solution)
+      .join('\n\n'),
+  }));
   const worstEngine = createCompletionEngine({ model: createMockBackend({ respond: () => oracle() }), cacheSize: 0 });
   const worst: number[] = [];
   const middle = all[80] as Problem;
@@ -140,7 +164,12 @@ async function main(): Promise<void> {
   truth = bigFile;
   const header = 'from pkg.module_1 import *\nfrom pkg.module_2 import has_close_elements\n';
   for (cursor = at; cursor < at + middle.canonical_solution.length; cursor += 1) {
-    const result = await worstEngine.complete({ text: header + bigFile.slice(0, cursor) + bigFile.slice(at + middle.canonical_solution.length), cursor: header.length + cursor, path: 'pkg/big.py', files: openFiles });
+    const result = await worstEngine.complete({
+      text: header + bigFile.slice(0, cursor) + bigFile.slice(at + middle.canonical_solution.length),
+      cursor: header.length + cursor,
+      path: 'pkg/big.py',
+      files: openFiles,
+    });
     worst.push(result.totalMs - result.modelMs);
   }
   const w = summary(worst);
@@ -158,13 +187,25 @@ async function main(): Promise<void> {
   }
   const fixed = (value: number): string => value.toFixed(2);
   console.log(`commit ${commit}; ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}; Node ${process.version}`);
-  console.log(`typing simulation: ${problems.length} HumanEval solutions typed character by character, ${requests} requests in ${seconds.toFixed(1)} s, oracle wrong share ${wrongShare}`);
-  console.log(`server-added latency (round trip − model time), ms: p50 ${fixed(a.p50)}  p99 ${fixed(a.p99)}  mean ${fixed(a.mean)}   (target ≤ 2 / ≤ 10)`);
+  console.log(
+    `typing simulation: ${problems.length} HumanEval solutions typed character by character, ${requests} requests in ${seconds.toFixed(1)} s, oracle wrong share ${wrongShare}`,
+  );
+  console.log(
+    `server-added latency (round trip − model time), ms: p50 ${fixed(a.p50)}  p99 ${fixed(a.p99)}  mean ${fixed(a.mean)}   (target ≤ 2 / ≤ 10)`,
+  );
   console.log(`  of which inside the engine (handler total − model), ms: p50 ${fixed(e.p50)}  p99 ${fixed(e.p99)}`);
-  console.log(`  requests the model answered (cache misses, ${missesOnly.length}), ms: p50 ${fixed(m.p50)}  p99 ${fixed(m.p99)}`);
-  console.log(`reference: bare node:http JSON round trip, ms: p50 ${fixed(f.p50)}  p99 ${fixed(f.p99)};  ratio p50 ${fixed(a.p50 / f.p50)}  p99 ${fixed(a.p99 / f.p99)}`);
-  console.log(`worst case in-process (cache off, ${bigFile.split('\n').length}-line file, 10 open files of context, ${worst.length} requests), engine-added ms: p50 ${fixed(w.p50)}  p99 ${fixed(w.p99)}`);
-  console.log(`cache: ${((100 * served) / requests).toFixed(1)} % of requests answered without the model (${JSON.stringify(byCache)})`);
+  console.log(
+    `  requests the model answered (cache misses, ${missesOnly.length}), ms: p50 ${fixed(m.p50)}  p99 ${fixed(m.p99)}`,
+  );
+  console.log(
+    `reference: bare node:http JSON round trip, ms: p50 ${fixed(f.p50)}  p99 ${fixed(f.p99)};  ratio p50 ${fixed(a.p50 / f.p50)}  p99 ${fixed(a.p99 / f.p99)}`,
+  );
+  console.log(
+    `worst case in-process (cache off, ${bigFile.split('\n').length}-line file, 10 open files of context, ${worst.length} requests), engine-added ms: p50 ${fixed(w.p50)}  p99 ${fixed(w.p99)}`,
+  );
+  console.log(
+    `cache: ${((100 * served) / requests).toFixed(1)} % of requests answered without the model (${JSON.stringify(byCache)})`,
+  );
 }
 
 await main();

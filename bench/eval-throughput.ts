@@ -57,11 +57,23 @@ const MUTATIONS: [string, string][] = [
   ['range(', 'range(1 + '],
 ];
 
-function parse(): { humanEval: string; dataDir: string; perTask: number; unique: boolean; timeouts: number; concurrency: number; skipReference: boolean; skipFloor: boolean } {
+function parse(): {
+  humanEval: string;
+  dataDir: string;
+  perTask: number;
+  unique: boolean;
+  timeouts: number;
+  concurrency: number;
+  skipReference: boolean;
+  skipFloor: boolean;
+} {
   const { values } = parseArgs({
     options: {
       'human-eval': { type: 'string' },
-      'data-dir': { type: 'string', default: process.env.CODELOOP_DATA_DIR ?? join(REPO_ROOT, '..', 'shared', 'datasets') },
+      'data-dir': {
+        type: 'string',
+        default: process.env.CODELOOP_DATA_DIR ?? join(REPO_ROOT, '..', 'shared', 'datasets'),
+      },
       'per-task': { type: 'string', default: '100' },
       unique: { type: 'boolean', default: false },
       timeouts: { type: 'string', default: '0' },
@@ -72,7 +84,9 @@ function parse(): { humanEval: string; dataDir: string; perTask: number; unique:
   });
   const humanEval = values['human-eval'];
   if (humanEval === undefined || !existsSync(join(humanEval, 'human_eval', 'evaluation.py'))) {
-    throw new Error('--human-eval PATH must be a local copy of github.com/openai/human-eval (with human_eval/evaluation.py).');
+    throw new Error(
+      '--human-eval PATH must be a local copy of github.com/openai/human-eval (with human_eval/evaluation.py).',
+    );
   }
   return {
     humanEval,
@@ -99,7 +113,11 @@ function random(seed: number): () => number {
 }
 
 /** Each task's variants: canonical, Qwen's output, mutations; without those that run into a 1 s limit. */
-async function variantsByTask(problems: Problem[], qwen: Map<string, string>, dataDir: string): Promise<{ variants: Map<string, string[]>; endless: number }> {
+async function variantsByTask(
+  problems: Problem[],
+  qwen: Map<string, string>,
+  dataDir: string,
+): Promise<{ variants: Map<string, string[]>; endless: number }> {
   const dataset = await loadDataset('humaneval', { dataDir });
   const executor = await createExecutor({ concurrency: availableParallelism() });
   const variants = new Map<string, string[]>();
@@ -117,7 +135,12 @@ async function variantsByTask(problems: Problem[], qwen: Map<string, string>, da
         }
         const kept: string[] = [];
         for (const completion of candidates) {
-          const result = await executor.run({ language: 'python', code: buildProgram(task, completion), harness: 'completion', limits: { wallMs: 1_000 } });
+          const result = await executor.run({
+            language: 'python',
+            code: buildProgram(task, completion),
+            harness: 'completion',
+            limits: { wallMs: 1_000 },
+          });
           if (result.verdict === 'timed-out') endless++;
           else kept.push(completion);
         }
@@ -130,7 +153,11 @@ async function variantsByTask(problems: Problem[], qwen: Map<string, string>, da
   return { variants, endless };
 }
 
-function buildSamples(problems: Problem[], variantsOf: Map<string, string[]>, options: ReturnType<typeof parse>): string {
+function buildSamples(
+  problems: Problem[],
+  variantsOf: Map<string, string[]>,
+  options: ReturnType<typeof parse>,
+): string {
   const next = random(20261123);
   const lines: string[] = [];
   for (const problem of problems) {
@@ -199,7 +226,14 @@ async function main(): Promise<void> {
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Problem);
   const qwen = new Map<string, string>();
-  const qwenFile = join(options.dataDir, 'reference-outputs', 'qwen2.5-coder-1.5b-base', 'evalplus', 'humaneval', 'generated.jsonl');
+  const qwenFile = join(
+    options.dataDir,
+    'reference-outputs',
+    'qwen2.5-coder-1.5b-base',
+    'evalplus',
+    'humaneval',
+    'generated.jsonl',
+  );
   if (existsSync(qwenFile)) {
     for (const line of readFileSync(qwenFile, 'utf8').split('\n')) {
       if (line.trim() === '') continue;
@@ -214,49 +248,110 @@ async function main(): Promise<void> {
     writeFileSync(samplesPath, buildSamples(problems, variants, options));
     const total = problems.length * options.perTask;
     const commit = execFileSync('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    console.log(`eval-throughput: ${total} samples (${options.perTask} per task${options.unique ? ', all programs distinct' : ', repeated programs'}, timeouts ${options.timeouts}; ${endless} endless variants left out), commit ${commit}, ${cpus()[0]?.model ?? '?'} x${availableParallelism()}`);
+    console.log(
+      `eval-throughput: ${total} samples (${options.perTask} per task${options.unique ? ', all programs distinct' : ', repeated programs'}, timeouts ${options.timeouts}; ${endless} endless variants left out), commit ${commit}, ${cpus()[0]?.model ?? '?'} x${availableParallelism()}`,
+    );
 
     // codeloop: a fresh --out, so nothing is reused from a journal.
     const out = join(scratch, 'codeloop-out');
     const codeloopStart = process.hrtime.bigint();
     const codeloop = spawnSync(
       process.execPath,
-      [join(REPO_ROOT, 'bin', 'codeloop.js'), 'eval', '--dataset', 'humaneval', '--data-dir', options.dataDir, '--samples', samplesPath, '--out', out, '--k', '1,10,100', '--json', '--concurrency', String(options.concurrency)],
-      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' }, maxBuffer: 1 << 26 },
+      [
+        join(REPO_ROOT, 'bin', 'codeloop.js'),
+        'eval',
+        '--dataset',
+        'humaneval',
+        '--data-dir',
+        options.dataDir,
+        '--samples',
+        samplesPath,
+        '--out',
+        out,
+        '--k',
+        '1,10,100',
+        '--json',
+        '--concurrency',
+        String(options.concurrency),
+      ],
+      {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
+        maxBuffer: 1 << 26,
+      },
     );
     const codeloopSeconds = Number(process.hrtime.bigint() - codeloopStart) / 1e9;
     if (codeloop.status !== 0) throw new Error(`codeloop eval failed (${codeloop.status}): ${codeloop.stderr}`);
-    const metrics = JSON.parse(codeloop.stdout) as { passAtK: Record<string, number>; isolation: string; executions: { run: number }; verdicts: Record<string, number> };
-    console.log(`codeloop eval: ${codeloopSeconds.toFixed(1)} s (${(total / codeloopSeconds).toFixed(1)} samples/s, ${metrics.executions.run} programs executed, isolation ${metrics.isolation}) pass@k ${JSON.stringify(metrics.passAtK)}`);
-    console.log(`  verdicts: ${Object.entries(metrics.verdicts).filter(([, count]) => count > 0).map(([verdict, count]) => `${verdict} ${count}`).join(', ')}`);
+    const metrics = JSON.parse(codeloop.stdout) as {
+      passAtK: Record<string, number>;
+      isolation: string;
+      executions: { run: number };
+      verdicts: Record<string, number>;
+    };
+    console.log(
+      `codeloop eval: ${codeloopSeconds.toFixed(1)} s (${(total / codeloopSeconds).toFixed(1)} samples/s, ${metrics.executions.run} programs executed, isolation ${metrics.isolation}) pass@k ${JSON.stringify(metrics.passAtK)}`,
+    );
+    console.log(
+      `  verdicts: ${Object.entries(metrics.verdicts)
+        .filter(([, count]) => count > 0)
+        .map(([verdict, count]) => `${verdict} ${count}`)
+        .join(', ')}`,
+    );
     if (options.skipReference) return;
 
     // human-eval: its own CLI, exactly as its README runs it, with 2 workers and a 3 s timeout.
     const referenceStart = process.hrtime.bigint();
     const reference = spawnSync(
       '/usr/bin/python3',
-      ['-m', 'human_eval.evaluate_functional_correctness', samplesPath, `--problem_file=${problemFile}`, '--n_workers=2', '--timeout=3.0', '--k="1,10,100"'],
-      { encoding: 'utf8', cwd: scratch, env: { PATH: '/usr/bin:/bin', PYTHONPATH: options.humanEval, HOME: scratch }, maxBuffer: 1 << 26 },
+      [
+        '-m',
+        'human_eval.evaluate_functional_correctness',
+        samplesPath,
+        `--problem_file=${problemFile}`,
+        '--n_workers=2',
+        '--timeout=3.0',
+        '--k="1,10,100"',
+      ],
+      {
+        encoding: 'utf8',
+        cwd: scratch,
+        env: { PATH: '/usr/bin:/bin', PYTHONPATH: options.humanEval, HOME: scratch },
+        maxBuffer: 1 << 26,
+      },
     );
     const referenceSeconds = Number(process.hrtime.bigint() - referenceStart) / 1e9;
-    if (reference.status !== 0) throw new Error(`human-eval failed (${reference.status}): ${reference.stderr.slice(-2000)}`);
+    if (reference.status !== 0)
+      throw new Error(`human-eval failed (${reference.status}): ${reference.stderr.slice(-2000)}`);
     const printed = reference.stdout.trim().split('\n').at(-1) ?? '';
-    console.log(`human-eval:    ${referenceSeconds.toFixed(1)} s (${(total / referenceSeconds).toFixed(1)} samples/s) pass@k ${printed}`);
+    console.log(
+      `human-eval:    ${referenceSeconds.toFixed(1)} s (${(total / referenceSeconds).toFixed(1)} samples/s) pass@k ${printed}`,
+    );
 
     if (!options.skipFloor) {
       const floorScript = join(scratch, 'fork-floor.py');
       writeFileSync(floorScript, FORK_FLOOR);
-      const floor = spawnSync('/usr/bin/python3', ['-I', '-S', floorScript, samplesPath, problemFile, '2'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, maxBuffer: 1 << 26 });
+      const floor = spawnSync('/usr/bin/python3', ['-I', '-S', floorScript, samplesPath, problemFile, '2'], {
+        encoding: 'utf8',
+        env: { PATH: '/usr/bin:/bin' },
+        maxBuffer: 1 << 26,
+      });
       if (floor.status !== 0) throw new Error(`fork floor failed (${floor.status}): ${floor.stderr.slice(-2000)}`);
       const floorSeconds = Number(floor.stdout.trim());
-      console.log(`fork floor:    ${floorSeconds.toFixed(1)} s (${(total / floorSeconds).toFixed(1)} samples/s: a bare fork + exec per sample in 2 processes, no isolation) = ${(referenceSeconds / floorSeconds).toFixed(1)}x human-eval, the ceiling of fork-per-program execution here`);
+      console.log(
+        `fork floor:    ${floorSeconds.toFixed(1)} s (${(total / floorSeconds).toFixed(1)} samples/s: a bare fork + exec per sample in 2 processes, no isolation) = ${(referenceSeconds / floorSeconds).toFixed(1)}x human-eval, the ceiling of fork-per-program execution here`,
+      );
     }
 
     const ours = passedFlags(join(out, 'samples.jsonl_results.jsonl'));
     const theirs = passedFlags(`${samplesPath}_results.jsonl`);
     const differing = ours.filter((passed, index) => passed !== theirs[index]).length;
-    const theirPassAtK = JSON.parse(printed.replace(/np\.float64\(([^)]*)\)/g, '$1').replace(/'/g, '"')) as Record<string, number>;
-    const samePassAtK = Object.entries(metrics.passAtK).every(([k, value]) => Math.abs(value - (theirPassAtK[k] ?? Number.NaN)) < 1e-12);
+    const theirPassAtK = JSON.parse(printed.replace(/np\.float64\(([^)]*)\)/g, '$1').replace(/'/g, '"')) as Record<
+      string,
+      number
+    >;
+    const samePassAtK = Object.entries(metrics.passAtK).every(
+      ([k, value]) => Math.abs(value - (theirPassAtK[k] ?? Number.NaN)) < 1e-12,
+    );
     console.log(`agreement: ${total - differing}/${total} samples, pass@k ${samePassAtK ? 'identical' : 'DIFFERENT'}`);
     console.log(`speed-up: ${(referenceSeconds / codeloopSeconds).toFixed(1)}x (target >= 20x)`);
   } finally {

@@ -26,7 +26,14 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { getLlama, LlamaCompletion, LlamaLogLevel, type LlamaContext, type LlamaModel, type Token } from 'node-llama-cpp';
+import {
+  getLlama,
+  LlamaCompletion,
+  LlamaLogLevel,
+  type LlamaContext,
+  type LlamaModel,
+  type Token,
+} from 'node-llama-cpp';
 import { EMBEDDED_SPECIAL_TOKENS } from '../src/fim/index.js';
 import { createLlamaBackend, type LlamaBackend } from '../src/models/llama/index.js';
 import { trainBpeTokenizer } from '../src/train/bpe-tokenizer.js';
@@ -34,15 +41,24 @@ import { writeLlamaGguf } from '../src/train/llama-gguf.js';
 import { randomLlamaWeights, repoSourceText } from '../test/models/tiny-gguf.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)); // this file runs from dist/bench/
-const PROMPT = 'export function parseConfig(text: string): Config {\n  const lines = text.split("\\n");\n  for (const line of lines) {\n';
+const PROMPT =
+  'export function parseConfig(text: string): Config {\n  const lines = text.split("\\n");\n  for (const line of lines) {\n';
 
-const { values } = parseArgs({ options: { tokens: { type: 'string', default: '128' }, rounds: { type: 'string', default: '9' }, model: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    tokens: { type: 'string', default: '128' },
+    rounds: { type: 'string', default: '9' },
+    model: { type: 'string' },
+  },
+});
 const TOKENS = Number(values.tokens);
 const ROUNDS = Number(values.rounds);
 
 const median = (numbers: number[]): number => {
   const sorted = [...numbers].sort((a, b) => a - b);
-  return sorted.length % 2 === 1 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return sorted.length % 2 === 1
+    ? sorted[(sorted.length - 1) / 2]!
+    : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
 };
 
 async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -52,10 +68,29 @@ async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }
 }
 
 async function buildBenchModel(dir: string): Promise<string> {
-  const tokenizer = trainBpeTokenizer(await repoSourceText(2_000_000), { vocabSize: 4096, specialTokens: EMBEDDED_SPECIAL_TOKENS });
-  const config = { vocabSize: tokenizer.vocabSize, dim: 256, layers: 6, heads: 8, kvHeads: 8, ffDim: 768, contextLength: 2048, ropeTheta: 10000, normEps: 1e-5 };
+  const tokenizer = trainBpeTokenizer(await repoSourceText(2_000_000), {
+    vocabSize: 4096,
+    specialTokens: EMBEDDED_SPECIAL_TOKENS,
+  });
+  const config = {
+    vocabSize: tokenizer.vocabSize,
+    dim: 256,
+    layers: 6,
+    heads: 8,
+    kvHeads: 8,
+    ffDim: 768,
+    contextLength: 2048,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+  };
   const path = join(dir, 'bench-8m-q8_0.gguf');
-  await writeLlamaGguf(path, { name: 'codeloop-bench-random', config, tokenizer, weights: randomLlamaWeights(config, 1, true), fileType: 'q8_0' });
+  await writeLlamaGguf(path, {
+    name: 'codeloop-bench-random',
+    config,
+    tokenizer,
+    weights: randomLlamaWeights(config, 1, true),
+    fileType: 'q8_0',
+  });
   return path;
 }
 
@@ -72,12 +107,24 @@ interface SingleRow {
 async function singleStream(label: string, path: string): Promise<SingleRow> {
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   const model: LlamaModel = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
-  const contextOptions = { contextSize: 1024, sequences: 1, threads: 1, flashAttention: false, experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } as const;
+  const contextOptions = {
+    contextSize: 1024,
+    sequences: 1,
+    threads: 1,
+    flashAttention: false,
+    experimentalKvCacheKeyType: 'F32',
+    experimentalKvCacheValueType: 'F32',
+  } as const;
   const completionContext: LlamaContext = await model.createContext(contextOptions);
   const evaluateContext: LlamaContext = await model.createContext(contextOptions);
   const completion = new LlamaCompletion({ contextSequence: completionContext.getSequence() });
   const evaluateSequence = evaluateContext.getSequence();
-  const backend: LlamaBackend = await createLlamaBackend({ modelPath: path, contextSize: 1024, sequences: 1, threads: 1 });
+  const backend: LlamaBackend = await createLlamaBackend({
+    modelPath: path,
+    contextSize: 1024,
+    sequences: 1,
+    threads: 1,
+  });
   const rates = { backend: [] as number[], completion: [] as number[], evaluate: [] as number[] };
   let backendTokens = 0;
   const promptTokens = model.tokenize(PROMPT, true);
@@ -89,13 +136,27 @@ async function singleStream(label: string, path: string): Promise<SingleRow> {
     },
     completion: async (seed) => {
       let count = 0;
-      await completion.generateCompletion(PROMPT, { maxTokens: TOKENS, temperature: 0.8, seed, topK: 0, topP: 1, minP: 0, onToken: (tokens) => (count += tokens.length) });
+      await completion.generateCompletion(PROMPT, {
+        maxTokens: TOKENS,
+        temperature: 0.8,
+        seed,
+        topK: 0,
+        topP: 1,
+        minP: 0,
+        onToken: (tokens) => (count += tokens.length),
+      });
       return count;
     },
     evaluate: async (seed) => {
       await evaluateSequence.clearHistory();
       let count = 0;
-      for await (const _token of evaluateSequence.evaluate(promptTokens as Token[], { temperature: 0.8, seed, topK: 0, topP: 1, minP: 0 })) {
+      for await (const _token of evaluateSequence.evaluate(promptTokens as Token[], {
+        temperature: 0.8,
+        seed,
+        topK: 0,
+        topP: 1,
+        minP: 0,
+      })) {
         if (++count >= TOKENS) break;
       }
       return count;
@@ -116,7 +177,10 @@ async function singleStream(label: string, path: string): Promise<SingleRow> {
   await model.dispose();
   // Ratios per round (the three sides ran back to back), then the median: steadier than a ratio of medians when the
   // machine's load drifts during the run.
-  const ratios = rates.backend.map((rate, round) => ({ completion: rate / rates.completion[round]!, evaluate: rate / rates.evaluate[round]! }));
+  const ratios = rates.backend.map((rate, round) => ({
+    completion: rate / rates.completion[round]!,
+    evaluate: rate / rates.evaluate[round]!,
+  }));
   return {
     model: label,
     backend: median(rates.backend),
@@ -129,14 +193,25 @@ async function singleStream(label: string, path: string): Promise<SingleRow> {
 }
 
 async function batchedRate(path: string, n: number, flashAttention: boolean, tokens: number): Promise<number> {
-  const backend = await createLlamaBackend({ modelPath: path, contextSize: 256, sequences: n, threads: 1, flashAttention });
+  const backend = await createLlamaBackend({
+    modelPath: path,
+    contextSize: 256,
+    sequences: n,
+    threads: 1,
+    flashAttention,
+  });
   await backend.complete(PROMPT, { maxTokens: 4, n, temperature: 0.8, seed: 1 }); // warm-up: creates the context
-  const { value, ms } = await timed(() => backend.complete(PROMPT, { maxTokens: tokens, n, temperature: 0.8, seed: 10 }));
+  const { value, ms } = await timed(() =>
+    backend.complete(PROMPT, { maxTokens: tokens, n, temperature: 0.8, seed: 10 }),
+  );
   await backend.close();
   return value.usage.completionTokens / (ms / 1000);
 }
 
-async function batched(path: string, n: number): Promise<{ n: number; tokensPerSecond: number; flashAttention: number; sequential?: number }> {
+async function batched(
+  path: string,
+  n: number,
+): Promise<{ n: number; tokensPerSecond: number; flashAttention: number; sequential?: number }> {
   const tokens = 64;
   const row: { n: number; tokensPerSecond: number; flashAttention: number; sequential?: number } = {
     n,
@@ -148,7 +223,9 @@ async function batched(path: string, n: number): Promise<{ n: number; tokensPerS
     await single.complete(PROMPT, { maxTokens: 4, temperature: 0.8, seed: 1 });
     let generated = 0;
     const { ms: sequentialMs } = await timed(async () => {
-      for (let index = 0; index < n; index++) generated += (await single.complete(PROMPT, { maxTokens: tokens, temperature: 0.8, seed: 10 + index })).usage.completionTokens;
+      for (let index = 0; index < n; index++)
+        generated += (await single.complete(PROMPT, { maxTokens: tokens, temperature: 0.8, seed: 10 + index })).usage
+          .completionTokens;
     });
     await single.close();
     row.sequential = generated / (sequentialMs / 1000);
@@ -159,18 +236,29 @@ async function batched(path: string, n: number): Promise<{ n: number; tokensPerS
 const dir = mkdtempSync(join(tmpdir(), 'codeloop-bench-generate-'));
 try {
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-  console.log(`commit ${commit}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(
+    `commit ${commit}, ${cpus().length}× ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
   const models: [string, string][] = [['random 8.4M (4k vocab, d256×6, ff768), Q8_0', await buildBenchModel(dir)]];
   const embedded = join(REPO_ROOT, 'models', 'codeloop-embedded.gguf');
   if (existsSync(embedded)) models.push(['models/codeloop-embedded.gguf', embedded]);
   if (values.model !== undefined) models.push([values.model, values.model]);
-  console.log(`\nSingle stream, ${TOKENS} tokens, temperature 0.8, threads 1, median of ${ROUNDS} rounds (tokens/s; ratios: median of per-round ratios):`);
-  console.log('| model | llama backend | LlamaCompletion | bare evaluate loop | backend / LlamaCompletion | backend / bare loop |');
+  console.log(
+    `\nSingle stream, ${TOKENS} tokens, temperature 0.8, threads 1, median of ${ROUNDS} rounds (tokens/s; ratios: median of per-round ratios):`,
+  );
+  console.log(
+    '| model | llama backend | LlamaCompletion | bare evaluate loop | backend / LlamaCompletion | backend / bare loop |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const [label, path] of models) {
     const row = await singleStream(label, path);
-    console.log(`| ${row.model} | ${row.backend.toFixed(0)} | ${row.completion.toFixed(0)} | ${row.evaluate.toFixed(0)} | ${row.ratioCompletion.toFixed(2)} | ${row.ratioEvaluate.toFixed(2)} |`);
-    if (row.backendTokens < TOKENS) console.log(`  (the backend's last call stopped at ${row.backendTokens} tokens: an end-of-generation token)`);
+    console.log(
+      `| ${row.model} | ${row.backend.toFixed(0)} | ${row.completion.toFixed(0)} | ${row.evaluate.toFixed(0)} | ${row.ratioCompletion.toFixed(2)} | ${row.ratioEvaluate.toFixed(2)} |`,
+    );
+    if (row.backendTokens < TOKENS)
+      console.log(`  (the backend's last call stopped at ${row.backendTokens} tokens: an end-of-generation token)`);
   }
   for (const [label, path] of models) {
     console.log(`\nBatched sampling, ${label}, 64 tokens per sample, temperature 0.8, sequences = n:`);
@@ -178,10 +266,16 @@ try {
     console.log('|---|---|---|---|---|');
     for (const n of [1, 10, 100]) {
       const row = await batched(path, n);
-      console.log(`| ${row.n} | ${row.tokensPerSecond.toFixed(0)} | ${row.flashAttention.toFixed(0)} | ${row.sequential === undefined ? '' : row.sequential.toFixed(0)} | ${row.sequential === undefined ? '' : (row.tokensPerSecond / row.sequential).toFixed(2)} |`);
+      console.log(
+        `| ${row.n} | ${row.tokensPerSecond.toFixed(0)} | ${row.flashAttention.toFixed(0)} | ${row.sequential === undefined ? '' : row.sequential.toFixed(0)} | ${row.sequential === undefined ? '' : (row.tokensPerSecond / row.sequential).toFixed(2)} |`,
+      );
     }
   }
-  console.log(`\nload average at the end ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+  console.log(
+    `\nload average at the end ${loadavg()
+      .map((value) => value.toFixed(2))
+      .join(' ')}`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

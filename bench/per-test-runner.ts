@@ -32,7 +32,12 @@ async function perTest(executor: Executor, jobs: Job[]): Promise<TestResult[]> {
   const results: TestResult[][] = await Promise.all(
     jobs.map(async ({ task, solution }) => {
       const solveTask = solveTaskFromDataset(task);
-      const run = await runTests(executor, { language: task.language, solution, sources: solveTask.hiddenTests, ...(solveTask.entryPoint ? { entryPoint: solveTask.entryPoint } : {}) });
+      const run = await runTests(executor, {
+        language: task.language,
+        solution,
+        sources: solveTask.hiddenTests,
+        ...(solveTask.entryPoint ? { entryPoint: solveTask.entryPoint } : {}),
+      });
       return run.tests;
     }),
   );
@@ -51,8 +56,14 @@ function naivePrograms(job: Job, tests: TestResult[]): string[] {
     );
 }
 
-async function naive(executor: Executor, jobs: Job[], programs: Map<string, string[]>): Promise<{ passed: number; total: number }> {
-  const all = jobs.flatMap((job) => (programs.get(job.task.id) ?? []).map((code) => ({ language: job.task.language, code })));
+async function naive(
+  executor: Executor,
+  jobs: Job[],
+  programs: Map<string, string[]>,
+): Promise<{ passed: number; total: number }> {
+  const all = jobs.flatMap((job) =>
+    (programs.get(job.task.id) ?? []).map((code) => ({ language: job.task.language, code })),
+  );
   let passed = 0;
   await Promise.all(
     all.map(async (program) => {
@@ -70,7 +81,12 @@ try {
   // The per-task test lists, for the naive cell: each task's own split tests.
   const programs = new Map<string, string[]>();
   for (const job of jobs) {
-    const own = await runTests(executor, { language: job.task.language, solution: job.solution, sources: solveTaskFromDataset(job.task).hiddenTests, ...(job.task.entryPoint ? { entryPoint: job.task.entryPoint } : {}) });
+    const own = await runTests(executor, {
+      language: job.task.language,
+      solution: job.solution,
+      sources: solveTaskFromDataset(job.task).hiddenTests,
+      ...(job.task.entryPoint ? { entryPoint: job.task.entryPoint } : {}),
+    });
     programs.set(job.task.id, naivePrograms(job, own.tests));
   }
   let perTestMs = 0;
@@ -92,12 +108,21 @@ try {
     naivePassed = counts.passed;
   }
   const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-  console.log(`commit ${commit}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}; isolation ${executor.isolation}`);
+  console.log(
+    `commit ${commit}; ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}; load average ${loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ')}; isolation ${executor.isolation}`,
+  );
   console.log(`tasks: ${jobs.length} (examples, Python + JavaScript), rounds: ${rounds}`);
-  console.log(`per-test runner: ${jobs.length} executions for ${perTestTests} tests (${perTestPassed} passed), ${(perTestMs / rounds).toFixed(0)} ms per round`);
-  console.log(`one execution per test: ${naiveTotal} executions (${naivePassed} passed), ${(naiveMs / rounds).toFixed(0)} ms per round`);
+  console.log(
+    `per-test runner: ${jobs.length} executions for ${perTestTests} tests (${perTestPassed} passed), ${(perTestMs / rounds).toFixed(0)} ms per round`,
+  );
+  console.log(
+    `one execution per test: ${naiveTotal} executions (${naivePassed} passed), ${(naiveMs / rounds).toFixed(0)} ms per round`,
+  );
   console.log(`ratio (one per test / per-test runner): ${(naiveMs / perTestMs).toFixed(2)}x`);
-  if (perTestPassed !== perTestTests || naivePassed !== naiveTotal) console.log('WARNING: not every test passed; the figures measure failures too.');
+  if (perTestPassed !== perTestTests || naivePassed !== naiveTotal)
+    console.log('WARNING: not every test passed; the figures measure failures too.');
 } finally {
   await executor.close();
 }

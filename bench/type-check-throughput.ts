@@ -17,10 +17,17 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTypeChecker } from '../src/sandbox/type-check.js';
 
-const { values } = parseArgs({ options: { 'data-dir': { type: 'string', default: '../shared/datasets' }, cold: { type: 'string', default: '24' } } });
+const { values } = parseArgs({
+  options: { 'data-dir': { type: 'string', default: '../shared/datasets' }, cold: { type: 'string', default: '24' } },
+});
 const dataDir = values['data-dir'] ?? '../shared/datasets';
 const coldCount = Number(values.cold);
-const details = JSON.parse(readFileSync(join(dataDir, 'reference-outputs', 'qwen2.5-coder-1.5b-base', 'multipl-e', 'humaneval-ts-details.json'), 'utf8')) as Record<string, [[number, { code: string }]]>;
+const details = JSON.parse(
+  readFileSync(
+    join(dataDir, 'reference-outputs', 'qwen2.5-coder-1.5b-base', 'multipl-e', 'humaneval-ts-details.json'),
+    'utf8',
+  ),
+) as Record<string, [[number, { code: string }]]>;
 const programs = Object.values(details).flatMap((entries) => {
   const code = entries[0]![1].code;
   return [code, `${code}\nconst codeloopBenchTypeError: number = "not a number";\n`];
@@ -33,9 +40,16 @@ const folder = mkdtempSync(join(tmpdir(), 'codeloop-tsc-bench-'));
 function coldTsc(code: string): { errors: string; js: string } {
   rmSync(join(folder, 'main.js'), { force: true });
   writeFileSync(join(folder, 'main.ts'), code);
-  const result = spawnSync(process.execPath, [tscPath, '--target', 'esnext', 'main.ts'], { cwd: folder, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+  const result = spawnSync(process.execPath, [tscPath, '--target', 'esnext', 'main.ts'], {
+    cwd: folder,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
   const errors = result.status === 0 ? '' : result.stdout.trim();
-  return { errors, js: errors === '' && existsSync(join(folder, 'main.js')) ? readFileSync(join(folder, 'main.js'), 'utf8') : '' };
+  return {
+    errors,
+    js: errors === '' && existsSync(join(folder, 'main.js')) ? readFileSync(join(folder, 'main.js'), 'utf8') : '',
+  };
 }
 
 const checker = createTypeChecker(1);
@@ -53,18 +67,27 @@ try {
   let disagreements = 0;
   for (const [index, reference] of cold.entries()) {
     const mine = warm[index]!;
-    const same = 'js' in mine ? reference.errors === '' && reference.js === mine.js : reference.errors === mine.compileError;
+    const same =
+      'js' in mine ? reference.errors === '' && reference.js === mine.js : reference.errors === mine.compileError;
     if (!same) {
       disagreements++;
-      console.log(`disagreement on program ${index}:\n  tsc: ${reference.errors || '(no errors)'}\n  codeloop: ${'js' in mine ? '(no errors)' : mine.compileError}`);
+      console.log(
+        `disagreement on program ${index}:\n  tsc: ${reference.errors || '(no errors)'}\n  codeloop: ${'js' in mine ? '(no errors)' : mine.compileError}`,
+      );
     }
   }
   const failing = warm.filter((result) => 'compileError' in result).length;
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown'} x${cpus().length}, load average ${loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(`programs: ${programs.length} (${failing} with type errors)`);
   console.log(`warm checker: ${warmMs.toFixed(1)} ms/program over all ${programs.length}`);
   console.log(`cold tsc (MultiPL-E's command): ${coldMs.toFixed(0)} ms/program over the first ${cold.length}`);
-  console.log(`speed-up: ${(coldMs / warmMs).toFixed(1)}x; agreement with tsc (errors, messages, emitted JS): ${cold.length - disagreements}/${cold.length}`);
+  console.log(
+    `speed-up: ${(coldMs / warmMs).toFixed(1)}x; agreement with tsc (errors, messages, emitted JS): ${cold.length - disagreements}/${cold.length}`,
+  );
   if (disagreements > 0) process.exitCode = 1;
 } finally {
   await checker.close();

@@ -61,7 +61,16 @@ as an empty line in the document.
   --prompt-tokens N, --soft-deadline-ms MS, --hard-deadline-ms MS
                            engine settings, as for codeloop serve (defaults 2048, 1000, 3000)`;
 
-type Values = { [key in keyof typeof COMPLETION_EVAL_OPTIONS]?: string | boolean | undefined } & { model?: string | undefined; 'max-tokens'?: string | undefined; threads?: string | undefined; n?: string | undefined; temperature?: string | undefined; 'top-p'?: string | undefined; seed?: string | undefined; 'prompt-style'?: string | undefined };
+type Values = { [key in keyof typeof COMPLETION_EVAL_OPTIONS]?: string | boolean | undefined } & {
+  model?: string | undefined;
+  'max-tokens'?: string | undefined;
+  threads?: string | undefined;
+  n?: string | undefined;
+  temperature?: string | undefined;
+  'top-p'?: string | undefined;
+  seed?: string | undefined;
+  'prompt-style'?: string | undefined;
+};
 
 export interface CompletionPass {
   /** true: the whole pipeline; false: raw model output. */
@@ -84,15 +93,27 @@ export interface CompletionEvalPlan {
 
 /** Checks the harness flags and says where each pass writes. Throws UsageError naming the flag. */
 export function completionEvalPlan(values: Values, outDir: string): CompletionEvalPlan {
-  if (values.through !== 'completion') throw new UsageError(`--through ${JSON.stringify(values.through)} is not known: the one pipeline is --through completion.`);
-  if (values.model === undefined) throw new UsageError('--through completion generates with a model: add --model (embedded, gguf:PATH, …).');
-  if (values.raw === true && values['compare-raw'] === true) throw new UsageError('--compare-raw already runs the raw output beside the pipeline: drop --raw.');
+  if (values.through !== 'completion')
+    throw new UsageError(
+      `--through ${JSON.stringify(values.through)} is not known: the one pipeline is --through completion.`,
+    );
+  if (values.model === undefined)
+    throw new UsageError('--through completion generates with a model: add --model (embedded, gguf:PATH, …).');
+  if (values.raw === true && values['compare-raw'] === true)
+    throw new UsageError('--compare-raw already runs the raw output beside the pipeline: drop --raw.');
   for (const flag of ['n', 'temperature', 'top-p', 'seed', 'prompt-style'] as const) {
-    if (values[flag] !== undefined) throw new UsageError(`--${flag} does not apply with --through completion: the engine asks for one greedy completion per request, as an editor does.`);
+    if (values[flag] !== undefined)
+      throw new UsageError(
+        `--${flag} does not apply with --through completion: the engine asks for one greedy completion per request, as an editor does.`,
+      );
   }
   const mode = values['completion-mode'] ?? 'auto';
-  if (mode !== 'auto' && mode !== 'single-line' && mode !== 'multi-line') throw new UsageError(`--completion-mode ${JSON.stringify(mode)} is not a mode: use auto, single-line or multi-line.`);
-  const integer = (name: keyof Values, min: number): number | undefined => numberFlag(name, values[name] as string | undefined, { integer: true, min, max: 10_000_000 });
+  if (mode !== 'auto' && mode !== 'single-line' && mode !== 'multi-line')
+    throw new UsageError(
+      `--completion-mode ${JSON.stringify(mode)} is not a mode: use auto, single-line or multi-line.`,
+    );
+  const integer = (name: keyof Values, min: number): number | undefined =>
+    numberFlag(name, values[name] as string | undefined, { integer: true, min, max: 10_000_000 });
   const limit = integer('limit', 1);
   const maxTokens = integer('max-tokens', 1);
   const threads = integer('threads', 1);
@@ -100,11 +121,19 @@ export function completionEvalPlan(values: Values, outDir: string): CompletionEv
   const softDeadlineMs = integer('soft-deadline-ms', 0);
   const hardDeadlineMs = integer('hard-deadline-ms', 0);
   const disabledRules = disableRuleFlag(values['disable-rule'] as string | undefined);
-  if (disabledRules !== undefined && values.raw === true) throw new UsageError('--disable-rule switches rules off in the pipeline, and --raw runs none: drop one of them.');
+  if (disabledRules !== undefined && values.raw === true)
+    throw new UsageError('--disable-rule switches rules off in the pipeline, and --raw runs none: drop one of them.');
   const format = values['fim-format'] === undefined ? undefined : getFimFormat(String(values['fim-format']));
-  const pipeline: CompletionPass = { postProcess: values.raw !== true, outDir, samplesPath: join(outDir, 'samples.jsonl') };
+  const pipeline: CompletionPass = {
+    postProcess: values.raw !== true,
+    outDir,
+    samplesPath: join(outDir, 'samples.jsonl'),
+  };
   const rawDir = join(outDir, 'raw');
-  const passes = values['compare-raw'] === true ? [pipeline, { postProcess: false, outDir: rawDir, samplesPath: join(rawDir, 'samples.jsonl') }] : [pipeline];
+  const passes =
+    values['compare-raw'] === true
+      ? [pipeline, { postProcess: false, outDir: rawDir, samplesPath: join(rawDir, 'samples.jsonl') }]
+      : [pipeline];
   return {
     model: values.model,
     ...(threads === undefined ? {} : { threads }),
@@ -129,7 +158,9 @@ export function disableRuleFlag(text: string | undefined): string[] | undefined 
   const known: ReadonlySet<string> = new Set(POST_PROCESS_RULES);
   const unknown = names.filter((name) => !known.has(name));
   if (unknown.length > 0) {
-    throw new UsageError(`--disable-rule ${JSON.stringify(text)}: ${unknown.map((name) => JSON.stringify(name)).join(', ')} is not a post-processing rule. The rules are: ${POST_PROCESS_RULES.join(', ')}.`);
+    throw new UsageError(
+      `--disable-rule ${JSON.stringify(text)}: ${unknown.map((name) => JSON.stringify(name)).join(', ')} is not a post-processing rule. The rules are: ${POST_PROCESS_RULES.join(', ')}.`,
+    );
   }
   return [...new Set(names)];
 }
@@ -139,30 +170,58 @@ export function limitDataset(dataset: LoadedDataset, limit: number | undefined):
   if (limit === undefined || limit >= dataset.tasks.length) return dataset;
   const tasks = dataset.tasks.slice(0, limit);
   const ids = new Set(tasks.map((task) => task.id));
-  return { ...dataset, tasks, knownBroken: Object.fromEntries(Object.entries(dataset.knownBroken).filter(([id]) => ids.has(id))) };
+  return {
+    ...dataset,
+    tasks,
+    knownBroken: Object.fromEntries(Object.entries(dataset.knownBroken).filter(([id]) => ids.has(id))),
+  };
 }
 
 /**
  * Runs every pass of `plan` over `dataset` (model opened once, one engine), journaling into each pass's samples file;
  * progress on stderr. Ctrl-C stops with a resumable-run message.
  */
-export async function runCompletionGeneration(plan: CompletionEvalPlan, dataset: LoadedDataset, prefix = 'codeloop eval'): Promise<void> {
+export async function runCompletionGeneration(
+  plan: CompletionEvalPlan,
+  dataset: LoadedDataset,
+  prefix = 'codeloop eval',
+): Promise<void> {
   const controller = new AbortController();
-  const interrupt = (): void => controller.abort(new CodeloopError('interrupted', `Interrupted; the samples so far are in ${plan.passes.map((pass) => pass.samplesPath).join(' and ')}: rerun the same command with the same --out to top up.`));
+  const interrupt = (): void =>
+    controller.abort(
+      new CodeloopError(
+        'interrupted',
+        `Interrupted; the samples so far are in ${plan.passes.map((pass) => pass.samplesPath).join(' and ')}: rerun the same command with the same --out to top up.`,
+      ),
+    );
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   let model: ModelBackend | undefined;
   try {
-    model = await openModel(plan.model, { signal: controller.signal, ...(plan.threads === undefined ? {} : { llama: { threads: plan.threads } }) });
+    model = await openModel(plan.model, {
+      signal: controller.signal,
+      ...(plan.threads === undefined ? {} : { llama: { threads: plan.threads } }),
+    });
     // The model's own family by default (as codeloop serve does), unless --fim-format named one.
-    const detected = plan.engine.format === undefined ? modelFimFormat(model) : { format: plan.engine.format, reason: 'from --fim-format' };
-    const engine = createCompletionEngine({ model, ...plan.engine, ...(detected.format === undefined ? {} : { format: detected.format }) });
-    process.stderr.write(`${prefix}: FIM format ${detected.format?.family ?? "the backend's own"}: ${detected.reason}\n`);
+    const detected =
+      plan.engine.format === undefined
+        ? modelFimFormat(model)
+        : { format: plan.engine.format, reason: 'from --fim-format' };
+    const engine = createCompletionEngine({
+      model,
+      ...plan.engine,
+      ...(detected.format === undefined ? {} : { format: detected.format }),
+    });
+    process.stderr.write(
+      `${prefix}: FIM format ${detected.format?.family ?? "the backend's own"}: ${detected.reason}\n`,
+    );
     try {
       for (const pass of plan.passes) {
         mkdirSync(pass.outDir, { recursive: true });
         const label = pass.postProcess ? 'completion pipeline' : 'raw model output';
-        process.stderr.write(`${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) through the ${label} of ${model.modelId} (${model.provider}), mode ${plan.mode} → ${pass.samplesPath}\n`);
+        process.stderr.write(
+          `${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) through the ${label} of ${model.modelId} (${model.provider}), mode ${plan.mode} → ${pass.samplesPath}\n`,
+        );
         const started = Date.now();
         let last = started;
         let done = 0;
@@ -178,17 +237,24 @@ export async function runCompletionGeneration(plan: CompletionEvalPlan, dataset:
             warnings.push(...(record.warnings ?? []));
             if (Date.now() - last >= 5_000) {
               last = Date.now();
-              process.stderr.write(`${prefix}: ${label}: ${done} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+              process.stderr.write(
+                `${prefix}: ${label}: ${done} request(s), ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+              );
             }
           },
         });
-        process.stderr.write(`${prefix}: ${label}: ${result.written} new sample(s), ${result.existing} already in ${pass.samplesPath} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
-        for (const warning of summarizeWarnings(warnings)) process.stderr.write(`${prefix}: ${label}: warning: ${warning}\n`);
+        process.stderr.write(
+          `${prefix}: ${label}: ${result.written} new sample(s), ${result.existing} already in ${pass.samplesPath} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+        );
+        for (const warning of summarizeWarnings(warnings))
+          process.stderr.write(`${prefix}: ${label}: warning: ${warning}\n`);
       }
     } catch (error) {
       // The engine counts prompt tokens approximately and does not know the model's context: say which flag sets it.
       if (!controller.signal.aborted && /context/i.test((error as Error).message ?? '')) {
-        process.stderr.write(`${prefix}: hint: the engine's prompt budget is ${plan.engine.promptTokens ?? 2048} approximate tokens (3.5 characters each) plus --max-tokens; for a model with a smaller context lower it with --prompt-tokens N (and --max-tokens N).\n`);
+        process.stderr.write(
+          `${prefix}: hint: the engine's prompt budget is ${plan.engine.promptTokens ?? 2048} approximate tokens (3.5 characters each) plus --max-tokens; for a model with a smaller context lower it with --prompt-tokens N (and --max-tokens N).\n`,
+        );
       }
       throw error;
     } finally {
@@ -224,10 +290,17 @@ export interface CompletionEvalMetrics {
 /** One side's figures: the harness's records plus pass@1 from the scorer's metrics. */
 export function completionSide(pass: CompletionPass, metrics: EvalMetrics): CompletionSide {
   const quality = completionQualityMetrics(readCompletionSamples(pass.samplesPath));
-  return { ...quality, passAt1: metrics.safim?.passAt1 ?? metrics.passAtK['pass@1'] ?? 0, samplesFile: pass.samplesPath };
+  return {
+    ...quality,
+    passAt1: metrics.safim?.passAt1 ?? metrics.passAtK['pass@1'] ?? 0,
+    samplesFile: pass.samplesPath,
+  };
 }
 
-export function completionEvalMetrics(plan: CompletionEvalPlan, sides: readonly CompletionSide[]): CompletionEvalMetrics {
+export function completionEvalMetrics(
+  plan: CompletionEvalPlan,
+  sides: readonly CompletionSide[],
+): CompletionEvalMetrics {
   const pipeline = sides.find((side) => side.postProcess);
   const raw = sides.find((side) => !side.postProcess);
   const round = (value: number): number => Math.round(value * 1e6) / 1e6;
@@ -269,15 +342,34 @@ const counts = (record: Record<string, number>): string =>
 export function completionLines(metrics: CompletionEvalMetrics): string[] {
   const sides = [metrics.pipeline, metrics.raw].filter((side): side is CompletionSide => side !== undefined);
   const header = sides.map((side) => (side.postProcess ? 'pipeline' : 'raw'));
-  const row = (label: string, cells: string[], uplift?: string): string => `  ${label.padEnd(22)}${cells.map((cell) => cell.padEnd(20)).join('')}${uplift ?? ''}`;
+  const row = (label: string, cells: string[], uplift?: string): string =>
+    `  ${label.padEnd(22)}${cells.map((cell) => cell.padEnd(20)).join('')}${uplift ?? ''}`;
   const lines = [
     `  through the completion engine (model ${metrics.model}, mode ${metrics.mode}${metrics.limit === undefined ? '' : `, first ${metrics.limit} tasks`}):`,
     row('', header, metrics.uplift === undefined ? undefined : 'uplift (points)'),
-    row('pass@1 (execution)', sides.map((side) => percent(side.passAt1)), metrics.uplift && points(metrics.uplift.passAt1)),
-    row('exact match', sides.map((side) => percent(side.exactMatch)), metrics.uplift && points(metrics.uplift.exactMatch)),
-    row('exact (whitespace)', sides.map((side) => percent(side.exactMatchNormalized)), metrics.uplift && points(metrics.uplift.exactMatchNormalized)),
-    row('latency p50/p95 ms', sides.map((side) => `${side.latencyMs.p50.toFixed(0)}/${side.latencyMs.p95.toFixed(0)}`)),
-    row('model p50/p95 ms', sides.map((side) => `${side.modelMs.p50.toFixed(0)}/${side.modelMs.p95.toFixed(0)}`)),
+    row(
+      'pass@1 (execution)',
+      sides.map((side) => percent(side.passAt1)),
+      metrics.uplift && points(metrics.uplift.passAt1),
+    ),
+    row(
+      'exact match',
+      sides.map((side) => percent(side.exactMatch)),
+      metrics.uplift && points(metrics.uplift.exactMatch),
+    ),
+    row(
+      'exact (whitespace)',
+      sides.map((side) => percent(side.exactMatchNormalized)),
+      metrics.uplift && points(metrics.uplift.exactMatchNormalized),
+    ),
+    row(
+      'latency p50/p95 ms',
+      sides.map((side) => `${side.latencyMs.p50.toFixed(0)}/${side.latencyMs.p95.toFixed(0)}`),
+    ),
+    row(
+      'model p50/p95 ms',
+      sides.map((side) => `${side.modelMs.p50.toFixed(0)}/${side.modelMs.p95.toFixed(0)}`),
+    ),
   ];
   for (const side of sides) {
     const name = side.postProcess ? 'pipeline' : 'raw';
@@ -286,7 +378,9 @@ export function completionLines(metrics: CompletionEvalMetrics): string[] {
   }
   const declined = Math.max(...sides.map((side) => side.modes['none'] ?? 0));
   if (declined > 0 && metrics.mode === 'auto') {
-    lines.push(`  ${declined} task(s) declined by the mode rules (the hole is mid-line before code, where an editor gets no completion); --completion-mode single-line or multi-line forces one`);
+    lines.push(
+      `  ${declined} task(s) declined by the mode rules (the hole is mid-line before code, where an editor gets no completion); --completion-mode single-line or multi-line forces one`,
+    );
   }
   return lines;
 }

@@ -2,14 +2,38 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError } from '../core/index.js';
-import { DEFAULT_GROUND_TRUTH_CACHE, buildMetrics, evaluateSamples, type EvalMetrics, readSamples, sanitizeSamples, writeEvalOutputs, type EvaluateResult, type Sample, type SampleResult } from '../eval/index.js';
+import {
+  DEFAULT_GROUND_TRUTH_CACHE,
+  buildMetrics,
+  evaluateSamples,
+  type EvalMetrics,
+  readSamples,
+  sanitizeSamples,
+  writeEvalOutputs,
+  type EvaluateResult,
+  type Sample,
+  type SampleResult,
+} from '../eval/index.js';
 import { createExecutor, type Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
 import { kListFlag, numberFlag } from './flags.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
-import { COMPLETION_EVAL_OPTIONS, COMPLETION_EVAL_USAGE, completionEvalMetrics, completionEvalPlan, completionLines, completionSide, limitDataset, runCompletionGeneration, writeCompletionMetrics, type CompletionEvalMetrics, type CompletionEvalPlan, type CompletionSide } from './eval-completion.js';
+import {
+  COMPLETION_EVAL_OPTIONS,
+  COMPLETION_EVAL_USAGE,
+  completionEvalMetrics,
+  completionEvalPlan,
+  completionLines,
+  completionSide,
+  limitDataset,
+  runCompletionGeneration,
+  writeCompletionMetrics,
+  type CompletionEvalMetrics,
+  type CompletionEvalPlan,
+  type CompletionSide,
+} from './eval-completion.js';
 import { writeRunReport } from './report.js';
 import { solveCommand } from './solve.js';
 
@@ -66,9 +90,21 @@ function timestamp(): string {
 }
 
 /** Runs `evaluateSamples` with progress lines and Ctrl-C handling (an interrupted run is resumable). */
-async function score(label: string, dataset: LoadedDataset, samples: Sample[], executor: Executor, journalPath?: string): Promise<EvaluateResult> {
+async function score(
+  label: string,
+  dataset: LoadedDataset,
+  samples: Sample[],
+  executor: Executor,
+  journalPath?: string,
+): Promise<EvaluateResult> {
   const controller = new AbortController();
-  const interrupt = (): void => controller.abort(new CodeloopError('interrupted', `Interrupted${journalPath ? `; finished executions are in ${journalPath}, rerun the same command with the same --out to resume` : ''}.`));
+  const interrupt = (): void =>
+    controller.abort(
+      new CodeloopError(
+        'interrupted',
+        `Interrupted${journalPath ? `; finished executions are in ${journalPath}, rerun the same command with the same --out to resume` : ''}.`,
+      ),
+    );
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   const reporter = createProgressReporter(process.stderr, { prefix: 'codeloop eval' });
@@ -89,7 +125,10 @@ async function score(label: string, dataset: LoadedDataset, samples: Sample[], e
 }
 
 async function openExecutor(concurrency: number | undefined, unsafe: boolean): Promise<Executor> {
-  if (unsafe) process.stderr.write('codeloop eval: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
+  if (unsafe)
+    process.stderr.write(
+      'codeloop eval: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n',
+    );
   return createExecutor({
     ...(concurrency === undefined ? {} : { concurrency }),
     isolation: unsafe ? 'unsafe-none' : 'auto',
@@ -101,7 +140,9 @@ async function selfCheck(name: string, dataDir: string | undefined, executor: Ex
   const dataset = await loadDataset(name, dataDir === undefined ? {} : { dataDir });
   const withSolution = dataset.tasks.filter((task) => task.canonicalSolution !== undefined);
   if (withSolution.length === 0) {
-    throw new UsageError(`Dataset ${dataset.name} has no canonical solutions (MultiPL-E ships none), so there is nothing to self-check.`);
+    throw new UsageError(
+      `Dataset ${dataset.name} has no canonical solutions (MultiPL-E ships none), so there is nothing to self-check.`,
+    );
   }
   const samples: Sample[] = withSolution.map((task) => ({
     taskId: task.id,
@@ -121,21 +162,28 @@ async function selfCheck(name: string, dataDir: string | undefined, executor: Ex
     const reason = knownBroken.get(result.taskId);
     if (reason !== undefined) broken.push(`  ${result.taskId}: ${result.verdict}; known broken: ${reason}`);
     // EvalPlus datasets: the canonical solution must also pass the plus inputs.
-    else if (result.verdict !== 'passed' || (result.plus !== undefined && result.plus.verdict !== 'passed')) failures.push(result);
+    else if (result.verdict !== 'passed' || (result.plus !== undefined && result.plus.verdict !== 'passed'))
+      failures.push(result);
   }
   const checked = evaluation.samples.length - broken.length;
   const passed = checked - failures.length;
   lines.push(`${dataset.name}: ${passed}/${checked} canonical solutions passed (isolation ${executor.isolation})`);
-  if (withSolution.length < dataset.tasks.length) lines.push(`${dataset.tasks.length - withSolution.length} task(s) have no canonical solution and were not checked.`);
+  if (withSolution.length < dataset.tasks.length)
+    lines.push(
+      `${dataset.tasks.length - withSolution.length} task(s) have no canonical solution and were not checked.`,
+    );
   if (failures.length > 0) {
     lines.push(`Failed (${failures.length}):`);
     for (const failure of failures) {
       const plus = failure.verdict === 'passed' && failure.plus !== undefined ? failure.plus : undefined;
-      lines.push(`  ${failure.taskId}: ${plus ? `plus ${plus.verdict}: ${plus.reason}` : `${failure.verdict}: ${failure.reason}`}`);
+      lines.push(
+        `  ${failure.taskId}: ${plus ? `plus ${plus.verdict}: ${plus.reason}` : `${failure.verdict}: ${failure.reason}`}`,
+      );
     }
   }
   if (broken.length > 0) lines.push(`Known broken, not counted (${broken.length}):`, ...broken);
-  for (const omitted of dataset.omitted ?? []) lines.push(`Not loaded: ${omitted.count} ${omitted.language} record(s): ${omitted.reason}`);
+  for (const omitted of dataset.omitted ?? [])
+    lines.push(`Not loaded: ${omitted.count} ${omitted.language} record(s): ${omitted.reason}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   if (failures.length === 0) return 0;
   return infraErrors > 0 && failures.every((failure) => failure.verdict === 'infra-error') ? 3 : 1;
@@ -144,13 +192,23 @@ async function selfCheck(name: string, dataDir: string | undefined, executor: Ex
 /** SAFIM's own figures: its pass@1 per language, failure labels, and what codeloop could not score. */
 function safimLines(safim: EvalMetrics['safim']): string[] {
   if (safim === undefined) return [];
-  const languages = Object.entries(safim.byLanguage).map(([language, score]) => `${language} ${((score?.passAt1 ?? 0) * 100).toFixed(2)} (${score?.tasks ?? 0})`);
-  const failures = Object.entries(safim.failures).filter(([, count]) => count > 0).map(([label, count]) => `${label} ${count}`);
+  const languages = Object.entries(safim.byLanguage).map(
+    ([language, score]) => `${language} ${((score?.passAt1 ?? 0) * 100).toFixed(2)} (${score?.tasks ?? 0})`,
+  );
+  const failures = Object.entries(safim.failures)
+    .filter(([, count]) => count > 0)
+    .map(([label, count]) => `${label} ${count}`);
   return [
     `  SAFIM ${safim.category} pass@1 ${(safim.passAt1 * 100).toFixed(2)}% over ${safim.tasks} tasks${safim.category === 'api' ? '' : " (compare with SAFIM's Python column)"}; by language: ${languages.join(', ')}`,
     ...(failures.length > 0 ? [`  SAFIM failures: ${failures.join(', ')}`] : []),
-    ...(safim.notScored.length > 0 ? [`  not scored: ${safim.notScored.map((omitted) => `${omitted.language} ${omitted.count}`).join(', ')} (${safim.notScored[0]?.reason ?? ''})`] : []),
-    ...(safim.missingTasks.length > 0 ? [`  ${safim.missingTasks.length} task(s) without a sample count as failed, as in SAFIM`] : []),
+    ...(safim.notScored.length > 0
+      ? [
+          `  not scored: ${safim.notScored.map((omitted) => `${omitted.language} ${omitted.count}`).join(', ')} (${safim.notScored[0]?.reason ?? ''})`,
+        ]
+      : []),
+    ...(safim.missingTasks.length > 0
+      ? [`  ${safim.missingTasks.length} task(s) without a sample count as failed, as in SAFIM`]
+      : []),
   ];
 }
 
@@ -180,14 +238,24 @@ export const evalCommand: Command = {
       },
     });
     const concurrency = numberFlag('--concurrency', values.concurrency, { integer: true, min: 1, max: 1024 });
-    const generationConcurrency = numberFlag('--generation-concurrency', values['generation-concurrency'], { integer: true, min: 1, max: 1024 });
+    const generationConcurrency = numberFlag('--generation-concurrency', values['generation-concurrency'], {
+      integer: true,
+      min: 1,
+      max: 1024,
+    });
     if (generationConcurrency !== undefined && (values.model === undefined || values.through !== undefined)) {
-      throw new UsageError('--generation-concurrency applies only with --model (generating samples); drop it, or add --model MODEL.');
+      throw new UsageError(
+        '--generation-concurrency applies only with --model (generating samples); drop it, or add --model MODEL.',
+      );
     }
     const dataDir = values['data-dir'];
     if (values['self-check'] !== undefined) {
-      if (values.dataset !== undefined || values.samples !== undefined) throw new UsageError('--self-check takes the dataset name itself; drop --dataset and --samples.');
-      if (values.sanitize) throw new UsageError('--sanitize cleans model samples; canonical solutions are scored as they are, so drop --sanitize with --self-check.');
+      if (values.dataset !== undefined || values.samples !== undefined)
+        throw new UsageError('--self-check takes the dataset name itself; drop --dataset and --samples.');
+      if (values.sanitize)
+        throw new UsageError(
+          '--sanitize cleans model samples; canonical solutions are scored as they are, so drop --sanitize with --self-check.',
+        );
       const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
       try {
         return await selfCheck(values['self-check'], dataDir, executor);
@@ -195,45 +263,92 @@ export const evalCommand: Command = {
         await executor.close();
       }
     }
-    if (values.dataset === undefined) throw new UsageError('--dataset is missing: name the dataset the samples are for, e.g. --dataset humaneval.');
+    if (values.dataset === undefined)
+      throw new UsageError('--dataset is missing: name the dataset the samples are for, e.g. --dataset humaneval.');
     // --through completion: generate through the completion engine (src/cli/eval-completion.ts), then score as below.
     let completionPlan: CompletionEvalPlan | undefined;
     let completionDataset: LoadedDataset | undefined;
     if (values.through !== undefined) {
-      if (values.samples !== undefined) throw new UsageError('--through completion generates the samples itself (into OUT/samples.jsonl): drop --samples.');
-      if (values.sanitize) throw new UsageError('--sanitize would damage fill-in-the-middle completions: drop it with --through completion (the engine post-processes, or --raw measures without it).');
-      values.out = resolve(values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-completion-${timestamp()}`));
+      if (values.samples !== undefined)
+        throw new UsageError(
+          '--through completion generates the samples itself (into OUT/samples.jsonl): drop --samples.',
+        );
+      if (values.sanitize)
+        throw new UsageError(
+          '--sanitize would damage fill-in-the-middle completions: drop it with --through completion (the engine post-processes, or --raw measures without it).',
+        );
+      values.out = resolve(
+        values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-completion-${timestamp()}`),
+      );
       completionPlan = completionEvalPlan(values, values.out);
-      completionDataset = limitDataset(await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }), completionPlan.limit);
+      completionDataset = limitDataset(
+        await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }),
+        completionPlan.limit,
+      );
       await runCompletionGeneration(completionPlan, completionDataset);
       values.samples = completionPlan.passes[0]!.samplesPath;
     } else if (values.model !== undefined) {
-      if (values.samples !== undefined) throw new UsageError('--model generates the samples itself (into OUT/samples.jsonl): drop --samples, or drop --model to score a samples file.');
+      if (values.samples !== undefined)
+        throw new UsageError(
+          '--model generates the samples itself (into OUT/samples.jsonl): drop --samples, or drop --model to score a samples file.',
+        );
       const generation = generationFlags(values);
-      values.out = resolve(values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-${timestamp()}`));
+      values.out = resolve(
+        values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-${timestamp()}`),
+      );
       values.samples = join(values.out, 'samples.jsonl');
-      await runGeneration({ ...generation, dataset: values.dataset, outPath: values.samples, concurrency: generationConcurrency ?? 2, ...(dataDir === undefined ? {} : { dataDir }) }, 'codeloop eval');
+      await runGeneration(
+        {
+          ...generation,
+          dataset: values.dataset,
+          outPath: values.samples,
+          concurrency: generationConcurrency ?? 2,
+          ...(dataDir === undefined ? {} : { dataDir }),
+        },
+        'codeloop eval',
+      );
       if (generation.promptStyle === 'chat' && !values.sanitize) {
         process.stderr.write('codeloop eval: chat-style samples are whole answers: scoring them with --sanitize.\n');
         values.sanitize = true;
       }
     } else {
       // Flags both pipelines take (--fim-format, --max-tokens, --threads) are reported as generation flags below.
-      const completionOnly = Object.keys(COMPLETION_EVAL_OPTIONS).filter((key) => key !== 'through' && !(key in GENERATION_OPTIONS) && values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== undefined && values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== false);
-      if (completionOnly.length > 0) throw new UsageError(`--${completionOnly[0]} applies only with --through completion; drop it, or add --through completion --model MODEL.`);
-      const generationOnly = Object.keys(GENERATION_OPTIONS).filter((key) => key !== 'model' && values[key as keyof typeof GENERATION_OPTIONS] !== undefined);
-      if (generationOnly.length > 0) throw new UsageError(`--${generationOnly[0]} applies only with --model (generating samples); drop it, or add --model.`);
+      const completionOnly = Object.keys(COMPLETION_EVAL_OPTIONS).filter(
+        (key) =>
+          key !== 'through' &&
+          !(key in GENERATION_OPTIONS) &&
+          values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== undefined &&
+          values[key as keyof typeof COMPLETION_EVAL_OPTIONS] !== false,
+      );
+      if (completionOnly.length > 0)
+        throw new UsageError(
+          `--${completionOnly[0]} applies only with --through completion; drop it, or add --through completion --model MODEL.`,
+        );
+      const generationOnly = Object.keys(GENERATION_OPTIONS).filter(
+        (key) => key !== 'model' && values[key as keyof typeof GENERATION_OPTIONS] !== undefined,
+      );
+      if (generationOnly.length > 0)
+        throw new UsageError(
+          `--${generationOnly[0]} applies only with --model (generating samples); drop it, or add --model.`,
+        );
     }
-    if (values.samples === undefined) throw new UsageError('--samples is missing: give the samples JSONL file (one {"task_id", "completion"} per line) or an EvalPlus or MultiPL-E samples folder.');
+    if (values.samples === undefined)
+      throw new UsageError(
+        '--samples is missing: give the samples JSONL file (one {"task_id", "completion"} per line) or an EvalPlus or MultiPL-E samples folder.',
+      );
     const ks = kListFlag('--k', values.k) as number[];
     const dataset = completionDataset ?? (await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }));
     const read = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
     if (read.length === 0) throw new UsageError(`${values.samples} holds no samples.`);
     if (values.sanitize && dataset.name.startsWith('safim-')) {
-      throw new UsageError('--sanitize would damage fill-in-the-middle completions: SAFIM completions are cut at generation (postProcessSafimCompletion), so drop --sanitize for SAFIM datasets.');
+      throw new UsageError(
+        '--sanitize would damage fill-in-the-middle completions: SAFIM completions are cut at generation (postProcessSafimCompletion), so drop --sanitize for SAFIM datasets.',
+      );
     }
     const samples = values.sanitize ? sanitizeSamples(dataset.tasks, read) : read;
-    const outDir = resolve(values.out ?? join('codeloop-eval', `${dataset.name.replace(/[^\w.+-]/g, '_')}-${timestamp()}`));
+    const outDir = resolve(
+      values.out ?? join('codeloop-eval', `${dataset.name.replace(/[^\w.+-]/g, '_')}-${timestamp()}`),
+    );
     mkdirSync(outDir, { recursive: true });
     const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
     let evaluation: EvaluateResult;
@@ -244,22 +359,57 @@ export const evalCommand: Command = {
       // --compare-raw: the raw side is scored into OUT/raw, a run folder of its own.
       for (const pass of completionPlan?.passes.slice(1) ?? []) {
         const rawSamples = await readSamples(pass.samplesPath, new Set(dataset.tasks.map((task) => task.id)));
-        const rawEvaluation = await score(`${dataset.name} (raw output)`, dataset, rawSamples, executor, join(pass.outDir, 'executions.jsonl'));
-        const rawMetrics = buildMetrics({ dataset, samples: rawSamples, evaluation: rawEvaluation, ks, isolation: executor.isolation, samplesFile: pass.samplesPath });
+        const rawEvaluation = await score(
+          `${dataset.name} (raw output)`,
+          dataset,
+          rawSamples,
+          executor,
+          join(pass.outDir, 'executions.jsonl'),
+        );
+        const rawMetrics = buildMetrics({
+          dataset,
+          samples: rawSamples,
+          evaluation: rawEvaluation,
+          ks,
+          isolation: executor.isolation,
+          samplesFile: pass.samplesPath,
+        });
         const side = completionSide(pass, rawMetrics);
-        writeEvalOutputs(pass.outDir, rawSamples, rawEvaluation, { ...rawMetrics, completion: completionEvalMetrics(completionPlan!, [side]) } as EvalMetrics, dataset.tasks);
+        writeEvalOutputs(
+          pass.outDir,
+          rawSamples,
+          rawEvaluation,
+          { ...rawMetrics, completion: completionEvalMetrics(completionPlan!, [side]) } as EvalMetrics,
+          dataset.tasks,
+        );
         completionSides.push(side);
       }
     } finally {
       await executor.close();
     }
-    let metrics = buildMetrics({ dataset, samples, evaluation, ks, isolation: executor.isolation, samplesFile: values.samples });
+    let metrics = buildMetrics({
+      dataset,
+      samples,
+      evaluation,
+      ks,
+      isolation: executor.isolation,
+      samplesFile: values.samples,
+    });
     if (completionPlan !== undefined) {
-      completion = completionEvalMetrics(completionPlan, [completionSide(completionPlan.passes[0]!, metrics), ...completionSides]);
+      completion = completionEvalMetrics(completionPlan, [
+        completionSide(completionPlan.passes[0]!, metrics),
+        ...completionSides,
+      ]);
       writeCompletionMetrics(outDir, completion);
       metrics = { ...metrics, completion } as EvalMetrics;
     }
-    const { resultsPath, metricsPath, evalPlusPath } = writeEvalOutputs(outDir, samples, evaluation, metrics, dataset.tasks);
+    const { resultsPath, metricsPath, evalPlusPath } = writeEvalOutputs(
+      outDir,
+      samples,
+      evaluation,
+      metrics,
+      dataset.tasks,
+    );
     // The scores are written by now: a report that cannot be written is a warning, not a failed run.
     let reportPath: string | undefined;
     try {
@@ -268,15 +418,20 @@ export const evalCommand: Command = {
       for (const warning of report.warnings) process.stderr.write(`codeloop eval: report: warning: ${warning}\n`);
       if (values.json) process.stderr.write(`codeloop eval: report: ${report.path}\n`);
     } catch (error) {
-      process.stderr.write(`codeloop eval: warning: the report was not written (${(error as Error).message}); write it with codeloop report ${outDir}\n`);
+      process.stderr.write(
+        `codeloop eval: warning: the report was not written (${(error as Error).message}); write it with codeloop report ${outDir}\n`,
+      );
     }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(metrics)}\n`);
     } else {
-      const format = (scores: Record<string, number>): string[] => Object.entries(scores).map(([k, value]) => `${k} ${(value * 100).toFixed(2)}%`);
+      const format = (scores: Record<string, number>): string[] =>
+        Object.entries(scores).map(([k, value]) => `${k} ${(value * 100).toFixed(2)}%`);
       const scores = format(metrics.passAtK);
       const plus = metrics.passAtKPlus === undefined ? [] : format(metrics.passAtKPlus);
-      const counts = Object.entries(metrics.verdicts).filter(([, count]) => count > 0).map(([verdict, count]) => `${verdict} ${count}`);
+      const counts = Object.entries(metrics.verdicts)
+        .filter(([, count]) => count > 0)
+        .map(([verdict, count]) => `${verdict} ${count}`);
       process.stdout.write(
         [
           `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
@@ -295,7 +450,9 @@ export const evalCommand: Command = {
       );
     }
     if (metrics.excludedTasks.length > 0) {
-      process.stderr.write(`codeloop eval: the sandbox broke (infra-error) on samples of ${metrics.excludedTasks.length} task(s), left out of pass@k: ${metrics.excludedTasks.join(', ')}. Rerun with --out ${outDir} to retry them.\n`);
+      process.stderr.write(
+        `codeloop eval: the sandbox broke (infra-error) on samples of ${metrics.excludedTasks.length} task(s), left out of pass@k: ${metrics.excludedTasks.join(', ')}. Rerun with --out ${outDir} to retry them.\n`,
+      );
       return 3;
     }
     return 0;

@@ -21,11 +21,17 @@ test('numberFlag: a bad value is refused with the flag, the value and the range 
     ['--timeout', '0', { positive: true }, '--timeout "0" must be a positive number.'],
     ['--timeout', 'Infinity', { positive: true }, '--timeout "Infinity" must be a positive number.'],
   ];
-  for (const [flag, text, range, message] of cases) assert.throws(() => numberFlag(flag, text, range), { name: 'UsageError', message }, `${flag} ${text}`);
+  for (const [flag, text, range, message] of cases)
+    assert.throws(() => numberFlag(flag, text, range), { name: 'UsageError', message }, `${flag} ${text}`);
 });
 
 test('kListFlag: comma-separated positive integers', () => {
   assert.equal(kListFlag('--k', undefined), undefined);
   assert.deepEqual(kListFlag('--k', '1, 10,100'), [1, 10, 100]);
-  for (const text of ['', '0', '1,,10', '1.5', '1,x']) assert.throws(() => kListFlag('--k', text), { message: `--k ${JSON.stringify(text)} must be integers from 1 to 100000 separated by commas, e.g. 1,10,100.` }, text);
+  for (const text of ['', '0', '1,,10', '1.5', '1,x'])
+    assert.throws(
+      () => kListFlag('--k', text),
+      { message: `--k ${JSON.stringify(text)} must be integers from 1 to 100000 separated by commas, e.g. 1,10,100.` },
+      text,
+    );
 });

@@ -32,8 +32,13 @@ export function numberFlag(flag: string, text: string | undefined, range: Number
   const name = flag.startsWith('--') ? flag : `--${flag}`;
   const value = Number(text);
   const { integer = false, min, max, positive = false } = range;
-  const valid = text.trim() !== '' && Number.isFinite(value) && (!integer || Number.isInteger(value))
-    && (min === undefined || value >= min) && (max === undefined || value <= max) && (!positive || value > 0);
+  const valid =
+    text.trim() !== '' &&
+    Number.isFinite(value) &&
+    (!integer || Number.isInteger(value)) &&
+    (min === undefined || value >= min) &&
+    (max === undefined || value <= max) &&
+    (!positive || value > 0);
   if (!valid) throw new UsageError(`${name} ${JSON.stringify(text)} must be ${describe(range)}.`);
   return value;
 }
@@ -44,7 +49,9 @@ export function kListFlag(flag: string, text: string | undefined, max = 100_000)
   const name = flag.startsWith('--') ? flag : `--${flag}`;
   const ks = text.split(',').map((part) => Number(part.trim()));
   if (text.trim() === '' || ks.some((k) => !Number.isInteger(k) || k < 1 || k > max)) {
-    throw new UsageError(`${name} ${JSON.stringify(text)} must be integers from 1 to ${max} separated by commas, e.g. 1,10,100.`);
+    throw new UsageError(
+      `${name} ${JSON.stringify(text)} must be integers from 1 to ${max} separated by commas, e.g. 1,10,100.`,
+    );
   }
   return ks;
 }

@@ -75,13 +75,17 @@ export const GENERATION_OPTIONS = {
 } as const;
 
 /** Reads the shared generation flags (values as `parseArgs` returns them for GENERATION_OPTIONS). */
-export function generationFlags(values: Partial<Record<keyof typeof GENERATION_OPTIONS, string | undefined>>): Omit<GenerationFlags, 'dataset' | 'outPath' | 'concurrency' | 'dataDir'> {
+export function generationFlags(
+  values: Partial<Record<keyof typeof GENERATION_OPTIONS, string | undefined>>,
+): Omit<GenerationFlags, 'dataset' | 'outPath' | 'concurrency' | 'dataDir'> {
   const topP = numberFlag('top-p', values['top-p'], { min: 0, max: 1 });
   const threads = numberFlag('threads', values.threads, { integer: true, min: 1, max: 256 });
   if (topP === 0) throw new UsageError('--top-p 0 keeps no token: use a value in (0, 1], e.g. 0.95.');
   const fimFormat = values['fim-format'];
   if (fimFormat !== undefined && !isFimFamily(fimFormat)) {
-    throw new UsageError(`--fim-format ${JSON.stringify(fimFormat)} is not a FIM format: use one of ${FIM_FAMILIES.join(', ')}.`);
+    throw new UsageError(
+      `--fim-format ${JSON.stringify(fimFormat)} is not a FIM format: use one of ${FIM_FAMILIES.join(', ')}.`,
+    );
   }
   return {
     model: values.model ?? 'embedded',
@@ -100,17 +104,28 @@ export function generationFlags(values: Partial<Record<keyof typeof GENERATION_O
  * Generates samples per `flags` into `flags.outPath` (appending, topping up). Opens and closes the model; Ctrl-C stops
  * it with a resumable-run message. Used by `codeloop generate` and `codeloop eval --model`.
  */
-export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop generate'): Promise<GenerateSamplesResult> {
+export async function runGeneration(
+  flags: GenerationFlags,
+  prefix = 'codeloop generate',
+): Promise<GenerateSamplesResult> {
   const dataset = await loadDataset(flags.dataset, flags.dataDir === undefined ? {} : { dataDir: flags.dataDir });
   if (flags.promptStyle === 'infill') {
     const withoutSuffix = dataset.tasks.filter((task) => task.suffix === undefined);
     if (withoutSuffix.length > 0) {
-      throw new UsageError(`--prompt-style infill needs fill-in-the-middle tasks, but ${withoutSuffix.length} of ${dataset.tasks.length} tasks of ${dataset.name} have no suffix (e.g. ${withoutSuffix[0]!.id}). Use --prompt-style base, or a FIM dataset such as safim-block.`);
+      throw new UsageError(
+        `--prompt-style infill needs fill-in-the-middle tasks, but ${withoutSuffix.length} of ${dataset.tasks.length} tasks of ${dataset.name} have no suffix (e.g. ${withoutSuffix[0]!.id}). Use --prompt-style base, or a FIM dataset such as safim-block.`,
+      );
     }
   }
   mkdirSync(dirname(flags.outPath), { recursive: true });
   const controller = new AbortController();
-  const interrupt = (): void => controller.abort(new CodeloopError('interrupted', `Interrupted; the samples so far are in ${flags.outPath}: rerun the same command to top up.`));
+  const interrupt = (): void =>
+    controller.abort(
+      new CodeloopError(
+        'interrupted',
+        `Interrupted; the samples so far are in ${flags.outPath}: rerun the same command to top up.`,
+      ),
+    );
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   let model: ModelBackend | undefined;
@@ -120,7 +135,11 @@ export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop g
       ...(flags.threads === undefined ? {} : { llama: { threads: flags.threads } }),
       ...(flags.fimFormat === undefined ? {} : { fimFormat: flags.fimFormat }),
     });
-    if (flags.promptStyle !== 'chat' && dataset.tasks.some((task) => task.suffix !== undefined) && !model.capabilities.supportsInfill) {
+    if (
+      flags.promptStyle !== 'chat' &&
+      dataset.tasks.some((task) => task.suffix !== undefined) &&
+      !model.capabilities.supportsInfill
+    ) {
       throw new UsageError(
         `${model.modelId} cannot infill (no FIM tokens, or a server without server-side infill), but ${dataset.name} has fill-in-the-middle tasks: ` +
           `add --fim-format FAMILY (${FIM_FAMILIES.join(', ')}) to send prompts rendered in the model's FIM format, or use a model with FIM tokens.`,
@@ -128,7 +147,9 @@ export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop g
     }
     // Lines already in the file count towards n (generateSamples tops up); this is only for the progress total.
     const existing = readCompleteLines(flags.outPath).filter((line) => line.trim() !== '').length;
-    process.stderr.write(`${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) × n=${flags.n} with ${model.modelId} (${model.provider}) → ${flags.outPath}\n`);
+    process.stderr.write(
+      `${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) × n=${flags.n} with ${model.modelId} (${model.provider}) → ${flags.outPath}\n`,
+    );
     // A live bar on a terminal (samples, rate, ETA, tokens), a line every 5 s elsewhere.
     const progress = createProgressReporter(process.stderr, { prefix, counts: 'tokens' });
     progress.onRunStart({ label: dataset.name, total: Math.max(0, dataset.tasks.length * flags.n - existing) });
@@ -144,7 +165,9 @@ export async function runGeneration(flags: GenerationFlags, prefix = 'codeloop g
       signal: controller.signal,
       onSample: (_sample, decodedTokens) => progress.onSampleResult({ tokens: decodedTokens }),
     }).finally(() => progress.onRunEnd());
-    process.stderr.write(`${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`);
+    process.stderr.write(
+      `${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`,
+    );
     for (const warning of summarizeWarnings(result.warnings)) process.stderr.write(`${prefix}: warning: ${warning}\n`);
     return result;
   } finally {
@@ -166,7 +189,9 @@ export function summarizeWarnings(warnings: readonly string[]): string[] {
     if (kind === undefined) kinds.set(key, { first: warning, count: 1 });
     else kind.count++;
   }
-  return [...kinds.values()].map(({ first, count }) => (count === 1 ? first : `${first} (and ${count - 1} more like it)`));
+  return [...kinds.values()].map(({ first, count }) =>
+    count === 1 ? first : `${first} (and ${count - 1} more like it)`,
+  );
 }
 
 export const generateCommand: Command = {
@@ -184,7 +209,8 @@ export const generateCommand: Command = {
         concurrency: { type: 'string' },
       },
     });
-    if (values.dataset === undefined) throw new UsageError('--dataset is missing: name the tasks to generate for, e.g. --dataset humaneval.');
+    if (values.dataset === undefined)
+      throw new UsageError('--dataset is missing: name the tasks to generate for, e.g. --dataset humaneval.');
     const flags: GenerationFlags = {
       ...generationFlags(values),
       dataset: values.dataset,

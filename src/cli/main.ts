@@ -15,7 +15,16 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-const COMMANDS: Command[] = [runCommand, doctorCommand, evalCommand, generateCommand, trainCommand, reportCommand, solveCommand, serveCommand];
+const COMMANDS: Command[] = [
+  runCommand,
+  doctorCommand,
+  evalCommand,
+  generateCommand,
+  trainCommand,
+  reportCommand,
+  solveCommand,
+  serveCommand,
+];
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
@@ -54,7 +63,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await command.run(rest);
   } catch (error) {
-    if (error instanceof UsageError || (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))
+    ) {
       process.stderr.write(`codeloop ${name}: ${error.message}\n\n${command.usage}\n`);
       return 2;
     }
@@ -62,7 +74,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`codeloop ${name}: ${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`codeloop ${name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nThis is a bug in codeloop; please file an issue with the command you ran and this output.\n`);
+    process.stderr.write(
+      `codeloop ${name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nThis is a bug in codeloop; please file an issue with the command you ran and this output.\n`,
+    );
     return 70;
   }
 }

@@ -30,23 +30,38 @@ test('formatDuration: m:ss, and h:mm:ss past an hour', () => {
 });
 
 test('progressFrame: bar, done/total, percentage, rate, ETA and passes, within the width', () => {
-  const frame = progressFrame({ prefix: 'codeloop eval', label: 'humaneval', done: 50, total: 200, passed: 20, elapsedMs: 10_000 }, 100);
+  const frame = progressFrame(
+    { prefix: 'codeloop eval', label: 'humaneval', done: 50, total: 200, passed: 20, elapsedMs: 10_000 },
+    100,
+  );
   assert.match(frame, /^codeloop eval: humaneval \[#+-+\] 50\/200 25% 5\.0\/s ETA 0:30 20 passed$/);
   assert.ok(frame.length <= 99, `${frame.length} columns: ${frame}`);
   const bar = /\[(#*)(-*)\]/.exec(frame);
   assert.ok(bar !== null);
-  assert.equal(bar[1]?.length, Math.round(((bar[1]?.length ?? 0) + (bar[2]?.length ?? 0)) / 4), 'a quarter of the bar is filled');
+  assert.equal(
+    bar[1]?.length,
+    Math.round(((bar[1]?.length ?? 0) + (bar[2]?.length ?? 0)) / 4),
+    'a quarter of the bar is filled',
+  );
   // Nothing done yet: no rate to extrapolate from.
-  assert.match(progressFrame({ prefix: 'p', label: 'x', done: 0, total: 10, passed: 0, elapsedMs: 0 }, 80), /0\/10 0% 0\.0\/s ETA -- 0 passed$/);
+  assert.match(
+    progressFrame({ prefix: 'p', label: 'x', done: 0, total: 10, passed: 0, elapsedMs: 0 }, 80),
+    /0\/10 0% 0\.0\/s ETA -- 0 passed$/,
+  );
   // A narrow terminal drops the bar and still never wraps.
-  const narrow = progressFrame({ prefix: 'codeloop eval', label: 'humaneval', done: 5, total: 10, passed: 1, elapsedMs: 1000 }, 50);
+  const narrow = progressFrame(
+    { prefix: 'codeloop eval', label: 'humaneval', done: 5, total: 10, passed: 1, elapsedMs: 1000 },
+    50,
+  );
   assert.doesNotMatch(narrow, /\[/);
   assert.ok(narrow.length <= 49);
 });
 
 test('progressFrame: the bar keeps its width as the figures grow', () => {
   const state = { prefix: 'codeloop eval', label: 'mbpp', total: 1000, elapsedMs: 1000 };
-  const widths = [0, 9, 10, 999, 1000].map((done) => /\[[#-]+\]/.exec(progressFrame({ ...state, done, passed: done }, 90))?.[0].length);
+  const widths = [0, 9, 10, 999, 1000].map(
+    (done) => /\[[#-]+\]/.exec(progressFrame({ ...state, done, passed: done }, 90))?.[0].length,
+  );
   assert.equal(new Set(widths).size, 1, `bar widths ${widths.join(', ')}`);
 });
 
@@ -96,7 +111,12 @@ test('on a TTY: a burst of results costs one frame per interval, not one per res
 test('counting tokens (generation): the bar and the lines show tokens generated, not passes', async () => {
   const tty = fakeStream(true, 100);
   let clock = 1_000_000;
-  const bar = createProgressReporter(tty, { prefix: 'codeloop generate', redrawIntervalMs: 20, now: () => clock, counts: 'tokens' });
+  const bar = createProgressReporter(tty, {
+    prefix: 'codeloop generate',
+    redrawIntervalMs: 20,
+    now: () => clock,
+    counts: 'tokens',
+  });
   bar.onRunStart({ label: 'examples', total: 4 });
   clock += 2000;
   bar.onSampleResult({ tokens: 100 });
@@ -104,13 +124,21 @@ test('counting tokens (generation): the bar and the lines show tokens generated,
   bar.onRunEnd();
   assert.match(frames(tty.chunks).at(-1) ?? '', /2\/4 50% 1\.0\/s ETA 0:02 128 tokens$/);
   const plain = fakeStream(false);
-  const lines = createProgressReporter(plain, { prefix: 'codeloop generate', lineIntervalMs: 60_000, counts: 'tokens' });
+  const lines = createProgressReporter(plain, {
+    prefix: 'codeloop generate',
+    lineIntervalMs: 60_000,
+    counts: 'tokens',
+  });
   lines.onRunStart({ label: 'examples', total: 3 });
   lines.onSampleResult({ tokens: 40, verdict: 'passed' });
   assert.equal(plain.chunks.length, 0);
   lines.onRunEnd();
   assert.equal(plain.chunks.length, 1, 'a run shorter than the interval still ends with its figures');
-  for (const line of plain.chunks) assert.match(line, /^codeloop generate: examples: 1\/3 samples generated, 40 tokens \(\d+\.\d samples\/s, \d+\.\d tokens\/s, \d+ s\)\n$/);
+  for (const line of plain.chunks)
+    assert.match(
+      line,
+      /^codeloop generate: examples: 1\/3 samples generated, 40 tokens \(\d+\.\d samples\/s, \d+\.\d tokens\/s, \d+ s\)\n$/,
+    );
 });
 
 test('not a TTY: plain progress lines every interval, no control characters, nothing at the end', async () => {
@@ -123,34 +151,43 @@ test('not a TTY: plain progress lines every interval, no control characters, not
   reporter.onRunEnd();
   const count = stream.chunks.length;
   assert.ok(count >= 1, 'at least one line');
-  for (const line of stream.chunks) assert.match(line, /^codeloop eval: examples: 1\/3 samples scored, 1 passed \(\d+\.\d\/s, \d+ s\)\n$/);
+  for (const line of stream.chunks)
+    assert.match(line, /^codeloop eval: examples: 1\/3 samples scored, 1 passed \(\d+\.\d\/s, \d+ s\)\n$/);
   await sleep(80);
   assert.equal(stream.chunks.length, count, 'no line after onRunEnd');
 });
 
 const script = '/usr/bin/script';
-test('in a real pseudo-terminal (script -qfec): stderr is a TTY, so the bar is drawn in place', { skip: existsSync(script) ? false : `${script} (util-linux) is missing` }, () => {
-  const module = fileURLToPath(new URL('./progress.js', import.meta.url));
-  const program = [
-    `import { createProgressReporter } from ${JSON.stringify(module)};`,
-    "const reporter = createProgressReporter(process.stderr, { prefix: 'pty', redrawIntervalMs: 10 });",
-    "reporter.onRunStart({ label: 'check', total: 2 });",
-    "reporter.onSampleResult({ verdict: 'passed' });",
-    'await new Promise((resolve) => setTimeout(resolve, 50));',
-    "reporter.onSampleResult({ verdict: 'failed' });",
-    'reporter.onRunEnd();',
-    "process.stdout.write('isTTY=' + process.stderr.isTTY + '\\n');",
-  ].join('\n');
-  const folder = mkdtempSync(join(tmpdir(), 'codeloop-progress-'));
-  try {
-    const file = join(folder, 'pty.mjs');
-    writeFileSync(file, program);
-    const result = spawnSync(script, ['-qfec', `'${process.execPath}' '${file}'`, '/dev/null'], { encoding: 'utf8', timeout: 30_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'dumb' } });
-    assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
-    assert.match(result.stdout, /isTTY=true/);
-    assert.match(result.stdout, /\rpty: check \[-+\] 0\/2 0% 0\.0\/s ETA -- 0 passed\u001b\[K/);
-    assert.match(result.stdout, /\rpty: check \[#+\] 2\/2 100% \d+\.\d\/s ETA 0:00 1 passed\u001b\[K\r?\n/);
-  } finally {
-    rmSync(folder, { recursive: true, force: true });
-  }
-});
+test(
+  'in a real pseudo-terminal (script -qfec): stderr is a TTY, so the bar is drawn in place',
+  { skip: existsSync(script) ? false : `${script} (util-linux) is missing` },
+  () => {
+    const module = fileURLToPath(new URL('./progress.js', import.meta.url));
+    const program = [
+      `import { createProgressReporter } from ${JSON.stringify(module)};`,
+      "const reporter = createProgressReporter(process.stderr, { prefix: 'pty', redrawIntervalMs: 10 });",
+      "reporter.onRunStart({ label: 'check', total: 2 });",
+      "reporter.onSampleResult({ verdict: 'passed' });",
+      'await new Promise((resolve) => setTimeout(resolve, 50));',
+      "reporter.onSampleResult({ verdict: 'failed' });",
+      'reporter.onRunEnd();',
+      "process.stdout.write('isTTY=' + process.stderr.isTTY + '\\n');",
+    ].join('\n');
+    const folder = mkdtempSync(join(tmpdir(), 'codeloop-progress-'));
+    try {
+      const file = join(folder, 'pty.mjs');
+      writeFileSync(file, program);
+      const result = spawnSync(script, ['-qfec', `'${process.execPath}' '${file}'`, '/dev/null'], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TERM: 'dumb' },
+      });
+      assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+      assert.match(result.stdout, /isTTY=true/);
+      assert.match(result.stdout, /\rpty: check \[-+\] 0\/2 0% 0\.0\/s ETA -- 0 passed\u001b\[K/);
+      assert.match(result.stdout, /\rpty: check \[#+\] 2\/2 100% \d+\.\d\/s ETA 0:00 1 passed\u001b\[K\r?\n/);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  },
+);

@@ -48,7 +48,18 @@ export function formatDuration(seconds: number): string {
  * One frame of the bar for `columns` characters: `prefix: label [####----] 12/24 50% 3.2/s ETA 0:04 12 passed`
  * (`… 530 tokens` with `counted: 'tokens'`, where `passed` holds the token count).
  */
-export function progressFrame(state: { prefix: string; label: string; done: number; total: number; passed: number; elapsedMs: number; counted?: 'passed' | 'tokens' }, columns: number): string {
+export function progressFrame(
+  state: {
+    prefix: string;
+    label: string;
+    done: number;
+    total: number;
+    passed: number;
+    elapsedMs: number;
+    counted?: 'passed' | 'tokens';
+  },
+  columns: number,
+): string {
   const { prefix, label, done, total, passed, elapsedMs, counted = 'passed' } = state;
   const seconds = elapsedMs / 1000;
   const rate = seconds > 0 ? done / seconds : 0;
@@ -59,7 +70,8 @@ export function progressFrame(state: { prefix: string; label: string; done: numb
   // The bar's width is fixed for the run (from the longest tail it can have), so it does not jump as figures grow: it
   // takes what is left of the line (one column spare, so the cursor never wraps), 10 to 40 cells.
   // A token count has no bound: room for 1,000 tokens a sample.
-  const longestTail = ` ${total}/${total} 100% 99999.9/s ETA 99:59:59 ${counted === 'tokens' ? total * 1000 : total} ${counted}`.length;
+  const longestTail =
+    ` ${total}/${total} 100% 99999.9/s ETA 99:59:59 ${counted === 'tokens' ? total * 1000 : total} ${counted}`.length;
   const room = columns - 1 - head.length - longestTail - 2;
   if (room < 10) return `${head}${tail.trimStart()}`.slice(0, Math.max(0, columns - 1));
   const width = Math.min(40, room);
@@ -71,7 +83,10 @@ export function progressFrame(state: { prefix: string; label: string; done: numb
  * A reporter that draws a live bar (done/total, rate, ETA, passes) on a TTY, redrawn in place at most every
  * `redrawIntervalMs`, and on anything else writes a plain line every `lineIntervalMs` (logs and CI stay readable).
  */
-export function createProgressReporter(stream: ProgressStream, options: ProgressReporterOptions): Required<ProgressReporter> {
+export function createProgressReporter(
+  stream: ProgressStream,
+  options: ProgressReporterOptions,
+): Required<ProgressReporter> {
   const { prefix, redrawIntervalMs = 100, lineIntervalMs = 5_000, now = Date.now, counts = 'passes' } = options;
   const counted = counts === 'tokens' ? 'tokens' : 'passed';
   const live = stream.isTTY === true;
@@ -87,14 +102,18 @@ export function createProgressReporter(stream: ProgressStream, options: Progress
   const draw = (): void => {
     lastDraw = now();
     dirty = false;
-    stream.write(`\r${progressFrame({ prefix, label, done, total, passed, elapsedMs: lastDraw - started, counted }, stream.columns || 80)}${ERASE_LINE_END}`);
+    stream.write(
+      `\r${progressFrame({ prefix, label, done, total, passed, elapsedMs: lastDraw - started, counted }, stream.columns || 80)}${ERASE_LINE_END}`,
+    );
   };
   const line = (): void => {
     const seconds = (now() - started) / 1000;
     const rate = (value: number): string => (seconds > 0 ? value / seconds : 0).toFixed(1);
-    stream.write(counts === 'tokens'
-      ? `${prefix}: ${label}: ${done}/${total} samples generated, ${passed} tokens (${rate(done)} samples/s, ${rate(passed)} tokens/s, ${seconds.toFixed(0)} s)\n`
-      : `${prefix}: ${label}: ${done}/${total} samples scored, ${passed} passed (${rate(done)}/s, ${seconds.toFixed(0)} s)\n`);
+    stream.write(
+      counts === 'tokens'
+        ? `${prefix}: ${label}: ${done}/${total} samples generated, ${passed} tokens (${rate(done)} samples/s, ${rate(passed)} tokens/s, ${seconds.toFixed(0)} s)\n`
+        : `${prefix}: ${label}: ${done}/${total} samples scored, ${passed} passed (${rate(done)}/s, ${seconds.toFixed(0)} s)\n`,
+    );
   };
 
   return {

@@ -2,7 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
-import { compareRuns, loadRunDataset, readRunFolder, renderReportHtml, reportRun, type ReportRun } from '../eval/index.js';
+import {
+  compareRuns,
+  loadRunDataset,
+  readRunFolder,
+  renderReportHtml,
+  reportRun,
+  type ReportRun,
+} from '../eval/index.js';
 import type { LoadedDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
 
@@ -33,25 +40,40 @@ export interface WriteRunReportOptions {
   dataset?: LoadedDataset;
 }
 
-async function joinRun(dir: string, dataset: LoadedDataset | undefined, dataDir: string | undefined): Promise<ReportRun> {
+async function joinRun(
+  dir: string,
+  dataset: LoadedDataset | undefined,
+  dataDir: string | undefined,
+): Promise<ReportRun> {
   const folder = readRunFolder(dir);
   if (dataset !== undefined) return reportRun(folder, { dataset });
   const loaded = await loadRunDataset(folder.metrics, dataDir === undefined ? {} : { dataDir });
-  return 'dataset' in loaded ? reportRun(folder, { dataset: loaded.dataset }) : reportRun(folder, { datasetUnavailable: loaded.unavailable });
+  return 'dataset' in loaded
+    ? reportRun(folder, { dataset: loaded.dataset })
+    : reportRun(folder, { datasetUnavailable: loaded.unavailable });
 }
 
 /** Reads a run folder (and a baseline), writes the report page, and returns its path and what the page warns of. */
-export async function writeRunReport(runDir: string, options: WriteRunReportOptions = {}): Promise<{ path: string; warnings: string[] }> {
+export async function writeRunReport(
+  runDir: string,
+  options: WriteRunReportOptions = {},
+): Promise<{ path: string; warnings: string[] }> {
   const { compare, outFile = join(runDir, 'report.html'), dataDir, dataset } = options;
   const run = await joinRun(runDir, dataset, dataDir);
   const baseline = compare === undefined ? undefined : await joinRun(compare, undefined, dataDir);
-  if (baseline !== undefined && baseline.dir === run.dir) throw new UsageError(`--compare ${compare} is the run itself; give the folder of another run of ${run.metrics.dataset.name}.`);
+  if (baseline !== undefined && baseline.dir === run.dir)
+    throw new UsageError(
+      `--compare ${compare} is the run itself; give the folder of another run of ${run.metrics.dataset.name}.`,
+    );
   const comparison = baseline === undefined ? undefined : compareRuns(run, baseline);
   const path = resolve(outFile);
   try {
     writeFileSync(path, renderReportHtml(run, comparison === undefined ? {} : { comparison }));
   } catch (error) {
-    throw new UsageError(`Cannot write the report to ${path}: ${(error as Error).message}; pass --out with a writable path.`, { cause: error });
+    throw new UsageError(
+      `Cannot write the report to ${path}: ${(error as Error).message}; pass --out with a writable path.`,
+      { cause: error },
+    );
   }
   const warnings = [...run.warnings, ...(baseline?.warnings.map((warning) => `baseline: ${warning}`) ?? [])];
   if (run.programsUnavailable !== null) warnings.push(`programs are not shown: ${run.programsUnavailable}`);
@@ -68,8 +90,14 @@ export const reportCommand: Command = {
       allowPositionals: true,
       options: { compare: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' } },
     });
-    if (positionals.length === 0) throw new UsageError('RUN is missing: give the --out folder of a codeloop eval run, e.g. codeloop report runs/he1.');
-    if (positionals.length > 1) throw new UsageError(`One run folder only (got ${positionals.map((value) => JSON.stringify(value)).join(', ')}); compare two runs with codeloop report RUN --compare OTHER_RUN.`);
+    if (positionals.length === 0)
+      throw new UsageError(
+        'RUN is missing: give the --out folder of a codeloop eval run, e.g. codeloop report runs/he1.',
+      );
+    if (positionals.length > 1)
+      throw new UsageError(
+        `One run folder only (got ${positionals.map((value) => JSON.stringify(value)).join(', ')}); compare two runs with codeloop report RUN --compare OTHER_RUN.`,
+      );
     const { path, warnings } = await writeRunReport(positionals[0] as string, {
       ...(values.compare === undefined ? {} : { compare: values.compare }),
       ...(values.out === undefined ? {} : { outFile: values.out }),

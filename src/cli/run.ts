@@ -23,7 +23,12 @@ Options:
   --json                                print the result as one JSON object
   --unsafe-no-sandbox                   run with NO OS isolation (only on a throw-away machine)`;
 
-const EXTENSIONS: Record<string, Language> = { '.py': 'python', '.js': 'javascript', '.cjs': 'javascript', '.ts': 'typescript' };
+const EXTENSIONS: Record<string, Language> = {
+  '.py': 'python',
+  '.js': 'javascript',
+  '.cjs': 'javascript',
+  '.ts': 'typescript',
+};
 
 export const runCommand: Command = {
   name: 'run',
@@ -48,10 +53,13 @@ export const runCommand: Command = {
     if (file === undefined) throw new UsageError('FILE is missing: give the path of a .py, .js or .ts program.');
     const language = (values.lang ?? EXTENSIONS[extname(file)]) as Language | undefined;
     if (language === undefined || !LANGUAGES.includes(language)) {
-      throw new UsageError(`Cannot tell the language of ${file}${values.lang ? ` (--lang ${values.lang})` : ''}: pass --lang ${LANGUAGES.join('|')}.`);
+      throw new UsageError(
+        `Cannot tell the language of ${file}${values.lang ? ` (--lang ${values.lang})` : ''}: pass --lang ${LANGUAGES.join('|')}.`,
+      );
     }
     const harnesses = ['exit-code', 'completion', 'human-eval'];
-    if (!harnesses.includes(values.harness)) throw new UsageError(`--harness ${values.harness} is not one of ${harnesses.join(', ')}.`);
+    if (!harnesses.includes(values.harness))
+      throw new UsageError(`--harness ${values.harness} is not one of ${harnesses.join(', ')}.`);
     let code: string;
     try {
       code = readFileSync(file, 'utf8');
@@ -68,7 +76,10 @@ export const runCommand: Command = {
       isolation: values['unsafe-no-sandbox'] ? 'unsafe-none' : 'auto',
       onWarning: (message) => warnings.push(message),
     });
-    if (values['unsafe-no-sandbox']) process.stderr.write('codeloop run: WARNING: --unsafe-no-sandbox: the program runs with NO isolation, as your user, with your files and network.\n');
+    if (values['unsafe-no-sandbox'])
+      process.stderr.write(
+        'codeloop run: WARNING: --unsafe-no-sandbox: the program runs with NO isolation, as your user, with your files and network.\n',
+      );
     let result: ExecutionResult;
     try {
       result = await executor.run({
@@ -89,7 +100,9 @@ export const runCommand: Command = {
       if (result.stdout) process.stdout.write(result.stdout.endsWith('\n') ? result.stdout : `${result.stdout}\n`);
       if (result.stderr) process.stderr.write(result.stderr.endsWith('\n') ? result.stderr : `${result.stderr}\n`);
       const memory = result.peakMemoryKiB === null ? '' : `, peak ${(result.peakMemoryKiB / 1024).toFixed(1)} MiB`;
-      process.stderr.write(`${result.verdict}: ${result.reason} (${result.durationMs.toFixed(0)} ms${memory}; isolation ${result.isolation})\n`);
+      process.stderr.write(
+        `${result.verdict}: ${result.reason} (${result.durationMs.toFixed(0)} ms${memory}; isolation ${result.isolation})\n`,
+      );
     }
     return result.verdict === 'passed' ? 0 : result.verdict === 'infra-error' ? 3 : 1;
   },

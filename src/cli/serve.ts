@@ -59,29 +59,67 @@ export const serveCommand: Command = {
       },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}.`);
-    if (values.http === values.lsp) throw new UsageError(values.http ? 'give one of --http and --lsp, not both (run two servers for both).' : 'say what to serve: --http or --lsp.');
+    if (values.http === values.lsp)
+      throw new UsageError(
+        values.http
+          ? 'give one of --http and --lsp, not both (run two servers for both).'
+          : 'say what to serve: --http or --lsp.',
+      );
     if (values.lsp && (values.port !== undefined || values['api-key'] !== undefined || values['allow-remote'])) {
-      throw new UsageError('--port, --host, --api-key and --allow-remote are for --http; --lsp talks over stdin/stdout.');
+      throw new UsageError(
+        '--port, --host, --api-key and --allow-remote are for --http; --lsp talks over stdin/stdout.',
+      );
     }
     const format = values['fim-format'] === undefined ? undefined : getFimFormat(values['fim-format']);
     const engineOptions: Omit<CompletionEngineOptions, 'model'> = {
       ...(format === undefined ? {} : { format }),
-      ...optional('maxTokens', numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 100000 })),
-      ...optional('promptTokens', numberFlag('--prompt-tokens', values['prompt-tokens'], { integer: true, min: 16, max: 1000000 })),
-      ...optional('softDeadlineMs', numberFlag('--soft-deadline-ms', values['soft-deadline-ms'], { integer: true, min: 0, max: 600000 })),
-      ...optional('hardDeadlineMs', numberFlag('--hard-deadline-ms', values['hard-deadline-ms'], { integer: true, min: 0, max: 600000 })),
-      ...optional('firstTokenTimeoutMs', numberFlag('--first-token-timeout-ms', values['first-token-timeout-ms'], { integer: true, min: 0, max: 600000 })),
+      ...optional(
+        'maxTokens',
+        numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 100000 }),
+      ),
+      ...optional(
+        'promptTokens',
+        numberFlag('--prompt-tokens', values['prompt-tokens'], { integer: true, min: 16, max: 1000000 }),
+      ),
+      ...optional(
+        'softDeadlineMs',
+        numberFlag('--soft-deadline-ms', values['soft-deadline-ms'], { integer: true, min: 0, max: 600000 }),
+      ),
+      ...optional(
+        'hardDeadlineMs',
+        numberFlag('--hard-deadline-ms', values['hard-deadline-ms'], { integer: true, min: 0, max: 600000 }),
+      ),
+      ...optional(
+        'firstTokenTimeoutMs',
+        numberFlag('--first-token-timeout-ms', values['first-token-timeout-ms'], {
+          integer: true,
+          min: 0,
+          max: 600000,
+        }),
+      ),
     };
     const port = numberFlag('--port', values.port, { integer: true, min: 0, max: 65535 });
     const maxBodyBytes = numberFlag('--max-body-bytes', values['max-body-bytes'], { integer: true, min: 1 });
     const apiKey = values['api-key'] ?? (process.env.CODELOOP_SERVER_API_KEY || undefined);
 
-    if (values.http) checkListenAddress({ host: values.host, ...(port === undefined ? {} : { port }), allowRemote: values['allow-remote'], ...(apiKey === undefined ? {} : { apiKey }) });
+    if (values.http)
+      checkListenAddress({
+        host: values.host,
+        ...(port === undefined ? {} : { port }),
+        allowRemote: values['allow-remote'],
+        ...(apiKey === undefined ? {} : { apiKey }),
+      });
     const model = await openModel(values.model);
     // The model's own family by default, so repository context goes in its file-separator layout.
     const detected = format === undefined ? modelFimFormat(model) : { format, reason: 'from --fim-format' };
-    const engine = createCompletionEngine({ model, ...engineOptions, ...(detected.format === undefined ? {} : { format: detected.format }) });
-    process.stderr.write(`codeloop serve: FIM format ${detected.format?.family ?? 'the backend\'s own'}: ${detected.reason}\n`);
+    const engine = createCompletionEngine({
+      model,
+      ...engineOptions,
+      ...(detected.format === undefined ? {} : { format: detected.format }),
+    });
+    process.stderr.write(
+      `codeloop serve: FIM format ${detected.format?.family ?? "the backend's own"}: ${detected.reason}\n`,
+    );
 
     if (values.lsp) {
       // stdout is the protocol channel: nothing else may be written to it.
@@ -89,7 +127,11 @@ export const serveCommand: Command = {
       process.stderr.write(`codeloop serve: LSP on stdio (model ${model.modelId})\n`);
       return new Promise<number>(() => {});
     }
-    const handler = createHttpHandler({ engine, ...(apiKey === undefined ? {} : { apiKey }), ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }) });
+    const handler = createHttpHandler({
+      engine,
+      ...(apiKey === undefined ? {} : { apiKey }),
+      ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+    });
     const server = await startHttpServer({
       handler,
       host: values.host,
@@ -101,7 +143,9 @@ export const serveCommand: Command = {
       await model.close();
       throw error;
     });
-    process.stderr.write(`codeloop serve: listening on ${server.url} (model ${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /completion, POST /v1/completions, GET /v1/models\n`);
+    process.stderr.write(
+      `codeloop serve: listening on ${server.url} (model ${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /completion, POST /v1/completions, GET /v1/models\n`,
+    );
     return new Promise<number>((resolve) => {
       const stop = (signal: NodeJS.Signals): void => {
         process.stderr.write(`codeloop serve: ${signal}, shutting down\n`);

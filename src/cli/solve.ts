@@ -92,7 +92,8 @@ async function openSolveModel(name: string): Promise<ModelBackend | number> {
   try {
     return await openModel(name);
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'invalid-model-name') throw new UsageError(`--model: ${(error as Error).message}`, { cause: error });
+    if ((error as { code?: unknown }).code === 'invalid-model-name')
+      throw new UsageError(`--model: ${(error as Error).message}`, { cause: error });
     // A usage mistake (a missing API key, an unknown FIM format) is exit 2 like any other; a bug is not a model error.
     if (error instanceof UsageError || !isCodeloopError(error)) throw error;
     process.stderr.write(`codeloop solve: cannot open --model ${name}: ${error.message}\n`);
@@ -103,7 +104,11 @@ async function openSolveModel(name: string): Promise<ModelBackend | number> {
 /** The sandbox; when this machine has none, exit code 3 with the reason. */
 async function openSolveExecutor(unsafe: boolean): Promise<Executor | number> {
   try {
-    return await createExecutor({ concurrency: 2, isolation: unsafe ? 'unsafe-none' : 'auto', onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`) });
+    return await createExecutor({
+      concurrency: 2,
+      isolation: unsafe ? 'unsafe-none' : 'auto',
+      onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`),
+    });
   } catch (error) {
     if (!(error instanceof SandboxUnavailableError)) throw error;
     process.stderr.write(`codeloop solve: ${error.message}\n`);
@@ -112,8 +117,14 @@ async function openSolveExecutor(unsafe: boolean): Promise<Executor | number> {
 }
 
 /** The model and the sandbox a solve needs (warning first when there is no sandbox), or the exit code of the one that failed. */
-async function openModelAndSandbox(modelName: string, unsafe: boolean): Promise<{ model: ModelBackend; executor: Executor } | number> {
-  if (unsafe) process.stderr.write('codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n');
+async function openModelAndSandbox(
+  modelName: string,
+  unsafe: boolean,
+): Promise<{ model: ModelBackend; executor: Executor } | number> {
+  if (unsafe)
+    process.stderr.write(
+      'codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n',
+    );
   const model = await openSolveModel(modelName);
   if (typeof model === 'number') return model;
   const executor = await openSolveExecutor(unsafe);
@@ -126,8 +137,14 @@ async function openModelAndSandbox(modelName: string, unsafe: boolean): Promise<
 
 function languageOf(path: string): Language {
   const extension = extname(path);
-  const language = ({ '.py': 'python', '.js': 'javascript', '.cjs': 'javascript', '.mjs': 'javascript', '.ts': 'typescript' } as Record<string, Language>)[extension];
-  if (language === undefined) throw new UsageError(`--file ${path}: cannot tell the language from "${extension}"; use a .py, .js or .ts file.`);
+  const language = (
+    { '.py': 'python', '.js': 'javascript', '.cjs': 'javascript', '.mjs': 'javascript', '.ts': 'typescript' } as Record<
+      string,
+      Language
+    >
+  )[extension];
+  if (language === undefined)
+    throw new UsageError(`--file ${path}: cannot tell the language from "${extension}"; use a .py, .js or .ts file.`);
   return language;
 }
 
@@ -140,13 +157,18 @@ async function resolveTask(spec: string, dataDir: string | undefined): Promise<S
     const rest = spec.slice(slash + 1);
     const task = dataset.tasks.find((candidate) => candidate.id === spec || candidate.id === rest);
     if (task === undefined) {
-      const sample = dataset.tasks.slice(0, 3).map((candidate) => candidate.id).join(', ');
+      const sample = dataset.tasks
+        .slice(0, 3)
+        .map((candidate) => candidate.id)
+        .join(', ');
       throw new UsageError(`${datasetName} has no task ${JSON.stringify(rest)}; its ids look like ${sample}.`);
     }
     return solveTaskFromDataset(task);
   }
   if (/\.(json|ya?ml)$/i.test(spec) || existsSync(spec)) return loadSolveTaskFile(spec);
-  throw new UsageError(`TASK ${JSON.stringify(spec)} is neither DATASET/ID (datasets: ${DATASET_NAMES.join(', ')}) nor a task file.`);
+  throw new UsageError(
+    `TASK ${JSON.stringify(spec)} is neither DATASET/ID (datasets: ${DATASET_NAMES.join(', ')}) nor a task file.`,
+  );
 }
 
 function timestamp(): string {
@@ -160,14 +182,18 @@ function falsePositiveText(falsePositives: number, judged: number): string {
 }
 
 function describeGeneratedTests(stats: GeneratedTestStats): string {
-  const reference = stats.passedByReference === null ? '' : `, ${stats.passedByReference} passed by the reference solution`;
+  const reference =
+    stats.passedByReference === null ? '' : `, ${stats.passedByReference} passed by the reference solution`;
   return `generated tests: ${stats.kept} kept, ${stats.rejected} rejected${reference}; ${falsePositiveText(stats.falsePositives, stats.attemptsJudged)}`;
 }
 
 function describeAttempt(record: AttemptRecord): string {
-  if (record.kind === 'tests') return `${record.attempt_id} tests: ${record.code === '' ? 0 : record.code.split('\n').length} kept, ${record.rejected_tests?.length ?? 0} rejected`;
-  if (record.kind === 'select') return `${record.attempt_id} select (${record.selection?.method}): ${record.parent_id ?? 'nothing'} → ${record.verdict?.passed ? 'PASSED' : 'FAILED'} (${record.verdict?.reason})`;
-  const visible = record.visible_pass_rate === null ? 'no visible tests' : `visible ${(record.visible_pass_rate * 100).toFixed(0)}%`;
+  if (record.kind === 'tests')
+    return `${record.attempt_id} tests: ${record.code === '' ? 0 : record.code.split('\n').length} kept, ${record.rejected_tests?.length ?? 0} rejected`;
+  if (record.kind === 'select')
+    return `${record.attempt_id} select (${record.selection?.method}): ${record.parent_id ?? 'nothing'} → ${record.verdict?.passed ? 'PASSED' : 'FAILED'} (${record.verdict?.reason})`;
+  const visible =
+    record.visible_pass_rate === null ? 'no visible tests' : `visible ${(record.visible_pass_rate * 100).toFixed(0)}%`;
   return `${record.attempt_id} ${record.kind}${record.parent_id ? ` of ${record.parent_id}` : ''} (t=${record.model?.temperature}): ${record.infra_error ? 'sandbox error' : visible}, ${record.usage.prompt_tokens}+${record.usage.completion_tokens} tokens`;
 }
 
@@ -213,11 +239,18 @@ export const solveCommand: Command = {
       },
     });
     const strategyName = (values.strategy ?? 'repair') as StrategyName;
-    if (!STRATEGY_NAMES.includes(strategyName)) throw new UsageError(`--strategy ${JSON.stringify(values.strategy)}: use one of ${STRATEGY_NAMES.join(', ')}.`);
-    if (values.style !== undefined && values.style !== 'base' && values.style !== 'chat') throw new UsageError(`--style ${JSON.stringify(values.style)}: use base or chat.`);
-    if (values.select !== undefined && !['none', 'codet', 'mbr-exec'].includes(values.select)) throw new UsageError(`--select ${JSON.stringify(values.select)}: use none, codet or mbr-exec.`);
-    if (values.scoring !== undefined && !['codet', 'paper'].includes(values.scoring)) throw new UsageError(`--scoring ${JSON.stringify(values.scoring)}: use codet or paper.`);
-    if (values.feedback !== undefined && FEEDBACK_TEMPLATES[values.feedback] === undefined) throw new UsageError(`--feedback ${JSON.stringify(values.feedback)}: use one of ${Object.keys(FEEDBACK_TEMPLATES).join(', ')}.`);
+    if (!STRATEGY_NAMES.includes(strategyName))
+      throw new UsageError(`--strategy ${JSON.stringify(values.strategy)}: use one of ${STRATEGY_NAMES.join(', ')}.`);
+    if (values.style !== undefined && values.style !== 'base' && values.style !== 'chat')
+      throw new UsageError(`--style ${JSON.stringify(values.style)}: use base or chat.`);
+    if (values.select !== undefined && !['none', 'codet', 'mbr-exec'].includes(values.select))
+      throw new UsageError(`--select ${JSON.stringify(values.select)}: use none, codet or mbr-exec.`);
+    if (values.scoring !== undefined && !['codet', 'paper'].includes(values.scoring))
+      throw new UsageError(`--scoring ${JSON.stringify(values.scoring)}: use codet or paper.`);
+    if (values.feedback !== undefined && FEEDBACK_TEMPLATES[values.feedback] === undefined)
+      throw new UsageError(
+        `--feedback ${JSON.stringify(values.feedback)}: use one of ${Object.keys(FEEDBACK_TEMPLATES).join(', ')}.`,
+      );
     const samples = numberFlag('--samples', values.samples, { integer: true, min: 1, max: 1000 });
     const repairRounds = numberFlag('--repair-rounds', values['repair-rounds'], { integer: true, min: 0, max: 1000 });
     const testSamples = numberFlag('--test-samples', values['test-samples'], { integer: true, min: 0, max: 1000 });
@@ -231,28 +264,43 @@ export const solveCommand: Command = {
     let pricing: SolveBudget['pricing'];
     if (values.price !== undefined) {
       const parts = values.price.split(',').map((part) => Number(part.trim()));
-      if (parts.length !== 2 || parts.some((part) => !Number.isFinite(part) || part < 0)) throw new UsageError(`--price ${JSON.stringify(values.price)} must be two numbers, USD per million prompt and completion tokens, e.g. 0.15,0.6.`);
+      if (parts.length !== 2 || parts.some((part) => !Number.isFinite(part) || part < 0))
+        throw new UsageError(
+          `--price ${JSON.stringify(values.price)} must be two numbers, USD per million prompt and completion tokens, e.g. 0.15,0.6.`,
+        );
       pricing = { promptUsdPerMillion: parts[0] ?? 0, completionUsdPerMillion: parts[1] ?? 0 };
     }
     const budgetSeconds = numberFlag('--budget-seconds', values['budget-seconds'], { positive: true });
     const budget: SolveBudget = {
-      ...(values['budget-tokens'] === undefined ? {} : { maxTokens: numberFlag('--budget-tokens', values['budget-tokens'], { integer: true, min: 1 }) as number }),
+      ...(values['budget-tokens'] === undefined
+        ? {}
+        : { maxTokens: numberFlag('--budget-tokens', values['budget-tokens'], { integer: true, min: 1 }) as number }),
       ...(budgetSeconds === undefined ? {} : { maxWallMs: budgetSeconds * 1000 }),
-      ...(values['max-attempts'] === undefined ? {} : { maxAttempts: numberFlag('--max-attempts', values['max-attempts'], { integer: true, min: 1 }) as number }),
-      ...(values['max-cost-usd'] === undefined ? {} : { maxCostUsd: numberFlag('--max-cost-usd', values['max-cost-usd'], { positive: true }) as number }),
+      ...(values['max-attempts'] === undefined
+        ? {}
+        : { maxAttempts: numberFlag('--max-attempts', values['max-attempts'], { integer: true, min: 1 }) as number }),
+      ...(values['max-cost-usd'] === undefined
+        ? {}
+        : { maxCostUsd: numberFlag('--max-cost-usd', values['max-cost-usd'], { positive: true }) as number }),
       ...(pricing ? { pricing } : {}),
     };
-    if (budget.maxCostUsd !== undefined && pricing === undefined) throw new UsageError('--max-cost-usd needs --price IN,OUT (USD per million prompt and completion tokens).');
+    if (budget.maxCostUsd !== undefined && pricing === undefined)
+      throw new UsageError('--max-cost-usd needs --price IN,OUT (USD per million prompt and completion tokens).');
 
     const perTestMs = numberFlag('--per-test-ms', values['per-test-ms'], { integer: true, min: 1, max: 600_000 });
-    const maxTokensPerCall = numberFlag('--max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 });
+    const maxTokensPerCall = numberFlag('--max-tokens', values['max-tokens'], {
+      integer: true,
+      min: 1,
+      max: 1_000_000,
+    });
     const seed = numberFlag('--seed', values.seed, { integer: true, min: 0, max: 2 ** 31 });
     const style = values.style as 'base' | 'chat' | undefined;
     const topP = numberFlag('--top-p', values['top-p'], { positive: true, max: 1 });
 
     let task: SolveTask;
     if (values.dataset !== undefined) {
-      if (positionals.length > 0 || values.file !== undefined) throw new UsageError('--dataset evaluates a whole task set: give no TASK and no --file.');
+      if (positionals.length > 0 || values.file !== undefined)
+        throw new UsageError('--dataset evaluates a whole task set: give no TASK and no --file.');
       return evaluateDataset(values.dataset, {
         dataDir: values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
         limit: numberFlag('--limit', values.limit, { integer: true, min: 1 }),
@@ -274,22 +322,49 @@ export const solveCommand: Command = {
       });
     }
     if (values.file !== undefined || values['test-command'] !== undefined) {
-      if (values.file === undefined || values['test-command'] === undefined) throw new UsageError('--file and --test-command go together: give the source file to fix and the command that tests it.');
-      if (positionals.length > 0) throw new UsageError(`with --file, give no TASK (got ${JSON.stringify(positionals[0])}).`);
+      if (values.file === undefined || values['test-command'] === undefined)
+        throw new UsageError(
+          '--file and --test-command go together: give the source file to fix and the command that tests it.',
+        );
+      if (positionals.length > 0)
+        throw new UsageError(`with --file, give no TASK (got ${JSON.stringify(positionals[0])}).`);
       const source = readText(values.file, '--file');
       // The candidate keeps SRC's path under the current folder (src/calc.py stays src/calc.py, so `import src.calc`
       // and a command naming the file both find it), and SRC itself is never copied in as a test file.
       const sourcePath = relativeInside(values.file, '--file');
       const files: Record<string, string> = {};
-      const named = values['test-command'].split(/\s+/).filter((word) => /^[\w./-]+$/.test(word) && !word.startsWith('-') && !word.startsWith('/') && existsSync(word) && statSync(word).isFile());
+      const named = values['test-command']
+        .split(/\s+/)
+        .filter(
+          (word) =>
+            /^[\w./-]+$/.test(word) &&
+            !word.startsWith('-') &&
+            !word.startsWith('/') &&
+            existsSync(word) &&
+            statSync(word).isFile(),
+        );
       for (const path of [...named, ...(values['test-file'] ?? [])]) {
         const relative = relativeInside(path, '--test-file');
         if (relative !== sourcePath) files[relative] = readText(path, '--test-file');
       }
-      task = commandSolveTask({ source, sourcePath, language: languageOf(values.file), command: values['test-command'], files });
+      task = commandSolveTask({
+        source,
+        sourcePath,
+        language: languageOf(values.file),
+        command: values['test-command'],
+        files,
+      });
     } else {
-      if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give a TASK (examples/ID, DATASET/ID or a task file), or --file with --test-command.' : `give one TASK, not ${positionals.length}.`);
-      task = await resolveTask(positionals[0] as string, values['data-dir'] === undefined ? undefined : resolve(values['data-dir']));
+      if (positionals.length !== 1)
+        throw new UsageError(
+          positionals.length === 0
+            ? 'give a TASK (examples/ID, DATASET/ID or a task file), or --file with --test-command.'
+            : `give one TASK, not ${positionals.length}.`,
+        );
+      task = await resolveTask(
+        positionals[0] as string,
+        values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
+      );
     }
     const opened = await openModelAndSandbox(values.model ?? 'embedded', values['unsafe-no-sandbox']);
     if (typeof opened === 'number') return opened;
@@ -310,7 +385,9 @@ export const solveCommand: Command = {
         ...(perTestMs === undefined ? {} : { perTestMs }),
         ...(seed === undefined ? {} : { seed }),
         log,
-        onAttempt: values.json ? undefined : (record) => process.stderr.write(`codeloop solve: ${describeAttempt(record)}\n`),
+        onAttempt: values.json
+          ? undefined
+          : (record) => process.stderr.write(`codeloop solve: ${describeAttempt(record)}\n`),
       });
       const extension = { python: 'py', javascript: 'js', typescript: 'ts' }[task.language];
       const summary = {
@@ -321,7 +398,11 @@ export const solveCommand: Command = {
         stop_reason: result.stopReason,
         strategy: strategyName,
         program_attempts: result.programAttempts,
-        usage: { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, usd: result.usage.usd },
+        usage: {
+          prompt_tokens: result.usage.promptTokens,
+          completion_tokens: result.usage.completionTokens,
+          usd: result.usage.usd,
+        },
         wall_ms: result.wallMs,
         generated_tests: result.generatedTests,
         model_error: result.modelError,
@@ -334,7 +415,10 @@ export const solveCommand: Command = {
       else {
         for (const warning of result.warnings) process.stderr.write(`codeloop solve: warning: ${warning}\n`);
         if (result.generatedTests) process.stdout.write(`${describeGeneratedTests(result.generatedTests)}\n`);
-        if (result.modelError) process.stderr.write(`codeloop solve: the model call after ${result.modelError.afterAttemptId ?? 'the start'} failed (${result.modelError.code}): ${result.modelError.message}\n`);
+        if (result.modelError)
+          process.stderr.write(
+            `codeloop solve: the model call after ${result.modelError.afterAttemptId ?? 'the start'} failed (${result.modelError.code}): ${result.modelError.message}\n`,
+          );
         process.stdout.write(
           `${result.taskId}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.judgement.reason}) after ${result.programAttempts} program(s), ` +
             `${result.usage.promptTokens + result.usage.completionTokens} tokens, ${(result.wallMs / 1000).toFixed(1)} s; stop: ${result.stopReason}\n` +
@@ -377,13 +461,20 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
   if (options.ks.some((k) => k < 1)) throw new UsageError('--k values must be positive whole numbers, e.g. 1,5.');
   if (options.runs < 1) throw new UsageError('--runs must be at least 1.');
   const dataset = await loadDataset(name, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
-  const usable = dataset.tasks.filter((task) => ['human-eval', 'prompt-completion-tests', 'completion-tests'].includes(task.layout));
-  if (usable.length === 0) throw new UsageError(`${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`);
+  const usable = dataset.tasks.filter((task) =>
+    ['human-eval', 'prompt-completion-tests', 'completion-tests'].includes(task.layout),
+  );
+  if (usable.length === 0)
+    throw new UsageError(
+      `${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`,
+    );
   const tasks = usable.slice(0, options.limit ?? usable.length).map(solveTaskFromDataset);
   const opened = await openModelAndSandbox(options.model, options.unsafe);
   if (typeof opened === 'number') return opened;
   const { model, executor } = opened;
-  const out = resolve(options.out ?? join('codeloop-solve', `${name.replace(/[^\w.-]+/g, '_')}-${options.strategyName}-${timestamp()}`));
+  const out = resolve(
+    options.out ?? join('codeloop-solve', `${name.replace(/[^\w.-]+/g, '_')}-${options.strategyName}-${timestamp()}`),
+  );
   mkdirSync(out, { recursive: true });
   const log = createAttemptLog(join(out, 'attempts.jsonl'));
   try {
@@ -405,17 +496,32 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
       log,
       onRunEnd: (taskId, run, result) => {
         done++;
-        const modelError = result.modelError ? `; model error (${result.modelError.code}): ${result.modelError.message}` : '';
-        if (!options.json) process.stderr.write(`codeloop solve: [${done}/${tasks.length * options.runs}] ${taskId} run ${run}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.usage.promptTokens + result.usage.completionTokens} tokens, ${result.programAttempts} programs${modelError})\n`);
+        const modelError = result.modelError
+          ? `; model error (${result.modelError.code}): ${result.modelError.message}`
+          : '';
+        if (!options.json)
+          process.stderr.write(
+            `codeloop solve: [${done}/${tasks.length * options.runs}] ${taskId} run ${run}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.usage.promptTokens + result.usage.completionTokens} tokens, ${result.programAttempts} programs${modelError})\n`,
+          );
       },
     });
     const { strategy: _custom, ...figures } = evaluation;
-    const summary = { dataset: name, strategy: options.strategyName, resolved_strategy: options.strategy, model: model.modelId, ...figures };
+    const summary = {
+      dataset: name,
+      strategy: options.strategyName,
+      resolved_strategy: options.strategy,
+      model: model.modelId,
+      ...figures,
+    };
     writeFileSync(join(out, 'evaluation.json'), `${JSON.stringify(summary, null, 2)}\n`);
     if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else {
-      const passAtK = Object.entries(evaluation.passAtK).map(([key, value]) => `${key} ${(value * 100).toFixed(1)}%`).join(', ');
-      const curve = evaluation.passAtTokens.filter((_, index, points) => index === points.length - 1 || index % Math.max(1, Math.floor(points.length / 8)) === 0);
+      const passAtK = Object.entries(evaluation.passAtK)
+        .map(([key, value]) => `${key} ${(value * 100).toFixed(1)}%`)
+        .join(', ');
+      const curve = evaluation.passAtTokens.filter(
+        (_, index, points) => index === points.length - 1 || index % Math.max(1, Math.floor(points.length / 8)) === 0,
+      );
       process.stdout.write(
         `${name} (${tasks.length} tasks x ${options.runs} runs), strategy ${options.strategyName}: ${passAtK}; pass rate ${(evaluation.passRate * 100).toFixed(1)}%, ` +
           `${evaluation.meanTokens.toFixed(0)} tokens per run` +
@@ -436,7 +542,10 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
 /** `path` relative to the current folder, normalised (`./src//calc.py` is `src/calc.py`); it must be inside it. */
 function relativeInside(path: string, flag: string): string {
   const relative = relativePath(process.cwd(), resolve(path));
-  if (relative === '' || relative.startsWith('..') || isAbsolute(relative)) throw new UsageError(`${flag} ${path}: give a file inside the current folder (the sandbox gets it at the same relative path); run codeloop from the project's root.`);
+  if (relative === '' || relative.startsWith('..') || isAbsolute(relative))
+    throw new UsageError(
+      `${flag} ${path}: give a file inside the current folder (the sandbox gets it at the same relative path); run codeloop from the project's root.`,
+    );
   return relative.split(sep).join('/');
 }
 
@@ -444,7 +553,9 @@ function readText(path: string, flag: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, { cause: error });
+    throw new UsageError(
+      `${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      { cause: error },
+    );
   }
 }
-

@@ -48,12 +48,17 @@ function repoRoot(): string {
 export function parseUntil(value: string, now = new Date()): Date {
   const clock = /^(\d{1,2}):(\d{2})$/.exec(value);
   if (clock) {
-    const date = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), Number(clock[1]), Number(clock[2])));
+    const date = new Date(
+      Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), Number(clock[1]), Number(clock[2])),
+    );
     if (date.getTime() < now.getTime() - 12 * 3600_000) date.setUTCDate(date.getUTCDate() + 1);
     return date;
   }
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new UsageError(`--until ${JSON.stringify(value)} is not a time; give HH:MM (UTC) or an ISO date such as 2026-12-02T05:35:00Z`);
+  if (Number.isNaN(date.getTime()))
+    throw new UsageError(
+      `--until ${JSON.stringify(value)} is not a time; give HH:MM (UTC) or an ISO date such as 2026-12-02T05:35:00Z`,
+    );
   return date;
 }
 
@@ -82,7 +87,8 @@ export const trainCommand: Command = {
     });
     const step = positionals[0];
     const steps = ['prepare', 'run', 'export', 'eval', 'all', 'publish'];
-    if (!step || !steps.includes(step)) throw new UsageError(`give a step: one of ${steps.join(', ')} (got ${JSON.stringify(step ?? '')})`);
+    if (!step || !steps.includes(step))
+      throw new UsageError(`give a step: one of ${steps.join(', ')} (got ${JSON.stringify(step ?? '')})`);
     const base = values.smoke ? SMOKE_DEFAULTS : TRAIN_DEFAULTS;
     const tokens = numberFlag('--tokens', values.tokens, { integer: true, min: 1 });
     const lr = numberFlag('--lr', values.lr, { positive: true });
@@ -91,10 +97,19 @@ export const trainCommand: Command = {
     const defaults: TrainDefaults = {
       ...base,
       train: { ...base.train, ...(tokens ? { totalTokens: tokens } : {}), ...(lr ? { learningRate: lr } : {}) },
-      data: { ...base.data, ...(fimRate !== undefined ? { fimRate } : {}), ...(lineSpans !== undefined ? { lineSpanFraction: lineSpans } : {}) },
+      data: {
+        ...base.data,
+        ...(fimRate !== undefined ? { fimRate } : {}),
+        ...(lineSpans !== undefined ? { lineSpanFraction: lineSpans } : {}),
+      },
     };
-    const runDir = values.run ? resolve(values.run) : values.smoke ? mkdtempSync(join(tmpdir(), 'codeloop-train-smoke-')) : undefined;
-    if (!runDir) throw new UsageError('--run DIR is required (a directory outside the repository, e.g. ../train-runs/embedded)');
+    const runDir = values.run
+      ? resolve(values.run)
+      : values.smoke
+        ? mkdtempSync(join(tmpdir(), 'codeloop-train-smoke-'))
+        : undefined;
+    if (!runDir)
+      throw new UsageError('--run DIR is required (a directory outside the repository, e.g. ../train-runs/embedded)');
     const log = (message: string): void => {
       process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
     };
@@ -117,7 +132,9 @@ export const trainCommand: Command = {
           signal: controller.signal,
           onLog: log,
           ...(values.until ? { until: parseUntil(values.until) } : {}),
-          ...(values['max-steps'] ? { maxSteps: numberFlag('--max-steps', values['max-steps'], { integer: true, min: 1 })! } : {}),
+          ...(values['max-steps']
+            ? { maxSteps: numberFlag('--max-steps', values['max-steps'], { integer: true, min: 1 })! }
+            : {}),
         });
         process.stdout.write(`${JSON.stringify(result)}\n`);
       } finally {
@@ -128,22 +145,34 @@ export const trainCommand: Command = {
     if (step === 'publish') {
       const modelsDir = values.models ? resolve(values.models) : join(repoRoot(), 'models');
       const result = await publishRun(runDir, modelsDir, { repoRoot: repoRoot(), onLog: log });
-      process.stdout.write(`${JSON.stringify({ gguf: result.ggufPath, bytes: result.bytes, model: { heldOut: result.evaluation.model.heldOut.overall, fimExactMatch: result.evaluation.model.fim.overall, tokensSeen: result.evaluation.model.tokensSeen }, ngram: { heldOut: result.evaluation.ngram.heldOut.overall, fimExactMatch: result.evaluation.ngram.fim.overall } })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ gguf: result.ggufPath, bytes: result.bytes, model: { heldOut: result.evaluation.model.heldOut.overall, fimExactMatch: result.evaluation.model.fim.overall, tokensSeen: result.evaluation.model.tokensSeen }, ngram: { heldOut: result.evaluation.ngram.heldOut.overall, fimExactMatch: result.evaluation.ngram.fim.overall } })}\n`,
+      );
       return 0;
     }
     const fileType = values.type;
-    if (fileType !== 'q8_0' && fileType !== 'f16' && fileType !== 'f32') throw new UsageError(`--type ${JSON.stringify(fileType)}: use q8_0, f16 or f32`);
+    if (fileType !== 'q8_0' && fileType !== 'f16' && fileType !== 'f32')
+      throw new UsageError(`--type ${JSON.stringify(fileType)}: use q8_0, f16 or f32`);
     let exported = values.gguf ? resolve(values.gguf) : undefined;
     if (step === 'export' || step === 'all' || (step === 'eval' && !exported)) {
-      const path = values.out && step !== 'eval' ? resolve(values.out) : join(runDir, `codeloop-embedded.${fileType}.gguf`);
+      const path =
+        values.out && step !== 'eval' ? resolve(values.out) : join(runDir, `codeloop-embedded.${fileType}.gguf`);
       const result = await exportGguf(runDir, path, { fileType });
-      log(`exported step ${result.step} (${result.tokensSeen} tokens, ${result.parameters} parameters) → ${path} (${statSync(path).size} bytes)`);
+      log(
+        `exported step ${result.step} (${result.tokensSeen} tokens, ${result.parameters} parameters) → ${path} (${statSync(path).size} bytes)`,
+      );
       exported = path;
       if (step === 'export') process.stdout.write(`${JSON.stringify({ ...result, bytes: statSync(path).size })}\n`);
     }
     if (step === 'eval' || step === 'all') {
-      const result = await evaluateRun(runDir, { ggufPath: exported!, onLog: log, ...(values.smoke ? { windows: 2, fimPerLanguage: 5 } : {}) });
-      process.stdout.write(`${JSON.stringify({ model: { heldOut: result.model.heldOut.overall, fimExactMatch: result.model.fim.overall, step: result.model.step, tokensSeen: result.model.tokensSeen }, ngram: { heldOut: result.ngram.heldOut.overall, fimExactMatch: result.ngram.fim.overall } })}\n`);
+      const result = await evaluateRun(runDir, {
+        ggufPath: exported!,
+        onLog: log,
+        ...(values.smoke ? { windows: 2, fimPerLanguage: 5 } : {}),
+      });
+      process.stdout.write(
+        `${JSON.stringify({ model: { heldOut: result.model.heldOut.overall, fimExactMatch: result.model.fim.overall, step: result.model.step, tokensSeen: result.model.tokensSeen }, ngram: { heldOut: result.ngram.heldOut.overall, fimExactMatch: result.ngram.fim.overall } })}\n`,
+      );
     }
     return 0;
   },

@@ -27,7 +27,8 @@ const geometry = [
 
 const unrelated = 'def parse_config(path):\n    with open(path) as handle:\n        return handle.read()\n';
 
-const currentText = 'from .utils import distance, Point\n\ndef closest(points, target):\n    best = min(points, key=lambda point: distance(point, target))\n    ';
+const currentText =
+  'from .utils import distance, Point\n\ndef closest(points, target):\n    best = min(points, key=lambda point: distance(point, target))\n    ';
 
 function request(overrides: Partial<ContextRequest> = {}): ContextRequest {
   return {
@@ -56,7 +57,10 @@ test('imported definitions come first, then similar windows; unrelated files are
   );
   assert.match(context.snippets[0]?.text ?? '', /^def distance\(a, b\):/);
   assert.match(context.snippets[1]?.text ?? '', /^class Point:/);
-  assert.equal(context.tokens, context.snippets.reduce((sum, snippet) => sum + snippet.tokens, 0));
+  assert.equal(
+    context.tokens,
+    context.snippets.reduce((sum, snippet) => sum + snippet.tokens, 0),
+  );
 });
 
 test('the token budget is respected with the counter given, and what does not fit is counted', async () => {
@@ -67,7 +71,10 @@ test('the token budget is respected with the counter given, and what does not fi
   const small = await collector.collect(request(), budget);
   assert.ok(counted.length > 0);
   assert.ok(small.tokens <= budget);
-  assert.deepEqual(small.snippets.map((snippet) => snippet.startLine), [2]);
+  assert.deepEqual(
+    small.snippets.map((snippet) => snippet.startLine),
+    [2],
+  );
   assert.equal(small.overBudget, 2);
 });
 
@@ -84,7 +91,10 @@ test('the order does not change when the cursor window changes (prompt caches su
   const orders: string[] = [];
   for (const typed of ['', 'r', 're', 'ret', 'return best']) {
     const text = currentText + typed;
-    const context = await collector.collect(request({ current: { path: 'pkg/main.py', text }, visibleText: text, cursorWindow: text }), 10_000);
+    const context = await collector.collect(
+      request({ current: { path: 'pkg/main.py', text }, visibleText: text, cursorWindow: text }),
+      10_000,
+    );
     orders.push(context.snippets.map((snippet) => `${snippet.path}:${snippet.startLine}`).join(','));
   }
   assert.equal(new Set(orders).size, 1);
@@ -92,9 +102,18 @@ test('the order does not change when the cursor window changes (prompt caches su
 
 test('TypeScript: named imports of a relative .js specifier resolve to the .ts source', async () => {
   const collector = createContextCollector();
-  const current = { path: 'src/app.ts', text: "import { add, type Pair } from './math.js';\n\nexport const total = add(" };
-  const math = { path: 'src/math.ts', text: 'export interface Pair { a: number; b: number }\n\nexport function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport const unrelated = 1;\n' };
-  const context = await collector.collect({ current, visibleText: current.text, cursorWindow: current.text, files: [math] }, 10_000);
+  const current = {
+    path: 'src/app.ts',
+    text: "import { add, type Pair } from './math.js';\n\nexport const total = add(",
+  };
+  const math = {
+    path: 'src/math.ts',
+    text: 'export interface Pair { a: number; b: number }\n\nexport function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport const unrelated = 1;\n',
+  };
+  const context = await collector.collect(
+    { current, visibleText: current.text, cursorWindow: current.text, files: [math] },
+    10_000,
+  );
   assert.deepEqual(
     context.snippets.filter((snippet) => snippet.kind === 'definition').map((snippet) => snippet.text.split('\n')[0]),
     ['export interface Pair { a: number; b: number }', 'export function add(a: number, b: number): number {'],
@@ -104,6 +123,17 @@ test('TypeScript: named imports of a relative .js specifier resolve to the .ts s
 test('a language without a grammar still gets similar windows', async () => {
   const collector = createContextCollector();
   const current = { path: 'main.rb', text: 'def perimeter_of(points)\n  total = distance(left, right)\n' };
-  const context = await collector.collect({ current, visibleText: current.text, cursorWindow: current.text, files: [{ path: 'geometry.py', text: geometry }] }, 10_000);
-  assert.deepEqual(context.snippets.map((snippet) => snippet.kind), ['similar']);
+  const context = await collector.collect(
+    {
+      current,
+      visibleText: current.text,
+      cursorWindow: current.text,
+      files: [{ path: 'geometry.py', text: geometry }],
+    },
+    10_000,
+  );
+  assert.deepEqual(
+    context.snippets.map((snippet) => snippet.kind),
+    ['similar'],
+  );
 });

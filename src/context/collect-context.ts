@@ -95,7 +95,14 @@ const nonBlankLines = (text: string): string[] =>
     .filter((line) => line !== '');
 
 export function createContextCollector(options: ContextCollectorOptions = {}): ContextCollector {
-  const { countTokens = approximateTokenCount, windowLines = 20, maxWindows = 4, duplicateShare = 0.8, definitionLines = 40, maxRecentEdits = 8 } = options;
+  const {
+    countTokens = approximateTokenCount,
+    windowLines = 20,
+    maxWindows = 4,
+    duplicateShare = 0.8,
+    definitionLines = 40,
+    maxRecentEdits = 8,
+  } = options;
   const finders = new Map<string, ImportDefinitionFinder>();
   const windowIndex = new WindowIndex();
 
@@ -125,17 +132,41 @@ export function createContextCollector(options: ContextCollectorOptions = {}): C
 
       const candidates: ContextSnippet[] = [];
       for (const edit of (request.recentEdits ?? []).slice(0, maxRecentEdits)) {
-        candidates.push({ kind: 'recent-edit', path: edit.path, startLine: edit.startLine ?? 0, text: edit.text, score: 1, tokens: cost(edit.path, edit.text) });
+        candidates.push({
+          kind: 'recent-edit',
+          path: edit.path,
+          startLine: edit.startLine ?? 0,
+          text: edit.text,
+          score: 1,
+          tokens: cost(edit.path, edit.text),
+        });
       }
       const finder = await finderFor(request.language, current.path);
       if (finder !== undefined) {
         for (const definition of finder.find(current, importHeader(request.importText ?? current.text), others)) {
-          candidates.push({ kind: 'definition', path: definition.path, startLine: definition.startLine, text: definition.text, score: 1, tokens: cost(definition.path, definition.text) });
+          candidates.push({
+            kind: 'definition',
+            path: definition.path,
+            startLine: definition.startLine,
+            text: definition.text,
+            score: 1,
+            tokens: cost(definition.path, definition.text),
+          });
         }
       }
       windowIndex.retain(new Set(others.map((file) => file.path)));
-      for (const window of rankSimilarWindows(cursorWindow, others, { windowLines, index: windowIndex }).slice(0, maxWindows * 2)) {
-        candidates.push({ kind: 'similar', path: window.path, startLine: window.startLine, text: window.text, score: window.score, tokens: cost(window.path, window.text) });
+      for (const window of rankSimilarWindows(cursorWindow, others, { windowLines, index: windowIndex }).slice(
+        0,
+        maxWindows * 2,
+      )) {
+        candidates.push({
+          kind: 'similar',
+          path: window.path,
+          startLine: window.startLine,
+          text: window.text,
+          score: window.score,
+          tokens: cost(window.path, window.text),
+        });
       }
 
       const chosen: ContextSnippet[] = [];
@@ -158,7 +189,12 @@ export function createContextCollector(options: ContextCollectorOptions = {}): C
         if (candidate.kind === 'similar') windows += 1;
       }
       const kindOrder = { definition: 0, similar: 1, 'recent-edit': 2 } as const;
-      chosen.sort((a, b) => kindOrder[a.kind] - kindOrder[b.kind] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || a.startLine - b.startLine);
+      chosen.sort(
+        (a, b) =>
+          kindOrder[a.kind] - kindOrder[b.kind] ||
+          (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
+          a.startLine - b.startLine,
+      );
       return { snippets: chosen, tokens, duplicates, overBudget };
     },
   };

@@ -127,7 +127,11 @@ export function candidateModulePaths(language: SyntaxLanguage, module: string, f
   // TypeScript ESM imports name the emitted `.js` file; the source is `.ts`/`.tsx`.
   const stem = joined.replace(/\.(m|c)?js$/, '');
   const extensions = ['.ts', '.tsx', '.js', '.mjs', '.jsx', '.d.ts'];
-  return [joined, ...extensions.map((extension) => stem + extension), ...extensions.map((extension) => `${joined}/index${extension}`)];
+  return [
+    joined,
+    ...extensions.map((extension) => stem + extension),
+    ...extensions.map((extension) => `${joined}/index${extension}`),
+  ];
 }
 
 /** Files by normalised path, for `resolveModule`. */
@@ -168,14 +172,16 @@ export function topLevelDefinitions(parser: SyntaxParser, text: string): Map<str
   const tree = parser.parse(text);
   const definitions = new Map<string, TopLevelDefinition>();
   const add = (name: string | undefined, node: SyntaxNode): void => {
-    if (name !== undefined && !definitions.has(name)) definitions.set(name, { name, startLine: node.startPosition.row, text: node.text });
+    if (name !== undefined && !definitions.has(name))
+      definitions.set(name, { name, startLine: node.startPosition.row, text: node.text });
   };
   try {
     for (const node of tree.rootNode.namedChildren) {
       if (node === null) continue;
       if (parser.language === 'python') {
         const definition = node.type === 'decorated_definition' ? node.childForFieldName('definition') : node;
-        if (definition?.type === 'function_definition' || definition?.type === 'class_definition') add(definition.childForFieldName('name')?.text, node);
+        if (definition?.type === 'function_definition' || definition?.type === 'class_definition')
+          add(definition.childForFieldName('name')?.text, node);
         if (node.type === 'expression_statement') {
           const assignment = node.namedChildren[0];
           const left = assignment?.type === 'assignment' ? assignment.childForFieldName('left') : undefined;
@@ -184,7 +190,11 @@ export function topLevelDefinitions(parser: SyntaxParser, text: string): Map<str
         continue;
       }
       const isExport = node.type === 'export_statement';
-      const declaration = isExport ? (node.childForFieldName('declaration') ?? node.namedChildren.find((child) => child !== null && child.type !== 'comment') ?? null) : node;
+      const declaration = isExport
+        ? (node.childForFieldName('declaration') ??
+          node.namedChildren.find((child) => child !== null && child.type !== 'comment') ??
+          null)
+        : node;
       if (declaration === null || declaration === undefined) continue;
       if (isExport && node.children.some((child) => child?.type === 'default')) add('default', node);
       for (const name of ecmaDeclaredNames(declaration)) add(name, node);
@@ -243,7 +253,8 @@ export function createImportDefinitionFinder(parser: SyntaxParser, options: Impo
   return {
     /** Definitions for the imports of `current` (whose header is `importText`: the prefix is enough), in import order. */
     find(current: SourceFile, importText: string, files: readonly SourceFile[]): DefinitionSnippet[] {
-      if (importsCache?.text !== importText) importsCache = { text: importText, symbols: findImportedSymbols(parser, importText) };
+      if (importsCache?.text !== importText)
+        importsCache = { text: importText, symbols: findImportedSymbols(parser, importText) };
       const snippets: DefinitionSnippet[] = [];
       const seen = new Set<string>();
       const byPath = pathIndex(files);
@@ -256,7 +267,12 @@ export function createImportDefinitionFinder(parser: SyntaxParser, options: Impo
         if (seen.has(key)) continue;
         seen.add(key);
         const lines = definition.text.split('\n');
-        snippets.push({ path: file.path, name: symbol.name, startLine: definition.startLine, text: lines.length > maxLines ? lines.slice(0, maxLines).join('\n') : definition.text });
+        snippets.push({
+          path: file.path,
+          name: symbol.name,
+          startLine: definition.startLine,
+          text: lines.length > maxLines ? lines.slice(0, maxLines).join('\n') : definition.text,
+        });
       }
       return snippets;
     },

@@ -44,7 +44,30 @@ export function identifierSet(text: string): Set<string> {
   return set;
 }
 
-const NOISE = new Set(['the', 'and', 'for', 'def', 'var', 'let', 'const', 'return', 'self', 'this', 'function', 'import', 'from', 'export', 'new', 'None', 'True', 'False', 'null', 'true', 'false', 'undefined']);
+const NOISE = new Set([
+  'the',
+  'and',
+  'for',
+  'def',
+  'var',
+  'let',
+  'const',
+  'return',
+  'self',
+  'this',
+  'function',
+  'import',
+  'from',
+  'export',
+  'new',
+  'None',
+  'True',
+  'False',
+  'null',
+  'true',
+  'false',
+  'undefined',
+]);
 
 export function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
   if (a.size === 0 || b.size === 0) return 0;
@@ -79,7 +102,13 @@ export class WindowIndex {
 
   #indexed(file: SourceFile, windowLines: number, strideLines: number): IndexedFile {
     const hit = this.#files.get(file.path);
-    if (hit !== undefined && hit.text === file.text && hit.windowLines === windowLines && hit.strideLines === strideLines) return hit;
+    if (
+      hit !== undefined &&
+      hit.text === file.text &&
+      hit.windowLines === windowLines &&
+      hit.strideLines === strideLines
+    )
+      return hit;
     const lines = file.text.split('\n');
     const windows: Window[] = [];
     const postings = new Map<string, number[]>();
@@ -105,10 +134,16 @@ export class WindowIndex {
   }
 
   /** Jaccard similarity of each window sharing at least one identifier with `target` (same result as `jaccard`). */
-  scores(file: SourceFile, target: ReadonlySet<string>, windowLines: number, strideLines: number): { window: Window; score: number }[] {
+  scores(
+    file: SourceFile,
+    target: ReadonlySet<string>,
+    windowLines: number,
+    strideLines: number,
+  ): { window: Window; score: number }[] {
     const { windows, postings } = this.#indexed(file, windowLines, strideLines);
     const shared = new Map<number, number>();
-    for (const word of target) for (const index of postings.get(word) ?? []) shared.set(index, (shared.get(index) ?? 0) + 1);
+    for (const word of target)
+      for (const index of postings.get(word) ?? []) shared.set(index, (shared.get(index) ?? 0) + 1);
     const scored: { window: Window; score: number }[] = [];
     for (const [index, count] of shared) {
       const window = windows[index] as Window;
@@ -124,7 +159,11 @@ export class WindowIndex {
 }
 
 /** Best windows of `files` for `cursorWindow`, highest score first (ties: path, then line, so the order is stable). */
-export function rankSimilarWindows(cursorWindow: string, files: readonly SourceFile[], options: SimilarWindowsOptions & { index?: WindowIndex } = {}): SimilarWindow[] {
+export function rankSimilarWindows(
+  cursorWindow: string,
+  files: readonly SourceFile[],
+  options: SimilarWindowsOptions & { index?: WindowIndex } = {},
+): SimilarWindow[] {
   const { windowLines = 20, perFile = 1, minScore = 0.1, index = new WindowIndex() } = options;
   const strideLines = options.strideLines ?? Math.max(1, Math.floor(windowLines / 2));
   const target = identifierSet(cursorWindow);
@@ -132,7 +171,14 @@ export function rankSimilarWindows(cursorWindow: string, files: readonly SourceF
   for (const file of files) {
     const candidates: SimilarWindow[] = [];
     for (const { window, score } of index.scores(file, target, windowLines, strideLines)) {
-      if (score >= minScore) candidates.push({ path: file.path, startLine: window.startLine, endLine: window.endLine, text: window.text, score });
+      if (score >= minScore)
+        candidates.push({
+          path: file.path,
+          startLine: window.startLine,
+          endLine: window.endLine,
+          text: window.text,
+          score,
+        });
     }
     candidates.sort((a, b) => b.score - a.score || a.startLine - b.startLine);
     const kept: SimilarWindow[] = [];

@@ -78,7 +78,8 @@ export function loadSyntaxParser(language: SyntaxLanguage): Promise<SyntaxParser
         language,
         parse(text: string): Tree {
           const tree = instance.parse(text);
-          if (tree === null) throw new Error(`tree-sitter returned no tree for ${language} text of ${text.length} characters`);
+          if (tree === null)
+            throw new Error(`tree-sitter returned no tree for ${language} text of ${text.length} characters`);
           return tree;
         },
       };

@@ -15,7 +15,9 @@ let version: string | undefined;
 export function codeloopVersion(): string {
   if (version === undefined) {
     try {
-      version = (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+      version =
+        (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version?: string }).version ??
+        'unknown';
     } catch {
       version = 'unknown';
     }

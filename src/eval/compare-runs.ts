@@ -33,8 +33,13 @@ function rank(outcome: TaskOutcome): number {
   return outcome === 'all' ? 2 : outcome === 'some' ? 1 : 0;
 }
 
-function scoreRows(run: Record<string, number> | undefined, baseline: Record<string, number> | undefined): RunComparison['passAtK'] {
-  const keys = [...new Set([...Object.keys(run ?? {}), ...Object.keys(baseline ?? {})])].sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
+function scoreRows(
+  run: Record<string, number> | undefined,
+  baseline: Record<string, number> | undefined,
+): RunComparison['passAtK'] {
+  const keys = [...new Set([...Object.keys(run ?? {}), ...Object.keys(baseline ?? {})])].sort(
+    (a, b) => Number(a.slice(5)) - Number(b.slice(5)),
+  );
   return keys.map((key) => {
     const mine = run?.[key];
     const theirs = baseline?.[key];
@@ -55,9 +60,15 @@ export function compareRuns(run: ReportRun, baseline: ReportRun): RunComparison 
   const mine = run.metrics.dataset;
   const theirs = baseline.metrics.dataset;
   if (mine.name !== theirs.name) {
-    throw new UsageError(`Cannot compare ${run.dir} (dataset ${mine.name}) with ${baseline.dir} (dataset ${theirs.name}): --compare needs a run of the same dataset.`);
+    throw new UsageError(
+      `Cannot compare ${run.dir} (dataset ${mine.name}) with ${baseline.dir} (dataset ${theirs.name}): --compare needs a run of the same dataset.`,
+    );
   }
-  const checksums = (files: { sha256: string }[]): string => files.map((file) => file.sha256).sort().join(',');
+  const checksums = (files: { sha256: string }[]): string =>
+    files
+      .map((file) => file.sha256)
+      .sort()
+      .join(',');
   if (checksums(mine.files) !== checksums(theirs.files)) {
     throw new UsageError(
       `Cannot compare ${run.dir} with ${baseline.dir}: both are dataset ${mine.name}, but its files' SHA-256 differ (${checksums(mine.files) || 'none'} vs ${checksums(theirs.files) || 'none'}), so their tasks may differ; compare runs scored on the same files.`,
@@ -85,7 +96,10 @@ export function compareRuns(run: ReportRun, baseline: ReportRun): RunComparison 
   return {
     baseline,
     passAtK: scoreRows(run.metrics.passAtK, baseline.metrics.passAtK),
-    passAtKPlus: run.metrics.passAtKPlus === undefined && baseline.metrics.passAtKPlus === undefined ? [] : scoreRows(run.metrics.passAtKPlus, baseline.metrics.passAtKPlus),
+    passAtKPlus:
+      run.metrics.passAtKPlus === undefined && baseline.metrics.passAtKPlus === undefined
+        ? []
+        : scoreRows(run.metrics.passAtKPlus, baseline.metrics.passAtKPlus),
     flips,
     onlyInRun,
     onlyInBaseline: baseline.tasks.filter((task) => !inRun.has(task.id)).map((task) => task.id),

@@ -76,7 +76,10 @@ function driver(): string {
   if (driverSource !== undefined) return driverSource;
   const here = dirname(fileURLToPath(import.meta.url));
   // From dist/src/eval the sources are three levels up; from src/eval they are here.
-  for (const candidate of [join(here, 'runtime', 'evalplus.py'), join(here, '..', '..', '..', 'src', 'eval', 'runtime', 'evalplus.py')]) {
+  for (const candidate of [
+    join(here, 'runtime', 'evalplus.py'),
+    join(here, '..', '..', '..', 'src', 'eval', 'runtime', 'evalplus.py'),
+  ]) {
     if (existsSync(candidate)) return (driverSource = readFileSync(candidate, 'utf8'));
   }
   throw new Error(`codeloop is installed incompletely: src/eval/runtime/evalplus.py was not found near ${here}`);
@@ -129,7 +132,11 @@ export interface EvalPlusRequest {
 
 /** The sandbox request that computes `task`'s ground truth (its canonical solution on every input, timed). */
 export function groundTruthRequest(task: Task): EvalPlusRequest {
-  if (task.canonicalSolution === undefined) throw new CodeloopError('evalplus-ground-truth', `Task ${task.id} has no canonical solution, so EvalPlus scoring has no ground truth.`);
+  if (task.canonicalSolution === undefined)
+    throw new CodeloopError(
+      'evalplus-ground-truth',
+      `Task ${task.id} has no canonical solution, so EvalPlus scoring has no ground truth.`,
+    );
   const nonce = randomBytes(16).toString('hex');
   const dataset = evalPlusDataset(task);
   const job = {
@@ -193,7 +200,12 @@ function phaseMs(inputs: number, seconds: number, minTimeLimit: number, factor: 
 }
 
 /** The sandbox request that scores `solution` on `task` against `groundTruth`. */
-export function checkRequest(task: Task, solution: string, groundTruth: EvalPlusGroundTruth, options: EvalPlusOptions = {}): EvalPlusRequest {
+export function checkRequest(
+  task: Task,
+  solution: string,
+  groundTruth: EvalPlusGroundTruth,
+  options: EvalPlusOptions = {},
+): EvalPlusRequest {
   const { minTimeLimit = 4, timeLimitFactor = 4, baseOnly = false, memoryMiB = 4096 } = options;
   const nonce = randomBytes(16).toString('hex');
   const job = {
@@ -240,7 +252,12 @@ export function parseCheck(result: ExecutionResult, nonce: string, baseOnly = fa
   const line = resultLine(result, nonce);
   if (line === undefined) {
     const status: EvalPlusStatus = result.verdict === 'timed-out' ? 'timeout' : 'fail';
-    const phase = (name: string): EvalPlusPhaseResult => ({ status, passedInputs: 0, failIndex: null, reason: `${name}: the EvalPlus run ended without a result (${result.verdict}: ${result.reason})` });
+    const phase = (name: string): EvalPlusPhaseResult => ({
+      status,
+      passedInputs: 0,
+      failIndex: null,
+      reason: `${name}: the EvalPlus run ended without a result (${result.verdict}: ${result.reason})`,
+    });
     return baseOnly ? { base: phase('base') } : { base: phase('base'), plus: phase('plus') };
   }
   return JSON.parse(line) as EvalPlusResult;
@@ -268,7 +285,8 @@ export function jsonArrayElement(text: string, index: number): string | undefine
     const character = text[position];
     if (character === '"') {
       // Skip the string, honouring escapes.
-      for (position++; position < text.length && text[position] !== '"'; position++) if (text[position] === '\\') position++;
+      for (position++; position < text.length && text[position] !== '"'; position++)
+        if (text[position] === '\\') position++;
       continue;
     }
     if (character === '[' || character === '{') {
@@ -282,7 +300,10 @@ export function jsonArrayElement(text: string, index: number): string | undefine
     }
     if (character === ']' || character === '}') {
       depth--;
-      if (depth === 0) return current === index && text.slice(start, position).trim() !== '' ? text.slice(start, position).trim() : undefined;
+      if (depth === 0)
+        return current === index && text.slice(start, position).trim() !== ''
+          ? text.slice(start, position).trim()
+          : undefined;
       continue;
     }
     if (character === ',' && depth === 1) {
@@ -301,7 +322,15 @@ export const DEFAULT_GROUND_TRUTH_CACHE = join(homedir(), '.cache', 'codeloop', 
 function groundTruthKey(task: Task): string {
   const plus = plusOf(task);
   const hash = createHash('sha256');
-  for (const part of [driver(), task.id, task.prompt, task.canonicalSolution ?? '', task.entryPoint ?? '', plus.baseInputJson, plus.plusInputJson]) {
+  for (const part of [
+    driver(),
+    task.id,
+    task.prompt,
+    task.canonicalSolution ?? '',
+    task.entryPoint ?? '',
+    plus.baseInputJson,
+    plus.plusInputJson,
+  ]) {
     hash.update(part).update('\0');
   }
   return hash.digest('hex');
@@ -310,7 +339,9 @@ function groundTruthKey(task: Task): string {
 /** A cached ground truth of `task` from `directory`, or undefined. A damaged entry is ignored (and recomputed). */
 export function readCachedGroundTruth(directory: string, task: Task): EvalPlusGroundTruth | undefined {
   try {
-    const cached = JSON.parse(readFileSync(join(directory, `${groundTruthKey(task)}.json`), 'utf8')) as EvalPlusGroundTruth;
+    const cached = JSON.parse(
+      readFileSync(join(directory, `${groundTruthKey(task)}.json`), 'utf8'),
+    ) as EvalPlusGroundTruth;
     return cached.taskId === task.id && typeof cached.json === 'string' ? cached : undefined;
   } catch {
     return undefined;

@@ -130,10 +130,19 @@ function readJournal(path: string): Map<string, ExecutionRecord> {
     try {
       record = JSON.parse(line) as ExecutionRecord;
     } catch (error) {
-      throw new UsageError(`${path}:${lineIndex + 1}: journal line is not valid JSON (${(error as Error).message}); delete the line or the journal to re-run.`, { cause: error });
+      throw new UsageError(
+        `${path}:${lineIndex + 1}: journal line is not valid JSON (${(error as Error).message}); delete the line or the journal to re-run.`,
+        { cause: error },
+      );
     }
-    if (typeof record.taskId !== 'string' || typeof record.programSha256 !== 'string' || typeof record.verdict !== 'string') {
-      throw new UsageError(`${path}:${lineIndex + 1}: journal line lacks taskId, programSha256 or verdict; delete the line or the journal to re-run.`);
+    if (
+      typeof record.taskId !== 'string' ||
+      typeof record.programSha256 !== 'string' ||
+      typeof record.verdict !== 'string'
+    ) {
+      throw new UsageError(
+        `${path}:${lineIndex + 1}: journal line lacks taskId, programSha256 or verdict; delete the line or the journal to re-run.`,
+      );
     }
     if (record.verdict !== 'infra-error') records.set(`${record.taskId} ${record.programSha256}`, record);
   }
@@ -171,7 +180,8 @@ function plainRequest(task: Task, code: string): ExecutionRequest {
 /** EvalPlus's plus verdict: passed only when base passed too (its pass@k "plus" counts `base == plus == pass`). */
 function plusOutcome(result: EvalPlusResult): { verdict: Verdict; reason: string } | undefined {
   if (result.plus === undefined) return undefined;
-  if (result.base.status !== 'pass') return { verdict: evalPlusVerdict(result.base.status), reason: result.base.reason };
+  if (result.base.status !== 'pass')
+    return { verdict: evalPlusVerdict(result.base.status), reason: result.base.reason };
   return { verdict: evalPlusVerdict(result.plus.status), reason: result.plus.reason };
 }
 
@@ -181,14 +191,27 @@ function plusOutcome(result: EvalPlusResult): { verdict: Verdict; reason: string
  * which says nothing about the program: it is retried on the next run, and its task is left out of `counts`.
  * Throws a UsageError for a sample whose task is not in `tasks`.
  */
-export async function evaluateSamples(tasks: readonly Task[], samples: readonly Sample[], options: EvaluateOptions): Promise<EvaluateResult> {
-  const { executor, journalPath, signal, onSampleResult, evalPlus = {}, groundTruths = new Map<string, EvalPlusGroundTruth>(), groundTruthCacheDir } = options;
+export async function evaluateSamples(
+  tasks: readonly Task[],
+  samples: readonly Sample[],
+  options: EvaluateOptions,
+): Promise<EvaluateResult> {
+  const {
+    executor,
+    journalPath,
+    signal,
+    onSampleResult,
+    evalPlus = {},
+    groundTruths = new Map<string, EvalPlusGroundTruth>(),
+    groundTruthCacheDir,
+  } = options;
   signal?.throwIfAborted();
   const taskById = new Map(tasks.map((task) => [task.id, task]));
   const jobs = new Map<string, Job>();
   for (const [position, sample] of samples.entries()) {
     const task = taskById.get(sample.taskId);
-    if (task === undefined) throw new UsageError(`${sample.source}: task_id ${JSON.stringify(sample.taskId)} is not a task of this dataset.`);
+    if (task === undefined)
+      throw new UsageError(`${sample.source}: task_id ${JSON.stringify(sample.taskId)} is not a task of this dataset.`);
     const code = isEvalPlusTask(task) ? evalPlusSolution(task, sample) : sampleProgram(task, sample);
     const programSha256 = sha256(code);
     const key = `${task.id} ${programSha256}`;
@@ -204,7 +227,13 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
   const settle = (job: Job, outcome: Outcome, fromJournal: boolean): void => {
     for (const position of job.positions) {
       const sample = samples[position] as Sample;
-      const result: SampleResult = { taskId: sample.taskId, index: sample.index, ...outcome, programSha256: job.programSha256, fromJournal };
+      const result: SampleResult = {
+        taskId: sample.taskId,
+        index: sample.index,
+        ...outcome,
+        programSha256: job.programSha256,
+        fromJournal,
+      };
       results[position] = result;
       onSampleResult?.(result);
     }
@@ -260,7 +289,9 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
     };
 
     // EvalPlus tasks need their ground truth (the canonical solution's outputs and times) before any check.
-    const needGroundTruth = [...new Set(pending.filter((job) => isEvalPlusTask(job.task)).map((job) => job.task))].filter((task) => !groundTruths.has(task.id));
+    const needGroundTruth = [
+      ...new Set(pending.filter((job) => isEvalPlusTask(job.task)).map((job) => job.task)),
+    ].filter((task) => !groundTruths.has(task.id));
     await runAll(needGroundTruth, async (task) => {
       const cached = groundTruthCacheDir === undefined ? undefined : readCachedGroundTruth(groundTruthCacheDir, task);
       if (cached !== undefined) {
@@ -287,11 +318,20 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
           outcome = { verdict: 'infra-error', reason: result.reason };
         } else {
           const plus = plusOutcome(evalplus);
-          outcome = { verdict: evalPlusVerdict(evalplus.base.status), reason: evalplus.base.reason, ...(plus === undefined ? {} : { plus }), evalplus };
+          outcome = {
+            verdict: evalPlusVerdict(evalplus.base.status),
+            reason: evalplus.base.reason,
+            ...(plus === undefined ? {} : { plus }),
+            evalplus,
+          };
         }
       } else {
         result = await executor.run(plainRequest(job.task, job.code), { signal: inner.signal });
-        outcome = { verdict: result.verdict, reason: result.reason, ...(result.humanEvalResult === undefined ? {} : { humanEvalResult: result.humanEvalResult }) };
+        outcome = {
+          verdict: result.verdict,
+          reason: result.reason,
+          ...(result.humanEvalResult === undefined ? {} : { humanEvalResult: result.humanEvalResult }),
+        };
       }
       executions++;
       if (descriptor !== null && outcome.verdict !== 'infra-error') {
@@ -344,5 +384,12 @@ export async function evaluateSamples(tasks: readonly Task[], samples: readonly 
     countsPlus.push({ taskId: task.id, n: entry.n, c: entry.cPlus });
     allPlus &&= entry.allPlus;
   }
-  return { samples: finished, counts, ...(allPlus && counts.length > 0 ? { countsPlus } : {}), excludedTasks, executions, reusedExecutions };
+  return {
+    samples: finished,
+    counts,
+    ...(allPlus && counts.length > 0 ? { countsPlus } : {}),
+    excludedTasks,
+    executions,
+    reusedExecutions,
+  };
 }

@@ -113,10 +113,14 @@ function existingCounts(path: string, settings: ResumeSettings): Map<string, num
     try {
       record = JSON.parse(line) as Record<string, unknown>;
     } catch (error) {
-      throw new UsageError(`${path}:${index + 1}: not valid JSON (${(error as Error).message}); fix or delete the line, or write to a new --out file.`, { cause: error });
+      throw new UsageError(
+        `${path}:${index + 1}: not valid JSON (${(error as Error).message}); fix or delete the line, or write to a new --out file.`,
+        { cause: error },
+      );
     }
     const taskId = record.task_id;
-    if (typeof taskId !== 'string') throw new UsageError(`${path}:${index + 1}: "task_id" is missing; fix or delete the line.`);
+    if (typeof taskId !== 'string')
+      throw new UsageError(`${path}:${index + 1}: "task_id" is missing; fix or delete the line.`);
     for (const [field, flag] of RESUME_SETTINGS) {
       const recorded = record[field];
       if (recorded === undefined || recorded === settings[field]) continue;
@@ -134,14 +138,35 @@ function existingCounts(path: string, settings: ResumeSettings): Map<string, num
  * Generates samples for `tasks` with `backend` and appends them to `outPath`, one JSON line per sample, each line
  * written as soon as its call returns (so a killed run loses at most the calls in flight, and a rerun tops up).
  */
-export async function generateSamples(tasks: readonly Task[], backend: ModelBackend, options: GenerateSamplesOptions): Promise<GenerateSamplesResult> {
-  const { n = 1, temperature = 0, topP, maxTokens = 512, seed = 0, style = 'base', concurrency = 2, outPath, signal, onSample } = options;
+export async function generateSamples(
+  tasks: readonly Task[],
+  backend: ModelBackend,
+  options: GenerateSamplesOptions,
+): Promise<GenerateSamplesResult> {
+  const {
+    n = 1,
+    temperature = 0,
+    topP,
+    maxTokens = 512,
+    seed = 0,
+    style = 'base',
+    concurrency = 2,
+    outPath,
+    signal,
+    onSample,
+  } = options;
   if (!Number.isInteger(n) || n < 1) throw new UsageError(`n=${n} must be a positive integer.`);
   if (style === 'chat' && !backend.capabilities.supportsChat) {
     throw new UsageError(`${backend.modelId} has no chat template or chat endpoint: use --prompt-style base.`);
   }
   signal?.throwIfAborted();
-  const settings: ResumeSettings = { model: backend.modelId, style, temperature, top_p: topP ?? 1, max_tokens: maxTokens };
+  const settings: ResumeSettings = {
+    model: backend.modelId,
+    style,
+    temperature,
+    top_p: topP ?? 1,
+    max_tokens: maxTokens,
+  };
   const counts = existingCounts(outPath, settings);
   const existing = [...counts.values()].reduce((sum, count) => sum + count, 0);
   // One job per (task, first sample index, count): greedy decoding gives the same text for every sample, so it is one
@@ -207,11 +232,15 @@ export async function generateSamples(tasks: readonly Task[], backend: ModelBack
           onSample?.(sample, index === 0 ? result.usage.completionTokens : 0);
         }
         if (result.choices.length < count) {
-          throw new UsageError(`${backend.modelId} returned ${result.choices.length} of ${count} requested samples for ${task.id}.`);
+          throw new UsageError(
+            `${backend.modelId} returned ${result.choices.length} of ${count} requested samples for ${task.id}.`,
+          );
         }
       }
     };
-    const outcomes = await Promise.allSettled(Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, () => loop()));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: Math.max(1, Math.min(concurrency, jobs.length)) }, () => loop()),
+    );
     const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failure !== undefined) throw signal?.aborted ? signal.reason : failure.reason;
   } finally {

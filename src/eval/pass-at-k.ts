@@ -32,11 +32,14 @@ export function passAtKForTask(n: number, c: number, k: number): number {
 export function passAtK(perTaskCounts: readonly TaskCounts[], ks: readonly number[]): PassAtKResult {
   if (perTaskCounts.length === 0) throw new UsageError('pass@k needs at least one task; no task counts were given.');
   for (const k of ks) {
-    if (!Number.isInteger(k) || k < 1) throw new UsageError(`pass@k: k=${k} is not a positive integer; use values such as 1, 10, 100.`);
+    if (!Number.isInteger(k) || k < 1)
+      throw new UsageError(`pass@k: k=${k} is not a positive integer; use values such as 1, 10, 100.`);
   }
   for (const [index, { n, c }] of perTaskCounts.entries()) {
     if (!Number.isInteger(n) || !Number.isInteger(c) || n < 1 || c < 0 || c > n) {
-      throw new UsageError(`pass@k: task ${index} has n=${n}, c=${c}; counts must be integers with n ≥ 1 and 0 ≤ c ≤ n.`);
+      throw new UsageError(
+        `pass@k: task ${index} has n=${n}, c=${c}; counts must be integers with n ≥ 1 and 0 ≤ c ≤ n.`,
+      );
     }
   }
   const fewestSamples = Math.min(...perTaskCounts.map((counts) => counts.n));

@@ -45,22 +45,30 @@ test('pythonStatements: strings, brackets, continuations, clauses and decorators
     'a == b',
     '',
   ].join('\n');
-  assert.deepEqual(kinds(pythonStatements(code))?.map(([kind, names, text]) => [kind, names, text.split('\n')[0]]), [
-    ['other', [], '#!/usr/bin/env python3'],
-    ['import', [], 'import os, sys'],
-    ['import', [], 'from math import ('],
-    ['definition', ['TABLE'], 'TABLE = {'],
-    ['definition', ['a', 'b'], 'a, b = 1, \\'],
-    ['definition', ['limit'], 'limit: int = 3'],
-    ['definition', ['f'], 'def f(x):'],
-    ['definition', ['h'], '@decorator'],
-    ['definition', ['C'], 'class C:'],
-    ['other', [], 'if a == 1:'],
-    ['other', [], 'try:'],
-    ['other', [], 'a == b'],
-  ]);
+  assert.deepEqual(
+    kinds(pythonStatements(code))?.map(([kind, names, text]) => [kind, names, text.split('\n')[0]]),
+    [
+      ['other', [], '#!/usr/bin/env python3'],
+      ['import', [], 'import os, sys'],
+      ['import', [], 'from math import ('],
+      ['definition', ['TABLE'], 'TABLE = {'],
+      ['definition', ['a', 'b'], 'a, b = 1, \\'],
+      ['definition', ['limit'], 'limit: int = 3'],
+      ['definition', ['f'], 'def f(x):'],
+      ['definition', ['h'], '@decorator'],
+      ['definition', ['C'], 'class C:'],
+      ['other', [], 'if a == 1:'],
+      ['other', [], 'try:'],
+      ['other', [], 'a == b'],
+    ],
+  );
   // Every line lands in exactly one statement.
-  assert.equal(pythonStatements(code)?.map((statement) => statement.text).join(''), code);
+  assert.equal(
+    pythonStatements(code)
+      ?.map((statement) => statement.text)
+      .join(''),
+    code,
+  );
 });
 
 test('pythonStatements: code that ends inside a string or a bracket is not split (null)', () => {
@@ -106,9 +114,17 @@ test('scriptStatements: declarations by name, export cut, comments travel with w
 });
 
 test('pruneTopLevel keeps imports and what the roots reach; null when nothing required is defined', () => {
-  const code = 'import re\n\nCACHE = {}\nUNUSED = 1\n\ndef helper(s):\n    return CACHE.get(s, s)\n\ndef f(s):\n    return helper(s)\n\nprint(f("x"))\n';
-  assert.equal(pruneTopLevel(code, 'python', new Set(['f']), new Set(['f'])), 'import re\n\nCACHE = {}\ndef helper(s):\n    return CACHE.get(s, s)\n\ndef f(s):\n    return helper(s)\n');
+  const code =
+    'import re\n\nCACHE = {}\nUNUSED = 1\n\ndef helper(s):\n    return CACHE.get(s, s)\n\ndef f(s):\n    return helper(s)\n\nprint(f("x"))\n';
+  assert.equal(
+    pruneTopLevel(code, 'python', new Set(['f']), new Set(['f'])),
+    'import re\n\nCACHE = {}\ndef helper(s):\n    return CACHE.get(s, s)\n\ndef f(s):\n    return helper(s)\n',
+  );
   assert.equal(pruneTopLevel(code, 'python', new Set(['g']), new Set(['g'])), null);
-  const script = "const assert = require('assert');\nfunction f() { return g(); }\nfunction g() { return 1; }\nassert.equal(f(), 1);\n";
-  assert.equal(pruneTopLevel(script, 'javascript', new Set(['f']), new Set(['f'])), 'function f() { return g(); }\nfunction g() { return 1; }\n');
+  const script =
+    "const assert = require('assert');\nfunction f() { return g(); }\nfunction g() { return 1; }\nassert.equal(f(), 1);\n";
+  assert.equal(
+    pruneTopLevel(script, 'javascript', new Set(['f']), new Set(['f'])),
+    'function f() { return g(); }\nfunction g() { return 1; }\n',
+  );
 });

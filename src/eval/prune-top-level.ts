@@ -89,17 +89,19 @@ function pythonStatement(text: string): TopLevelStatement {
   const first = text.split('\n').find((line) => /^[^\s#]/.test(line)) ?? '';
   if (/^(import|from)\s/.test(first)) return { text, kind: 'import', names: [] };
   // A decorated definition: its name is on the def or class line after the decorators.
-  const header = first.startsWith('@') ? (text.split('\n').find((line) => /^(async\s+def|def|class)\s/.test(line)) ?? '') : first;
+  const header = first.startsWith('@')
+    ? (text.split('\n').find((line) => /^(async\s+def|def|class)\s/.test(line)) ?? '')
+    : first;
   const definition = /^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)/.exec(header);
   if (definition?.[1] !== undefined) return { text, kind: 'definition', names: [definition[1]] };
   // `NAME = …`, `A, B = …`, `NAME: type = …` (not `==`).
   const assignment = /^([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s*(?::[^=\n]*)?=(?!=)/.exec(first);
-  if (assignment?.[1] !== undefined) return { text, kind: 'definition', names: assignment[1].split(',').map((name) => name.trim()) };
+  if (assignment?.[1] !== undefined)
+    return { text, kind: 'definition', names: assignment[1].split(',').map((name) => name.trim()) };
   return { text, kind: 'other', names: [] };
 }
 
 // ---- JavaScript / TypeScript --------------------------------------------------------------------------------------
-
 
 /**
  * Splits JavaScript or TypeScript into top-level statements with the pinned TypeScript parser (parsing runs none of
@@ -108,7 +110,13 @@ function pythonStatement(text: string): TopLevelStatement {
  */
 export function scriptStatements(code: string, language: 'javascript' | 'typescript'): TopLevelStatement[] | null {
   const ts = pinnedTypeScript();
-  const source = ts.createSourceFile(language === 'typescript' ? 'solution.ts' : 'solution.js', code, ts.ScriptTarget.Latest, true, language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS);
+  const source = ts.createSourceFile(
+    language === 'typescript' ? 'solution.ts' : 'solution.js',
+    code,
+    ts.ScriptTarget.Latest,
+    true,
+    language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS,
+  );
   // Not in the public typings, but set by every parse since TypeScript 1.x.
   const diagnostics = (source as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics;
   if (diagnostics === undefined || diagnostics.length > 0) return null;
@@ -116,7 +124,10 @@ export function scriptStatements(code: string, language: 'javascript' | 'typescr
   let start = 0;
   for (const [position, statement] of source.statements.entries()) {
     // Each statement runs to the start of the next one's leading comments, so comments travel with what follows them.
-    const end = position + 1 < source.statements.length ? (source.statements[position + 1] as import('typescript').Statement).getFullStart() : code.length;
+    const end =
+      position + 1 < source.statements.length
+        ? (source.statements[position + 1] as import('typescript').Statement).getFullStart()
+        : code.length;
     let text = code.slice(start, end);
     start = end;
     const modifiers = ts.canHaveModifiers(statement) ? (ts.getModifiers(statement) ?? []) : [];
@@ -129,7 +140,11 @@ export function scriptStatements(code: string, language: 'javascript' | 'typescr
     if (ts.isImportDeclaration(statement) || ts.isImportEqualsDeclaration(statement)) {
       statements.push({ text, kind: 'import', names: [] });
     } else if (
-      (ts.isFunctionDeclaration(statement) || ts.isClassDeclaration(statement) || ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement) || ts.isEnumDeclaration(statement)) &&
+      (ts.isFunctionDeclaration(statement) ||
+        ts.isClassDeclaration(statement) ||
+        ts.isInterfaceDeclaration(statement) ||
+        ts.isTypeAliasDeclaration(statement) ||
+        ts.isEnumDeclaration(statement)) &&
       statement.name !== undefined
     ) {
       statements.push({ text, kind: 'definition', names: [statement.name.text] });
@@ -162,7 +177,12 @@ export function topLevelStatements(code: string, language: TaskLanguage): TopLev
  * EvalPlus's first-wins). Returns null, meaning "leave the code as it is", when the statements cannot be split or none
  * of `required` is defined.
  */
-export function pruneTopLevel(code: string, language: TaskLanguage, roots: ReadonlySet<string>, required: ReadonlySet<string>): string | null {
+export function pruneTopLevel(
+  code: string,
+  language: TaskLanguage,
+  roots: ReadonlySet<string>,
+  required: ReadonlySet<string>,
+): string | null {
   const statements = topLevelStatements(code, language);
   if (statements === null) return null;
   const definitions = statements.filter((statement) => statement.kind === 'definition');
@@ -180,6 +200,9 @@ export function pruneTopLevel(code: string, language: TaskLanguage, roots: Reado
       for (const used of identifiers(statement.text)) if (!reached.has(used)) queue.push(used);
     }
   }
-  const text = statements.filter((statement) => statement.kind === 'import' || kept.has(statement)).map((statement) => statement.text).join('');
+  const text = statements
+    .filter((statement) => statement.kind === 'import' || kept.has(statement))
+    .map((statement) => statement.text)
+    .join('');
   return `${text.replace(/^\n+/, '').trimEnd()}\n`;
 }

@@ -70,31 +70,44 @@ function parseMetrics(path: string, text: string): RunMetrics {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${path}: not valid JSON (${(error as Error).message}); rerun codeloop eval with the same --out to rewrite it.`, { cause: error });
+    throw new UsageError(
+      `${path}: not valid JSON (${(error as Error).message}); rerun codeloop eval with the same --out to rewrite it.`,
+      { cause: error },
+    );
   }
-  const problem = (what: string): UsageError => new UsageError(`${path}: ${what}; is it the metrics.json of a codeloop eval run? Rerun codeloop eval with the same --out to rewrite it.`);
+  const problem = (what: string): UsageError =>
+    new UsageError(
+      `${path}: ${what}; is it the metrics.json of a codeloop eval run? Rerun codeloop eval with the same --out to rewrite it.`,
+    );
   if (!isObject(parsed)) throw problem('expected a JSON object');
   const scores = (key: string): void => {
     const value = parsed[key];
     if (value === undefined && key === 'passAtKPlus') return;
-    if (!isObject(value) || Object.values(value).some((score) => typeof score !== 'number')) throw problem(`"${key}" is missing or not an object of numbers`);
+    if (!isObject(value) || Object.values(value).some((score) => typeof score !== 'number'))
+      throw problem(`"${key}" is missing or not an object of numbers`);
   };
   scores('passAtK');
   scores('passAtKPlus');
-  if (!Array.isArray(parsed.ks) || parsed.ks.some((k) => !Number.isInteger(k))) throw problem('"ks" is missing or not a list of integers');
+  if (!Array.isArray(parsed.ks) || parsed.ks.some((k) => !Number.isInteger(k)))
+    throw problem('"ks" is missing or not a list of integers');
   if (!isObject(parsed.verdicts)) throw problem('"verdicts" is missing or not an object');
   if (typeof parsed.samplesFile !== 'string') throw problem('"samplesFile" is missing or not a string');
   const dataset = parsed.dataset;
-  if (!isObject(dataset) || typeof dataset.name !== 'string' || !Array.isArray(dataset.files)) throw problem('"dataset" is missing its name or files');
+  if (!isObject(dataset) || typeof dataset.name !== 'string' || !Array.isArray(dataset.files))
+    throw problem('"dataset" is missing its name or files');
   if (!isObject(parsed.tasks)) throw problem('"tasks" is missing or not an object');
-  if (parsed.excludedTasks !== undefined && !Array.isArray(parsed.excludedTasks)) throw problem('"excludedTasks" is not a list');
+  if (parsed.excludedTasks !== undefined && !Array.isArray(parsed.excludedTasks))
+    throw problem('"excludedTasks" is not a list');
   return { excludedTasks: [], ...parsed } as unknown as RunMetrics;
 }
 
 /** Non-empty lines of a JSONL file with their 1-based line numbers; `lastLineCut` when the file does not end in "\n". */
 function jsonlLines(text: string): { lines: { line: number; text: string }[]; lastLineCut: boolean } {
   const lines = text.split('\n').map((line, index) => ({ line: index + 1, text: line }));
-  return { lines: lines.filter((line) => line.text.trim() !== ''), lastLineCut: !text.endsWith('\n') && text.trim() !== '' };
+  return {
+    lines: lines.filter((line) => line.text.trim() !== ''),
+    lastLineCut: !text.endsWith('\n') && text.trim() !== '',
+  };
 }
 
 function parseExecutions(path: string, text: string, warnings: string[]): RunExecution[] {
@@ -111,7 +124,10 @@ function parseExecutions(path: string, text: string, warnings: string[]): RunExe
         warnings.push(`${where}: the last journal line is cut short (a killed run); it was left out.`);
         continue;
       }
-      throw new UsageError(`${where}: journal line is not valid JSON (${(error as Error).message}); delete the line, or rerun codeloop eval with the same --out.`, { cause: error });
+      throw new UsageError(
+        `${where}: journal line is not valid JSON (${(error as Error).message}); delete the line, or rerun codeloop eval with the same --out.`,
+        { cause: error },
+      );
     }
     if (
       !isObject(record) ||
@@ -121,7 +137,9 @@ function parseExecutions(path: string, text: string, warnings: string[]): RunExe
       !Array.isArray(record.samples) ||
       record.samples.some((index) => !Number.isInteger(index))
     ) {
-      throw new UsageError(`${where}: journal line lacks taskId, samples, programSha256 or verdict; is it a codeloop eval journal?`);
+      throw new UsageError(
+        `${where}: journal line lacks taskId, samples, programSha256 or verdict; is it a codeloop eval journal?`,
+      );
     }
     const plus = record.plus;
     const evalplus = record.evalplus;
@@ -131,8 +149,12 @@ function parseExecutions(path: string, text: string, warnings: string[]): RunExe
       programSha256: record.programSha256,
       verdict: record.verdict,
       reason: typeof record.reason === 'string' ? record.reason : '',
-      ...(isObject(plus) && typeof plus.verdict === 'string' ? { plus: { verdict: plus.verdict, reason: typeof plus.reason === 'string' ? plus.reason : '' } } : {}),
-      ...(isObject(evalplus) && isObject(evalplus.base) ? { evalplus: evalplus as unknown as NonNullable<RunExecution['evalplus']> } : {}),
+      ...(isObject(plus) && typeof plus.verdict === 'string'
+        ? { plus: { verdict: plus.verdict, reason: typeof plus.reason === 'string' ? plus.reason : '' } }
+        : {}),
+      ...(isObject(evalplus) && isObject(evalplus.base)
+        ? { evalplus: evalplus as unknown as NonNullable<RunExecution['evalplus']> }
+        : {}),
       durationMs: typeof record.durationMs === 'number' ? record.durationMs : 0,
       stdoutTail: typeof record.stdoutTail === 'string' ? record.stdoutTail : '',
       stderrTail: typeof record.stderrTail === 'string' ? record.stderrTail : '',
@@ -149,10 +171,20 @@ function parseResults(path: string, text: string): RunResultLine[] {
     try {
       record = JSON.parse(lineText);
     } catch (error) {
-      throw new UsageError(`${where}: not valid JSON (${(error as Error).message}); rerun codeloop eval with the same --out to rewrite the results file.`, { cause: error });
+      throw new UsageError(
+        `${where}: not valid JSON (${(error as Error).message}); rerun codeloop eval with the same --out to rewrite the results file.`,
+        { cause: error },
+      );
     }
-    if (!isObject(record) || typeof record.task_id !== 'string' || typeof record.result !== 'string' || typeof record.passed !== 'boolean') {
-      throw new UsageError(`${where}: expected a results record with "task_id", "result" and "passed"; rerun codeloop eval with the same --out to rewrite it.`);
+    if (
+      !isObject(record) ||
+      typeof record.task_id !== 'string' ||
+      typeof record.result !== 'string' ||
+      typeof record.passed !== 'boolean'
+    ) {
+      throw new UsageError(
+        `${where}: expected a results record with "task_id", "result" and "passed"; rerun codeloop eval with the same --out to rewrite it.`,
+      );
     }
     const { completion, solution, model } = record;
     results.push({
@@ -179,7 +211,9 @@ export function readRunFolder(dir: string): RunFolder {
   const warnings: string[] = [];
   const metricsPath = join(absolute, 'metrics.json');
   if (!existsSync(metricsPath)) {
-    throw new UsageError(`${join(dir, 'metrics.json')} not found: is ${dir} the --out folder of a codeloop eval run? (A run writes metrics.json when scoring finishes; rerun it with the same --out to finish it.)`);
+    throw new UsageError(
+      `${join(dir, 'metrics.json')} not found: is ${dir} the --out folder of a codeloop eval run? (A run writes metrics.json when scoring finishes; rerun it with the same --out to finish it.)`,
+    );
   }
   const metrics = parseMetrics(metricsPath, readText(metricsPath, dir));
   const executionsPath = join(absolute, 'executions.jsonl');
@@ -187,7 +221,9 @@ export function readRunFolder(dir: string): RunFolder {
   const resultsPath = join(absolute, resultsFileName(metrics.samplesFile));
   const results = parseResults(resultsPath, readText(resultsPath, dir));
   if (results.length !== metrics.samples) {
-    warnings.push(`${resultsPath} has ${results.length} samples but metrics.json counts ${metrics.samples}; the files come from different runs.`);
+    warnings.push(
+      `${resultsPath} has ${results.length} samples but metrics.json counts ${metrics.samples}; the files come from different runs.`,
+    );
   }
   return { dir: absolute, metrics, executions, resultsPath, results, warnings };
 }

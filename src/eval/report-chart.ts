@@ -50,12 +50,16 @@ export function passAtKChartSvg(series: readonly ChartSeries[]): string {
   for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
     const ty = pixel(y(tick));
     parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${ty}" y2="${ty}" stroke="#dddddd"/>`);
-    parts.push(`<text x="${MARGIN.left - 6}" y="${ty}" dy="4" text-anchor="end" font-size="11" fill="#444444">${tick * 100}%</text>`);
+    parts.push(
+      `<text x="${MARGIN.left - 6}" y="${ty}" dy="4" text-anchor="end" font-size="11" fill="#444444">${tick * 100}%</text>`,
+    );
   }
   for (const tick of logTicks(maxK)) {
     const tx = pixel(x(tick));
     parts.push(`<line x1="${tx}" x2="${tx}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}" stroke="#eeeeee"/>`);
-    parts.push(`<text x="${tx}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle" font-size="11" fill="#444444">${tick}</text>`);
+    parts.push(
+      `<text x="${tx}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle" font-size="11" fill="#444444">${tick}</text>`,
+    );
   }
   parts.push(
     `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#888888"/>`,
@@ -66,8 +70,12 @@ export function passAtKChartSvg(series: readonly ChartSeries[]): string {
     const dash = line.dashed ? ' stroke-dasharray="7 4"' : '';
     const color = escapeXml(line.color);
     if (line.points.length > 1) {
-      const path = line.points.map((point, position) => `${position === 0 ? 'M' : 'L'}${pixel(x(point.k))} ${pixel(y(point.value))}`).join(' ');
-      parts.push(`<path class="curve" data-series="${index}" d="${path}" fill="none" stroke="${color}" stroke-width="2.5"${dash}/>`);
+      const path = line.points
+        .map((point, position) => `${position === 0 ? 'M' : 'L'}${pixel(x(point.k))} ${pixel(y(point.value))}`)
+        .join(' ');
+      parts.push(
+        `<path class="curve" data-series="${index}" d="${path}" fill="none" stroke="${color}" stroke-width="2.5"${dash}/>`,
+      );
     }
     // Markers only where they can be told apart: every point of a short curve, else about a dozen.
     const every = Math.max(1, Math.ceil(line.points.length / 12));
@@ -88,7 +96,10 @@ export function passAtKChartSvg(series: readonly ChartSeries[]): string {
       `<text x="${legendX + 32}" y="${ly}" dy="4" font-size="11" fill="#222222">${escapeXml(line.label)}</text>`,
     );
   }
-  if (plotted.length === 0) parts.push(`<text x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle" font-size="13" fill="#444444">no counted task, so no pass@k</text>`);
+  if (plotted.length === 0)
+    parts.push(
+      `<text x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle" font-size="13" fill="#444444">no counted task, so no pass@k</text>`,
+    );
   parts.push('</svg>');
   return parts.join('');
 }

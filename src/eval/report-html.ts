@@ -63,7 +63,15 @@ const OUTCOME_LABELS: Record<TaskOutcome, string> = {
 };
 
 /** The glyph a cell shows besides its colour, so the grid reads without colour too. */
-export const OUTCOME_GLYPHS: Record<TaskOutcome, string> = { all: '✓', some: '½', none: '✗', 'timed-out': 'T', crashed: '!', 'compile-error': 'C', 'infra-error': '?' };
+export const OUTCOME_GLYPHS: Record<TaskOutcome, string> = {
+  all: '✓',
+  some: '½',
+  none: '✗',
+  'timed-out': 'T',
+  crashed: '!',
+  'compile-error': 'C',
+  'infra-error': '?',
+};
 
 /**
  * The page allows only its own script, by hash (a second wall behind the escaping: were a sample's text ever to reach
@@ -81,7 +89,10 @@ export function escapeHtml(text: string): string {
  * so no sample text can close the element (`</script>`) or open a comment (`<!--`); U+2028/2029 too, for old parsers.
  */
 export function scriptSafeJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function percent(value: number | undefined): string {
@@ -98,7 +109,10 @@ function evalPlusDetails(execution: ReportRun['executions'][number]): string | u
   if (execution.evalplus === undefined) return undefined;
   const phase = (name: string, result: NonNullable<typeof execution.evalplus>['base']): string =>
     `${name}: ${result.status}, ${result.passedInputs} input(s) passed${result.failIndex === null ? '' : `, failed on input ${result.failIndex}`}${result.reason === '' ? '' : ` (${result.reason})`}`;
-  return [phase('base', execution.evalplus.base), ...(execution.evalplus.plus === undefined ? [] : [phase('plus', execution.evalplus.plus)])].join('\n');
+  return [
+    phase('base', execution.evalplus.base),
+    ...(execution.evalplus.plus === undefined ? [] : [phase('plus', execution.evalplus.plus)]),
+  ].join('\n');
 }
 
 /** Builds the page's embedded data from a joined run (and a comparison). */
@@ -152,7 +166,12 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
   const addExecutions = (of: ReportRun): void => {
     for (const execution of of.executions) {
       const details = evalPlusDetails(execution);
-      executions.push([execution.durationMs, intern(execution.stdoutTail), intern(execution.stderrTail), details === undefined ? -1 : intern(details)]);
+      executions.push([
+        execution.durationMs,
+        intern(execution.stdoutTail),
+        intern(execution.stderrTail),
+        details === undefined ? -1 : intern(details),
+      ]);
     }
   };
   const tasks: ReportPageTask[] = run.tasks.map((task) => {
@@ -180,7 +199,15 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
       if (task.flip !== null && old !== undefined) task.baselineSamples = addSamples(comparison.baseline, old, offset);
     }
   }
-  return { verdicts, strings, tasks, samples, executions, programsUnavailable: run.programsUnavailable, comparing: comparison !== undefined };
+  return {
+    verdicts,
+    strings,
+    tasks,
+    samples,
+    executions,
+    programsUnavailable: run.programsUnavailable,
+    comparing: comparison !== undefined,
+  };
 }
 
 /** Chart lines: the run's base (and plus) curve, and the baseline's dashed when comparing. Okabe–Ito colours. */
@@ -188,8 +215,22 @@ function chartSeries(run: ReportRun, comparison: RunComparison | undefined): Cha
   const lines = (of: ReportRun, who: string, dashed: boolean): ChartSeries[] => {
     const hasPlus = of.curve.some((point) => point.plus !== undefined);
     return [
-      { label: `${who}${hasPlus ? 'base' : 'pass@k'}`, color: '#0072B2', dashed, points: of.curve.map((point) => ({ k: point.k, value: point.base })) },
-      ...(hasPlus ? [{ label: `${who}plus`, color: '#D55E00', dashed, points: of.curve.map((point) => ({ k: point.k, value: point.plus ?? 0 })) }] : []),
+      {
+        label: `${who}${hasPlus ? 'base' : 'pass@k'}`,
+        color: '#0072B2',
+        dashed,
+        points: of.curve.map((point) => ({ k: point.k, value: point.base })),
+      },
+      ...(hasPlus
+        ? [
+            {
+              label: `${who}plus`,
+              color: '#D55E00',
+              dashed,
+              points: of.curve.map((point) => ({ k: point.k, value: point.plus ?? 0 })),
+            },
+          ]
+        : []),
     ];
   };
   if (comparison === undefined) return lines(run, '', false);
@@ -203,9 +244,13 @@ function passAtKTable(run: ReportRun, comparison: RunComparison | undefined): st
     const base = metrics.passAtK as Record<string, number>;
     const plusScores = metrics.passAtKPlus as Record<string, number> | undefined;
     const keys = Object.keys(base);
-    if (keys.length === 0) return `<p class="note">No pass@k: some task has fewer samples than every k asked for (${escapeHtml(metrics.ks.join(', '))}).</p>`;
+    if (keys.length === 0)
+      return `<p class="note">No pass@k: some task has fewer samples than every k asked for (${escapeHtml(metrics.ks.join(', '))}).</p>`;
     const head = `<tr><th>k</th><th>${plus ? 'base' : 'pass@k'}</th>${plus ? '<th>plus</th>' : ''}</tr>`;
-    const rows = keys.map((key) => `<tr data-key="${escapeHtml(key)}"><th>${escapeHtml(key)}</th><td class="base">${percent(base[key])}</td>${plus ? `<td class="plus">${percent(plusScores?.[key])}</td>` : ''}</tr>`);
+    const rows = keys.map(
+      (key) =>
+        `<tr data-key="${escapeHtml(key)}"><th>${escapeHtml(key)}</th><td class="base">${percent(base[key])}</td>${plus ? `<td class="plus">${percent(plusScores?.[key])}</td>` : ''}</tr>`,
+    );
     return `<table class="scores" id="pass-at-k">${head}${rows.join('')}</table>`;
   }
   const cells = (row: RunComparison['passAtK'][number] | undefined, which: string): string =>
@@ -220,7 +265,8 @@ function passAtKTable(run: ReportRun, comparison: RunComparison | undefined): st
 
 function metadata(run: ReportRun): string {
   // metrics.json from an older codeloop may lack the reproducibility fields: show what is there, "not recorded" otherwise.
-  const metrics = run.metrics as Partial<ReportRun['metrics']> & Pick<ReportRun['metrics'], 'dataset' | 'samplesFile' | 'verdicts' | 'excludedTasks'>;
+  const metrics = run.metrics as Partial<ReportRun['metrics']> &
+    Pick<ReportRun['metrics'], 'dataset' | 'samplesFile' | 'verdicts' | 'excludedTasks'>;
   const unknown = 'not recorded';
   const recorded = (metrics as { model?: unknown }).model;
   const model =
@@ -228,24 +274,51 @@ function metadata(run: ReportRun): string {
       ? recorded
       : run.models.length === 0
         ? undefined
-        : run.models.map((entry) => (run.models.length === 1 ? entry.name : `${entry.name} (${entry.samples} samples)`)).join(', ');
-  const verdicts = Object.entries(metrics.verdicts).filter(([, count]) => count > 0).map(([verdict, count]) => `${verdict} ${count}`).join(', ');
-  const limits = (metrics.limits ?? []).map((entry) => `${entry.language} (${entry.tasks} task(s)): ${Object.entries(entry.limits).map(([key, value]) => `${key} ${value}`).join(', ')}`);
+        : run.models
+            .map((entry) => (run.models.length === 1 ? entry.name : `${entry.name} (${entry.samples} samples)`))
+            .join(', ');
+  const verdicts = Object.entries(metrics.verdicts)
+    .filter(([, count]) => count > 0)
+    .map(([verdict, count]) => `${verdict} ${count}`)
+    .join(', ');
+  const limits = (metrics.limits ?? []).map(
+    (entry) =>
+      `${entry.language} (${entry.tasks} task(s)): ${Object.entries(entry.limits)
+        .map(([key, value]) => `${key} ${value}`)
+        .join(', ')}`,
+  );
   const rows: [string, string][] = [
     ['dataset', metrics.dataset.name],
-    ['samples', `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`],
+    [
+      'samples',
+      `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`,
+    ],
     ...(typeof model === 'string' ? [['model', model] as [string, string]] : []),
     ['samples file', metrics.samplesFile],
     ['verdicts', verdicts || 'none'],
-    ['dataset files', metrics.dataset.files.map((file) => `${file.path} (sha256 ${file.sha256})`).join('\n') || 'none (built-in tasks)'],
+    [
+      'dataset files',
+      metrics.dataset.files.map((file) => `${file.path} (sha256 ${file.sha256})`).join('\n') || 'none (built-in tasks)',
+    ],
     ['sandbox', metrics.isolation ?? unknown],
-    ['runtimes', metrics.runtimes === undefined ? unknown : `node ${metrics.runtimes.node}, ${metrics.runtimes.python ?? 'python: not found'}`],
+    [
+      'runtimes',
+      metrics.runtimes === undefined
+        ? unknown
+        : `node ${metrics.runtimes.node}, ${metrics.runtimes.python ?? 'python: not found'}`,
+    ],
     ['limits', limits.length === 0 ? unknown : limits.join('\n')],
-    ['executions', metrics.executions === undefined ? unknown : `${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`],
+    [
+      'executions',
+      metrics.executions === undefined
+        ? unknown
+        : `${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
+    ],
     ['codeloop', metrics.codeloopVersion ?? unknown],
     ['run folder', run.dir],
   ];
-  if (metrics.excludedTasks.length > 0) rows.push(['not counted', `${metrics.excludedTasks.join(', ')} (sandbox errors; rerun to retry)`]);
+  if (metrics.excludedTasks.length > 0)
+    rows.push(['not counted', `${metrics.excludedTasks.join(', ')} (sandbox errors; rerun to retry)`]);
   return `<dl class="meta">${rows.map(([name, value]) => `<dt>${escapeHtml(name)}</dt><dd>${escapeHtml(value)}</dd>`).join('')}</dl>`;
 }
 
@@ -261,11 +334,26 @@ interface CompletionSideFigures {
 
 /** The completion harness's pipeline-vs-raw table, when the run went through the completion engine. */
 function completionSection(run: ReportRun): string {
-  const completion = (run.metrics as { completion?: { model?: string; mode?: string; pipeline?: CompletionSideFigures; raw?: CompletionSideFigures; uplift?: Record<string, number> } }).completion;
+  const completion = (
+    run.metrics as {
+      completion?: {
+        model?: string;
+        mode?: string;
+        pipeline?: CompletionSideFigures;
+        raw?: CompletionSideFigures;
+        uplift?: Record<string, number>;
+      };
+    }
+  ).completion;
   if (completion === undefined) return '';
-  const sides = [completion.pipeline, completion.raw].filter((side): side is CompletionSideFigures => side !== undefined);
+  const sides = [completion.pipeline, completion.raw].filter(
+    (side): side is CompletionSideFigures => side !== undefined,
+  );
   const percent = (share: number): string => `${(share * 100).toFixed(2)}%`;
-  const uplift = (key: string): string => (completion.uplift?.[key] === undefined ? '' : `<td>${(completion.uplift[key] >= 0 ? '+' : '') + (completion.uplift[key] * 100).toFixed(2)}</td>`);
+  const uplift = (key: string): string =>
+    completion.uplift?.[key] === undefined
+      ? ''
+      : `<td>${(completion.uplift[key] >= 0 ? '+' : '') + (completion.uplift[key] * 100).toFixed(2)}</td>`;
   const row = (label: string, cell: (side: CompletionSideFigures) => string, key?: string): string =>
     `<tr><th>${escapeHtml(label)}</th>${sides.map((side) => `<td>${escapeHtml(cell(side))}</td>`).join('')}${key === undefined ? (completion.uplift === undefined ? '' : '<td></td>') : uplift(key)}</tr>`;
   return `<section id="completion"><h2>Through the completion engine</h2><p class="note">model ${escapeHtml(completion.model ?? '')}, mode ${escapeHtml(completion.mode ?? '')}; raw = the model's text as generated, no post-processing.</p>
@@ -281,10 +369,14 @@ function flipsSection(comparison: RunComparison): string {
   const list = (direction: 'pass-fail' | 'fail-pass'): string => {
     const flips = comparison.flips.filter((flip) => flip.direction === direction);
     if (flips.length === 0) return '<p class="note">none</p>';
-    const items = flips.map((flip) => `<li><button type="button" class="task-link" data-task="${escapeHtml(flip.taskId)}">${escapeHtml(flip.taskId)}</button> ${flip.before.c}/${flip.before.n} → ${flip.after.c}/${flip.after.n}</li>`);
+    const items = flips.map(
+      (flip) =>
+        `<li><button type="button" class="task-link" data-task="${escapeHtml(flip.taskId)}">${escapeHtml(flip.taskId)}</button> ${flip.before.c}/${flip.before.n} → ${flip.after.c}/${flip.after.n}</li>`,
+    );
     return `<ul class="flips" id="flips-${direction}">${items.join('')}</ul>`;
   };
-  const only = (what: string, ids: string[]): string => (ids.length === 0 ? '' : `<p class="note">${ids.length} task(s) only in ${what}: ${escapeHtml(ids.join(', '))}</p>`);
+  const only = (what: string, ids: string[]): string =>
+    ids.length === 0 ? '' : `<p class="note">${ids.length} task(s) only in ${what}: ${escapeHtml(ids.join(', '))}</p>`;
   return [
     '<section id="comparison"><h2>Flipped tasks</h2>',
     `<p>Against the baseline <code>${escapeHtml(comparison.baseline.dir)}</code>. A task flips when its outcome moves between “all samples pass”, “some pass” and “none pass” (with one sample per task: pass ↔ fail). Counts are passed/samples, baseline → run.</p>`,
@@ -306,9 +398,15 @@ export function renderReportHtml(run: ReportRun, options: RenderReportOptions = 
   const data = reportPageData(run, comparison);
   const warnings = [...run.warnings, ...(comparison?.baseline.warnings.map((warning) => `baseline: ${warning}`) ?? [])];
   const legend = (Object.keys(OUTCOME_LABELS) as TaskOutcome[])
-    .map((outcome) => `<li><span class="cell o-${outcome}" aria-hidden="true">${OUTCOME_GLYPHS[outcome]}</span> ${escapeHtml(OUTCOME_LABELS[outcome])}</li>`)
+    .map(
+      (outcome) =>
+        `<li><span class="cell o-${outcome}" aria-hidden="true">${OUTCOME_GLYPHS[outcome]}</span> ${escapeHtml(OUTCOME_LABELS[outcome])}</li>`,
+    )
     .join('');
-  const flipLegend = comparison === undefined ? '' : '<li><span class="cell o-some flip-pass-fail" aria-hidden="true">½</span> flipped pass → fail (▼)</li><li><span class="cell o-all flip-fail-pass" aria-hidden="true">✓</span> flipped fail → pass (▲)</li>';
+  const flipLegend =
+    comparison === undefined
+      ? ''
+      : '<li><span class="cell o-some flip-pass-fail" aria-hidden="true">½</span> flipped pass → fail (▼)</li><li><span class="cell o-all flip-fail-pass" aria-hidden="true">✓</span> flipped fail → pass (▲)</li>';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

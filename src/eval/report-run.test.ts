@@ -35,7 +35,12 @@ async function threeTasks(): Promise<FixtureSample[]> {
     { taskId: FIZZ, completion: await canonical(FIZZ), verdict: 'passed', stdout: 'fizz out' },
     { taskId: FIZZ, completion: `${await canonical(FIZZ)}\n`, verdict: 'passed' },
     { taskId: SUM, completion: await canonical(SUM), verdict: 'passed' },
-    { taskId: SUM, completion: '  return 0;\n}\n', verdict: 'failed', stderr: 'AssertionError [ERR_ASSERTION]: 0 == 6' },
+    {
+      taskId: SUM,
+      completion: '  return 0;\n}\n',
+      verdict: 'failed',
+      stderr: 'AssertionError [ERR_ASSERTION]: 0 == 6',
+    },
     { taskId: MEDIAN, completion: '  while (true) {}\n}\n', verdict: 'timed-out', reason: 'timed out after 15000 ms' },
     { taskId: MEDIAN, completion: '  while (true) {}\n}\n', verdict: 'timed-out', reason: 'timed out after 15000 ms' },
   ];
@@ -65,7 +70,10 @@ test('reportRun: joins results and journal by program SHA-256, verifies every pr
       [MEDIAN, 0, 2, 'timed-out'],
     ],
   );
-  assert.ok(run.samples.every((sample) => sample.programVerified), 'every program rebuilt from the dataset is in the journal');
+  assert.ok(
+    run.samples.every((sample) => sample.programVerified),
+    'every program rebuilt from the dataset is in the journal',
+  );
   // The two median samples are one program: one journal line, shared.
   const median = run.samples.filter((sample) => sample.taskId === MEDIAN);
   assert.equal(median[0]?.execution, median[1]?.execution);
@@ -79,7 +87,10 @@ test('reportRun: joins results and journal by program SHA-256, verifies every pr
   assert.ok(template[0].startsWith(task.prompt));
   assert.ok(template[1].includes('test();'));
   // The curve is the estimator over the joined verdicts: at the run's ks it equals metrics.json.
-  assert.deepEqual(run.curve.map((point) => point.k), [1, 2]);
+  assert.deepEqual(
+    run.curve.map((point) => point.k),
+    [1, 2],
+  );
   assert.equal(run.curve[0]?.base, metrics.passAtK['pass@1']);
   assert.equal(run.curve[1]?.base, metrics.passAtK['pass@2']);
   assert.equal(run.curve[0]?.plus, undefined);
@@ -89,7 +100,10 @@ test('reportRun: the model that wrote the samples (codeloop generate records it)
   const dir = folder('model');
   writeRunFolder(dir, await dataset(), await threeTasks());
   const path = join(dir, 'samples.jsonl_results.jsonl');
-  const lines = readFileSync(path, 'utf8').trimEnd().split('\n').map((line, index) => JSON.stringify({ ...JSON.parse(line), model: index < 4 ? 'gguf:/m/a.gguf' : 'mock' }));
+  const lines = readFileSync(path, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .map((line, index) => JSON.stringify({ ...JSON.parse(line), model: index < 4 ? 'gguf:/m/a.gguf' : 'mock' }));
   writeFileSync(path, `${lines.join('\n')}\n`);
   const run = reportRun(readRunFolder(dir), { dataset: await dataset() });
   assert.deepEqual(run.models, [
@@ -121,7 +135,9 @@ test('reportRun: a journal line whose program is not the rebuilt one is flagged 
   const run = reportRun(readRunFolder(dir), { dataset: await dataset() });
   assert.equal(run.samples[0]?.programVerified, false);
   assert.ok(run.samples.slice(1).every((sample) => sample.programVerified));
-  assert.deepEqual(run.warnings, ['1 sample(s): the program rebuilt from the dataset is not in the journal (SHA-256 differs), so only their own text is shown.']);
+  assert.deepEqual(run.warnings, [
+    '1 sample(s): the program rebuilt from the dataset is not in the journal (SHA-256 differs), so only their own text is shown.',
+  ]);
 });
 
 test('reportRun: metrics.json that disagrees with the results file is a warning naming both figures', async () => {
@@ -132,14 +148,22 @@ test('reportRun: metrics.json that disagrees with the results file is a warning 
   metrics.passAtK['pass@1'] = 0.9;
   writeFileSync(path, JSON.stringify(metrics));
   const run = reportRun(readRunFolder(dir), { dataset: await dataset() });
-  assert.deepEqual(run.warnings, ['metrics.json reports pass@1 = 0.9, but the results file gives 0.5: the files come from different runs.']);
+  assert.deepEqual(run.warnings, [
+    'metrics.json reports pass@1 = 0.9, but the results file gives 0.5: the files come from different runs.',
+  ]);
 });
 
 test('readRunFolder: clear errors naming the folder, file and line', async () => {
-  assert.throws(() => readRunFolder(join(scratch, 'nope')), { name: 'UsageError', message: `${join(scratch, 'nope')} is not a folder: give the --out folder of a codeloop eval run.` });
+  assert.throws(() => readRunFolder(join(scratch, 'nope')), {
+    name: 'UsageError',
+    message: `${join(scratch, 'nope')} is not a folder: give the --out folder of a codeloop eval run.`,
+  });
   const empty = folder('empty');
   mkdirSync(empty);
-  assert.throws(() => readRunFolder(empty), { name: 'UsageError', message: /metrics\.json not found: is .* the --out folder of a codeloop eval run\?/ });
+  assert.throws(() => readRunFolder(empty), {
+    name: 'UsageError',
+    message: /metrics\.json not found: is .* the --out folder of a codeloop eval run\?/,
+  });
 
   const dir = folder('broken');
   writeRunFolder(dir, await dataset(), await threeTasks());
@@ -152,13 +176,23 @@ test('readRunFolder: clear errors naming the folder, file and line', async () =>
   assert.deepEqual(cut.warnings, [`${journal}:6: the last journal line is cut short (a killed run); it was left out.`]);
   // A bad line in the middle is an error.
   writeFileSync(journal, `not json\n${good}`);
-  assert.throws(() => readRunFolder(dir), { name: 'UsageError', message: new RegExp(`^${journal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: journal line is not valid JSON`) });
+  assert.throws(() => readRunFolder(dir), {
+    name: 'UsageError',
+    message: new RegExp(`^${journal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1: journal line is not valid JSON`),
+  });
   writeFileSync(journal, good);
   const results = join(dir, 'samples.jsonl_results.jsonl');
   writeFileSync(results, `${readFileSync(results, 'utf8')}{"task_id": "x"}\n`);
-  assert.throws(() => readRunFolder(dir), { name: 'UsageError', message: /samples\.jsonl_results\.jsonl:7: expected a results record with "task_id", "result" and "passed"/ });
+  assert.throws(() => readRunFolder(dir), {
+    name: 'UsageError',
+    message: /samples\.jsonl_results\.jsonl:7: expected a results record with "task_id", "result" and "passed"/,
+  });
   writeFileSync(join(dir, 'metrics.json'), '{"passAtK": {}}');
-  assert.throws(() => readRunFolder(dir), { name: 'UsageError', message: /metrics\.json: "ks" is missing or not a list of integers; is it the metrics\.json of a codeloop eval run\?/ });
+  assert.throws(() => readRunFolder(dir), {
+    name: 'UsageError',
+    message:
+      /metrics\.json: "ks" is missing or not a list of integers; is it the metrics\.json of a codeloop eval run\?/,
+  });
 });
 
 test('loadRunDataset: built-in tasks load without a data folder; a named dataset without one says how to fix it', async () => {
@@ -166,10 +200,22 @@ test('loadRunDataset: built-in tasks load without a data folder; a named dataset
   const metrics = writeRunFolder(dir, await dataset(), await threeTasks());
   const loaded = await loadRunDataset(metrics);
   assert.ok('dataset' in loaded && loaded.dataset.tasks.length === 12);
-  const missing = await loadRunDataset({ ...metrics, dataset: { name: 'humaneval', files: [{ path: 'HumanEval.jsonl.gz', sha256: 'x' }] } });
-  assert.deepEqual(missing, { unavailable: 'metrics.json does not say where dataset humaneval was read from; pass --data-dir DIR to show whole programs.' });
-  const gone = await loadRunDataset({ ...metrics, dataset: { name: 'humaneval', files: [], dataDir: join(scratch, 'no-data') } });
-  assert.ok('unavailable' in gone && gone.unavailable.startsWith('dataset humaneval could not be loaded ('), JSON.stringify(gone));
+  const missing = await loadRunDataset({
+    ...metrics,
+    dataset: { name: 'humaneval', files: [{ path: 'HumanEval.jsonl.gz', sha256: 'x' }] },
+  });
+  assert.deepEqual(missing, {
+    unavailable:
+      'metrics.json does not say where dataset humaneval was read from; pass --data-dir DIR to show whole programs.',
+  });
+  const gone = await loadRunDataset({
+    ...metrics,
+    dataset: { name: 'humaneval', files: [], dataDir: join(scratch, 'no-data') },
+  });
+  assert.ok(
+    'unavailable' in gone && gone.unavailable.startsWith('dataset humaneval could not be loaded ('),
+    JSON.stringify(gone),
+  );
 });
 
 test('compareRuns: pass@k deltas, flips both ways, and a clear error for another dataset', async () => {
@@ -186,13 +232,21 @@ test('compareRuns: pass@k deltas, flips both ways, and a clear error for another
   const baseline = reportRun(readRunFolder(baselineDir), { dataset: await dataset() });
   const comparison = compareRuns(run, baseline);
   assert.deepEqual(
-    comparison.flips.map((flip) => [flip.taskId, flip.direction, `${flip.before.c}/${flip.before.n}`, `${flip.after.c}/${flip.after.n}`]),
+    comparison.flips.map((flip) => [
+      flip.taskId,
+      flip.direction,
+      `${flip.before.c}/${flip.before.n}`,
+      `${flip.after.c}/${flip.after.n}`,
+    ]),
     [
       [FIZZ, 'pass-fail', '2/2', '1/2'],
       [MEDIAN, 'fail-pass', '0/2', '1/2'],
     ],
   );
-  assert.deepEqual(comparison.passAtK.map((row) => row.key), ['pass@1', 'pass@2']);
+  assert.deepEqual(
+    comparison.passAtK.map((row) => row.key),
+    ['pass@1', 'pass@2'],
+  );
   assert.equal(comparison.passAtK[0]?.run, 0.5);
   assert.equal(comparison.passAtK[0]?.baseline, 0.5);
   assert.equal(comparison.passAtK[0]?.delta, 0);
@@ -201,7 +255,16 @@ test('compareRuns: pass@k deltas, flips both ways, and a clear error for another
   assert.deepEqual([comparison.onlyInRun, comparison.onlyInBaseline], [[], []]);
 
   const other = { ...baseline, metrics: { ...baseline.metrics, dataset: { name: 'humaneval', files: [] } } };
-  assert.throws(() => compareRuns(run, other), { name: 'UsageError', message: `Cannot compare ${run.dir} (dataset examples) with ${baseline.dir} (dataset humaneval): --compare needs a run of the same dataset.` });
-  const changedFiles = { ...baseline, metrics: { ...baseline.metrics, dataset: { name: 'examples', files: [{ path: 'x', sha256: 'abc' }] } } };
-  assert.throws(() => compareRuns(run, changedFiles), { name: 'UsageError', message: /both are dataset examples, but its files' SHA-256 differ \(none vs abc\)/ });
+  assert.throws(() => compareRuns(run, other), {
+    name: 'UsageError',
+    message: `Cannot compare ${run.dir} (dataset examples) with ${baseline.dir} (dataset humaneval): --compare needs a run of the same dataset.`,
+  });
+  const changedFiles = {
+    ...baseline,
+    metrics: { ...baseline.metrics, dataset: { name: 'examples', files: [{ path: 'x', sha256: 'abc' }] } },
+  };
+  assert.throws(() => compareRuns(run, changedFiles), {
+    name: 'UsageError',
+    message: /both are dataset examples, but its files' SHA-256 differ \(none vs abc\)/,
+  });
 });

@@ -109,7 +109,8 @@ function programTemplate(task: Task, kind: 'completion' | 'solution'): [string, 
   const marker = `\u0000codeloop-report-${createHash('sha256').update(task.id).digest('hex')}\u0000`;
   let program: string;
   try {
-    if (task.plus !== undefined) program = evalPlusSolution(task, kind === 'solution' ? { solution: marker } : { completion: marker });
+    if (task.plus !== undefined)
+      program = evalPlusSolution(task, kind === 'solution' ? { solution: marker } : { completion: marker });
     else program = sampleProgram(task, kind === 'solution' ? { solution: marker } : { completion: marker });
   } catch {
     return undefined;
@@ -122,7 +123,8 @@ function programTemplate(task: Task, kind: 'completion' | 'solution'): [string, 
 function verdictOfResult(result: string): { verdict: string; reason: string } {
   if (result === 'passed') return { verdict: 'passed', reason: '' };
   if (result === 'timed out') return { verdict: 'timed-out', reason: 'timed out' };
-  if (result.startsWith('infra-error: ')) return { verdict: 'infra-error', reason: result.slice('infra-error: '.length) };
+  if (result.startsWith('infra-error: '))
+    return { verdict: 'infra-error', reason: result.slice('infra-error: '.length) };
   return { verdict: 'failed', reason: result.startsWith('failed: ') ? result.slice('failed: '.length) : result };
 }
 
@@ -132,7 +134,8 @@ const naturalOrder = new Intl.Collator('en', { numeric: true }).compare;
 function curveKs(maxK: number): number[] {
   if (maxK <= MAX_CURVE_POINTS) return Array.from({ length: maxK }, (_, index) => index + 1);
   const ks = new Set<number>();
-  for (let step = 0; step < MAX_CURVE_POINTS; step++) ks.add(Math.round(Math.exp((Math.log(maxK) * step) / (MAX_CURVE_POINTS - 1))));
+  for (let step = 0; step < MAX_CURVE_POINTS; step++)
+    ks.add(Math.round(Math.exp((Math.log(maxK) * step) / (MAX_CURVE_POINTS - 1))));
   ks.add(maxK);
   return [...ks].sort((a, b) => a - b);
 }
@@ -151,7 +154,8 @@ export interface ReportRunOptions {
  * metrics.json.
  */
 export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): ReportRun {
-  const { dataset, datasetUnavailable = 'the dataset was not loaded, so only each sample’s own text is shown.' } = options;
+  const { dataset, datasetUnavailable = 'the dataset was not loaded, so only each sample’s own text is shown.' } =
+    options;
   const warnings = [...folder.warnings];
   const taskById = new Map((dataset?.tasks ?? []).map((task) => [task.id, task]));
   const bySha = new Map<string, number>();
@@ -198,7 +202,10 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
     if (execution === undefined) {
       // The journal may hold lines of earlier runs into the same folder: prefer the latest that agrees with the result.
       const candidates = byIndex.get(`${line.taskId} ${index}`) ?? [];
-      execution = [...candidates].reverse().find((position) => (folder.executions[position]?.verdict === 'passed') === line.passed) ?? candidates.at(-1);
+      execution =
+        [...candidates]
+          .reverse()
+          .find((position) => (folder.executions[position]?.verdict === 'passed') === line.passed) ?? candidates.at(-1);
       if (template !== undefined && line.result.startsWith('infra-error: ') === false) unverified++;
     }
     const record = execution === undefined ? undefined : folder.executions[execution];
@@ -209,15 +216,27 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
       execution = undefined;
       programVerified = false;
     } else if (record !== undefined) {
-      outcome = { verdict: record.verdict, reason: record.reason, ...(record.plus === undefined ? {} : { plus: record.plus }) };
+      outcome = {
+        verdict: record.verdict,
+        reason: record.reason,
+        ...(record.plus === undefined ? {} : { plus: record.plus }),
+      };
     }
     samples.push({ taskId: line.taskId, index, ...outcome, text, kind, execution: execution ?? null, programVerified });
   }
-  if (missingTasks > 0) warnings.push(`${missingTasks} sample(s) name tasks that are not in dataset ${dataset?.name}; their programs are not shown.`);
+  if (missingTasks > 0)
+    warnings.push(
+      `${missingTasks} sample(s) name tasks that are not in dataset ${dataset?.name}; their programs are not shown.`,
+    );
   if (unverified > 0) {
-    warnings.push(`${unverified} sample(s): the program rebuilt from the dataset is not in the journal (SHA-256 differs), so only their own text is shown.`);
+    warnings.push(
+      `${unverified} sample(s): the program rebuilt from the dataset is not in the journal (SHA-256 differs), so only their own text is shown.`,
+    );
   }
-  if (disagreeing > 0) warnings.push(`${disagreeing} sample(s): the journal line at their index disagrees with the results file, which was used.`);
+  if (disagreeing > 0)
+    warnings.push(
+      `${disagreeing} sample(s): the journal line at their index disagrees with the results file, which was used.`,
+    );
 
   // Tasks: counts per task, in dataset order, or natural order of ids.
   const excluded = new Set(folder.metrics.excludedTasks);
@@ -225,7 +244,17 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
   for (const [position, sample] of samples.entries()) {
     let task = tasks.get(sample.taskId);
     if (task === undefined) {
-      task = { id: sample.taskId, outcome: 'none', n: 0, c: 0, cPlus: 0, verdicts: {}, plusVerdicts: {}, counted: !excluded.has(sample.taskId), samples: [] };
+      task = {
+        id: sample.taskId,
+        outcome: 'none',
+        n: 0,
+        c: 0,
+        cPlus: 0,
+        verdicts: {},
+        plusVerdicts: {},
+        counted: !excluded.has(sample.taskId),
+        samples: [],
+      };
       tasks.set(sample.taskId, task);
     }
     task.n++;
@@ -256,7 +285,9 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
   // pass@k, recomputed with the estimator from the joined verdicts.
   const counted = ordered.filter((task) => task.counted);
   const counts: TaskCounts[] = counted.map(({ n, c }) => ({ n, c }));
-  const plusCounts: TaskCounts[] | undefined = counted.every((task) => task.cPlus !== null) ? counted.map(({ n, cPlus }) => ({ n, c: cPlus ?? 0 })) : undefined;
+  const plusCounts: TaskCounts[] | undefined = counted.every((task) => task.cPlus !== null)
+    ? counted.map(({ n, cPlus }) => ({ n, c: cPlus ?? 0 }))
+    : undefined;
   const curve: ReportRun['curve'] = [];
   if (counts.length > 0) {
     const ks = curveKs(Math.min(...counts.map((entry) => entry.n)));
@@ -266,13 +297,19 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
       const key = `pass@${k}` as const;
       curve.push({ k, base: base[key] as number, ...(plus === undefined ? {} : { plus: plus[key] as number }) });
     }
-    const check = (reported: Record<string, number> | undefined, which: TaskCounts[] | undefined, label: string): void => {
+    const check = (
+      reported: Record<string, number> | undefined,
+      which: TaskCounts[] | undefined,
+      label: string,
+    ): void => {
       if (reported === undefined || which === undefined || which.length === 0) return;
       for (const [key, value] of Object.entries(reported)) {
         const k = Number(key.slice('pass@'.length));
         const recomputed = passAtK(which, [k])[`pass@${k}`];
         if (recomputed === undefined || Math.abs(recomputed - value) > SCORE_TOLERANCE) {
-          warnings.push(`metrics.json reports ${label}${key} = ${value}, but the results file gives ${recomputed ?? 'no value'}: the files come from different runs.`);
+          warnings.push(
+            `metrics.json reports ${label}${key} = ${value}, but the results file gives ${recomputed ?? 'no value'}: the files come from different runs.`,
+          );
         }
       }
     };
@@ -281,7 +318,8 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
   }
 
   const models = new Map<string, number>();
-  for (const line of folder.results) if (line.model !== undefined) models.set(line.model, (models.get(line.model) ?? 0) + 1);
+  for (const line of folder.results)
+    if (line.model !== undefined) models.set(line.model, (models.get(line.model) ?? 0) + 1);
   return {
     dir: folder.dir,
     resultsPath: folder.resultsPath,
@@ -317,7 +355,10 @@ function dataDirFromFiles(metrics: RunMetrics): string | undefined {
  * file from its path. Its files must have the checksums metrics.json recorded. Never throws: when the dataset cannot
  * be had, `unavailable` says why and how to fix it.
  */
-export async function loadRunDataset(metrics: RunMetrics, options: LoadRunDatasetOptions = {}): Promise<{ dataset: LoadedDataset } | { unavailable: string }> {
+export async function loadRunDataset(
+  metrics: RunMetrics,
+  options: LoadRunDatasetOptions = {},
+): Promise<{ dataset: LoadedDataset } | { unavailable: string }> {
   const name = metrics.dataset.name;
   let dataset: LoadedDataset;
   try {
@@ -325,19 +366,27 @@ export async function loadRunDataset(metrics: RunMetrics, options: LoadRunDatase
       dataset = await loadDataset(name);
     } else if (isDatasetName(name)) {
       const dataDir = options.dataDir ?? metrics.dataset.dataDir ?? dataDirFromFiles(metrics);
-      if (dataDir === undefined) return { unavailable: `metrics.json does not say where dataset ${name} was read from; pass --data-dir DIR to show whole programs.` };
+      if (dataDir === undefined)
+        return {
+          unavailable: `metrics.json does not say where dataset ${name} was read from; pass --data-dir DIR to show whole programs.`,
+        };
       dataset = await loadDataset(name, { dataDir });
     } else {
-      if (!existsSync(name)) return { unavailable: `the task file ${name} is gone, so only each sample’s own text is shown.` };
+      if (!existsSync(name))
+        return { unavailable: `the task file ${name} is gone, so only each sample’s own text is shown.` };
       dataset = await loadDataset(name);
     }
   } catch (error) {
-    return { unavailable: `dataset ${name} could not be loaded (${(error as Error).message}), so only each sample’s own text is shown.` };
+    return {
+      unavailable: `dataset ${name} could not be loaded (${(error as Error).message}), so only each sample’s own text is shown.`,
+    };
   }
   const recorded = new Set(metrics.dataset.files.map((file) => file.sha256));
   const changed = dataset.files.filter((file) => !recorded.has(file.sha256));
   if (changed.length > 0) {
-    return { unavailable: `${changed.map((file) => file.path).join(', ')} changed since the run (SHA-256 differs from metrics.json), so only each sample’s own text is shown.` };
+    return {
+      unavailable: `${changed.map((file) => file.path).join(', ')} changed since the run (SHA-256 differs from metrics.json), so only each sample’s own text is shown.`,
+    };
   }
   return { dataset };
 }

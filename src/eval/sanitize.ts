@@ -26,7 +26,13 @@ import type { Sample } from './samples.js';
  *    and the definitions reachable from the entry point and from the names the tests use (see `pruneTopLevel`), so
  *    example calls, prints, asserts and `if __name__ == "__main__":` blocks do not run before the tests.
  */
-export type SanitizeStep = 'extracted-code-block' | 'cut-at-code-fence' | 'scored-as-solution' | 'added-prompt-imports' | 'cut-at-stop-sequence' | 'pruned-top-level';
+export type SanitizeStep =
+  | 'extracted-code-block'
+  | 'cut-at-code-fence'
+  | 'scored-as-solution'
+  | 'added-prompt-imports'
+  | 'cut-at-stop-sequence'
+  | 'pruned-top-level';
 
 export interface SanitizeResult {
   /** The text to score as a completion (continuing the prompt); set when `solution` is not. */
@@ -70,7 +76,12 @@ function codeBlocks(text: string): { blocks: CodeBlock[]; firstFence: number } {
       const match = OPENING_FENCE.exec(line);
       if (match !== null) {
         if (firstFence === -1) firstFence = offset;
-        open = { indent: match[1]?.length ?? 0, fence: match[2] ?? '```', tag: (match[3] ?? '').toLowerCase(), lines: [] };
+        open = {
+          indent: match[1]?.length ?? 0,
+          fence: match[2] ?? '```',
+          tag: (match[3] ?? '').toLowerCase(),
+          lines: [],
+        };
       }
     } else {
       const closing = /^[ \t]*(`{3,}|~{3,})[ \t]*$/.exec(line)?.[1];
@@ -84,7 +95,8 @@ function codeBlocks(text: string): { blocks: CodeBlock[]; firstFence: number } {
     }
     offset += rawLine.length + 1;
   }
-  if (open !== null && open.lines.some((line) => line.trim() !== '')) blocks.push({ tag: open.tag, code: open.lines.join('') });
+  if (open !== null && open.lines.some((line) => line.trim() !== ''))
+    blocks.push({ tag: open.tag, code: open.lines.join('') });
   return { blocks, firstFence };
 }
 
@@ -99,7 +111,10 @@ function definesAny(code: string, language: TaskLanguage, names: ReadonlySet<str
     const pattern =
       language === 'python'
         ? new RegExp(`^(?:(?:async\\s+)?def\\s+${escaped}\\s*\\(|${escaped}\\s*(?::[^=\\n]*)?=(?!=))`, 'm')
-        : new RegExp(`^(?:export\\s+)?(?:default\\s+)?(?:(?:async\\s+)?function\\s*\\*?\\s*${escaped}\\s*[<(]|(?:const|let|var)\\s+${escaped}\\b)`, 'm');
+        : new RegExp(
+            `^(?:export\\s+)?(?:default\\s+)?(?:(?:async\\s+)?function\\s*\\*?\\s*${escaped}\\s*[<(]|(?:const|let|var)\\s+${escaped}\\b)`,
+            'm',
+          );
     if (pattern.test(code)) return true;
   }
   return false;
@@ -116,7 +131,11 @@ function restatesDefinition(text: string, language: TaskLanguage, required: Read
 }
 
 /** The block to take: the first that defines a required name, else the longest (non-blank lines); null if none fits. */
-function chooseBlock(blocks: readonly CodeBlock[], language: TaskLanguage, required: ReadonlySet<string>): CodeBlock | null {
+function chooseBlock(
+  blocks: readonly CodeBlock[],
+  language: TaskLanguage,
+  required: ReadonlySet<string>,
+): CodeBlock | null {
   const tags = FENCE_TAGS[language];
   for (const allowed of [tags.exact, tags.fallback]) {
     const candidates = blocks.filter((block) => allowed.includes(block.tag) && block.code.trim() !== '');
@@ -142,7 +161,9 @@ export function cutAtStopSequences(text: string, stopSequences: readonly string[
 
 /** The prompt's top-level imports that `code` lacks, put in front of it (after any `from __future__` imports). */
 function withPromptImports(code: string, prompt: string): string {
-  const imports = (pythonStatements(prompt) ?? []).filter((statement) => statement.kind === 'import').map((statement) => statement.text.trim());
+  const imports = (pythonStatements(prompt) ?? [])
+    .filter((statement) => statement.kind === 'import')
+    .map((statement) => statement.text.trim());
   const missing = imports.filter((line) => !code.split('\n').some((codeLine) => codeLine.trim() === line));
   if (missing.length === 0) return code;
   // `from __future__` must stay the first statement of a module.
@@ -158,7 +179,9 @@ function namesOf(task: Task): { required: Set<string>; roots: Set<string> } {
   const cached = taskNames.get(task);
   if (cached !== undefined) return cached;
   // Names the tests define themselves (`check`, `test`, `assert` …) are theirs, not the solution's.
-  const ownNames = new Set((topLevelStatements(task.tests, task.language) ?? []).flatMap((statement) => statement.names));
+  const ownNames = new Set(
+    (topLevelStatements(task.tests, task.language) ?? []).flatMap((statement) => statement.names),
+  );
   const used = [...identifiers(task.tests)].filter((name) => !ownNames.has(name));
   const required = new Set(task.entryPoint === undefined || task.entryPoint === '' ? used : [task.entryPoint]);
   const names = { required, roots: new Set([...required, ...used]) };
@@ -239,7 +262,8 @@ export function sanitizeSamples(tasks: readonly Task[], samples: readonly Sample
   const taskById = new Map(tasks.map((task) => [task.id, task]));
   return samples.map((sample) => {
     const task = taskById.get(sample.taskId);
-    if (task === undefined) throw new UsageError(`${sample.source}: task_id ${JSON.stringify(sample.taskId)} is not a task of this dataset.`);
+    if (task === undefined)
+      throw new UsageError(`${sample.source}: task_id ${JSON.stringify(sample.taskId)} is not a task of this dataset.`);
     const result = sanitize(task, sample);
     if (result.steps.length === 0) return sample;
     const record: Record<string, unknown> = { ...sample.record };
@@ -252,6 +276,10 @@ export function sanitizeSamples(tasks: readonly Task[], samples: readonly Sample
       record.completion = result.completion;
     }
     const { completion: _completion, solution: _solution, ...rest } = sample;
-    return { ...rest, ...(result.solution !== undefined ? { solution: result.solution } : { completion: result.completion ?? '' }), record };
+    return {
+      ...rest,
+      ...(result.solution !== undefined ? { solution: result.solution } : { completion: result.completion ?? '' }),
+      record,
+    };
   });
 }

@@ -20,7 +20,16 @@ export interface AttemptRecord {
   /** `sample` | `repair`: a program; `tests`: a test-generation call; `select`: the final choice and its verdict. */
   kind: 'sample' | 'repair' | 'tests' | 'select';
   /** The call's settings as sent; `stop`: the stop sequences (base style: the task's), absent when there were none. */
-  model: { id: string; provider: string; style: 'base' | 'chat'; temperature: number; top_p: number; seed: number; max_tokens: number; stop?: string[] } | null;
+  model: {
+    id: string;
+    provider: string;
+    style: 'base' | 'chat';
+    temperature: number;
+    top_p: number;
+    seed: number;
+    max_tokens: number;
+    stop?: string[];
+  } | null;
   /** The raw prompt (completion models) … */
   prompt?: string;
   /** … or the chat messages. */
@@ -60,7 +69,12 @@ export interface AttemptRecord {
   /** Tests generation: the lines rejected by vetting, with the reason. */
   rejected_tests?: { test: string; reason: string }[];
   /** Select: how the final program was chosen. */
-  selection?: { method: string; scoring?: string; clusters?: { attempt_ids: string[]; tests: number; score: number }[]; candidates: string[] };
+  selection?: {
+    method: string;
+    scoring?: string;
+    clusters?: { attempt_ids: string[]; tests: number; score: number }[];
+    candidates: string[];
+  };
   /** Select: the final verdict from tests the model never saw. */
   verdict?: { passed: boolean; by: string; verdict: string; reason: string; infra_error: boolean };
   /**
@@ -68,7 +82,15 @@ export interface AttemptRecord {
    * all of them, those with a hidden verdict, how many of those fail it (false positives) and the rate, and how many
    * tests the reference solution passes (null without one).
    */
-  generated_tests?: { kept: number; rejected: number; attempts_passing_generated: number; attempts_judged: number; false_positives: number; false_positive_rate: number | null; passed_by_reference: number | null };
+  generated_tests?: {
+    kept: number;
+    rejected: number;
+    attempts_passing_generated: number;
+    attempts_judged: number;
+    false_positives: number;
+    false_positive_rate: number | null;
+    passed_by_reference: number | null;
+  };
   /** Select: why the loop stopped (`visible-pass`, `strategy-done`, `budget-*`, `context-overflow`, `model-error`, …). */
   stop_reason?: string;
   /** Select, when a model call failed: the error's code and message, and the attempt id it would have had. */

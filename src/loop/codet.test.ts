@@ -37,7 +37,11 @@ const T1_TRUTH = [
 
 // T2. e passes u1, f passes u2, g nothing: two clusters of score 1 (either scoring), merged into one group {e, f} by
 // the evaluation. pass@1 = 1 - 1/2 = 0.5; pass@2: one group drawn twice, 1 - (1/2)^2 = 0.75; pass@10: 1 - 2^-10.
-const T2: DualAgreementInput = { solutions: ['e', 'f', 'g'], testSamples: [['u1', 'u2']], passes: passTable({ e: ['u1'], f: ['u2'], g: [] }) };
+const T2: DualAgreementInput = {
+  solutions: ['e', 'f', 'g'],
+  testSamples: [['u1', 'u2']],
+  passes: passTable({ e: ['u1'], f: ['u2'], g: [] }),
+};
 const T2_TRUTH = [
   { solution: 'e', passed: true },
   { solution: 'f', passed: false },
@@ -83,9 +87,12 @@ test('codetPassAtK reproduces CodeT evaluation.py on the fixture (both scorings)
 test('without the 5-case limit the ranking changes (the limit is applied)', () => {
   // With every case kept, a passes t8 too: {a} 4 tests × sqrt(3), {b} 3 × 1, {c} 8 × 1.
   const ranked = rankByDualAgreement({ ...T1, limit: 100 });
-  assert.deepEqual(ranked.map((cluster) => [cluster.solutions, cluster.tests.length]), [
-    [['c'], 8],
-    [['a', 'a', 'a'], 4],
-    [['b'], 3],
-  ]);
+  assert.deepEqual(
+    ranked.map((cluster) => [cluster.solutions, cluster.tests.length]),
+    [
+      [['c'], 8],
+      [['a', 'a', 'a'], 4],
+      [['b'], 3],
+    ],
+  );
 });

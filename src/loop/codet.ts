@@ -64,7 +64,8 @@ export function rankByDualAgreement(input: DualAgreementInput): AgreementCluster
     clusters.set(key, cluster);
   }
   for (const cluster of clusters.values()) {
-    cluster.score = cluster.tests.length * (scoring === 'codet' ? Math.sqrt(cluster.solutions.length) : cluster.solutions.length);
+    cluster.score =
+      cluster.tests.length * (scoring === 'codet' ? Math.sqrt(cluster.solutions.length) : cluster.solutions.length);
   }
   // Array.prototype.sort is stable, as Python's sorted is.
   return [...clusters.values()].sort((a, b) => b.score - a.score);

@@ -14,12 +14,23 @@ test('unbiasedPassAtK and passAtTokens by hand', () => {
   assert.equal(unbiasedPassAtK(4, 1, 2), 0.5); // 1 - C(3,2)/C(4,2) = 1 - 3/6
   assert.equal(unbiasedPassAtK(3, 0, 2), 0);
   assert.equal(unbiasedPassAtK(2, 1, 2), 1);
-  assert.deepEqual(passAtTokens([{ passed: true, tokens: 30 }, { passed: false, tokens: 10 }, { passed: true, tokens: 50 }, { passed: true, tokens: 30 }], [20]), [
-    { tokens: 10, passRate: 0 },
-    { tokens: 20, passRate: 0 },
-    { tokens: 30, passRate: 0.5 },
-    { tokens: 50, passRate: 0.75 },
-  ]);
+  assert.deepEqual(
+    passAtTokens(
+      [
+        { passed: true, tokens: 30 },
+        { passed: false, tokens: 10 },
+        { passed: true, tokens: 50 },
+        { passed: true, tokens: 30 },
+      ],
+      [20],
+    ),
+    [
+      { tokens: 10, passRate: 0 },
+      { tokens: 20, passRate: 0 },
+      { tokens: 30, passRate: 0.5 },
+      { tokens: 50, passRate: 0.75 },
+    ],
+  );
 });
 
 /** The off-by-one mistakes of test/eval/examples-dataset.test.ts, for the Python and JavaScript tasks. */
@@ -29,7 +40,10 @@ const MUTANTS: Record<string, [string, string]> = {
   'examples/py/to-roman': ['while n >= value', 'while n > value'],
   'examples/py/primes-up-to': ['math.isqrt(n) + 1', 'math.isqrt(n)'],
   'examples/js/sum-range': ['i <= b', 'i < b'],
-  'examples/js/rotate-right': ['arr.slice(n - shift).concat(arr.slice(0, n - shift))', 'arr.slice(n - shift - 1).concat(arr.slice(0, n - shift - 1))'],
+  'examples/js/rotate-right': [
+    'arr.slice(n - shift).concat(arr.slice(0, n - shift))',
+    'arr.slice(n - shift - 1).concat(arr.slice(0, n - shift - 1))',
+  ],
   'examples/js/is-palindrome': ['let j = chars.length - 1', 'let j = chars.length - 2'],
   'examples/js/run-length-encode': ['String(j - i)', 'String(j - i + 1)'],
 };
@@ -44,7 +58,9 @@ function scriptedModel(task: Task) {
   return createMockBackend({
     respond: (request: MockRequest, { options }) => {
       const feedback = request.kind === 'chat' && request.messages.length > 1;
-      return feedback || (options.temperature ?? 0) >= 0.4 ? fence(task.canonicalSolution ?? '') : fence((task.canonicalSolution ?? '').replace(from, to));
+      return feedback || (options.temperature ?? 0) >= 0.4
+        ? fence(task.canonicalSolution ?? '')
+        : fence((task.canonicalSolution ?? '').replace(from, to));
     },
   });
 }
@@ -84,7 +100,10 @@ describe('evaluateStrategy on the examples dataset (Python and JavaScript tasks,
       assert.equal(evaluation.tasks, 8);
       // The curve rises with the budget and ends at the pass rate.
       const rates = evaluation.passAtTokens.map((point) => point.passRate);
-      assert.deepEqual(rates, [...rates].sort((a, b) => a - b));
+      assert.deepEqual(
+        rates,
+        [...rates].sort((a, b) => a - b),
+      );
       assert.equal(evaluation.passAtTokens.at(-1)?.passRate, evaluation.passRate);
       assert.equal(evaluation.passAtK['pass@1'], evaluation.passRate, 'with one run per task pass@1 is the pass rate');
     }
@@ -94,14 +113,26 @@ describe('evaluateStrategy on the examples dataset (Python and JavaScript tasks,
       const caught = firstVisible.get(task.id) === false;
       const repairRun = repair.perTask[index]?.runs[0];
       const resampleRun = resample.perTask[index]?.runs[0];
-      assert.deepEqual([repairRun?.passed, repairRun?.programAttempts], caught ? [true, 2] : [false, 1], `repair on ${task.id}`);
-      assert.deepEqual([resampleRun?.passed, resampleRun?.programAttempts], caught ? [true, 3] : [false, 1], `resample on ${task.id}`);
+      assert.deepEqual(
+        [repairRun?.passed, repairRun?.programAttempts],
+        caught ? [true, 2] : [false, 1],
+        `repair on ${task.id}`,
+      );
+      assert.deepEqual(
+        [resampleRun?.passed, resampleRun?.programAttempts],
+        caught ? [true, 3] : [false, 1],
+        `resample on ${task.id}`,
+      );
     }
     assert.ok(repair.passRate > 0, 'some mutants are caught by their public examples');
     assert.equal(repair.passRate, resample.passRate, 'the same tasks are solved in the end');
     assert.equal(repair.generatedTests, null, 'repair and resample generate no tests');
     // Tokens per run are what the attempts record.
-    for (const result of results) assert.equal(result.usage.promptTokens + result.usage.completionTokens, result.attempts.reduce((sum, record) => sum + record.usage.prompt_tokens + record.usage.completion_tokens, 0));
+    for (const result of results)
+      assert.equal(
+        result.usage.promptTokens + result.usage.completionTokens,
+        result.attempts.reduce((sum, record) => sum + record.usage.prompt_tokens + record.usage.completion_tokens, 0),
+      );
   });
 
   test('per-call settings reach every run: maxTokensPerCall, perTestMs and style', async () => {
@@ -111,7 +142,10 @@ describe('evaluateStrategy on the examples dataset (Python and JavaScript tasks,
     await evaluateStrategy({
       tasks: [solveTaskFromDataset(task)],
       model: () => {
-        const model = createMockBackend({ capabilities: { supportsChat: true }, respond: () => task.canonicalSolution ?? '' });
+        const model = createMockBackend({
+          capabilities: { supportsChat: true },
+          respond: () => task.canonicalSolution ?? '',
+        });
         models.push(model);
         return model;
       },
@@ -123,10 +157,27 @@ describe('evaluateStrategy on the examples dataset (Python and JavaScript tasks,
       runs: 2,
       onRunEnd: (_taskId, _run, result) => results.push(result),
     });
-    assert.deepEqual(models.flatMap((model) => model.calls.map((call) => [call.request.kind, call.options.maxTokens])), [['complete', 77], ['complete', 77]]);
+    assert.deepEqual(
+      models.flatMap((model) => model.calls.map((call) => [call.request.kind, call.options.maxTokens])),
+      [
+        ['complete', 77],
+        ['complete', 77],
+      ],
+    );
     for (const result of results) {
       assert.equal(result.passed, true, result.judgement.reason);
-      assert.deepEqual(result.attempts.map((record) => [record.kind, record.model?.style, record.model?.max_tokens, record.repro.per_test_ms]), [['sample', 'base', 77, 1234], ['select', undefined, undefined, 1234]]);
+      assert.deepEqual(
+        result.attempts.map((record) => [
+          record.kind,
+          record.model?.style,
+          record.model?.max_tokens,
+          record.repro.per_test_ms,
+        ]),
+        [
+          ['sample', 'base', 77, 1234],
+          ['select', undefined, undefined, 1234],
+        ],
+      );
     }
   });
 });

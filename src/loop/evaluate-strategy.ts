@@ -86,7 +86,12 @@ export interface StrategyEvaluation {
    * of them with a hidden verdict, how many of those fail the hidden tests, and that false-positive rate (Reflexion's
    * measure; the same denominator as each solve's, see generated-test-stats.ts); null without generated tests.
    */
-  generatedTests: { attemptsPassingGenerated: number; attemptsJudged: number; falsePositives: number; falsePositiveRate: number | null } | null;
+  generatedTests: {
+    attemptsPassingGenerated: number;
+    attemptsJudged: number;
+    falsePositives: number;
+    falsePositiveRate: number | null;
+  } | null;
   perTask: { taskId: string; runs: RunSummary[] }[];
 }
 
@@ -102,13 +107,37 @@ export function unbiasedPassAtK(n: number, c: number, k: number): number {
 }
 
 /** Pass rate against tokens: at each budget, the runs that passed within it, over all runs. */
-export function passAtTokens(runs: readonly { passed: boolean; tokens: number }[], grid: readonly number[] = []): PassAtTokensPoint[] {
+export function passAtTokens(
+  runs: readonly { passed: boolean; tokens: number }[],
+  grid: readonly number[] = [],
+): PassAtTokensPoint[] {
   const budgets = [...new Set([...grid, ...runs.map((run) => run.tokens)])].sort((a, b) => a - b);
-  return budgets.map((tokens) => ({ tokens, passRate: runs.length === 0 ? 0 : runs.filter((run) => run.passed && run.tokens <= tokens).length / runs.length }));
+  return budgets.map((tokens) => ({
+    tokens,
+    passRate: runs.length === 0 ? 0 : runs.filter((run) => run.passed && run.tokens <= tokens).length / runs.length,
+  }));
 }
 
 export async function evaluateStrategy(options: EvaluateStrategyOptions): Promise<StrategyEvaluation> {
-  const { tasks, executor, strategy, strategyOverrides, feedbackTemplate, budget, maxTokensPerCall, perTestMs, style, topP, runs = 1, seed = 0, ks = [1], tokenGrid = [], log, signal, onRunEnd } = options;
+  const {
+    tasks,
+    executor,
+    strategy,
+    strategyOverrides,
+    feedbackTemplate,
+    budget,
+    maxTokensPerCall,
+    perTestMs,
+    style,
+    topP,
+    runs = 1,
+    seed = 0,
+    ks = [1],
+    tokenGrid = [],
+    log,
+    signal,
+    onRunEnd,
+  } = options;
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`runs=${runs} must be a positive whole number.`);
   if (tasks.length === 0) throw new UsageError('evaluateStrategy needs at least one task.');
   const perTask: { taskId: string; runs: RunSummary[] }[] = [];
@@ -143,7 +172,8 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
         programAttempts: result.programAttempts,
         stopReason: result.stopReason,
         infraError: result.judgement.infraError,
-        modelError: result.modelError === null ? null : { code: result.modelError.code, message: result.modelError.message },
+        modelError:
+          result.modelError === null ? null : { code: result.modelError.code, message: result.modelError.message },
       });
     }
     perTask.push({ taskId: task.id, runs: summaries });
@@ -152,7 +182,9 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
   const passAtK: Record<string, number> = {};
   for (const k of ks) {
     if (k > runs) continue;
-    passAtK[`pass@${k}`] = perTask.reduce((sum, task) => sum + unbiasedPassAtK(runs, task.runs.filter((run) => run.passed).length, k), 0) / perTask.length;
+    passAtK[`pass@${k}`] =
+      perTask.reduce((sum, task) => sum + unbiasedPassAtK(runs, task.runs.filter((run) => run.passed).length, k), 0) /
+      perTask.length;
   }
   return {
     strategy: typeof strategy === 'string' ? strategy : 'custom',

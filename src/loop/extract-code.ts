@@ -12,7 +12,9 @@ const FENCE = /```[^\n`]*\n([\s\S]*?)(?:```|$)/g;
 export function definesEntryPoint(code: string, language: Language, name: string): boolean {
   const escaped = name.replace(/[$]/g, '\\$');
   if (language === 'python') return new RegExp(`^\\s*(?:async\\s+)?def\\s+${escaped}\\s*\\(`, 'm').test(code);
-  return new RegExp(`(?:^|\\n)\\s*(?:export\\s+)?(?:(?:async\\s+)?function\\s*\\*?\\s*${escaped}\\s*[<(]|(?:const|let|var)\\s+${escaped}\\b)`).test(code);
+  return new RegExp(
+    `(?:^|\\n)\\s*(?:export\\s+)?(?:(?:async\\s+)?function\\s*\\*?\\s*${escaped}\\s*[<(]|(?:const|let|var)\\s+${escaped}\\b)`,
+  ).test(code);
 }
 
 /** The code in `text`: the fenced block that defines `entryPoint`, else the longest fenced block, else `text` itself. */
@@ -32,14 +34,20 @@ export function extractCode(text: string, language: Language, entryPoint?: strin
  * - `chat`: the extracted code when it defines the entry point (with the starter's Python imports it lacks, e.g.
  *   `from typing import List`, which a restated signature needs); otherwise starter + code (the answer was a body).
  */
-export function solutionFromAnswer(answer: string, options: { style: 'base' | 'chat'; starter: string; language: Language; entryPoint?: string }): { code: string; extracted: string } {
+export function solutionFromAnswer(
+  answer: string,
+  options: { style: 'base' | 'chat'; starter: string; language: Language; entryPoint?: string },
+): { code: string; extracted: string } {
   const { style, starter, language, entryPoint } = options;
   if (style === 'base') return { code: starter + answer, extracted: answer };
   const extracted = extractCode(answer, language, entryPoint);
-  if (entryPoint && !definesEntryPoint(extracted, language, entryPoint) && starter !== '') return { code: starter + extracted, extracted };
+  if (entryPoint && !definesEntryPoint(extracted, language, entryPoint) && starter !== '')
+    return { code: starter + extracted, extracted };
   if (language !== 'python') return { code: extracted, extracted };
   const code = withoutMainBlock(extracted);
-  const imports = starter.split('\n').filter((line) => /^(?:import\s|from\s+\S+\s+import\s)/.test(line) && !code.includes(line));
+  const imports = starter
+    .split('\n')
+    .filter((line) => /^(?:import\s|from\s+\S+\s+import\s)/.test(line) && !code.includes(line));
   return { code: imports.length > 0 ? `${imports.join('\n')}\n${code}` : code, extracted };
 }
 

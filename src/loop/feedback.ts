@@ -48,7 +48,11 @@ function visible(input: FeedbackInput): { passed: TestResult[]; failing: TestRes
   const shown = input.run.tests.filter((test) => test.origin !== 'hidden' && test.status !== 'infra-error');
   const failing = shown.filter((test) => test.status !== 'passed');
   const limit = input.maxFailures ?? DEFAULT_MAX_FAILURES;
-  return { passed: shown.filter((test) => test.status === 'passed'), failing: failing.slice(0, limit), omitted: Math.max(0, failing.length - limit) };
+  return {
+    passed: shown.filter((test) => test.status === 'passed'),
+    failing: failing.slice(0, limit),
+    omitted: Math.max(0, failing.length - limit),
+  };
 }
 
 /** What a failing test produced, in a few words: the value, or the exception, or how it ended. */
@@ -58,7 +62,8 @@ function outcome(test: TestResult): string {
   if (test.status === 'not-run') return 'the program ended before this test ran';
   if (test.status === 'compile-error') return `the program does not compile: ${test.exception?.message ?? ''}`.trim();
   if (test.actual !== undefined && test.status === 'failed') return `it returned ${test.actual}`;
-  if (test.exception) return `it raised ${test.exception.type}${test.exception.message ? `: ${test.exception.message}` : ''}`;
+  if (test.exception)
+    return `it raised ${test.exception.type}${test.exception.message ? `: ${test.exception.message}` : ''}`;
   return 'the assertion failed';
 }
 
@@ -66,7 +71,12 @@ function outcome(test: TestResult): string {
 function solutionProblem(input: FeedbackInput): string | undefined {
   const { solution } = input.run;
   if (solution.status === 'passed' || solution.status === 'infra-error') return undefined;
-  const what = solution.status === 'compile-error' ? 'does not compile' : solution.status === 'timed-out' ? 'does not finish loading within the time limit' : 'fails when it is loaded';
+  const what =
+    solution.status === 'compile-error'
+      ? 'does not compile'
+      : solution.status === 'timed-out'
+        ? 'does not finish loading within the time limit'
+        : 'fails when it is loaded';
   const detail = solution.exception ? `${solution.exception.type}: ${solution.exception.message}` : '';
   return `The program ${what}${detail ? ` (${detail})` : ''}.${solution.traceback ? `\n${solution.traceback.trim()}` : ''}`;
 }
@@ -81,7 +91,8 @@ const selfDebugUnitTest: FeedbackTemplate = {
     const { failing, omitted } = visible(input);
     if (failing.length === 0) return 'The program passes every test it was given.';
     const paragraphs = failing.map((test) => {
-      const expected = test.expected !== undefined && test.status === 'failed' ? `, but ${test.expected} was expected` : '';
+      const expected =
+        test.expected !== undefined && test.status === 'failed' ? `, but ${test.expected} was expected` : '';
       return `Feedback: running the assertion \`${test.assertion}\` against the program above, ${outcome(test)}${expected}. So the program does not pass this test.`;
     });
     if (omitted > 0) paragraphs.push(`(${omitted} more failing tests not shown.)`);
@@ -96,9 +107,22 @@ const reflexion: FeedbackTemplate = {
   render(input) {
     const problem = solutionProblem(input);
     const { passed, failing, omitted } = visible(input);
-    const lines = ['Tests passed:', ...(passed.length > 0 ? passed.map((test) => test.assertion) : ['(none)']), '', 'Tests failed:'];
+    const lines = [
+      'Tests passed:',
+      ...(passed.length > 0 ? passed.map((test) => test.assertion) : ['(none)']),
+      '',
+      'Tests failed:',
+    ];
     if (problem) lines.push(problem);
-    else lines.push(...(failing.length > 0 ? failing.map((test) => `${test.assertion} # output: ${test.status === 'failed' && test.actual !== undefined ? test.actual : (test.exception?.type ?? test.status)}`) : ['(none)']));
+    else
+      lines.push(
+        ...(failing.length > 0
+          ? failing.map(
+              (test) =>
+                `${test.assertion} # output: ${test.status === 'failed' && test.actual !== undefined ? test.actual : (test.exception?.type ?? test.status)}`,
+            )
+          : ['(none)']),
+      );
     if (omitted > 0) lines.push(`(${omitted} more not shown)`);
     return lines.join('\n');
   },
@@ -167,14 +191,20 @@ const commandOutput: FeedbackTemplate = {
 };
 
 export const FEEDBACK_TEMPLATES: Readonly<Record<string, FeedbackTemplate>> = Object.fromEntries(
-  [selfDebugUnitTest, reflexion, alphaCodiumIo, alphaCodiumIoStderr, plain, commandOutput].map((template) => [template.id, template]),
+  [selfDebugUnitTest, reflexion, alphaCodiumIo, alphaCodiumIoStderr, plain, commandOutput].map((template) => [
+    template.id,
+    template,
+  ]),
 );
 
 export const DEFAULT_FEEDBACK_TEMPLATE = 'self-debug-unit-test@1';
 
 export function feedbackTemplate(id: string): FeedbackTemplate {
   const template = FEEDBACK_TEMPLATES[id];
-  if (template === undefined) throw new UsageError(`Unknown feedback template ${JSON.stringify(id)}: use one of ${Object.keys(FEEDBACK_TEMPLATES).join(', ')}.`);
+  if (template === undefined)
+    throw new UsageError(
+      `Unknown feedback template ${JSON.stringify(id)}: use one of ${Object.keys(FEEDBACK_TEMPLATES).join(', ')}.`,
+    );
   return template;
 }
 
@@ -185,9 +215,16 @@ export function feedbackTemplate(id: string): FeedbackTemplate {
 export function feedbackTemplateFor(id: string, mode: FeedbackMode): FeedbackTemplate {
   const template = feedbackTemplate(id);
   if (!template.modes.includes(mode)) {
-    const fitting = Object.values(FEEDBACK_TEMPLATES).filter((candidate) => candidate.modes.includes(mode)).map((candidate) => candidate.id);
-    const what = mode === 'command' ? 'a test-command task (--file with --test-command)' : 'a task with per-test results (a dataset task or a task file)';
-    throw new UsageError(`Feedback template ${JSON.stringify(id)} does not fit ${what}: use one of ${fitting.join(', ')} (--feedback).`);
+    const fitting = Object.values(FEEDBACK_TEMPLATES)
+      .filter((candidate) => candidate.modes.includes(mode))
+      .map((candidate) => candidate.id);
+    const what =
+      mode === 'command'
+        ? 'a test-command task (--file with --test-command)'
+        : 'a task with per-test results (a dataset task or a task file)';
+    throw new UsageError(
+      `Feedback template ${JSON.stringify(id)} does not fit ${what}: use one of ${fitting.join(', ')} (--feedback).`,
+    );
   }
   return template;
 }

@@ -20,8 +20,18 @@ export interface GeneratedTestStats {
 }
 
 /** How far the generated tests can be trusted: false positives against hidden tests, and agreement with the reference. */
-export async function generatedTestStats(executor: Executor, task: SolveTask, attempts: readonly AttemptRecord[], generated: TestSource[], rejected: number, perTestMs: number, signal: AbortSignal | undefined): Promise<GeneratedTestStats> {
-  const programs = attempts.filter((record) => (record.kind === 'sample' || record.kind === 'repair') && !record.infra_error);
+export async function generatedTestStats(
+  executor: Executor,
+  task: SolveTask,
+  attempts: readonly AttemptRecord[],
+  generated: TestSource[],
+  rejected: number,
+  perTestMs: number,
+  signal: AbortSignal | undefined,
+): Promise<GeneratedTestStats> {
+  const programs = attempts.filter(
+    (record) => (record.kind === 'sample' || record.kind === 'repair') && !record.infra_error,
+  );
   const passingGenerated = programs.filter((record) => {
     const generatedResults = record.tests.filter((test) => test.origin === 'generated');
     return generatedResults.length > 0 && generatedResults.every((test) => test.status === 'passed');
@@ -31,7 +41,14 @@ export async function generatedTestStats(executor: Executor, task: SolveTask, at
   let passedByReference: number | null = null;
   const solution = task.judge.kind === 'reference' ? referenceSolution(task.judge.task) : undefined;
   if (solution !== undefined && generated.length > 0) {
-    const run = await runTests(executor, { language: task.language, solution, sources: generated, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(signal ? { signal } : {}) });
+    const run = await runTests(executor, {
+      language: task.language,
+      solution,
+      sources: generated,
+      ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}),
+      perTestMs,
+      ...(signal ? { signal } : {}),
+    });
     passedByReference = run.infraError ? null : run.tests.filter((test) => test.status === 'passed').length;
   }
   return {
@@ -51,8 +68,19 @@ function falsePositiveRate(falsePositives: number, judged: number): number | nul
 }
 
 /** Generated-test trust over several solves (evaluateStrategy): the counts summed, the rate with the same denominator. */
-export function combineGeneratedTestStats(stats: readonly GeneratedTestStats[]): { attemptsPassingGenerated: number; attemptsJudged: number; falsePositives: number; falsePositiveRate: number | null } | null {
+export function combineGeneratedTestStats(stats: readonly GeneratedTestStats[]): {
+  attemptsPassingGenerated: number;
+  attemptsJudged: number;
+  falsePositives: number;
+  falsePositiveRate: number | null;
+} | null {
   if (stats.length === 0) return null;
-  const sum = (key: 'attemptsPassingGenerated' | 'attemptsJudged' | 'falsePositives'): number => stats.reduce((total, item) => total + item[key], 0);
-  return { attemptsPassingGenerated: sum('attemptsPassingGenerated'), attemptsJudged: sum('attemptsJudged'), falsePositives: sum('falsePositives'), falsePositiveRate: falsePositiveRate(sum('falsePositives'), sum('attemptsJudged')) };
+  const sum = (key: 'attemptsPassingGenerated' | 'attemptsJudged' | 'falsePositives'): number =>
+    stats.reduce((total, item) => total + item[key], 0);
+  return {
+    attemptsPassingGenerated: sum('attemptsPassingGenerated'),
+    attemptsJudged: sum('attemptsJudged'),
+    falsePositives: sum('falsePositives'),
+    falsePositiveRate: falsePositiveRate(sum('falsePositives'), sum('attemptsJudged')),
+  };
 }

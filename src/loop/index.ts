@@ -1,5 +1,22 @@
-export { solve, type GeneratedTestStats, type Pricing, type SolveBudget, type SolveOptions, type SolveModelError, type SolveResult, type StopReason } from './solve.js';
-export { evaluateStrategy, passAtTokens, unbiasedPassAtK, type EvaluateStrategyOptions, type PassAtTokensPoint, type RunSummary, type StrategyEvaluation } from './evaluate-strategy.js';
+export {
+  solve,
+  type GeneratedTestStats,
+  type Pricing,
+  type SolveBudget,
+  type SolveOptions,
+  type SolveModelError,
+  type SolveResult,
+  type StopReason,
+} from './solve.js';
+export {
+  evaluateStrategy,
+  passAtTokens,
+  unbiasedPassAtK,
+  type EvaluateStrategyOptions,
+  type PassAtTokensPoint,
+  type RunSummary,
+  type StrategyEvaluation,
+} from './evaluate-strategy.js';
 export { resolveStrategy, sampleTemperature, STRATEGY_NAMES, type Strategy, type StrategyName } from './strategy.js';
 export {
   commandSolveTask,
@@ -14,9 +31,36 @@ export {
   type Judgement,
   type SolveTask,
 } from './solve-task.js';
-export { DEFAULT_PER_TEST_MS, runTests, type RunTestsOptions, type TestException, type TestForm, type TestOrigin, type TestResult, type TestRunResult, type TestSource, type TestStatus } from './run-tests.js';
-export { DEFAULT_FEEDBACK_TEMPLATE, FEEDBACK_TEMPLATES, feedbackTemplate, feedbackTemplateFor, renderFeedback, type FeedbackInput, type FeedbackMode, type FeedbackTemplate } from './feedback.js';
-export { codetPassAtK, rankByDualAgreement, type AgreementCluster, type ClusterScoring, type DualAgreementInput, type RankedTask } from './codet.js';
+export {
+  DEFAULT_PER_TEST_MS,
+  runTests,
+  type RunTestsOptions,
+  type TestException,
+  type TestForm,
+  type TestOrigin,
+  type TestResult,
+  type TestRunResult,
+  type TestSource,
+  type TestStatus,
+} from './run-tests.js';
+export {
+  DEFAULT_FEEDBACK_TEMPLATE,
+  FEEDBACK_TEMPLATES,
+  feedbackTemplate,
+  feedbackTemplateFor,
+  renderFeedback,
+  type FeedbackInput,
+  type FeedbackMode,
+  type FeedbackTemplate,
+} from './feedback.js';
+export {
+  codetPassAtK,
+  rankByDualAgreement,
+  type AgreementCluster,
+  type ClusterScoring,
+  type DualAgreementInput,
+  type RankedTask,
+} from './codet.js';
 export { createAttemptLog, type AttemptLog, type AttemptRecord, type ReproMetadata } from './attempt-record.js';
 export { extractCode, solutionFromAnswer } from './extract-code.js';
 export type { PromptStyle } from './prompts.js';

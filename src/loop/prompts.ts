@@ -11,7 +11,11 @@ import type { SolveTask } from './solve-task.js';
 
 export type PromptStyle = 'base' | 'chat';
 
-const LANGUAGE_TITLES: Record<Language, string> = { python: 'Python', javascript: 'JavaScript', typescript: 'TypeScript' };
+const LANGUAGE_TITLES: Record<Language, string> = {
+  python: 'Python',
+  javascript: 'JavaScript',
+  typescript: 'TypeScript',
+};
 
 function fenced(task: SolveTask): string {
   return task.starter !== '' ? `\`\`\`${task.language}\n${task.prompt.trim()}\n\`\`\`` : task.prompt.trim();
@@ -29,7 +33,11 @@ export function solutionMessages(task: SolveTask): ChatMessage[] {
 }
 
 /** A repair turn: the conversation so far, the model's last answer, and the feedback. */
-export function repairMessages(history: readonly ChatMessage[], previousAnswer: string, feedback: string): ChatMessage[] {
+export function repairMessages(
+  history: readonly ChatMessage[],
+  previousAnswer: string,
+  feedback: string,
+): ChatMessage[] {
   return [
     ...history,
     { role: 'assistant', content: previousAnswer },
@@ -57,7 +65,8 @@ export function repairPrompt(task: SolveTask, previousCode: string, feedback: st
 /** Asks a chat model for `count` tests of the entry point, one assertion per line. */
 export function testMessages(task: SolveTask, count: number): ChatMessage[] {
   const entry = task.entryPoint ?? 'the function';
-  const form = task.language === 'python' ? `assert ${entry}(...) == ...` : `assert.deepStrictEqual(${entry}(...), ...);`;
+  const form =
+    task.language === 'python' ? `assert ${entry}(...) == ...` : `assert.deepStrictEqual(${entry}(...), ...);`;
   return [
     {
       role: 'user',
@@ -83,7 +92,9 @@ export function testPrompt(task: SolveTask): { prompt: string; tail: string } {
 /** Assertion lines of a model's answer (tests), in order. */
 export function parseTestLines(text: string, language: Language): string[] {
   const lines = text.split('\n').map((line) => line.trim());
-  return language === 'python' ? lines.filter((line) => line.startsWith('assert ')) : lines.filter((line) => /^assert(\.\w+)?\s*\(/.test(line));
+  return language === 'python'
+    ? lines.filter((line) => line.startsWith('assert '))
+    : lines.filter((line) => /^assert(\.\w+)?\s*\(/.test(line));
 }
 
 export interface VettedTests {
@@ -105,7 +116,10 @@ type Vetting = 'parse' | 'call' | null;
 export function vetTests(tests: readonly string[], language: Language, entryPoint: string | undefined): VettedTests {
   const kept: string[] = [];
   const rejected: { test: string; reason: string }[] = [];
-  const verdicts = language === 'python' ? vetPython(tests, entryPoint) : tests.map((test) => vetJavaScript(test, language, entryPoint));
+  const verdicts =
+    language === 'python'
+      ? vetPython(tests, entryPoint)
+      : tests.map((test) => vetJavaScript(test, language, entryPoint));
   tests.forEach((test, index) => {
     const verdict = verdicts[index];
     if (verdict === 'parse') rejected.push({ test, reason: 'does not parse as one assertion' });
@@ -118,17 +132,34 @@ export function vetTests(tests: readonly string[], language: Language, entryPoin
 function vetJavaScript(test: string, language: 'javascript' | 'typescript', entryPoint: string | undefined): Vetting {
   if ('compileError' in transpileTypeScript(test)) return 'parse';
   const ts = pinnedTypeScript();
-  const file = ts.createSourceFile(`test.${language === 'typescript' ? 'ts' : 'js'}`, test, ts.ScriptTarget.ES2022, true, language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS);
+  const file = ts.createSourceFile(
+    `test.${language === 'typescript' ? 'ts' : 'js'}`,
+    test,
+    ts.ScriptTarget.ES2022,
+    true,
+    language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS,
+  );
   const [statement, ...more] = file.statements;
-  if (statement === undefined || more.length > 0 || !ts.isExpressionStatement(statement) || !ts.isCallExpression(statement.expression)) return 'parse';
+  if (
+    statement === undefined ||
+    more.length > 0 ||
+    !ts.isExpressionStatement(statement) ||
+    !ts.isCallExpression(statement.expression)
+  )
+    return 'parse';
   const callee = statement.expression.expression;
-  const isAssert = (ts.isIdentifier(callee) && callee.text === 'assert') || (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'assert');
+  const isAssert =
+    (ts.isIdentifier(callee) && callee.text === 'assert') ||
+    (ts.isPropertyAccessExpression(callee) &&
+      ts.isIdentifier(callee.expression) &&
+      callee.expression.text === 'assert');
   if (!isAssert) return 'parse';
   if (!entryPoint) return null;
   let calls = false;
   const visit = (node: import('typescript').Node): void => {
     if (calls) return;
-    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === entryPoint) calls = true;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === entryPoint)
+      calls = true;
     else ts.forEachChild(node, visit);
   };
   statement.expression.arguments.forEach(visit);
@@ -158,7 +189,13 @@ print(json.dumps(out))
 /** Each text vetted as a single Python assert that calls `entryPoint` (`ast.parse` only: parsing executes nothing). */
 function vetPython(tests: readonly string[], entryPoint: string | undefined): Vetting[] {
   if (tests.length === 0) return [];
-  const result = spawnSync('python3', ['-c', PARSE_SCRIPT], { input: JSON.stringify({ tests, entryPoint: entryPoint ?? '' }), encoding: 'utf8', env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' }, timeout: 30_000 });
-  if (result.status !== 0) throw new Error(`python3 could not check the generated tests: ${result.error?.message ?? result.stderr}`);
+  const result = spawnSync('python3', ['-c', PARSE_SCRIPT], {
+    input: JSON.stringify({ tests, entryPoint: entryPoint ?? '' }),
+    encoding: 'utf8',
+    env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8' },
+    timeout: 30_000,
+  });
+  if (result.status !== 0)
+    throw new Error(`python3 could not check the generated tests: ${result.error?.message ?? result.stderr}`);
   return JSON.parse(result.stdout) as Vetting[];
 }

@@ -9,7 +9,10 @@ import { parseSolveTaskFile } from './solve-task.js';
 test('processReproMetadata: the package.json version, Node, the sandbox Python', () => {
   const metadata = processReproMetadata();
   const root = join(import.meta.dirname, '..', '..', '..');
-  assert.equal(metadata.codeloop, (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version);
+  assert.equal(
+    metadata.codeloop,
+    (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version,
+  );
   assert.equal(metadata.node, process.version);
   assert.match(metadata.python ?? '', /^Python 3\.\d+\.\d+/);
 });
@@ -37,8 +40,15 @@ test('modelDigest: size, mtime and sha256 of the first MiB of a model file; null
   assert.equal(digest?.path, path);
   assert.equal(digest?.bytes, 4 + 2 * 1024 * 1024);
   assert.match(digest?.sha256_first_mib ?? '', /^[0-9a-f]{64}$/);
-  writeFileSync(join(dir, 'n.gguf'), Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(1024 * 1024 - 4, 7), Buffer.from('different tail')]));
-  assert.equal(modelDigest({ modelId: 'x', modelFile: join(dir, 'n.gguf') })?.sha256_first_mib, digest?.sha256_first_mib, 'only the first MiB is read');
+  writeFileSync(
+    join(dir, 'n.gguf'),
+    Buffer.concat([Buffer.from('GGUF'), Buffer.alloc(1024 * 1024 - 4, 7), Buffer.from('different tail')]),
+  );
+  assert.equal(
+    modelDigest({ modelId: 'x', modelFile: join(dir, 'n.gguf') })?.sha256_first_mib,
+    digest?.sha256_first_mib,
+    'only the first MiB is read',
+  );
   assert.equal(modelDigest({ modelId: 'openai:gpt-4o-mini@https://api.openai.com/v1' }), null);
   assert.equal(modelDigest({ modelId: 'x', modelFile: join(dir, 'missing.gguf') }), null);
 });
@@ -48,5 +58,8 @@ test('taskHash: the same task gives the same hash, whatever its id; a changed te
   const hash = taskHash(parseSolveTaskFile(JSON.stringify(file), 'a.json'));
   assert.match(hash, /^[0-9a-f]{64}$/);
   assert.equal(taskHash(parseSolveTaskFile(JSON.stringify(file), 'b.json')), hash);
-  assert.notEqual(taskHash(parseSolveTaskFile(JSON.stringify({ ...file, hiddenTests: ['assert f() == 2'] }), 'a.json')), hash);
+  assert.notEqual(
+    taskHash(parseSolveTaskFile(JSON.stringify({ ...file, hiddenTests: ['assert f() == 2'] }), 'a.json')),
+    hash,
+  );
 });

@@ -17,14 +17,25 @@ export function gitCommit(root: string): string | null {
     let gitDir = join(root, '.git');
     if (!existsSync(gitDir)) return null;
     // A worktree: .git is a file `gitdir: PATH`.
-    if (statSync(gitDir).isFile()) gitDir = readFileSync(gitDir, 'utf8').replace(/^gitdir:\s*/, '').trim();
+    if (statSync(gitDir).isFile())
+      gitDir = readFileSync(gitDir, 'utf8')
+        .replace(/^gitdir:\s*/, '')
+        .trim();
     const head = readFileSync(join(gitDir, 'HEAD'), 'utf8').trim();
     if (!head.startsWith('ref: ')) return /^[0-9a-f]{40}$/.test(head) ? head : null;
     const ref = head.slice(5);
-    const common = existsSync(join(gitDir, 'commondir')) ? join(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim()) : gitDir;
-    for (const dir of [gitDir, common]) if (existsSync(join(dir, ref))) return readFileSync(join(dir, ref), 'utf8').trim();
+    const common = existsSync(join(gitDir, 'commondir'))
+      ? join(gitDir, readFileSync(join(gitDir, 'commondir'), 'utf8').trim())
+      : gitDir;
+    for (const dir of [gitDir, common])
+      if (existsSync(join(dir, ref))) return readFileSync(join(dir, ref), 'utf8').trim();
     const packed = existsSync(join(common, 'packed-refs')) ? readFileSync(join(common, 'packed-refs'), 'utf8') : '';
-    return packed.split('\n').find((line) => line.endsWith(` ${ref}`))?.split(' ')[0] ?? null;
+    return (
+      packed
+        .split('\n')
+        .find((line) => line.endsWith(` ${ref}`))
+        ?.split(' ')[0] ?? null
+    );
   } catch {
     return null;
   }
@@ -43,7 +54,12 @@ let processMetadata: ProcessMetadata | null = null;
 export function processReproMetadata(): ProcessMetadata {
   if (processMetadata === null) {
     const root = packageRoot();
-    processMetadata = { codeloop: codeloopVersion(), codeloop_commit: gitCommit(root), node: process.version, python: sandboxPythonVersion() };
+    processMetadata = {
+      codeloop: codeloopVersion(),
+      codeloop_commit: gitCommit(root),
+      node: process.version,
+      python: sandboxPythonVersion(),
+    };
   }
   return processMetadata;
 }
@@ -86,7 +102,12 @@ function fileDigest(path: string): ModelDigest | null {
     try {
       const buffer = Buffer.alloc(Math.min(DIGEST_BYTES, stat.size));
       const read = readSync(fd, buffer, 0, buffer.length, 0);
-      return { path, bytes: stat.size, mtime: stat.mtime.toISOString(), sha256_first_mib: createHash('sha256').update(buffer.subarray(0, read)).digest('hex') };
+      return {
+        path,
+        bytes: stat.size,
+        mtime: stat.mtime.toISOString(),
+        sha256_first_mib: createHash('sha256').update(buffer.subarray(0, read)).digest('hex'),
+      };
     } finally {
       closeSync(fd);
     }
@@ -97,7 +118,25 @@ function fileDigest(path: string): ModelDigest | null {
 
 /** sha256 of what defines the task: prompt, starter, entry point, tests, stop sequences and judge (not its id). */
 export function taskHash(task: SolveTask): string {
-  const judge = task.judge.kind === 'reference' ? { kind: 'reference', tests: task.judge.task.tests, layout: task.judge.task.layout, harness: task.judge.task.harness } : task.judge;
-  const defining = { language: task.language, prompt: task.prompt, starter: task.starter, entryPoint: task.entryPoint ?? null, publicTests: task.publicTests, hiddenTests: task.hiddenTests, stopSequences: task.stopSequences, perTestMs: task.perTestMs ?? null, judge };
+  const judge =
+    task.judge.kind === 'reference'
+      ? {
+          kind: 'reference',
+          tests: task.judge.task.tests,
+          layout: task.judge.task.layout,
+          harness: task.judge.task.harness,
+        }
+      : task.judge;
+  const defining = {
+    language: task.language,
+    prompt: task.prompt,
+    starter: task.starter,
+    entryPoint: task.entryPoint ?? null,
+    publicTests: task.publicTests,
+    hiddenTests: task.hiddenTests,
+    stopSequences: task.stopSequences,
+    perTestMs: task.perTestMs ?? null,
+    judge,
+  };
   return createHash('sha256').update(JSON.stringify(defining)).digest('hex');
 }

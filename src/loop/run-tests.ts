@@ -23,7 +23,8 @@ export type TestOrigin = 'public' | 'hidden' | 'generated';
  * the test (exit, crash, output flood); `compile-error`: the solution does not parse; `infra-error`: the sandbox broke
  * (says nothing about the program, never counted as a failure).
  */
-export type TestStatus = 'passed' | 'failed' | 'error' | 'timed-out' | 'memory-exceeded' | 'compile-error' | 'not-run' | 'infra-error';
+export type TestStatus =
+  'passed' | 'failed' | 'error' | 'timed-out' | 'memory-exceeded' | 'compile-error' | 'not-run' | 'infra-error';
 
 /**
  * How a test source is cut into tests.
@@ -147,7 +148,12 @@ function isDeclaration(ts: TypeScriptModule, statement: import('typescript').Sta
 
 /** `test();` / `check();`: the call that runs a check function, dropped since its statements run one by one. */
 function isCheckCall(ts: TypeScriptModule, statement: import('typescript').Statement, name: string): boolean {
-  return ts.isExpressionStatement(statement) && ts.isCallExpression(statement.expression) && ts.isIdentifier(statement.expression.expression) && statement.expression.expression.text === name;
+  return (
+    ts.isExpressionStatement(statement) &&
+    ts.isCallExpression(statement.expression) &&
+    ts.isIdentifier(statement.expression.expression) &&
+    statement.expression.expression.text === name
+  );
 }
 
 const EQUALITY_ASSERTS = new Set(['deepStrictEqual', 'deepEqual', 'strictEqual', 'equal']);
@@ -156,11 +162,22 @@ const EQUALITY_ASSERTS = new Set(['deepStrictEqual', 'deepEqual', 'strictEqual',
  * `assert.deepStrictEqual(A, B)` becomes `assert.deepStrictEqual(__codeloopActual(A), B)`, so the runner learns A's
  * value even when the test passes (see test-runner.cjs). Other statements are returned unchanged.
  */
-function withActualProbe(ts: TypeScriptModule, file: import('typescript').SourceFile, statement: import('typescript').Statement, text: string): string {
+function withActualProbe(
+  ts: TypeScriptModule,
+  file: import('typescript').SourceFile,
+  statement: import('typescript').Statement,
+  text: string,
+): string {
   if (!ts.isExpressionStatement(statement) || !ts.isCallExpression(statement.expression)) return text;
   const call = statement.expression;
   const callee = call.expression;
-  if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.expression) || callee.expression.text !== 'assert' || !EQUALITY_ASSERTS.has(callee.name.text)) return text;
+  if (
+    !ts.isPropertyAccessExpression(callee) ||
+    !ts.isIdentifier(callee.expression) ||
+    callee.expression.text !== 'assert' ||
+    !EQUALITY_ASSERTS.has(callee.name.text)
+  )
+    return text;
   const first = call.arguments[0];
   if (first === undefined || call.arguments.length < 2) return text;
   const offset = statement.getStart(file);
@@ -187,14 +204,31 @@ export function planJavaScriptSteps(sources: readonly TestSource[], language: 'j
   };
   for (const source of sources) {
     if (source.form === 'single') {
-      steps.push({ kind: 'test', id: source.idPrefix, origin: source.origin, assertion: short(source.code.trim()), code: toJs(source.code) });
+      steps.push({
+        kind: 'test',
+        id: source.idPrefix,
+        origin: source.origin,
+        assertion: short(source.code.trim()),
+        code: toJs(source.code),
+      });
       continue;
     }
-    const file = ts.createSourceFile(`tests.${language === 'typescript' ? 'ts' : 'js'}`, source.code, ts.ScriptTarget.ES2022, true);
+    const file = ts.createSourceFile(
+      `tests.${language === 'typescript' ? 'ts' : 'js'}`,
+      source.code,
+      ts.ScriptTarget.ES2022,
+      true,
+    );
     let count = 0;
     const addTest = (statement: import('typescript').Statement): void => {
       const text = statement.getText(file);
-      steps.push({ kind: 'test', id: `${source.idPrefix}${count++}`, origin: source.origin, assertion: short(text), code: toJs(withActualProbe(ts, file, statement, text)) });
+      steps.push({
+        kind: 'test',
+        id: `${source.idPrefix}${count++}`,
+        origin: source.origin,
+        assertion: short(text),
+        code: toJs(withActualProbe(ts, file, statement, text)),
+      });
     };
     const addSetup = (statement: import('typescript').Statement): void => {
       steps.push({ kind: 'setup', origin: source.origin, code: toJs(statement.getText(file)) });
@@ -203,13 +237,17 @@ export function planJavaScriptSteps(sources: readonly TestSource[], language: 'j
       for (const statement of file.statements) (isDeclaration(ts, statement) ? addSetup : addTest)(statement);
       continue;
     }
-    const check = file.statements.find((statement): statement is import('typescript').FunctionDeclaration => ts.isFunctionDeclaration(statement) && (statement.name?.text === 'test' || statement.name?.text === 'check'));
+    const check = file.statements.find(
+      (statement): statement is import('typescript').FunctionDeclaration =>
+        ts.isFunctionDeclaration(statement) && (statement.name?.text === 'test' || statement.name?.text === 'check'),
+    );
     const checkName = check?.name?.text ?? '';
     for (const statement of file.statements) {
       if (statement === check || (check && isCheckCall(ts, statement, checkName))) continue;
       addSetup(statement);
     }
-    for (const statement of check?.body?.statements ?? []) (isDeclaration(ts, statement) ? addSetup : addTest)(statement);
+    for (const statement of check?.body?.statements ?? [])
+      (isDeclaration(ts, statement) ? addSetup : addTest)(statement);
   }
   return steps;
 }
@@ -245,7 +283,13 @@ export async function runTests(executor: Executor, options: RunTestsOptions): Pr
   let plannedSteps: Step[] | null = null;
   if (language === 'python') {
     const suite = { nonce, solution, perTestMs, entryPoint, sources };
-    request = { language, code: runnerSource('python'), files: { 'suite.json': JSON.stringify(suite) }, limits, harness: 'exit-code' as const };
+    request = {
+      language,
+      code: runnerSource('python'),
+      files: { 'suite.json': JSON.stringify(suite) },
+      limits,
+      harness: 'exit-code' as const,
+    };
   } else {
     plannedSteps = planJavaScriptSteps(sources, language);
     let code = solution;
@@ -253,14 +297,29 @@ export async function runTests(executor: Executor, options: RunTestsOptions): Pr
       const transpiled = transpileTypeScript(solution);
       if ('compileError' in transpiled) return compileErrorResult(plannedSteps, transpiled.compileError, executor);
       if (options.typeCheck) {
-        const checked = await executor.run({ language: 'typescript', code: solution, typeCheck: true, limits: { wallMs: 5_000 } }, signal === undefined ? {} : { signal });
-        if (checked.verdict === 'compile-error') return compileErrorResult(plannedSteps, typeErrors(checked.stderr || checked.reason), executor, 'TypeScriptError');
+        const checked = await executor.run(
+          { language: 'typescript', code: solution, typeCheck: true, limits: { wallMs: 5_000 } },
+          signal === undefined ? {} : { signal },
+        );
+        if (checked.verdict === 'compile-error')
+          return compileErrorResult(
+            plannedSteps,
+            typeErrors(checked.stderr || checked.reason),
+            executor,
+            'TypeScriptError',
+          );
       }
       code = transpiled.code;
     }
     const suite = { nonce, solution: code, perTestMs, steps: plannedSteps };
     // The runner is run as plain JavaScript (language `javascript`): the TypeScript was transpiled above.
-    request = { language: 'javascript' as const, code: runnerSource('node'), files: { 'suite.json': JSON.stringify(suite) }, limits, harness: 'exit-code' as const };
+    request = {
+      language: 'javascript' as const,
+      code: runnerSource('node'),
+      files: { 'suite.json': JSON.stringify(suite) },
+      limits,
+      harness: 'exit-code' as const,
+    };
   }
   const execution = await executor.run(request, signal === undefined ? {} : { signal });
   return collectResults(execution, nonce);
@@ -268,17 +327,38 @@ export async function runTests(executor: Executor, options: RunTestsOptions): Pr
 
 /** tsc's error lines, each once (it can print an error twice), at most 10. */
 function typeErrors(output: string): string {
-  const lines = [...new Set(output.split('\n').map((line) => line.trim()).filter((line) => /error TS\d+/.test(line)))];
+  const lines = [
+    ...new Set(
+      output
+        .split('\n')
+        .map((line) => line.trim())
+        .filter((line) => /error TS\d+/.test(line)),
+    ),
+  ];
   return (lines.length > 0 ? lines : [output.trim()]).slice(0, 10).join('\n');
 }
 
 function compileErrorResult(steps: Step[], message: string, executor: Executor, type = 'SyntaxError'): TestRunResult {
   const exception = { type, message: short(message) };
   return {
-    tests: steps.filter((step) => step.kind === 'test').map((step) => ({ id: step.id ?? '', origin: step.origin, assertion: step.assertion ?? '', status: 'compile-error', exception })),
+    tests: steps
+      .filter((step) => step.kind === 'test')
+      .map((step) => ({
+        id: step.id ?? '',
+        origin: step.origin,
+        assertion: step.assertion ?? '',
+        status: 'compile-error',
+        exception,
+      })),
     solution: { status: 'compile-error', exception },
     infraError: false,
-    execution: { verdict: 'compile-error', reason: message.split('\n')[0] ?? 'the solution does not compile', durationMs: 0, isolation: executor.isolation, stderrTail: '' },
+    execution: {
+      verdict: 'compile-error',
+      reason: message.split('\n')[0] ?? 'the solution does not compile',
+      durationMs: 0,
+      isolation: executor.isolation,
+      stderrTail: '',
+    },
   };
 }
 
@@ -295,12 +375,24 @@ export function collectResults(execution: ExecutionResult, nonce: string): TestR
     }
   }
   const stderrTail = execution.stderr.slice(-STDERR_TAIL);
-  const summary = { verdict: execution.verdict, reason: execution.reason, durationMs: execution.durationMs, isolation: execution.isolation, stderrTail };
+  const summary = {
+    verdict: execution.verdict,
+    reason: execution.reason,
+    durationMs: execution.durationMs,
+    isolation: execution.isolation,
+    stderrTail,
+  };
   const plan = lines.find((line) => line.type === 'plan');
   const infra = execution.verdict === 'infra-error' || plan === undefined;
   const planned = plan?.tests ?? [];
   if (infra) {
-    const exception = { type: 'InfraError', message: plan === undefined && execution.verdict !== 'infra-error' ? `the test runner did not start (${execution.reason})` : execution.reason };
+    const exception = {
+      type: 'InfraError',
+      message:
+        plan === undefined && execution.verdict !== 'infra-error'
+          ? `the test runner did not start (${execution.reason})`
+          : execution.reason,
+    };
     return {
       tests: planned.map((test) => ({ ...test, status: 'infra-error', exception })),
       solution: { status: 'infra-error', exception },
@@ -311,9 +403,15 @@ export function collectResults(execution: ExecutionResult, nonce: string): TestR
   const solutionLine = lines.find((line) => line.type === 'solution');
   const ended = endedStatus(execution);
   const solution = solutionLine
-    ? { status: solutionLine.status ?? 'error', ...(solutionLine.exception ? { exception: solutionLine.exception } : {}), ...(solutionLine.traceback ? { traceback: solutionLine.traceback } : {}) }
+    ? {
+        status: solutionLine.status ?? 'error',
+        ...(solutionLine.exception ? { exception: solutionLine.exception } : {}),
+        ...(solutionLine.traceback ? { traceback: solutionLine.traceback } : {}),
+      }
     : { status: ended, exception: { type: 'ProcessEnded', message: execution.reason } };
-  const byId = new Map(lines.filter((line) => line.type === 'test' && line.id !== undefined).map((line) => [line.id as string, line]));
+  const byId = new Map(
+    lines.filter((line) => line.type === 'test' && line.id !== undefined).map((line) => [line.id as string, line]),
+  );
   const tests: TestResult[] = planned.map((test) => {
     const line = byId.get(test.id);
     if (line) {
@@ -321,10 +419,24 @@ export function collectResults(execution: ExecutionResult, nonce: string): TestR
       return { ...test, ...rest, status: rest.status ?? 'error' } as TestResult;
     }
     if (solution.status !== 'passed') {
-      const status: TestStatus = solution.status === 'compile-error' || solution.status === 'timed-out' || solution.status === 'memory-exceeded' ? solution.status : 'error';
-      return { ...test, status, exception: { type: solution.exception?.type ?? 'Error', message: `the solution failed before the tests ran: ${solution.exception?.message ?? execution.reason}` } };
+      const status: TestStatus =
+        solution.status === 'compile-error' || solution.status === 'timed-out' || solution.status === 'memory-exceeded'
+          ? solution.status
+          : 'error';
+      return {
+        ...test,
+        status,
+        exception: {
+          type: solution.exception?.type ?? 'Error',
+          message: `the solution failed before the tests ran: ${solution.exception?.message ?? execution.reason}`,
+        },
+      };
     }
-    return { ...test, status: ended, exception: { type: 'ProcessEnded', message: `the process ended before this test ran: ${execution.reason}` } };
+    return {
+      ...test,
+      status: ended,
+      exception: { type: 'ProcessEnded', message: `the process ended before this test ran: ${execution.reason}` },
+    };
   });
   return { tests, solution, infraError: false, execution: summary };
 }

@@ -51,8 +51,11 @@ const SOLUTION_LAYOUTS = new Set(['human-eval', 'prompt-completion-tests', 'comp
  */
 export function referenceProgram(task: Task, solution: string): string {
   if (task.layout === 'human-eval') return `${solution}\n${task.tests}\ncheck(${task.entryPoint ?? ''})`;
-  if (task.layout === 'prompt-completion-tests' || task.layout === 'completion-tests') return `${solution}\n${task.tests}`;
-  throw new UsageError(`Task ${task.id} has layout "${task.layout}", which the solve loop cannot run: use a task whose tests follow the code (HumanEval, MBPP, MultiPL-E, examples).`);
+  if (task.layout === 'prompt-completion-tests' || task.layout === 'completion-tests')
+    return `${solution}\n${task.tests}`;
+  throw new UsageError(
+    `Task ${task.id} has layout "${task.layout}", which the solve loop cannot run: use a task whose tests follow the code (HumanEval, MBPP, MultiPL-E, examples).`,
+  );
 }
 
 /** The dataset's reference solution as a whole program (its prompt and canonical completion), if it has one. */
@@ -65,13 +68,18 @@ export function referenceSolution(task: Task): string | undefined {
  * The examples a docstring or comment already shows (`>>> f(1)` then `2` on the next line), as tests. They are public
  * by construction: the model sees them in the prompt anyway.
  */
-export function publicTestsFromPrompt(prompt: string, language: Language, entryPoint: string | undefined): TestSource[] {
+export function publicTestsFromPrompt(
+  prompt: string,
+  language: Language,
+  entryPoint: string | undefined,
+): TestSource[] {
   if (entryPoint === undefined || entryPoint === '') return [];
   // In JavaScript/TypeScript prompts the examples are `//` comments; a line of code ends an example.
   const comment = language === 'python' ? /^\s*/ : /^\s*\/\/\s?/;
   const lines = prompt.split('\n').map((line) => (comment.test(line) ? line.replace(comment, '') : ''));
   const tests: TestSource[] = [];
-  const ends = (line: string): boolean => line === '' || line.startsWith('>>>') || line.startsWith('"""') || line.startsWith("'''") || line.startsWith('*/');
+  const ends = (line: string): boolean =>
+    line === '' || line.startsWith('>>>') || line.startsWith('"""') || line.startsWith("'''") || line.startsWith('*/');
   for (let index = 0; index < lines.length - 1; index++) {
     const match = /^>>>\s*(.+)$/.exec(lines[index] ?? '');
     // The expected value runs to the next blank line, example or end of docstring (it may wrap over lines).
@@ -79,13 +87,15 @@ export function publicTestsFromPrompt(prompt: string, language: Language, entryP
     let next = index + 1;
     let call = match[1].trim();
     // A call continued on `...` lines (doctest's continuation prompt).
-    for (; next < lines.length && (lines[next] ?? '').trim().startsWith('...'); next++) call += ` ${(lines[next] ?? '').trim().slice(3).trim()}`;
+    for (; next < lines.length && (lines[next] ?? '').trim().startsWith('...'); next++)
+      call += ` ${(lines[next] ?? '').trim().slice(3).trim()}`;
     const parts: string[] = [];
     for (; next < lines.length && !ends((lines[next] ?? '').trim()); next++) parts.push((lines[next] ?? '').trim());
     const expected = parts.join(' ');
     if (expected === '') continue;
     if (!new RegExp(`\\b${entryPoint}\\s*\\(`).test(call)) continue;
-    const code = language === 'python' ? `assert ${call} == ${expected}` : `assert.deepStrictEqual(${call}, ${expected});`;
+    const code =
+      language === 'python' ? `assert ${call} == ${expected}` : `assert.deepStrictEqual(${call}, ${expected});`;
     tests.push({ origin: 'public', form: 'single', idPrefix: `public/${tests.length}`, code });
   }
   return tests;
@@ -103,7 +113,26 @@ function firstAssert(tests: string): string | undefined {
 function calledFunction(assertion: string, solution: string): string | undefined {
   const called = [...assertion.matchAll(/(?<![.\w])([A-Za-z_]\w*)\s*\(/g)].map((match) => match[1] as string);
   const defined = called.find((name) => new RegExp(`^\\s*def\\s+${name}\\s*\\(`, 'm').test(solution));
-  const builtins = new Set(['set', 'sorted', 'list', 'tuple', 'abs', 'round', 'str', 'int', 'float', 'len', 'dict', 'frozenset', 'isinstance', 'all', 'any', 'sum', 'max', 'min']);
+  const builtins = new Set([
+    'set',
+    'sorted',
+    'list',
+    'tuple',
+    'abs',
+    'round',
+    'str',
+    'int',
+    'float',
+    'len',
+    'dict',
+    'frozenset',
+    'isinstance',
+    'all',
+    'any',
+    'sum',
+    'max',
+    'min',
+  ]);
   return defined ?? called.find((name) => !builtins.has(name));
 }
 
@@ -113,7 +142,9 @@ export function solveTaskFromDataset(task: Task): SolveTask {
   const prose = task.layout === 'completion-tests';
   let prompt = task.prompt;
   let publicTests = publicTestsFromPrompt(task.prompt, task.language, task.entryPoint);
-  const entryPoint = task.entryPoint ?? (prose ? calledFunction(firstAssert(task.tests) ?? '', task.canonicalSolution ?? '') : undefined);
+  const entryPoint =
+    task.entryPoint ??
+    (prose ? calledFunction(firstAssert(task.tests) ?? '', task.canonicalSolution ?? '') : undefined);
   if (prose) {
     const shown = firstAssert(task.tests);
     if (shown !== undefined) {
@@ -154,29 +185,51 @@ export function parseSolveTaskFile(text: string, path: string): SolveTask {
     // YAML 1.2's core schema: `yes`/`no` stay strings, duplicate keys are an error.
     record = (format === 'YAML' ? parseYaml(text, { uniqueKeys: true }) : JSON.parse(text)) as Record<string, unknown>;
   } catch (error) {
-    throw new UsageError(`${path} is not valid ${format} (${(error as Error).message.split('\n')[0]}); see docs/solve.md for the task file format.`, { cause: error });
+    throw new UsageError(
+      `${path} is not valid ${format} (${(error as Error).message.split('\n')[0]}); see docs/solve.md for the task file format.`,
+      { cause: error },
+    );
   }
-  if (record === null || typeof record !== 'object' || Array.isArray(record)) throw new UsageError(`${path}: a task file holds one ${format === 'YAML' ? 'YAML mapping' : 'JSON object'} (got ${record === null ? 'nothing' : Array.isArray(record) ? 'a list' : typeof record}); see docs/solve.md.`);
+  if (record === null || typeof record !== 'object' || Array.isArray(record))
+    throw new UsageError(
+      `${path}: a task file holds one ${format === 'YAML' ? 'YAML mapping' : 'JSON object'} (got ${record === null ? 'nothing' : Array.isArray(record) ? 'a list' : typeof record}); see docs/solve.md.`,
+    );
   const text_ = (key: string, required: boolean): string | undefined => {
     const value = record[key];
     if (value === undefined && !required) return undefined;
-    if (typeof value !== 'string' || (required && value.trim() === '')) throw new UsageError(`${path}: "${key}" must be a${required ? ' non-empty' : ''} string (got ${JSON.stringify(value)}); see docs/solve.md.`);
+    if (typeof value !== 'string' || (required && value.trim() === ''))
+      throw new UsageError(
+        `${path}: "${key}" must be a${required ? ' non-empty' : ''} string (got ${JSON.stringify(value)}); see docs/solve.md.`,
+      );
     return value;
   };
   const tests = (key: string, origin: 'public' | 'hidden'): TestSource[] => {
     const value = record[key] ?? [];
     if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.trim() === '')) {
-      throw new UsageError(`${path}: "${key}" must be a list of test strings, one assertion each (got ${JSON.stringify(value).slice(0, 80)}).`);
+      throw new UsageError(
+        `${path}: "${key}" must be a list of test strings, one assertion each (got ${JSON.stringify(value).slice(0, 80)}).`,
+      );
     }
     return (value as string[]).map((code, index) => ({ origin, form: 'single', idPrefix: `${origin}/${index}`, code }));
   };
   const language = text_('language', true) as Language;
-  if (!LANGUAGE_NAMES.includes(language)) throw new UsageError(`${path}: "language" is ${JSON.stringify(language)}; use one of ${LANGUAGE_NAMES.join(', ')}.`);
+  if (!LANGUAGE_NAMES.includes(language))
+    throw new UsageError(
+      `${path}: "language" is ${JSON.stringify(language)}; use one of ${LANGUAGE_NAMES.join(', ')}.`,
+    );
   const hiddenTests = tests('hiddenTests', 'hidden');
-  if (hiddenTests.length === 0) throw new UsageError(`${path}: "hiddenTests" is empty; the final verdict needs at least one hidden test (the model never sees them).`);
+  if (hiddenTests.length === 0)
+    throw new UsageError(
+      `${path}: "hiddenTests" is empty; the final verdict needs at least one hidden test (the model never sees them).`,
+    );
   const perTestMs = record.perTestMs;
-  if (perTestMs !== undefined && (typeof perTestMs !== 'number' || !Number.isInteger(perTestMs) || perTestMs < 10 || perTestMs > 600_000)) {
-    throw new UsageError(`${path}: "perTestMs" is ${JSON.stringify(perTestMs)}; use a whole number of milliseconds from 10 to 600000.`);
+  if (
+    perTestMs !== undefined &&
+    (typeof perTestMs !== 'number' || !Number.isInteger(perTestMs) || perTestMs < 10 || perTestMs > 600_000)
+  ) {
+    throw new UsageError(
+      `${path}: "perTestMs" is ${JSON.stringify(perTestMs)}; use a whole number of milliseconds from 10 to 600000.`,
+    );
   }
   const entryPoint = text_('entryPoint', false);
   return {
@@ -198,13 +251,24 @@ export function loadSolveTaskFile(path: string): SolveTask {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read task file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a dataset task (examples/ID) or a task file path.`, { cause: error });
+    throw new UsageError(
+      `cannot read task file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a dataset task (examples/ID) or a task file path.`,
+      { cause: error },
+    );
   }
   return parseSolveTaskFile(text, path);
 }
 
 /** `--file SRC --test-command CMD` as a solve task: the model sees the source and the command's output. */
-export function commandSolveTask(options: { source: string; sourcePath: string; language: Language; command: string; files: Record<string, string>; instructions?: string; wallMs?: number }): SolveTask {
+export function commandSolveTask(options: {
+  source: string;
+  sourcePath: string;
+  language: Language;
+  command: string;
+  files: Record<string, string>;
+  instructions?: string;
+  wallMs?: number;
+}): SolveTask {
   const { source, sourcePath, language, command, files, instructions, wallMs } = options;
   return {
     id: sourcePath,
@@ -234,11 +298,22 @@ export interface Judgement {
 const OUTPUT_TAIL = 4_000;
 
 /** Runs a test command in the sandbox with the candidate in place; the command's exit code decides. */
-export async function runCommand(executor: Executor, spec: CommandSpec, solution: string, signal?: AbortSignal): Promise<ExecutionResult> {
+export async function runCommand(
+  executor: Executor,
+  spec: CommandSpec,
+  solution: string,
+  signal?: AbortSignal,
+): Promise<ExecutionResult> {
   // A Python wrapper runs the shell command: the sandbox runs programs, and /bin/sh is inside it.
   const wrapper = `import subprocess, sys\nsys.exit(subprocess.run(${JSON.stringify(spec.command)}, shell=True).returncode)\n`;
   return executor.run(
-    { language: 'python', code: wrapper, files: { ...spec.files, [spec.sourcePath]: solution }, limits: { wallMs: spec.wallMs ?? 60_000 }, harness: 'exit-code' },
+    {
+      language: 'python',
+      code: wrapper,
+      files: { ...spec.files, [spec.sourcePath]: solution },
+      limits: { wallMs: spec.wallMs ?? 60_000 },
+      harness: 'exit-code',
+    },
     signal === undefined ? {} : { signal },
   );
 }
@@ -247,7 +322,12 @@ export async function runCommand(executor: Executor, spec: CommandSpec, solution
  * The final verdict of `solution` on `task`, from tests the model never saw: the dataset's own harness (its program
  * layout, time limit, type-check and success rule), the task file's hidden tests, or the test command.
  */
-export async function judgeSolution(executor: Executor, task: SolveTask, solution: string, options: { signal?: AbortSignal; hiddenRun?: TestRunResult } = {}): Promise<Judgement> {
+export async function judgeSolution(
+  executor: Executor,
+  task: SolveTask,
+  solution: string,
+  options: { signal?: AbortSignal; hiddenRun?: TestRunResult } = {},
+): Promise<Judgement> {
   const { signal } = options;
   const run = signal === undefined ? {} : { signal };
   if (task.judge.kind === 'reference') {
@@ -262,15 +342,36 @@ export async function judgeSolution(executor: Executor, task: SolveTask, solutio
       },
       run,
     );
-    return { passed: result.verdict === 'passed', infraError: result.verdict === 'infra-error', by: 'reference', verdict: result.verdict, reason: result.reason, outputTail: tail(result) };
+    return {
+      passed: result.verdict === 'passed',
+      infraError: result.verdict === 'infra-error',
+      by: 'reference',
+      verdict: result.verdict,
+      reason: result.reason,
+      outputTail: tail(result),
+    };
   }
   if (task.judge.kind === 'command') {
     const result = await runCommand(executor, task.judge.command, solution, signal);
-    return { passed: result.verdict === 'passed', infraError: result.verdict === 'infra-error', by: 'command', verdict: result.verdict, reason: result.reason, outputTail: tail(result) };
+    return {
+      passed: result.verdict === 'passed',
+      infraError: result.verdict === 'infra-error',
+      by: 'command',
+      verdict: result.verdict,
+      reason: result.reason,
+      outputTail: tail(result),
+    };
   }
   const hidden =
     options.hiddenRun ??
-    (await runTests(executor, { language: task.language, solution, sources: task.hiddenTests, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), ...(task.perTestMs ? { perTestMs: task.perTestMs } : {}), ...run }));
+    (await runTests(executor, {
+      language: task.language,
+      solution,
+      sources: task.hiddenTests,
+      ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}),
+      ...(task.perTestMs ? { perTestMs: task.perTestMs } : {}),
+      ...run,
+    }));
   const hiddenResults = hidden.tests.filter((test) => test.origin === 'hidden');
   const failed = hiddenResults.filter((test) => test.status !== 'passed');
   return {
@@ -278,7 +379,9 @@ export async function judgeSolution(executor: Executor, task: SolveTask, solutio
     infraError: hidden.infraError,
     by: 'hidden-tests',
     verdict: hidden.infraError ? 'infra-error' : failed.length === 0 ? 'passed' : 'failed',
-    reason: hidden.infraError ? hidden.execution.reason : `${hiddenResults.length - failed.length}/${hiddenResults.length} hidden tests passed`,
+    reason: hidden.infraError
+      ? hidden.execution.reason
+      : `${hiddenResults.length - failed.length}/${hiddenResults.length} hidden tests passed`,
   };
 }
 
@@ -291,15 +394,33 @@ function tail(result: ExecutionResult): string {
  * docstring says 15.0 where the answer is 8.0), and feedback from a wrong test would steer the model away from a
  * right program. Only dataset tasks with a canonical solution are checked; nothing of it reaches the model.
  */
-export async function checkedPublicTests(executor: Executor, task: SolveTask, perTestMs: number, signal: AbortSignal | undefined, warnings: Set<string>): Promise<TestSource[]> {
+export async function checkedPublicTests(
+  executor: Executor,
+  task: SolveTask,
+  perTestMs: number,
+  signal: AbortSignal | undefined,
+  warnings: Set<string>,
+): Promise<TestSource[]> {
   const solution = task.judge.kind === 'reference' ? referenceSolution(task.judge.task) : undefined;
   if (solution === undefined || task.publicTests.length === 0) return task.publicTests;
-  const run = await runTests(executor, { language: task.language, solution, sources: task.publicTests, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, ...(signal ? { signal } : {}) });
+  const run = await runTests(executor, {
+    language: task.language,
+    solution,
+    sources: task.publicTests,
+    ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}),
+    perTestMs,
+    ...(signal ? { signal } : {}),
+  });
   if (run.infraError) return task.publicTests;
   return task.publicTests.filter((source) => {
-    const results = run.tests.filter((test) => (source.form === 'single' ? test.id === source.idPrefix : test.id.startsWith(source.idPrefix)));
+    const results = run.tests.filter((test) =>
+      source.form === 'single' ? test.id === source.idPrefix : test.id.startsWith(source.idPrefix),
+    );
     const wrong = results.find((test) => test.status !== 'passed');
-    if (wrong) warnings.add(`public test ${JSON.stringify(wrong.assertion)} is not used: the task's reference solution fails it (${wrong.status}${wrong.actual !== undefined ? `, it returns ${wrong.actual}` : ''})`);
+    if (wrong)
+      warnings.add(
+        `public test ${JSON.stringify(wrong.assertion)} is not used: the task's reference solution fails it (${wrong.status}${wrong.actual !== undefined ? `, it returns ${wrong.actual}` : ''})`,
+      );
     return wrong === undefined;
   });
 }

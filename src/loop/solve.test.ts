@@ -15,9 +15,19 @@ import { commandSolveTask, parseSolveTaskFile, solveTaskFromDataset } from './so
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;
 
 const fence = (language: string, code: string): string => `Here is the program:\n\`\`\`${language}\n${code}\`\`\`\n`;
-const lastUser = (request: MockRequest): string => (request.kind === 'chat' ? (request.messages.at(-1)?.content ?? '') : '');
+const lastUser = (request: MockRequest): string =>
+  request.kind === 'chat' ? (request.messages.at(-1)?.content ?? '') : '';
 /** Everything the model was ever shown, to check that no hidden test leaked into it. */
-const shown = (requests: readonly MockRequest[]): string => requests.map((request) => (request.kind === 'chat' ? request.messages.map((message) => message.content).join('\n') : request.kind === 'complete' ? request.prompt : `${request.prefix}${request.suffix}`)).join('\n');
+const shown = (requests: readonly MockRequest[]): string =>
+  requests
+    .map((request) =>
+      request.kind === 'chat'
+        ? request.messages.map((message) => message.content).join('\n')
+        : request.kind === 'complete'
+          ? request.prompt
+          : `${request.prefix}${request.suffix}`,
+    )
+    .join('\n');
 
 async function example(id: string): Promise<Task> {
   const task = (await loadExamples()).tasks.find((candidate) => candidate.id === id);
@@ -39,7 +49,9 @@ describe('solve', { skip }, () => {
     const solveTask = solveTaskFromDataset(task);
     const wrong = task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)');
     const right = task.prompt + (task.canonicalSolution ?? '');
-    const model = createMockBackend({ respond: (request) => (lastUser(request).includes('Feedback:') ? fence('python', right) : fence('python', wrong)) });
+    const model = createMockBackend({
+      respond: (request) => (lastUser(request).includes('Feedback:') ? fence('python', right) : fence('python', wrong)),
+    });
     const logPath = join(mkdtempSync(join(tmpdir(), 'codeloop-solve-')), 'attempts.jsonl');
     const log = createAttemptLog(logPath);
     const result = await solve(solveTask, { model, executor, strategy: 'repair', log });
@@ -47,15 +59,21 @@ describe('solve', { skip }, () => {
     assert.equal(result.passed, true, result.judgement.reason);
     assert.equal(result.judgement.by, 'reference');
     assert.equal(result.stopReason, 'visible-pass');
-    assert.deepEqual(result.attempts.map((record) => [record.attempt_id, record.kind, record.parent_id, record.turn]), [
-      ['a0', 'sample', null, 0],
-      ['a1', 'repair', 'a0', 1],
-      ['a2', 'select', 'a1', 1],
-    ]);
+    assert.deepEqual(
+      result.attempts.map((record) => [record.attempt_id, record.kind, record.parent_id, record.turn]),
+      [
+        ['a0', 'sample', null, 0],
+        ['a1', 'repair', 'a0', 1],
+        ['a2', 'select', 'a1', 1],
+      ],
+    );
     const [first, repair] = result.attempts;
     assert.equal(first?.visible_all_pass, false);
     assert.equal(first?.all_pass, false);
-    assert.ok(first?.pass_rate !== null && first!.pass_rate! < 1 && first!.pass_rate! > 0, `a0 passes some hidden tests: ${first?.pass_rate}`);
+    assert.ok(
+      first?.pass_rate !== null && first!.pass_rate! < 1 && first!.pass_rate! > 0,
+      `a0 passes some hidden tests: ${first?.pass_rate}`,
+    );
     // The record keeps the code taken out of the answer, the sampling settings as sent, and what it takes to rerun.
     assert.equal(first?.extracted_code, wrong);
     assert.equal(first?.model?.top_p, 1);
@@ -74,39 +92,77 @@ describe('solve', { skip }, () => {
     // The model saw the public example but none of the hidden asserts.
     const everything = shown(model.calls.map((call) => call.request));
     assert.ok(everything.includes('fizzbuzz(5)'));
-    assert.ok(!everything.includes("count('FizzBuzz') == 2") && !everything.includes('candidate(16)'), 'a hidden test reached the model');
+    assert.ok(
+      !everything.includes("count('FizzBuzz') == 2") && !everything.includes('candidate(16)'),
+      'a hidden test reached the model',
+    );
     // The log is the same records, one JSON line each, written as they happened.
-    const lines = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { attempt_id: string; usage: { completion_tokens: number } });
-    assert.deepEqual(lines.map((line) => line.attempt_id), ['a0', 'a1', 'a2']);
+    const lines = readFileSync(logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { attempt_id: string; usage: { completion_tokens: number } });
+    assert.deepEqual(
+      lines.map((line) => line.attempt_id),
+      ['a0', 'a1', 'a2'],
+    );
     assert.ok((lines[0]?.usage.completion_tokens ?? 0) > 0);
-    assert.equal(result.usage.completionTokens, result.attempts.reduce((sum, record) => sum + record.usage.completion_tokens, 0));
+    assert.equal(
+      result.usage.completionTokens,
+      result.attempts.reduce((sum, record) => sum + record.usage.completion_tokens, 0),
+    );
   });
 
   test('resample: rising temperature, stops at the first program that passes the public tests', async () => {
     const task = await example('examples/js/sum-range');
     const wrong = task.prompt + (task.canonicalSolution ?? '').replace('i <= b', 'i < b');
     const right = task.prompt + (task.canonicalSolution ?? '');
-    const model = createMockBackend({ respond: [fence('javascript', wrong), fence('javascript', wrong), fence('javascript', right), fence('javascript', wrong)] });
+    const model = createMockBackend({
+      respond: [
+        fence('javascript', wrong),
+        fence('javascript', wrong),
+        fence('javascript', right),
+        fence('javascript', wrong),
+      ],
+    });
     const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'resample' });
     assert.equal(result.passed, true);
-    assert.deepEqual(result.attempts.map((record) => [record.kind, record.model?.temperature]), [
-      ['sample', 0],
-      ['sample', 0.2],
-      ['sample', 0.4],
-      ['select', undefined],
-    ]);
-    assert.deepEqual(model.calls.map((call) => call.options.seed), [0, 1, 2]);
+    assert.deepEqual(
+      result.attempts.map((record) => [record.kind, record.model?.temperature]),
+      [
+        ['sample', 0],
+        ['sample', 0.2],
+        ['sample', 0.4],
+        ['select', undefined],
+      ],
+    );
+    assert.deepEqual(
+      model.calls.map((call) => call.options.seed),
+      [0, 1, 2],
+    );
     assert.equal(result.programAttempts, 3);
   });
 
   test('budgets: attempts and tokens stop the loop before the next model call', async () => {
     const task = await example('examples/py/fizzbuzz');
-    const wrong = fence('python', task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'));
-    const byAttempts = await solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => wrong }), executor, strategy: 'repair', budget: { maxAttempts: 2 } });
+    const wrong = fence(
+      'python',
+      task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'),
+    );
+    const byAttempts = await solve(solveTaskFromDataset(task), {
+      model: createMockBackend({ respond: () => wrong }),
+      executor,
+      strategy: 'repair',
+      budget: { maxAttempts: 2 },
+    });
     assert.equal(byAttempts.stopReason, 'budget-attempts');
     assert.equal(byAttempts.programAttempts, 2);
     assert.equal(byAttempts.passed, false);
-    const byTokens = await solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => wrong }), executor, strategy: 'repair', budget: { maxTokens: 10 } });
+    const byTokens = await solve(solveTaskFromDataset(task), {
+      model: createMockBackend({ respond: () => wrong }),
+      executor,
+      strategy: 'repair',
+      budget: { maxTokens: 10 },
+    });
     assert.equal(byTokens.stopReason, 'budget-tokens');
     assert.equal(byTokens.programAttempts, 1);
     const priced = await solve(solveTaskFromDataset(task), {
@@ -120,20 +176,33 @@ describe('solve', { skip }, () => {
     // A call asks for no more completion tokens than the money left pays for: $0.0001 at $1 per million is 100 tokens,
     // then what the first call left.
     const capped = createMockBackend({ respond: () => wrong });
-    const cheap = await solve(solveTaskFromDataset(task), { model: capped, executor, strategy: 'repair', budget: { maxCostUsd: 1e-4, pricing: { promptUsdPerMillion: 0, completionUsdPerMillion: 1 } } });
+    const cheap = await solve(solveTaskFromDataset(task), {
+      model: capped,
+      executor,
+      strategy: 'repair',
+      budget: { maxCostUsd: 1e-4, pricing: { promptUsdPerMillion: 0, completionUsdPerMillion: 1 } },
+    });
     const [firstCall, secondCall] = capped.calls.map((call) => call.options.maxTokens ?? 0);
     assert.equal(firstCall, 100);
     const firstCompletion = cheap.attempts[0]?.usage.completion_tokens ?? 0;
     assert.equal(secondCall, 100 - firstCompletion);
     assert.equal(cheap.stopReason, 'budget-cost');
     assert.ok(cheap.usage.usd > 0 && cheap.usage.usd <= 1e-4 + 1e-12, `spent ${cheap.usage.usd}`);
-    await assert.rejects(solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => wrong }), executor, budget: { maxCostUsd: 1 } }), /maxCostUsd=1 needs prices/);
+    await assert.rejects(
+      solve(solveTaskFromDataset(task), {
+        model: createMockBackend({ respond: () => wrong }),
+        executor,
+        budget: { maxCostUsd: 1 },
+      }),
+      /maxCostUsd=1 needs prices/,
+    );
   });
 
   test('select (CodeT): generated tests rank the candidates; two identical wrong programs lose to one that agrees with more tests', async () => {
     const task = await example('examples/js/is-palindrome');
     const right = task.prompt + (task.canonicalSolution ?? '');
-    const wrong = task.prompt + (task.canonicalSolution ?? '').replace('let j = chars.length - 1', 'let j = chars.length - 2');
+    const wrong =
+      task.prompt + (task.canonicalSolution ?? '').replace('let j = chars.length - 1', 'let j = chars.length - 2');
     const tests = [
       '```javascript',
       'assert.deepStrictEqual(isPalindrome(""), true);',
@@ -146,12 +215,25 @@ describe('solve', { skip }, () => {
     ].join('\n');
     const answers = [wrong, right, wrong];
     let sample = 0;
-    const model = createMockBackend({ respond: (request) => (lastUser(request).includes('different tests') ? tests : fence('javascript', answers[sample++ % answers.length] ?? '')) });
-    const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'select', strategyOverrides: { samples: 3, testSamples: 1 } });
+    const model = createMockBackend({
+      respond: (request) =>
+        lastUser(request).includes('different tests')
+          ? tests
+          : fence('javascript', answers[sample++ % answers.length] ?? ''),
+    });
+    const result = await solve(solveTaskFromDataset(task), {
+      model,
+      executor,
+      strategy: 'select',
+      strategyOverrides: { samples: 3, testSamples: 1 },
+    });
     assert.equal(result.passed, true, JSON.stringify(result.attempts.at(-1)?.selection));
     const testsRecord = result.attempts[0];
     assert.equal(testsRecord?.kind, 'tests');
-    assert.deepEqual(testsRecord?.rejected_tests?.map((item) => item.reason), ['does not call isPalindrome', 'does not parse as one assertion']);
+    assert.deepEqual(
+      testsRecord?.rejected_tests?.map((item) => item.reason),
+      ['does not call isPalindrome', 'does not parse as one assertion'],
+    );
     const select = result.attempts.at(-1);
     assert.equal(select?.selection?.method, 'codet');
     assert.equal(select?.parent_id, 'a2', 'the one right candidate (a2) is chosen');
@@ -165,10 +247,23 @@ describe('solve', { skip }, () => {
     assert.equal(result.generatedTests?.attemptsPassingGenerated, 1);
     assert.equal(result.generatedTests?.falsePositiveRate, 0);
     // The select record carries the same figures, so the log is complete without result.json.
-    assert.deepEqual(select?.generated_tests, { kept: 4, rejected: 2, attempts_passing_generated: 1, attempts_judged: 1, false_positives: 0, false_positive_rate: 0, passed_by_reference: 4 });
+    assert.deepEqual(select?.generated_tests, {
+      kept: 4,
+      rejected: 2,
+      attempts_passing_generated: 1,
+      attempts_judged: 1,
+      false_positives: 0,
+      false_positive_rate: 0,
+      passed_by_reference: 4,
+    });
     // MBR-exec picks by output agreement instead: the two identical wrong programs agree with each other.
     sample = 0;
-    const mbr = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'select', strategyOverrides: { samples: 3, testSamples: 1, select: 'mbr-exec' } });
+    const mbr = await solve(solveTaskFromDataset(task), {
+      model,
+      executor,
+      strategy: 'select',
+      strategyOverrides: { samples: 3, testSamples: 1, select: 'mbr-exec' },
+    });
     assert.equal(mbr.attempts.at(-1)?.selection?.method, 'mbr-exec');
     assert.equal(mbr.attempts.at(-1)?.parent_id, 'a1');
     assert.equal(mbr.passed, false);
@@ -178,7 +273,11 @@ describe('solve', { skip }, () => {
     const task = await example('examples/py/fizzbuzz');
     const canonical = task.canonicalSolution ?? '';
     const wrongBody = canonical.replace('range(1, n + 1)', 'range(1, n)');
-    const model = createMockBackend({ capabilities: { supportsChat: false }, respond: (request) => (request.kind === 'complete' && request.prompt.startsWith('# A previous attempt') ? canonical : wrongBody) });
+    const model = createMockBackend({
+      capabilities: { supportsChat: false },
+      respond: (request) =>
+        request.kind === 'complete' && request.prompt.startsWith('# A previous attempt') ? canonical : wrongBody,
+    });
     const result = await solve(solveTaskFromDataset(task), { model, executor });
     assert.equal(result.passed, true, result.judgement.reason);
     const [first, repair] = result.attempts;
@@ -194,8 +293,14 @@ describe('solve', { skip }, () => {
 
   test('the wall-clock budget ends a slow model call and the loop reports it', async () => {
     const task = await example('examples/py/fizzbuzz');
-    const wrong = fence('python', task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'));
-    const model = createMockBackend({ respond: () => ({ text: wrong, pieces: wrong.split(/(?<=\n)/) }), pieceDelayMs: 150 });
+    const wrong = fence(
+      'python',
+      task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'),
+    );
+    const model = createMockBackend({
+      respond: () => ({ text: wrong, pieces: wrong.split(/(?<=\n)/) }),
+      pieceDelayMs: 150,
+    });
     const result = await solve(solveTaskFromDataset(task), { model, executor, budget: { maxWallMs: 700 } });
     assert.equal(result.stopReason, 'budget-wall');
     assert.equal(result.passed, false);
@@ -208,23 +313,42 @@ describe('solve', { skip }, () => {
   test('repair+select: candidates are repaired against public and generated tests, then ranked by agreement', async () => {
     const task = await example('examples/js/is-palindrome');
     const right = task.prompt + (task.canonicalSolution ?? '');
-    const wrong = task.prompt + (task.canonicalSolution ?? '').replace('let j = chars.length - 1', 'let j = chars.length - 2');
-    const tests = '```javascript\nassert.deepStrictEqual(isPalindrome(""), true);\nassert.deepStrictEqual(isPalindrome("aba"), true);\nassert.deepStrictEqual(isPalindrome("ab"), false);\n```';
+    const wrong =
+      task.prompt + (task.canonicalSolution ?? '').replace('let j = chars.length - 1', 'let j = chars.length - 2');
+    const tests =
+      '```javascript\nassert.deepStrictEqual(isPalindrome(""), true);\nassert.deepStrictEqual(isPalindrome("aba"), true);\nassert.deepStrictEqual(isPalindrome("ab"), false);\n```';
     const model = createMockBackend({
-      respond: (request) => (lastUser(request).includes('different tests') ? tests : fence('javascript', lastUser(request).includes('Feedback:') ? right : wrong)),
+      respond: (request) =>
+        lastUser(request).includes('different tests')
+          ? tests
+          : fence('javascript', lastUser(request).includes('Feedback:') ? right : wrong),
     });
-    const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'repair+select', strategyOverrides: { samples: 2, repairRounds: 1, testSamples: 1 } });
+    const result = await solve(solveTaskFromDataset(task), {
+      model,
+      executor,
+      strategy: 'repair+select',
+      strategyOverrides: { samples: 2, repairRounds: 1, testSamples: 1 },
+    });
     assert.equal(result.passed, true);
-    assert.deepEqual(result.attempts.map((record) => [record.attempt_id, record.kind, record.parent_id]), [
-      ['a0', 'tests', null],
-      ['a1', 'sample', null],
-      ['a2', 'repair', 'a1'],
-      ['a3', 'sample', null],
-      ['a4', 'repair', 'a3'],
-      ['a5', 'select', 'a2'],
+    assert.deepEqual(
+      result.attempts.map((record) => [record.attempt_id, record.kind, record.parent_id]),
+      [
+        ['a0', 'tests', null],
+        ['a1', 'sample', null],
+        ['a2', 'repair', 'a1'],
+        ['a3', 'sample', null],
+        ['a4', 'repair', 'a3'],
+        ['a5', 'select', 'a2'],
+      ],
+    );
+    assert.match(
+      result.attempts[2]?.feedback_in?.text ?? '',
+      /isPalindrome\("aba"\)/,
+      'a generated test is part of the feedback',
+    );
+    assert.deepEqual(result.attempts[5]?.selection?.clusters, [
+      { attempt_ids: ['a2', 'a4'], tests: 3, score: 3 * Math.SQRT2 },
     ]);
-    assert.match(result.attempts[2]?.feedback_in?.text ?? '', /isPalindrome\("aba"\)/, 'a generated test is part of the feedback');
-    assert.deepEqual(result.attempts[5]?.selection?.clusters, [{ attempt_ids: ['a2', 'a4'], tests: 3, score: 3 * Math.SQRT2 }]);
     assert.deepEqual(result.attempts[5]?.selection?.candidates, ['a2', 'a4']);
     assert.equal(result.generatedTests?.attemptsPassingGenerated, 2);
     assert.equal(result.generatedTests?.falsePositives, 0);
@@ -232,71 +356,169 @@ describe('solve', { skip }, () => {
 
   test('repair context: the last answer only (default) or the whole conversation; a prompt too long for the model ends its chain, not the solve', async () => {
     const task = await example('examples/py/fizzbuzz');
-    const wrong = fence('python', task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'));
-    for (const [repairContext, sizes] of [['last', [1, 3, 3]], ['full', [1, 3, 5]]] as const) {
+    const wrong = fence(
+      'python',
+      task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'),
+    );
+    for (const [repairContext, sizes] of [
+      ['last', [1, 3, 3]],
+      ['full', [1, 3, 5]],
+    ] as const) {
       const model = createMockBackend({ respond: () => wrong });
-      await solve(solveTaskFromDataset(task), { model, executor, strategyOverrides: { repairRounds: 2, repairContext } });
-      assert.deepEqual(model.calls.map((call) => (call.request.kind === 'chat' ? call.request.messages.length : 0)), sizes, repairContext);
+      await solve(solveTaskFromDataset(task), {
+        model,
+        executor,
+        strategyOverrides: { repairRounds: 2, repairContext },
+      });
+      assert.deepEqual(
+        model.calls.map((call) => (call.request.kind === 'chat' ? call.request.messages.length : 0)),
+        sizes,
+        repairContext,
+      );
     }
     const overflowing = createMockBackend({
-      respond: (request) => (request.kind === 'chat' && request.messages.length > 1 ? { error: new ModelError('context-overflow', 'the prompt is 2250 tokens but the context holds 1024') } : wrong),
+      respond: (request) =>
+        request.kind === 'chat' && request.messages.length > 1
+          ? { error: new ModelError('context-overflow', 'the prompt is 2250 tokens but the context holds 1024') }
+          : wrong,
     });
-    const result = await solve(solveTaskFromDataset(task), { model: overflowing, executor, strategy: 'repair', strategyOverrides: { samples: 2 } });
+    const result = await solve(solveTaskFromDataset(task), {
+      model: overflowing,
+      executor,
+      strategy: 'repair',
+      strategyOverrides: { samples: 2 },
+    });
     assert.equal(result.passed, false);
     assert.equal(result.programAttempts, 2, 'both samples ran; each repair was dropped');
     assert.equal(result.stopReason, 'strategy-done');
-    assert.match(result.warnings.join('\n'), /a prompt did not fit the model's context and was dropped \(the prompt is 2250 tokens/);
+    assert.match(
+      result.warnings.join('\n'),
+      /a prompt did not fit the model's context and was dropped \(the prompt is 2250 tokens/,
+    );
   });
 
   test('a failed model call ends the solve with stop reason model-error: the log and the result say why, and the verdict is on what it had', async () => {
     const task = await example('examples/py/fizzbuzz');
-    const wrong = fence('python', task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'));
-    const model = createMockBackend({ respond: (request) => (lastUser(request).includes('Feedback:') ? { error: new ModelError('api-call-failed', 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions') } : wrong) });
+    const wrong = fence(
+      'python',
+      task.prompt + (task.canonicalSolution ?? '').replace('range(1, n + 1)', 'range(1, n)'),
+    );
+    const model = createMockBackend({
+      respond: (request) =>
+        lastUser(request).includes('Feedback:')
+          ? { error: new ModelError('api-call-failed', 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions') }
+          : wrong,
+    });
     const logPath = join(mkdtempSync(join(tmpdir(), 'codeloop-solve-')), 'attempts.jsonl');
     const log = createAttemptLog(logPath);
     const result = await solve(solveTaskFromDataset(task), { model, executor, strategy: 'repair', log });
     log.close();
     assert.equal(result.stopReason, 'model-error');
-    assert.deepEqual(result.modelError, { code: 'api-call-failed', message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions', afterAttemptId: 'a0' });
+    assert.deepEqual(result.modelError, {
+      code: 'api-call-failed',
+      message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions',
+      afterAttemptId: 'a0',
+    });
     assert.equal(result.passed, false);
     assert.equal(result.programAttempts, 1);
-    const lines = readFileSync(logPath, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { kind: string; parent_id: string | null; stop_reason?: string; model_error?: unknown });
-    assert.deepEqual(lines.map((line) => [line.kind, line.parent_id]), [['sample', null], ['select', 'a0']]);
+    const lines = readFileSync(logPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (line) =>
+          JSON.parse(line) as { kind: string; parent_id: string | null; stop_reason?: string; model_error?: unknown },
+      );
+    assert.deepEqual(
+      lines.map((line) => [line.kind, line.parent_id]),
+      [
+        ['sample', null],
+        ['select', 'a0'],
+      ],
+    );
     assert.equal(lines[1]?.stop_reason, 'model-error');
-    assert.deepEqual(lines[1]?.model_error, { code: 'api-call-failed', message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions', after_attempt_id: 'a0' });
+    assert.deepEqual(lines[1]?.model_error, {
+      code: 'api-call-failed',
+      message: 'HTTP 503 from http://127.0.0.1:9/v1/chat/completions',
+      after_attempt_id: 'a0',
+    });
     // Before any program: no candidate, a failed verdict, still a select record.
-    const broken = await solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => ({ error: new ModelError('model-load-failed', 'the backend crashed') }) }), executor });
-    assert.deepEqual([broken.stopReason, broken.modelError?.code, broken.modelError?.message, broken.modelError?.afterAttemptId, broken.attempts.map((record) => record.kind)], ['model-error', 'model-load-failed', 'the backend crashed', null, ['select']]);
+    const broken = await solve(solveTaskFromDataset(task), {
+      model: createMockBackend({
+        respond: () => ({ error: new ModelError('model-load-failed', 'the backend crashed') }),
+      }),
+      executor,
+    });
+    assert.deepEqual(
+      [
+        broken.stopReason,
+        broken.modelError?.code,
+        broken.modelError?.message,
+        broken.modelError?.afterAttemptId,
+        broken.attempts.map((record) => record.kind),
+      ],
+      ['model-error', 'model-load-failed', 'the backend crashed', null, ['select']],
+    );
     // Not a model failure: a usage error (a setting the backend refuses) or a bug reaches the caller.
-    await assert.rejects(solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => ({ error: new UsageError('topP=0 must be in (0, 1]') }) }), executor }), { name: 'UsageError' });
-    await assert.rejects(solve(solveTaskFromDataset(task), { model: createMockBackend({ respond: () => ({ error: new TypeError('x is undefined') }) }), executor }), { name: 'TypeError' });
+    await assert.rejects(
+      solve(solveTaskFromDataset(task), {
+        model: createMockBackend({ respond: () => ({ error: new UsageError('topP=0 must be in (0, 1]') }) }),
+        executor,
+      }),
+      { name: 'UsageError' },
+    );
+    await assert.rejects(
+      solve(solveTaskFromDataset(task), {
+        model: createMockBackend({ respond: () => ({ error: new TypeError('x is undefined') }) }),
+        executor,
+      }),
+      { name: 'TypeError' },
+    );
   });
 
   test('TypeScript: a type error fails the attempt as the reference harness would, and the tsc errors are the feedback', async () => {
     const task = await example('examples/ts/pascal-row');
     const right = task.prompt + (task.canonicalSolution ?? '');
     const typeError = `${task.prompt}  const unused: string = 1;\n${task.canonicalSolution ?? ''}`;
-    const model = createMockBackend({ respond: (request) => fence('typescript', lastUser(request).includes('does not compile') ? right : typeError) });
+    const model = createMockBackend({
+      respond: (request) => fence('typescript', lastUser(request).includes('does not compile') ? right : typeError),
+    });
     const result = await solve(solveTaskFromDataset(task), { model, executor });
     assert.equal(result.passed, true, result.judgement.reason);
     const [first, repair] = result.attempts;
     assert.equal(first?.visible_all_pass, false);
     assert.deepEqual(new Set(first?.tests.map((test) => test.status)), new Set(['compile-error']));
-    assert.match(repair?.feedback_in?.text ?? '', /^The program does not compile \(TypeScriptError: main\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'\.\)/);
+    assert.match(
+      repair?.feedback_in?.text ?? '',
+      /^The program does not compile \(TypeScriptError: main\.ts\(\d+,\d+\): error TS2322: Type 'number' is not assignable to type 'string'\.\)/,
+    );
   });
 
   test("select with a completion model: CodeT's test prompt, then agreement", async () => {
     const task = parseSolveTaskFile(
-      JSON.stringify({ language: 'python', prompt: 'def add(a, b):\n    """Return a + b."""\n', starter: 'def add(a, b):\n    """Return a + b."""\n', entryPoint: 'add', hiddenTests: ['assert add(5, 5) == 10'] }),
+      JSON.stringify({
+        language: 'python',
+        prompt: 'def add(a, b):\n    """Return a + b."""\n',
+        starter: 'def add(a, b):\n    """Return a + b."""\n',
+        entryPoint: 'add',
+        hiddenTests: ['assert add(5, 5) == 10'],
+      }),
       'add.json',
     );
     const bodies = ['    return a - b\n', '    return a + b\n', '    return a * b\n'];
     let sample = 0;
     const model = createMockBackend({
       capabilities: { supportsChat: false },
-      respond: (request) => (request.kind === 'complete' && request.prompt.endsWith('assert add(') ? '1, 2) == 3\nassert add(2, 2) == 4\nassert add(0, 7) == 7\n' : (bodies[sample++] ?? '')),
+      respond: (request) =>
+        request.kind === 'complete' && request.prompt.endsWith('assert add(')
+          ? '1, 2) == 3\nassert add(2, 2) == 4\nassert add(0, 7) == 7\n'
+          : (bodies[sample++] ?? ''),
     });
-    const result = await solve(task, { model, executor, strategy: 'select', strategyOverrides: { samples: 3, testSamples: 1 } });
+    const result = await solve(task, {
+      model,
+      executor,
+      strategy: 'select',
+      strategyOverrides: { samples: 3, testSamples: 1 },
+    });
     assert.equal(result.attempts[0]?.code, 'assert add(1, 2) == 3\nassert add(2, 2) == 4\nassert add(0, 7) == 7');
     // a + b passes all three; a * b passes add(2, 2) only; a - b none.
     assert.deepEqual(result.attempts.at(-1)?.selection?.clusters, [
@@ -308,7 +530,13 @@ describe('solve', { skip }, () => {
 
   test('a candidate that reads the test runner cannot smuggle hidden tests into its feedback', async () => {
     const task = parseSolveTaskFile(
-      JSON.stringify({ language: 'python', prompt: 'Write f(x) = 2x.', entryPoint: 'f', publicTests: ['assert f(1) == 2'], hiddenTests: ['assert f(21) == 42  # SECRET_MARKER'] }),
+      JSON.stringify({
+        language: 'python',
+        prompt: 'Write f(x) = 2x.',
+        entryPoint: 'f',
+        publicTests: ['assert f(1) == 2'],
+        hiddenTests: ['assert f(21) == 42  # SECRET_MARKER'],
+      }),
       'leak.json',
     );
     // The runner keeps the suite in a global (_SUITE); this program walks up its call stack to the runner's globals and
@@ -326,60 +554,130 @@ describe('solve', { skip }, () => {
     const model = createMockBackend({ respond: () => fence('python', thief) });
     const result = await solve(task, { model, executor, strategyOverrides: { repairRounds: 1 } });
     const feedback = result.attempts[1]?.feedback_in?.text ?? '';
-    assert.match(feedback, /ValueError: hidden: \[\]/, 'the program ran, and found no hidden test next to the visible ones');
+    assert.match(
+      feedback,
+      /ValueError: hidden: \[\]/,
+      'the program ran, and found no hidden test next to the visible ones',
+    );
     assert.ok(!shown(model.calls.map((call) => call.request)).includes('SECRET_MARKER'));
-    assert.equal(result.attempts[0]?.tests.find((test) => test.origin === 'hidden')?.status, 'error', 'the hidden test still ran, in its own execution');
+    assert.equal(
+      result.attempts[0]?.tests.find((test) => test.origin === 'hidden')?.status,
+      'error',
+      'the hidden test still ran, in its own execution',
+    );
   });
 
   test("stderr: the visible run's tail is recorded and can be shown (alphacodium-io@2); the hidden run's never", async () => {
     const task = parseSolveTaskFile(
-      JSON.stringify({ language: 'python', prompt: 'Write f(x) = 2x.', entryPoint: 'f', publicTests: ['assert f(1) == 2'], hiddenTests: ['assert f(21) == 42'] }),
+      JSON.stringify({
+        language: 'python',
+        prompt: 'Write f(x) = 2x.',
+        entryPoint: 'f',
+        publicTests: ['assert f(1) == 2'],
+        hiddenTests: ['assert f(21) == 42'],
+      }),
       'stderr.json',
     );
     const noisy = 'import sys\ndef f(x):\n    print("f called with", x, file=sys.stderr)\n    return x + 3\n';
     const model = createMockBackend({ respond: () => fence('python', noisy) });
-    const result = await solve(task, { model, executor, feedbackTemplate: 'alphacodium-io@2', strategyOverrides: { repairRounds: 1 } });
+    const result = await solve(task, {
+      model,
+      executor,
+      feedbackTemplate: 'alphacodium-io@2',
+      strategyOverrides: { repairRounds: 1 },
+    });
     const [first, repair] = result.attempts;
     assert.match(first?.stderr_tail ?? '', /f called with 1\n/);
-    assert.ok(!(first?.stderr_tail ?? '').includes('called with 21'), `the hidden run's stderr was kept: ${first?.stderr_tail}`);
-    assert.match(repair?.feedback_in?.text ?? '', /The program wrote this to stderr \(the end of it\):\nf called with 1$/);
+    assert.ok(
+      !(first?.stderr_tail ?? '').includes('called with 21'),
+      `the hidden run's stderr was kept: ${first?.stderr_tail}`,
+    );
+    assert.match(
+      repair?.feedback_in?.text ?? '',
+      /The program wrote this to stderr \(the end of it\):\nf called with 1$/,
+    );
     assert.ok(!shown(model.calls.map((call) => call.request)).includes('called with 21'));
   });
 
   test('a feedback template that does not fit the task is refused before any model call', async () => {
     const model = createMockBackend({ respond: () => '' });
-    const command = commandSolveTask({ source: 'x = 1\n', sourcePath: 'x.py', language: 'python', command: 'true', files: {} });
-    await assert.rejects(solve(command, { model, executor, feedbackTemplate: 'reflexion@1' }), /Feedback template "reflexion@1" does not fit a test-command task \(--file with --test-command\): use one of plain@1, command-output@1/);
-    await assert.rejects(solve(solveTaskFromDataset(await example('examples/py/fizzbuzz')), { model, executor, feedbackTemplate: 'command-output@1' }), /Feedback template "command-output@1" does not fit a task with per-test results/);
+    const command = commandSolveTask({
+      source: 'x = 1\n',
+      sourcePath: 'x.py',
+      language: 'python',
+      command: 'true',
+      files: {},
+    });
+    await assert.rejects(
+      solve(command, { model, executor, feedbackTemplate: 'reflexion@1' }),
+      /Feedback template "reflexion@1" does not fit a test-command task \(--file with --test-command\): use one of plain@1, command-output@1/,
+    );
+    await assert.rejects(
+      solve(solveTaskFromDataset(await example('examples/py/fizzbuzz')), {
+        model,
+        executor,
+        feedbackTemplate: 'command-output@1',
+      }),
+      /Feedback template "command-output@1" does not fit a task with per-test results/,
+    );
     assert.equal(model.calls.length, 0);
   });
 
   test('no visible tests: no vacuous visible pass, no repair from empty feedback; stop reason no-visible-tests', async () => {
-    const task = parseSolveTaskFile(JSON.stringify({ language: 'python', prompt: 'Write f(x) = 2x.', entryPoint: 'f', hiddenTests: ['assert f(21) == 42'] }), 'blind.json');
+    const task = parseSolveTaskFile(
+      JSON.stringify({
+        language: 'python',
+        prompt: 'Write f(x) = 2x.',
+        entryPoint: 'f',
+        hiddenTests: ['assert f(21) == 42'],
+      }),
+      'blind.json',
+    );
     const wrong = fence('python', 'def f(x):\n    return x + 2\n');
     const model = createMockBackend({ respond: () => wrong });
     const result = await solve(task, { model, executor, strategy: 'repair' });
     assert.equal(result.stopReason, 'no-visible-tests');
-    assert.deepEqual(result.attempts.map((record) => [record.kind, record.visible_all_pass, record.visible_pass_rate]), [['sample', false, null], ['select', false, null]]);
+    assert.deepEqual(
+      result.attempts.map((record) => [record.kind, record.visible_all_pass, record.visible_pass_rate]),
+      [
+        ['sample', false, null],
+        ['select', false, null],
+      ],
+    );
     assert.equal(result.passed, false);
     assert.equal(model.calls.length, 1);
     assert.match(result.warnings.join('\n'), /no public or generated tests/);
     // A program that does not even load still gets its error as feedback.
     let call = 0;
-    const broken = createMockBackend({ respond: () => (call++ === 0 ? fence('python', 'def f(x:\n') : fence('python', 'def f(x):\n    return 2 * x\n')) });
+    const broken = createMockBackend({
+      respond: () => (call++ === 0 ? fence('python', 'def f(x:\n') : fence('python', 'def f(x):\n    return 2 * x\n')),
+    });
     const repaired = await solve(task, { model: broken, executor, strategy: 'repair' });
-    assert.deepEqual(repaired.attempts.map((record) => record.kind), ['sample', 'repair', 'select']);
+    assert.deepEqual(
+      repaired.attempts.map((record) => record.kind),
+      ['sample', 'repair', 'select'],
+    );
     assert.match(repaired.attempts[1]?.feedback_in?.text ?? '', /^The program does not compile/);
     assert.deepEqual([repaired.passed, repaired.stopReason], [true, 'no-visible-tests']);
   });
 
   test('a user task file: hidden tests judge, public ones steer', async () => {
     const task = parseSolveTaskFile(
-      JSON.stringify({ id: 'clamp', language: 'python', prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].', entryPoint: 'clamp', publicTests: ['assert clamp(5, 0, 3) == 3'], hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'] }),
+      JSON.stringify({
+        id: 'clamp',
+        language: 'python',
+        prompt: 'Write clamp(x, lo, hi): x limited to the range [lo, hi].',
+        entryPoint: 'clamp',
+        publicTests: ['assert clamp(5, 0, 3) == 3'],
+        hiddenTests: ['assert clamp(-1, 0, 3) == 0', 'assert clamp(9, 0, 3) == 3'],
+      }),
       'clamp.json',
     );
     const model = createMockBackend({
-      respond: (request) => (lastUser(request).includes('Feedback:') ? fence('python', 'def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n') : fence('python', 'def clamp(x, lo, hi):\n    return max(lo, x)\n')),
+      respond: (request) =>
+        lastUser(request).includes('Feedback:')
+          ? fence('python', 'def clamp(x, lo, hi):\n    return max(lo, min(x, hi))\n')
+          : fence('python', 'def clamp(x, lo, hi):\n    return max(lo, x)\n'),
     });
     const result = await solve(task, { model, executor });
     assert.equal(result.passed, true);
@@ -390,5 +688,10 @@ describe('solve', { skip }, () => {
 });
 
 test('withoutTimings: runner timing figures become <time>, other numbers stay', () => {
-  assert.equal(withoutTimings('Ran 1 test in 0.001s\n1 failed in 0.12s\n Duration  1.23s\nok 1 (3ms)\n# duration_ms 12.5\n1 not found in 2 places\n'), 'Ran 1 test in <time>\n1 failed in <time>\n Duration  <time>\nok 1 (<time>)\n# duration_ms <time>\n1 not found in 2 places\n');
+  assert.equal(
+    withoutTimings(
+      'Ran 1 test in 0.001s\n1 failed in 0.12s\n Duration  1.23s\nok 1 (3ms)\n# duration_ms 12.5\n1 not found in 2 places\n',
+    ),
+    'Ran 1 test in <time>\n1 failed in <time>\n Duration  <time>\nok 1 (<time>)\n# duration_ms <time>\n1 not found in 2 places\n',
+  );
 });

@@ -4,7 +4,16 @@ import type { Executor } from '../sandbox/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
 import { solutionFromAnswer } from './extract-code.js';
 import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplateFor, renderFeedback } from './feedback.js';
-import { parseTestLines, repairMessages, repairPrompt, solutionMessages, testMessages, testPrompt, vetTests, type PromptStyle } from './prompts.js';
+import {
+  parseTestLines,
+  repairMessages,
+  repairPrompt,
+  solutionMessages,
+  testMessages,
+  testPrompt,
+  vetTests,
+  type PromptStyle,
+} from './prompts.js';
 import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, type TestSource } from './run-tests.js';
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
 import { commandFeedback, commandRun } from './command-run.js';
@@ -40,7 +49,16 @@ export interface SolveBudget {
 
 export type { GeneratedTestStats } from './generated-test-stats.js';
 
-export type StopReason = 'visible-pass' | 'no-visible-tests' | 'strategy-done' | 'budget-tokens' | 'budget-wall' | 'budget-attempts' | 'budget-cost' | 'context-overflow' | 'model-error';
+export type StopReason =
+  | 'visible-pass'
+  | 'no-visible-tests'
+  | 'strategy-done'
+  | 'budget-tokens'
+  | 'budget-wall'
+  | 'budget-attempts'
+  | 'budget-cost'
+  | 'context-overflow'
+  | 'model-error';
 
 /** A model call that failed (other than a context overflow or an abort): the loop stops and records it. */
 export interface SolveModelError {
@@ -77,7 +95,6 @@ export interface SolveOptions {
   signal?: AbortSignal;
 }
 
-
 export interface SolveResult {
   taskId: string;
   /** The final program passed the tests the model never saw (the task's reference harness, hidden tests or command). */
@@ -100,18 +117,36 @@ export interface SolveResult {
 
 export async function solve(task: SolveTask, options: SolveOptions): Promise<SolveResult> {
   const { model, executor, budget = {}, maxTokensPerCall = 768, topP = 1, seed = 0, log, onAttempt, signal } = options;
-  const strategy = typeof options.strategy === 'object' ? options.strategy : resolveStrategy(options.strategy ?? 'repair', options.strategyOverrides);
-  const strategyName = typeof options.strategy === 'string' ? options.strategy : typeof options.strategy === 'object' ? 'custom' : 'repair';
-  const templateId = options.feedbackTemplate ?? (task.judge.kind === 'command' ? 'command-output@1' : DEFAULT_FEEDBACK_TEMPLATE);
+  const strategy =
+    typeof options.strategy === 'object'
+      ? options.strategy
+      : resolveStrategy(options.strategy ?? 'repair', options.strategyOverrides);
+  const strategyName =
+    typeof options.strategy === 'string'
+      ? options.strategy
+      : typeof options.strategy === 'object'
+        ? 'custom'
+        : 'repair';
+  const templateId =
+    options.feedbackTemplate ?? (task.judge.kind === 'command' ? 'command-output@1' : DEFAULT_FEEDBACK_TEMPLATE);
   feedbackTemplateFor(templateId, task.judge.kind === 'command' ? 'command' : 'tests');
   const style: PromptStyle = options.style ?? (model.capabilities.supportsChat ? 'chat' : 'base');
-  if (style === 'chat' && !model.capabilities.supportsChat) throw new UsageError(`${model.modelId} has no chat template or chat endpoint: use style "base" (--style base).`);
-  if (style === 'base' && task.starter === '' && task.judge.kind === 'command') throw new UsageError('a test-command task needs a chat model (the source file is shown in a conversation); use a chat model.');
-  if (budget.maxCostUsd !== undefined && budget.pricing === undefined) throw new UsageError(`maxCostUsd=${budget.maxCostUsd} needs prices: give pricing (--price PROMPT,COMPLETION in USD per million tokens).`);
+  if (style === 'chat' && !model.capabilities.supportsChat)
+    throw new UsageError(`${model.modelId} has no chat template or chat endpoint: use style "base" (--style base).`);
+  if (style === 'base' && task.starter === '' && task.judge.kind === 'command')
+    throw new UsageError(
+      'a test-command task needs a chat model (the source file is shown in a conversation); use a chat model.',
+    );
+  if (budget.maxCostUsd !== undefined && budget.pricing === undefined)
+    throw new UsageError(
+      `maxCostUsd=${budget.maxCostUsd} needs prices: give pricing (--price PROMPT,COMPLETION in USD per million tokens).`,
+    );
   for (const [key, value] of Object.entries(budget) as [string, unknown][]) {
-    if (key !== 'pricing' && value !== undefined && (typeof value !== 'number' || !(value > 0))) throw new UsageError(`budget ${key}=${String(value)} must be a positive number.`);
+    if (key !== 'pricing' && value !== undefined && (typeof value !== 'number' || !(value > 0)))
+      throw new UsageError(`budget ${key}=${String(value)} must be a positive number.`);
   }
-  if (!Number.isInteger(maxTokensPerCall) || maxTokensPerCall < 1) throw new UsageError(`maxTokensPerCall=${maxTokensPerCall} must be a positive whole number.`);
+  if (!Number.isInteger(maxTokensPerCall) || maxTokensPerCall < 1)
+    throw new UsageError(`maxTokensPerCall=${maxTokensPerCall} must be a positive whole number.`);
   if (!(topP > 0 && topP <= 1)) throw new UsageError(`topP=${topP} must be in (0, 1]; 1 turns nucleus sampling off.`);
   signal?.throwIfAborted();
 
@@ -144,7 +179,11 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     onAttempt?.(record);
   };
   const cost = (usage: { promptTokens: number; completionTokens: number }): number =>
-    budget.pricing ? (usage.promptTokens * budget.pricing.promptUsdPerMillion + usage.completionTokens * budget.pricing.completionUsdPerMillion) / 1e6 : 0;
+    budget.pricing
+      ? (usage.promptTokens * budget.pricing.promptUsdPerMillion +
+          usage.completionTokens * budget.pricing.completionUsdPerMillion) /
+        1e6
+      : 0;
 
   /**
    * Completion tokens the cost budget still pays for (tokens = USD left / USD per million × 1e6): each call's
@@ -153,14 +192,18 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
    */
   const affordableTokens = (): number => {
     const price = budget.pricing?.completionUsdPerMillion ?? 0;
-    return budget.maxCostUsd === undefined || price <= 0 ? Infinity : Math.floor(((budget.maxCostUsd - spent.usd) / price) * 1e6);
+    return budget.maxCostUsd === undefined || price <= 0
+      ? Infinity
+      : Math.floor(((budget.maxCostUsd - spent.usd) / price) * 1e6);
   };
 
   /** Why the loop must stop before another model call, if it must. */
   const exhausted = (program: boolean): StopReason | null => {
     if (deadline?.aborted) return 'budget-wall';
-    if (budget.maxTokens !== undefined && spent.promptTokens + spent.completionTokens >= budget.maxTokens) return 'budget-tokens';
-    if (budget.maxCostUsd !== undefined && (spent.usd >= budget.maxCostUsd || affordableTokens() < 1)) return 'budget-cost';
+    if (budget.maxTokens !== undefined && spent.promptTokens + spent.completionTokens >= budget.maxTokens)
+      return 'budget-tokens';
+    if (budget.maxCostUsd !== undefined && (spent.usd >= budget.maxCostUsd || affordableTokens() < 1))
+      return 'budget-cost';
     if (program && budget.maxAttempts !== undefined && spent.programs >= budget.maxAttempts) return 'budget-attempts';
     return null;
   };
@@ -170,12 +213,27 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
    * model's context (the caller drops that request, it is not an error of the loop), 'model-error' when the call
    * failed otherwise (recorded in `modelError`; the loop stops, with a verdict on what it has).
    */
-  const generate = async (request: { prompt?: string; messages?: ChatMessage[] }, temperature: number, callSeed: number, stop: string[]): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow' | 'model-error'> => {
-    const remaining = budget.maxTokens === undefined ? Infinity : budget.maxTokens - spent.promptTokens - spent.completionTokens;
+  const generate = async (
+    request: { prompt?: string; messages?: ChatMessage[] },
+    temperature: number,
+    callSeed: number,
+    stop: string[],
+  ): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow' | 'model-error'> => {
+    const remaining =
+      budget.maxTokens === undefined ? Infinity : budget.maxTokens - spent.promptTokens - spent.completionTokens;
     const maxTokens = Math.max(1, Math.min(maxTokensPerCall, remaining, affordableTokens()));
-    const settings = { maxTokens, temperature, topP, seed: callSeed, ...(stop.length > 0 ? { stop } : {}), ...(callSignal ? { signal: callSignal } : {}) };
+    const settings = {
+      maxTokens,
+      temperature,
+      topP,
+      seed: callSeed,
+      ...(stop.length > 0 ? { stop } : {}),
+      ...(callSignal ? { signal: callSignal } : {}),
+    };
     try {
-      const result = request.messages ? await model.chat(request.messages, settings) : await model.complete(request.prompt ?? '', settings);
+      const result = request.messages
+        ? await model.chat(request.messages, settings)
+        : await model.complete(request.prompt ?? '', settings);
       for (const warning of result.warnings) warnings.add(warning);
       spent.promptTokens += result.usage.promptTokens;
       spent.completionTokens += result.usage.completionTokens;
@@ -211,14 +269,29 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
    */
   const evaluate = async (code: string, visible: TestSource[], hidden: TestSource[]): Promise<TestRunResult | null> => {
     const run = (sources: TestSource[]): Promise<TestRunResult> =>
-      runTests(executor, { language: task.language, solution: code, sources, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}), perTestMs, typeCheck, ...(callSignal ? { signal: callSignal } : {}) });
+      runTests(executor, {
+        language: task.language,
+        solution: code,
+        sources,
+        ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}),
+        perTestMs,
+        typeCheck,
+        ...(callSignal ? { signal: callSignal } : {}),
+      });
     for (let attempt = 0; ; attempt++) {
       try {
         let result: TestRunResult;
         if (task.judge.kind === 'command') result = await commandRun(executor, task, code, callSignal);
         else {
           const [shown, secret] = await Promise.all([run(visible), hidden.length > 0 ? run(hidden) : null]);
-          result = secret === null ? shown : { ...shown, tests: [...shown.tests, ...secret.tests], infraError: shown.infraError || secret.infraError };
+          result =
+            secret === null
+              ? shown
+              : {
+                  ...shown,
+                  tests: [...shown.tests, ...secret.tests],
+                  infraError: shown.infraError || secret.infraError,
+                };
         }
         if (!result.infraError || attempt >= 1) return result;
       } catch (error) {
@@ -229,7 +302,12 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     }
   };
 
-  const modelSettings = (temperature: number, callSeed: number, maxTokens: number, stop: readonly string[] = []): AttemptRecord['model'] => ({
+  const modelSettings = (
+    temperature: number,
+    callSeed: number,
+    maxTokens: number,
+    stop: readonly string[] = [],
+  ): AttemptRecord['model'] => ({
     id: model.modelId,
     provider: model.provider,
     style,
@@ -252,7 +330,11 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   // 1. Generated tests (CodeT), vetted: they must parse as one assertion and call the entry point.
   const testSamples: string[][] = [];
   const rejectedTotal: { test: string; reason: string }[] = [];
-  if ((strategy.select !== 'none' || strategy.generateTests) && strategy.testSamples > 0 && task.judge.kind !== 'command') {
+  if (
+    (strategy.select !== 'none' || strategy.generateTests) &&
+    strategy.testSamples > 0 &&
+    task.judge.kind !== 'command'
+  ) {
     if (!task.entryPoint) warnings.add('no entry point is known for this task, so no tests were generated');
     for (let index = 0; index < strategy.testSamples && task.entryPoint; index++) {
       const reason = exhausted(false);
@@ -262,7 +344,10 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
       }
       const id = nextId();
       const callSeed = seed + attempts.length;
-      const request = style === 'chat' ? { messages: testMessages(task, strategy.testsPerSample) } : { prompt: testPrompt(task).prompt };
+      const request =
+        style === 'chat'
+          ? { messages: testMessages(task, strategy.testsPerSample) }
+          : { prompt: testPrompt(task).prompt };
       const callStarted = Date.now();
       const generated = await generate(request, strategy.testTemperature, callSeed, []);
       if (generated === null) {
@@ -290,15 +375,27 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     }
   }
   const generatedIds = new Map<string, string>();
-  for (const test of testSamples.flat()) if (!generatedIds.has(test)) generatedIds.set(test, `generated/${generatedIds.size}`);
-  const generatedSources: TestSource[] = [...generatedIds].map(([code, id]) => ({ origin: 'generated', form: 'single', idPrefix: id, code }));
+  for (const test of testSamples.flat())
+    if (!generatedIds.has(test)) generatedIds.set(test, `generated/${generatedIds.size}`);
+  const generatedSources: TestSource[] = [...generatedIds].map(([code, id]) => ({
+    origin: 'generated',
+    form: 'single',
+    idPrefix: id,
+    code,
+  }));
   const visibleSources = [...task.publicTests, ...generatedSources];
   if (task.judge.kind !== 'command' && task.publicTests.length === 0 && generatedSources.length === 0) {
-    warnings.add('the task has no public or generated tests, so the loop has no test signal to steer by (it cannot tell a failing attempt)');
+    warnings.add(
+      'the task has no public or generated tests, so the loop has no test signal to steer by (it cannot tell a failing attempt)',
+    );
   }
 
   // 2. Candidates: samples, each followed by repairs while it fails its visible tests.
-  const produce = async (kind: 'sample' | 'repair', index: number, parent: Candidate | null): Promise<Candidate | null> => {
+  const produce = async (
+    kind: 'sample' | 'repair',
+    index: number,
+    parent: Candidate | null,
+  ): Promise<Candidate | null> => {
     const reason = exhausted(true);
     if (reason) {
       stopReason = reason;
@@ -310,13 +407,27 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     let request: { prompt?: string; messages?: ChatMessage[] };
     let feedback: { templateId: string; text: string } | null = null;
     if (parent === null) {
-      request = style === 'chat' ? { messages: solutionMessages(task) } : { prompt: task.starter !== '' ? task.starter : `${commentPrompt(task)}\n` };
+      request =
+        style === 'chat'
+          ? { messages: solutionMessages(task) }
+          : { prompt: task.starter !== '' ? task.starter : `${commentPrompt(task)}\n` };
     } else {
       // parent.run.execution is the visible tests' execution (evaluate keeps the hidden run's apart), so its stderr is safe to show.
-      const visibleRun = { ...parent.run, tests: parent.run.tests.filter((test) => test.origin !== 'hidden'), stderrTail: parent.run.execution.stderrTail };
-      feedback = renderFeedback(templateId, { run: visibleRun, ...(task.judge.kind === 'command' ? { command: commandFeedback(task, parent.run) } : {}) });
-      const history = strategy.repairContext === 'full' ? (parent.messages ?? solutionMessages(task)) : solutionMessages(task);
-      request = style === 'chat' ? { messages: repairMessages(history, parent.record.completion, feedback.text) } : { prompt: repairPrompt(task, parent.record.code, feedback.text) };
+      const visibleRun = {
+        ...parent.run,
+        tests: parent.run.tests.filter((test) => test.origin !== 'hidden'),
+        stderrTail: parent.run.execution.stderrTail,
+      };
+      feedback = renderFeedback(templateId, {
+        run: visibleRun,
+        ...(task.judge.kind === 'command' ? { command: commandFeedback(task, parent.run) } : {}),
+      });
+      const history =
+        strategy.repairContext === 'full' ? (parent.messages ?? solutionMessages(task)) : solutionMessages(task);
+      request =
+        style === 'chat'
+          ? { messages: repairMessages(history, parent.record.completion, feedback.text) }
+          : { prompt: repairPrompt(task, parent.record.code, feedback.text) };
     }
     const callStarted = Date.now();
     const stop = style === 'base' ? task.stopSequences : [];
@@ -333,7 +444,12 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     }
     spent.programs++;
     const text = generated.result.choices[0]?.text ?? '';
-    const { code, extracted } = solutionFromAnswer(text, { style, starter: task.starter, language: task.language, ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}) });
+    const { code, extracted } = solutionFromAnswer(text, {
+      style,
+      starter: task.starter,
+      language: task.language,
+      ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}),
+    });
     const run = await evaluate(code, visibleSources, task.hiddenTests);
     if (run === null) {
       stopReason = 'budget-wall';
@@ -360,40 +476,83 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
    * The program loaded and there is no visible test to run it against: nothing tells whether it is right, so there is
    * no feedback to repair from (the templates would say "passes every test it was given").
    */
-  const unjudged = (candidate: Candidate): boolean => !candidate.record.infra_error && candidate.run.solution.status === 'passed' && candidate.run.tests.every((test) => test.origin === 'hidden');
+  const unjudged = (candidate: Candidate): boolean =>
+    !candidate.record.infra_error &&
+    candidate.run.solution.status === 'passed' &&
+    candidate.run.tests.every((test) => test.origin === 'hidden');
 
   const candidates: Candidate[] = [];
   for (let index = 0; index < strategy.samples && stopReason === 'strategy-done'; index++) {
     let candidate = await produce('sample', index, null);
     if (candidate === null) break;
-    for (let round = 0; round < strategy.repairRounds && !candidate.record.visible_all_pass && !candidate.record.infra_error && !unjudged(candidate); round++) {
+    for (
+      let round = 0;
+      round < strategy.repairRounds &&
+      !candidate.record.visible_all_pass &&
+      !candidate.record.infra_error &&
+      !unjudged(candidate);
+      round++
+    ) {
       const repaired = await produce('repair', index, candidate);
       if (repaired === null) break;
       candidate = repaired;
     }
     candidates.push(candidate);
-    if (strategy.select === 'none' && strategy.stopOnVisiblePass && candidate.record.visible_all_pass && !candidate.record.infra_error && stopReason === 'strategy-done') {
+    if (
+      strategy.select === 'none' &&
+      strategy.stopOnVisiblePass &&
+      candidate.record.visible_all_pass &&
+      !candidate.record.infra_error &&
+      stopReason === 'strategy-done'
+    ) {
       stopReason = 'visible-pass';
     }
     // Without selection, more samples could not be told apart either: stop, and say why.
-    if (strategy.select === 'none' && unjudged(candidate) && stopReason === 'strategy-done') stopReason = 'no-visible-tests';
+    if (strategy.select === 'none' && unjudged(candidate) && stopReason === 'strategy-done')
+      stopReason = 'no-visible-tests';
   }
 
   // 3. The final program.
   const chosen = chooseCandidate(candidates, strategy, testSamples, generatedIds);
   let judgement: Judgement;
   if (chosen.candidate === null) {
-    judgement = { passed: false, infraError: false, by: task.judge.kind, verdict: 'failed', reason: 'no program was generated within the budget' };
+    judgement = {
+      passed: false,
+      infraError: false,
+      by: task.judge.kind,
+      verdict: 'failed',
+      reason: 'no program was generated within the budget',
+    };
   } else {
     // A task file's verdict is its hidden tests, which the chosen attempt has already run (unless the sandbox broke).
-    const hiddenRun = task.judge.kind === 'hidden-tests' && !chosen.candidate.run.infraError ? { hiddenRun: chosen.candidate.run } : {};
-    judgement = await judgeSolution(executor, task, chosen.candidate.record.code, { ...(signal === undefined ? {} : { signal }), ...hiddenRun });
-    if (judgement.infraError) judgement = await judgeSolution(executor, task, chosen.candidate.record.code, signal === undefined ? {} : { signal });
+    const hiddenRun =
+      task.judge.kind === 'hidden-tests' && !chosen.candidate.run.infraError ? { hiddenRun: chosen.candidate.run } : {};
+    judgement = await judgeSolution(executor, task, chosen.candidate.record.code, {
+      ...(signal === undefined ? {} : { signal }),
+      ...hiddenRun,
+    });
+    if (judgement.infraError)
+      judgement = await judgeSolution(
+        executor,
+        task,
+        chosen.candidate.record.code,
+        signal === undefined ? {} : { signal },
+      );
   }
   // Before the select record, so that it carries them (the log is complete without result.json).
-  const generatedTests = generatedSources.length === 0 && rejectedTotal.length === 0 ? null : await generatedTestStats(executor, task, attempts, generatedSources, rejectedTotal.length, perTestMs, signal);
+  const generatedTests =
+    generatedSources.length === 0 && rejectedTotal.length === 0
+      ? null
+      : await generatedTestStats(executor, task, attempts, generatedSources, rejectedTotal.length, perTestMs, signal);
   const finalRecord: AttemptRecord = {
-    ...baseRecord(task, nextId(), chosen.candidate?.record.attempt_id ?? null, chosen.candidate?.record.turn ?? 0, 'select', repro),
+    ...baseRecord(
+      task,
+      nextId(),
+      chosen.candidate?.record.attempt_id ?? null,
+      chosen.candidate?.record.turn ?? 0,
+      'select',
+      repro,
+    ),
     completion: '',
     code: chosen.candidate?.record.code ?? '',
     tests: chosen.candidate?.record.tests ?? [],
@@ -408,7 +567,13 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
       ...(chosen.clusters ? { clusters: chosen.clusters } : {}),
       candidates: candidates.map((candidate) => candidate.record.attempt_id),
     },
-    verdict: { passed: judgement.passed, by: judgement.by, verdict: judgement.verdict, reason: judgement.reason, infra_error: judgement.infraError },
+    verdict: {
+      passed: judgement.passed,
+      by: judgement.by,
+      verdict: judgement.verdict,
+      reason: judgement.reason,
+      infra_error: judgement.infraError,
+    },
     stop_reason: stopReason,
     ...(generatedTests === null
       ? {}
@@ -423,7 +588,15 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
             passed_by_reference: generatedTests.passedByReference,
           },
         }),
-    ...(modelError === null ? {} : { model_error: { code: modelError.code, message: modelError.message, after_attempt_id: modelError.afterAttemptId } }),
+    ...(modelError === null
+      ? {}
+      : {
+          model_error: {
+            code: modelError.code,
+            message: modelError.message,
+            after_attempt_id: modelError.afterAttemptId,
+          },
+        }),
     wall_ms: 0,
     repro: { ...repro, ...(warnings.size > 0 ? { warnings: [...warnings] } : {}) },
   };
@@ -446,7 +619,14 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   };
 }
 
-function baseRecord(task: SolveTask, id: string, parent: string | null, turn: number, kind: AttemptRecord['kind'], repro: ReproMetadata): AttemptRecord {
+function baseRecord(
+  task: SolveTask,
+  id: string,
+  parent: string | null,
+  turn: number,
+  kind: AttemptRecord['kind'],
+  repro: ReproMetadata,
+): AttemptRecord {
   return {
     task_id: task.id,
     attempt_id: id,
@@ -471,24 +651,46 @@ function baseRecord(task: SolveTask, id: string, parent: string | null, turn: nu
   };
 }
 
-function usageRecord(result: GenerateResult, cost: (usage: { promptTokens: number; completionTokens: number }) => number): AttemptRecord['usage'] {
+function usageRecord(
+  result: GenerateResult,
+  cost: (usage: { promptTokens: number; completionTokens: number }) => number,
+): AttemptRecord['usage'] {
   const usd = cost(result.usage);
-  return { prompt_tokens: result.usage.promptTokens, completion_tokens: result.usage.completionTokens, ...(usd > 0 ? { usd } : {}) };
+  return {
+    prompt_tokens: result.usage.promptTokens,
+    completion_tokens: result.usage.completionTokens,
+    ...(usd > 0 ? { usd } : {}),
+  };
 }
 
 /** Pass rates of an attempt: hidden (the ground truth, never shown) and visible (public + generated). */
-function rates(run: TestRunResult, commandJudged: boolean): Pick<AttemptRecord, 'tests' | 'stderr_tail' | 'pass_rate' | 'all_pass' | 'visible_pass_rate' | 'visible_all_pass' | 'infra_error'> {
-  const rate = (tests: TestResult[]): number | null => (tests.length === 0 || run.infraError ? null : tests.filter((test) => test.status === 'passed').length / tests.length);
+function rates(
+  run: TestRunResult,
+  commandJudged: boolean,
+): Pick<
+  AttemptRecord,
+  'tests' | 'stderr_tail' | 'pass_rate' | 'all_pass' | 'visible_pass_rate' | 'visible_all_pass' | 'infra_error'
+> {
+  const rate = (tests: TestResult[]): number | null =>
+    tests.length === 0 || run.infraError
+      ? null
+      : tests.filter((test) => test.status === 'passed').length / tests.length;
   const hidden = run.tests.filter((test) => test.origin === 'hidden');
   const visible = run.tests.filter((test) => test.origin !== 'hidden');
   // No visible test is no evidence: false, not a vacuous "all of none passed" (the loop stops with no-visible-tests).
-  const visibleAllPass = !run.infraError && run.solution.status === 'passed' && visible.length > 0 && visible.every((test) => test.status === 'passed');
+  const visibleAllPass =
+    !run.infraError &&
+    run.solution.status === 'passed' &&
+    visible.length > 0 &&
+    visible.every((test) => test.status === 'passed');
   return {
     tests: run.tests,
     stderr_tail: run.execution.stderrTail,
     pass_rate: rate(hidden),
     // A test command is the task's judge: its pass is the verdict.
-    all_pass: commandJudged ? visibleAllPass : !run.infraError && hidden.length > 0 && hidden.every((test) => test.status === 'passed'),
+    all_pass: commandJudged
+      ? visibleAllPass
+      : !run.infraError && hidden.length > 0 && hidden.every((test) => test.status === 'passed'),
     visible_pass_rate: rate(visible),
     visible_all_pass: visibleAllPass,
     infra_error: run.infraError,

@@ -65,28 +65,59 @@ const PRESETS: Record<StrategyName, Partial<Strategy>> = {
   // One sample, then up to 3 repairs (Self-Debugging: most of the gain comes in the first round).
   repair: { samples: 1, repairRounds: 3 },
   // CodeT: sampled candidates (CodeT samples at 0.8), ranked by agreement with generated tests.
-  select: { samples: 4, temperature: 0.8, temperatureStep: 0, maxTemperature: 0.8, select: 'codet', stopOnVisiblePass: false },
+  select: {
+    samples: 4,
+    temperature: 0.8,
+    temperatureStep: 0,
+    maxTemperature: 0.8,
+    select: 'codet',
+    stopOnVisiblePass: false,
+  },
   // Candidates are repaired against public and generated tests, then the final ones are ranked by agreement.
-  'repair+select': { samples: 3, repairRounds: 2, temperature: 0.8, temperatureStep: 0, maxTemperature: 0.8, select: 'codet', stopOnVisiblePass: false },
+  'repair+select': {
+    samples: 3,
+    repairRounds: 2,
+    temperature: 0.8,
+    temperatureStep: 0,
+    maxTemperature: 0.8,
+    select: 'codet',
+    stopOnVisiblePass: false,
+  },
 };
 
 export function resolveStrategy(name: StrategyName, overrides: Partial<Strategy> = {}): Strategy {
   const preset = PRESETS[name];
-  if (preset === undefined) throw new UsageError(`Unknown strategy ${JSON.stringify(name)}: use one of ${STRATEGY_NAMES.join(', ')}.`);
-  const strategy: Strategy = { ...BASE, ...preset, ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) };
+  if (preset === undefined)
+    throw new UsageError(`Unknown strategy ${JSON.stringify(name)}: use one of ${STRATEGY_NAMES.join(', ')}.`);
+  const strategy: Strategy = {
+    ...BASE,
+    ...preset,
+    ...Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)),
+  };
   const whole = (key: 'samples' | 'repairRounds' | 'testSamples' | 'testsPerSample', min: number): void => {
-    if (!Number.isInteger(strategy[key]) || strategy[key] < min || strategy[key] > 1000) throw new UsageError(`strategy ${key}=${strategy[key]} must be a whole number from ${min} to 1000.`);
+    if (!Number.isInteger(strategy[key]) || strategy[key] < min || strategy[key] > 1000)
+      throw new UsageError(`strategy ${key}=${strategy[key]} must be a whole number from ${min} to 1000.`);
   };
   whole('samples', 1);
   whole('repairRounds', 0);
   whole('testSamples', 0);
   whole('testsPerSample', 1);
-  for (const key of ['temperature', 'temperatureStep', 'maxTemperature', 'repairTemperature', 'testTemperature'] as const) {
-    if (!Number.isFinite(strategy[key]) || strategy[key] < 0 || strategy[key] > 2) throw new UsageError(`strategy ${key}=${strategy[key]} must be a number from 0 to 2.`);
+  for (const key of [
+    'temperature',
+    'temperatureStep',
+    'maxTemperature',
+    'repairTemperature',
+    'testTemperature',
+  ] as const) {
+    if (!Number.isFinite(strategy[key]) || strategy[key] < 0 || strategy[key] > 2)
+      throw new UsageError(`strategy ${key}=${strategy[key]} must be a number from 0 to 2.`);
   }
-  if (!['none', 'codet', 'mbr-exec'].includes(strategy.select)) throw new UsageError(`strategy select=${JSON.stringify(strategy.select)} must be none, codet or mbr-exec.`);
-  if (!['last', 'full'].includes(strategy.repairContext)) throw new UsageError(`strategy repairContext=${JSON.stringify(strategy.repairContext)} must be last or full.`);
-  if (!['codet', 'paper'].includes(strategy.scoring)) throw new UsageError(`strategy scoring=${JSON.stringify(strategy.scoring)} must be codet or paper.`);
+  if (!['none', 'codet', 'mbr-exec'].includes(strategy.select))
+    throw new UsageError(`strategy select=${JSON.stringify(strategy.select)} must be none, codet or mbr-exec.`);
+  if (!['last', 'full'].includes(strategy.repairContext))
+    throw new UsageError(`strategy repairContext=${JSON.stringify(strategy.repairContext)} must be last or full.`);
+  if (!['codet', 'paper'].includes(strategy.scoring))
+    throw new UsageError(`strategy scoring=${JSON.stringify(strategy.scoring)} must be codet or paper.`);
   return strategy;
 }
 

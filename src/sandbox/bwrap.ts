@@ -30,35 +30,80 @@ export interface WorkerCommandOptions {
  */
 export function buildWorkerCommand(options: WorkerCommandOptions): { command: string; args: string[] } {
   const bwrap = [
-    '--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--new-session',
-    '--cap-drop', 'ALL', '--cap-add', 'CAP_SYS_ADMIN', '--cap-add', 'CAP_SETPCAP',
-    '--info-fd', '3',
-    '--hostname', 'sandbox',
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+    '--cap-add',
+    'CAP_SYS_ADMIN',
+    '--cap-add',
+    'CAP_SETPCAP',
+    '--info-fd',
+    '3',
+    '--hostname',
+    'sandbox',
     ...systemBinds(),
     ...bindPrefixOutsideUsr(options.pythonPath),
     ...bindPrefixOutsideUsr(options.nodePath),
-    '--ro-bind', options.runtimeDir, SANDBOX_RUNTIME,
-    '--proc', '/proc',
-    '--dev', '/dev',
+    '--ro-bind',
+    options.runtimeDir,
+    SANDBOX_RUNTIME,
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
     // Read-only: device nodes still work, but nothing can be created, renamed or removed there; each execution gets
     // its own tmpfs on /dev/shm.
-    '--remount-ro', '/dev',
-    '--size', String(options.tmpMiB * 1024 * 1024), '--tmpfs', '/tmp',
-    '--dir', '/work',
-    '--remount-ro', '/',
+    '--remount-ro',
+    '/dev',
+    '--size',
+    String(options.tmpMiB * 1024 * 1024),
+    '--tmpfs',
+    '/tmp',
+    '--dir',
+    '/work',
+    '--remount-ro',
+    '/',
     '--clearenv',
-    '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin',
-    '--setenv', 'HOME', '/work',
-    '--setenv', 'TMPDIR', '/tmp',
-    '--setenv', 'LANG', 'C.UTF-8',
-    '--setenv', 'PYTHONDONTWRITEBYTECODE', '1',
-    '--chdir', '/work',
-    '--', options.pythonPath, '-I', '-u', `${SANDBOX_RUNTIME}/supervisor.py`, options.supervisorConfig,
+    '--setenv',
+    'PATH',
+    '/usr/local/bin:/usr/bin:/bin',
+    '--setenv',
+    'HOME',
+    '/work',
+    '--setenv',
+    'TMPDIR',
+    '/tmp',
+    '--setenv',
+    'LANG',
+    'C.UTF-8',
+    '--setenv',
+    'PYTHONDONTWRITEBYTECODE',
+    '1',
+    '--chdir',
+    '/work',
+    '--',
+    options.pythonPath,
+    '-I',
+    '-u',
+    `${SANDBOX_RUNTIME}/supervisor.py`,
+    options.supervisorConfig,
   ];
   let command = options.bwrapPath;
   let args = bwrap;
   if (options.uid !== null) {
-    args = [`--reuid=${options.uid}`, `--regid=${options.uid}`, '--clear-groups', '--inh-caps=-all', '--', command, ...args];
+    args = [
+      `--reuid=${options.uid}`,
+      `--regid=${options.uid}`,
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--',
+      command,
+      ...args,
+    ];
     command = 'setpriv';
   }
   if (options.cgroupProcs.length > 0) {
@@ -87,7 +132,13 @@ function systemBinds(): string[] {
     if (stat.isSymbolicLink()) args.push('--symlink', readlinkSync(top), top);
     else args.push('--ro-bind', top, top);
   }
-  for (const file of ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/alternatives', '/etc/localtime', '/etc/mime.types']) {
+  for (const file of [
+    '/etc/ld.so.cache',
+    '/etc/ld.so.conf',
+    '/etc/alternatives',
+    '/etc/localtime',
+    '/etc/mime.types',
+  ]) {
     if (existsSync(file)) args.push('--ro-bind', file, file);
   }
   return args;

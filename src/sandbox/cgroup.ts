@@ -49,17 +49,29 @@ export function detectCgroups(): CgroupSupport {
     const memory = join(memoryV1, ownCgroupPath('memory'));
     const pids = join(pidsV1, ownCgroupPath('pids'));
     if (writable(memory) && writable(pids)) return { version: 'v1', parents: [memory, pids] };
-    return { version: null, parents: null, reason: `cgroup v1 memory/pids hierarchies exist but ${memory} is not writable (run as root or delegate the subtree)` };
+    return {
+      version: null,
+      parents: null,
+      reason: `cgroup v1 memory/pids hierarchies exist but ${memory} is not writable (run as root or delegate the subtree)`,
+    };
   }
   const controllersFile = join(v2Root, 'cgroup.controllers');
   if (existsSync(controllersFile)) {
     const controllers = readFileSync(controllersFile, 'utf8').split(/\s+/);
     if (!controllers.includes('memory') || !controllers.includes('pids')) {
-      return { version: null, parents: null, reason: `the cgroup v2 hierarchy at ${v2Root} has no memory/pids controllers (has: ${controllers.filter(Boolean).join(', ') || 'none'}) and there is no cgroup v1 memory+pids hierarchy` };
+      return {
+        version: null,
+        parents: null,
+        reason: `the cgroup v2 hierarchy at ${v2Root} has no memory/pids controllers (has: ${controllers.filter(Boolean).join(', ') || 'none'}) and there is no cgroup v1 memory+pids hierarchy`,
+      };
     }
     const own = join(v2Root, ownCgroupPath(null));
     if (writable(own)) return { version: 'v2', parents: [own, own] };
-    return { version: null, parents: null, reason: `cgroup v2 at ${own} is not writable (run as root, or start codeloop under a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes)` };
+    return {
+      version: null,
+      parents: null,
+      reason: `cgroup v2 at ${own} is not writable (run as root, or start codeloop under a delegated cgroup, e.g. systemd-run --user --scope -p Delegate=yes)`,
+    };
   }
   return { version: null, parents: null, reason: `no cgroup hierarchy with memory and pids controllers under ${ROOT}` };
 }
@@ -70,7 +82,11 @@ export class WorkerCgroup {
   readonly pidsDir: string;
   private memoryLimit = -1;
 
-  constructor(readonly version: CgroupVersion, parents: [string, string], name: string) {
+  constructor(
+    readonly version: CgroupVersion,
+    parents: [string, string],
+    name: string,
+  ) {
     this.memoryDir = join(parents[0], name);
     this.pidsDir = version === 'v2' ? this.memoryDir : join(parents[1], name);
     mkdirSync(this.memoryDir, { recursive: true });
@@ -79,7 +95,9 @@ export class WorkerCgroup {
 
   /** Paths a process writes its pid into to join this cgroup. */
   get procsFiles(): string[] {
-    return this.version === 'v2' ? [join(this.memoryDir, 'cgroup.procs')] : [join(this.memoryDir, 'cgroup.procs'), join(this.pidsDir, 'cgroup.procs')];
+    return this.version === 'v2'
+      ? [join(this.memoryDir, 'cgroup.procs')]
+      : [join(this.memoryDir, 'cgroup.procs'), join(this.pidsDir, 'cgroup.procs')];
   }
 
   setLimits(memoryBytes: number, pids: number): void {

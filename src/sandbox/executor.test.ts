@@ -31,7 +31,8 @@ const PROGRAMS: Record<Language, Record<string, string>> = {
     flood: "console.log('x'.repeat(200000));\n",
     helper: "console.log(require('./helper.js').value);\n",
     write: "const fs = require('fs');\nfs.writeFileSync('state.txt', '1');\nfs.writeFileSync('/tmp/state.txt', '1');\n",
-    fresh: "const fs = require('fs');\nif (fs.existsSync('state.txt') || fs.existsSync('/tmp/state.txt')) process.exit(1);\n",
+    fresh:
+      "const fs = require('fs');\nif (fs.existsSync('state.txt') || fs.existsSync('/tmp/state.txt')) process.exit(1);\n",
     env: "console.log(Object.keys(process.env).sort().join(','));\n",
   },
   typescript: {
@@ -44,8 +45,10 @@ const PROGRAMS: Record<Language, Record<string, string>> = {
     exit3: 'declare var process: any;\nprocess.exit(3);\n',
     flood: "console.log('x'.repeat(200000));\n",
     helper: "declare var require: any;\nconsole.log(require('./helper.js').value);\n",
-    write: "declare var require: any;\nconst fs = require('fs');\nfs.writeFileSync('state.txt', '1');\nfs.writeFileSync('/tmp/state.txt', '1');\n",
-    fresh: "declare var require: any; declare var process: any;\nconst fs = require('fs');\nif (fs.existsSync('state.txt') || fs.existsSync('/tmp/state.txt')) process.exit(1);\n",
+    write:
+      "declare var require: any;\nconst fs = require('fs');\nfs.writeFileSync('state.txt', '1');\nfs.writeFileSync('/tmp/state.txt', '1');\n",
+    fresh:
+      "declare var require: any; declare var process: any;\nconst fs = require('fs');\nif (fs.existsSync('state.txt') || fs.existsSync('/tmp/state.txt')) process.exit(1);\n",
     env: "declare var process: any;\nconsole.log(Object.keys(process.env).sort().join(','));\n",
   },
 };
@@ -124,13 +127,17 @@ describe('executor', { skip }, () => {
       test('every execution starts in a fresh working directory and /tmp', async () => {
         assert.equal((await run({ language, code: code.write! })).verdict, 'passed');
         const results = await Promise.all(Array.from({ length: 4 }, () => run({ language, code: code.fresh! })));
-        assert.deepEqual(results.map((result) => result.verdict), ['passed', 'passed', 'passed', 'passed']);
+        assert.deepEqual(
+          results.map((result) => result.verdict),
+          ['passed', 'passed', 'passed', 'passed'],
+        );
       });
       test('the environment is built, not inherited', async () => {
         process.env.CODELOOP_TEST_LEAK = 'leak';
         try {
           const result = await run({ language, code: code.env! });
-          const expected = language === 'python' ? 'HOME,LANG,PATH,PYTHONDONTWRITEBYTECODE,TMPDIR' : 'HOME,LANG,PATH,TMPDIR';
+          const expected =
+            language === 'python' ? 'HOME,LANG,PATH,PYTHONDONTWRITEBYTECODE,TMPDIR' : 'HOME,LANG,PATH,TMPDIR';
           assert.equal(result.stdout.trim(), expected);
         } finally {
           delete process.env.CODELOOP_TEST_LEAK;
@@ -140,7 +147,11 @@ describe('executor', { skip }, () => {
   }
 
   test('python: the completion harness fails a program that exits before its tests ran', async () => {
-    const early = await run({ language: 'python', code: 'import sys\nsys.exit(0)\nassert False\n', harness: 'completion' });
+    const early = await run({
+      language: 'python',
+      code: 'import sys\nsys.exit(0)\nassert False\n',
+      harness: 'completion',
+    });
     assert.equal(early.verdict, 'failed');
     assert.match(early.reason, /sys\.exit\(\) before the end/);
     const plain = await run({ language: 'python', code: 'import sys\nsys.exit(0)\nassert False\n' });
@@ -150,31 +161,83 @@ describe('executor', { skip }, () => {
   });
 
   // Each case is a program human-eval's check_correctness (execution.py @6d43fb98) judges differently from `python3 FILE`.
-  const humanEvalCases: { name: string; code: string; humanEval: 'passed' | 'failed'; completion: 'passed' | 'failed' | 'timed-out' }[] = [
-    { name: 'a __main__ block does not run (exec in empty globals)', code: 'if __name__ == "__main__":\n    raise SystemExit(1)\nassert 1 + 1 == 2\n', humanEval: 'passed', completion: 'failed' },
-    { name: 'unittest.main() in a __main__ block is skipped', code: 'import unittest\nclass T(unittest.TestCase):\n    def test_x(self):\n        self.assertTrue(False)\nif __name__ == "__main__":\n    unittest.main()\nassert True\n', humanEval: 'passed', completion: 'failed' },
-    { name: 'os.getcwd is disabled by reliability_guard', code: 'import os\nos.getcwd()\n', humanEval: 'failed', completion: 'passed' },
-    { name: 'shutil.rmtree is disabled', code: 'import shutil, os\nos.makedirs("d")\nshutil.rmtree("d")\n', humanEval: 'failed', completion: 'passed' },
-    { name: 'subprocess.Popen is disabled', code: 'import subprocess\nsubprocess.run(["true"])\n', humanEval: 'failed', completion: 'passed' },
+  const humanEvalCases: {
+    name: string;
+    code: string;
+    humanEval: 'passed' | 'failed';
+    completion: 'passed' | 'failed' | 'timed-out';
+  }[] = [
+    {
+      name: 'a __main__ block does not run (exec in empty globals)',
+      code: 'if __name__ == "__main__":\n    raise SystemExit(1)\nassert 1 + 1 == 2\n',
+      humanEval: 'passed',
+      completion: 'failed',
+    },
+    {
+      name: 'unittest.main() in a __main__ block is skipped',
+      code: 'import unittest\nclass T(unittest.TestCase):\n    def test_x(self):\n        self.assertTrue(False)\nif __name__ == "__main__":\n    unittest.main()\nassert True\n',
+      humanEval: 'passed',
+      completion: 'failed',
+    },
+    {
+      name: 'os.getcwd is disabled by reliability_guard',
+      code: 'import os\nos.getcwd()\n',
+      humanEval: 'failed',
+      completion: 'passed',
+    },
+    {
+      name: 'shutil.rmtree is disabled',
+      code: 'import shutil, os\nos.makedirs("d")\nshutil.rmtree("d")\n',
+      humanEval: 'failed',
+      completion: 'passed',
+    },
+    {
+      name: 'subprocess.Popen is disabled',
+      code: 'import subprocess\nsubprocess.run(["true"])\n',
+      humanEval: 'failed',
+      completion: 'passed',
+    },
     { name: 'exit() is disabled', code: 'assert True\nexit()\n', humanEval: 'failed', completion: 'failed' },
     { name: 'import resource fails', code: 'import resource\n', humanEval: 'failed', completion: 'passed' },
     { name: 'stdin cannot be read', code: 'import sys\nsys.stdin.read()\n', humanEval: 'failed', completion: 'passed' },
     { name: '__file__ is not defined', code: 'print(__file__)\n', humanEval: 'failed', completion: 'passed' },
-    { name: 'stdout has no fileno (a StringIO)', code: 'import sys\nsys.stdout.fileno()\n', humanEval: 'failed', completion: 'passed' },
-    { name: 'a thread left running does not undo a pass', code: 'import threading, time\ndef spin():\n    while True:\n        time.sleep(0.05)\nthreading.Thread(target=spin).start()\nassert 1 + 1 == 2\n', humanEval: 'passed', completion: 'timed-out' },
+    {
+      name: 'stdout has no fileno (a StringIO)',
+      code: 'import sys\nsys.stdout.fileno()\n',
+      humanEval: 'failed',
+      completion: 'passed',
+    },
+    {
+      name: 'a thread left running does not undo a pass',
+      code: 'import threading, time\ndef spin():\n    while True:\n        time.sleep(0.05)\nthreading.Thread(target=spin).start()\nassert 1 + 1 == 2\n',
+      humanEval: 'passed',
+      completion: 'timed-out',
+    },
   ];
   for (const { name, code, humanEval, completion } of humanEvalCases) {
     test(`python: human-eval harness: ${name}`, async () => {
       const limits = { wallMs: 1500 };
       const underHumanEval = await run({ language: 'python', code, harness: 'human-eval', limits });
-      assert.equal(underHumanEval.verdict, humanEval, `human-eval harness: ${underHumanEval.reason}\n${underHumanEval.stderr}`);
+      assert.equal(
+        underHumanEval.verdict,
+        humanEval,
+        `human-eval harness: ${underHumanEval.reason}\n${underHumanEval.stderr}`,
+      );
       const underCompletion = await run({ language: 'python', code, harness: 'completion', limits });
-      assert.equal(underCompletion.verdict, completion, `completion harness: ${underCompletion.reason}\n${underCompletion.stderr}`);
+      assert.equal(
+        underCompletion.verdict,
+        completion,
+        `completion harness: ${underCompletion.reason}\n${underCompletion.stderr}`,
+      );
     });
   }
 
   test('python: human-eval harness keeps what the program prints for the tails, and the traceback', async () => {
-    const result = await run({ language: 'python', code: 'print("to stdout")\nimport sys\nprint("to stderr", file=sys.stderr)\nassert 1 == 2, "wrong"\n', harness: 'human-eval' });
+    const result = await run({
+      language: 'python',
+      code: 'print("to stdout")\nimport sys\nprint("to stderr", file=sys.stderr)\nassert 1 == 2, "wrong"\n',
+      harness: 'human-eval',
+    });
     assert.equal(result.verdict, 'failed');
     assert.equal(result.exception, 'AssertionError');
     assert.equal(result.stdout, 'to stdout\n');
@@ -190,7 +253,11 @@ describe('executor', { skip }, () => {
   });
 
   test('python: memory beyond the limit is memory-exceeded', async () => {
-    const result = await run({ language: 'python', code: 'x = bytearray(300 * 1024 * 1024)\n', limits: { memoryMiB: 128 } });
+    const result = await run({
+      language: 'python',
+      code: 'x = bytearray(300 * 1024 * 1024)\n',
+      limits: { memoryMiB: 128 },
+    });
     assert.equal(result.verdict, 'memory-exceeded');
   });
 
@@ -202,7 +269,11 @@ describe('executor', { skip }, () => {
     const unchecked = await run({ language: 'typescript', code });
     assert.equal(unchecked.verdict, 'passed');
     assert.equal(unchecked.stdout, 'text\n');
-    const valid = await run({ language: 'typescript', code: 'const n: number = 2;\nconsole.log(n * 21);\n', typeCheck: true });
+    const valid = await run({
+      language: 'typescript',
+      code: 'const n: number = 2;\nconsole.log(n * 21);\n',
+      typeCheck: true,
+    });
     assert.equal(valid.verdict, 'passed', valid.stdout + valid.stderr);
     assert.equal(valid.stdout, '42\n');
   });
@@ -210,7 +281,10 @@ describe('executor', { skip }, () => {
   test('an abort signal stops a running program and the executor keeps working', async () => {
     const controller = new AbortController();
     const running = run({ language: 'python', code: 'import time\ntime.sleep(60)\n' });
-    const aborted = executor.run({ language: 'python', code: 'import time\ntime.sleep(60)\n' }, { signal: controller.signal });
+    const aborted = executor.run(
+      { language: 'python', code: 'import time\ntime.sleep(60)\n' },
+      { signal: controller.signal },
+    );
     setTimeout(() => controller.abort(new Error('stop it')), 300);
     await assert.rejects(aborted, { message: 'stop it' });
     controller.abort();
@@ -221,7 +295,11 @@ describe('executor', { skip }, () => {
   });
 
   test('a program larger than a pipe buffer arrives whole', async () => {
-    const result = await run({ language: 'python', code: `x = ${JSON.stringify('a'.repeat(300_000))}\nprint(len(x))\n`, stdin: 'b'.repeat(200_000) });
+    const result = await run({
+      language: 'python',
+      code: `x = ${JSON.stringify('a'.repeat(300_000))}\nprint(len(x))\n`,
+      stdin: 'b'.repeat(200_000),
+    });
     assert.equal(result.verdict, 'passed');
     assert.equal(result.stdout, '300000\n');
   });
@@ -234,7 +312,10 @@ describe('executor', { skip }, () => {
   });
 
   test('file names must be plain relative paths', async () => {
-    await assert.rejects(run({ language: 'python', code: '', files: { '../escape.py': '' } }), { name: 'UsageError', message: /not a plain relative path/ });
+    await assert.rejects(run({ language: 'python', code: '', files: { '../escape.py': '' } }), {
+      name: 'UsageError',
+      message: /not a plain relative path/,
+    });
   });
 });
 
@@ -250,7 +331,11 @@ test('without bubblewrap the executor refuses and says what to install', async (
 
 test('isolation "unsafe-none" runs programs unsandboxed and warns', async () => {
   const warnings: string[] = [];
-  const executor = await createExecutor({ concurrency: 1, isolation: 'unsafe-none', onWarning: (message) => warnings.push(message) });
+  const executor = await createExecutor({
+    concurrency: 1,
+    isolation: 'unsafe-none',
+    onWarning: (message) => warnings.push(message),
+  });
   try {
     assert.equal(executor.isolation, 'none');
     assert.match(warnings.join('\n'), /UNSAFE/);

@@ -48,7 +48,9 @@ export interface Executor {
 /** There is no safe way to run untrusted code here; the message says what to install or enable. */
 export class SandboxUnavailableError extends CodeloopError {
   constructor(readonly report: IsolationReport) {
-    const missing = report.checks.filter((check) => !check.ok).map((check) => `  - ${check.name}: ${check.detail}${check.cost ? `\n    ${check.cost}` : ''}`);
+    const missing = report.checks
+      .filter((check) => !check.ok)
+      .map((check) => `  - ${check.name}: ${check.detail}${check.cost ? `\n    ${check.cost}` : ''}`);
     super(
       'sandbox-unavailable',
       `No OS sandbox is available on this machine, so codeloop will not run untrusted code.\n${missing.join('\n')}\n` +
@@ -108,7 +110,9 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     throw new UsageError(`concurrency=${concurrency} is not a whole number from 1 to 256.`);
   }
   if (which(pythonPath) === null) {
-    throw new UsageError(`Python interpreter ${pythonPath} was not found: install python3 (apt-get install python3) or pass pythonPath.`);
+    throw new UsageError(
+      `Python interpreter ${pythonPath} was not found: install python3 (apt-get install python3) or pass pythonPath.`,
+    );
   }
   let report: IsolationReport | null = null;
   let level: IsolationLevel = 'none';
@@ -116,11 +120,14 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     report = probeIsolation(options.bwrapPath === undefined ? {} : { bwrapPath: options.bwrapPath });
     if (report.level === null) throw new SandboxUnavailableError(report);
     level = report.level;
-    for (const check of report.checks) if (!check.ok && check.cost) onWarning(`sandbox: ${check.name} unavailable: ${check.cost}`);
+    for (const check of report.checks)
+      if (!check.ok && check.cost) onWarning(`sandbox: ${check.name} unavailable: ${check.cost}`);
   } else if (mode !== 'unsafe-none') {
     throw new UsageError(`isolation=${JSON.stringify(mode)} is not one of "auto", "unsafe-none".`);
   } else {
-    onWarning('UNSAFE: running untrusted programs with no OS sandbox (no namespaces, no read-only filesystem, no network isolation).');
+    onWarning(
+      'UNSAFE: running untrusted programs with no OS sandbox (no namespaces, no read-only filesystem, no network isolation).',
+    );
   }
 
   const cgroupVersion = level === 'bwrap+seccomp+cgroup' ? (report?.cgroups.version ?? null) : null;
@@ -144,14 +151,27 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   // `typeCheck` TypeScript is checked and compiled on the host by warm compiler threads, then runs as JavaScript.
   const typeChecker = createTypeChecker(Math.min(2, concurrency));
 
-  const slots: Slot[] = Array.from({ length: concurrency }, (_, index) => ({ index, worker: null, starting: null, cgroup: null, cgroupKey: '', oomSeen: 0, inFlight: 0 }));
+  const slots: Slot[] = Array.from({ length: concurrency }, (_, index) => ({
+    index,
+    worker: null,
+    starting: null,
+    cgroup: null,
+    cgroupKey: '',
+    oomSeen: 0,
+    inFlight: 0,
+  }));
   const queue: Queued[] = [];
   let nextJobId = 1;
   let closed = false;
 
   function spawnOptionsFor(slot: Slot) {
     const cgroupProcs = slot.cgroup?.procsFiles ?? [];
-    if (level === 'none') return { command: pythonPath, args: ['-I', '-u', `${runtime}/supervisor.py`, supervisorConfig], env: workerEnvironment([]) };
+    if (level === 'none')
+      return {
+        command: pythonPath,
+        args: ['-I', '-u', `${runtime}/supervisor.py`, supervisorConfig],
+        env: workerEnvironment([]),
+      };
     const command = buildWorkerCommand({
       bwrapPath: report!.bwrapPath!,
       pythonPath,
@@ -168,7 +188,8 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   function ensureWorker(slot: Slot): Promise<SandboxWorker> {
     if (slot.worker?.alive) return Promise.resolve(slot.worker);
     slot.starting ??= (async () => {
-      if (parents && slot.cgroup === null) slot.cgroup = new WorkerCgroup(cgroupVersion!, parents, `${group}/w${slot.index}`);
+      if (parents && slot.cgroup === null)
+        slot.cgroup = new WorkerCgroup(cgroupVersion!, parents, `${group}/w${slot.index}`);
       const worker = new SandboxWorker(spawnOptionsFor(slot));
       try {
         await worker.start();
@@ -185,13 +206,38 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     return slot.starting;
   }
 
-  function resultWithoutRun(entry: Pick<Queued, 'limits'>, verdict: 'compile-error' | 'infra-error', reason: string, stderr: string): ExecutionResult {
-    return { isolation: level, limits: entry.limits, verdict, reason, exitCode: null, signal: null, durationMs: 0, cpuMs: 0, peakMemoryKiB: null, stdout: '', stderr, stdoutBytes: 0, stderrBytes: Buffer.byteLength(stderr) };
+  function resultWithoutRun(
+    entry: Pick<Queued, 'limits'>,
+    verdict: 'compile-error' | 'infra-error',
+    reason: string,
+    stderr: string,
+  ): ExecutionResult {
+    return {
+      isolation: level,
+      limits: entry.limits,
+      verdict,
+      reason,
+      exitCode: null,
+      signal: null,
+      durationMs: 0,
+      cpuMs: 0,
+      peakMemoryKiB: null,
+      stdout: '',
+      stderr,
+      stdoutBytes: 0,
+      stderrBytes: Buffer.byteLength(stderr),
+    };
   }
 
   async function execute(slot: Slot, entry: Queued): Promise<ExecutionResult> {
     const { prepared, limits, request, signal } = entry;
-    if ('compileError' in prepared) return resultWithoutRun(entry, 'compile-error', prepared.compileError.split('\n')[0] ?? 'compile error', prepared.compileError);
+    if ('compileError' in prepared)
+      return resultWithoutRun(
+        entry,
+        'compile-error',
+        prepared.compileError.split('\n')[0] ?? 'compile error',
+        prepared.compileError,
+      );
     const job: SupervisorJob = { ...prepared.job, id: nextJobId++ };
     let lastError = '';
     // One retry: a worker that broke is replaced and the program runs once more in a fresh one. Only when that fails
@@ -201,7 +247,10 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       try {
         const worker = await ensureWorker(slot);
         if (slot.cgroup && slot.cgroupKey !== entry.cgroupKey) {
-          slot.cgroup.setLimits(limits.memoryMiB * 1024 * 1024 + CGROUP_OVERHEAD, limits.processes + CGROUP_PIDS_OVERHEAD);
+          slot.cgroup.setLimits(
+            limits.memoryMiB * 1024 * 1024 + CGROUP_OVERHEAD,
+            limits.processes + CGROUP_PIDS_OVERHEAD,
+          );
           slot.cgroupKey = entry.cgroupKey;
         }
         const onAbort = () => worker.kill();
@@ -222,7 +271,8 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
           lastError = classified.reason;
           continue;
         }
-        const humanEvalResult = request.harness === 'human-eval' ? humanEvalResultOf(raw, classified.verdict) : undefined;
+        const humanEvalResult =
+          request.harness === 'human-eval' ? humanEvalResultOf(raw, classified.verdict) : undefined;
         return {
           isolation: level,
           limits,
@@ -258,7 +308,12 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       // Least-loaded slot first; a second job joins a busy worker only when it needs the same cgroup limits.
       const entry = queue[0]!;
       const slot = slots
-        .filter((candidate) => candidate.inFlight === 0 || (candidate.inFlight < PIPELINE_DEPTH && (candidate.cgroup === null || candidate.cgroupKey === entry.cgroupKey)))
+        .filter(
+          (candidate) =>
+            candidate.inFlight === 0 ||
+            (candidate.inFlight < PIPELINE_DEPTH &&
+              (candidate.cgroup === null || candidate.cgroupKey === entry.cgroupKey)),
+        )
         .sort((a, b) => a.inFlight - b.inFlight)[0];
       if (!slot) return;
       queue.shift();
@@ -281,7 +336,15 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       try {
         const limits = resolveLimits(request.language, request.limits);
         const prepared = prepareProgram(request, limits, programContext);
-        entry = { request, limits, prepared, cgroupKey: `${limits.memoryMiB}/${limits.processes}`, signal, resolve, reject };
+        entry = {
+          request,
+          limits,
+          prepared,
+          cgroupKey: `${limits.memoryMiB}/${limits.processes}`,
+          signal,
+          resolve,
+          reject,
+        };
       } catch (error) {
         reject(error);
         return;
@@ -309,15 +372,26 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     isolation: level,
     concurrency,
     async run(request, runOptions = {}) {
-      if (closed) throw new CodeloopError('executor-closed', 'This executor was closed; create a new one with createExecutor().');
+      if (closed)
+        throw new CodeloopError('executor-closed', 'This executor was closed; create a new one with createExecutor().');
       const { signal } = runOptions;
       signal?.throwIfAborted();
       if (request.language !== 'typescript' || !request.typeCheck) return enqueue(request, runOptions);
       // MultiPL-E's rule: `tsc --target esnext main.ts`, any error fails the program; node then runs what tsc emitted.
       const limits = resolveLimits(request.language, request.limits);
-      const checked = await typeChecker.check(request.code, { timeoutMs: limits.compileMs, ...(request.files ? { files: request.files } : {}), ...(signal ? { signal } : {}) });
+      const checked = await typeChecker.check(request.code, {
+        timeoutMs: limits.compileMs,
+        ...(request.files ? { files: request.files } : {}),
+        ...(signal ? { signal } : {}),
+      });
       signal?.throwIfAborted();
-      if ('compileError' in checked) return resultWithoutRun({ limits }, 'compile-error', checked.compileError.split('\n')[0] ?? 'type error', `${checked.compileError}\n`);
+      if ('compileError' in checked)
+        return resultWithoutRun(
+          { limits },
+          'compile-error',
+          checked.compileError.split('\n')[0] ?? 'type error',
+          `${checked.compileError}\n`,
+        );
       const { typeCheck: _checked, ...rest } = request;
       return enqueue({ ...rest, language: 'javascript', code: checked.js }, runOptions);
     },
@@ -325,7 +399,8 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       if (closed) return;
       closed = true;
       await typeChecker.close();
-      for (const entry of queue.splice(0)) entry.reject(new CodeloopError('executor-closed', 'The executor was closed before this program ran.'));
+      for (const entry of queue.splice(0))
+        entry.reject(new CodeloopError('executor-closed', 'The executor was closed before this program ran.'));
       await Promise.all(
         slots.map(async (slot) => {
           slot.worker?.kill();

@@ -1,7 +1,21 @@
-export type { ExecutionLimits, ExecutionRequest, ExecutionResult, Harness, IsolationLevel, Language, Verdict } from './types.js';
+export type {
+  ExecutionLimits,
+  ExecutionRequest,
+  ExecutionResult,
+  Harness,
+  IsolationLevel,
+  Language,
+  Verdict,
+} from './types.js';
 export { LANGUAGES } from './types.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
-export { createExecutor, SandboxUnavailableError, type Executor, type ExecutorOptions, type RunOptions } from './executor.js';
+export {
+  createExecutor,
+  SandboxUnavailableError,
+  type Executor,
+  type ExecutorOptions,
+  type RunOptions,
+} from './executor.js';
 export { probeIsolation, sandboxPythonVersion, type IsolationCheck, type IsolationReport } from './probe.js';
 export { describeSeccompPolicy } from './seccomp.js';
 export { pinnedTypeScript, transpileTypeScript } from './program.js';

@@ -13,7 +13,12 @@ test('the CPU backstop never fires before the wall clock', () => {
 });
 
 test('out-of-range and unknown limits name the value and the fix', () => {
-  assert.throws(() => resolveLimits('python', { memoryMiB: 1 }), { name: 'UsageError', message: 'Limit memoryMiB=1 is out of range: use a number from 16 to 65536.' });
+  assert.throws(() => resolveLimits('python', { memoryMiB: 1 }), {
+    name: 'UsageError',
+    message: 'Limit memoryMiB=1 is out of range: use a number from 16 to 65536.',
+  });
   assert.throws(() => resolveLimits('python', { wallMs: Number.NaN }), { message: /wallMs=NaN is out of range/ });
-  assert.throws(() => resolveLimits('python', { bogus: 1 } as never), { message: /Unknown limit "bogus"\. Known limits: wallMs, cpuSeconds/ });
+  assert.throws(() => resolveLimits('python', { bogus: 1 } as never), {
+    message: /Unknown limit "bogus"\. Known limits: wallMs, cpuSeconds/,
+  });
 });

@@ -40,7 +40,8 @@ export function resolveLimits(language: Language, limits: Partial<ExecutionLimit
   for (const [key, value] of Object.entries(limits) as [keyof ExecutionLimits, number | undefined][]) {
     if (value === undefined) continue;
     const range = RANGES[key];
-    if (range === undefined) throw new UsageError(`Unknown limit "${key}". Known limits: ${Object.keys(RANGES).join(', ')}.`);
+    if (range === undefined)
+      throw new UsageError(`Unknown limit "${key}". Known limits: ${Object.keys(RANGES).join(', ')}.`);
     if (!Number.isFinite(value) || value < range[0] || value > range[1]) {
       throw new UsageError(`Limit ${key}=${value} is out of range: use a number from ${range[0]} to ${range[1]}.`);
     }

@@ -1,5 +1,18 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { CodeloopError } from '../core/index.js';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -50,7 +63,10 @@ export function readableByOthers(path: string): boolean {
 export function stageForSandbox(directory: string): string {
   if (readableByOthers(directory)) return directory;
   const stat = statSync(directory);
-  const key = createHash('sha256').update(`${realpathSync(directory)}\0${stat.mtimeMs}\0${stat.ino}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(`${realpathSync(directory)}\0${stat.mtimeMs}\0${stat.ino}`)
+    .digest('hex')
+    .slice(0, 16);
   const root = join(tmpdir(), `codeloop-sandbox-stage-${process.getuid?.() ?? 'user'}`);
   mkdirSync(root, { recursive: true, mode: 0o755 });
   const rootStat = lstatSync(root);

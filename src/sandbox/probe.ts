@@ -46,25 +46,73 @@ export function probeIsolation(options: ProbeOptions = {}): IsolationReport {
   checks.push({
     name: 'user',
     ok: true,
-    detail: root ? 'running as root: each worker sandbox drops to a dedicated uid (61000+) before bwrap' : `running as uid ${process.getuid?.()}`,
-    ...(root ? {} : { cost: 'no cgroups (unless delegated): memory is bounded by RLIMIT_AS only, which Node cannot live under, so a JS memory bomb is stopped by the address-space cap or the wall clock' }),
+    detail: root
+      ? 'running as root: each worker sandbox drops to a dedicated uid (61000+) before bwrap'
+      : `running as uid ${process.getuid?.()}`,
+    ...(root
+      ? {}
+      : {
+          cost: 'no cgroups (unless delegated): memory is bounded by RLIMIT_AS only, which Node cannot live under, so a JS memory bomb is stopped by the address-space cap or the wall clock',
+        }),
   });
 
   const maxNamespaces = Number(readText('/proc/sys/user/max_user_namespaces')?.trim() ?? '0');
   const bwrapPath = which(options.bwrapPath ?? 'bwrap');
   let userns = false;
   if (bwrapPath === null) {
-    checks.push({ name: 'bubblewrap', ok: false, detail: `${options.bwrapPath ?? 'bwrap'} not found on PATH`, cost: 'no OS isolation at all: install it with `sudo apt-get install bubblewrap` (scripts/install-system-deps.sh does this)' });
+    checks.push({
+      name: 'bubblewrap',
+      ok: false,
+      detail: `${options.bwrapPath ?? 'bwrap'} not found on PATH`,
+      cost: 'no OS isolation at all: install it with `sudo apt-get install bubblewrap` (scripts/install-system-deps.sh does this)',
+    });
   } else {
     const version = spawnSync(bwrapPath, ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
-    checks.push({ name: 'bubblewrap', ok: version.status === 0, detail: `${bwrapPath} (${(version.stdout ?? '').trim() || version.error?.message || 'no version'})` });
-    const trial = spawnSync(bwrapPath, ['--unshare-all', '--unshare-user', '--disable-userns', '--die-with-parent', '--cap-drop', 'ALL', '--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--', '/usr/bin/true'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
+    checks.push({
+      name: 'bubblewrap',
+      ok: version.status === 0,
+      detail: `${bwrapPath} (${(version.stdout ?? '').trim() || version.error?.message || 'no version'})`,
+    });
+    const trial = spawnSync(
+      bwrapPath,
+      [
+        '--unshare-all',
+        '--unshare-user',
+        '--disable-userns',
+        '--die-with-parent',
+        '--cap-drop',
+        'ALL',
+        '--ro-bind',
+        '/usr',
+        '/usr',
+        '--symlink',
+        'usr/bin',
+        '/bin',
+        '--symlink',
+        'usr/lib',
+        '/lib',
+        '--symlink',
+        'usr/lib64',
+        '/lib64',
+        '--proc',
+        '/proc',
+        '--',
+        '/usr/bin/true',
+      ],
+      { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 },
+    );
     userns = trial.status === 0;
     checks.push({
       name: 'user namespaces',
       ok: userns,
-      detail: userns ? `bwrap created user, PID, mount and network namespaces (user.max_user_namespaces=${maxNamespaces})` : `bwrap could not create a sandbox: ${(trial.stderr ?? '').trim() || trial.error?.message} (user.max_user_namespaces=${maxNamespaces})`,
-      ...(userns ? {} : { cost: 'no sandbox: enable unprivileged user namespaces (sysctl user.max_user_namespaces=15000; on Ubuntu also kernel.apparmor_restrict_unprivileged_userns=0), or run outside a container whose seccomp profile blocks them; otherwise codeloop refuses to run code unless given --unsafe-no-sandbox' }),
+      detail: userns
+        ? `bwrap created user, PID, mount and network namespaces (user.max_user_namespaces=${maxNamespaces})`
+        : `bwrap could not create a sandbox: ${(trial.stderr ?? '').trim() || trial.error?.message} (user.max_user_namespaces=${maxNamespaces})`,
+      ...(userns
+        ? {}
+        : {
+            cost: 'no sandbox: enable unprivileged user namespaces (sysctl user.max_user_namespaces=15000; on Ubuntu also kernel.apparmor_restrict_unprivileged_userns=0), or run outside a container whose seccomp profile blocks them; otherwise codeloop refuses to run code unless given --unsafe-no-sandbox',
+          }),
     });
   }
 
@@ -73,7 +121,11 @@ export function probeIsolation(options: ProbeOptions = {}): IsolationReport {
     name: 'seccomp',
     ok: seccomp.ok,
     detail: seccomp.detail,
-    ...(seccomp.ok ? {} : { cost: 'programs could open inet sockets (still inside an empty network namespace), ptrace their own children and use io_uring' }),
+    ...(seccomp.ok
+      ? {}
+      : {
+          cost: 'programs could open inet sockets (still inside an empty network namespace), ptrace their own children and use io_uring',
+        }),
   });
 
   const cgroups = detectCgroups();
@@ -81,20 +133,47 @@ export function probeIsolation(options: ProbeOptions = {}): IsolationReport {
     name: 'cgroups',
     ok: cgroups.version !== null,
     detail: `${cgroups.version === null ? (cgroups.reason ?? 'unavailable') : `cgroup ${cgroups.version} memory+pids under ${cgroups.parents?.[0]}`}; ${describeCgroupV2()}`,
-    ...(cgroups.version === null ? { cost: 'no memory cap for Node (only RLIMIT_AS) and no pids cap beyond RLIMIT_NPROC; memory-exceeded is detected from the runtime’s own error' } : {}),
+    ...(cgroups.version === null
+      ? {
+          cost: 'no memory cap for Node (only RLIMIT_AS) and no pids cap beyond RLIMIT_NPROC; memory-exceeded is detected from the runtime’s own error',
+        }
+      : {}),
   });
 
   const setpriv = which('setpriv');
   if (root) {
-    checks.push({ name: 'setpriv', ok: setpriv !== null, detail: setpriv ?? 'setpriv not found', ...(setpriv ? {} : { cost: 'cannot drop root before bwrap: install util-linux' }) });
+    checks.push({
+      name: 'setpriv',
+      ok: setpriv !== null,
+      detail: setpriv ?? 'setpriv not found',
+      ...(setpriv ? {} : { cost: 'cannot drop root before bwrap: install util-linux' }),
+    });
   }
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : which('python3');
-  const pythonVersion = python ? spawnSync(python, ['-c', 'import sys; print(sys.version.split()[0])'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } }).stdout.trim() : '';
-  checks.push({ name: 'python3', ok: python !== null, detail: python ? `${python} ${pythonVersion} (runs the supervisor and Python programs)` : 'not found', ...(python ? {} : { cost: 'the sandbox cannot start: install python3' }) });
-  checks.push({ name: 'node', ok: true, detail: `${process.execPath} ${process.version} (runs JavaScript and TypeScript programs)` });
+  const pythonVersion = python
+    ? spawnSync(python, ['-c', 'import sys; print(sys.version.split()[0])'], {
+        encoding: 'utf8',
+        env: { PATH: '/usr/bin:/bin' },
+      }).stdout.trim()
+    : '';
+  checks.push({
+    name: 'python3',
+    ok: python !== null,
+    detail: python ? `${python} ${pythonVersion} (runs the supervisor and Python programs)` : 'not found',
+    ...(python ? {} : { cost: 'the sandbox cannot start: install python3' }),
+  });
+  checks.push({
+    name: 'node',
+    ok: true,
+    detail: `${process.execPath} ${process.version} (runs JavaScript and TypeScript programs)`,
+  });
 
   const safe = bwrapPath !== null && userns && seccomp.ok && python !== null && (!root || setpriv !== null);
-  const level: IsolationLevel | null = !safe ? null : cgroups.version !== null ? 'bwrap+seccomp+cgroup' : 'bwrap+seccomp';
+  const level: IsolationLevel | null = !safe
+    ? null
+    : cgroups.version !== null
+      ? 'bwrap+seccomp+cgroup'
+      : 'bwrap+seccomp';
   return { level, root, bwrapPath, cgroups, checks };
 }
 
@@ -106,7 +185,11 @@ let defaultPythonVersion: string | null | undefined;
  */
 export function sandboxPythonVersion(): string | null {
   if (defaultPythonVersion === undefined) {
-    const result = spawnSync('/usr/bin/python3', ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
+    const result = spawnSync('/usr/bin/python3', ['--version'], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin' },
+      timeout: 10_000,
+    });
     defaultPythonVersion = result.status === 0 ? `${result.stdout}${result.stderr}`.trim() : null;
   }
   return defaultPythonVersion;
@@ -114,8 +197,10 @@ export function sandboxPythonVersion(): string | null {
 
 /** Installs the generated filter in a throw-away python3 and checks that the kernel enforces it. */
 function verifySeccomp(): { ok: boolean; detail: string } {
-  if (process.arch !== 'x64' && process.arch !== 'arm64') return { ok: false, detail: `no seccomp filter for ${process.arch}` };
-  if (!/^Seccomp:\s/m.test(readText('/proc/self/status') ?? '')) return { ok: false, detail: 'the kernel has no seccomp support' };
+  if (process.arch !== 'x64' && process.arch !== 'arm64')
+    return { ok: false, detail: `no seccomp filter for ${process.arch}` };
+  if (!/^Seccomp:\s/m.test(readText('/proc/self/status') ?? ''))
+    return { ok: false, detail: 'the kernel has no seccomp support' };
   const program = buildSeccompFilter();
   const filter = program.toString('base64');
   const script = [
@@ -132,9 +217,20 @@ function verifySeccomp(): { ok: boolean; detail: string } {
     'except PermissionError:',
     '    print("denied")',
   ].join('\n');
-  const trial = spawnSync('/usr/bin/python3', ['-c', script, filter], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 10_000 });
-  if (trial.stdout.trim() === 'denied') return { ok: true, detail: `filter of ${program.length / 8} instructions for ${process.arch} installed in a test process: socket(AF_INET) was denied` };
-  return { ok: false, detail: `the seccomp filter could not be verified: ${(trial.stderr || trial.stdout || trial.error?.message || '').trim().split('\n').pop()}` };
+  const trial = spawnSync('/usr/bin/python3', ['-c', script, filter], {
+    encoding: 'utf8',
+    env: { PATH: '/usr/bin:/bin' },
+    timeout: 10_000,
+  });
+  if (trial.stdout.trim() === 'denied')
+    return {
+      ok: true,
+      detail: `filter of ${program.length / 8} instructions for ${process.arch} installed in a test process: socket(AF_INET) was denied`,
+    };
+  return {
+    ok: false,
+    detail: `the seccomp filter could not be verified: ${(trial.stderr || trial.stdout || trial.error?.message || '').trim().split('\n').pop()}`,
+  };
 }
 
 function describeCgroupV2(): string {

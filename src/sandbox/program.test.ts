@@ -14,7 +14,15 @@ test('TypeScript is transpiled on the host; a syntax error never reaches the san
 });
 
 test('a type-checked TypeScript request must arrive as the JavaScript tsc emitted (the executor checks it first)', () => {
-  assert.throws(() => prepareProgram({ language: 'typescript', code: 'let x = 1;', typeCheck: true }, resolveLimits('typescript'), context), /type-checked TypeScript/);
+  assert.throws(
+    () =>
+      prepareProgram(
+        { language: 'typescript', code: 'let x = 1;', typeCheck: true },
+        resolveLimits('typescript'),
+        context,
+      ),
+    /type-checked TypeScript/,
+  );
 });
 
 test('Node gets an address-space cap only when no cgroup limits its memory', () => {

@@ -27,8 +27,15 @@ function encode(text: string): string {
 }
 
 function checkFileName(name: string): void {
-  if (name === '' || name.startsWith('/') || name.split('/').some((part) => part === '..' || part === '') || name.includes('\0')) {
-    throw new UsageError(`File name ${JSON.stringify(name)} is not a plain relative path: use names like "helper.py" or "lib/util.js".`);
+  if (
+    name === '' ||
+    name.startsWith('/') ||
+    name.split('/').some((part) => part === '..' || part === '') ||
+    name.includes('\0')
+  ) {
+    throw new UsageError(
+      `File name ${JSON.stringify(name)} is not a plain relative path: use names like "helper.py" or "lib/util.js".`,
+    );
   }
 }
 
@@ -36,8 +43,15 @@ function checkFileName(name: string): void {
  * Turns a request into a supervisor job. A `typeCheck` TypeScript request must have been checked and compiled first
  * (`createTypeChecker`, on the host): the executor passes the JavaScript that tsc emitted as a `javascript` request.
  */
-export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimits, context: ProgramContext): PreparedProgram {
-  if (request.language === 'typescript' && request.typeCheck) throw new Error('internal: a type-checked TypeScript request reaches prepareProgram only as the JavaScript tsc emitted');
+export function prepareProgram(
+  request: ExecutionRequest,
+  limits: ExecutionLimits,
+  context: ProgramContext,
+): PreparedProgram {
+  if (request.language === 'typescript' && request.typeCheck)
+    throw new Error(
+      'internal: a type-checked TypeScript request reaches prepareProgram only as the JavaScript tsc emitted',
+    );
   const extension = { python: 'py', javascript: 'js', typescript: 'js' }[request.language];
   const main = `main.${extension}`;
   const files: Record<string, string> = {};
@@ -65,7 +79,15 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
     files[main] = encode(request.code);
     const env = { ...JOB_ENV, PYTHONDONTWRITEBYTECODE: '1' };
     const harness = request.harness === 'human-eval' ? { harness: 'human-eval' as const } : {};
-    return { job: { ...base, mode: 'python', ...harness, env, limits: { ...base.limits, addressSpaceBytes: limits.memoryMiB * MiB } } };
+    return {
+      job: {
+        ...base,
+        mode: 'python',
+        ...harness,
+        env,
+        limits: { ...base.limits, addressSpaceBytes: limits.memoryMiB * MiB },
+      },
+    };
   }
 
   let code = request.code;
@@ -75,7 +97,14 @@ export function prepareProgram(request: ExecutionRequest, limits: ExecutionLimit
     code = transpiled.code;
   }
   const heapMiB = Math.max(64, limits.memoryMiB);
-  const argv = [context.nodePath, `--max-old-space-size=${heapMiB}`, '--require', `${context.runtimeDir}/node-preload.cjs`, main, ...(request.args ?? [])];
+  const argv = [
+    context.nodePath,
+    `--max-old-space-size=${heapMiB}`,
+    '--require',
+    `${context.runtimeDir}/node-preload.cjs`,
+    main,
+    ...(request.args ?? []),
+  ];
   files[main] = encode(code);
   // Without a cgroup the address space is the only memory bound Node can have. Node 20 maps ~800 MiB of address space
   // before running any code (measured: it does not start under 800 MiB), so the cap is the limit plus 1 GiB; a Buffer
@@ -116,7 +145,10 @@ export function transpileTypeScript(code: string): { code: string } | { compileE
   const errors = (output.diagnostics ?? []).filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) {
     const messages = errors.map((diagnostic) => {
-      const where = diagnostic.file && diagnostic.start !== undefined ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start) : null;
+      const where =
+        diagnostic.file && diagnostic.start !== undefined
+          ? diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start)
+          : null;
       return `main.ts${where ? `(${where.line + 1},${where.character + 1})` : ''}: error TS${diagnostic.code}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n')}`;
     });
     return { compileError: messages.join('\n') };

@@ -23,38 +23,182 @@ const ENOSYS = 38;
 // linux-libc-dev 6.1, cross-checked with libseccomp's `scmp_sys_resolver`): a typo in either copy fails a test.
 const NR: Record<SeccompArch, Record<string, number>> = {
   x86_64: {
-    read: 0, write: 1, openat: 257, execve: 59, ioctl: 16, socket: 41, clone: 56, clone3: 435, personality: 135,
-    ptrace: 101, process_vm_readv: 310, process_vm_writev: 311, kcmp: 312, pidfd_getfd: 438, bpf: 321,
-    perf_event_open: 298, userfaultfd: 323, fanotify_init: 300, lookup_dcookie: 212, nfsservctl: 180, uselib: 134,
-    mount: 165, umount2: 166, pivot_root: 155, chroot: 161, move_mount: 429, open_tree: 428, fsopen: 430,
-    fsconfig: 431, fsmount: 432, fspick: 433, mount_setattr: 442, open_by_handle_at: 304, name_to_handle_at: 303,
-    unshare: 272, setns: 308, keyctl: 250, add_key: 248, request_key: 249, kexec_load: 246, kexec_file_load: 320,
-    init_module: 175, finit_module: 313, delete_module: 176, reboot: 169, swapon: 167, swapoff: 168, acct: 163,
-    quotactl: 179, quotactl_fd: 443, syslog: 103, vhangup: 153, settimeofday: 164, clock_settime: 227,
-    clock_adjtime: 305, adjtimex: 159, iopl: 172, ioperm: 173, modify_ldt: 154, io_uring_setup: 425,
-    io_uring_enter: 426, io_uring_register: 427,
+    read: 0,
+    write: 1,
+    openat: 257,
+    execve: 59,
+    ioctl: 16,
+    socket: 41,
+    clone: 56,
+    clone3: 435,
+    personality: 135,
+    ptrace: 101,
+    process_vm_readv: 310,
+    process_vm_writev: 311,
+    kcmp: 312,
+    pidfd_getfd: 438,
+    bpf: 321,
+    perf_event_open: 298,
+    userfaultfd: 323,
+    fanotify_init: 300,
+    lookup_dcookie: 212,
+    nfsservctl: 180,
+    uselib: 134,
+    mount: 165,
+    umount2: 166,
+    pivot_root: 155,
+    chroot: 161,
+    move_mount: 429,
+    open_tree: 428,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
+    fspick: 433,
+    mount_setattr: 442,
+    open_by_handle_at: 304,
+    name_to_handle_at: 303,
+    unshare: 272,
+    setns: 308,
+    keyctl: 250,
+    add_key: 248,
+    request_key: 249,
+    kexec_load: 246,
+    kexec_file_load: 320,
+    init_module: 175,
+    finit_module: 313,
+    delete_module: 176,
+    reboot: 169,
+    swapon: 167,
+    swapoff: 168,
+    acct: 163,
+    quotactl: 179,
+    quotactl_fd: 443,
+    syslog: 103,
+    vhangup: 153,
+    settimeofday: 164,
+    clock_settime: 227,
+    clock_adjtime: 305,
+    adjtimex: 159,
+    iopl: 172,
+    ioperm: 173,
+    modify_ldt: 154,
+    io_uring_setup: 425,
+    io_uring_enter: 426,
+    io_uring_register: 427,
   },
   aarch64: {
-    read: 63, write: 64, openat: 56, execve: 221, ioctl: 29, socket: 198, clone: 220, clone3: 435, personality: 92,
-    ptrace: 117, process_vm_readv: 270, process_vm_writev: 271, kcmp: 272, pidfd_getfd: 438, bpf: 280,
-    perf_event_open: 241, userfaultfd: 282, fanotify_init: 262, lookup_dcookie: 18, nfsservctl: 42,
-    mount: 40, umount2: 39, pivot_root: 41, chroot: 51, move_mount: 429, open_tree: 428, fsopen: 430,
-    fsconfig: 431, fsmount: 432, fspick: 433, mount_setattr: 442, open_by_handle_at: 265, name_to_handle_at: 264,
-    unshare: 97, setns: 268, keyctl: 219, add_key: 217, request_key: 218, kexec_load: 104, kexec_file_load: 294,
-    init_module: 105, finit_module: 273, delete_module: 106, reboot: 142, swapon: 224, swapoff: 225, acct: 89,
-    quotactl: 60, quotactl_fd: 443, syslog: 116, vhangup: 58, settimeofday: 170, clock_settime: 112,
-    clock_adjtime: 266, adjtimex: 171, io_uring_setup: 425, io_uring_enter: 426, io_uring_register: 427,
+    read: 63,
+    write: 64,
+    openat: 56,
+    execve: 221,
+    ioctl: 29,
+    socket: 198,
+    clone: 220,
+    clone3: 435,
+    personality: 92,
+    ptrace: 117,
+    process_vm_readv: 270,
+    process_vm_writev: 271,
+    kcmp: 272,
+    pidfd_getfd: 438,
+    bpf: 280,
+    perf_event_open: 241,
+    userfaultfd: 282,
+    fanotify_init: 262,
+    lookup_dcookie: 18,
+    nfsservctl: 42,
+    mount: 40,
+    umount2: 39,
+    pivot_root: 41,
+    chroot: 51,
+    move_mount: 429,
+    open_tree: 428,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
+    fspick: 433,
+    mount_setattr: 442,
+    open_by_handle_at: 265,
+    name_to_handle_at: 264,
+    unshare: 97,
+    setns: 268,
+    keyctl: 219,
+    add_key: 217,
+    request_key: 218,
+    kexec_load: 104,
+    kexec_file_load: 294,
+    init_module: 105,
+    finit_module: 273,
+    delete_module: 106,
+    reboot: 142,
+    swapon: 224,
+    swapoff: 225,
+    acct: 89,
+    quotactl: 60,
+    quotactl_fd: 443,
+    syslog: 116,
+    vhangup: 58,
+    settimeofday: 170,
+    clock_settime: 112,
+    clock_adjtime: 266,
+    adjtimex: 171,
+    io_uring_setup: 425,
+    io_uring_enter: 426,
+    io_uring_register: 427,
   },
 };
 
 const ALWAYS_DENIED_BOTH = [
-  'ptrace', 'process_vm_readv', 'process_vm_writev', 'kcmp', 'pidfd_getfd', 'bpf', 'perf_event_open', 'userfaultfd',
-  'fanotify_init', 'lookup_dcookie', 'nfsservctl', 'mount', 'umount2', 'pivot_root', 'chroot', 'move_mount',
-  'open_tree', 'fsopen', 'fsconfig', 'fsmount', 'fspick', 'mount_setattr', 'open_by_handle_at', 'name_to_handle_at',
-  'unshare', 'setns', 'keyctl', 'add_key', 'request_key', 'kexec_load', 'kexec_file_load', 'init_module',
-  'finit_module', 'delete_module', 'reboot', 'swapon', 'swapoff', 'acct', 'quotactl', 'quotactl_fd', 'syslog',
-  'vhangup', 'settimeofday', 'clock_settime', 'clock_adjtime', 'adjtimex', 'io_uring_setup', 'io_uring_enter',
-  'io_uring_register', 'clone3',
+  'ptrace',
+  'process_vm_readv',
+  'process_vm_writev',
+  'kcmp',
+  'pidfd_getfd',
+  'bpf',
+  'perf_event_open',
+  'userfaultfd',
+  'fanotify_init',
+  'lookup_dcookie',
+  'nfsservctl',
+  'mount',
+  'umount2',
+  'pivot_root',
+  'chroot',
+  'move_mount',
+  'open_tree',
+  'fsopen',
+  'fsconfig',
+  'fsmount',
+  'fspick',
+  'mount_setattr',
+  'open_by_handle_at',
+  'name_to_handle_at',
+  'unshare',
+  'setns',
+  'keyctl',
+  'add_key',
+  'request_key',
+  'kexec_load',
+  'kexec_file_load',
+  'init_module',
+  'finit_module',
+  'delete_module',
+  'reboot',
+  'swapon',
+  'swapoff',
+  'acct',
+  'quotactl',
+  'quotactl_fd',
+  'syslog',
+  'vhangup',
+  'settimeofday',
+  'clock_settime',
+  'clock_adjtime',
+  'adjtimex',
+  'io_uring_setup',
+  'io_uring_enter',
+  'io_uring_register',
+  'clone3',
 ];
 const ALWAYS_DENIED: Record<SeccompArch, string[]> = {
   x86_64: [...ALWAYS_DENIED_BOTH, 'uselib', 'iopl', 'ioperm', 'modify_ldt'],
@@ -139,12 +283,16 @@ test('every program is well formed and starts with the architecture check', () =
       const instructions = decode(program);
       const label = `${arch} allowNetwork=${allowNetwork}`;
       assert.ok(instructions.length <= 4096, `${label}: ${instructions.length} instructions`);
-      assert.deepEqual(instructions.slice(0, 4), [
-        { code: 0x20, jt: 0, jf: 0, k: 4 },
-        { code: 0x15, jt: 1, jf: 0, k: AUDIT_ARCH[arch] },
-        { code: 0x06, jt: 0, jf: 0, k: KILL_PROCESS },
-        { code: 0x20, jt: 0, jf: 0, k: 0 },
-      ], label);
+      assert.deepEqual(
+        instructions.slice(0, 4),
+        [
+          { code: 0x20, jt: 0, jf: 0, k: 4 },
+          { code: 0x15, jt: 1, jf: 0, k: AUDIT_ARCH[arch] },
+          { code: 0x06, jt: 0, jf: 0, k: KILL_PROCESS },
+          { code: 0x20, jt: 0, jf: 0, k: 0 },
+        ],
+        label,
+      );
       assert.deepEqual(instructions.at(-1), { code: 0x06, jt: 0, jf: 0, k: ALLOW }, `${label}: default is not ALLOW`);
       instructions.forEach(({ code, jt, jf }, i) => {
         assert.ok([0x20, 0x15, 0x35, 0x45, 0x06].includes(code), `${label}: opcode 0x${code.toString(16)} at ${i}`);
@@ -163,12 +311,15 @@ test('the default architecture follows process.arch, and others are refused with
   assert.ok(descriptor);
   Object.defineProperty(process, 'arch', { ...descriptor, value: 'riscv64' });
   try {
-    assert.throws(() => buildSeccompFilter(), (error: unknown) => {
-      assert.ok(error instanceof CodeloopError);
-      assert.equal(error.code, 'seccomp-unsupported-arch');
-      assert.match(error.message, /process\.arch "riscv64".*only x64 \(x86_64\) and arm64 \(aarch64\)/);
-      return true;
-    });
+    assert.throws(
+      () => buildSeccompFilter(),
+      (error: unknown) => {
+        assert.ok(error instanceof CodeloopError);
+        assert.equal(error.code, 'seccomp-unsupported-arch');
+        assert.match(error.message, /process\.arch "riscv64".*only x64 \(x86_64\) and arm64 \(aarch64\)/);
+        return true;
+      },
+    );
     assert.throws(() => describeSeccompPolicy(), { code: 'seccomp-unsupported-arch' });
     assert.doesNotThrow(() => buildSeccompFilter({ arch: 'aarch64' }));
   } finally {
@@ -223,7 +374,8 @@ for (const arch of ARCHES) {
   });
 
   test(`${arch}: syscalls newer than the reviewed tables get ENOSYS`, () => {
-    for (const number of [451, 457, 458, 467, 1000]) assert.equal(run(program, { nr: number, arch: AUDIT_ARCH[arch] }), errno(38), String(number));
+    for (const number of [451, 457, 458, 467, 1000])
+      assert.equal(run(program, { nr: number, arch: AUDIT_ARCH[arch] }), errno(38), String(number));
   });
 
   test(`${arch}: ABI checks`, () => {

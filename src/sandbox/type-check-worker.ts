@@ -32,7 +32,10 @@ const OPTIONS: import('typescript').CompilerOptions = { target: ts.ScriptTarget.
 const libDirectory = dirname(ts.getDefaultLibFilePath(OPTIONS));
 const libFiles = new Map<string, import('typescript').SourceFile | undefined>();
 
-function libFile(fileName: string, languageVersion: import('typescript').ScriptTarget): import('typescript').SourceFile | undefined {
+function libFile(
+  fileName: string,
+  languageVersion: import('typescript').ScriptTarget,
+): import('typescript').SourceFile | undefined {
   if (!libFiles.has(fileName)) {
     let text: string | undefined;
     try {
@@ -46,7 +49,9 @@ function libFile(fileName: string, languageVersion: import('typescript').ScriptT
 }
 
 function isLibFile(fileName: string): boolean {
-  return fileName.startsWith(`${libDirectory}/`) && /^lib\.[\w.]+\.d\.ts$/.test(fileName.slice(libDirectory.length + 1));
+  return (
+    fileName.startsWith(`${libDirectory}/`) && /^lib\.[\w.]+\.d\.ts$/.test(fileName.slice(libDirectory.length + 1))
+  );
 }
 
 /**
@@ -56,21 +61,32 @@ function isLibFile(fileName: string): boolean {
 function mergesWithLib(program: import('typescript').Program, source: import('typescript').SourceFile): boolean {
   if (ts.isExternalModule(source)) return false; // a module's declarations are its own
   const checker = program.getTypeChecker();
-  const symbols = checker.getSymbolsInScope(source, ts.SymbolFlags.Type | ts.SymbolFlags.Value | ts.SymbolFlags.Namespace);
+  const symbols = checker.getSymbolsInScope(
+    source,
+    ts.SymbolFlags.Type | ts.SymbolFlags.Value | ts.SymbolFlags.Namespace,
+  );
   return symbols.some((symbol) => {
     const declarations = symbol.declarations ?? [];
-    return declarations.some((declaration) => declaration.getSourceFile() === source) && declarations.some((declaration) => declaration.getSourceFile() !== source);
+    return (
+      declarations.some((declaration) => declaration.getSourceFile() === source) &&
+      declarations.some((declaration) => declaration.getSourceFile() !== source)
+    );
   });
 }
 
 function check(code: string, files: Record<string, string>): { js: string } | { compileError: string } {
   let js = '';
-  const virtual = new Map<string, string>([[MAIN, code], ...Object.entries(files).map(([name, text]): [string, string] => [`/work/${name}`, text])]);
+  const virtual = new Map<string, string>([
+    [MAIN, code],
+    ...Object.entries(files).map(([name, text]): [string, string] => [`/work/${name}`, text]),
+  ]);
   const host: import('typescript').CompilerHost = {
     getSourceFile: (fileName, languageVersion) => {
       const text = virtual.get(fileName);
       if (text !== undefined) return ts.createSourceFile(fileName, text, languageVersion, true);
-      return isLibFile(fileName) ? libFile(fileName, typeof languageVersion === 'object' ? languageVersion.languageVersion : languageVersion) : undefined;
+      return isLibFile(fileName)
+        ? libFile(fileName, typeof languageVersion === 'object' ? languageVersion.languageVersion : languageVersion)
+        : undefined;
     },
     getDefaultLibFileName: (options) => join(libDirectory, ts.getDefaultLibFileName(options)),
     writeFile: (fileName, text) => {
@@ -78,7 +94,8 @@ function check(code: string, files: Record<string, string>): { js: string } | { 
     },
     getCurrentDirectory: () => '/work',
     getDirectories: () => [],
-    fileExists: (fileName) => virtual.has(fileName) || (isLibFile(fileName) && libFile(fileName, ts.ScriptTarget.ESNext) !== undefined),
+    fileExists: (fileName) =>
+      virtual.has(fileName) || (isLibFile(fileName) && libFile(fileName, ts.ScriptTarget.ESNext) !== undefined),
     readFile: (fileName) => virtual.get(fileName),
     directoryExists: (directory) => directory === '/work' || directory === libDirectory,
     getCanonicalFileName: (fileName) => fileName,
@@ -92,16 +109,24 @@ function check(code: string, files: Record<string, string>): { js: string } | { 
   // declarations into theirs (they have none of their own), so only then are they checked.
   let diagnostics: readonly import('typescript').Diagnostic[] = program.getSyntacticDiagnostics();
   if (diagnostics.length === 0) diagnostics = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
-  if (diagnostics.length === 0) diagnostics = mergesWithLib(program, source) ? program.getSemanticDiagnostics() : program.getSemanticDiagnostics(source);
-  diagnostics = ts.sortAndDeduplicateDiagnostics(diagnostics.filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error));
+  if (diagnostics.length === 0)
+    diagnostics = mergesWithLib(program, source)
+      ? program.getSemanticDiagnostics()
+      : program.getSemanticDiagnostics(source);
+  diagnostics = ts.sortAndDeduplicateDiagnostics(
+    diagnostics.filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error),
+  );
   if (diagnostics.length > 0) {
     // tsc's own format, with the path relative to the folder it ran in: `main.ts(3,5): error TS2322: …`.
     const lines = diagnostics.map((diagnostic) => {
       const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
-      if (diagnostic.file === undefined || diagnostic.start === undefined) return `error TS${diagnostic.code}: ${message}`;
+      if (diagnostic.file === undefined || diagnostic.start === undefined)
+        return `error TS${diagnostic.code}: ${message}`;
       const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
       // Paths as tsc prints them from /work; a lib file by its name (where TypeScript is installed differs anyway).
-      const name = virtual.has(diagnostic.file.fileName) ? diagnostic.file.fileName.slice('/work/'.length) : basename(diagnostic.file.fileName);
+      const name = virtual.has(diagnostic.file.fileName)
+        ? diagnostic.file.fileName.slice('/work/'.length)
+        : basename(diagnostic.file.fileName);
       return `${name}(${line + 1},${character + 1}): error TS${diagnostic.code}: ${message}`;
     });
     return { compileError: lines.join('\n') };
@@ -116,7 +141,10 @@ parentPort?.on('message', (request: TypeCheckRequest) => {
     response = { id: request.id, ...check(request.code, request.files ?? {}) };
   } catch (error) {
     // A crash of the compiler on this input: tsc would have exited non-zero too.
-    response = { id: request.id, compileError: `the TypeScript compiler failed on this program: ${(error as Error).message}` };
+    response = {
+      id: request.id,
+      compileError: `the TypeScript compiler failed on this program: ${(error as Error).message}`,
+    };
   }
   parentPort?.postMessage(response);
 });

@@ -74,13 +74,17 @@ export function createTypeChecker(threads = 1): TypeChecker {
 
   /** A new thread, busy with its warm-up check until it is warm; a thread that cannot warm up is dropped. */
   function spawn(): void {
-    const worker = new Worker(new URL('./type-check-worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: CHECKER_HEAP_MIB } });
+    const worker = new Worker(new URL('./type-check-worker.js', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: CHECKER_HEAP_MIB },
+    });
     worker.unref();
     const thread: Thread = { worker, busy: false, warm: false };
     pool.push(thread);
     const failQueue = (result: TypeCheckResult): void => {
       // A compiler that cannot check an empty program cannot check any: fail what waits instead of respawning forever.
-      if ('compileError' in result) for (const job of queue.splice(0)) job.resolve({ compileError: `the TypeScript checker could not start: ${result.compileError}` });
+      if ('compileError' in result)
+        for (const job of queue.splice(0))
+          job.resolve({ compileError: `the TypeScript checker could not start: ${result.compileError}` });
     };
     dispatch(thread, { code: '', files: {}, timeoutMs: WARM_UP_LIMIT_MS, resolve: failQueue });
   }
@@ -105,12 +109,18 @@ export function createTypeChecker(threads = 1): TypeChecker {
       pump();
     };
     const onMessage = (response: TypeCheckResponse): void => {
-      if (response.id === id) finish('js' in response ? { js: response.js } : { compileError: capped(response.compileError) }, false);
+      if (response.id === id)
+        finish('js' in response ? { js: response.js } : { compileError: capped(response.compileError) }, false);
     };
     // Out of heap (ERR_WORKER_OUT_OF_MEMORY) or a crash: the program made the compiler fail, as tsc would have.
-    const onError = (error: Error): void => finish({ compileError: `the TypeScript compiler failed on this program: ${error.message}` }, true);
-    const onExit = (): void => finish({ compileError: 'the TypeScript compiler stopped while checking this program' }, true);
-    const timer = setTimeout(() => finish({ compileError: `type-check timed out after ${job.timeoutMs} ms (tsc's limit)` }, true), job.timeoutMs);
+    const onError = (error: Error): void =>
+      finish({ compileError: `the TypeScript compiler failed on this program: ${error.message}` }, true);
+    const onExit = (): void =>
+      finish({ compileError: 'the TypeScript compiler stopped while checking this program' }, true);
+    const timer = setTimeout(
+      () => finish({ compileError: `type-check timed out after ${job.timeoutMs} ms (tsc's limit)` }, true),
+      job.timeoutMs,
+    );
     thread.worker.on('message', onMessage);
     thread.worker.on('error', onError);
     thread.worker.on('exit', onExit);

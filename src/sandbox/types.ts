@@ -8,13 +8,7 @@ export const LANGUAGES: readonly Language[] = ['python', 'javascript', 'typescri
  * itself broke and says nothing about the program (callers retry or report it, never score it as a failure).
  */
 export type Verdict =
-  | 'passed'
-  | 'failed'
-  | 'timed-out'
-  | 'memory-exceeded'
-  | 'crashed'
-  | 'compile-error'
-  | 'infra-error';
+  'passed' | 'failed' | 'timed-out' | 'memory-exceeded' | 'crashed' | 'compile-error' | 'infra-error';
 
 /**
  * How a program's success is decided.

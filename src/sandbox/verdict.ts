@@ -44,9 +44,7 @@ const NODE_OUT_OF_MEMORY = [
   'RangeError: Invalid typed array length',
 ];
 
-const SIGNAL_NAMES = new Map<number, string>(
-  Object.entries(constants.signals).map(([name, number]) => [number, name]),
-);
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, number]) => [number, name]));
 
 export function signalName(signal: number | null): string | null {
   return signal === null ? null : (SIGNAL_NAMES.get(signal) ?? `signal ${signal}`);
@@ -56,27 +54,44 @@ export function signalName(signal: number | null): string | null {
  * Turns the raw facts of an execution into a verdict and a one-line reason. `passed` is never derived from anything the
  * program could write itself except its exit status (and, for the `completion` harness, the runner's end marker).
  */
-export function classifyExecution(raw: RawExecution, context: ClassifyContext): { verdict: Verdict; reason: string; exception?: string } {
-  const setup = raw.setupError ?? raw.control.find((line) => line.startsWith('setup-error:'))?.slice('setup-error:'.length);
+export function classifyExecution(
+  raw: RawExecution,
+  context: ClassifyContext,
+): { verdict: Verdict; reason: string; exception?: string } {
+  const setup =
+    raw.setupError ?? raw.control.find((line) => line.startsWith('setup-error:'))?.slice('setup-error:'.length);
   if (setup !== undefined) return { verdict: 'infra-error', reason: `the sandbox could not run the program: ${setup}` };
   const exception = raw.status.find((line) => line.startsWith('exception:'))?.slice('exception:'.length);
   const withException = exception === undefined ? {} : { exception };
   if (raw.control.includes('compile-error')) {
     return { verdict: 'compile-error', reason: firstErrorLine(raw.stderr) ?? 'the program does not compile' };
   }
-  if (raw.timedOut) return { verdict: 'timed-out', reason: `killed at the ${context.limits.wallMs} ms wall-clock limit` };
+  if (raw.timedOut)
+    return { verdict: 'timed-out', reason: `killed at the ${context.limits.wallMs} ms wall-clock limit` };
   const signalNumber = raw.signal;
   const signal = signalName(signalNumber);
   if (signal === 'SIGXCPU' || (signal === 'SIGKILL' && raw.cpuMs >= context.limits.cpuSeconds * 1000)) {
     return { verdict: 'timed-out', reason: `killed at the ${context.limits.cpuSeconds} s CPU-time limit` };
   }
-  if (context.oomKilled || exception === 'MemoryError' || NODE_OUT_OF_MEMORY.some((text) => raw.stderr.includes(text))) {
-    return { verdict: 'memory-exceeded', reason: `ran out of memory (limit ${context.limits.memoryMiB} MiB)`, ...withException };
+  if (
+    context.oomKilled ||
+    exception === 'MemoryError' ||
+    NODE_OUT_OF_MEMORY.some((text) => raw.stderr.includes(text))
+  ) {
+    return {
+      verdict: 'memory-exceeded',
+      reason: `ran out of memory (limit ${context.limits.memoryMiB} MiB)`,
+      ...withException,
+    };
   }
   if (signalNumber !== null) return { verdict: 'crashed', reason: `killed by ${signal}`, ...withException };
   if (raw.exitCode !== 0) {
     const detail = exception ?? firstErrorLine(raw.stderr);
-    return { verdict: 'failed', reason: `exited with code ${raw.exitCode}${detail ? ` (${detail})` : ''}`, ...withException };
+    return {
+      verdict: 'failed',
+      reason: `exited with code ${raw.exitCode}${detail ? ` (${detail})` : ''}`,
+      ...withException,
+    };
   }
   if ((context.harness === 'completion' || context.harness === 'human-eval') && !raw.status.includes('completed')) {
     const how = raw.status.includes('exited') ? 'called sys.exit() before the end' : 'ended the process before the end';
@@ -107,6 +122,9 @@ export function humanEvalResultOf(raw: RawExecution, verdict: Verdict): string |
 }
 
 function firstErrorLine(stderr: string): string | undefined {
-  const lines = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   return lines.findLast((line) => /^[A-Za-z_.]*(Error|Exception)\b/.test(line))?.slice(0, 200);
 }

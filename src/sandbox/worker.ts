@@ -81,7 +81,11 @@ export class SandboxWorker {
   async start(timeoutMs = 20_000): Promise<void> {
     const { command, args, env } = this.spawnOptions;
     // fd 3 carries bwrap's --info-fd JSON (the sandbox's PID 1 as the host sees it).
-    const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true }) as unknown as ChildProcessWithoutNullStreams;
+    const child = spawn(command, args, {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    }) as unknown as ChildProcessWithoutNullStreams;
     this.child = child;
     let info = '';
     const infoStream = child.stdio[3] as NodeJS.ReadableStream | null;
@@ -99,14 +103,24 @@ export class SandboxWorker {
       this.stderrTail = (this.stderrTail + chunk).slice(-4000);
     });
     child.stdin.on('error', () => undefined); // EPIPE when the worker died; reported through 'exit'
-    child.on('error', (error) => this.fail(new SandboxInfraError(`could not start the sandbox (${command}): ${error.message}`, { cause: error })));
+    child.on('error', (error) =>
+      this.fail(new SandboxInfraError(`could not start the sandbox (${command}): ${error.message}`, { cause: error })),
+    );
     child.on('exit', (code, signal) => {
-      this.fail(new SandboxInfraError(`the sandbox worker exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`));
+      this.fail(
+        new SandboxInfraError(
+          `the sandbox worker exited (${signal ?? `code ${code}`})${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`,
+        ),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.kill();
-        reject(new SandboxInfraError(`the sandbox worker did not start within ${timeoutMs} ms${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`));
+        reject(
+          new SandboxInfraError(
+            `the sandbox worker did not start within ${timeoutMs} ms${this.stderrTail ? `: ${this.stderrTail.trim()}` : ''}`,
+          ),
+        );
       }, timeoutMs);
       this.ready = {
         resolve: () => (clearTimeout(timer), resolve()),
@@ -118,7 +132,8 @@ export class SandboxWorker {
 
   /** Runs one job; rejects with SandboxInfraError when the worker fails (the job's program failing is a result). */
   run(job: SupervisorJob, deadlineMs: number): Promise<RawExecution> {
-    if (!this.child || this.exitError) return Promise.reject(this.exitError ?? new SandboxInfraError('the sandbox worker is not running'));
+    if (!this.child || this.exitError)
+      return Promise.reject(this.exitError ?? new SandboxInfraError('the sandbox worker is not running'));
     return new Promise<RawExecution>((resolve, reject) => {
       this.pending.push({ id: job.id, deadlineMs, resolve, reject });
       if (this.pending.length === 1) this.armHead();
@@ -186,7 +201,9 @@ export class SandboxWorker {
     try {
       message = JSON.parse(line) as RawExecution & { id?: number; type?: string };
     } catch (error) {
-      this.fail(new SandboxInfraError(`the sandbox worker sent a malformed line: ${line.slice(0, 200)}`, { cause: error }));
+      this.fail(
+        new SandboxInfraError(`the sandbox worker sent a malformed line: ${line.slice(0, 200)}`, { cause: error }),
+      );
       this.kill();
       return;
     }
@@ -197,7 +214,9 @@ export class SandboxWorker {
     }
     const head = this.pending[0];
     if (message.type !== 'result' || !head || message.id !== head.id) {
-      this.fail(new SandboxInfraError(`the sandbox worker sent ${line.slice(0, 200)} while job ${head?.id} was running`));
+      this.fail(
+        new SandboxInfraError(`the sandbox worker sent ${line.slice(0, 200)} while job ${head?.id} was running`),
+      );
       this.kill();
       return;
     }

@@ -101,7 +101,9 @@ export function resolveDataDir(options: DataDirOptions = {}): string {
   const source = fromOption ? '--data-dir' : DATA_DIR_ENV;
   const directory = resolve(value);
   if (!existsSync(directory) || !statSync(directory).isDirectory()) {
-    throw new UsageError(`The data directory ${directory} (from ${source}) does not exist or is not a directory: ${HOW_TO_SET}.`);
+    throw new UsageError(
+      `The data directory ${directory} (from ${source}) does not exist or is not a directory: ${HOW_TO_SET}.`,
+    );
   }
   return directory;
 }
@@ -118,7 +120,9 @@ function findFile(name: DatasetName, relativePath: string): DatasetFileSpec {
 
 /** One sentence, without its final period, on where the right copy of `file` comes from. */
 function whereToGet(file: DatasetFileSpec, spec: DatasetSpec): string {
-  return file.url !== undefined ? `It is published at ${file.url}` : (spec.obtain ?? 'It has no public URL').replace(/\.$/, '');
+  return file.url !== undefined
+    ? `It is published at ${file.url}`
+    : (spec.obtain ?? 'It has no public URL').replace(/\.$/, '');
 }
 
 /**
@@ -148,16 +152,24 @@ export async function readDatasetFile(
   }
   const actual = sha256Hex(bytes);
   if (verifyChecksums && actual !== file.sha256) {
-    throw new DatasetChecksumError(path, file.sha256, actual, `The file is damaged or another version; replace it with the pinned one. ${whereToGet(file, spec)}.`);
+    throw new DatasetChecksumError(
+      path,
+      file.sha256,
+      actual,
+      `The file is damaged or another version; replace it with the pinned one. ${whereToGet(file, spec)}.`,
+    );
   }
   let text: string;
   try {
     const raw = file.path.endsWith('.gz') ? gunzipSync(bytes) : bytes;
     text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
   } catch (error) {
-    throw new UsageError(`Dataset file ${path} is not valid ${file.path.endsWith('.gz') ? 'gzip-compressed ' : ''}UTF-8 text: ${String(error)}`, {
-      cause: error,
-    });
+    throw new UsageError(
+      `Dataset file ${path} is not valid ${file.path.endsWith('.gz') ? 'gzip-compressed ' : ''}UTF-8 text: ${String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   return { path, sha256: actual, text };
 }
@@ -174,12 +186,19 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
     const target = join(cacheDir, file.path);
     if (existsSync(target) && sha256Hex(await readFile(target)) === file.sha256) continue;
     if (file.url === undefined) {
-      throw new UsageError(`Dataset "${name}" cannot be downloaded: ${file.path} has no public URL. ${spec.obtain ?? ''} Then ${HOW_TO_SET}.`);
+      throw new UsageError(
+        `Dataset "${name}" cannot be downloaded: ${file.path} has no public URL. ${spec.obtain ?? ''} Then ${HOW_TO_SET}.`,
+      );
     }
     const bytes = await fetchBytes(file.url, fetchImplementation, signal);
     const actual = sha256Hex(bytes);
     if (actual !== file.sha256) {
-      throw new DatasetChecksumError(file.url, file.sha256, actual, 'The server sent different bytes than the pinned version; nothing was written. Report this as a codeloop issue.');
+      throw new DatasetChecksumError(
+        file.url,
+        file.sha256,
+        actual,
+        'The server sent different bytes than the pinned version; nothing was written. Report this as a codeloop issue.',
+      );
     }
     await mkdir(dirname(target), { recursive: true });
     const partial = `${target}.${process.pid}.partial`;
@@ -193,7 +212,11 @@ export async function downloadDataset(name: DatasetName, options: DownloadOption
   return cacheDir;
 }
 
-async function fetchBytes(url: string, fetchImplementation: typeof globalThis.fetch, signal: AbortSignal | undefined): Promise<Uint8Array> {
+async function fetchBytes(
+  url: string,
+  fetchImplementation: typeof globalThis.fetch,
+  signal: AbortSignal | undefined,
+): Promise<Uint8Array> {
   const offline = `Without network access, ${HOW_TO_SET}.`;
   let response: Response;
   try {
@@ -202,16 +225,27 @@ async function fetchBytes(url: string, fetchImplementation: typeof globalThis.fe
     // An abort is the caller's decision, not a download failure: rethrow its reason unchanged.
     if (signal?.aborted) throw signal.reason;
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    throw new DatasetDownloadError(url, `Could not download ${url} (${String(error instanceof Error ? error.message : error)}${cause}). ${offline}`, true, { cause: error });
+    throw new DatasetDownloadError(
+      url,
+      `Could not download ${url} (${String(error instanceof Error ? error.message : error)}${cause}). ${offline}`,
+      true,
+      { cause: error },
+    );
   }
   if (!response.ok) {
     const retryable = response.status === 429 || response.status >= 500;
-    throw new DatasetDownloadError(url, `Could not download ${url}: HTTP ${response.status} ${response.statusText}. ${offline}`, retryable);
+    throw new DatasetDownloadError(
+      url,
+      `Could not download ${url}: HTTP ${response.status} ${response.statusText}. ${offline}`,
+      retryable,
+    );
   }
   try {
     return new Uint8Array(await response.arrayBuffer());
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
-    throw new DatasetDownloadError(url, `Download of ${url} broke off (${String(error)}). ${offline}`, true, { cause: error });
+    throw new DatasetDownloadError(url, `Download of ${url} broke off (${String(error)}). ${offline}`, true, {
+      cause: error,
+    });
   }
 }

@@ -26,10 +26,14 @@ export interface DatasetSpec {
   obtain?: string;
 }
 
-const HUMAN_EVAL_COMMIT = 'https://raw.githubusercontent.com/openai/human-eval/6d43fb980f9fee3c892a914eda09951f772ad10d';
-const INFILLING_COMMIT = 'https://raw.githubusercontent.com/openai/human-eval-infilling/88062ff9859c875d04db115b698ed4b0f0395170';
-const HUMANEVAL_PLUS_COMMIT = 'https://raw.githubusercontent.com/evalplus/humanevalplus_release/200defce9e3429d28ca215b6dd061c0f7f31c18b';
-const MBPP_PLUS_COMMIT = 'https://raw.githubusercontent.com/evalplus/mbppplus_release/dadf43da556a00f7bacd71cb154f2932757d9144';
+const HUMAN_EVAL_COMMIT =
+  'https://raw.githubusercontent.com/openai/human-eval/6d43fb980f9fee3c892a914eda09951f772ad10d';
+const INFILLING_COMMIT =
+  'https://raw.githubusercontent.com/openai/human-eval-infilling/88062ff9859c875d04db115b698ed4b0f0395170';
+const HUMANEVAL_PLUS_COMMIT =
+  'https://raw.githubusercontent.com/evalplus/humanevalplus_release/200defce9e3429d28ca215b6dd061c0f7f31c18b';
+const MBPP_PLUS_COMMIT =
+  'https://raw.githubusercontent.com/evalplus/mbppplus_release/dadf43da556a00f7bacd71cb154f2932757d9144';
 // google-research/google-research holds the canonical MBPP, but its copy escapes non-ASCII differently (see
 // shared/datasets/mbpp/SOURCE.md); this mirror serves the byte-identical blobs 96e2dc2f / c4f20bfd pinned here.
 const MBPP_MIRROR_COMMIT = 'https://raw.githubusercontent.com/patdfb/TPC-EES/30c8c572bfcd0fc5fa537210710d7fde134e4868';
@@ -160,10 +164,22 @@ export const DATASETS = {
     license: 'Apache-2.0 (evalplus/mbppplus_release LICENSE)',
     origin: MBPP_PLUS_ORIGIN,
   },
-  'multipl-e-humaneval-ts': multiplE('humaneval-ts-reworded.jsonl', '0442d01a911cec81f6e95bed08b61ae782fbfd53b253937914dc98dde00866ef'),
-  'multipl-e-humaneval-js': multiplE('humaneval-js-reworded.jsonl', 'f822b7f43150829cad76e839313d438c8c01e1ed29571edc349557a67540a707'),
-  'multipl-e-mbpp-ts': multiplE('mbpp-ts-reworded.jsonl', '3c0ae225eb0e31844bada45f69e59a9e5b22db6ae5c4249d11ba0c3b6dd24fcf'),
-  'multipl-e-mbpp-js': multiplE('mbpp-js-reworded.jsonl', '9aa7016c6fbcd2b394334ebf6c32db4a57681c85f63ae7fae6ad4e249c83c071'),
+  'multipl-e-humaneval-ts': multiplE(
+    'humaneval-ts-reworded.jsonl',
+    '0442d01a911cec81f6e95bed08b61ae782fbfd53b253937914dc98dde00866ef',
+  ),
+  'multipl-e-humaneval-js': multiplE(
+    'humaneval-js-reworded.jsonl',
+    'f822b7f43150829cad76e839313d438c8c01e1ed29571edc349557a67540a707',
+  ),
+  'multipl-e-mbpp-ts': multiplE(
+    'mbpp-ts-reworded.jsonl',
+    '3c0ae225eb0e31844bada45f69e59a9e5b22db6ae5c4249d11ba0c3b6dd24fcf',
+  ),
+  'multipl-e-mbpp-js': multiplE(
+    'mbpp-js-reworded.jsonl',
+    '9aa7016c6fbcd2b394334ebf6c32db4a57681c85f63ae7fae6ad4e249c83c071',
+  ),
   'humaneval-infilling-single': infilling(
     'HumanEval-SingleLineInfilling.jsonl.gz',
     '1277073e7ddce163ef68598c2bca777f688a53df99422f097e37362090f88e1f',
@@ -181,13 +197,17 @@ export const DATASETS = {
     '1432250ecac0cb56e6f97f8faf0970419ef892a98fda7e1f5aa4c4b87209b760',
   ),
   'safim-block': safim('block_completion.jsonl.gz', 'a6ee546933f3c74a1fa95f544206e9b6467434ab2044ee58e365421a9ced22d4'),
-  'safim-control': safim('control_completion.jsonl.gz', '63eb4c0382e1f20bbb21efbd30997390ca0c8c9a9adee9018caccdb3224bb68a'),
+  'safim-control': safim(
+    'control_completion.jsonl.gz',
+    '63eb4c0382e1f20bbb21efbd30997390ca0c8c9a9adee9018caccdb3224bb68a',
+  ),
   'safim-api': safim('api_completion.jsonl.gz', '21e87bc349f7e344ebd3654fe9386a26457f8a46418ccb56751f7d3dc300f911'),
   // codeloop's own smoke set, defined in src/tasks/examples.ts: no files to read.
   examples: {
     files: [],
     license: 'Apache-2.0 (codeloop)',
-    origin: 'codeloop src/tasks/examples.ts: 12 tasks written for codeloop (Python as HumanEval, JavaScript and TypeScript as MultiPL-E).',
+    origin:
+      'codeloop src/tasks/examples.ts: 12 tasks written for codeloop (Python as HumanEval, JavaScript and TypeScript as MultiPL-E).',
   },
 } as const satisfies Record<string, DatasetSpec>;
 

@@ -46,7 +46,8 @@ test('examples: each task is laid out like its benchmark (HumanEval for Python, 
 test('examples: no canonical solution is cut by its own stop sequences, so a model that writes it is not truncated', async () => {
   for (const task of (await loadExamples()).tasks) {
     const solution = task.canonicalSolution ?? '';
-    for (const stop of task.stopSequences) assert.equal(solution.includes(stop), false, `${task.id}: ${JSON.stringify(stop)}`);
+    for (const stop of task.stopSequences)
+      assert.equal(solution.includes(stop), false, `${task.id}: ${JSON.stringify(stop)}`);
     // ...and the program puts the tests after the solution exactly once.
     const program = buildProgram(task, solution);
     assert.equal(program.split(task.tests).length, 2, task.id);

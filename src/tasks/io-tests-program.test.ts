@@ -31,12 +31,19 @@ test('ioTestsProgram refuses an empty suite or a bad timeout, naming the fix', (
 });
 
 test('ioTestsWallMs leaves room for the compile check and every test', () => {
-  assert.equal(ioTestsWallMs({ cases: [suite.cases[0]!, suite.cases[0]!], timeoutMs: 6000 }), 10_000 + 2 * 7_000 + 2_000);
+  assert.equal(
+    ioTestsWallMs({ cases: [suite.cases[0]!, suite.cases[0]!], timeoutMs: 6000 }),
+    10_000 + 2 * 7_000 + 2_000,
+  );
 });
 
 test('parseIoTestsResult reads the last summary line and ignores anything else', () => {
   const line = 'codeloop-io-tests: {"verdict": "WRONG_ANSWER", "tests": 3, "outcomes": ["PASSED", "WRONG_ANSWER"]}';
-  assert.deepEqual(parseIoTestsResult(`noise\n${line}\n`), { verdict: 'WRONG_ANSWER', tests: 3, outcomes: ['PASSED', 'WRONG_ANSWER'] });
+  assert.deepEqual(parseIoTestsResult(`noise\n${line}\n`), {
+    verdict: 'WRONG_ANSWER',
+    tests: 3,
+    outcomes: ['PASSED', 'WRONG_ANSWER'],
+  });
   assert.equal(parseIoTestsResult('codeloop-io-tests: {not json\n'), undefined);
   assert.equal(parseIoTestsResult(''), undefined);
 });
@@ -56,14 +63,20 @@ const ioTask: Task = {
 };
 
 test('io-tests layout: the driver judges template-with-completion, not prompt + completion + suffix', () => {
-  assert.deepEqual((embeddedConfig(buildProgram(ioTask, 'a + b')) as { program: string }).program, 'a, b = map(int, input().split())\nprint(a + b)\n');
+  assert.deepEqual(
+    (embeddedConfig(buildProgram(ioTask, 'a + b')) as { program: string }).program,
+    'a, b = map(int, input().split())\nprint(a + b)\n',
+  );
   const { template: _template, ...withoutTemplate } = ioTask;
   assert.throws(() => buildProgram(withoutTemplate, 'a + b'), {
     name: 'UsageError',
     message: 'Task demo/io uses layout "io-tests" but lacks a template: give it both.',
   });
   const { ioTests: _ioTests, ...withoutTests } = ioTask;
-  assert.throws(() => buildProgram(withoutTests, 'a + b'), { name: 'UsageError', message: 'Task demo/io uses layout "io-tests" but lacks ioTests: give it both.' });
+  assert.throws(() => buildProgram(withoutTests, 'a + b'), {
+    name: 'UsageError',
+    message: 'Task demo/io uses layout "io-tests" but lacks ioTests: give it both.',
+  });
 });
 
 test('syntax-match layout: compares with the canonical solution in the source language', () => {
@@ -77,6 +90,7 @@ test('syntax-match layout: compares with the canonical solution in the source la
   const { canonicalSolution: _solution, ...withoutSolution } = task;
   assert.throws(() => buildProgram(withoutSolution, 'f(x)'), {
     name: 'UsageError',
-    message: 'Task demo/io uses layout "syntax-match", which compares with the canonical solution, but has none: give it one.',
+    message:
+      'Task demo/io uses layout "syntax-match", which compares with the canonical solution, but has none: give it one.',
   });
 });

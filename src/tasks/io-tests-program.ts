@@ -22,7 +22,8 @@ export interface IoTestSuite {
  * What one test came to, named as ExecEval names it (`execution_engine/exec_outcome.py`). `COMPILATION_ERROR` is for
  * the whole program: it does not compile, and no test ran.
  */
-export type IoTestOutcome = 'PASSED' | 'WRONG_ANSWER' | 'TIME_LIMIT_EXCEEDED' | 'RUNTIME_ERROR' | 'MEMORY_LIMIT_EXCEEDED' | 'COMPILATION_ERROR';
+export type IoTestOutcome =
+  'PASSED' | 'WRONG_ANSWER' | 'TIME_LIMIT_EXCEEDED' | 'RUNTIME_ERROR' | 'MEMORY_LIMIT_EXCEEDED' | 'COMPILATION_ERROR';
 
 /** The driver's machine-readable summary, one stdout line starting with `IO_TESTS_RESULT_PREFIX`. */
 export interface IoTestsResult {
@@ -87,7 +88,8 @@ export function ioTestsWallMs(suite: IoTestSuite): number {
  * undumpable so the program (same uid) cannot open `/proc/<driver>/fd/1` or its memory.
  */
 export function ioTestsProgram(program: string, suite: IoTestSuite): string {
-  if (suite.cases.length === 0) throw new UsageError('An io-tests suite needs at least one test case: give the task its unit tests.');
+  if (suite.cases.length === 0)
+    throw new UsageError('An io-tests suite needs at least one test case: give the task its unit tests.');
   if (!Number.isFinite(suite.timeoutMs) || suite.timeoutMs <= 0) {
     throw new UsageError(`An io-tests suite needs a positive timeoutMs, got ${suite.timeoutMs}: SAFIM tasks use 6000.`);
   }
@@ -105,9 +107,7 @@ export function ioTestsProgram(program: string, suite: IoTestSuite): string {
 
 /** The driver's summary from an execution's stdout (the last summary line), or undefined when there is none. */
 export function parseIoTestsResult(stdout: string): IoTestsResult | undefined {
-  const line = stdout
-    .split('\n')
-    .findLast((candidate) => candidate.startsWith(IO_TESTS_RESULT_PREFIX));
+  const line = stdout.split('\n').findLast((candidate) => candidate.startsWith(IO_TESTS_RESULT_PREFIX));
   if (line === undefined) return undefined;
   try {
     const value = JSON.parse(line.slice(IO_TESTS_RESULT_PREFIX.length)) as IoTestsResult;

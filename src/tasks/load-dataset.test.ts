@@ -9,7 +9,7 @@ import { sharedDatasets } from './shared-datasets.js';
 
 const shared = sharedDatasets();
 
-test('the issue\'s dataset names are all known', () => {
+test("the issue's dataset names are all known", () => {
   for (const name of [
     'humaneval',
     'humaneval+',

@@ -26,7 +26,8 @@ const LOADERS: Record<DatasetName, (options: LoadDatasetOptions) => Promise<Load
   'humaneval-infilling-single': (options) => loadHumanEvalInfilling('humaneval-infilling-single', options),
   'humaneval-infilling-multi': (options) => loadHumanEvalInfilling('humaneval-infilling-multi', options),
   'humaneval-infilling-random-span': (options) => loadHumanEvalInfilling('humaneval-infilling-random-span', options),
-  'humaneval-infilling-random-span-light': (options) => loadHumanEvalInfilling('humaneval-infilling-random-span-light', options),
+  'humaneval-infilling-random-span-light': (options) =>
+    loadHumanEvalInfilling('humaneval-infilling-random-span-light', options),
   'safim-block': (options) => loadSafim('safim-block', options),
   'safim-control': (options) => loadSafim('safim-control', options),
   'safim-api': (options) => loadSafim('safim-api', options),
@@ -46,5 +47,7 @@ function isUserFile(name: string): boolean {
 export async function loadDataset(name: string, options: LoadDatasetOptions = {}): Promise<LoadedDataset> {
   if (isDatasetName(name)) return LOADERS[name](options);
   if (isUserFile(name)) return loadUserJsonl(name);
-  throw new UsageError(`Unknown dataset "${name}". Known datasets: ${DATASET_NAMES.join(', ')}; or give the path of a .jsonl task file.`);
+  throw new UsageError(
+    `Unknown dataset "${name}". Known datasets: ${DATASET_NAMES.join(', ')}; or give the path of a .jsonl task file.`,
+  );
 }

@@ -8,7 +8,13 @@ import { idField, parseJsonl, stringField } from './read-jsonl.js';
  * EvalPlus's stop strings for direct completion on MBPP: `EOS` in evalplus/provider/utility.py without the
  * model-specific end tokens, plus `extra_eos_for_direct_completion("mbpp")`.
  */
-export const EVALPLUS_MBPP_STOP_SEQUENCES: readonly string[] = ['\nif __name__', '\ndef main(', '\nprint(', '\n"""', '\nassert'];
+export const EVALPLUS_MBPP_STOP_SEQUENCES: readonly string[] = [
+  '\nif __name__',
+  '\ndef main(',
+  '\nprint(',
+  '\n"""',
+  '\nassert',
+];
 
 /**
  * MBPP+ v0.2.0 (EvalPlus, 378 tasks) from `mbppplus/MbppPlus.jsonl.gz`. The prompt is EvalPlus's docstring (problem

@@ -36,7 +36,8 @@ export interface MbppOptions extends LoadDatasetOptions {
 function inSplit(taskNumber: number, split: MbppSplit): boolean {
   if (split === 'all') return true;
   const range = SPLIT_RANGES[split];
-  if (range === undefined) throw new UsageError(`Unknown MBPP split "${String(split)}": use all, prompt, test, validation or train.`);
+  if (range === undefined)
+    throw new UsageError(`Unknown MBPP split "${String(split)}": use all, prompt, test, validation or train.`);
   return taskNumber >= range[0] && taskNumber <= range[1];
 }
 
@@ -73,7 +74,10 @@ export async function loadMbpp(options: MbppOptions = {}): Promise<LoadedDataset
     .map((record) => {
       const setup = stringField(record, 'test_setup_code');
       // challenge_test_list (11 tasks) is left out, as every harness does.
-      return mbppTask(record, name, stringField(record, 'text'), [...(setup === '' ? [] : [setup]), ...stringListField(record, 'test_list')]);
+      return mbppTask(record, name, stringField(record, 'text'), [
+        ...(setup === '' ? [] : [setup]),
+        ...stringListField(record, 'test_list'),
+      ]);
     });
   return { name, tasks, files: [{ path: file.path, sha256: file.sha256 }], knownBroken: {} };
 }
@@ -90,7 +94,10 @@ export async function loadMbppSanitized(options: MbppOptions = {}): Promise<Load
   const tasks = parseJsonArray(file.text, file.path)
     .filter((record) => inSplit(Number(idField(record, 'task_id')), split))
     .map((record) =>
-      mbppTask(record, name, stringField(record, 'prompt'), [...stringListField(record, 'test_imports'), ...stringListField(record, 'test_list')]),
+      mbppTask(record, name, stringField(record, 'prompt'), [
+        ...stringListField(record, 'test_imports'),
+        ...stringListField(record, 'test_list'),
+      ]),
     );
   return { name, tasks, files: [{ path: file.path, sha256: file.sha256 }], knownBroken: {} };
 }

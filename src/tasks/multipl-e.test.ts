@@ -24,18 +24,22 @@ test('MultiPL-E counts, and known_unsolvable entries exist in their files', { sk
   }
 });
 
-test('MultiPL-E TS: stop tokens from the file, type-checked, judged by exit code, 15 s', { skip: shared.skip }, async () => {
-  const { tasks } = await loadMultiplE('multipl-e-humaneval-ts');
-  for (const task of tasks) assert.deepEqual(task.stopSequences, ['\nfunction ', '\n/*', '\n//', '\nclass'], task.id);
-  const task = tasks[0];
-  assert.ok(task);
-  assert.equal(task.id, 'HumanEval_0_has_close_elements');
-  assert.equal(task.entryPoint, 'has_close_elements');
-  assert.equal(task.language, 'typescript');
-  assert.equal(task.typeCheck, true);
-  assert.equal(task.harness, 'exit-code');
-  assert.deepEqual(task.limits, { wallMs: 15_000 });
-});
+test(
+  'MultiPL-E TS: stop tokens from the file, type-checked, judged by exit code, 15 s',
+  { skip: shared.skip },
+  async () => {
+    const { tasks } = await loadMultiplE('multipl-e-humaneval-ts');
+    for (const task of tasks) assert.deepEqual(task.stopSequences, ['\nfunction ', '\n/*', '\n//', '\nclass'], task.id);
+    const task = tasks[0];
+    assert.ok(task);
+    assert.equal(task.id, 'HumanEval_0_has_close_elements');
+    assert.equal(task.entryPoint, 'has_close_elements');
+    assert.equal(task.language, 'typescript');
+    assert.equal(task.typeCheck, true);
+    assert.equal(task.harness, 'exit-code');
+    assert.deepEqual(task.limits, { wallMs: 15_000 });
+  },
+);
 
 test('MultiPL-E JS: its own stop tokens, no type check, 5 s', { skip: shared.skip }, async () => {
   const { tasks } = await loadMultiplE('multipl-e-mbpp-js');
@@ -53,21 +57,29 @@ test('MultiPL-E JS: its own stop tokens, no type check, 5 s', { skip: shared.ski
   ]);
 });
 
-test('MultiPL-E program = prompt + completion + "\\n" + tests (main.py cached_eval_script), byte for byte', { skip: shared.skip }, async () => {
-  for (const [name, file] of EXPECTED) {
-    const { tasks } = await loadMultiplE(name);
-    const task = tasks[5];
-    assert.ok(task);
-    const record = rawRecord(shared.dataDir, `multipl-e/${file}`, (candidate) => candidate['name'] === task.id);
-    const completion = '  return undefined;\n}';
-    assert.equal(buildProgram(task, completion), text(record, 'prompt') + completion + '\n' + text(record, 'tests'), name);
-  }
-  const { tasks } = await loadMultiplE('multipl-e-humaneval-ts');
-  const strlen = tasks.find((task) => task.id === 'HumanEval_23_strlen');
-  assert.ok(strlen);
-  assert.equal(
-    buildProgram(strlen, '  return string.length;\n}'),
-    '//Return length of given string\n// >>> strlen("")\n// 0\n// >>> strlen("abc")\n// 3\nfunction strlen(string: string): number {\n  return string.length;\n}\n' +
-      "declare var require: any;\nconst assert = require('node:assert');\n\n\nfunction test() {\n  let candidate = strlen;\n  assert.deepEqual(candidate(\"\"),0);\n  assert.deepEqual(candidate(\"x\"),1);\n  assert.deepEqual(candidate(\"asdasnakj\"),9);\n}\n\ntest();",
-  );
-});
+test(
+  'MultiPL-E program = prompt + completion + "\\n" + tests (main.py cached_eval_script), byte for byte',
+  { skip: shared.skip },
+  async () => {
+    for (const [name, file] of EXPECTED) {
+      const { tasks } = await loadMultiplE(name);
+      const task = tasks[5];
+      assert.ok(task);
+      const record = rawRecord(shared.dataDir, `multipl-e/${file}`, (candidate) => candidate['name'] === task.id);
+      const completion = '  return undefined;\n}';
+      assert.equal(
+        buildProgram(task, completion),
+        text(record, 'prompt') + completion + '\n' + text(record, 'tests'),
+        name,
+      );
+    }
+    const { tasks } = await loadMultiplE('multipl-e-humaneval-ts');
+    const strlen = tasks.find((task) => task.id === 'HumanEval_23_strlen');
+    assert.ok(strlen);
+    assert.equal(
+      buildProgram(strlen, '  return string.length;\n}'),
+      '//Return length of given string\n// >>> strlen("")\n// 0\n// >>> strlen("abc")\n// 3\nfunction strlen(string: string): number {\n  return string.length;\n}\n' +
+        'declare var require: any;\nconst assert = require(\'node:assert\');\n\n\nfunction test() {\n  let candidate = strlen;\n  assert.deepEqual(candidate(""),0);\n  assert.deepEqual(candidate("x"),1);\n  assert.deepEqual(candidate("asdasnakj"),9);\n}\n\ntest();',
+    );
+  },
+);

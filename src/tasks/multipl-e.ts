@@ -4,7 +4,8 @@ import type { LoadedDataset } from './datasets.js';
 import { parseJsonl, stringField, stringListField, type JsonlRecord } from './read-jsonl.js';
 import type { Task, TaskLanguage } from './task.js';
 
-export type MultiplEDatasetName = 'multipl-e-humaneval-ts' | 'multipl-e-humaneval-js' | 'multipl-e-mbpp-ts' | 'multipl-e-mbpp-js';
+export type MultiplEDatasetName =
+  'multipl-e-humaneval-ts' | 'multipl-e-humaneval-js' | 'multipl-e-mbpp-ts' | 'multipl-e-mbpp-js';
 
 interface MultiplEFile {
   /** File stem, also the key of known_unsolvable.json. */
@@ -39,7 +40,9 @@ const CANDIDATE = /^\s*let candidate = ([A-Za-z_$][\w$]*);/m;
 function multiplETask(record: JsonlRecord, dataset: MultiplEDatasetName, file: MultiplEFile): Task {
   const language = stringField(record, 'language');
   if (language !== file.code) {
-    throw new UsageError(`${record.file}:${record.line}: field "language" is "${language}", expected "${file.code}" in ${file.stem}.jsonl.`);
+    throw new UsageError(
+      `${record.file}:${record.line}: field "language" is "${language}", expected "${file.code}" in ${file.stem}.jsonl.`,
+    );
   }
   const tests = stringField(record, 'tests');
   const entryPoint = CANDIDATE.exec(tests)?.[1];
@@ -79,7 +82,11 @@ export async function loadKnownUnsolvable(
     // An empty entry is written as [] in the file.
     if (Array.isArray(value) && value.length === 0) {
       byStem[key] = {};
-    } else if (typeof value === 'object' && value !== null && Object.values(value).every((reason) => typeof reason === 'string')) {
+    } else if (
+      typeof value === 'object' &&
+      value !== null &&
+      Object.values(value).every((reason) => typeof reason === 'string')
+    ) {
       byStem[key] = { ...(value as Record<string, string>) };
     } else {
       throw new UsageError(`${file.path}: entry "${key}" must map problem names to reasons.`);
@@ -93,10 +100,15 @@ export async function loadKnownUnsolvable(
  * `knownBroken` lists that file's entries of known_unsolvable.json. Evaluation only: MultiPL-E's license forbids use
  * as training data.
  */
-export async function loadMultiplE(dataset: MultiplEDatasetName, options: LoadDatasetOptions = {}): Promise<LoadedDataset> {
+export async function loadMultiplE(
+  dataset: MultiplEDatasetName,
+  options: LoadDatasetOptions = {},
+): Promise<LoadedDataset> {
   const spec = FILES[dataset];
   if (spec === undefined) {
-    throw new UsageError(`Unknown MultiPL-E dataset "${String(dataset)}": use one of ${Object.keys(FILES).join(', ')}.`);
+    throw new UsageError(
+      `Unknown MultiPL-E dataset "${String(dataset)}": use one of ${Object.keys(FILES).join(', ')}.`,
+    );
   }
   const file = await readDatasetFile(dataset, `multipl-e/${spec.stem}.jsonl`, options);
   const tasks = parseJsonl(file.text, file.path).map((record) => multiplETask(record, dataset, spec));

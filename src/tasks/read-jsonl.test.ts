@@ -23,6 +23,12 @@ test('raw fields keep their JSON text: big integers, Python Infinity/NaN, nested
 });
 
 test('a line that is not JSON is named by file and line', () => {
-  assert.throws(() => parseJsonl('{"a": 1}\n{"a": ', 'data/x.jsonl'), { name: 'UsageError', message: /^data\/x\.jsonl:2: not valid JSON \(/ });
-  assert.throws(() => parseJsonl('{"a": [1, 2}', 'x.jsonl', { rawFields: ['a'] }), { name: 'UsageError', message: /^x\.jsonl:1: not valid JSON/ });
+  assert.throws(() => parseJsonl('{"a": 1}\n{"a": ', 'data/x.jsonl'), {
+    name: 'UsageError',
+    message: /^data\/x\.jsonl:2: not valid JSON \(/,
+  });
+  assert.throws(() => parseJsonl('{"a": [1, 2}', 'x.jsonl', { rawFields: ['a'] }), {
+    name: 'UsageError',
+    message: /^x\.jsonl:1: not valid JSON/,
+  });
 });

@@ -46,10 +46,14 @@ export function parseJsonl(text: string, file: string, options: ParseJsonlOption
       value = JSON.parse(parsable);
     } catch (error) {
       const preview = line.length > 60 ? `${line.slice(0, 60)}…` : line;
-      throw new UsageError(`${file}:${index + 1}: not valid JSON (${(error as Error).message}): ${preview}`, { cause: error });
+      throw new UsageError(`${file}:${index + 1}: not valid JSON (${(error as Error).message}): ${preview}`, {
+        cause: error,
+      });
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new UsageError(`${file}:${index + 1}: expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : typeof value}.`);
+      throw new UsageError(
+        `${file}:${index + 1}: expected a JSON object per line, got ${Array.isArray(value) ? 'an array' : typeof value}.`,
+      );
     }
     records.push({ file, line: index + 1, value: value as Record<string, unknown>, raw });
   }
@@ -151,14 +155,18 @@ function where(record: JsonlRecord): string {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return typeof value === 'string' ? `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}` : `${typeof value} ${JSON.stringify(value)}`;
+  return typeof value === 'string'
+    ? `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`
+    : `${typeof value} ${JSON.stringify(value)}`;
 }
 
 /** The string field `key`; missing or not a string is a UsageError naming file, line and field. */
 export function stringField(record: JsonlRecord, key: string): string {
   const value = record.value[key];
   if (typeof value !== 'string') {
-    throw new UsageError(`${where(record)}: field "${key}" must be a string, got ${value === undefined ? 'nothing' : describe(value)}.`);
+    throw new UsageError(
+      `${where(record)}: field "${key}" must be a string, got ${value === undefined ? 'nothing' : describe(value)}.`,
+    );
   }
   return value;
 }
@@ -173,7 +181,9 @@ export function optionalStringField(record: JsonlRecord, key: string): string | 
 export function stringListField(record: JsonlRecord, key: string): string[] {
   const value = record.value[key];
   if (!Array.isArray(value) || !value.every((item): item is string => typeof item === 'string')) {
-    throw new UsageError(`${where(record)}: field "${key}" must be an array of strings, got ${value === undefined ? 'nothing' : describe(value)}.`);
+    throw new UsageError(
+      `${where(record)}: field "${key}" must be an array of strings, got ${value === undefined ? 'nothing' : describe(value)}.`,
+    );
   }
   return value;
 }
@@ -182,7 +192,9 @@ export function stringListField(record: JsonlRecord, key: string): string[] {
 export function numberField(record: JsonlRecord, key: string): number {
   const value = record.value[key];
   if (typeof value !== 'number' || !Number.isFinite(value)) {
-    throw new UsageError(`${where(record)}: field "${key}" must be a number, got ${value === undefined ? 'nothing' : describe(value)}.`);
+    throw new UsageError(
+      `${where(record)}: field "${key}" must be a number, got ${value === undefined ? 'nothing' : describe(value)}.`,
+    );
   }
   return value;
 }

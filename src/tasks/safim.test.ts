@@ -6,7 +6,13 @@ import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { DATASETS } from './datasets.js';
 import { loadDataset } from './load-dataset.js';
-import { loadSafim, postProcessSafimCompletion, SAFIM_PROMPT_PLACEHOLDERS, type SafimDatasetName, type SafimLanguage } from './safim.js';
+import {
+  loadSafim,
+  postProcessSafimCompletion,
+  SAFIM_PROMPT_PLACEHOLDERS,
+  type SafimDatasetName,
+  type SafimLanguage,
+} from './safim.js';
 import { sharedDatasets } from './shared-datasets.js';
 import { buildProgram, type Task } from './task.js';
 
@@ -39,81 +45,109 @@ test('SAFIM: pinned sha256 of the shared files, and per-language counts as in SO
     const bytes = readFileSync(join(shared.dataDir, 'safim', file));
     assert.equal(createHash('sha256').update(bytes).digest('hex'), DATASETS[name].files[0]?.sha256, name);
     const perLanguage: Record<string, number> = {};
-    for (const record of rawRecords(file)) perLanguage[String(record['lang'])] = (perLanguage[String(record['lang'])] ?? 0) + 1;
+    for (const record of rawRecords(file))
+      perLanguage[String(record['lang'])] = (perLanguage[String(record['lang'])] ?? 0) + 1;
     assert.deepEqual(perLanguage, counts, name);
   }
 });
 
-test('safim-block and safim-control load the Python records, and count the others as omitted with the reason', { skip: shared.skip }, async () => {
-  for (const [name, , counts] of FILES.slice(0, 2)) {
-    const dataset = await loadDataset(name);
-    assert.equal(dataset.tasks.length, counts.python, name);
-    assert.ok(dataset.tasks.every((task) => task.sourceLanguage === 'python' && task.layout === 'io-tests' && task.language === 'python'));
-    assert.deepEqual(
-      dataset.omitted?.map(({ language, count }) => [language, count]).sort(),
-      [
+test(
+  'safim-block and safim-control load the Python records, and count the others as omitted with the reason',
+  { skip: shared.skip },
+  async () => {
+    for (const [name, , counts] of FILES.slice(0, 2)) {
+      const dataset = await loadDataset(name);
+      assert.equal(dataset.tasks.length, counts.python, name);
+      assert.ok(
+        dataset.tasks.every(
+          (task) => task.sourceLanguage === 'python' && task.layout === 'io-tests' && task.language === 'python',
+        ),
+      );
+      assert.deepEqual(dataset.omitted?.map(({ language, count }) => [language, count]).sort(), [
         ['cpp', counts.cpp],
         ['csharp', counts.csharp],
         ['java', counts.java],
-      ],
-    );
-    assert.match(dataset.omitted?.[0]?.reason ?? '', /judged by compiling and running it \(ExecEval\), which codeloop cannot do/);
-    assert.equal(dataset.files[0]?.sha256, DATASETS[name].files[0]?.sha256);
-  }
-});
+      ]);
+      assert.match(
+        dataset.omitted?.[0]?.reason ?? '',
+        /judged by compiling and running it \(ExecEval\), which codeloop cannot do/,
+      );
+      assert.equal(dataset.files[0]?.sha256, DATASETS[name].files[0]?.sha256);
+    }
+  },
+);
 
 test('safim-api loads every record (all four languages), scored by syntax match', { skip: shared.skip }, async () => {
   const dataset = await loadDataset('safim-api');
   assert.equal(dataset.tasks.length, 310);
   assert.equal(dataset.omitted, undefined);
   const perLanguage: Record<string, number> = {};
-  for (const task of dataset.tasks) perLanguage[task.sourceLanguage ?? ''] = (perLanguage[task.sourceLanguage ?? ''] ?? 0) + 1;
+  for (const task of dataset.tasks)
+    perLanguage[task.sourceLanguage ?? ''] = (perLanguage[task.sourceLanguage ?? ''] ?? 0) + 1;
   assert.deepEqual(perLanguage, FILES[2]?.[2]);
-  assert.ok(dataset.tasks.every((task) => task.layout === 'syntax-match' && task.language === 'python' && task.ioTests === undefined));
+  assert.ok(
+    dataset.tasks.every(
+      (task) => task.layout === 'syntax-match' && task.language === 'python' && task.ioTests === undefined,
+    ),
+  );
   const python = await loadSafim('safim-api', { languages: ['python'] });
   assert.equal(python.tasks.length, 181);
-  assert.deepEqual(python.omitted?.map(({ language, count }) => [language, count]), [
-    ['cpp', 52],
-    ['java', 56],
-    ['csharp', 21],
-  ]);
+  assert.deepEqual(
+    python.omitted?.map(({ language, count }) => [language, count]),
+    [
+      ['cpp', 52],
+      ['java', 56],
+      ['csharp', 21],
+    ],
+  );
 });
 
-test('SAFIM tasks: prompt + placeholder + suffix is the record prompt; the program fills eval_prompt', { skip: shared.skip }, async () => {
-  for (const [name, file] of FILES) {
-    const records = new Map(rawRecords(file).map((record) => [String(record['task_id']), record]));
-    const dataset = await loadDataset(name);
-    for (const task of dataset.tasks) {
-      const record = records.get(task.id);
-      assert.ok(record, `${task.id} is not in ${file}`);
-      const language = task.sourceLanguage as SafimLanguage;
-      assert.equal(task.prompt + SAFIM_PROMPT_PLACEHOLDERS[language] + task.suffix, record['prompt'], task.id);
-      assert.equal(task.canonicalSolution, record['ground_truth']);
-      assert.deepEqual(task.stopSequences, []);
-      assert.equal(task.harness, 'exit-code');
-      const completion = String(record['ground_truth']);
-      // SAFIM: problem['eval_prompt'].replace("{{completion}}", completion['completion'])
-      const filled = String(record['eval_prompt']).split('{{completion}}').join(completion);
-      const config = embeddedConfig(buildProgram(task, completion));
-      if (task.layout === 'io-tests') {
-        assert.equal(config['program'], filled, task.id);
-        const tests = record['unit_tests'] as { input: string; output: string[] }[];
-        assert.deepEqual(config['cases'], tests.map((unit) => ({ input: unit.input, outputs: unit.output })), task.id);
-        assert.equal(config['timeoutMs'], 6000);
-        assert.deepEqual(task.limits, { wallMs: 10_000 + tests.length * 7_000 + 2_000, memoryMiB: 2304 });
-      } else {
-        assert.deepEqual(config, { completion, reference: completion, language, program: filled }, task.id);
+test(
+  'SAFIM tasks: prompt + placeholder + suffix is the record prompt; the program fills eval_prompt',
+  { skip: shared.skip },
+  async () => {
+    for (const [name, file] of FILES) {
+      const records = new Map(rawRecords(file).map((record) => [String(record['task_id']), record]));
+      const dataset = await loadDataset(name);
+      for (const task of dataset.tasks) {
+        const record = records.get(task.id);
+        assert.ok(record, `${task.id} is not in ${file}`);
+        const language = task.sourceLanguage as SafimLanguage;
+        assert.equal(task.prompt + SAFIM_PROMPT_PLACEHOLDERS[language] + task.suffix, record['prompt'], task.id);
+        assert.equal(task.canonicalSolution, record['ground_truth']);
+        assert.deepEqual(task.stopSequences, []);
+        assert.equal(task.harness, 'exit-code');
+        const completion = String(record['ground_truth']);
+        // SAFIM: problem['eval_prompt'].replace("{{completion}}", completion['completion'])
+        const filled = String(record['eval_prompt']).split('{{completion}}').join(completion);
+        const config = embeddedConfig(buildProgram(task, completion));
+        if (task.layout === 'io-tests') {
+          assert.equal(config['program'], filled, task.id);
+          const tests = record['unit_tests'] as { input: string; output: string[] }[];
+          assert.deepEqual(
+            config['cases'],
+            tests.map((unit) => ({ input: unit.input, outputs: unit.output })),
+            task.id,
+          );
+          assert.equal(config['timeoutMs'], 6000);
+          assert.deepEqual(task.limits, { wallMs: 10_000 + tests.length * 7_000 + 2_000, memoryMiB: 2304 });
+        } else {
+          assert.deepEqual(config, { completion, reference: completion, language, program: filled }, task.id);
+        }
       }
     }
-  }
-});
+  },
+);
 
 test('SAFIM: a completion with $& and {{completion}} in it is inserted verbatim', { skip: shared.skip }, async () => {
   const [task] = (await loadDataset('safim-control')).tasks;
   assert.ok(task?.template);
   const completion = '"$&$1{{completion}}" in graph[i]:';
   const config = embeddedConfig(buildProgram(task, completion));
-  assert.equal(config['program'], task.template.text.replace('{{completion}}', () => completion));
+  assert.equal(
+    config['program'],
+    task.template.text.replace('{{completion}}', () => completion),
+  );
 });
 
 test('safim-block refuses Java, C++ and C#, naming why and what to do', async () => {
@@ -129,7 +163,10 @@ test('safim-block refuses Java, C++ and C#, naming why and what to do', async ()
   });
 });
 
-function safimTask(dataset: string, sourceLanguage: Task['sourceLanguage']): Pick<Task, 'dataset' | 'sourceLanguage' | 'language'> {
+function safimTask(
+  dataset: string,
+  sourceLanguage: Task['sourceLanguage'],
+): Pick<Task, 'dataset' | 'sourceLanguage' | 'language'> {
   return { dataset, sourceLanguage, language: 'python' };
 }
 

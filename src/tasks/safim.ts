@@ -17,7 +17,11 @@ export const SAFIM_LANGUAGES: readonly SafimLanguage[] = ['cpp', 'java', 'python
 
 export const SAFIM_DATASET_NAMES: readonly SafimDatasetName[] = ['safim-block', 'safim-control', 'safim-api'];
 
-const CATEGORIES: Record<SafimDatasetName, SafimCategory> = { 'safim-block': 'block', 'safim-control': 'control', 'safim-api': 'api' };
+const CATEGORIES: Record<SafimDatasetName, SafimCategory> = {
+  'safim-block': 'block',
+  'safim-control': 'control',
+  'safim-api': 'api',
+};
 
 /** The hole in `eval_prompt`, which SAFIM fills with `eval_prompt.replace("{{completion}}", completion)`. */
 export const SAFIM_EVAL_PLACEHOLDER = '{{completion}}';
@@ -127,14 +131,24 @@ export async function loadSafim(dataset: SafimDatasetName, options: SafimOptions
         ? 'not asked for (languages option)'
         : `${language} is judged by compiling and running it (ExecEval), which codeloop cannot do`,
   }));
-  const knownBroken = Object.fromEntries(Object.entries(SAFIM_KNOWN_BROKEN[dataset]).filter(([id]) => tasks.some((task) => task.id === id)));
-  return { name: dataset, tasks, files: [{ path: file.path, sha256: file.sha256 }], knownBroken, ...(omitted.length > 0 ? { omitted } : {}) };
+  const knownBroken = Object.fromEntries(
+    Object.entries(SAFIM_KNOWN_BROKEN[dataset]).filter(([id]) => tasks.some((task) => task.id === id)),
+  );
+  return {
+    name: dataset,
+    tasks,
+    files: [{ path: file.path, sha256: file.sha256 }],
+    knownBroken,
+    ...(omitted.length > 0 ? { omitted } : {}),
+  };
 }
 
 function languageField(record: JsonlRecord): SafimLanguage {
   const value = stringField(record, 'lang');
   if (!(SAFIM_LANGUAGES as readonly string[]).includes(value)) {
-    throw new UsageError(`${record.file}:${record.line}: field "lang" is ${JSON.stringify(value)}; SAFIM records are in ${SAFIM_LANGUAGES.join(', ')}.`);
+    throw new UsageError(
+      `${record.file}:${record.line}: field "lang" is ${JSON.stringify(value)}; SAFIM records are in ${SAFIM_LANGUAGES.join(', ')}.`,
+    );
   }
   return value as SafimLanguage;
 }
@@ -146,14 +160,23 @@ function unitTests(record: JsonlRecord): IoTestCase[] {
   return value.map((item: unknown, index) => {
     const test = item as { input?: unknown; output?: unknown };
     const outputs = test.output;
-    if (typeof test.input !== 'string' || !Array.isArray(outputs) || !outputs.every((output): output is string => typeof output === 'string')) {
+    if (
+      typeof test.input !== 'string' ||
+      !Array.isArray(outputs) ||
+      !outputs.every((output): output is string => typeof output === 'string')
+    ) {
       throw new UsageError(`${where}: unit_tests[${index}] must be {"input": string, "output": [string, …]}.`);
     }
     return { input: test.input, outputs };
   });
 }
 
-function safimTask(record: JsonlRecord, dataset: SafimDatasetName, category: SafimCategory, language: SafimLanguage): Task {
+function safimTask(
+  record: JsonlRecord,
+  dataset: SafimDatasetName,
+  category: SafimCategory,
+  language: SafimLanguage,
+): Task {
   const id = stringField(record, 'task_id');
   const where = `${record.file}:${record.line} (${id})`;
   const prompt = stringField(record, 'prompt');
@@ -161,7 +184,9 @@ function safimTask(record: JsonlRecord, dataset: SafimDatasetName, category: Saf
   const parts = prompt.split(SAFIM_PROMPT_PLACEHOLDERS[language]);
   // safim prompt_utils.py get_infilling_parts asserts exactly two parts.
   if (parts.length !== 2 || !evalPrompt.includes(SAFIM_EVAL_PLACEHOLDER)) {
-    throw new UsageError(`${where}: "prompt" must hold ${JSON.stringify(SAFIM_PROMPT_PLACEHOLDERS[language])} once and "eval_prompt" ${SAFIM_EVAL_PLACEHOLDER}.`);
+    throw new UsageError(
+      `${where}: "prompt" must hold ${JSON.stringify(SAFIM_PROMPT_PLACEHOLDERS[language])} once and "eval_prompt" ${SAFIM_EVAL_PLACEHOLDER}.`,
+    );
   }
   const common = {
     id,
@@ -178,8 +203,14 @@ function safimTask(record: JsonlRecord, dataset: SafimDatasetName, category: Saf
   };
   if (category === 'api') return { ...common, layout: 'syntax-match' };
   const ioTests = { cases: unitTests(record), timeoutMs: SAFIM_TEST_TIMEOUT_MS };
-  if (ioTests.cases.length === 0) throw new UsageError(`${where}: a ${category} completion task needs unit tests, and "unit_tests" is empty.`);
-  return { ...common, layout: 'io-tests', ioTests, limits: { wallMs: ioTestsWallMs(ioTests), memoryMiB: SAFIM_MEMORY_MIB } };
+  if (ioTests.cases.length === 0)
+    throw new UsageError(`${where}: a ${category} completion task needs unit tests, and "unit_tests" is empty.`);
+  return {
+    ...common,
+    layout: 'io-tests',
+    ioTests,
+    limits: { wallMs: ioTestsWallMs(ioTests), memoryMiB: SAFIM_MEMORY_MIB },
+  };
 }
 
 /** The SAFIM subtask of a dataset name, or undefined for other datasets. */
@@ -205,9 +236,15 @@ const PYTHON_LINE_BREAK = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/;
  * Apply it before writing the samples file (SAFIM applies it at generation; its `evaluate.py` takes completions as
  * given, and so does `codeloop eval`).
  */
-export function postProcessSafimCompletion(task: Pick<Task, 'dataset' | 'sourceLanguage' | 'language'>, completion: string): string {
+export function postProcessSafimCompletion(
+  task: Pick<Task, 'dataset' | 'sourceLanguage' | 'language'>,
+  completion: string,
+): string {
   const category = safimCategory(task.dataset);
-  if (category === undefined) throw new UsageError(`Task of dataset "${task.dataset}" is not a SAFIM task: use it with ${SAFIM_DATASET_NAMES.join(', ')}.`);
+  if (category === undefined)
+    throw new UsageError(
+      `Task of dataset "${task.dataset}" is not a SAFIM task: use it with ${SAFIM_DATASET_NAMES.join(', ')}.`,
+    );
   if (category === 'api') return truncateApiCall(completion);
   if (category === 'block') return completion;
   if ((task.sourceLanguage ?? task.language) === 'python') {

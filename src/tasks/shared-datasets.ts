@@ -16,7 +16,10 @@ export const repositoryRoot = packageRoot;
  */
 export function sharedDatasets(): { dataDir: string; skip: string | false } {
   const fromEnv = process.env[DATA_DIR_ENV];
-  const dataDir = fromEnv !== undefined && fromEnv !== '' && existsSync(fromEnv) ? resolve(fromEnv) : join(repositoryRoot(), '..', 'shared', 'datasets');
+  const dataDir =
+    fromEnv !== undefined && fromEnv !== '' && existsSync(fromEnv)
+      ? resolve(fromEnv)
+      : join(repositoryRoot(), '..', 'shared', 'datasets');
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
     return { dataDir, skip: `no dataset files: ${dataDir} does not exist (set ${DATA_DIR_ENV} to a folder with them)` };
   }
@@ -25,7 +28,11 @@ export function sharedDatasets(): { dataDir: string; skip: string | false } {
 }
 
 /** The first record of a dataset file (JSONL, optionally gzipped) for which `match` is true, parsed with JSON.parse. */
-export function rawRecord(dataDir: string, relativePath: string, match: (record: Record<string, unknown>) => boolean): Record<string, unknown> {
+export function rawRecord(
+  dataDir: string,
+  relativePath: string,
+  match: (record: Record<string, unknown>) => boolean,
+): Record<string, unknown> {
   const bytes = readFileSync(join(dataDir, relativePath));
   const text = (relativePath.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
   for (const line of text.split('\n')) {

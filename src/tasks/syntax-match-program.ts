@@ -27,7 +27,12 @@ export const SYNTAX_MATCH_RESULT_PREFIX = 'codeloop-syntax-match: ';
  * `WRONG_ANSWER`; on a mismatch the last stderr line is `SyntaxMatchError: <label>`.
  */
 export function syntaxMatchProgram(input: SyntaxMatchInput): string {
-  const config = { completion: input.completion, reference: input.reference, language: input.language, program: input.program ?? null };
+  const config = {
+    completion: input.completion,
+    reference: input.reference,
+    language: input.language,
+    program: input.program ?? null,
+  };
   const encoded = Buffer.from(JSON.stringify(config), 'utf8').toString('base64');
   return `${HEAD}CONFIG = json.loads(base64.b64decode("${encoded}"))\n${BODY}`;
 }

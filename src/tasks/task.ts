@@ -138,13 +138,17 @@ export function buildProgram(task: Task, completion: string): string {
       return completion + '\n' + task.tests;
     case 'io-tests': {
       if (task.template === undefined || task.ioTests === undefined) {
-        throw new UsageError(`Task ${task.id} uses layout "io-tests" but lacks ${task.template === undefined ? 'a template' : 'ioTests'}: give it both.`);
+        throw new UsageError(
+          `Task ${task.id} uses layout "io-tests" but lacks ${task.template === undefined ? 'a template' : 'ioTests'}: give it both.`,
+        );
       }
       return ioTestsProgram(fillTemplate(task.template, completion), task.ioTests);
     }
     case 'syntax-match': {
       if (task.canonicalSolution === undefined) {
-        throw new UsageError(`Task ${task.id} uses layout "syntax-match", which compares with the canonical solution, but has none: give it one.`);
+        throw new UsageError(
+          `Task ${task.id} uses layout "syntax-match", which compares with the canonical solution, but has none: give it one.`,
+        );
       }
       return syntaxMatchProgram({
         completion,

@@ -38,12 +38,18 @@ test('a user task file with defaults: Python, completion harness, prompt + compl
     harness: 'completion',
     layout: 'prompt-completion-tests',
   });
-  assert.equal(buildProgram(python, python.canonicalSolution ?? ''), 'def add(a, b):\n    return a + b\n\nassert add(1, 2) == 3');
+  assert.equal(
+    buildProgram(python, python.canonicalSolution ?? ''),
+    'def add(a, b):\n    return a + b\n\nassert add(1, 2) == 3',
+  );
   assert.equal(typescript.harness, 'exit-code');
   assert.equal(typescript.typeCheck, true);
   assert.deepEqual(typescript.limits, { wallMs: 2000 });
   assert.deepEqual(typescript.stopSequences, ['\nfunction ']);
-  assert.equal(buildProgram(humanEval, 'def add(a, b): return a + b'), 'def add(a, b): return a + b\n\ndef check(f):\n    assert f(1, 2) == 3\ncheck(add)');
+  assert.equal(
+    buildProgram(humanEval, 'def add(a, b): return a + b'),
+    'def add(a, b): return a + b\n\ndef check(f):\n    assert f(1, 2) == 3\ncheck(add)',
+  );
 });
 
 test('a human-eval problem record ({task_id, prompt, canonical_solution, test, entry_point}) loads as a human-eval task', async (t) => {
@@ -56,7 +62,10 @@ test('a human-eval problem record ({task_id, prompt, canonical_solution, test, e
   assert.equal(task.harness, 'human-eval', 'a human-eval record runs as human-eval runs it');
   assert.equal(task.tests, 'def check(candidate):\n    assert candidate() == 1');
   // openai/human-eval execution.py: prompt + completion + "\n" + test + "\n" + f"check({entry_point})".
-  assert.equal(buildProgram(task, task.canonicalSolution ?? ''), 'def return1():\n    return 1\ndef check(candidate):\n    assert candidate() == 1\ncheck(return1)');
+  assert.equal(
+    buildProgram(task, task.canonicalSolution ?? ''),
+    'def return1():\n    return 1\ndef check(candidate):\n    assert candidate() == 1\ncheck(return1)',
+  );
 });
 
 test('a malformed line is a UsageError naming the file and the line', async (t) => {
@@ -64,21 +73,47 @@ test('a malformed line is a UsageError naming the file and the line', async (t) 
   await assert.rejects(loadUserJsonl(path), {
     name: 'UsageError',
     // The parser's own words in the parentheses vary with the V8 version; the rest is codeloop's.
-    message: new RegExp(`^${path.replaceAll('.', '\\.')}:3: not valid JSON \\(.+\\): \\{"task_id": "b", "tests": "assert True"$`),
+    message: new RegExp(
+      `^${path.replaceAll('.', '\\.')}:3: not valid JSON \\(.+\\): \\{"task_id": "b", "tests": "assert True"$`,
+    ),
   });
 });
 
 test('field errors name file, line and field', async (t) => {
   const cases: [string, string][] = [
     ['{"task_id": "a"}', ':1: field "tests" must be a string, got nothing.'],
-    ['{"task_id": "a", "tset": "x"}', ':1: unknown field "tset"; the fields are task_id, tests, test, language, prompt, entry_point, canonical_solution, suffix, stop_sequences, layout, harness, type_check, limits (see the user task schema in src/tasks/user-jsonl.ts).'],
-    ['{"task_id": "a", "test": "x", "tests": "y"}', ':1: both "tests" and "test" are given; "test" is human-eval\'s name for "tests", so keep one of them.'],
-    ['{"task_id": "a", "test": "def check(candidate):\\n    pass"}', ':1: layout "human-eval" ends the program with check(entry_point), so "entry_point" is required.'],
-    ['{"task_id": "a", "tests": "x", "language": "rust"}', ':1: field "language" is "rust"; use one of "python", "javascript", "typescript".'],
-    ['{"task_id": "a", "tests": "x", "layout": "human-eval"}', ':1: layout "human-eval" ends the program with check(entry_point), so "entry_point" is required.'],
-    ['{"task_id": "a", "tests": "x", "language": "javascript", "harness": "completion"}', ':1: harness "completion" is for Python only; use "exit-code" for javascript.'],
-    ['{"task_id": "a", "tests": "x", "type_check": true}', ':1: "type_check" applies to TypeScript only, and this task is python.'],
-    ['{"task_id": "a", "tests": "x", "limits": {"wall_ms": -1}}', ':1: "limits.wall_ms" must be a positive number, got -1.'],
+    [
+      '{"task_id": "a", "tset": "x"}',
+      ':1: unknown field "tset"; the fields are task_id, tests, test, language, prompt, entry_point, canonical_solution, suffix, stop_sequences, layout, harness, type_check, limits (see the user task schema in src/tasks/user-jsonl.ts).',
+    ],
+    [
+      '{"task_id": "a", "test": "x", "tests": "y"}',
+      ':1: both "tests" and "test" are given; "test" is human-eval\'s name for "tests", so keep one of them.',
+    ],
+    [
+      '{"task_id": "a", "test": "def check(candidate):\\n    pass"}',
+      ':1: layout "human-eval" ends the program with check(entry_point), so "entry_point" is required.',
+    ],
+    [
+      '{"task_id": "a", "tests": "x", "language": "rust"}',
+      ':1: field "language" is "rust"; use one of "python", "javascript", "typescript".',
+    ],
+    [
+      '{"task_id": "a", "tests": "x", "layout": "human-eval"}',
+      ':1: layout "human-eval" ends the program with check(entry_point), so "entry_point" is required.',
+    ],
+    [
+      '{"task_id": "a", "tests": "x", "language": "javascript", "harness": "completion"}',
+      ':1: harness "completion" is for Python only; use "exit-code" for javascript.',
+    ],
+    [
+      '{"task_id": "a", "tests": "x", "type_check": true}',
+      ':1: "type_check" applies to TypeScript only, and this task is python.',
+    ],
+    [
+      '{"task_id": "a", "tests": "x", "limits": {"wall_ms": -1}}',
+      ':1: "limits.wall_ms" must be a positive number, got -1.',
+    ],
     ['{"task_id": 7, "tests": "x"}', ':1: field "task_id" must be a string, got number 7.'],
     ['[1, 2]', ':1: expected a JSON object per line, got an array.'],
   ];
@@ -90,8 +125,14 @@ test('field errors name file, line and field', async (t) => {
 
 test('duplicate ids, empty files and missing files are named', async (t) => {
   const duplicate = taskFile(t, ['{"task_id": "a", "tests": "x"}', '{"task_id": "a", "tests": "y"}']);
-  await assert.rejects(loadUserJsonl(duplicate), { message: `${duplicate}:2: task_id "a" is already used on line 1; ids must be unique.` });
+  await assert.rejects(loadUserJsonl(duplicate), {
+    message: `${duplicate}:2: task_id "a" is already used on line 1; ids must be unique.`,
+  });
   const empty = taskFile(t, ['', '  ']);
-  await assert.rejects(loadUserJsonl(empty), { message: `Task file ${empty} has no tasks: write one JSON object per line.` });
-  await assert.rejects(loadUserJsonl('/nonexistent/tasks.jsonl'), { message: 'Task file /nonexistent/tasks.jsonl could not be read (ENOENT): check the path.' });
+  await assert.rejects(loadUserJsonl(empty), {
+    message: `Task file ${empty} has no tasks: write one JSON object per line.`,
+  });
+  await assert.rejects(loadUserJsonl('/nonexistent/tasks.jsonl'), {
+    message: 'Task file /nonexistent/tasks.jsonl could not be read (ENOENT): check the path.',
+  });
 });

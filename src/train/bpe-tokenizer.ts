@@ -60,7 +60,8 @@ const CHAR_TO_BYTE = new Map<string, number>();
 {
   let next = 0;
   for (let byte = 0; byte < 256; byte++) {
-    const printable = (byte >= 0x21 && byte <= 0x7e) || (byte >= 0xa1 && byte <= 0xac) || (byte >= 0xae && byte <= 0xff);
+    const printable =
+      (byte >= 0x21 && byte <= 0x7e) || (byte >= 0xa1 && byte <= 0xac) || (byte >= 0xae && byte <= 0xff);
     const char = String.fromCodePoint(printable ? byte : 256 + next++);
     BYTE_TO_CHAR[byte] = char;
     CHAR_TO_BYTE.set(char, byte);
@@ -122,18 +123,24 @@ export function createBpeTokenizer(data: BpeTokenizerData): BpeTokenizer {
   const { specialTokens, vocab, merges } = data;
   for (let index = 0; index < specialTokens.length; index++) {
     if (vocab[index] !== specialTokens[index]) {
-      throw new Error(`BPE vocabulary: id ${index} is ${JSON.stringify(vocab[index])}, expected the special token ${JSON.stringify(specialTokens[index])}`);
+      throw new Error(
+        `BPE vocabulary: id ${index} is ${JSON.stringify(vocab[index])}, expected the special token ${JSON.stringify(specialTokens[index])}`,
+      );
     }
   }
   const idOf = new Map<string, number>();
   vocab.forEach((token, id) => {
-    if (idOf.has(token)) throw new Error(`BPE vocabulary: token ${JSON.stringify(token)} appears twice (ids ${idOf.get(token)} and ${id}); GGUF vocabularies must be unique`);
+    if (idOf.has(token))
+      throw new Error(
+        `BPE vocabulary: token ${JSON.stringify(token)} appears twice (ids ${idOf.get(token)} and ${id}); GGUF vocabularies must be unique`,
+      );
     idOf.set(token, id);
   });
   const byteIds = new Int32Array(256);
   for (let byte = 0; byte < 256; byte++) {
     const id = idOf.get(BYTE_TO_CHAR[byte]!);
-    if (id === undefined || id < specialTokens.length) throw new Error(`BPE vocabulary: byte symbol ${byte} (${JSON.stringify(BYTE_TO_CHAR[byte])}) is missing`);
+    if (id === undefined || id < specialTokens.length)
+      throw new Error(`BPE vocabulary: byte symbol ${byte} (${JSON.stringify(BYTE_TO_CHAR[byte])}) is missing`);
     byteIds[byte] = id;
   }
   // pair → (rank << 21 | merged id) packed as rank * 2^21 + id; the lowest rank merges first.
@@ -143,7 +150,9 @@ export function createBpeTokenizer(data: BpeTokenizerData): BpeTokenizer {
     const rightId = idOf.get(right);
     const mergedId = idOf.get(left + right);
     if (leftId === undefined || rightId === undefined || mergedId === undefined) {
-      throw new Error(`BPE merge ${rank} (${JSON.stringify(left)} ${JSON.stringify(right)}) names a token not in the vocabulary`);
+      throw new Error(
+        `BPE merge ${rank} (${JSON.stringify(left)} ${JSON.stringify(right)}) names a token not in the vocabulary`,
+      );
     }
     const key = pairKey(leftId, rightId);
     if (!mergeOf.has(key)) mergeOf.set(key, rank * 2097152 + mergedId);
@@ -194,7 +203,10 @@ export function createBpeTokenizer(data: BpeTokenizerData): BpeTokenizer {
     let length = 0;
     for (const char of token) {
       const byte = CHAR_TO_BYTE.get(char);
-      if (byte === undefined) throw new Error(`BPE vocabulary: token ${id} (${JSON.stringify(token)}) has a character outside the byte alphabet`);
+      if (byte === undefined)
+        throw new Error(
+          `BPE vocabulary: token ${id} (${JSON.stringify(token)}) has a character outside the byte alphabet`,
+        );
       bytes[length++] = byte;
     }
     return bytes.subarray(0, length);
@@ -308,9 +320,12 @@ export function trainBpeTokenizer(texts: Iterable<string>, options: TrainBpeToke
   const { vocabSize, specialTokens, onProgress } = options;
   const baseSize = specialTokens.length + 256;
   if (!Number.isInteger(vocabSize) || vocabSize < baseSize) {
-    throw new RangeError(`vocabSize ${vocabSize} is too small: it must be an integer ≥ ${baseSize} (${specialTokens.length} special tokens + 256 byte symbols)`);
+    throw new RangeError(
+      `vocabSize ${vocabSize} is too small: it must be an integer ≥ ${baseSize} (${specialTokens.length} special tokens + 256 byte symbols)`,
+    );
   }
-  if (new Set(specialTokens).size !== specialTokens.length) throw new Error(`special tokens must be distinct: ${JSON.stringify(specialTokens)}`);
+  if (new Set(specialTokens).size !== specialTokens.length)
+    throw new Error(`special tokens must be distinct: ${JSON.stringify(specialTokens)}`);
 
   // Count words.
   const wordCounts = new Map<string, number>();

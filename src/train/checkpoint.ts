@@ -53,7 +53,17 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
   prefix.writeUInt32LE(header.length, 4);
   const padding = Buffer.alloc((4 - ((8 + header.length) % 4)) % 4);
   const temporary = `${path}.tmp`;
-  writeFileSync(temporary, Buffer.concat([prefix, header, padding, bytesOf(checkpoint.params), bytesOf(checkpoint.adam.m), bytesOf(checkpoint.adam.v)]));
+  writeFileSync(
+    temporary,
+    Buffer.concat([
+      prefix,
+      header,
+      padding,
+      bytesOf(checkpoint.params),
+      bytesOf(checkpoint.adam.m),
+      bytesOf(checkpoint.adam.v),
+    ]),
+  );
   renameSync(temporary, path);
 }
 

@@ -23,7 +23,8 @@ export class DataLoader {
     private readonly fim: FimTransformOptions,
     private readonly seed: number,
   ) {
-    if (stream.length < (T + 1) * B) throw new Error(`data: the token stream has ${stream.length} tokens, fewer than one batch (${(T + 1) * B})`);
+    if (stream.length < (T + 1) * B)
+      throw new Error(`data: the token stream has ${stream.length} tokens, fewer than one batch (${(T + 1) * B})`);
   }
 
   /** Which pass over the stream `step` is in (1 = first). */

@@ -48,7 +48,9 @@ const round = (value: number): number => Number(value.toFixed(4));
 export type HeldOutStreams = Record<string, Uint16Array>;
 
 export function readHeldOutStreams(tokensDir: string): HeldOutStreams {
-  return Object.fromEntries(LANGUAGES.map((language) => [language, readStream(join(tokensDir, `heldout-${language}.bin`))]));
+  return Object.fromEntries(
+    LANGUAGES.map((language) => [language, readStream(join(tokensDir, `heldout-${language}.bin`))]),
+  );
 }
 
 /** Held-out windows per language: up to `windows` windows of T tokens spread over each language's stream. */
@@ -56,7 +58,12 @@ export function heldOutWindows(streams: HeldOutStreams, T: number, windows: numb
   return Object.entries(streams).map(([language, stream]) => ({ language, ...evaluationWindows(stream, T, windows) }));
 }
 
-export async function modelHeldOutLoss(model: LlamaModel, streams: HeldOutStreams, T: number, windows: number): Promise<LossByLanguage> {
+export async function modelHeldOutLoss(
+  model: LlamaModel,
+  streams: HeldOutStreams,
+  T: number,
+  windows: number,
+): Promise<LossByLanguage> {
   const parts: Record<string, { sum: number; count: number }> = {};
   for (const set of heldOutWindows(streams, T, windows)) {
     const part = (parts[set.language] = { sum: 0, count: 0 });
@@ -64,7 +71,13 @@ export async function modelHeldOutLoss(model: LlamaModel, streams: HeldOutStream
     for (let b = 0; b < set.B; b += 4) {
       const B = Math.min(4, set.B - b);
       const slice = (array: Int32Array | Float32Array) => array.subarray(b * T, (b + B) * T);
-      const result = await model.loss(slice(set.inputs) as Int32Array, slice(set.targets) as Int32Array, slice(set.weights) as Float32Array, B, T);
+      const result = await model.loss(
+        slice(set.inputs) as Int32Array,
+        slice(set.targets) as Int32Array,
+        slice(set.weights) as Float32Array,
+        B,
+        T,
+      );
       part.sum += result.loss * result.count;
       part.count += result.count;
     }
@@ -72,7 +85,12 @@ export async function modelHeldOutLoss(model: LlamaModel, streams: HeldOutStream
   return combine(parts);
 }
 
-export function ngramHeldOutLoss(ngram: NgramModel, streams: HeldOutStreams, T: number, windows: number): LossByLanguage {
+export function ngramHeldOutLoss(
+  ngram: NgramModel,
+  streams: HeldOutStreams,
+  T: number,
+  windows: number,
+): LossByLanguage {
   const parts: Record<string, { sum: number; count: number }> = {};
   for (const set of heldOutWindows(streams, T, windows)) {
     const part = (parts[set.language] = { sum: 0, count: 0 });
@@ -94,7 +112,11 @@ export function ngramHeldOutLoss(ngram: NgramModel, streams: HeldOutStreams, T: 
  * Whole-file hold-out still leaves boilerplate twins (lib.*.d.ts families, license headers) that a count model
  * memorises; this subset measures generalisation.
  */
-export function filterNearTwins(heldOut: readonly CorpusDocument[], train: readonly CorpusDocument[], threshold: number): CorpusDocument[] {
+export function filterNearTwins(
+  heldOut: readonly CorpusDocument[],
+  train: readonly CorpusDocument[],
+  threshold: number,
+): CorpusDocument[] {
   const rows = 2;
   const buckets = new Map<string, Uint32Array[]>();
   for (const document of train) {
@@ -119,7 +141,14 @@ export function filterNearTwins(heldOut: readonly CorpusDocument[], train: reado
 
 export function encodeStreams(documents: readonly CorpusDocument[], tokenizer: BpeTokenizer): HeldOutStreams {
   return Object.fromEntries(
-    LANGUAGES.map((language) => [language, Uint16Array.from(documents.filter((document) => document.language === language).flatMap((document) => [...tokenizer.encode(document.text), SPECIAL_IDS.endOfText]))]),
+    LANGUAGES.map((language) => [
+      language,
+      Uint16Array.from(
+        documents
+          .filter((document) => document.language === language)
+          .flatMap((document) => [...tokenizer.encode(document.text), SPECIAL_IDS.endOfText]),
+      ),
+    ]),
   );
 }
 
@@ -133,7 +162,11 @@ export interface FimExample {
 }
 
 /** Deterministic single-line FIM examples from held-out files: up to `perLanguage` per language. */
-export function singleLineFimExamples(documents: readonly CorpusDocument[], tokenizer: BpeTokenizer, options: { perLanguage: number; prefixTokens: number; suffixTokens: number; seed: number }): FimExample[] {
+export function singleLineFimExamples(
+  documents: readonly CorpusDocument[],
+  tokenizer: BpeTokenizer,
+  options: { perLanguage: number; prefixTokens: number; suffixTokens: number; seed: number },
+): FimExample[] {
   const random = createRandom(options.seed);
   const examples: FimExample[] = [];
   for (const language of LANGUAGES) {
@@ -154,8 +187,12 @@ export function singleLineFimExamples(documents: readonly CorpusDocument[], toke
       const j = i + Math.floor(random.next() * (candidates.length - i));
       [candidates[i], candidates[j]] = [candidates[j]!, candidates[i]!];
       const { file, start, end } = candidates[i]!;
-      const prefix = tokenizer.encode(file.text.slice(Math.max(0, start - 8 * options.prefixTokens), start)).slice(-options.prefixTokens);
-      const suffix = tokenizer.encode(file.text.slice(end, end + 8 * options.suffixTokens)).slice(0, options.suffixTokens);
+      const prefix = tokenizer
+        .encode(file.text.slice(Math.max(0, start - 8 * options.prefixTokens), start))
+        .slice(-options.prefixTokens);
+      const suffix = tokenizer
+        .encode(file.text.slice(end, end + 8 * options.suffixTokens))
+        .slice(0, options.suffixTokens);
       examples.push({ language, id: `${file.id}:${start}`, prefix, suffix, line: file.text.slice(start, end) });
     }
   }
@@ -181,12 +218,18 @@ export function scoreFim(examples: readonly FimExample[], predictions: readonly 
     }
   });
   for (const entry of Object.values(byLanguage)) entry.exactMatch = round(entry.exactMatch / entry.examples);
-  const samples = examples.flatMap((example, index) => (index % 25 === 0 ? [{ language: example.language, line: example.line, predicted: predictions[index]! }] : []));
+  const samples = examples.flatMap((example, index) =>
+    index % 25 === 0 ? [{ language: example.language, line: example.line, predicted: predictions[index]! }] : [],
+  );
   return { overall: round(hits / Math.max(1, examples.length)), byLanguage, samples };
 }
 
 /** Greedy single-line infill with the GGUF in node-llama-cpp (1 thread: decoding collapses with 2 on 2 cores). */
-export async function ggufFimPredictions(ggufPath: string, examples: readonly FimExample[], options: { contextSize: number; maxNewTokens: number }): Promise<string[]> {
+export async function ggufFimPredictions(
+  ggufPath: string,
+  examples: readonly FimExample[],
+  options: { contextSize: number; maxNewTokens: number },
+): Promise<string[]> {
   const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: ggufPath });
@@ -214,7 +257,12 @@ export async function ggufFimPredictions(ggufPath: string, examples: readonly Fi
 }
 
 /** The n-gram's line continuation of the prefix (no suffix), greedy, never a special token. */
-export function ngramFimPredictions(ngram: NgramModel, tokenizer: BpeTokenizer, examples: readonly FimExample[], maxNewTokens: number): string[] {
+export function ngramFimPredictions(
+  ngram: NgramModel,
+  tokenizer: BpeTokenizer,
+  examples: readonly FimExample[],
+  maxNewTokens: number,
+): string[] {
   const specials = new Set([0, 1, 2, 3, 4, 5, 6, 7]);
   const predictions = examples.map((example) => {
     const tokens = [...example.prefix];
@@ -273,7 +321,14 @@ export interface EvaluateRunOptions {
 }
 
 export interface EvaluateRunResult {
-  model: { heldOut: LossByLanguage; heldOutNoTwins: LossByLanguage; fim: FimExactMatch; fimNoTwins: FimExactMatch; step: number; tokensSeen: number };
+  model: {
+    heldOut: LossByLanguage;
+    heldOutNoTwins: LossByLanguage;
+    fim: FimExactMatch;
+    fimNoTwins: FimExactMatch;
+    step: number;
+    tokensSeen: number;
+  };
   ngram: NgramBaselineResult;
   /** Held-out files, and those without a near-twin (Jaccard ≥ 0.5) in the training split. */
   files: { heldOut: number; noTwins: number };
@@ -309,7 +364,11 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
   const T = checkpoint.header.config.contextLength;
   const documents = readCorpus(join(runDir, 'corpus'));
   const heldOutDocuments = documents.filter((document) => document.split === 'heldout');
-  const noTwins = filterNearTwins(heldOutDocuments, documents.filter((document) => document.split === 'train'), 0.5);
+  const noTwins = filterNearTwins(
+    heldOutDocuments,
+    documents.filter((document) => document.split === 'train'),
+    0.5,
+  );
   log(`held-out: ${heldOutDocuments.length} files, ${noTwins.length} without a near-twin in training`);
   const streams = readHeldOutStreams(tokensDir);
   const cleanStreams = encodeStreams(noTwins, tokenizer);
@@ -333,11 +392,16 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
       heldOut: ngramHeldOutLoss(model, streams, T, windows),
       heldOutNoTwins: ngramHeldOutLoss(model, cleanStreams, T, windows),
       fim: scoreFim(examples, fim),
-      fimNoTwins: scoreFim(examples.filter(isClean), fim.filter((_, index) => isClean(examples[index]!))),
+      fimNoTwins: scoreFim(
+        examples.filter(isClean),
+        fim.filter((_, index) => isClean(examples[index]!)),
+      ),
     };
     writeFileSync(baselinePath, JSON.stringify(ngram, null, 2) + '\n');
   }
-  log(`n-gram: held-out ${ngram.heldOut.overall} nats/token (${ngram.heldOutNoTwins.overall} without near-twins), FIM exact match ${ngram.fim.overall} (${ngram.fimNoTwins.overall})`);
+  log(
+    `n-gram: held-out ${ngram.heldOut.overall} nats/token (${ngram.heldOutNoTwins.overall} without near-twins), FIM exact match ${ngram.fim.overall} (${ngram.fimNoTwins.overall})`,
+  );
 
   const kernels = new OnnxKernels({ threads: 2 });
   try {
@@ -345,12 +409,25 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
     const heldOut = await modelHeldOutLoss(model, streams, T, windows);
     const heldOutNoTwins = await modelHeldOutLoss(model, cleanStreams, T, windows);
     log(`model: held-out ${heldOut.overall} nats/token (${heldOutNoTwins.overall} without near-twins)`);
-    const predictions = await ggufFimPredictions(options.ggufPath, examples, { contextSize: T, maxNewTokens: FIM_SHAPE.maxNewTokens });
+    const predictions = await ggufFimPredictions(options.ggufPath, examples, {
+      contextSize: T,
+      maxNewTokens: FIM_SHAPE.maxNewTokens,
+    });
     const fim = scoreFim(examples, predictions);
-    const fimNoTwins = scoreFim(examples.filter(isClean), predictions.filter((_, index) => isClean(examples[index]!)));
+    const fimNoTwins = scoreFim(
+      examples.filter(isClean),
+      predictions.filter((_, index) => isClean(examples[index]!)),
+    );
     log(`model: FIM exact match ${fim.overall} (${fimNoTwins.overall} without near-twins)`);
     const result: EvaluateRunResult = {
-      model: { heldOut, heldOutNoTwins, fim, fimNoTwins, step: checkpoint.header.step, tokensSeen: checkpoint.header.tokensSeen },
+      model: {
+        heldOut,
+        heldOutNoTwins,
+        fim,
+        fimNoTwins,
+        step: checkpoint.header.step,
+        tokensSeen: checkpoint.header.tokensSeen,
+      },
       ngram,
       files: { heldOut: heldOutDocuments.length, noTwins: noTwins.length },
     };

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { getLlama, LlamaLogLevel, type LlamaModel as LlamaCppModel } from 'node-llama-cpp';
-import { argmax, llamaNextTokenLogProbabilities, logSoftmax, maxDifference } from '../../test/models/log-probabilities.js';
+import {
+  argmax,
+  llamaNextTokenLogProbabilities,
+  logSoftmax,
+  maxDifference,
+} from '../../test/models/log-probabilities.js';
 import { tinyTokenizer } from '../../test/models/tiny-gguf.js';
 import { saveCheckpoint } from './checkpoint.js';
 import { exportGguf } from './export.js';
@@ -30,7 +35,11 @@ writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tokenizer.data));
 const llamaLogProbabilities = (model: LlamaCppModel, tokens: number[], vocabSize: number): Promise<Float64Array> =>
   llamaNextTokenLogProbabilities(model, tokens, { vocabSize, contextSize: 64 });
 
-async function trainerLogProbabilities(config: ModelConfig, params: Float32Array, tokens: number[]): Promise<Float64Array> {
+async function trainerLogProbabilities(
+  config: ModelConfig,
+  params: Float32Array,
+  tokens: number[],
+): Promise<Float64Array> {
   const model = new LlamaModel({ ...config, contextLength: tokens.length }, params, kernels);
   const logits = await model.logits(Int32Array.from(tokens), 1, tokens.length);
   return logSoftmax(logits.subarray((tokens.length - 1) * config.vocabSize));
@@ -38,10 +47,33 @@ async function trainerLogProbabilities(config: ModelConfig, params: Float32Array
 
 for (const tied of [true, false]) {
   test(`golden: the exported GGUF's next-token log-probs in node-llama-cpp match the trainer's forward (${tied ? 'tied' : 'untied'}; f32 and q8_0)`, async () => {
-    const config: ModelConfig = { vocabSize: tokenizer.vocabSize, dim: 64, layers: 2, heads: 2, ffDim: 96, contextLength: 64, ropeTheta: 10000, normEps: 1e-5, tiedEmbeddings: tied };
+    const config: ModelConfig = {
+      vocabSize: tokenizer.vocabSize,
+      dim: 64,
+      layers: 2,
+      heads: 2,
+      ffDim: 96,
+      contextLength: 64,
+      ropeTheta: 10000,
+      normEps: 1e-5,
+      tiedEmbeddings: tied,
+    };
     // A large init scale: logits spread over several nats, so a RoPE or layout mistake cannot hide in noise.
     const params = initParameters(config, tied ? 3 : 4, 0.15);
-    saveCheckpoint(checkpointPath(dir), { header: { version: 1, config, step: 7, tokensSeen: 700, adamT: 7, seed: 1, train: {}, savedAt: new Date().toISOString() }, params, adam: createAdamWState(params.length) });
+    saveCheckpoint(checkpointPath(dir), {
+      header: {
+        version: 1,
+        config,
+        step: 7,
+        tokensSeen: 700,
+        adamT: 7,
+        seed: 1,
+        train: {},
+        savedAt: new Date().toISOString(),
+      },
+      params,
+      adam: createAdamWState(params.length),
+    });
     const text = 'def add(a, b):\n    return a + b\n\nconsole.log([1, 2, 3].map((x) => x * 2));\n';
     const tokens = tokenizer.encode(text).slice(0, 40);
     for (const fileType of ['f32', 'q8_0'] as const) {
@@ -73,7 +105,11 @@ for (const tied of [true, false]) {
         // them, and a near-tie flipped under q8_0 once.
         const best = argmax(ours);
         const theirsBest = argmax(theirs);
-        if (theirsBest !== best) assert.ok(ours[best]! - ours[theirsBest]! < 2 * tolerance, `${fileType}, ${length} tokens: argmax ${theirsBest} vs ${best}, not a near-tie`);
+        if (theirsBest !== best)
+          assert.ok(
+            ours[best]! - ours[theirsBest]! < 2 * tolerance,
+            `${fileType}, ${length} tokens: argmax ${theirsBest} vs ${best}, not a near-tie`,
+          );
       }
       // Negative control: other weights give clearly different log-probabilities.
       const other = await trainerLogProbabilities(config, initParameters(config, 99, 0.15), tokens);

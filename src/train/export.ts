@@ -22,7 +22,11 @@ export interface ExportGgufResult {
   parameters: number;
 }
 
-export async function exportGguf(runDir: string, path: string, { fileType, name = 'codeloop-embedded' }: ExportGgufOptions): Promise<ExportGgufResult> {
+export async function exportGguf(
+  runDir: string,
+  path: string,
+  { fileType, name = 'codeloop-embedded' }: ExportGgufOptions,
+): Promise<ExportGgufResult> {
   const checkpoint = loadCheckpoint(checkpointPath(runDir));
   const tokenizer = readTokenizer(join(runDir, 'tokenizer.json'));
   const { config, weights } = toLlamaWeights(checkpoint.header.config, checkpoint.params);
@@ -39,5 +43,10 @@ export async function exportGguf(runDir: string, path: string, { fileType, name 
       'codeloop.training.tied_embeddings': checkpoint.header.config.tiedEmbeddings,
     },
   });
-  return { path, step: checkpoint.header.step, tokensSeen: checkpoint.header.tokensSeen, parameters: parameterCount(checkpoint.header.config) };
+  return {
+    path,
+    step: checkpoint.header.step,
+    tokensSeen: checkpoint.header.tokensSeen,
+    parameters: parameterCount(checkpoint.header.config),
+  };
 }

@@ -49,14 +49,21 @@ export function chooseFimSpan(text: string, random: () => number, lineSpanFracti
 /** The token layout of one FIM example; `suffix` already cut as needed. */
 export function fimTokens(prefix: number[], middle: number[], suffix: number[], order: 'psm' | 'spm'): number[] {
   const { prefix: PRE, suffix: SUF, middle: MID, endOfText: EOT } = SPECIAL_IDS;
-  return order === 'psm' ? [PRE, ...prefix, SUF, ...suffix, MID, ...middle, EOT] : [PRE, SUF, ...suffix, MID, ...prefix, ...middle, EOT];
+  return order === 'psm'
+    ? [PRE, ...prefix, SUF, ...suffix, MID, ...middle, EOT]
+    : [PRE, SUF, ...suffix, MID, ...prefix, ...middle, EOT];
 }
 
 /**
  * Transforms one packed context (length T+1) in place semantics: returns a new array of the same length and a
  * per-token loss weight (0 on padding).
  */
-export function fimTransformContext(context: readonly number[], tokenizer: BpeTokenizer, random: () => number, options: FimTransformOptions): { tokens: number[]; weights: number[] } {
+export function fimTransformContext(
+  context: readonly number[],
+  tokenizer: BpeTokenizer,
+  random: () => number,
+  options: FimTransformOptions,
+): { tokens: number[]; weights: number[] } {
   const out: number[] = [];
   let start = 0;
   while (start < context.length) {

@@ -51,11 +51,28 @@ test('node-llama-cpp reads back every metadata type, tensor dims, types and alig
   assert.deepEqual(
     { ...metadata.test },
     {
-      u8: 200, i8: -5, u16: 60000, i16: -30000, u32: 4_000_000_000, i32: -2_000_000_000, f32: 0.5, f64: 1e-300, bool: true,
-      u64: 2n ** 40n, i64: -3n, unicode: 'héllo 🎉', strings: ['a', '', 'Ġb'], ints: [1, -2, 3],
+      u8: 200,
+      i8: -5,
+      u16: 60000,
+      i16: -30000,
+      u32: 4_000_000_000,
+      i32: -2_000_000_000,
+      f32: 0.5,
+      f64: 1e-300,
+      bool: true,
+      u64: 2n ** 40n,
+      i64: -3n,
+      unicode: 'héllo 🎉',
+      strings: ['a', '', 'Ġb'],
+      ints: [1, -2, 3],
     },
   );
-  const tensors = info.fullTensorInfo!.map(({ name, dimensions, ggmlType, offset }) => ({ name, dims: dimensions.map(Number), ggmlType, offset: Number(offset) }));
+  const tensors = info.fullTensorInfo!.map(({ name, dimensions, ggmlType, offset }) => ({
+    name,
+    dims: dimensions.map(Number),
+    ggmlType,
+    offset: Number(offset),
+  }));
   assert.deepEqual(tensors, [
     { name: 'a', dims: [64, 3], ggmlType: 0, offset: 0 },
     { name: 'b', dims: [64, 3], ggmlType: 1, offset: 768 },
@@ -66,24 +83,44 @@ test('node-llama-cpp reads back every metadata type, tensor dims, types and alig
   const file = await readFile(path);
   const dataStart = Number(info.fullTensorInfo![0]!.fileOffset);
   assert.equal(dataStart % 32, 0);
-  assert.deepEqual(new Float32Array(file.buffer.slice(file.byteOffset + dataStart, file.byteOffset + dataStart + 64 * 3 * 4)), f32);
+  assert.deepEqual(
+    new Float32Array(file.buffer.slice(file.byteOffset + dataStart, file.byteOffset + dataStart + 64 * 3 * 4)),
+    f32,
+  );
   assert.equal(file.length, dataStart + 1376 + 32);
 });
 
 test('f16 conversion rounds to nearest even and handles subnormals, overflow and specials', () => {
   const cases: [number, number][] = [
-    [0, 0x0000], [-0, 0x8000], [1, 0x3c00], [-2, 0xc000], [0.5, 0x3800], [65504, 0x7bff], [65520, 0x7c00], [1e6, 0x7c00],
-    [Infinity, 0x7c00], [-Infinity, 0xfc00], [0.1, 0x2e66], [1 / 3, 0x3555], [2 ** -24, 0x0001], [2 ** -14, 0x0400], [1e-10, 0x0000],
+    [0, 0x0000],
+    [-0, 0x8000],
+    [1, 0x3c00],
+    [-2, 0xc000],
+    [0.5, 0x3800],
+    [65504, 0x7bff],
+    [65520, 0x7c00],
+    [1e6, 0x7c00],
+    [Infinity, 0x7c00],
+    [-Infinity, 0xfc00],
+    [0.1, 0x2e66],
+    [1 / 3, 0x3555],
+    [2 ** -24, 0x0001],
+    [2 ** -14, 0x0400],
+    [1e-10, 0x0000],
     [1 + 2 ** -11, 0x3c00], // halfway: rounds to even (down)
     [1 + 3 * 2 ** -11, 0x3c02], // halfway: rounds to even (up)
   ];
   for (const [value, bits] of cases) assert.equal(float32ToFloat16Bits(value), bits, `f16(${value})`);
   assert.ok(Number.isNaN(float16BitsToFloat32(float32ToFloat16Bits(NaN))));
-  for (const [value, bits] of cases.slice(0, 7)) assert.equal(float16BitsToFloat32(bits), value === 65520 || value === 1e6 ? Infinity : value);
+  for (const [value, bits] of cases.slice(0, 7))
+    assert.equal(float16BitsToFloat32(bits), value === 65520 || value === 1e6 ? Infinity : value);
 });
 
 test('Q8_0 stores each block of 32 as an f16 scale (max|x|/127) and rounded int8s; decoding is within half a step', () => {
-  const values = Float32Array.from({ length: 96 }, (_, index) => Math.sin(index) * (index < 32 ? 1 : index < 64 ? 100 : 0));
+  const values = Float32Array.from(
+    { length: 96 },
+    (_, index) => Math.sin(index) * (index < 32 ? 1 : index < 64 ? 100 : 0),
+  );
   const bytes = encodeTensorData(values, 'q8_0');
   assert.equal(bytes.length, 3 * 34);
   const view = new DataView(bytes.buffer);
@@ -94,8 +131,14 @@ test('Q8_0 stores each block of 32 as an f16 scale (max|x|/127) and rounded int8
     const step = index < 32 ? 1 / 127 : index < 64 ? 100 / 127 : 0;
     assert.ok(Math.abs(decoded[index]! - values[index]!) <= step * 0.5 + step * 1e-3, `element ${index}`);
   }
-  assert.ok(decoded.subarray(64).every((value) => value === 0), 'an all-zero block decodes to zeros');
-  assert.throws(() => encodeTensorData(new Float32Array(33), 'q8_0'), /Q8_0 needs a multiple of 32 elements per row, got 33/);
+  assert.ok(
+    decoded.subarray(64).every((value) => value === 0),
+    'an all-zero block decodes to zeros',
+  );
+  assert.throws(
+    () => encodeTensorData(new Float32Array(33), 'q8_0'),
+    /Q8_0 needs a multiple of 32 elements per row, got 33/,
+  );
 });
 
 test('bad tensors and duplicate keys are refused with the name involved', async () => {
@@ -109,8 +152,17 @@ test('bad tensors and duplicate keys are refused with the name involved', async 
     /GGUF tensor q: Q8_0 rows \(ne0 = 16\) must be a multiple of 32/,
   );
   await assert.rejects(
-    writeGguf(path, { metadata: [['k', { type: 'uint32', value: 1 }], ['k', { type: 'uint32', value: 2 }]], tensors: [] }),
+    writeGguf(path, {
+      metadata: [
+        ['k', { type: 'uint32', value: 1 }],
+        ['k', { type: 'uint32', value: 2 }],
+      ],
+      tensors: [],
+    }),
     /GGUF metadata key k is given twice/,
   );
-  await assert.rejects(writeGguf(path, { metadata: [['k', { type: 'uint32', value: 'x' }]], tensors: [] }), /GGUF key k: uint32 value must be a number, got string/);
+  await assert.rejects(
+    writeGguf(path, { metadata: [['k', { type: 'uint32', value: 'x' }]], tensors: [] }),
+    /GGUF key k: uint32 value must be a number, got string/,
+  );
 });

@@ -143,21 +143,31 @@ class ByteWriter {
 
 function writeScalar(writer: ByteWriter, type: GgufScalarType, value: GgufScalar, key: string): void {
   const number = (): number => {
-    if (typeof value !== 'number') throw new TypeError(`GGUF key ${key}: ${type} value must be a number, got ${typeof value}`);
+    if (typeof value !== 'number')
+      throw new TypeError(`GGUF key ${key}: ${type} value must be a number, got ${typeof value}`);
     return value;
   };
   switch (type) {
-    case 'uint8': return writer.u8(number());
-    case 'int8': return writer.i8(number());
-    case 'uint16': return writer.u16(number());
-    case 'int16': return writer.i16(number());
-    case 'uint32': return writer.u32(number());
-    case 'int32': return writer.i32(number());
-    case 'float32': return writer.f32(number());
-    case 'float64': return writer.f64(number());
+    case 'uint8':
+      return writer.u8(number());
+    case 'int8':
+      return writer.i8(number());
+    case 'uint16':
+      return writer.u16(number());
+    case 'int16':
+      return writer.i16(number());
+    case 'uint32':
+      return writer.u32(number());
+    case 'int32':
+      return writer.i32(number());
+    case 'float32':
+      return writer.f32(number());
+    case 'float64':
+      return writer.f64(number());
     case 'uint64':
     case 'int64':
-      if (typeof value !== 'number' && typeof value !== 'bigint') throw new TypeError(`GGUF key ${key}: ${type} value must be a number or bigint`);
+      if (typeof value !== 'number' && typeof value !== 'bigint')
+        throw new TypeError(`GGUF key ${key}: ${type} value must be a number or bigint`);
       return type === 'uint64' ? writer.u64(value) : writer.i64(value);
     case 'bool':
       if (typeof value !== 'boolean') throw new TypeError(`GGUF key ${key}: bool value must be a boolean`);
@@ -172,7 +182,8 @@ function writeScalar(writer: ByteWriter, type: GgufScalarType, value: GgufScalar
 export function tensorByteLength(type: GgufTensorType, elements: number): number {
   if (type === 'f32') return elements * 4;
   if (type === 'f16') return elements * 2;
-  if (elements % Q8_0_BLOCK_SIZE !== 0) throw new RangeError(`Q8_0 needs a multiple of ${Q8_0_BLOCK_SIZE} elements per row, got ${elements}`);
+  if (elements % Q8_0_BLOCK_SIZE !== 0)
+    throw new RangeError(`Q8_0 needs a multiple of ${Q8_0_BLOCK_SIZE} elements per row, got ${elements}`);
   return (elements / Q8_0_BLOCK_SIZE) * (2 + Q8_0_BLOCK_SIZE);
 }
 
@@ -180,7 +191,8 @@ export function tensorByteLength(type: GgufTensorType, elements: number): number
 export async function writeGguf(path: string, options: WriteGgufOptions): Promise<void> {
   const { metadata, tensors } = options;
   const entries = [...metadata];
-  if (!entries.some(([key]) => key === 'general.alignment')) entries.push(['general.alignment', { type: 'uint32', value: ALIGNMENT }]);
+  if (!entries.some(([key]) => key === 'general.alignment'))
+    entries.push(['general.alignment', { type: 'uint32', value: ALIGNMENT }]);
   const seen = new Set<string>();
   for (const [key] of entries) {
     if (seen.has(key)) throw new Error(`GGUF metadata key ${key} is given twice`);
@@ -208,11 +220,15 @@ export async function writeGguf(path: string, options: WriteGgufOptions): Promis
   for (const tensor of tensors) {
     const elements = tensor.dims.reduce((product, dim) => product * dim, 1);
     if (tensor.type === 'q8_0' && tensor.dims[0]! % Q8_0_BLOCK_SIZE !== 0) {
-      throw new RangeError(`GGUF tensor ${tensor.name}: Q8_0 rows (ne0 = ${tensor.dims[0]}) must be a multiple of ${Q8_0_BLOCK_SIZE}`);
+      throw new RangeError(
+        `GGUF tensor ${tensor.name}: Q8_0 rows (ne0 = ${tensor.dims[0]}) must be a multiple of ${Q8_0_BLOCK_SIZE}`,
+      );
     }
     const expected = tensorByteLength(tensor.type, elements);
     if (tensor.data.length !== expected) {
-      throw new RangeError(`GGUF tensor ${tensor.name}: ${tensor.data.length} bytes of data, expected ${expected} for ${tensor.type} [${tensor.dims.join(', ')}]`);
+      throw new RangeError(
+        `GGUF tensor ${tensor.name}: ${tensor.data.length} bytes of data, expected ${expected} for ${tensor.type} [${tensor.dims.join(', ')}]`,
+      );
     }
     header.string(tensor.name);
     header.u32(tensor.dims.length);
@@ -317,7 +333,9 @@ export function decodeTensorData(bytes: Uint8Array, type: GgufTensorType, elemen
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values = new Float32Array(elements);
   if (type === 'f32') for (let index = 0; index < elements; index++) values[index] = view.getFloat32(index * 4, true);
-  else if (type === 'f16') for (let index = 0; index < elements; index++) values[index] = float16BitsToFloat32(view.getUint16(index * 2, true));
+  else if (type === 'f16')
+    for (let index = 0; index < elements; index++)
+      values[index] = float16BitsToFloat32(view.getUint16(index * 2, true));
   else {
     const blockBytes = 2 + Q8_0_BLOCK_SIZE;
     for (let block = 0; block < elements / Q8_0_BLOCK_SIZE; block++) {

@@ -2,8 +2,19 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { LlamaLogLevel, getLlama, readGgufFileInfo, type LlamaModel } from 'node-llama-cpp';
-import { argmax, llamaNextTokenLogProbabilities, logSoftmax, maxDifference } from '../../test/models/log-probabilities.js';
-import { buildTinyGguf, randomLlamaWeights, repoSourceText, seededRandom, tinyTokenizer } from '../../test/models/tiny-gguf.js';
+import {
+  argmax,
+  llamaNextTokenLogProbabilities,
+  logSoftmax,
+  maxDifference,
+} from '../../test/models/log-probabilities.js';
+import {
+  buildTinyGguf,
+  randomLlamaWeights,
+  repoSourceText,
+  seededRandom,
+  tinyTokenizer,
+} from '../../test/models/tiny-gguf.js';
 import { decodeTensorData, encodeTensorData } from './gguf-writer.js';
 import { writeLlamaGguf, type LlamaWeights } from './llama-gguf.js';
 import { referenceForward } from './reference-forward.js';
@@ -23,19 +34,28 @@ async function load(path: string): Promise<LlamaModel> {
 const model = await load(f32.path);
 
 /** Log-probabilities of the next token after `tokens`, from llama.cpp. */
-const llamaLogProbabilities = (target: LlamaModel, tokens: number[], vocabSize = f32.config.vocabSize): Promise<Float64Array> =>
-  llamaNextTokenLogProbabilities(target, tokens, { vocabSize, contextSize: 256 });
+const llamaLogProbabilities = (
+  target: LlamaModel,
+  tokens: number[],
+  vocabSize = f32.config.vocabSize,
+): Promise<Float64Array> => llamaNextTokenLogProbabilities(target, tokens, { vocabSize, contextSize: 256 });
 
 /** `weights` as llama.cpp sees them after storing the matrices as `fileType` (norms stay f32). */
 function storedWeights(weights: LlamaWeights, fileType: 'f32' | 'f16' | 'q8_0'): LlamaWeights {
-  const round = (values: Float32Array): Float32Array => decodeTensorData(encodeTensorData(values, fileType), fileType, values.length);
+  const round = (values: Float32Array): Float32Array =>
+    decodeTensorData(encodeTensorData(values, fileType), fileType, values.length);
   return {
     tokenEmbedding: round(weights.tokenEmbedding),
     outputNorm: weights.outputNorm,
     layers: weights.layers.map((layer) => ({
       ...layer,
-      wq: round(layer.wq), wk: round(layer.wk), wv: round(layer.wv), wo: round(layer.wo),
-      wGate: round(layer.wGate), wUp: round(layer.wUp), wDown: round(layer.wDown),
+      wq: round(layer.wq),
+      wk: round(layer.wk),
+      wv: round(layer.wv),
+      wo: round(layer.wo),
+      wGate: round(layer.wGate),
+      wUp: round(layer.wUp),
+      wDown: round(layer.wDown),
     })),
     ...(weights.output ? { output: round(weights.output) } : {}),
   };
@@ -64,7 +84,14 @@ test('the GGUF carries the tokenizer, FIM and architecture metadata the embedded
   const info = await readGgufFileInfo(f32.path, { logWarnings: false });
   const ggml = info.metadata.tokenizer.ggml as unknown as Record<string, unknown>;
   assert.deepEqual(
-    [ggml.fim_pre_token_id, ggml.fim_mid_token_id, ggml.fim_suf_token_id, ggml.fim_pad_token_id, ggml.fim_rep_token_id, ggml.fim_sep_token_id],
+    [
+      ggml.fim_pre_token_id,
+      ggml.fim_mid_token_id,
+      ggml.fim_suf_token_id,
+      ggml.fim_pad_token_id,
+      ggml.fim_rep_token_id,
+      ggml.fim_sep_token_id,
+    ],
     [1, 2, 3, 4, 5, 6],
   );
   assert.deepEqual((ggml.token_type as number[]).slice(0, 10), [3, 3, 3, 3, 3, 3, 3, 3, 1, 1]);
@@ -73,7 +100,10 @@ test('the GGUF carries the tokenizer, FIM and architecture metadata the embedded
   const llamaKeys = info.metadata.llama as unknown as Record<string, unknown>;
   assert.equal(llamaKeys.embedding_length, 64);
   assert.equal(llamaKeys.block_count, 2);
-  assert.deepEqual({ ...(llamaKeys.attention as object) }, { head_count: 4, head_count_kv: 2, layer_norm_rms_epsilon: 9.999999747378752e-6 });
+  assert.deepEqual(
+    { ...(llamaKeys.attention as object) },
+    { head_count: 4, head_count_kv: 2, layer_norm_rms_epsilon: 9.999999747378752e-6 },
+  );
   assert.equal(info.metadata.general.file_type, 0);
 });
 
@@ -97,13 +127,18 @@ test('f16 and q8_0 files load, are smaller, and match the reference forward of t
     sizes[fileType] = statSync(built.path).size;
     const quantized = await load(built.path);
     assert.equal(quantized.fileInfo.metadata.general.file_type, { f32: 0, f16: 1, q8_0: 7 }[fileType]);
-    const reference = logSoftmax(referenceForward(built.config, storedWeights(built.weights, fileType), tokens).at(-1)!);
+    const reference = logSoftmax(
+      referenceForward(built.config, storedWeights(built.weights, fileType), tokens).at(-1)!,
+    );
     const fromLlama = await llamaLogProbabilities(quantized, tokens);
     // llama.cpp also rounds the activations to the weights' dot-product type (f16, q8_0), hence the looser bounds.
     // The negative control above differs by more than 1 nat; a layout or scale bug would too.
     const tolerance = { f32: 1e-3, f16: 0.05, q8_0: 0.5 }[fileType];
     assert.equal(argmax(fromLlama), argmax(reference), fileType);
-    assert.ok(maxDifference(fromLlama, reference) < tolerance, `${fileType}: max |Δ log p| = ${maxDifference(fromLlama, reference)}`);
+    assert.ok(
+      maxDifference(fromLlama, reference) < tolerance,
+      `${fileType}: max |Δ log p| = ${maxDifference(fromLlama, reference)}`,
+    );
   }
   assert.ok(sizes.f16! < sizes.f32! * 0.6 && sizes.q8_0! < sizes.f16!, JSON.stringify(sizes));
 });
@@ -118,7 +153,13 @@ test('writeLlamaGguf refuses weights that do not fit the config, naming the tens
     /Llama weights: layers\[1\]\.wk has 10 values, expected 2048/,
   );
   await assert.rejects(
-    writeLlamaGguf(`${f32.dir}/bad.gguf`, { name: 'bad', config: { ...config, vocabSize: 99 }, tokenizer, weights, fileType: 'f32' }),
+    writeLlamaGguf(`${f32.dir}/bad.gguf`, {
+      name: 'bad',
+      config: { ...config, vocabSize: 99 },
+      tokenizer,
+      weights,
+      fileType: 'f32',
+    }),
     /the tokenizer has 512 tokens but config.vocabSize is 99/,
   );
   assert.ok(seededRandom(1)() !== seededRandom(2)());

@@ -10,7 +10,14 @@
  */
 import { EMBEDDED_FIM_TOKENS } from '../fim/index.js';
 import type { BpeTokenizer } from './bpe-tokenizer.js';
-import { Q8_0_BLOCK_SIZE, encodeTensorData, writeGguf, type GgufMetadataValue, type GgufTensor, type GgufTensorType } from './gguf-writer.js';
+import {
+  Q8_0_BLOCK_SIZE,
+  encodeTensorData,
+  writeGguf,
+  type GgufMetadataValue,
+  type GgufTensor,
+  type GgufTensorType,
+} from './gguf-writer.js';
 
 export interface LlamaConfig {
   vocabSize: number;
@@ -72,17 +79,20 @@ const FILE_TYPES = { f32: 0, f16: 1, q8_0: 7 } as const;
 export function checkLlamaWeights(config: LlamaConfig, weights: LlamaWeights): void {
   const { vocabSize, dim, layers, heads, kvHeads, ffDim } = config;
   if (dim % heads !== 0) throw new RangeError(`Llama config: dim ${dim} is not divisible by heads ${heads}`);
-  if (heads % kvHeads !== 0) throw new RangeError(`Llama config: heads ${heads} is not divisible by kvHeads ${kvHeads}`);
+  if (heads % kvHeads !== 0)
+    throw new RangeError(`Llama config: heads ${heads} is not divisible by kvHeads ${kvHeads}`);
   const headDim = dim / heads;
   if (headDim % 2 !== 0) throw new RangeError(`Llama config: head dimension ${headDim} must be even for RoPE`);
   const expect = (name: string, array: Float32Array | undefined, length: number): void => {
     if (!array) throw new Error(`Llama weights: ${name} is missing`);
-    if (array.length !== length) throw new RangeError(`Llama weights: ${name} has ${array.length} values, expected ${length}`);
+    if (array.length !== length)
+      throw new RangeError(`Llama weights: ${name} has ${array.length} values, expected ${length}`);
   };
   expect('tokenEmbedding', weights.tokenEmbedding, vocabSize * dim);
   if (weights.output) expect('output', weights.output, vocabSize * dim);
   expect('outputNorm', weights.outputNorm, dim);
-  if (weights.layers.length !== layers) throw new RangeError(`Llama weights: ${weights.layers.length} layers, config says ${layers}`);
+  if (weights.layers.length !== layers)
+    throw new RangeError(`Llama weights: ${weights.layers.length} layers, config says ${layers}`);
   weights.layers.forEach((layer, index) => {
     expect(`layers[${index}].attnNorm`, layer.attnNorm, dim);
     expect(`layers[${index}].wq`, layer.wq, heads * headDim * dim);
@@ -100,7 +110,9 @@ export function checkLlamaWeights(config: LlamaConfig, weights: LlamaWeights): v
 export async function writeLlamaGguf(path: string, options: WriteLlamaGgufOptions): Promise<void> {
   const { name, config, tokenizer, weights, fileType, metadata = {} } = options;
   if (tokenizer.vocabSize !== config.vocabSize) {
-    throw new RangeError(`Llama GGUF: the tokenizer has ${tokenizer.vocabSize} tokens but config.vocabSize is ${config.vocabSize}`);
+    throw new RangeError(
+      `Llama GGUF: the tokenizer has ${tokenizer.vocabSize} tokens but config.vocabSize is ${config.vocabSize}`,
+    );
   }
   checkLlamaWeights(config, weights);
   const headDim = config.dim / config.heads;
@@ -134,8 +146,14 @@ export async function writeLlamaGguf(path: string, options: WriteLlamaGgufOption
     ['tokenizer.ggml.pre', string('qwen2')],
     ['tokenizer.ggml.tokens', { type: 'array', elementType: 'string', value: vocab }],
     // 3 = control (never produced from text, not printed by default), 1 = normal (llama.cpp `LLAMA_TOKEN_TYPE_*`).
-    ['tokenizer.ggml.token_type', { type: 'array', elementType: 'int32', value: vocab.map((_, id) => (special.has(id) ? 3 : 1)) }],
-    ['tokenizer.ggml.merges', { type: 'array', elementType: 'string', value: merges.map(([left, right]) => `${left} ${right}`) }],
+    [
+      'tokenizer.ggml.token_type',
+      { type: 'array', elementType: 'int32', value: vocab.map((_, id) => (special.has(id) ? 3 : 1)) },
+    ],
+    [
+      'tokenizer.ggml.merges',
+      { type: 'array', elementType: 'string', value: merges.map(([left, right]) => `${left} ${right}`) },
+    ],
     ['tokenizer.ggml.bos_token_id', u32(0)],
     ['tokenizer.ggml.eos_token_id', u32(0)],
     ['tokenizer.ggml.padding_token_id', u32(idOf(EMBEDDED_FIM_TOKENS.pad) ?? 0)],
@@ -155,19 +173,32 @@ export async function writeLlamaGguf(path: string, options: WriteLlamaGgufOption
     if (id !== undefined) entries.push([key, u32(id)]);
   }
   for (const [key, value] of Object.entries(metadata)) {
-    if (entries.some(([existing]) => existing === key)) throw new Error(`Llama GGUF: metadata key ${key} is written by the exporter; choose another name`);
+    if (entries.some(([existing]) => existing === key))
+      throw new Error(`Llama GGUF: metadata key ${key} is written by the exporter; choose another name`);
     entries.push([
       key,
-      typeof value === 'string' ? string(value) : typeof value === 'boolean' ? bool(value) : Number.isInteger(value) && Math.abs(value) < 2 ** 31 ? { type: 'int32', value } : f32(value),
+      typeof value === 'string'
+        ? string(value)
+        : typeof value === 'boolean'
+          ? bool(value)
+          : Number.isInteger(value) && Math.abs(value) < 2 ** 31
+            ? { type: 'int32', value }
+            : f32(value),
     ]);
   }
 
-  const matrixType = (columns: number): GgufTensorType => (fileType === 'q8_0' && columns % Q8_0_BLOCK_SIZE !== 0 ? 'f16' : fileType);
+  const matrixType = (columns: number): GgufTensorType =>
+    fileType === 'q8_0' && columns % Q8_0_BLOCK_SIZE !== 0 ? 'f16' : fileType;
   const matrix = (tensorName: string, values: Float32Array, rows: number, columns: number): GgufTensor => {
     const type = matrixType(columns);
     return { name: tensorName, dims: [columns, rows], type, data: encodeTensorData(values, type) };
   };
-  const norm = (tensorName: string, values: Float32Array): GgufTensor => ({ name: tensorName, dims: [values.length], type: 'f32', data: encodeTensorData(values, 'f32') });
+  const norm = (tensorName: string, values: Float32Array): GgufTensor => ({
+    name: tensorName,
+    dims: [values.length],
+    type: 'f32',
+    data: encodeTensorData(values, 'f32'),
+  });
 
   const { vocabSize, dim, heads, kvHeads, ffDim } = config;
   const tensors: GgufTensor[] = [matrix('token_embd.weight', weights.tokenEmbedding, vocabSize, dim)];

@@ -7,7 +7,17 @@ const kernels = new OnnxKernels({ threads: 1 });
 after(() => kernels.release());
 
 function tinyConfig(tiedEmbeddings: boolean): ModelConfig {
-  return { vocabSize: 13, dim: 8, layers: 2, heads: 2, ffDim: 12, contextLength: 5, ropeTheta: 10000, normEps: 1e-5, tiedEmbeddings };
+  return {
+    vocabSize: 13,
+    dim: 8,
+    layers: 2,
+    heads: 2,
+    ffDim: 12,
+    contextLength: 5,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+    tiedEmbeddings,
+  };
 }
 
 function batch(config: ModelConfig, B: number, T: number, seed: number) {
@@ -61,7 +71,10 @@ for (const tied of [true, false]) {
       const numeric = (plus - minus) / (2 * eps);
       const scale = Math.max(1e-3, Math.abs(numeric), Math.abs(analytic));
       if (process.env['GRADCHECK_VERBOSE']) console.log(group.name, numeric, analytic);
-      assert.ok(Math.abs(numeric - analytic) / scale < 0.03, `${group.name}: directional derivative numeric ${numeric} vs analytic ${analytic}`);
+      assert.ok(
+        Math.abs(numeric - analytic) / scale < 0.03,
+        `${group.name}: directional derivative numeric ${numeric} vs analytic ${analytic}`,
+      );
 
       const largest = [...grad.subarray(group.offset, group.offset + group.size).keys()]
         .sort((a, b) => Math.abs(grad[group.offset + b]!) - Math.abs(grad[group.offset + a]!))
@@ -76,7 +89,10 @@ for (const tied of [true, false]) {
         params[at] = saved;
         const elementNumeric = (up - down) / (2 * eps);
         const elementScale = Math.max(1e-3, Math.abs(elementNumeric));
-        assert.ok(Math.abs(elementNumeric - grad[at]!) / elementScale < 0.03, `${group.name}[${index}]: numeric ${elementNumeric} vs analytic ${grad[at]}`);
+        assert.ok(
+          Math.abs(elementNumeric - grad[at]!) / elementScale < 0.03,
+          `${group.name}[${index}]: numeric ${elementNumeric} vs analytic ${grad[at]}`,
+        );
       }
     }
   });
@@ -90,7 +106,11 @@ test('gradient check negative control: a wrong gradient is caught by the same co
   const grad = new Float32Array(params.length);
   await model.lossAndGradient(inputs, targets, weights, 2, 5, grad);
   const group = parameterGroups(config).find((candidate) => candidate.name === 'layers.0.wqkv')!;
-  const at = group.offset + [...grad.subarray(group.offset, group.offset + group.size).keys()].sort((a, b) => Math.abs(grad[group.offset + b]!) - Math.abs(grad[group.offset + a]!))[0]!;
+  const at =
+    group.offset +
+    [...grad.subarray(group.offset, group.offset + group.size).keys()].sort(
+      (a, b) => Math.abs(grad[group.offset + b]!) - Math.abs(grad[group.offset + a]!),
+    )[0]!;
   const eps = 1e-2;
   const saved = params[at]!;
   params[at] = saved + eps;

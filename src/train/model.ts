@@ -8,7 +8,14 @@
  * N = B·T rows.
  */
 import type { LlamaConfig, LlamaWeights } from './llama-gguf.js';
-import { attentionBackwardGraph, attentionForwardGraph, ffnBackwardGraph, ffnForwardGraph, headGraph, type BlockShape } from './onnx-blocks.js';
+import {
+  attentionBackwardGraph,
+  attentionForwardGraph,
+  ffnBackwardGraph,
+  ffnForwardGraph,
+  headGraph,
+  type BlockShape,
+} from './onnx-blocks.js';
 import type { OnnxKernels } from './onnx-matmul.js';
 
 export interface ModelConfig {
@@ -107,7 +114,12 @@ export function modelViews(config: ModelConfig, vector: Float32Array): ModelView
       wDown: view(`layers.${l}.wDown`),
     });
   }
-  return { tokenEmbedding, layers, outputNorm: view('outputNorm'), output: config.tiedEmbeddings ? tokenEmbedding : view('output') };
+  return {
+    tokenEmbedding,
+    layers,
+    outputNorm: view('outputNorm'),
+    output: config.tiedEmbeddings ? tokenEmbedding : view('output'),
+  };
 }
 
 export function parameterGroups(config: ModelConfig): ParameterGroup[] {
@@ -127,7 +139,12 @@ export function trainingFlopsPerToken(config: ModelConfig): number {
 }
 
 /** A small deterministic PRNG (mulberry32), so init and data order are reproducible from a seed. */
-export function createRandom(seed: number): { next(): number; normal(): number; state(): number; setState(state: number): void } {
+export function createRandom(seed: number): {
+  next(): number;
+  normal(): number;
+  state(): number;
+  setState(state: number): void;
+} {
   let a = seed >>> 0;
   const next = (): number => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -163,7 +180,10 @@ export function initParameters(config: ModelConfig, seed: number, std = 0.02): F
 }
 
 /** The exporter's view: separate q/k/v and gate/up matrices, [out][in] row-major, as llama-gguf.ts expects. */
-export function toLlamaWeights(config: ModelConfig, params: Float32Array): { config: LlamaConfig; weights: LlamaWeights } {
+export function toLlamaWeights(
+  config: ModelConfig,
+  params: Float32Array,
+): { config: LlamaConfig; weights: LlamaWeights } {
   const views = modelViews(config, params);
   return {
     config: {
@@ -231,7 +251,8 @@ export class LlamaModel {
     if (config.dim % config.heads !== 0 || (config.dim / config.heads) % 2 !== 0) {
       throw new Error(`model: dim ${config.dim} must split into ${config.heads} heads of even width`);
     }
-    if (params.length !== parameterCount(config)) throw new Error(`model: ${params.length} parameters given, config needs ${parameterCount(config)}`);
+    if (params.length !== parameterCount(config))
+      throw new Error(`model: ${params.length} parameters given, config needs ${parameterCount(config)}`);
     this.config = config;
     this.params = params;
     this.views = modelViews(config, params);
@@ -243,16 +264,30 @@ export class LlamaModel {
     const { x } = await this.forward(inputs, B, T, false);
     const { C, V } = this.shape(B, T);
     const N = B * T;
-    const result = await this.kernels.run(`head-logits:${N}:${C}:${V}`, () => headGraph(N, C, V, this.config.normEps, 'logits'), this.headFeeds(x, N));
+    const result = await this.kernels.run(
+      `head-logits:${N}:${C}:${V}`,
+      () => headGraph(N, C, V, this.config.normEps, 'logits'),
+      this.headFeeds(x, N),
+    );
     return result['logits']!;
   }
 
   /** Loss only (no gradient): inputs, targets (B·T), weights (B·T) (0 = ignore). */
-  async loss(inputs: Int32Array, targets: Int32Array, weights: Float32Array, B: number, T: number): Promise<StepResult> {
+  async loss(
+    inputs: Int32Array,
+    targets: Int32Array,
+    weights: Float32Array,
+    B: number,
+    T: number,
+  ): Promise<StepResult> {
     const { x } = await this.forward(inputs, B, T, false);
     const { C, V } = this.shape(B, T);
     const N = B * T;
-    const result = await this.kernels.run(`head-loss:${N}:${C}:${V}`, () => headGraph(N, C, V, this.config.normEps, 'loss'), { ...this.headFeeds(x, N), targets: [targets, [N]] });
+    const result = await this.kernels.run(
+      `head-loss:${N}:${C}:${V}`,
+      () => headGraph(N, C, V, this.config.normEps, 'loss'),
+      { ...this.headFeeds(x, N), targets: [targets, [N]] },
+    );
     return summarise(result['nll']!, weights);
   }
 
@@ -260,7 +295,14 @@ export class LlamaModel {
    * Forward + backward of the weighted mean cross-entropy. Writes the gradient into `grad` (parameter-sized; it is
    * overwritten, not accumulated).
    */
-  async lossAndGradient(inputs: Int32Array, targets: Int32Array, weights: Float32Array, B: number, T: number, grad: Float32Array): Promise<StepResult> {
+  async lossAndGradient(
+    inputs: Int32Array,
+    targets: Int32Array,
+    weights: Float32Array,
+    B: number,
+    T: number,
+    grad: Float32Array,
+  ): Promise<StepResult> {
     const s = this.shape(B, T);
     const { C, V, F, H } = s;
     const N = B * T;
@@ -271,7 +313,11 @@ export class LlamaModel {
     for (let i = 0; i < N; i++) scaled[i] = count > 0 ? weights[i]! / count : 0;
 
     const { x, layers } = await this.forward(inputs, B, T, true);
-    const head = await this.kernels.run(`head-backward:${N}:${C}:${V}`, () => headGraph(N, C, V, this.config.normEps, 'backward'), { ...this.headFeeds(x, N), targets: [targets, [N]], weight: [scaled, [N]] });
+    const head = await this.kernels.run(
+      `head-backward:${N}:${C}:${V}`,
+      () => headGraph(N, C, V, this.config.normEps, 'backward'),
+      { ...this.headFeeds(x, N), targets: [targets, [N]], weight: [scaled, [N]] },
+    );
     grad.fill(0);
     const g = modelViews(this.config, grad);
     g.output.set(head['dW']!); // tied: this is the embedding's gradient, the scatter below adds to it
@@ -332,11 +378,17 @@ export class LlamaModel {
   }
 
   /** The residual stream after the last block (N, C), and each block's saved activations when `keep`. */
-  private async forward(inputs: Int32Array, B: number, T: number, keep: boolean): Promise<{ x: Float32Array; layers: LayerCache[] }> {
+  private async forward(
+    inputs: Int32Array,
+    B: number,
+    T: number,
+    keep: boolean,
+  ): Promise<{ x: Float32Array; layers: LayerCache[] }> {
     const s = this.shape(B, T);
     const { C, V, F } = s;
     const N = B * T;
-    if (T > this.config.contextLength) throw new Error(`model: ${T} tokens exceed the context length ${this.config.contextLength}`);
+    if (T > this.config.contextLength)
+      throw new Error(`model: ${T} tokens exceed the context length ${this.config.contextLength}`);
     if (inputs.length !== N) throw new Error(`model: ${inputs.length} inputs for B=${B}, T=${T}`);
     let x: Float32Array = new Float32Array(N * C); // (N, C)
     for (let n = 0; n < N; n++) {
@@ -360,7 +412,18 @@ export class LlamaModel {
         Wdown: [w.wDown, [C, F]],
       });
       if (keep) {
-        layers.push({ x0: x, h1: attention['h']!, q: attention['q']!, k: attention['k']!, v: attention['v']!, y: attention['y']!, x1, h2: ffn['h']!, gu: ffn['gu']!, a: ffn['a']! });
+        layers.push({
+          x0: x,
+          h1: attention['h']!,
+          q: attention['q']!,
+          k: attention['k']!,
+          v: attention['v']!,
+          y: attention['y']!,
+          x1,
+          h2: ffn['h']!,
+          gu: ffn['gu']!,
+          a: ffn['a']!,
+        });
       }
       x = ffn['out']!;
     }

@@ -6,7 +6,14 @@
  * (the RMSNorm scale, attention probabilities, sigmoid). Shapes: N = B·T rows, C width, H heads, hd = C/H, F FFN
  * width, V vocab. Every graph here is checked against finite differences in model.test.ts.
  */
-import { OnnxType, type OnnxAttribute, type OnnxGraph, type OnnxInitializer, type OnnxNode, type OnnxValue } from './onnx-graph.js';
+import {
+  OnnxType,
+  type OnnxAttribute,
+  type OnnxGraph,
+  type OnnxInitializer,
+  type OnnxNode,
+  type OnnxValue,
+} from './onnx-graph.js';
 
 /** A tiny builder: each `op` call appends a node and returns its (fresh) output name. */
 class GraphBuilder {
@@ -31,7 +38,12 @@ class GraphBuilder {
 
   floats(values: Float32Array | number[], dims: number[]): string {
     const name = `c${this.counter++}`;
-    this.initializers.push({ name, type: OnnxType.float, dims, data: values instanceof Float32Array ? values : Float32Array.from(values) });
+    this.initializers.push({
+      name,
+      type: OnnxType.float,
+      dims,
+      data: values instanceof Float32Array ? values : Float32Array.from(values),
+    });
     return name;
   }
 
@@ -64,7 +76,14 @@ function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): [stri
 }
 
 /** RMSNorm backward: returns [dx (N, C), dweight (C)] given dh, x and the weight; r is recomputed. */
-function rmsNormBackward(g: GraphBuilder, dh: string, x: string, weight: string, C: number, eps: number): [string, string] {
+function rmsNormBackward(
+  g: GraphBuilder,
+  dh: string,
+  x: string,
+  weight: string,
+  C: number,
+  eps: number,
+): [string, string] {
   const meanSquare = g.one('ReduceMean', [g.one('Mul', [x, x])], { axes: [1], keepdims: 1 });
   const r = g.one('Reciprocal', [g.one('Sqrt', [g.one('Add', [meanSquare, g.floats([eps], [])])])]); // (N, 1)
   const u = g.one('Mul', [dh, weight]); // (N, C)
@@ -100,8 +119,12 @@ function rope(g: GraphBuilder, x: string, s: BlockShape, tables: [string, string
   const pairs = g.one('Reshape', [x, g.ints([s.B, s.T, s.H, hd / 2, 2])]); // (B, T, H, hd/2, 2)
   const [a, b] = g.op('Split', [pairs, g.ints([1, 1])], { axis: 4 }, 2) as [string, string]; // (B, T, H, hd/2, 1) each
   const [cos, sin] = tables;
-  const ra = inverse ? g.one('Add', [g.one('Mul', [a, cos]), g.one('Mul', [b, sin])]) : g.one('Sub', [g.one('Mul', [a, cos]), g.one('Mul', [b, sin])]);
-  const rb = inverse ? g.one('Sub', [g.one('Mul', [b, cos]), g.one('Mul', [a, sin])]) : g.one('Add', [g.one('Mul', [a, sin]), g.one('Mul', [b, cos])]);
+  const ra = inverse
+    ? g.one('Add', [g.one('Mul', [a, cos]), g.one('Mul', [b, sin])])
+    : g.one('Sub', [g.one('Mul', [a, cos]), g.one('Mul', [b, sin])]);
+  const rb = inverse
+    ? g.one('Sub', [g.one('Mul', [b, cos]), g.one('Mul', [a, sin])])
+    : g.one('Add', [g.one('Mul', [a, sin]), g.one('Mul', [b, cos])]);
   return g.one('Reshape', [g.one('Concat', [ra, rb], { axis: 4 }), g.ints([s.B, s.T, s.H, hd])]); // (B, T, H, hd)
 }
 
@@ -153,8 +176,20 @@ export function attentionForwardGraph(s: BlockShape): OnnxGraph {
   g.rename(y, 'y');
   const headShape = [s.B, s.T, H, hd];
   return g.graph(
-    [{ name: 'x', shape: [N, C] }, { name: 'g', shape: [C] }, { name: 'Wqkv', shape: [3 * C, C] }, { name: 'Wo', shape: [C, C] }],
-    [{ name: 'out', shape: [N, C] }, { name: 'h', shape: [N, C] }, { name: 'q', shape: headShape }, { name: 'k', shape: headShape }, { name: 'v', shape: headShape }, { name: 'y', shape: [N, C] }],
+    [
+      { name: 'x', shape: [N, C] },
+      { name: 'g', shape: [C] },
+      { name: 'Wqkv', shape: [3 * C, C] },
+      { name: 'Wo', shape: [C, C] },
+    ],
+    [
+      { name: 'out', shape: [N, C] },
+      { name: 'h', shape: [N, C] },
+      { name: 'q', shape: headShape },
+      { name: 'k', shape: headShape },
+      { name: 'v', shape: headShape },
+      { name: 'y', shape: [N, C] },
+    ],
   );
 }
 
@@ -205,7 +240,12 @@ export function attentionBackwardGraph(s: BlockShape): OnnxGraph {
       { name: 'Wqkv', shape: [3 * C, C] },
       { name: 'Wo', shape: [C, C] },
     ],
-    [{ name: 'dx', shape: [N, C] }, { name: 'dg', shape: [C] }, { name: 'dWqkv', shape: [3 * C, C] }, { name: 'dWo', shape: [C, C] }],
+    [
+      { name: 'dx', shape: [N, C] },
+      { name: 'dg', shape: [C] },
+      { name: 'dWqkv', shape: [3 * C, C] },
+      { name: 'dWo', shape: [C, C] },
+    ],
   );
 }
 
@@ -226,8 +266,18 @@ export function ffnForwardGraph(s: BlockShape): OnnxGraph {
   g.rename(gu, 'gu');
   g.rename(a, 'a');
   return g.graph(
-    [{ name: 'x', shape: [N, C] }, { name: 'g', shape: [C] }, { name: 'Wgu', shape: [2 * F, C] }, { name: 'Wdown', shape: [C, F] }],
-    [{ name: 'out', shape: [N, C] }, { name: 'h', shape: [N, C] }, { name: 'gu', shape: [N, 2 * F] }, { name: 'a', shape: [N, F] }],
+    [
+      { name: 'x', shape: [N, C] },
+      { name: 'g', shape: [C] },
+      { name: 'Wgu', shape: [2 * F, C] },
+      { name: 'Wdown', shape: [C, F] },
+    ],
+    [
+      { name: 'out', shape: [N, C] },
+      { name: 'h', shape: [N, C] },
+      { name: 'gu', shape: [N, 2 * F] },
+      { name: 'a', shape: [N, F] },
+    ],
   );
 }
 
@@ -243,7 +293,10 @@ export function ffnBackwardGraph(s: BlockShape): OnnxGraph {
   const silu = g.one('Mul', [gate, sig]);
   const dUp = g.one('Mul', [da, silu]); // (N, F)
   // d silu/d gate = σ(g)·(1 + g·(1 − σ(g)))
-  const dSilu = g.one('Mul', [sig, g.one('Add', [g.floats([1], []), g.one('Mul', [gate, g.one('Sub', [g.floats([1], []), sig])])])]);
+  const dSilu = g.one('Mul', [
+    sig,
+    g.one('Add', [g.floats([1], []), g.one('Mul', [gate, g.one('Sub', [g.floats([1], []), sig])])]),
+  ]);
   const dGate = g.one('Mul', [g.one('Mul', [da, up]), dSilu]); // (N, F)
   const dgu = g.one('Concat', [dGate, dUp], { axis: 1 }); // (N, 2F)
   const dh = g.one('Gemm', [dgu, 'Wgu']); // (N, C)
@@ -264,7 +317,12 @@ export function ffnBackwardGraph(s: BlockShape): OnnxGraph {
       { name: 'Wgu', shape: [2 * F, C] },
       { name: 'Wdown', shape: [C, F] },
     ],
-    [{ name: 'dx', shape: [N, C] }, { name: 'dg', shape: [C] }, { name: 'dWgu', shape: [2 * F, C] }, { name: 'dWdown', shape: [C, F] }],
+    [
+      { name: 'dx', shape: [N, C] },
+      { name: 'dg', shape: [C] },
+      { name: 'dWgu', shape: [2 * F, C] },
+      { name: 'dWdown', shape: [C, F] },
+    ],
   );
 }
 
@@ -273,11 +331,21 @@ export function ffnBackwardGraph(s: BlockShape): OnnxGraph {
  * with `backward` weight (N) (0 = ignore; the caller folds in 1/count). Outputs nll (N), and with `backward`
  * dx (N, C), dg (C), dW (V, C) of Σ weight·nll. With `logitsOnly`, outputs logits (N, V) instead.
  */
-export function headGraph(N: number, C: number, V: number, eps: number, mode: 'loss' | 'backward' | 'logits'): OnnxGraph {
+export function headGraph(
+  N: number,
+  C: number,
+  V: number,
+  eps: number,
+  mode: 'loss' | 'backward' | 'logits',
+): OnnxGraph {
   const g = new GraphBuilder();
   const [h] = rmsNorm(g, 'x', 'g', eps);
   const logits = g.one('Gemm', [h, 'W'], { transB: 1 }); // (N, V)
-  const inputs: OnnxValue[] = [{ name: 'x', shape: [N, C] }, { name: 'g', shape: [C] }, { name: 'W', shape: [V, C] }];
+  const inputs: OnnxValue[] = [
+    { name: 'x', shape: [N, C] },
+    { name: 'g', shape: [C] },
+    { name: 'W', shape: [V, C] },
+  ];
   if (mode === 'logits') {
     g.rename(logits, 'logits');
     return g.graph(inputs, [{ name: 'logits', shape: [N, V] }]);
@@ -297,5 +365,10 @@ export function headGraph(N: number, C: number, V: number, eps: number, mode: 'l
   const [dx, dg] = rmsNormBackward(g, dh, 'x', 'g', C, eps);
   g.rename(dx, 'dx');
   g.rename(dg, 'dg');
-  return g.graph(inputs, [{ name: 'nll', shape: [N] }, { name: 'dx', shape: [N, C] }, { name: 'dg', shape: [C] }, { name: 'dW', shape: [V, C] }]);
+  return g.graph(inputs, [
+    { name: 'nll', shape: [N] },
+    { name: 'dx', shape: [N, C] },
+    { name: 'dg', shape: [C] },
+    { name: 'dW', shape: [V, C] },
+  ]);
 }

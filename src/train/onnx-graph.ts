@@ -144,7 +144,8 @@ export function encodeOnnxModel(graph: OnnxGraph): Uint8Array {
         for (const output of node.outputs) n.string(2, output);
         n.string(3, `n${index}`);
         n.string(4, node.op);
-        for (const [name, value] of Object.entries(node.attributes ?? {})) n.message(5, (a) => writeAttribute(a, name, value));
+        for (const [name, value] of Object.entries(node.attributes ?? {}))
+          n.message(5, (a) => writeAttribute(a, name, value));
       });
     });
     g.string(2, 'g');

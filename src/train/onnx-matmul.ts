@@ -10,8 +10,6 @@ export interface OnnxKernelsOptions {
   threads?: number;
 }
 
-
-
 function tensor(data: Float32Array, dims: number[]): ort.Tensor {
   return new ort.Tensor('float32', data, dims);
 }
@@ -21,7 +19,6 @@ function out(result: ort.InferenceSession.ReturnType, name: string): Float32Arra
   if (!value) throw new Error(`onnx kernel: missing output ${name}`);
   return value.data as Float32Array;
 }
-
 
 export class OnnxKernels {
   readonly threads: number;
@@ -53,7 +50,10 @@ export class OnnxKernels {
   async linear(x: Float32Array, W: Float32Array, N: number, K: number, M: number): Promise<Float32Array> {
     const session = await this.session(`linear:${N}:${K}:${M}`, () => ({
       nodes: [{ op: 'Gemm', inputs: ['x', 'W'], outputs: ['y'], attributes: { transB: 1 } }],
-      inputs: [{ name: 'x', shape: [N, K] }, { name: 'W', shape: [M, K] }],
+      inputs: [
+        { name: 'x', shape: [N, K] },
+        { name: 'W', shape: [M, K] },
+      ],
       outputs: [{ name: 'y', shape: [N, M] }],
     }));
     return out(await session.run({ x: tensor(x, [N, K]), W: tensor(W, [M, K]) }), 'y');
@@ -63,7 +63,11 @@ export class OnnxKernels {
    * Runs a graph (built once per `key`, then cached) on float32 / int32 inputs; returns every output's data.
    * Inputs are (data, dims) pairs; Int32Array inputs are int32 tensors.
    */
-  async run(key: string, build: () => OnnxGraph, feeds: Record<string, [Float32Array | Int32Array, number[]]>): Promise<Record<string, Float32Array>> {
+  async run(
+    key: string,
+    build: () => OnnxGraph,
+    feeds: Record<string, [Float32Array | Int32Array, number[]]>,
+  ): Promise<Record<string, Float32Array>> {
     const session = await this.session(key, build);
     const tensors: Record<string, ort.Tensor> = {};
     for (const [name, [data, dims]] of Object.entries(feeds)) {
@@ -79,7 +83,14 @@ export class OnnxKernels {
    * Peak matmul throughput of this ORT build on this machine, in FLOP/s: the best of `repeats` timed runs of a
    * square-ish Gemm at each of the given shapes (M, K, N). The denominator of MFU.
    */
-  async measurePeakFlops(shapes: [number, number, number][] = [[512, 512, 512], [4096, 128, 384], [1024, 1024, 1024]], repeats = 5): Promise<{ flops: number; shape: [number, number, number] }> {
+  async measurePeakFlops(
+    shapes: [number, number, number][] = [
+      [512, 512, 512],
+      [4096, 128, 384],
+      [1024, 1024, 1024],
+    ],
+    repeats = 5,
+  ): Promise<{ flops: number; shape: [number, number, number] }> {
     let best = { flops: 0, shape: shapes[0]! };
     for (const [M, K, N] of shapes) {
       const x = new Float32Array(M * K).map(() => Math.random() - 0.5);

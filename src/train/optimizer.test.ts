@@ -9,7 +9,10 @@ import { adamWStep, clipGradientNorm, createAdamWState, learningRate } from './o
 test('AdamW minimises a quadratic; norm groups get no weight decay', () => {
   const params = Float32Array.from([3, -2, 1]);
   const state = createAdamWState(3);
-  const groups = [{ name: 'w', offset: 0, size: 2, decay: true }, { name: 'norm', offset: 2, size: 1, decay: false }];
+  const groups = [
+    { name: 'w', offset: 0, size: 2, decay: true },
+    { name: 'norm', offset: 2, size: 1, decay: false },
+  ];
   for (let step = 0; step < 500; step++) {
     const grad = Float32Array.from([2 * params[0]!, 2 * params[1]!, 0]); // d/dx of x² (the norm has zero gradient)
     adamWStep(params, grad, state, groups, 0.05, { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 });
@@ -41,8 +44,22 @@ test('checkpoints round-trip weights, Adam moments and the header', () => {
   try {
     const params = Float32Array.from({ length: 37 }, (_, i) => i / 7);
     const adam = { m: params.map((x) => -x), v: params.map((x) => x * x), t: 12 };
-    const config = { vocabSize: 16, dim: 4, layers: 1, heads: 2, ffDim: 8, contextLength: 8, ropeTheta: 10000, normEps: 1e-5, tiedEmbeddings: true };
-    saveCheckpoint(join(dir, 'c.bin'), { header: { version: 1, config, step: 12, tokensSeen: 96, adamT: 12, seed: 3, train: { a: 1 }, savedAt: 'now' }, params, adam });
+    const config = {
+      vocabSize: 16,
+      dim: 4,
+      layers: 1,
+      heads: 2,
+      ffDim: 8,
+      contextLength: 8,
+      ropeTheta: 10000,
+      normEps: 1e-5,
+      tiedEmbeddings: true,
+    };
+    saveCheckpoint(join(dir, 'c.bin'), {
+      header: { version: 1, config, step: 12, tokensSeen: 96, adamT: 12, seed: 3, train: { a: 1 }, savedAt: 'now' },
+      params,
+      adam,
+    });
     const loaded = loadCheckpoint(join(dir, 'c.bin'));
     assert.deepEqual(loaded.header.config, config);
     assert.equal(loaded.header.step, 12);

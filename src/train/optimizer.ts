@@ -35,7 +35,14 @@ export function clipGradientNorm(grad: Float32Array, maxNorm: number): number {
 }
 
 /** One AdamW update of `params` in place. Groups with `decay: false` (norm weights) get no weight decay. */
-export function adamWStep(params: Float32Array, grad: Float32Array, state: AdamWState, groups: readonly ParameterGroup[], lr: number, options: AdamWOptions): void {
+export function adamWStep(
+  params: Float32Array,
+  grad: Float32Array,
+  state: AdamWState,
+  groups: readonly ParameterGroup[],
+  lr: number,
+  options: AdamWOptions,
+): void {
   const { beta1, beta2, eps, weightDecay } = options;
   state.t += 1;
   const correction1 = 1 - Math.pow(beta1, state.t);

@@ -6,7 +6,13 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCorpus, readCorpus, type CorpusManifest, type CorpusSource } from './corpus.js';
 import type { TrainDefaults } from './defaults.js';
-import { encodeCorpus, hasTokenData, readTokenizer, trainCorpusTokenizer, type TokenDataSummary } from './token-data.js';
+import {
+  encodeCorpus,
+  hasTokenData,
+  readTokenizer,
+  trainCorpusTokenizer,
+  type TokenDataSummary,
+} from './token-data.js';
 
 export interface PrepareRunOptions {
   /** Roots to read; default: this checkout's node_modules, Node's bundled npm, Python's standard library. */
@@ -28,7 +34,12 @@ export function defaultCorpusSources(repoRoot: string): CorpusSource[] {
   return sources;
 }
 
-export function prepareRun(runDir: string, defaults: TrainDefaults, repoRoot: string, options: PrepareRunOptions = {}): { manifest: CorpusManifest | undefined; tokens: TokenDataSummary | undefined } {
+export function prepareRun(
+  runDir: string,
+  defaults: TrainDefaults,
+  repoRoot: string,
+  options: PrepareRunOptions = {},
+): { manifest: CorpusManifest | undefined; tokens: TokenDataSummary | undefined } {
   const log = options.onLog ?? (() => {});
   const corpusDir = join(runDir, 'corpus');
   const tokensDir = join(runDir, 'tokens');
@@ -37,8 +48,13 @@ export function prepareRun(runDir: string, defaults: TrainDefaults, repoRoot: st
   let manifest: CorpusManifest | undefined;
   if (!existsSync(join(corpusDir, 'manifest.json'))) {
     log('corpus: walking sources');
-    manifest = buildCorpus(corpusDir, { sources: options.sources ?? defaultCorpusSources(repoRoot), ...defaults.corpus });
-    log(`corpus: ${manifest.totals.files} files, ${(manifest.totals.bytes / 1e6).toFixed(1)} MB (${manifest.totals.heldOut.files} held out)`);
+    manifest = buildCorpus(corpusDir, {
+      sources: options.sources ?? defaultCorpusSources(repoRoot),
+      ...defaults.corpus,
+    });
+    log(
+      `corpus: ${manifest.totals.files} files, ${(manifest.totals.bytes / 1e6).toFixed(1)} MB (${manifest.totals.heldOut.files} held out)`,
+    );
   }
   const documents = readCorpus(corpusDir);
   if (!existsSync(tokenizerPath)) {
@@ -49,8 +65,16 @@ export function prepareRun(runDir: string, defaults: TrainDefaults, repoRoot: st
   let tokens: TokenDataSummary | undefined;
   if (!hasTokenData(tokensDir)) {
     log('tokens: encoding the corpus');
-    tokens = encodeCorpus(tokensDir, documents, readTokenizer(tokenizerPath), { languageWeight: defaults.data.languageWeight, seed: defaults.train.seed, maxTrainBytes: options.maxTrainBytes }, (done, total) => log(`tokens: ${done}/${total} files`));
-    log(`tokens: ${tokens.trainTokens} training tokens (${tokens.uniqueTrainTokens} distinct), ${tokens.charsPerToken.toFixed(2)} chars/token`);
+    tokens = encodeCorpus(
+      tokensDir,
+      documents,
+      readTokenizer(tokenizerPath),
+      { languageWeight: defaults.data.languageWeight, seed: defaults.train.seed, maxTrainBytes: options.maxTrainBytes },
+      (done, total) => log(`tokens: ${done}/${total} files`),
+    );
+    log(
+      `tokens: ${tokens.trainTokens} training tokens (${tokens.uniqueTrainTokens} distinct), ${tokens.charsPerToken.toFixed(2)} chars/token`,
+    );
   }
   return { manifest, tokens };
 }

@@ -27,20 +27,32 @@ export function lossCurveSvg(records: readonly LogRecord[], baseline?: number): 
   const height = 360;
   const pad = { left: 56, right: 16, top: 24, bottom: 40 };
   const maxTokens = Math.max(1, ...records.map((record) => record.tokens));
-  const losses = records.flatMap((record) => [record.trainLoss, ...(record.heldOutLoss !== undefined ? [record.heldOutLoss] : [])]);
+  const losses = records.flatMap((record) => [
+    record.trainLoss,
+    ...(record.heldOutLoss !== undefined ? [record.heldOutLoss] : []),
+  ]);
   const top = Math.ceil(Math.max(...losses, baseline ?? 0));
   const bottom = Math.floor(Math.min(...losses, baseline ?? Infinity));
   const x = (tokens: number): number => pad.left + ((width - pad.left - pad.right) * tokens) / maxTokens;
-  const y = (loss: number): number => pad.top + ((height - pad.top - pad.bottom) * (top - loss)) / Math.max(1e-9, top - bottom);
+  const y = (loss: number): number =>
+    pad.top + ((height - pad.top - pad.bottom) * (top - loss)) / Math.max(1e-9, top - bottom);
   let ema: number | undefined;
   const train = records.map((record) => {
     ema = ema === undefined ? record.trainLoss : 0.98 * ema + 0.02 * record.trainLoss;
     return `${x(record.tokens).toFixed(1)},${y(ema).toFixed(1)}`;
   });
-  const heldOut = records.filter((record) => record.heldOutLoss !== undefined).map((record) => `${x(record.tokens).toFixed(1)},${y(record.heldOutLoss!).toFixed(1)}`);
+  const heldOut = records
+    .filter((record) => record.heldOutLoss !== undefined)
+    .map((record) => `${x(record.tokens).toFixed(1)},${y(record.heldOutLoss!).toFixed(1)}`);
   const ticks: string[] = [];
-  for (let loss = bottom; loss <= top; loss++) ticks.push(`<text x="${pad.left - 8}" y="${y(loss) + 4}" text-anchor="end">${loss}</text><line x1="${pad.left}" x2="${width - pad.right}" y1="${y(loss)}" y2="${y(loss)}" stroke="#eee"/>`);
-  for (let i = 0; i <= 4; i++) ticks.push(`<text x="${x((maxTokens * i) / 4)}" y="${height - pad.bottom + 16}" text-anchor="middle">${((maxTokens * i) / 4 / 1e6).toFixed(1)}M</text>`);
+  for (let loss = bottom; loss <= top; loss++)
+    ticks.push(
+      `<text x="${pad.left - 8}" y="${y(loss) + 4}" text-anchor="end">${loss}</text><line x1="${pad.left}" x2="${width - pad.right}" y1="${y(loss)}" y2="${y(loss)}" stroke="#eee"/>`,
+    );
+  for (let i = 0; i <= 4; i++)
+    ticks.push(
+      `<text x="${x((maxTokens * i) / 4)}" y="${height - pad.bottom + 16}" text-anchor="middle">${((maxTokens * i) / 4 / 1e6).toFixed(1)}M</text>`,
+    );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
 ${ticks.join('\n')}
@@ -55,7 +67,10 @@ ${baseline !== undefined ? `<line x1="${pad.left}" x2="${width - pad.right}" y1=
 }
 
 export function readLog(runDir: string): LogRecord[] {
-  return readFileSync(join(runDir, 'log.jsonl'), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as LogRecord);
+  return readFileSync(join(runDir, 'log.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as LogRecord);
 }
 
 function gitCommit(cwd: string): string {
@@ -66,14 +81,23 @@ function gitCommit(cwd: string): string {
   }
 }
 
-export async function publishRun(runDir: string, modelsDir: string, options: { repoRoot: string; onLog?: (message: string) => void }): Promise<PublishResult> {
+export async function publishRun(
+  runDir: string,
+  modelsDir: string,
+  options: { repoRoot: string; onLog?: (message: string) => void },
+): Promise<PublishResult> {
   mkdirSync(modelsDir, { recursive: true });
   const ggufPath = join(modelsDir, 'codeloop-embedded.gguf');
   const exported = await exportGguf(runDir, ggufPath, { fileType: 'q8_0' });
   const evaluation = await evaluateRun(runDir, { ggufPath, ...(options.onLog ? { onLog: options.onLog } : {}) });
   const corpus = JSON.parse(readFileSync(join(runDir, 'corpus', 'manifest.json'), 'utf8')) as CorpusManifest;
   const tokens = JSON.parse(readFileSync(join(runDir, 'tokens', 'tokens.json'), 'utf8')) as Record<string, unknown>;
-  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as { config: ModelConfig; defaults: unknown; phases?: unknown[]; peakGflops: number };
+  const run = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as {
+    config: ModelConfig;
+    defaults: unknown;
+    phases?: unknown[];
+    peakGflops: number;
+  };
   const records = readLog(runDir);
   const recent = records.slice(-200);
   const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
@@ -110,7 +134,8 @@ export async function publishRun(runDir: string, modelsDir: string, options: { r
       tokens,
     },
   };
-  manifest.training.finished = exported.tokensSeen >= (run.defaults as { train: { totalTokens: number } }).train.totalTokens;
+  manifest.training.finished =
+    exported.tokensSeen >= (run.defaults as { train: { totalTokens: number } }).train.totalTokens;
   writeFileSync(join(modelsDir, 'MANIFEST.json'), JSON.stringify(manifest, null, 2) + '\n');
   writeFileSync(join(modelsDir, 'NOTICE'), corpusNotice(corpus));
   writeFileSync(join(modelsDir, 'loss-curve.svg'), lossCurveSvg(records, evaluation.ngram.heldOut.overall));

@@ -44,7 +44,11 @@ function applyRope(v: Float32Array, headCount: number, headDim: number, position
 /**
  * Logits for every position of `tokens`: an array of T Float32Arrays of vocabSize. `logits[t]` predicts token t+1.
  */
-export function referenceForward(config: LlamaConfig, weights: LlamaWeights, tokens: readonly number[]): Float32Array[] {
+export function referenceForward(
+  config: LlamaConfig,
+  weights: LlamaWeights,
+  tokens: readonly number[],
+): Float32Array[] {
   const { vocabSize, dim, heads, kvHeads, ffDim, ropeTheta, normEps } = config;
   const headDim = dim / heads;
   const groupSize = heads / kvHeads; // query heads per kv head
@@ -55,7 +59,8 @@ export function referenceForward(config: LlamaConfig, weights: LlamaWeights, tok
   const logits: Float32Array[] = [];
   for (let t = 0; t < T; t++) {
     const token = tokens[t]!;
-    if (token < 0 || token >= vocabSize) throw new RangeError(`token ${token} is outside the vocabulary (0..${vocabSize - 1})`);
+    if (token < 0 || token >= vocabSize)
+      throw new RangeError(`token ${token} is outside the vocabulary (0..${vocabSize - 1})`);
     let x = weights.tokenEmbedding.slice(token * dim, (token + 1) * dim); // (dim)
     weights.layers.forEach((layer, layerIndex) => {
       const h = rmsNorm(x, layer.attnNorm, normEps); // (dim)
@@ -79,7 +84,7 @@ export function referenceForward(config: LlamaConfig, weights: LlamaWeights, tok
           max = Math.max(max, scores[s]!);
         }
         let total = 0;
-        for (let s = 0; s <= t; s++) total += (scores[s] = Math.exp(scores[s]! - max));
+        for (let s = 0; s <= t; s++) total += scores[s] = Math.exp(scores[s]! - max);
         for (let s = 0; s <= t; s++) {
           const value = values[layerIndex]![s]!;
           const weight = scores[s]! / total;

@@ -44,8 +44,16 @@ export function tokenizerSample(documents: readonly CorpusDocument[], bytesPerLa
     .map(({ document }) => document.text);
 }
 
-export function trainCorpusTokenizer(documents: readonly CorpusDocument[], options: TrainDefaults['tokenizer'], onProgress?: (merges: number) => void): BpeTokenizer {
-  return trainBpeTokenizer(tokenizerSample(documents, options.sampleBytesPerLanguage), { vocabSize: options.vocabSize, specialTokens: EMBEDDED_SPECIAL_TOKENS, onProgress });
+export function trainCorpusTokenizer(
+  documents: readonly CorpusDocument[],
+  options: TrainDefaults['tokenizer'],
+  onProgress?: (merges: number) => void,
+): BpeTokenizer {
+  return trainBpeTokenizer(tokenizerSample(documents, options.sampleBytesPerLanguage), {
+    vocabSize: options.vocabSize,
+    specialTokens: EMBEDDED_SPECIAL_TOKENS,
+    onProgress,
+  });
 }
 
 function writeStream(path: string, tokens: Uint16Array): void {
@@ -58,8 +66,15 @@ export function readStream(path: string): Uint16Array {
 }
 
 /** Writes train.bin, heldout-<language>.bin and tokens.json into `dir`. */
-export function encodeCorpus(dir: string, documents: readonly CorpusDocument[], tokenizer: BpeTokenizer, options: { languageWeight: Record<CorpusLanguage, number>; seed: number; maxTrainBytes?: number }, onProgress?: (done: number, total: number) => void): TokenDataSummary {
-  if (tokenizer.vocabSize > 65536) throw new Error(`token streams are uint16: vocab ${tokenizer.vocabSize} is too large`);
+export function encodeCorpus(
+  dir: string,
+  documents: readonly CorpusDocument[],
+  tokenizer: BpeTokenizer,
+  options: { languageWeight: Record<CorpusLanguage, number>; seed: number; maxTrainBytes?: number },
+  onProgress?: (done: number, total: number) => void,
+): TokenDataSummary {
+  if (tokenizer.vocabSize > 65536)
+    throw new Error(`token streams are uint16: vocab ${tokenizer.vocabSize} is too large`);
   const train = documents.filter((document) => document.split === 'train');
   const heldOut = documents.filter((document) => document.split === 'heldout');
   let budget = options.maxTrainBytes ?? Infinity;
@@ -101,7 +116,8 @@ export function encodeCorpus(dir: string, documents: readonly CorpusDocument[], 
   const heldOutByLanguage: Record<string, number> = {};
   for (const language of ['typescript', 'javascript', 'python'] as const) {
     const parts: number[] = [];
-    for (const document of heldOut.filter((candidate) => candidate.language === language)) parts.push(...tokenizer.encode(document.text), SPECIAL_IDS.endOfText);
+    for (const document of heldOut.filter((candidate) => candidate.language === language))
+      parts.push(...tokenizer.encode(document.text), SPECIAL_IDS.endOfText);
     writeStream(join(dir, `heldout-${language}.bin`), Uint16Array.from(parts));
     heldOutByLanguage[language] = parts.length;
   }

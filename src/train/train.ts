@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint, type Checkpoint, type TrainingPhase } from './checkpoint.js';
 import { DataLoader, evaluationWindows } from './data-loader.js';
 import type { TrainDefaults } from './defaults.js';
-import { initParameters, LlamaModel, parameterCount, parameterGroups, trainingFlopsPerToken, type ModelConfig } from './model.js';
+import {
+  initParameters,
+  LlamaModel,
+  parameterCount,
+  parameterGroups,
+  trainingFlopsPerToken,
+  type ModelConfig,
+} from './model.js';
 import { OnnxKernels } from './onnx-matmul.js';
 import { adamWStep, clipGradientNorm, createAdamWState, learningRate } from './optimizer.js';
 import { readStream, readTokenizer } from './token-data.js';
@@ -54,7 +61,11 @@ export function totalSteps(defaults: TrainDefaults): number {
   return Math.ceil(defaults.train.totalTokens / (defaults.train.batchSize * defaults.model.contextLength));
 }
 
-export async function trainRun(runDir: string, defaults: TrainDefaults, options: TrainRunOptions = {}): Promise<TrainRunResult> {
+export async function trainRun(
+  runDir: string,
+  defaults: TrainDefaults,
+  options: TrainRunOptions = {},
+): Promise<TrainRunResult> {
   const log = options.onLog ?? (() => {});
   const { train, model: modelDefaults } = defaults;
   const tokenizer = readTokenizer(join(runDir, 'tokenizer.json'));
@@ -68,13 +79,24 @@ export async function trainRun(runDir: string, defaults: TrainDefaults, options:
   if (existsSync(path)) {
     checkpoint = loadCheckpoint(path);
     if (JSON.stringify(checkpoint.header.config) !== JSON.stringify(config)) {
-      throw new Error(`checkpoint ${path} has model config ${JSON.stringify(checkpoint.header.config)}, but this run asks for ${JSON.stringify(config)}; use a new run directory`);
+      throw new Error(
+        `checkpoint ${path} has model config ${JSON.stringify(checkpoint.header.config)}, but this run asks for ${JSON.stringify(config)}; use a new run directory`,
+      );
     }
     log(`resuming at step ${checkpoint.header.step} (${checkpoint.header.tokensSeen} tokens)`);
   } else {
     const params = initParameters(config, train.seed);
     checkpoint = {
-      header: { version: 1, config, step: 0, tokensSeen: 0, adamT: 0, seed: train.seed, train: { ...train }, savedAt: new Date().toISOString() },
+      header: {
+        version: 1,
+        config,
+        step: 0,
+        tokensSeen: 0,
+        adamT: 0,
+        seed: train.seed,
+        train: { ...train },
+        savedAt: new Date().toISOString(),
+      },
       params,
       adam: createAdamWState(params.length),
     };
@@ -83,32 +105,90 @@ export async function trainRun(runDir: string, defaults: TrainDefaults, options:
 
   const phases = (checkpoint.header.phases ??=
     checkpoint.header.step > 0
-      ? [{ fromStep: 0, totalTokens: Number(checkpoint.header.train['totalTokens']), learningRate: Number(checkpoint.header.train['learningRate']), data: null, startedAt: null }]
+      ? [
+          {
+            fromStep: 0,
+            totalTokens: Number(checkpoint.header.train['totalTokens']),
+            learningRate: Number(checkpoint.header.train['learningRate']),
+            data: null,
+            startedAt: null,
+          },
+        ]
       : []);
-  const phase: TrainingPhase = { fromStep: checkpoint.header.step, totalTokens: train.totalTokens, learningRate: train.learningRate, data: { ...defaults.data }, startedAt: new Date().toISOString() };
+  const phase: TrainingPhase = {
+    fromStep: checkpoint.header.step,
+    totalTokens: train.totalTokens,
+    learningRate: train.learningRate,
+    data: { ...defaults.data },
+    startedAt: new Date().toISOString(),
+  };
   const current = phases.at(-1);
   // (a phase whose data settings were not recorded counts as different: resuming such a checkpoint records one)
-  if (!current || current.totalTokens !== phase.totalTokens || current.learningRate !== phase.learningRate || JSON.stringify(current.data) !== JSON.stringify(phase.data)) {
+  if (
+    !current ||
+    current.totalTokens !== phase.totalTokens ||
+    current.learningRate !== phase.learningRate ||
+    JSON.stringify(current.data) !== JSON.stringify(phase.data)
+  ) {
     phases.push(phase);
-    if (current) log(`new training phase from step ${phase.fromStep}: ${JSON.stringify({ totalTokens: phase.totalTokens, learningRate: phase.learningRate, data: phase.data })}`);
+    if (current)
+      log(
+        `new training phase from step ${phase.fromStep}: ${JSON.stringify({ totalTokens: phase.totalTokens, learningRate: phase.learningRate, data: phase.data })}`,
+      );
   }
 
   const kernels = new OnnxKernels({ threads: train.threads });
   const peak = await kernels.measurePeakFlops();
   const runInfoPath = join(runDir, 'run.json');
-  const runInfo = existsSync(runInfoPath) ? (JSON.parse(readFileSync(runInfoPath, 'utf8')) as Record<string, unknown>) : {};
-  writeFileSync(runInfoPath, JSON.stringify({ ...runInfo, config, defaults, phases, parameters: parameterCount(config), peakGflops: peak.flops / 1e9, peakShape: peak.shape, cpu: os.cpus()[0]?.model, cores: os.cpus().length, updatedAt: new Date().toISOString() }, null, 2) + '\n');
+  const runInfo = existsSync(runInfoPath)
+    ? (JSON.parse(readFileSync(runInfoPath, 'utf8')) as Record<string, unknown>)
+    : {};
+  writeFileSync(
+    runInfoPath,
+    JSON.stringify(
+      {
+        ...runInfo,
+        config,
+        defaults,
+        phases,
+        parameters: parameterCount(config),
+        peakGflops: peak.flops / 1e9,
+        peakShape: peak.shape,
+        cpu: os.cpus()[0]?.model,
+        cores: os.cpus().length,
+        updatedAt: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   log(`ORT peak matmul: ${(peak.flops / 1e9).toFixed(1)} GFLOP/s at ${peak.shape.join('×')}`);
 
   const model = new LlamaModel(config, checkpoint.params, kernels);
   const groups = parameterGroups(config);
   const grad = new Float32Array(checkpoint.params.length);
-  const loader = new DataLoader(readStream(join(runDir, 'tokens', 'train.bin')), tokenizer, B, T, defaults.data, train.seed);
-  const heldOutStreams = ['typescript', 'javascript', 'python'].map((language) => readStream(join(runDir, 'tokens', `heldout-${language}.bin`)));
+  const loader = new DataLoader(
+    readStream(join(runDir, 'tokens', 'train.bin')),
+    tokenizer,
+    B,
+    T,
+    defaults.data,
+    train.seed,
+  );
+  const heldOutStreams = ['typescript', 'javascript', 'python'].map((language) =>
+    readStream(join(runDir, 'tokens', `heldout-${language}.bin`)),
+  );
   const perLanguage = Math.max(1, Math.ceil(train.evalSequences / 3));
-  const heldOut = heldOutStreams.map((stream) => evaluationWindows(stream, T, perLanguage)).filter((windows) => windows.B > 0);
+  const heldOut = heldOutStreams
+    .map((stream) => evaluationWindows(stream, T, perLanguage))
+    .filter((windows) => windows.B > 0);
   const flopsPerToken = trainingFlopsPerToken(config);
-  const schedule = { peak: train.learningRate, warmupSteps: train.warmupSteps, totalSteps: steps, floorFraction: train.minLearningRateFraction };
+  const schedule = {
+    peak: train.learningRate,
+    warmupSteps: train.warmupSteps,
+    totalSteps: steps,
+    floorFraction: train.minLearningRateFraction,
+  };
   const logPath = join(runDir, 'log.jsonl');
 
   const heldOutLoss = async (): Promise<number> => {
@@ -145,10 +225,18 @@ export async function trainRun(runDir: string, defaults: TrainDefaults, options:
     const stepStart = Date.now();
     const batch = loader.batch(step);
     const result = await model.lossAndGradient(batch.inputs, batch.targets, batch.weights, B, T, grad);
-    if (!Number.isFinite(result.loss)) throw new Error(`training diverged at step ${step}: loss ${result.loss}; lower --lr or resume from the last checkpoint`);
+    if (!Number.isFinite(result.loss))
+      throw new Error(
+        `training diverged at step ${step}: loss ${result.loss}; lower --lr or resume from the last checkpoint`,
+      );
     const gradNorm = clipGradientNorm(grad, train.gradClip);
     const lr = learningRate(step, schedule);
-    adamWStep(checkpoint.params, grad, checkpoint.adam, groups, lr, { beta1: train.beta1, beta2: train.beta2, eps: train.eps, weightDecay: train.weightDecay });
+    adamWStep(checkpoint.params, grad, checkpoint.adam, groups, lr, {
+      beta1: train.beta1,
+      beta2: train.beta2,
+      eps: train.eps,
+      weightDecay: train.weightDecay,
+    });
     checkpoint.header.step = step + 1;
     checkpoint.header.tokensSeen += B * T;
     stepsThisRun++;
@@ -165,7 +253,7 @@ export async function trainRun(runDir: string, defaults: TrainDefaults, options:
       lr: Number(lr.toExponential(3)),
       gradNorm: Number(gradNorm.toFixed(3)),
       tokensPerSecond: Math.round((B * T) / seconds),
-      mfu: Number((((B * T) / seconds) * flopsPerToken / peak.flops).toFixed(4)),
+      mfu: Number(((((B * T) / seconds) * flopsPerToken) / peak.flops).toFixed(4)),
       elapsedSeconds: Math.round((Date.now() - started) / 1000),
       loadAverage: Number(os.loadavg()[0]!.toFixed(2)),
     };
@@ -176,7 +264,9 @@ export async function trainRun(runDir: string, defaults: TrainDefaults, options:
     }
     appendFileSync(logPath, JSON.stringify(record) + '\n');
     if (checkpoint.header.step % 10 === 0 || record.heldOutLoss !== undefined) {
-      log(`step ${record.step}/${steps} loss ${record.trainLoss} (ema ${smoothed.toFixed(3)})${record.heldOutLoss !== undefined ? ` held-out ${record.heldOutLoss}` : ''} lr ${record.lr} ${Math.round(tokensPerSecond)} tok/s load ${record.loadAverage} epoch ${loader.epoch(step)}`);
+      log(
+        `step ${record.step}/${steps} loss ${record.trainLoss} (ema ${smoothed.toFixed(3)})${record.heldOutLoss !== undefined ? ` held-out ${record.heldOutLoss}` : ''} lr ${record.lr} ${Math.round(tokensPerSecond)} tok/s load ${record.loadAverage} epoch ${loader.epoch(step)}`,
+      );
       windowStart = Date.now();
       windowTokens = 0;
     }
@@ -189,5 +279,12 @@ export async function trainRun(runDir: string, defaults: TrainDefaults, options:
   save();
   log(`checkpoint at step ${checkpoint.header.step} (${checkpoint.header.tokensSeen} tokens)`);
   await kernels.release();
-  return { step: checkpoint.header.step, tokensSeen: checkpoint.header.tokensSeen, finished: checkpoint.header.step >= steps, lastTrainLoss, lastHeldOutLoss, tokensPerSecond };
+  return {
+    step: checkpoint.header.step,
+    tokensSeen: checkpoint.header.tokensSeen,
+    finished: checkpoint.header.step >= steps,
+    lastTrainLoss,
+    lastHeldOutLoss,
+    tokensPerSecond,
+  };
 }

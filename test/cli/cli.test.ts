@@ -12,7 +12,11 @@ const scratch = mkdtempSync(join(tmpdir(), 'codeloop-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 function codeloop(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: 120_000 });
+  return spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+    timeout: 120_000,
+  });
 }
 
 function file(name: string, content: string): string {
@@ -85,19 +89,38 @@ test('run refuses without a sandbox, and --unsafe-no-sandbox runs loudly', () =>
   assert.match(unsafe.stderr, /isolation none/);
 });
 
-test('run refuses where user namespaces cannot be created', { skip: skip || (spawnSync('bwrap', ['--version']).status !== 0 ? 'no bwrap' : false) }, () => {
-  // Inside a bwrap sandbox made with --disable-userns, creating a user namespace fails: the real failure mode of
-  // containers that block them. codeloop must detect it and refuse, naming the fix.
-  const program = file('inner.py', 'print(1)\n');
-  const result = spawnSync(
-    'bwrap',
-    ['--unshare-user', '--disable-userns', '--bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--', process.execPath, bin, 'run', program],
-    { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 60_000 },
-  );
-  assert.equal(result.status, 1, result.stderr);
-  assert.match(result.stderr, /user namespaces: bwrap could not create a sandbox/);
-  assert.match(result.stderr, /enable unprivileged user namespaces/);
-});
+test(
+  'run refuses where user namespaces cannot be created',
+  { skip: skip || (spawnSync('bwrap', ['--version']).status !== 0 ? 'no bwrap' : false) },
+  () => {
+    // Inside a bwrap sandbox made with --disable-userns, creating a user namespace fails: the real failure mode of
+    // containers that block them. codeloop must detect it and refuse, naming the fix.
+    const program = file('inner.py', 'print(1)\n');
+    const result = spawnSync(
+      'bwrap',
+      [
+        '--unshare-user',
+        '--disable-userns',
+        '--bind',
+        '/',
+        '/',
+        '--dev',
+        '/dev',
+        '--proc',
+        '/proc',
+        '--',
+        process.execPath,
+        bin,
+        'run',
+        program,
+      ],
+      { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' }, timeout: 60_000 },
+    );
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /user namespaces: bwrap could not create a sandbox/);
+    assert.match(result.stderr, /enable unprivileged user namespaces/);
+  },
+);
 
 test('doctor reports every layer and the isolation level', () => {
   const result = codeloop(['doctor']);
@@ -106,7 +129,10 @@ test('doctor reports every layer and the isolation level', () => {
   for (const name of ['user', 'bubblewrap', 'user namespaces', 'seccomp', 'cgroups', 'python3', 'node']) {
     assert.match(result.stdout, new RegExp(`^ {2}(ok {2}|MISS) {2}${name}`, 'm'));
   }
-  assert.match(result.stdout, level === null ? /Isolation: NONE/ : new RegExp(`Isolation: ${level.replaceAll('+', '\\+')}`));
+  assert.match(
+    result.stdout,
+    level === null ? /Isolation: NONE/ : new RegExp(`Isolation: ${level.replaceAll('+', '\\+')}`),
+  );
   const json = JSON.parse(codeloop(['doctor', '--json']).stdout) as { level: string | null; seccompPolicy: unknown[] };
   assert.equal(json.level, level);
   assert.ok(json.seccompPolicy.length > 40);

@@ -15,7 +15,11 @@ const scratch = mkdtempSync(join(tmpdir(), 'codeloop-eval-cli-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 function codeloop(args: string[]) {
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 300_000 });
+  return spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    timeout: 300_000,
+  });
 }
 
 test('eval --self-check humaneval: 164/164 canonical solutions pass, exit 0', { skip, timeout: 300_000 }, () => {
@@ -26,60 +30,132 @@ test('eval --self-check humaneval: 164/164 canonical solutions pass, exit 0', { 
 
 test('eval: a malformed samples line is a usage error naming file:line (exit 2)', { skip: noData }, () => {
   const samples = join(scratch, 'bad.jsonl');
-  writeFileSync(samples, '{"task_id": "HumanEval/0", "completion": "    pass\\n"}\n\n{"task_id": "HumanEval/1", "completion": \n');
-  const result = codeloop(['eval', '--dataset', 'humaneval', '--samples', samples, '--data-dir', dataDir, '--out', join(scratch, 'bad-out')]);
+  writeFileSync(
+    samples,
+    '{"task_id": "HumanEval/0", "completion": "    pass\\n"}\n\n{"task_id": "HumanEval/1", "completion": \n',
+  );
+  const result = codeloop([
+    'eval',
+    '--dataset',
+    'humaneval',
+    '--samples',
+    samples,
+    '--data-dir',
+    dataDir,
+    '--out',
+    join(scratch, 'bad-out'),
+  ]);
   assert.equal(result.status, 2, result.stderr);
-  assert.match(result.stderr, new RegExp(`codeloop eval: ${samples.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: not valid JSON`));
+  assert.match(
+    result.stderr,
+    new RegExp(`codeloop eval: ${samples.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: not valid JSON`),
+  );
 });
 
 test('eval: an unknown task id is a usage error naming it (exit 2)', { skip: noData }, () => {
   const samples = join(scratch, 'unknown.jsonl');
   writeFileSync(samples, '{"task_id": "HumanEval/999", "completion": "    pass\\n"}\n');
-  const result = codeloop(['eval', '--dataset', 'humaneval', '--samples', samples, '--data-dir', dataDir, '--out', join(scratch, 'unknown-out')]);
+  const result = codeloop([
+    'eval',
+    '--dataset',
+    'humaneval',
+    '--samples',
+    samples,
+    '--data-dir',
+    dataDir,
+    '--out',
+    join(scratch, 'unknown-out'),
+  ]);
   assert.equal(result.status, 2, result.stderr);
   assert.match(result.stderr, /unknown\.jsonl:1: task_id "HumanEval\/999" is not a task of this dataset/);
 });
 
-test('eval --json: writes results, metrics and journal; SIGKILL mid-run then rerun gives the same metrics', { skip, timeout: 300_000 }, async () => {
-  // Every HumanEval task twice: its canonical solution and `pass` (328 samples, 328 programs, 164 passing).
-  const dataset = await loadDataset('humaneval', { dataDir });
-  const samples = join(scratch, 'samples.jsonl');
-  const lines: string[] = [];
-  for (const task of dataset.tasks) {
-    lines.push(JSON.stringify({ task_id: task.id, completion: task.canonicalSolution }));
-    lines.push(JSON.stringify({ task_id: task.id, completion: '    pass\n' }));
-  }
-  writeFileSync(samples, `${lines.join('\n')}\n`);
-  const reference = codeloop(['eval', '--dataset', 'humaneval', '--samples', samples, '--data-dir', dataDir, '--out', join(scratch, 'reference'), '--json', '--k', '1,2,10']);
-  assert.equal(reference.status, 0, reference.stderr);
-  const metrics = JSON.parse(reference.stdout) as { passAtK: Record<string, number>; verdicts: Record<string, number>; dataset: { files: { sha256: string }[] }; codeloopVersion: string };
-  assert.deepEqual(Object.keys(metrics.passAtK), ['pass@1', 'pass@2']);
-  assert.equal(Object.values(metrics.verdicts).reduce((sum, count) => sum + count, 0), 328);
-  assert.equal(metrics.verdicts.passed, 164);
-  assert.equal(metrics.passAtK['pass@1'], 0.5);
-  assert.equal(metrics.dataset.files[0]?.sha256, 'b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef');
-  assert.equal(metrics.codeloopVersion, '0.1.0');
-  for (const name of ['samples.jsonl_results.jsonl', 'metrics.json', 'executions.jsonl']) assert.ok(existsSync(join(scratch, 'reference', name)), name);
-  const results = readFileSync(join(scratch, 'reference', 'samples.jsonl_results.jsonl'), 'utf8').trimEnd().split('\n');
-  assert.equal(results.length, 328);
+test(
+  'eval --json: writes results, metrics and journal; SIGKILL mid-run then rerun gives the same metrics',
+  { skip, timeout: 300_000 },
+  async () => {
+    // Every HumanEval task twice: its canonical solution and `pass` (328 samples, 328 programs, 164 passing).
+    const dataset = await loadDataset('humaneval', { dataDir });
+    const samples = join(scratch, 'samples.jsonl');
+    const lines: string[] = [];
+    for (const task of dataset.tasks) {
+      lines.push(JSON.stringify({ task_id: task.id, completion: task.canonicalSolution }));
+      lines.push(JSON.stringify({ task_id: task.id, completion: '    pass\n' }));
+    }
+    writeFileSync(samples, `${lines.join('\n')}\n`);
+    const reference = codeloop([
+      'eval',
+      '--dataset',
+      'humaneval',
+      '--samples',
+      samples,
+      '--data-dir',
+      dataDir,
+      '--out',
+      join(scratch, 'reference'),
+      '--json',
+      '--k',
+      '1,2,10',
+    ]);
+    assert.equal(reference.status, 0, reference.stderr);
+    const metrics = JSON.parse(reference.stdout) as {
+      passAtK: Record<string, number>;
+      verdicts: Record<string, number>;
+      dataset: { files: { sha256: string }[] };
+      codeloopVersion: string;
+    };
+    assert.deepEqual(Object.keys(metrics.passAtK), ['pass@1', 'pass@2']);
+    assert.equal(
+      Object.values(metrics.verdicts).reduce((sum, count) => sum + count, 0),
+      328,
+    );
+    assert.equal(metrics.verdicts.passed, 164);
+    assert.equal(metrics.passAtK['pass@1'], 0.5);
+    assert.equal(metrics.dataset.files[0]?.sha256, 'b796127e635a67f93fb35c04f4cb03cf06f38c8072ee7cee8833d7bee06979ef');
+    assert.equal(metrics.codeloopVersion, '0.1.0');
+    for (const name of ['samples.jsonl_results.jsonl', 'metrics.json', 'executions.jsonl'])
+      assert.ok(existsSync(join(scratch, 'reference', name)), name);
+    const results = readFileSync(join(scratch, 'reference', 'samples.jsonl_results.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n');
+    assert.equal(results.length, 328);
 
-  // Kill with SIGKILL once some executions are journaled, then rerun the same command.
-  const out = join(scratch, 'killed');
-  const args = [bin, 'eval', '--dataset', 'humaneval', '--samples', samples, '--data-dir', dataDir, '--out', out, '--json', '--k', '1,2,10'];
-  const child = spawn(process.execPath, args, { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
-  const journal = join(out, 'executions.jsonl');
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && (!existsSync(journal) || readFileSync(journal, 'utf8').split('\n').length < 20)) await sleep(20);
-  child.kill('SIGKILL');
-  await new Promise((resolve) => child.once('exit', resolve));
-  const partial = readFileSync(journal, 'utf8').split('\n').length - 1;
-  assert.ok(partial >= 19 && partial < 328, `journal had ${partial} lines when killed`);
-  const rerun = codeloop(args.slice(1));
-  assert.equal(rerun.status, 0, rerun.stderr);
-  const resumed = JSON.parse(rerun.stdout) as typeof metrics & { executions: { run: number; reused: number } };
-  assert.deepEqual(resumed.passAtK, metrics.passAtK);
-  assert.deepEqual(resumed.verdicts, metrics.verdicts);
-  assert.equal(resumed.executions.run + resumed.executions.reused, 328);
-  assert.ok(resumed.executions.reused >= partial - 1, `reused ${resumed.executions.reused}, journal had ${partial}`);
-  assert.equal(readFileSync(journal, 'utf8').trimEnd().split('\n').length, 328);
-});
+    // Kill with SIGKILL once some executions are journaled, then rerun the same command.
+    const out = join(scratch, 'killed');
+    const args = [
+      bin,
+      'eval',
+      '--dataset',
+      'humaneval',
+      '--samples',
+      samples,
+      '--data-dir',
+      dataDir,
+      '--out',
+      out,
+      '--json',
+      '--k',
+      '1,2,10',
+    ];
+    const child = spawn(process.execPath, args, {
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    const journal = join(out, 'executions.jsonl');
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && (!existsSync(journal) || readFileSync(journal, 'utf8').split('\n').length < 20))
+      await sleep(20);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const partial = readFileSync(journal, 'utf8').split('\n').length - 1;
+    assert.ok(partial >= 19 && partial < 328, `journal had ${partial} lines when killed`);
+    const rerun = codeloop(args.slice(1));
+    assert.equal(rerun.status, 0, rerun.stderr);
+    const resumed = JSON.parse(rerun.stdout) as typeof metrics & { executions: { run: number; reused: number } };
+    assert.deepEqual(resumed.passAtK, metrics.passAtK);
+    assert.deepEqual(resumed.verdicts, metrics.verdicts);
+    assert.equal(resumed.executions.run + resumed.executions.reused, 328);
+    assert.ok(resumed.executions.reused >= partial - 1, `reused ${resumed.executions.reused}, journal had ${partial}`);
+    assert.equal(readFileSync(journal, 'utf8').trimEnd().split('\n').length, 328);
+  },
+);

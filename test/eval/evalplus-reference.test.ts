@@ -39,7 +39,11 @@ const CHANGED_SINCE_REFERENCE: Record<string, [boolean, boolean]> = {
  */
 const SPEED_DEPENDENT = new Set(['Mbpp/599', 'Mbpp/123']);
 
-async function checkAgreement(dataset: 'humaneval+' | 'mbpp+', folder: string, expected: { tasks: number; base?: number; plus?: number }): Promise<void> {
+async function checkAgreement(
+  dataset: 'humaneval+' | 'mbpp+',
+  folder: string,
+  expected: { tasks: number; base?: number; plus?: number },
+): Promise<void> {
   const loaded = await loadDataset(dataset, { dataDir });
   const ids = new Set(loaded.tasks.map((task) => task.id));
   const reference = join(dataDir, 'reference-outputs', 'qwen2.5-coder-1.5b-base', 'evalplus', folder);
@@ -49,7 +53,11 @@ async function checkAgreement(dataset: 'humaneval+' | 'mbpp+', folder: string, e
     .filter((line) => line.trim() !== '' && ids.has((JSON.parse(line) as { task_id: string }).task_id));
   const samples = parseSamples(lines.join('\n'), 'generated.jsonl', ids);
   assert.equal(samples.length, expected.tasks);
-  const published = (JSON.parse(readFileSync(join(reference, 'generated_eval_results.json'), 'utf8')) as { eval: Record<string, ReferenceResult[]> }).eval;
+  const published = (
+    JSON.parse(readFileSync(join(reference, 'generated_eval_results.json'), 'utf8')) as {
+      eval: Record<string, ReferenceResult[]>;
+    }
+  ).eval;
   const executor = await createExecutor({ concurrency: 2 });
   try {
     const evaluation = await evaluateSamples(loaded.tasks, samples, { executor });
@@ -71,13 +79,23 @@ async function checkAgreement(dataset: 'humaneval+' | 'mbpp+', folder: string, e
       const expectedPlus = changed ? changed[1] : entry.base_status === 'pass' && entry.plus_status === 'pass';
       base += expectedBase ? 1 : 0;
       plus += expectedPlus ? 1 : 0;
-      if ((result.verdict === 'passed') !== expectedBase) disagreements.push(`${result.taskId} base: expected ${expectedBase}, got ${result.verdict} (${result.reason})`);
-      if ((result.plus?.verdict === 'passed') !== expectedPlus) disagreements.push(`${result.taskId} plus: expected ${expectedPlus}, got ${result.plus?.verdict} (${result.plus?.reason})`);
+      if ((result.verdict === 'passed') !== expectedBase)
+        disagreements.push(`${result.taskId} base: expected ${expectedBase}, got ${result.verdict} (${result.reason})`);
+      if ((result.plus?.verdict === 'passed') !== expectedPlus)
+        disagreements.push(
+          `${result.taskId} plus: expected ${expectedPlus}, got ${result.plus?.verdict} (${result.plus?.reason})`,
+        );
     }
     assert.deepEqual(disagreements, []);
-    assert.equal(evaluation.counts.reduce((sum, counts) => sum + counts.c, 0), base);
+    assert.equal(
+      evaluation.counts.reduce((sum, counts) => sum + counts.c, 0),
+      base,
+    );
     assert.ok(evaluation.countsPlus, 'plus counts must be reported for an EvalPlus dataset');
-    assert.equal(evaluation.countsPlus.reduce((sum, counts) => sum + counts.c, 0), plus);
+    assert.equal(
+      evaluation.countsPlus.reduce((sum, counts) => sum + counts.c, 0),
+      plus,
+    );
     if (expected.base !== undefined) assert.equal(base, expected.base);
     if (expected.plus !== undefined) assert.equal(plus, expected.plus);
   } finally {
@@ -85,10 +103,18 @@ async function checkAgreement(dataset: 'humaneval+' | 'mbpp+', folder: string, e
   }
 }
 
-test('HumanEval+: Qwen2.5-Coder-1.5B solutions get EvalPlus\'s published base and plus verdicts on all 164 tasks (72 and 60 pass: 43.9 / 36.6)', { skip, timeout: 600_000 }, async () => {
-  await checkAgreement('humaneval+', 'humaneval', { tasks: 164, base: 72, plus: 60 });
-});
+test(
+  "HumanEval+: Qwen2.5-Coder-1.5B solutions get EvalPlus's published base and plus verdicts on all 164 tasks (72 and 60 pass: 43.9 / 36.6)",
+  { skip, timeout: 600_000 },
+  async () => {
+    await checkAgreement('humaneval+', 'humaneval', { tasks: 164, base: 72, plus: 60 });
+  },
+);
 
-test('MBPP+: Qwen2.5-Coder-1.5B solutions get EvalPlus\'s published verdicts on the 378 tasks of v0.2.0 (3 explained oracle changes, 2 speed-dependent)', { skip, timeout: 900_000 }, async () => {
-  await checkAgreement('mbpp+', 'mbpp', { tasks: 378 });
-});
+test(
+  "MBPP+: Qwen2.5-Coder-1.5B solutions get EvalPlus's published verdicts on the 378 tasks of v0.2.0 (3 explained oracle changes, 2 speed-dependent)",
+  { skip, timeout: 900_000 },
+  async () => {
+    await checkAgreement('mbpp+', 'mbpp', { tasks: 378 });
+  },
+);

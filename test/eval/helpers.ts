@@ -5,7 +5,8 @@ import { probeIsolation, type ExecutionRequest, type Executor } from '../../src/
 export { repositoryRoot, sharedDatasets } from '../../src/tasks/shared-datasets.js';
 
 /** Why sandbox-dependent tests are skipped, or false. */
-export const noSandbox: string | false = probeIsolation().level === null ? 'no OS sandbox on this machine (see codeloop doctor)' : false;
+export const noSandbox: string | false =
+  probeIsolation().level === null ? 'no OS sandbox on this machine (see codeloop doctor)' : false;
 
 /** Wraps an executor and records every request it was asked to run. */
 export function countingExecutor(executor: Executor): Executor & { requests: ExecutionRequest[] } {

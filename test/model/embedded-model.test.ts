@@ -20,7 +20,12 @@ const models = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..'
 const ggufPath = join(models, 'codeloop-embedded.gguf');
 
 test('the committed embedded model loads, matches its MANIFEST, and its log-probs match the trainer on the committed checkpoint', async () => {
-  const manifest = JSON.parse(readFileSync(join(models, 'MANIFEST.json'), 'utf8')) as { bytes: number; config: ModelConfig; parameters: number; training: { step: number; tokensSeen: number } };
+  const manifest = JSON.parse(readFileSync(join(models, 'MANIFEST.json'), 'utf8')) as {
+    bytes: number;
+    config: ModelConfig;
+    parameters: number;
+    training: { step: number; tokensSeen: number };
+  };
   assert.equal(statSync(ggufPath).size, manifest.bytes);
   assert.ok(manifest.bytes <= 30 * 1024 * 1024, 'the shipped file stays under 30 MB');
   assert.equal(parameterCount(manifest.config), manifest.parameters);
@@ -43,7 +48,9 @@ test('the committed embedded model loads, matches its MANIFEST, and its log-prob
     slice.set(decodeTensorData(encodeTensorData(slice, 'q8_0'), 'q8_0', slice.length));
   }
 
-  const tokenizer = createBpeTokenizer(JSON.parse(readFileSync(join(models, 'tokenizer.json'), 'utf8')) as BpeTokenizerData);
+  const tokenizer = createBpeTokenizer(
+    JSON.parse(readFileSync(join(models, 'tokenizer.json'), 'utf8')) as BpeTokenizerData,
+  );
   const text = 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n    if n < 2:\n        return n\n';
   const tokens = tokenizer.encode(text);
   const llama = await getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error });
@@ -53,7 +60,11 @@ test('the committed embedded model loads, matches its MANIFEST, and its log-prob
     assert.deepEqual(model.tokenize(text), tokens);
     assert.deepEqual([model.tokens.infill.prefix, model.tokens.infill.suffix, model.tokens.infill.middle], [1, 3, 2]);
     const V = header.config.vocabSize;
-    const logits = await new LlamaModel({ ...header.config, contextLength: tokens.length }, params, kernels).logits(Int32Array.from(tokens), 1, tokens.length);
+    const logits = await new LlamaModel({ ...header.config, contextLength: tokens.length }, params, kernels).logits(
+      Int32Array.from(tokens),
+      1,
+      tokens.length,
+    );
     const ours = logSoftmax(logits.subarray((tokens.length - 1) * V));
     const theirs = await llamaNextTokenLogProbabilities(model, tokens, { vocabSize: V, contextSize: 256 });
     assert.equal(argmax(theirs), argmax(ours), 'same most likely next token');
@@ -67,7 +78,8 @@ test('the committed embedded model loads, matches its MANIFEST, and its log-prob
     const overall = maxDifference(ours, theirs, { reportedOnly: true });
     assert.ok(overall < 0.3, `max |Δ log p| = ${overall}`);
     let kl = 0;
-    for (let token = 0; token < V; token++) if (theirs[token] !== -Infinity) kl += Math.exp(ours[token]!) * (ours[token]! - theirs[token]!);
+    for (let token = 0; token < V; token++)
+      if (theirs[token] !== -Infinity) kl += Math.exp(ours[token]!) * (ours[token]! - theirs[token]!);
     assert.ok(kl < 0.01, `KL(trainer || llama.cpp) = ${kl}`);
   } finally {
     await kernels.release();

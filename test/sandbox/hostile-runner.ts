@@ -10,7 +10,10 @@ export interface BatteryOutcome {
   reason: string;
 }
 
-export async function runBattery(context: BatteryContext, concurrency = 2): Promise<{ isolation: string; outcomes: BatteryOutcome[]; after: ExecutionResult }> {
+export async function runBattery(
+  context: BatteryContext,
+  concurrency = 2,
+): Promise<{ isolation: string; outcomes: BatteryOutcome[]; after: ExecutionResult }> {
   const executor = await createExecutor({ concurrency });
   try {
     const outcomes = await Promise.all(
@@ -18,10 +21,18 @@ export async function runBattery(context: BatteryContext, concurrency = 2): Prom
         const result = await executor.run(batteryRequest(program, context));
         const expected = Array.isArray(program.expect) ? program.expect : [program.expect];
         const problems: string[] = [];
-        if (!expected.includes(result.verdict)) problems.push(`verdict ${result.verdict}, expected ${expected.join(' or ')}`);
+        if (!expected.includes(result.verdict))
+          problems.push(`verdict ${result.verdict}, expected ${expected.join(' or ')}`);
         const extra = program.check?.(result, context);
         if (extra) problems.push(extra);
-        return { name: program.name, verdict: result.verdict, reason: result.reason, ...(problems.length ? { problem: `${problems.join('; ')} (${result.reason}; stderr: ${result.stderr.slice(-300)})` } : {}) };
+        return {
+          name: program.name,
+          verdict: result.verdict,
+          reason: result.reason,
+          ...(problems.length
+            ? { problem: `${problems.join('; ')} (${result.reason}; stderr: ${result.stderr.slice(-300)})` }
+            : {}),
+        };
       }),
     );
     // The pool survived: a plain program still runs and passes.
@@ -35,5 +46,7 @@ export async function runBattery(context: BatteryContext, concurrency = 2): Prom
 if (process.argv[1]?.endsWith('hostile-runner.js') && process.argv[2]) {
   const context = JSON.parse(process.argv[2]) as BatteryContext;
   const { isolation, outcomes, after } = await runBattery(context);
-  process.stdout.write(`${JSON.stringify({ isolation, outcomes, after: { verdict: after.verdict, stdout: after.stdout } })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ isolation, outcomes, after: { verdict: after.verdict, stdout: after.stdout } })}\n`,
+  );
 }

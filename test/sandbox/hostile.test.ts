@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  chmodSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { createSocket, type Socket } from 'node:dgram';
 import { tmpdir } from 'node:os';
@@ -70,7 +79,8 @@ function leftoverProcesses(): string[] {
     try {
       const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
       // Our executors' workers carry "codeloop-<our pid>-" in their command line; other test files run their own.
-      if (commandLine.includes(LEFTOVER_MARKER) || commandLine.includes(`"codeloop-${process.pid}-`)) found.push(`${pid}: ${commandLine.slice(0, 160)}`);
+      if (commandLine.includes(LEFTOVER_MARKER) || commandLine.includes(`"codeloop-${process.pid}-`))
+        found.push(`${pid}: ${commandLine.slice(0, 160)}`);
     } catch {
       // exited meanwhile
     }
@@ -82,7 +92,11 @@ function ownCgroups(): string[] {
   const found: string[] = [];
   for (const root of ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
     try {
-      const listing = execFileSync('find', [root, '-maxdepth', '4', '-type', 'd', '-name', `codeloop-${process.pid}-*`], { encoding: 'utf8' });
+      const listing = execFileSync(
+        'find',
+        [root, '-maxdepth', '4', '-type', 'd', '-name', `codeloop-${process.pid}-*`],
+        { encoding: 'utf8' },
+      );
       found.push(...listing.split('\n').filter(Boolean));
     } catch {
       // hierarchy absent
@@ -94,17 +108,28 @@ function ownCgroups(): string[] {
 /** Every file under the host folders a program would most like to change, with size and modification time. */
 function hostSnapshot(): string {
   // /root only at its top level: caches below it (npm, node-gyp) may change for reasons of their own during the run.
-  const find = (args: string[]) => spawnSync('find', [...args, '-printf', '%p %s %T@\n'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
+  const find = (args: string[]) =>
+    spawnSync('find', [...args, '-printf', '%p %s %T@\n'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
   return find(['/etc', '/usr/bin', '/usr/lib/python3', '-xdev', '-maxdepth', '3']) + find(['/root', '-maxdepth', '1']);
 }
 
-function assertNothingEscaped(context: BatteryContext, listeners: Listeners, outcomes: BatteryOutcome[], before: string): void {
+function assertNothingEscaped(
+  context: BatteryContext,
+  listeners: Listeners,
+  outcomes: BatteryOutcome[],
+  before: string,
+): void {
   const after = hostSnapshot();
   if (after !== before) {
-    const changed = after.split('\n').filter((line) => !before.includes(`${line}\n`)).slice(0, 10);
+    const changed = after
+      .split('\n')
+      .filter((line) => !before.includes(`${line}\n`))
+      .slice(0, 10);
     assert.fail(`host files changed during the battery:\n${changed.join('\n')}`);
   }
-  const problems = outcomes.filter((outcome) => outcome.problem).map((outcome) => `${outcome.name}: ${outcome.problem}`);
+  const problems = outcomes
+    .filter((outcome) => outcome.problem)
+    .map((outcome) => `${outcome.name}: ${outcome.problem}`);
   assert.deepEqual(problems, [], `hostile programs got the wrong verdict:\n${problems.join('\n')}`);
   assert.equal(readFileSync(context.canary, 'utf8'), 'original\n', 'the canary file was changed');
   assert.deepEqual(readdirSync(context.canaryDir), ['canary.txt'], 'a file appeared next to the canary');
@@ -117,26 +142,34 @@ function assertNothingEscaped(context: BatteryContext, listeners: Listeners, out
 const report = probeIsolation();
 const root = process.getuid?.() === 0;
 
-test(`hostile battery (${HOSTILE_PROGRAMS.length} programs) in this process${root ? ', as root' : ''}`, { skip: report.level === null ? 'no sandbox on this machine (see codeloop doctor)' : false }, async () => {
-  assert.ok(HOSTILE_PROGRAMS.length >= 40);
-  const listeners = await listen();
-  const context = makeContext(listeners, null);
-  process.env.CODELOOP_TEST_SECRET = context.secret; // in the harness's environment: must not reach any program
-  const before = hostSnapshot();
-  try {
-    const { isolation, outcomes, after } = await runBattery(context);
-    assert.equal(isolation, report.level);
-    assert.equal(after.verdict, 'passed');
-    assert.equal(after.stdout, '45\n');
-    assertNothingEscaped(context, listeners, outcomes, before);
-    assert.deepEqual(ownCgroups(), [], 'cgroups were left behind');
-    assert.deepEqual(readdirSync(tmpdir()).filter((name) => name.startsWith('codeloop-job-')), [], 'job directories were left behind');
-  } finally {
-    delete process.env.CODELOOP_TEST_SECRET;
-    context.cleanup();
-    await listeners.close();
-  }
-});
+test(
+  `hostile battery (${HOSTILE_PROGRAMS.length} programs) in this process${root ? ', as root' : ''}`,
+  { skip: report.level === null ? 'no sandbox on this machine (see codeloop doctor)' : false },
+  async () => {
+    assert.ok(HOSTILE_PROGRAMS.length >= 40);
+    const listeners = await listen();
+    const context = makeContext(listeners, null);
+    process.env.CODELOOP_TEST_SECRET = context.secret; // in the harness's environment: must not reach any program
+    const before = hostSnapshot();
+    try {
+      const { isolation, outcomes, after } = await runBattery(context);
+      assert.equal(isolation, report.level);
+      assert.equal(after.verdict, 'passed');
+      assert.equal(after.stdout, '45\n');
+      assertNothingEscaped(context, listeners, outcomes, before);
+      assert.deepEqual(ownCgroups(), [], 'cgroups were left behind');
+      assert.deepEqual(
+        readdirSync(tmpdir()).filter((name) => name.startsWith('codeloop-job-')),
+        [],
+        'job directories were left behind',
+      );
+    } finally {
+      delete process.env.CODELOOP_TEST_SECRET;
+      context.cleanup();
+      await listeners.close();
+    }
+  },
+);
 
 const dist = join(here, '..', '..');
 const unprivilegedSkip = !root
@@ -147,28 +180,50 @@ const unprivilegedSkip = !root
       ? `the build at ${dist} is not readable by other users`
       : false;
 
-test(`hostile battery as unprivileged uid ${UNPRIVILEGED_UID} (no cgroups, RLIMIT_NPROC)`, { skip: unprivilegedSkip }, async () => {
-  const listeners = await listen();
-  const context = makeContext(listeners, UNPRIVILEGED_UID);
-  const before = hostSnapshot();
-  try {
-    const child = spawnSync(
-      'setpriv',
-      [`--reuid=${UNPRIVILEGED_UID}`, `--regid=${UNPRIVILEGED_UID}`, '--clear-groups', process.execPath, join(here, 'hostile-runner.js'), JSON.stringify(context)],
-      { encoding: 'utf8', env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', CODELOOP_TEST_SECRET: context.secret }, timeout: 600_000, cwd: '/' },
-    );
-    assert.equal(child.status, 0, `the unprivileged battery runner failed: ${child.stderr}`);
-    const { isolation, outcomes, after } = JSON.parse(child.stdout) as { isolation: string; outcomes: BatteryOutcome[]; after: { verdict: string; stdout: string } };
-    assert.equal(isolation, 'bwrap+seccomp');
-    assert.equal(after.verdict, 'passed');
-    assertNothingEscaped(context, listeners, outcomes, before);
-    // Zombies are dead processes whose parent (bwrap, already gone) cannot reap them; the host's init does, later.
-    const stillRunning = spawnSync('ps', ['-u', String(UNPRIVILEGED_UID), '-o', 'pid=,stat=,args='], { encoding: 'utf8' })
-      .stdout.split('\n')
-      .filter((line) => line.trim() && !/^\s*\d+\s+Z/.test(line));
-    assert.deepEqual(stillRunning, [], `processes of uid ${UNPRIVILEGED_UID} outlived the runner`);
-  } finally {
-    context.cleanup();
-    await listeners.close();
-  }
-});
+test(
+  `hostile battery as unprivileged uid ${UNPRIVILEGED_UID} (no cgroups, RLIMIT_NPROC)`,
+  { skip: unprivilegedSkip },
+  async () => {
+    const listeners = await listen();
+    const context = makeContext(listeners, UNPRIVILEGED_UID);
+    const before = hostSnapshot();
+    try {
+      const child = spawnSync(
+        'setpriv',
+        [
+          `--reuid=${UNPRIVILEGED_UID}`,
+          `--regid=${UNPRIVILEGED_UID}`,
+          '--clear-groups',
+          process.execPath,
+          join(here, 'hostile-runner.js'),
+          JSON.stringify(context),
+        ],
+        {
+          encoding: 'utf8',
+          env: { PATH: '/usr/bin:/bin', HOME: '/nonexistent', CODELOOP_TEST_SECRET: context.secret },
+          timeout: 600_000,
+          cwd: '/',
+        },
+      );
+      assert.equal(child.status, 0, `the unprivileged battery runner failed: ${child.stderr}`);
+      const { isolation, outcomes, after } = JSON.parse(child.stdout) as {
+        isolation: string;
+        outcomes: BatteryOutcome[];
+        after: { verdict: string; stdout: string };
+      };
+      assert.equal(isolation, 'bwrap+seccomp');
+      assert.equal(after.verdict, 'passed');
+      assertNothingEscaped(context, listeners, outcomes, before);
+      // Zombies are dead processes whose parent (bwrap, already gone) cannot reap them; the host's init does, later.
+      const stillRunning = spawnSync('ps', ['-u', String(UNPRIVILEGED_UID), '-o', 'pid=,stat=,args='], {
+        encoding: 'utf8',
+      })
+        .stdout.split('\n')
+        .filter((line) => line.trim() && !/^\s*\d+\s+Z/.test(line));
+      assert.deepEqual(stillRunning, [], `processes of uid ${UNPRIVILEGED_UID} outlived the runner`);
+    } finally {
+      context.cleanup();
+      await listeners.close();
+    }
+  },
+);

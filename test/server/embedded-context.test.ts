@@ -26,13 +26,21 @@ after(async () => {
   await model.close();
 });
 
-const longFile = Array.from({ length: 300 }, (_, index) => `def function_${index}(value):\n    return value * ${index} + len(str(value))\n`).join('\n');
+const longFile = Array.from(
+  { length: 300 },
+  (_, index) => `def function_${index}(value):\n    return value * ${index} + len(str(value))\n`,
+).join('\n');
 
 test('a long file fits the embedded model: the prompt is cut to its 256-token context, not sent whole (was a 502 context-overflow)', async () => {
   assert.equal(model.capabilities.contextLength, 256);
   const prefix = `${longFile}\ndef total(values):\n    `;
   const suffix = `\n\n${longFile}`;
-  const post = (path: string, body: unknown) => fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown) =>
+    fetch(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   const infill = await post('/infill', { input_prefix: prefix, input_suffix: suffix, n_predict: 128 });
   const infillBody = await infill.text();
   assert.equal(infill.status, 200, infillBody);

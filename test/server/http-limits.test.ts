@@ -70,17 +70,28 @@ test('unfinished bodies share a byte budget (503 + Retry-After past it), a body 
   const holder = await open();
   holder.socket.write(head(3500) + '{"prompt": "');
   await new Promise((resolve) => setTimeout(resolve, 50));
-  const response = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x'.repeat(3000) }) });
+  const response = await fetch(`${server.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'x'.repeat(3000) }),
+  });
   assert.equal(response.status, 503);
   assert.equal(response.headers.get('retry-after'), '1');
-  assert.match(((await response.json()) as { error: { message: string } }).error.message, /unfinished request bodies; the limit is 6000/);
+  assert.match(
+    ((await response.json()) as { error: { message: string } }).error.message,
+    /unfinished request bodies; the limit is 6000/,
+  );
   const big = await open();
   big.socket.write(head(5000));
   const refused = await big.closed;
   assert.match(refused.data, /^HTTP\/1\.1 413[\s\S]*5000 bytes, over the 4000-byte limit/);
   // Once the holder is gone (here: cut off by the request timeout), the budget is free again.
   await holder.closed;
-  const after = await fetch(`${server.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt: 'x'.repeat(3000) }) });
+  const after = await fetch(`${server.url}/v1/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'x'.repeat(3000) }),
+  });
   assert.equal(after.status, 200);
 });
 
@@ -111,12 +122,23 @@ test('over the wire: the DNS-rebinding reproducer (foreign Host and Origin, empt
 });
 
 test('the limits are checked when the server starts', async () => {
-  const handler = createHttpHandler({ engine: createCompletionEngine({ model: createMockBackend({ respond: () => '' }) }) });
-  await assert.rejects(startHttpServer({ handler, port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 1000 }), /headersTimeoutMs=5000 is longer than requestTimeoutMs=1000/);
-  await assert.rejects(startHttpServer({ handler, port: 0, maxConnections: 0 }), /maxConnections=0 must be an integer ≥ 1/);
+  const handler = createHttpHandler({
+    engine: createCompletionEngine({ model: createMockBackend({ respond: () => '' }) }),
+  });
+  await assert.rejects(
+    startHttpServer({ handler, port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 1000 }),
+    /headersTimeoutMs=5000 is longer than requestTimeoutMs=1000/,
+  );
+  await assert.rejects(
+    startHttpServer({ handler, port: 0, maxConnections: 0 }),
+    /maxConnections=0 must be an integer ≥ 1/,
+  );
 });
 
 test('serve --prompt-tokens below the engine minimum is refused naming the flag, before any model is opened', async () => {
   const { serveCommand } = await import('../../src/cli/serve.js');
-  await assert.rejects(serveCommand.run(['--http', '--prompt-tokens', '8', '--model', 'no-such-model-file.gguf']), /--prompt-tokens.*16/);
+  await assert.rejects(
+    serveCommand.run(['--http', '--prompt-tokens', '8', '--model', 'no-such-model-file.gguf']),
+    /--prompt-tokens.*16/,
+  );
 });

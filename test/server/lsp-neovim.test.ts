@@ -14,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../../bin/codeloop.js', import.meta.url));
 const nvim = spawnSync('nvim', ['--version'], { encoding: 'utf8' });
-const skip = nvim.status === 0 ? false : 'nvim is not installed (Debian: apt-get install neovim; scripts/install-system-deps.sh does)';
+const skip =
+  nvim.status === 0
+    ? false
+    : 'nvim is not installed (Debian: apt-get install neovim; scripts/install-system-deps.sh does)';
 const directory = mkdtempSync(join(tmpdir(), 'codeloop-nvim-'));
 after(() => rmSync(directory, { recursive: true, force: true }));
 
@@ -59,37 +62,55 @@ function luaList(items: string[]): string {
   return `{ ${items.map((item) => JSON.stringify(item)).join(', ')} }`;
 }
 
-test('Neovim as the LSP client: handshake, buffer sync, inline completion, typed-ahead from the cache, shutdown', { skip, timeout: 90_000 }, () => {
-  const prefix = 'def add(a, b):\n    return ';
-  const replay = join(directory, 'recorded.jsonl');
-  writeFileSync(replay, `${JSON.stringify({ task_id: 'nvim/add', prompt: prefix, suffix: '\n', completion: 'a + b\n\n\ndef sub(a, b):\n    return a - b' })}\n`);
-  const file = join(directory, 'calc.py');
-  writeFileSync(file, 'def add(a, b):\n    return \n');
-  const out = join(directory, 'out.json');
-  const lua = join(directory, 'client.lua');
-  writeFileSync(lua, script({ cmd: [process.execPath, bin, 'serve', '--lsp', '--model', `replay:${replay}`], file, out }));
-  // A clean Neovim: no user config or plugins (--clean), no swap files, no terminal (--headless).
-  const run = spawnSync('nvim', ['--clean', '--headless', '-n', '-c', `luafile ${lua}`], { encoding: 'utf8', timeout: 80_000, cwd: directory, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: directory } });
-  assert.equal(run.status, 0, `nvim exited ${run.status}: ${run.stderr}`);
-  const result = JSON.parse(readFileSync(out, 'utf8')) as {
-    error?: string;
-    started: boolean;
-    initialized: boolean;
-    inlineCompletionProvider: unknown;
-    first: { result?: { items: { insertText: string; range: { start: unknown; end: unknown } }[] }; err?: unknown };
-    typed: { result?: { items: { insertText: string }[] }; err?: unknown };
-    stats: { result?: { engine: { modelCalls: number; typedAheadHits: number } } };
-    stopped: boolean;
-  };
-  assert.equal(result.error, undefined, result.error);
-  assert.deepEqual([result.started, result.initialized, result.inlineCompletionProvider], [true, true, true]);
-  assert.equal(result.first.err, undefined, JSON.stringify(result.first.err));
-  assert.equal(result.first.result?.items[0]?.insertText, 'a + b');
-  assert.deepEqual(result.first.result?.items[0]?.range, { start: { line: 1, character: 11 }, end: { line: 1, character: 11 } });
-  // The replay model records only the first prompt: this answer is the cache's, and the server saw Neovim's edit.
-  assert.equal(result.typed.err, undefined, JSON.stringify(result.typed.err));
-  assert.equal(result.typed.result?.items[0]?.insertText, '+ b');
-  assert.equal(result.stats.result?.engine.modelCalls, 1);
-  assert.ok((result.stats.result?.engine.typedAheadHits ?? 0) >= 1);
-  assert.equal(result.stopped, true, 'the server shut down when Neovim stopped the client');
-});
+test(
+  'Neovim as the LSP client: handshake, buffer sync, inline completion, typed-ahead from the cache, shutdown',
+  { skip, timeout: 90_000 },
+  () => {
+    const prefix = 'def add(a, b):\n    return ';
+    const replay = join(directory, 'recorded.jsonl');
+    writeFileSync(
+      replay,
+      `${JSON.stringify({ task_id: 'nvim/add', prompt: prefix, suffix: '\n', completion: 'a + b\n\n\ndef sub(a, b):\n    return a - b' })}\n`,
+    );
+    const file = join(directory, 'calc.py');
+    writeFileSync(file, 'def add(a, b):\n    return \n');
+    const out = join(directory, 'out.json');
+    const lua = join(directory, 'client.lua');
+    writeFileSync(
+      lua,
+      script({ cmd: [process.execPath, bin, 'serve', '--lsp', '--model', `replay:${replay}`], file, out }),
+    );
+    // A clean Neovim: no user config or plugins (--clean), no swap files, no terminal (--headless).
+    const run = spawnSync('nvim', ['--clean', '--headless', '-n', '-c', `luafile ${lua}`], {
+      encoding: 'utf8',
+      timeout: 80_000,
+      cwd: directory,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: directory },
+    });
+    assert.equal(run.status, 0, `nvim exited ${run.status}: ${run.stderr}`);
+    const result = JSON.parse(readFileSync(out, 'utf8')) as {
+      error?: string;
+      started: boolean;
+      initialized: boolean;
+      inlineCompletionProvider: unknown;
+      first: { result?: { items: { insertText: string; range: { start: unknown; end: unknown } }[] }; err?: unknown };
+      typed: { result?: { items: { insertText: string }[] }; err?: unknown };
+      stats: { result?: { engine: { modelCalls: number; typedAheadHits: number } } };
+      stopped: boolean;
+    };
+    assert.equal(result.error, undefined, result.error);
+    assert.deepEqual([result.started, result.initialized, result.inlineCompletionProvider], [true, true, true]);
+    assert.equal(result.first.err, undefined, JSON.stringify(result.first.err));
+    assert.equal(result.first.result?.items[0]?.insertText, 'a + b');
+    assert.deepEqual(result.first.result?.items[0]?.range, {
+      start: { line: 1, character: 11 },
+      end: { line: 1, character: 11 },
+    });
+    // The replay model records only the first prompt: this answer is the cache's, and the server saw Neovim's edit.
+    assert.equal(result.typed.err, undefined, JSON.stringify(result.typed.err));
+    assert.equal(result.typed.result?.items[0]?.insertText, '+ b');
+    assert.equal(result.stats.result?.engine.modelCalls, 1);
+    assert.ok((result.stats.result?.engine.typedAheadHits ?? 0) >= 1);
+    assert.equal(result.stopped, true, 'the server shut down when Neovim stopped the client');
+  },
+);

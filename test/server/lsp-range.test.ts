@@ -32,7 +32,11 @@ const stubEngine = (text: string, replaceLength: number): CompletionEngine => ({
   }),
 });
 
-async function inlineCompletion(engine: CompletionEngine, document: string, position: { line: number; character: number }) {
+async function inlineCompletion(
+  engine: CompletionEngine,
+  document: string,
+  position: { line: number; character: number },
+) {
   const toServer = new PassThrough();
   const fromServer = new PassThrough();
   startLspServer({ engine, input: toServer, output: fromServer });
@@ -42,9 +46,18 @@ async function inlineCompletion(engine: CompletionEngine, document: string, posi
     await client.sendRequest('initialize', { processId: null, rootUri: null, capabilities: {} });
     await client.sendNotification('initialized', {});
     const uri = 'file:///project/calc.py';
-    await client.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId: 'python', version: 1, text: document } });
-    return (await client.sendRequest('textDocument/inlineCompletion', { textDocument: { uri }, position, context: { triggerKind: 2 } })) as {
-      items: { insertText: string; range: { start: { line: number; character: number }; end: { line: number; character: number } } }[];
+    await client.sendNotification('textDocument/didOpen', {
+      textDocument: { uri, languageId: 'python', version: 1, text: document },
+    });
+    return (await client.sendRequest('textDocument/inlineCompletion', {
+      textDocument: { uri },
+      position,
+      context: { triggerKind: 2 },
+    })) as {
+      items: {
+        insertText: string;
+        range: { start: { line: number; character: number }; end: { line: number; character: number } };
+      }[];
     };
   } finally {
     client.dispose();
@@ -60,13 +73,21 @@ test('a merge that replaces across a line break is narrowed to the cursor line: 
   assert.equal(item?.insertText, 'b)');
   // Accepting the returned edit gives the document the engine's merge would.
   assert.ok(item !== undefined);
-  assert.equal(applyEdit(document, item.range, item.insertText), document.slice(0, 9) + 'b)\ny = 2' + document.slice(16));
+  assert.equal(
+    applyEdit(document, item.range, item.insertText),
+    document.slice(0, 9) + 'b)\ny = 2' + document.slice(16),
+  );
 });
 
 /** `document` with `range` replaced by `text`, as an editor applies an inline completion. */
-function applyEdit(document: string, range: { start: { line: number; character: number }; end: { line: number; character: number } }, text: string): string {
+function applyEdit(
+  document: string,
+  range: { start: { line: number; character: number }; end: { line: number; character: number } },
+  text: string,
+): string {
   const lines = document.split('\n');
-  const offset = (position: { line: number; character: number }): number => lines.slice(0, position.line).reduce((sum, line) => sum + line.length + 1, 0) + position.character;
+  const offset = (position: { line: number; character: number }): number =>
+    lines.slice(0, position.line).reduce((sum, line) => sum + line.length + 1, 0) + position.character;
   return document.slice(0, offset(range.start)) + text + document.slice(offset(range.end));
 }
 

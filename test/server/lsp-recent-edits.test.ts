@@ -16,7 +16,22 @@ const recordingEngine = (requests: CompletionRequest[]): CompletionEngine => ({
   close() {},
   complete: async (request): Promise<CompletionResult> => {
     requests.push(request);
-    return { text: '', replaceLength: 0, mode: 'none', modeReason: 'stub', finishReason: 'empty', cache: 'miss', rules: [], rawText: '', modelMs: 0, firstTokenMs: 0, promptTruncated: false, totalMs: 0, usage: { promptTokens: 0, completionTokens: 0 }, warnings: [] };
+    return {
+      text: '',
+      replaceLength: 0,
+      mode: 'none',
+      modeReason: 'stub',
+      finishReason: 'empty',
+      cache: 'miss',
+      rules: [],
+      rawText: '',
+      modelMs: 0,
+      firstTokenMs: 0,
+      promptTruncated: false,
+      totalMs: 0,
+      usage: { promptTokens: 0, completionTokens: 0 },
+      warnings: [],
+    };
   },
 });
 
@@ -41,17 +56,34 @@ test('recent didChange edits reach the engine as recentEdits, most recent first,
     const util = 'file:///project/util.py';
     const main = 'file:///project/main.py';
     const lines = Array.from({ length: 30 }, (_, index) => `line_${index} = ${index}`);
-    await client.sendNotification('textDocument/didOpen', { textDocument: { uri: util, languageId: 'python', version: 1, text: `${lines.join('\n')}\n` } });
-    await client.sendNotification('textDocument/didOpen', { textDocument: { uri: main, languageId: 'python', version: 1, text: 'x = 1\n' } });
+    await client.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: util, languageId: 'python', version: 1, text: `${lines.join('\n')}\n` },
+    });
+    await client.sendNotification('textDocument/didOpen', {
+      textDocument: { uri: main, languageId: 'python', version: 1, text: 'x = 1\n' },
+    });
     // Two keystrokes on line 20 of util.py (one edit), then one on main.py.
     const change = (uri: string, version: number, line: number, character: number, text: string) =>
-      client.sendNotification('textDocument/didChange', { textDocument: { uri, version }, contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text }] });
+      client.sendNotification('textDocument/didChange', {
+        textDocument: { uri, version },
+        contentChanges: [{ range: { start: { line, character }, end: { line, character } }, text }],
+      });
     await change(util, 2, 20, 0, 'def rec');
     await change(util, 3, 20, 7, 'ent_helper(): pass\n');
     await change(main, 2, 1, 0, 'y = 2\n');
-    await client.sendRequest('textDocument/inlineCompletion', { textDocument: { uri: main }, position: { line: 2, character: 0 }, context: { triggerKind: 2 } });
+    await client.sendRequest('textDocument/inlineCompletion', {
+      textDocument: { uri: main },
+      position: { line: 2, character: 0 },
+      context: { triggerKind: 2 },
+    });
     const edits = requests[0]?.recentEdits ?? [];
-    assert.deepEqual(edits.map((edit) => [edit.path, edit.startLine]), [['main.py', 0], ['util.py', 18]]);
+    assert.deepEqual(
+      edits.map((edit) => [edit.path, edit.startLine]),
+      [
+        ['main.py', 0],
+        ['util.py', 18],
+      ],
+    );
     assert.equal(edits[0]?.text, 'x = 1\ny = 2\n');
     assert.equal(edits[1]?.text, 'line_18 = 18\nline_19 = 19\ndef recent_helper(): pass\nline_20 = 20\nline_21 = 21');
   } finally {

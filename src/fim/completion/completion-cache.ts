@@ -24,7 +24,8 @@ interface Slot<T> {
 }
 
 const KEY_CHARS = 256;
-const keyOf = (prefix: string, suffix: string, variant: string): string => `${variant}\u0000${prefix.slice(-KEY_CHARS)}\u0000${suffix.slice(0, KEY_CHARS)}`;
+const keyOf = (prefix: string, suffix: string, variant: string): string =>
+  `${variant}\u0000${prefix.slice(-KEY_CHARS)}\u0000${suffix.slice(0, KEY_CHARS)}`;
 
 export class CompletionCache<T extends CachedCompletion> {
   readonly #slots = new Map<string, Slot<T>[]>();
@@ -49,7 +50,9 @@ export class CompletionCache<T extends CachedCompletion> {
    */
   set(prefix: string, suffix: string, value: T, variant = ''): void {
     const key = keyOf(prefix, suffix, variant);
-    const slots = (this.#slots.get(key) ?? []).filter((slot) => slot.prefix !== prefix || slot.suffix !== suffix || slot.variant !== variant);
+    const slots = (this.#slots.get(key) ?? []).filter(
+      (slot) => slot.prefix !== prefix || slot.suffix !== suffix || slot.variant !== variant,
+    );
     this.#size -= (this.#slots.get(key)?.length ?? 0) - slots.length;
     slots.push({ prefix, suffix, variant, value });
     this.#size += 1;
@@ -71,7 +74,9 @@ export class CompletionCache<T extends CachedCompletion> {
       const earlier = prefix.slice(0, prefix.length - typed);
       const key = keyOf(earlier, suffix, variant);
       const slots = this.#slots.get(key);
-      const slot = slots?.find((candidate) => candidate.prefix === earlier && candidate.suffix === suffix && candidate.variant === variant);
+      const slot = slots?.find(
+        (candidate) => candidate.prefix === earlier && candidate.suffix === suffix && candidate.variant === variant,
+      );
       if (slot === undefined) continue;
       const typedText = prefix.slice(earlier.length);
       // The whole suggestion typed (or more) is a miss: the user is past it.

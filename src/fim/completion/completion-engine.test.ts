@@ -8,9 +8,16 @@ const document = 'from .shapes import area\n\ndef total_area(shapes):\n    ';
 const shapes = { path: 'pkg/shapes.py', text: 'def area(shape):\n    return shape.w * shape.h\n' };
 
 test('renders the family FIM prompt: repository context in file-separator layout, current file last, format stops sent', async () => {
-  const model = createMockBackend({ respond: () => 'return sum(area(shape) for shape in shapes)\n\n\ndef other():\n    pass' });
+  const model = createMockBackend({
+    respond: () => 'return sum(area(shape) for shape in shapes)\n\n\ndef other():\n    pass',
+  });
   const engine = createCompletionEngine({ model, format: getFimFormat('qwen2.5-coder') });
-  const result = await engine.complete({ text: document, cursor: document.length, path: 'pkg/main.py', files: [shapes] });
+  const result = await engine.complete({
+    text: document,
+    cursor: document.length,
+    path: 'pkg/main.py',
+    files: [shapes],
+  });
   assert.equal(result.text, 'return sum(area(shape) for shape in shapes)');
   assert.equal(result.mode, 'multi-line');
   // The stream was cut at the dedent before its finish part: usage is counted with the token counter.
@@ -19,7 +26,10 @@ test('renders the family FIM prompt: repository context in file-separator layout
   const call = model.calls[0];
   assert.equal(call?.request.kind, 'complete');
   const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
-  assert.equal(prompt, `<|file_sep|>pkg/shapes.py\ndef area(shape):\n    return shape.w * shape.h\n<|file_sep|>pkg/main.py\n<|fim_prefix|>${document}<|fim_suffix|><|fim_middle|>`);
+  assert.equal(
+    prompt,
+    `<|file_sep|>pkg/shapes.py\ndef area(shape):\n    return shape.w * shape.h\n<|file_sep|>pkg/main.py\n<|fim_prefix|>${document}<|fim_suffix|><|fim_middle|>`,
+  );
   assert.ok(call?.options.stop?.includes('<|file_sep|>'));
   assert.equal(call?.options.temperature, 0);
 });
@@ -54,7 +64,10 @@ test('cache: an exact repeat and typed-ahead text are served without the model',
 });
 
 /** A backend that streams `first`, waits for `gate`, then streams `rest`; counts aborts it sees. */
-function gatedBackend(first: string, rest: string[]): { model: ModelBackend; open: () => void; aborts: () => number; calls: () => number } {
+function gatedBackend(
+  first: string,
+  rest: string[],
+): { model: ModelBackend; open: () => void; aborts: () => number; calls: () => number } {
   const base = createMockBackend({ respond: () => '' });
   let release: () => void = () => {};
   const gate = new Promise<void>((resolve) => (release = resolve));
@@ -65,11 +78,20 @@ function gatedBackend(first: string, rest: string[]): { model: ModelBackend; ope
     options.signal?.addEventListener('abort', () => (aborts += 1), { once: true });
     yield { type: 'start', modelId: 'gated', warnings: [] };
     yield { type: 'text-delta', text: first };
-    await Promise.race([gate, new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }))]);
+    await Promise.race([
+      gate,
+      new Promise((_resolve, reject) =>
+        options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }),
+      ),
+    ]);
     for (const text of rest) yield { type: 'text-delta', text };
     yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };
   }
-  const model: ModelBackend = { ...base, streamInfill: (_prefix, _suffix, options) => stream(options), streamComplete: (_prompt, options) => stream(options) };
+  const model: ModelBackend = {
+    ...base,
+    streamInfill: (_prefix, _suffix, options) => stream(options),
+    streamComplete: (_prompt, options) => stream(options),
+  };
   return { model, open: release, aborts: () => aborts, calls: () => calls };
 }
 
@@ -122,9 +144,15 @@ function stallingBackend(pieces: string[]): ModelBackend {
   async function* stream(options: GenerateOptions = {}): AsyncIterable<StreamPart> {
     yield { type: 'start', modelId: 'stalling', warnings: [] };
     for (const text of pieces) yield { type: 'text-delta', text };
-    await new Promise((_resolve, reject) => options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }));
+    await new Promise((_resolve, reject) =>
+      options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }),
+    );
   }
-  return { ...base, streamInfill: (_prefix, _suffix, options) => stream(options), streamComplete: (_prompt, options) => stream(options) };
+  return {
+    ...base,
+    streamInfill: (_prefix, _suffix, options) => stream(options),
+    streamComplete: (_prompt, options) => stream(options),
+  };
 }
 
 test('soft deadline returns the complete lines ready; hard deadline returns nothing', async () => {
@@ -140,7 +168,12 @@ test('soft deadline returns the complete lines ready; hard deadline returns noth
   assert.deepEqual([timedOut.finishReason, timedOut.text], ['hard-deadline', '']);
 
   // Before the first token only firstTokenTimeoutMs applies (a model still loading is not cut off by hardDeadlineMs).
-  const silent = createCompletionEngine({ model: stallingBackend([]), softDeadlineMs: 5, hardDeadlineMs: 5, firstTokenTimeoutMs: 60 });
+  const silent = createCompletionEngine({
+    model: stallingBackend([]),
+    softDeadlineMs: 5,
+    hardDeadlineMs: 5,
+    firstTokenTimeoutMs: 60,
+  });
   const started = performance.now();
   const gaveUp = await silent.complete({ text: line, cursor: line.length });
   assert.equal(gaveUp.finishReason, 'hard-deadline');
@@ -161,10 +194,19 @@ test('mid-line before code gets no completion and no model call; raw mode skips 
 test('bad requests and options are usage errors naming the value', async () => {
   const model = createMockBackend({ respond: () => '' });
   const engine = createCompletionEngine({ model });
-  await assert.rejects(engine.complete({ text: 'abc', cursor: 7 }), /request\.cursor=7 must be an integer offset between 0 and the document length \(3\)/);
-  assert.throws(() => createCompletionEngine({ model, prefixShare: 0.9, suffixShare: 0.2 }), /prefixShare \+ suffixShare = 1\.1/);
+  await assert.rejects(
+    engine.complete({ text: 'abc', cursor: 7 }),
+    /request\.cursor=7 must be an integer offset between 0 and the document length \(3\)/,
+  );
   assert.throws(
-    () => createCompletionEngine({ model: createMockBackend({ respond: () => '', capabilities: { supportsInfill: false } }) }),
+    () => createCompletionEngine({ model, prefixShare: 0.9, suffixShare: 0.2 }),
+    /prefixShare \+ suffixShare = 1\.1/,
+  );
+  assert.throws(
+    () =>
+      createCompletionEngine({
+        model: createMockBackend({ respond: () => '', capabilities: { supportsInfill: false } }),
+      }),
     /cannot infill and no FIM format was given; pass format/,
   );
 });
@@ -181,7 +223,11 @@ test('Tabby #3367 (cancelling completions cancels the model load): the first gen
     yield { type: 'text-delta', text: 'return 1' };
     yield { type: 'finish', finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 } };
   }
-  const model: ModelBackend = { ...base, streamInfill: (_prefix, _suffix, options) => stream(options), streamComplete: (_prompt, options) => stream(options) };
+  const model: ModelBackend = {
+    ...base,
+    streamInfill: (_prefix, _suffix, options) => stream(options),
+    streamComplete: (_prompt, options) => stream(options),
+  };
   const engine = createCompletionEngine({ model, abandonGraceMs: 0 });
   const controller = new AbortController();
   const first = engine.complete({ text: document, cursor: document.length }, { signal: controller.signal });
@@ -204,7 +250,10 @@ test("the prompt budget is capped at the model's context minus maxTokens and a m
   const text = `${long}\ndef f():\n    \n${long}`;
   const result = await engine.complete({ text, cursor: long.length + 14 });
   assert.equal(result.promptTruncated, true);
-  assert.equal((await createCompletionEngine({ model }).complete({ text: document, cursor: document.length })).promptTruncated, false);
+  assert.equal(
+    (await createCompletionEngine({ model }).complete({ text: document, cursor: document.length })).promptTruncated,
+    false,
+  );
   const call = model.calls[0];
   const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
   // The mock counts word pieces, far more per character than the engine's 3.5-character estimate: the prompt is
@@ -219,7 +268,10 @@ test('onTextDelta: whole lines arrive while the model is still generating; they 
   const gated = gatedBackend(body, ['return total\n\n\ndef other():\n    pass']);
   const engine = createCompletionEngine({ model: gated.model });
   const deltas: string[] = [];
-  const pending = engine.complete({ text: document, cursor: document.length, language: 'python' }, { onTextDelta: (text) => deltas.push(text) });
+  const pending = engine.complete(
+    { text: document, cursor: document.length, language: 'python' },
+    { onTextDelta: (text) => deltas.push(text) },
+  );
   for (let waited = 0; deltas.length === 0 && waited < 200; waited += 1) await tick();
   // Before the gate opens: the three complete lines, not the open last line.
   assert.deepEqual(deltas, ['total = 0\n    for shape in shapes:\n        total += area(shape)']);
@@ -229,12 +281,19 @@ test('onTextDelta: whole lines arrive while the model is still generating; they 
   assert.ok(result.text.startsWith(deltas.join('')));
   // Streaming changes nothing in the result: it equals a run nobody streams from, and no sent text was kept over it.
   const plain = gatedBackend(body, ['return total\n\n\ndef other():\n    pass']);
-  const unstreamed = createCompletionEngine({ model: plain.model }).complete({ text: document, cursor: document.length, language: 'python' });
+  const unstreamed = createCompletionEngine({ model: plain.model }).complete({
+    text: document,
+    cursor: document.length,
+    language: 'python',
+  });
   plain.open();
   assert.deepEqual([(await unstreamed).text, (await unstreamed).rules], [result.text, result.rules]);
   assert.ok(!result.rules.includes('keep-streamed'), result.rules.join());
   // A second caller that joins the same generation gets the same text from the cache.
-  assert.equal((await engine.complete({ text: document, cursor: document.length, language: 'python' })).text, result.text);
+  assert.equal(
+    (await engine.complete({ text: document, cursor: document.length, language: 'python' })).text,
+    result.text,
+  );
 });
 
 test('streaming work is for streaming callers: nothing streamed, the hard deadline returns nothing; a late joiner still gets the lines', async () => {
@@ -247,8 +306,13 @@ test('streaming work is for streaming callers: nothing streamed, the hard deadli
   // With a listener, what was sent is what comes back.
   const streamed = gatedBackend(body, ['return total']);
   const deltas: string[] = [];
-  const sent = await createCompletionEngine({ model: streamed.model, hardDeadlineMs: 30 }).complete(request, { onTextDelta: (text) => deltas.push(text) });
-  assert.deepEqual([sent.finishReason, sent.text, deltas.join('')], ['hard-deadline', 'total = 0\n    for shape in shapes:\n        total += area(shape)', sent.text]);
+  const sent = await createCompletionEngine({ model: streamed.model, hardDeadlineMs: 30 }).complete(request, {
+    onTextDelta: (text) => deltas.push(text),
+  });
+  assert.deepEqual(
+    [sent.finishReason, sent.text, deltas.join('')],
+    ['hard-deadline', 'total = 0\n    for shape in shapes:\n        total += area(shape)', sent.text],
+  );
   // A caller that joins a run nobody streamed from is sent the lines generated before it came.
   const joined = gatedBackend(body, ['return total\n\n\ndef other():\n    pass']);
   const engine = createCompletionEngine({ model: joined.model });
@@ -266,12 +330,18 @@ test('streaming work is for streaming callers: nothing streamed, the hard deadli
 });
 
 test('onTextDelta holds back what a later rule may cut: a repeated line, the re-typed suffix, code that does not parse yet', async () => {
-  const run = async (completion: string, suffix: string): Promise<{ deltas: string[]; text: string; rules: string[] }> => {
+  const run = async (
+    completion: string,
+    suffix: string,
+  ): Promise<{ deltas: string[]; text: string; rules: string[] }> => {
     const gated = gatedBackend(completion, ['']);
     const engine = createCompletionEngine({ model: gated.model });
     const deltas: string[] = [];
     const text = `def f(items):\n    ${suffix}`;
-    const pending = engine.complete({ text, cursor: text.length - suffix.length, language: 'python' }, { onTextDelta: (delta) => deltas.push(delta) });
+    const pending = engine.complete(
+      { text, cursor: text.length - suffix.length, language: 'python' },
+      { onTextDelta: (delta) => deltas.push(delta) },
+    );
     for (let waited = 0; gated.calls() === 0 && waited < 200; waited += 1) await tick();
     for (let waited = 0; waited < 20; waited += 1) await tick();
     const before = [...deltas];
@@ -288,7 +358,9 @@ test('onTextDelta holds back what a later rule may cut: a repeated line, the re-
   assert.equal(suffixSafeEnd('y = 1', '  y = 2'), 5);
   // An open bracket does not parse until it is closed; then the lines go together.
   assert.deepEqual((await run('values = [\n', '\n    return items\n')).deltas, []);
-  assert.deepEqual((await run('values = [\n        1,\n    ]\n', '\n    return items\n')).deltas, ['values = [\n        1,\n    ]']);
+  assert.deepEqual((await run('values = [\n        1,\n    ]\n', '\n    return items\n')).deltas, [
+    'values = [\n        1,\n    ]',
+  ]);
 });
 
 test('cache and in-flight reuse respect the request: mode, maxTokens and n_indent are part of the key; soft-deadline results are not cached', async () => {
@@ -305,7 +377,10 @@ test('cache and in-flight reuse respect the request: mode, maxTokens and n_inden
   // What a soft deadline cut is asked for again.
   let calls = 0;
   const stalling = stallingBackend(['total = 0\n', '    for shape in shapes:\n', '        total +=']);
-  const counted: ModelBackend = { ...stalling, streamInfill: (prefix, suffix, options) => (calls++, stalling.streamInfill(prefix, suffix, options)) };
+  const counted: ModelBackend = {
+    ...stalling,
+    streamInfill: (prefix, suffix, options) => (calls++, stalling.streamInfill(prefix, suffix, options)),
+  };
   const soft = createCompletionEngine({ model: counted, softDeadlineMs: 20 });
   assert.equal((await soft.complete(request)).finishReason, 'soft-deadline');
   assert.equal((await soft.complete(request)).cache, 'miss');
@@ -336,7 +411,9 @@ test('a line on its way to more than the next suffix line does not end generatio
     assert.ok(!result.rules.includes('stop-at-suffix-line'), mode);
   }
   // The same line, complete, is the re-typed suffix line: nothing is shown.
-  const retyped = createCompletionEngine({ model: createMockBackend({ respond: () => ({ pieces: ['return', ' r', '\n'] }) }) });
+  const retyped = createCompletionEngine({
+    model: createMockBackend({ respond: () => ({ pieces: ['return', ' r', '\n'] }) }),
+  });
   const result = await retyped.complete({ text, cursor, mode: 'multi-line' });
   assert.deepEqual([result.text, result.rules.includes('stop-at-suffix-line')], ['', true]);
 });
@@ -362,7 +439,12 @@ test('without a tokenizer the prompt budget keeps a 25% margin: the 3.5 characte
   const base = createMockBackend({ respond: () => 'return 0', capabilities: { contextLength: 200 } });
   const { countTokens: _unused, ...uncounted } = base;
   const model = uncounted as ModelBackend;
-  const engine = createCompletionEngine({ model, format: getFimFormat('qwen2.5-coder'), prefixShare: 0.5, suffixShare: 0.5 });
+  const engine = createCompletionEngine({
+    model,
+    format: getFimFormat('qwen2.5-coder'),
+    prefixShare: 0.5,
+    suffixShare: 0.5,
+  });
   const long = Array.from({ length: 400 }, (_, index) => `x_${index} = ${index}`).join('\n');
   await engine.complete({ text: `${long}\n`, cursor: long.length + 1 });
   const call = base.calls[0];
@@ -382,8 +464,15 @@ test('disabledRules: a switched-off rule neither fires nor changes the text; unk
   assert.ok(!withoutRule.rules.includes('stop-at-dedent'), withoutRule.rules.join(','));
   assert.equal(withoutRule.text, 'return sum(area(shape) for shape in shapes)\n\ndef other():\n    pass');
   assert.throws(
-    () => createCompletionEngine({ model: createMockBackend({ respond }), disabledRules: ['stop-at-dedent', 'no-such-rule'] }),
-    (error: Error) => error.message.startsWith('disabledRules: "no-such-rule" is not a rule; the rules are strip-think, ') && error.message.includes('repetition') && error.message.includes('syntax-rejected'),
+    () =>
+      createCompletionEngine({
+        model: createMockBackend({ respond }),
+        disabledRules: ['stop-at-dedent', 'no-such-rule'],
+      }),
+    (error: Error) =>
+      error.message.startsWith('disabledRules: "no-such-rule" is not a rule; the rules are strip-think, ') &&
+      error.message.includes('repetition') &&
+      error.message.includes('syntax-rejected'),
   );
 });
 

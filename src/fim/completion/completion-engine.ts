@@ -24,7 +24,13 @@ import {
 import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../../models/index.js';
 import type { FimFormat } from '../../models/fim-formats/fim-format.js';
 import { CompletionCache } from './completion-cache.js';
-import { formatControlTexts, gatherPrompt, layoutPrompt, type CompletionPrompt, type ModelCall } from './completion-prompt.js';
+import {
+  formatControlTexts,
+  gatherPrompt,
+  layoutPrompt,
+  type CompletionPrompt,
+  type ModelCall,
+} from './completion-prompt.js';
 import { completionSite, decideCompletionMode, type CompletionMode, type CompletionSite } from './completion-mode.js';
 import { POST_PROCESS_RULES, postProcessText } from './post-process.js';
 import { mergeSuffixOverlap } from './suffix-merge.js';
@@ -253,7 +259,12 @@ const MIN_PROMPT_TOKENS = 16;
  * the context when the backend counts tokens (the prompt is measured and cut again), 25% when only the 3.5
  * characters/token estimate stands between the prompt and an overflow (dense code, CJK text run well over it).
  */
-export function promptBudgetFor(promptTokens: number, generate: number, contextLength: number | undefined, measured = true): number {
+export function promptBudgetFor(
+  promptTokens: number,
+  generate: number,
+  contextLength: number | undefined,
+  measured = true,
+): number {
   if (contextLength === undefined || !(contextLength > 0)) return promptTokens;
   const margin = 8 + Math.ceil(contextLength * (measured ? 0.05 : 0.25));
   const reserve = Math.min(generate, Math.floor(contextLength / 2));
@@ -308,20 +319,32 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     temperature = 0,
     disabledRules: disabledRuleNames = [],
   } = options;
-  if (model === undefined || typeof model.streamComplete !== 'function') throw new UsageError('createCompletionEngine needs a model (a ModelBackend from openModel).');
+  if (model === undefined || typeof model.streamComplete !== 'function')
+    throw new UsageError('createCompletionEngine needs a model (a ModelBackend from openModel).');
   checkFraction('prefixShare', prefixShare);
   checkFraction('suffixShare', suffixShare);
-  if (prefixShare + suffixShare > 1) throw new UsageError(`prefixShare + suffixShare = ${prefixShare + suffixShare} must be at most 1.`);
-  if (!Number.isInteger(promptTokens) || promptTokens < MIN_PROMPT_TOKENS) throw new UsageError(`promptTokens=${promptTokens} must be an integer ≥ ${MIN_PROMPT_TOKENS}.`);
-  for (const [name, value] of [['softDeadlineMs', softDeadlineMs], ['hardDeadlineMs', hardDeadlineMs], ['firstTokenTimeoutMs', firstTokenTimeoutMs]] as const) {
+  if (prefixShare + suffixShare > 1)
+    throw new UsageError(`prefixShare + suffixShare = ${prefixShare + suffixShare} must be at most 1.`);
+  if (!Number.isInteger(promptTokens) || promptTokens < MIN_PROMPT_TOKENS)
+    throw new UsageError(`promptTokens=${promptTokens} must be an integer ≥ ${MIN_PROMPT_TOKENS}.`);
+  for (const [name, value] of [
+    ['softDeadlineMs', softDeadlineMs],
+    ['hardDeadlineMs', hardDeadlineMs],
+    ['firstTokenTimeoutMs', firstTokenTimeoutMs],
+  ] as const) {
     if (!(value >= 0)) throw new UsageError(`${name}=${value} must be a number of milliseconds ≥ 0.`);
   }
   const known: ReadonlySet<string> = new Set(POST_PROCESS_RULES);
   const unknownRules = disabledRuleNames.filter((name) => !known.has(name));
-  if (unknownRules.length > 0) throw new UsageError(`disabledRules: ${unknownRules.map((name) => JSON.stringify(name)).join(', ')} is not a rule; the rules are ${POST_PROCESS_RULES.join(', ')}.`);
+  if (unknownRules.length > 0)
+    throw new UsageError(
+      `disabledRules: ${unknownRules.map((name) => JSON.stringify(name)).join(', ')} is not a rule; the rules are ${POST_PROCESS_RULES.join(', ')}.`,
+    );
   const disabledRules: ReadonlySet<string> = new Set(disabledRuleNames);
   if (format === undefined && !model.capabilities.supportsInfill) {
-    throw new UsageError(`${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine renders FIM prompts itself.`);
+    throw new UsageError(
+      `${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine renders FIM prompts itself.`,
+    );
   }
 
   const contextLength = model.capabilities.contextLength;
@@ -334,7 +357,14 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
    */
   let modelAnswered = false;
   const parsers = new Map<string, Promise<SyntaxParser | undefined>>();
-  const stats: CompletionEngineStats = { requests: 0, cacheHits: 0, typedAheadHits: 0, inFlightHits: 0, modelCalls: 0, abandoned: 0 };
+  const stats: CompletionEngineStats = {
+    requests: 0,
+    cacheHits: 0,
+    typedAheadHits: 0,
+    inFlightHits: 0,
+    modelCalls: 0,
+    abandoned: 0,
+  };
   const specialTokens = format === undefined ? [] : formatControlTexts(format);
 
   const parserFor = (language: string | undefined): Promise<SyntaxParser | undefined> => {
@@ -362,19 +392,46 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   };
 
   /** Starts one generation for `site` and post-processes it. */
-  function startRun(request: CompletionRequest, site: CompletionSite, mode: CompletionMode, language: string | undefined, started: number): Run {
+  function startRun(
+    request: CompletionRequest,
+    site: CompletionSite,
+    mode: CompletionMode,
+    language: string | undefined,
+    started: number,
+  ): Run {
     const controller = new AbortController();
-    const run: Run = { prefix: site.prefix, suffix: site.suffix, mode, variant: variantOf(request), controller, waiters: 1, partial: '', committed: '', listeners: new Set(), judged: '', started: false, sent: false, promise: Promise.resolve(undefined as unknown as RunResult) };
+    const run: Run = {
+      prefix: site.prefix,
+      suffix: site.suffix,
+      mode,
+      variant: variantOf(request),
+      controller,
+      waiters: 1,
+      partial: '',
+      committed: '',
+      listeners: new Set(),
+      judged: '',
+      started: false,
+      sent: false,
+      promise: Promise.resolve(undefined as unknown as RunResult),
+    };
     run.promise = (async (): Promise<RunResult> => {
       const generate = request.maxTokens ?? maxTokens;
       const parser = request.postProcess === false ? undefined : await parserFor(language);
-      const { prompt, call } = await fitPrompt(request, site, language, promptBudgetFor(promptTokens, generate, contextLength, model.countTokens !== undefined));
+      const { prompt, call } = await fitPrompt(
+        request,
+        site,
+        language,
+        promptBudgetFor(promptTokens, generate, contextLength, model.countTokens !== undefined),
+      );
       const warnings = [...prompt.warnings, ...call.warnings];
       const promptTruncated = prompt.prefix.length < site.prefix.length || prompt.suffix.length < site.suffix.length;
       let firstTokenMs = 0;
       const generateOptions: GenerateOptions = { maxTokens: generate, temperature, signal: controller.signal };
       const stream: AsyncIterable<StreamPart> =
-        call.kind === 'complete' ? model.streamComplete(call.prompt, { ...generateOptions, stop: call.stop }) : model.streamInfill(call.prefix, call.suffix, generateOptions);
+        call.kind === 'complete'
+          ? model.streamComplete(call.prompt, { ...generateOptions, stop: call.stop })
+          : model.streamInfill(call.prefix, call.suffix, generateOptions);
       stats.modelCalls += 1;
 
       const modelStart = performance.now();
@@ -387,18 +444,30 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         const processed = postProcessText(text, { site, mode, specialTokens, disabledRules }).text;
         return mode === 'single-line' ? processed.trim() !== '' : /\S[^\n]*\n/.test(text) && processed.trim() !== '';
       };
-      const soft = setTimeout(() => {
-        softPassed = true;
-        if (usable(raw)) controller.abort(SOFT_DEADLINE);
-      }, Math.max(0, softAt - (performance.now() - started)));
-      let hard = setTimeout(() => {
-        warnings.push(`no token within firstTokenTimeoutMs (${firstTokenTimeoutMs} ms); the request was cancelled.`);
-        controller.abort(HARD_DEADLINE);
-      }, Math.max(0, firstTokenTimeoutMs - (performance.now() - started)));
+      const soft = setTimeout(
+        () => {
+          softPassed = true;
+          if (usable(raw)) controller.abort(SOFT_DEADLINE);
+        },
+        Math.max(0, softAt - (performance.now() - started)),
+      );
+      let hard = setTimeout(
+        () => {
+          warnings.push(`no token within firstTokenTimeoutMs (${firstTokenTimeoutMs} ms); the request was cancelled.`);
+          controller.abort(HARD_DEADLINE);
+        },
+        Math.max(0, firstTokenTimeoutMs - (performance.now() - started)),
+      );
       let firstToken = true;
       let lastRawBreak = -1;
       let finishReason: CompletionFinishReason = 'stop';
-      const rules = { site, mode, specialTokens, disabledRules, ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }) };
+      const rules = {
+        site,
+        mode,
+        specialTokens,
+        disabledRules,
+        ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }),
+      };
       // Streaming work (a post-process and a syntax parse per line) is done only for runs someone streams from: LSP,
       // eval and non-streamed HTTP have no listener. `finalPart` works from scratch, so a late listener catches up.
       const commitLines = (): void => {
@@ -443,7 +512,19 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         if (!controller.signal.aborted) throw error;
         if (reason === SOFT_DEADLINE) finishReason = 'soft-deadline';
         // Nothing is returned at the hard deadline, except text already passed to onTextDelta, which cannot be taken back.
-        else if (reason === HARD_DEADLINE) return { text: run.sent ? run.committed : '', replaceLength: 0, rawText: raw, finishReason: 'hard-deadline', rules: [], modelMs: performance.now() - modelStart, firstTokenMs, promptTruncated, usage, warnings };
+        else if (reason === HARD_DEADLINE)
+          return {
+            text: run.sent ? run.committed : '',
+            replaceLength: 0,
+            rawText: raw,
+            finishReason: 'hard-deadline',
+            rules: [],
+            modelMs: performance.now() - modelStart,
+            firstTokenMs,
+            promptTruncated,
+            usage,
+            warnings,
+          };
         else throw error;
       } finally {
         run.catchUp = undefined;
@@ -453,20 +534,45 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       const modelMs = performance.now() - modelStart;
       if (finish === undefined) {
         // The stream was cut by a stop rule or a deadline before its finish part: count the tokens ourselves.
-        usage = { promptTokens: countTokens(call.kind === 'complete' ? call.prompt : call.prefix + call.suffix), completionTokens: countTokens(raw) };
+        usage = {
+          promptTokens: countTokens(call.kind === 'complete' ? call.prompt : call.prefix + call.suffix),
+          completionTokens: countTokens(raw),
+        };
       }
-      if (finishReason === 'soft-deadline' && mode === 'multi-line' && raw.includes('\n')) raw = raw.slice(0, raw.lastIndexOf('\n'));
+      if (finishReason === 'soft-deadline' && mode === 'multi-line' && raw.includes('\n'))
+        raw = raw.slice(0, raw.lastIndexOf('\n'));
       if (request.postProcess === false) {
         const cut = specialTokens.reduce((at, token) => {
           const index = raw.indexOf(token);
           return index !== -1 && index < at ? index : at;
         }, raw.length);
-        return { text: raw.slice(0, cut), replaceLength: 0, rawText: raw, finishReason, rules: [], modelMs, firstTokenMs, promptTruncated, usage, warnings };
+        return {
+          text: raw.slice(0, cut),
+          replaceLength: 0,
+          rawText: raw,
+          finishReason,
+          rules: [],
+          modelMs,
+          firstTokenMs,
+          promptTruncated,
+          usage,
+          warnings,
+        };
       }
       let processed = await finishCompletion(raw, site, mode, language, request.minIndent);
       // Sent text is never taken back: when a rule cut into it after all, the result is what was sent.
-      if (run.sent && !processed.text.startsWith(run.committed)) processed = { text: run.committed, replaceLength: 0, rules: [...processed.rules, 'keep-streamed'] };
-      return { ...processed, rawText: raw, finishReason: processed.text === '' && finishReason === 'stop' ? 'empty' : finishReason, modelMs, firstTokenMs, promptTruncated, usage, warnings };
+      if (run.sent && !processed.text.startsWith(run.committed))
+        processed = { text: run.committed, replaceLength: 0, rules: [...processed.rules, 'keep-streamed'] };
+      return {
+        ...processed,
+        rawText: raw,
+        finishReason: processed.text === '' && finishReason === 'stop' ? 'empty' : finishReason,
+        modelMs,
+        firstTokenMs,
+        promptTruncated,
+        usage,
+        warnings,
+      };
     })();
     run.promise.then(
       () => runs.delete(run),
@@ -489,7 +595,12 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
    * repetition guard cuts back to the first copy), none of a tail that could be the start of the re-typed suffix (the
    * merge would leave it out), and only text that parses in place (the syntax check could cut or reject it).
    */
-  function finalPart(processed: string, run: Run, site: CompletionSite, parser: SyntaxParser | undefined): string | undefined {
+  function finalPart(
+    processed: string,
+    run: Run,
+    site: CompletionSite,
+    parser: SyntaxParser | undefined,
+  ): string | undefined {
     const { committed } = run;
     if (processed.length <= committed.length) return undefined;
     const lines = processed.split('\n');
@@ -519,11 +630,33 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
    * estimate; when the model can count (llama: its tokenizer) and has a known context, the laid-out prompt is
    * measured, and cut again in proportion while it is over, so that it never overflows the context.
    */
-  async function fitPrompt(request: CompletionRequest, site: CompletionSite, language: string | undefined, budget: number): Promise<{ prompt: CompletionPrompt; call: ModelCall }> {
+  async function fitPrompt(
+    request: CompletionRequest,
+    site: CompletionSite,
+    language: string | undefined,
+    budget: number,
+  ): Promise<{ prompt: CompletionPrompt; call: ModelCall }> {
     for (let attempt = 0; ; attempt += 1) {
-      const prompt = await gatherPrompt(request, site, language, { countTokens, promptTokens: budget, prefixShare, suffixShare }, collector);
-      const call = layoutPrompt(prompt, { ...(format === undefined ? {} : { format }), language, path: request.path, repoName });
-      if (contextLength === undefined || model.countTokens === undefined || attempt === 3 || budget <= MIN_PROMPT_TOKENS) return { prompt, call };
+      const prompt = await gatherPrompt(
+        request,
+        site,
+        language,
+        { countTokens, promptTokens: budget, prefixShare, suffixShare },
+        collector,
+      );
+      const call = layoutPrompt(prompt, {
+        ...(format === undefined ? {} : { format }),
+        language,
+        path: request.path,
+        repoName,
+      });
+      if (
+        contextLength === undefined ||
+        model.countTokens === undefined ||
+        attempt === 3 ||
+        budget <= MIN_PROMPT_TOKENS
+      )
+        return { prompt, call };
       const measured = await measurePrompt(call, model.countTokens.bind(model));
       if (measured <= budget) return { prompt, call };
       budget = Math.max(MIN_PROMPT_TOKENS, Math.floor((budget * budget * 0.95) / measured));
@@ -543,17 +676,38 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     return (await count(text)) + sentinels;
   }
 
-  async function finishCompletion(raw: string, site: CompletionSite, mode: CompletionMode, language: string | undefined, minIndent: number | undefined): Promise<{ text: string; replaceLength: number; rules: string[] }> {
-    const step = postProcessText(raw, { site, mode, specialTokens, disabledRules, ...(minIndent === undefined ? {} : { minIndent }) });
+  async function finishCompletion(
+    raw: string,
+    site: CompletionSite,
+    mode: CompletionMode,
+    language: string | undefined,
+    minIndent: number | undefined,
+  ): Promise<{ text: string; replaceLength: number; rules: string[] }> {
+    const step = postProcessText(raw, {
+      site,
+      mode,
+      specialTokens,
+      disabledRules,
+      ...(minIndent === undefined ? {} : { minIndent }),
+    });
     const rules = [...step.rules];
     let text = step.text;
-    const merged = disabledRules.has('suffix-merge') ? { text, replaceLength: 0 } : mergeSuffixOverlap(text, mode === 'single-line' ? site.lineSuffix : site.suffix);
+    const merged = disabledRules.has('suffix-merge')
+      ? { text, replaceLength: 0 }
+      : mergeSuffixOverlap(text, mode === 'single-line' ? site.lineSuffix : site.suffix);
     if (merged.replaceLength > 0) rules.push('suffix-merge');
     text = merged.text;
     const parser = await parserFor(language);
     if (parser !== undefined && text.trim() !== '') {
       const checked = checkCompletionSyntax(parser, site.prefix, text, site.suffix.slice(merged.replaceLength));
-      const rule = checked.verdict === 'truncated' ? 'syntax-truncated' : checked.verdict === 'block-end' ? 'syntax-block-end' : checked.verdict === 'rejected' ? 'syntax-rejected' : undefined;
+      const rule =
+        checked.verdict === 'truncated'
+          ? 'syntax-truncated'
+          : checked.verdict === 'block-end'
+            ? 'syntax-block-end'
+            : checked.verdict === 'rejected'
+              ? 'syntax-rejected'
+              : undefined;
       if (rule === undefined || !disabledRules.has(rule)) {
         if (rule !== undefined) rules.push(rule);
         text = checked.text;
@@ -568,7 +722,12 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
    * Passes a run's committed text on to one caller as deltas, from `typed` characters on (a joiner has typed the
    * start of it). Returns the function that stops it.
    */
-  const listen = (run: Run, typed: number, typedText: string, onTextDelta: ((text: string) => void) | undefined): (() => boolean) => {
+  const listen = (
+    run: Run,
+    typed: number,
+    typedText: string,
+    onTextDelta: ((text: string) => void) | undefined,
+  ): (() => boolean) => {
     if (onTextDelta === undefined) return () => false;
     let sent = typed;
     const listener = (committed: string): void => {
@@ -593,9 +752,17 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
    * start of a suggestion turns a blank line (multi-line) into code on the line (single-line), and that is exactly
    * the typed-ahead case the cache serves.
    */
-  const variantOf = (request: CompletionRequest): string => `${request.mode ?? 'auto'}|${request.maxTokens ?? maxTokens}|${request.minIndent ?? ''}`;
+  const variantOf = (request: CompletionRequest): string =>
+    `${request.mode ?? 'auto'}|${request.maxTokens ?? maxTokens}|${request.minIndent ?? ''}`;
 
-  const fromRun = (result: RunResult, typed: number, cacheState: CompletionResult['cache'], mode: CompletionMode, modeReason: string, started: number): CompletionResult => ({
+  const fromRun = (
+    result: RunResult,
+    typed: number,
+    cacheState: CompletionResult['cache'],
+    mode: CompletionMode,
+    modeReason: string,
+    started: number,
+  ): CompletionResult => ({
     text: result.text.slice(typed),
     replaceLength: result.replaceLength,
     mode,
@@ -623,20 +790,40 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       const started = performance.now();
       const { signal, onTextDelta } = callOptions;
       signal?.throwIfAborted();
-      if (typeof request?.text !== 'string') throw new UsageError(`complete needs the document as request.text (got ${typeof request?.text}).`);
+      if (typeof request?.text !== 'string')
+        throw new UsageError(`complete needs the document as request.text (got ${typeof request?.text}).`);
       if (!Number.isInteger(request.cursor) || request.cursor < 0 || request.cursor > request.text.length) {
-        throw new UsageError(`request.cursor=${String(request.cursor)} must be an integer offset between 0 and the document length (${request.text.length}).`);
+        throw new UsageError(
+          `request.cursor=${String(request.cursor)} must be an integer offset between 0 and the document length (${request.text.length}).`,
+        );
       }
       stats.requests += 1;
       // Without a path or language (llama.cpp /infill sends neither), the context chunks' file names tell it.
       const language =
         syntaxLanguageFor(request.language, request.path) ??
         request.language ??
-        [...(request.extraContext ?? []), ...(request.files ?? [])].map((file) => syntaxLanguageFor(undefined, file.path)).find((found) => found !== undefined);
+        [...(request.extraContext ?? []), ...(request.files ?? [])]
+          .map((file) => syntaxLanguageFor(undefined, file.path))
+          .find((found) => found !== undefined);
       const site = completionSite(request.text, request.cursor);
       const decision = decideCompletionMode(site, request.mode ?? 'auto');
       if (decision.mode === 'none') {
-        return { text: '', replaceLength: 0, mode: 'none', modeReason: decision.reason, finishReason: 'not-applicable', cache: 'miss', rules: [], rawText: '', modelMs: 0, firstTokenMs: 0, promptTruncated: false, totalMs: performance.now() - started, usage: ZERO_USAGE, warnings: [] };
+        return {
+          text: '',
+          replaceLength: 0,
+          mode: 'none',
+          modeReason: decision.reason,
+          finishReason: 'not-applicable',
+          cache: 'miss',
+          rules: [],
+          rawText: '',
+          modelMs: 0,
+          firstTokenMs: 0,
+          promptTruncated: false,
+          totalMs: performance.now() - started,
+          usage: ZERO_USAGE,
+          warnings: [],
+        };
       }
       const { mode, reason } = decision;
       const useCache = request.postProcess !== false && cache !== undefined;
@@ -651,10 +838,22 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
         }
         for (const run of runs) {
           const typed = site.prefix.length - run.prefix.length;
-          if (run.variant !== variant || run.suffix !== site.suffix || typed < 0 || typed > cache.maxTypedAhead || !site.prefix.startsWith(run.prefix) || run.controller.signal.aborted) continue;
+          if (
+            run.variant !== variant ||
+            run.suffix !== site.suffix ||
+            typed < 0 ||
+            typed > cache.maxTypedAhead ||
+            !site.prefix.startsWith(run.prefix) ||
+            run.controller.signal.aborted
+          )
+            continue;
           const typedText = site.prefix.slice(run.prefix.length);
           // Join only a generation that already agrees with the typed text (or the same position asked again).
-          if (typedText !== '' && (run.partial === '' || (!run.partial.startsWith(typedText) && !typedText.startsWith(run.partial)))) continue;
+          if (
+            typedText !== '' &&
+            (run.partial === '' || (!run.partial.startsWith(typedText) && !typedText.startsWith(run.partial)))
+          )
+            continue;
           run.waiters += 1;
           clearTimeout(run.graceTimer);
           const stopListening = listen(run, typed, typedText, onTextDelta);
@@ -694,7 +893,13 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       }
       detach(run);
       // A result cut by a deadline is what was ready in time, not the completion: the next request asks again.
-      if (useCache && result.text !== '' && result.finishReason !== 'hard-deadline' && result.finishReason !== 'soft-deadline') cache.set(site.prefix, site.suffix, result, variant);
+      if (
+        useCache &&
+        result.text !== '' &&
+        result.finishReason !== 'hard-deadline' &&
+        result.finishReason !== 'soft-deadline'
+      )
+        cache.set(site.prefix, site.suffix, result, variant);
       return fromRun(result, 0, 'miss', mode, reason, started);
     },
   };

@@ -65,7 +65,8 @@ export function detectIndentUnit(text: string): string {
   }
   let best = 4;
   let bestCount = 0;
-  for (const [step, count] of steps) if (count > bestCount || (count === bestCount && step < best)) [best, bestCount] = [step, count];
+  for (const [step, count] of steps)
+    if (count > bestCount || (count === bestCount && step < best)) [best, bestCount] = [step, count];
   return tabs > bestCount ? '\t' : ' '.repeat(best);
 }
 
@@ -102,7 +103,10 @@ export function decideCompletionMode(site: CompletionSite, requested: 'auto' | C
   // A forced mode completes anywhere, mid-line before code too (an explicit request, or a benchmark's random span).
   if (requested !== 'auto') return { mode: requested, reason: 'requested' };
   if (!MID_LINE_OK.test(lineSuffix)) {
-    return { mode: 'none', reason: `the rest of the line (${JSON.stringify(lineSuffix.slice(0, 40))}) is code, not closing brackets or punctuation` };
+    return {
+      mode: 'none',
+      reason: `the rest of the line (${JSON.stringify(lineSuffix.slice(0, 40))}) is code, not closing brackets or punctuation`,
+    };
   }
   const lineIsBlank = linePrefix.trim() === '';
   if (lineIsBlank) {
@@ -112,9 +116,11 @@ export function decideCompletionMode(site: CompletionSite, requested: 'auto' | C
       const openerIndent = leadingWhitespace(opener).length;
       // The block is empty when nothing after the cursor is indented deeper than its opener.
       const nextIndent = next === undefined ? -1 : leadingWhitespace(next).length;
-      if (nextIndent <= openerIndent && lineSuffix.trim() === '') return { mode: 'multi-line', reason: 'empty block start' };
+      if (nextIndent <= openerIndent && lineSuffix.trim() === '')
+        return { mode: 'multi-line', reason: 'empty block start' };
     }
-    if (prefix.trim() === '' || (suffix.trim() === '' && lineSuffix.trim() === '')) return { mode: 'multi-line', reason: 'blank line at the end of the file' };
+    if (prefix.trim() === '' || (suffix.trim() === '' && lineSuffix.trim() === ''))
+      return { mode: 'multi-line', reason: 'blank line at the end of the file' };
     // A blank line is where new statements go: as Continue ("auto") and Tabby do, complete several lines and let
     // the stop rules (dedent, the next suffix line, the block's end) bound them.
     return { mode: 'multi-line', reason: 'blank line inside code' };
@@ -122,5 +128,8 @@ export function decideCompletionMode(site: CompletionSite, requested: 'auto' | C
   if (lineSuffix.trim() === '' && BLOCK_OPENER.test(linePrefix) && !/[([]\s*$/.test(linePrefix)) {
     return { mode: 'multi-line', reason: 'block opener at the end of the line' };
   }
-  return { mode: 'single-line', reason: lineSuffix.trim() === '' ? 'end of a line' : 'mid-line before closing punctuation' };
+  return {
+    mode: 'single-line',
+    reason: lineSuffix.trim() === '' ? 'end of a line' : 'mid-line before closing punctuation',
+  };
 }

@@ -72,7 +72,13 @@ function commentPrefixFor(language: string | undefined): string | undefined {
   return undefined;
 }
 
-export async function gatherPrompt(request: CompletionRequest, site: CompletionSite, language: string | undefined, budget: PromptBudget, collector: ContextCollector): Promise<CompletionPrompt> {
+export async function gatherPrompt(
+  request: CompletionRequest,
+  site: CompletionSite,
+  language: string | undefined,
+  budget: PromptBudget,
+  collector: ContextCollector,
+): Promise<CompletionPrompt> {
   const { countTokens, promptTokens, prefixShare, suffixShare } = budget;
   const prefix = keepTail(site.prefix, Math.floor(promptTokens * prefixShare), countTokens);
   const suffix = keepHead(site.suffix, Math.floor(promptTokens * suffixShare), countTokens);
@@ -124,18 +130,38 @@ export function neutralizeSpecialTokens(text: string, specials: readonly string[
 
 /** The format's sentinel and stop texts, once each: what ends or derails a middle when the model writes it. */
 export function formatControlTexts(format: FimFormat): string[] {
-  return [...new Set([...Object.values(format.tokens).filter((token): token is string => token !== undefined), ...format.stop])];
+  return [
+    ...new Set([
+      ...Object.values(format.tokens).filter((token): token is string => token !== undefined),
+      ...format.stop,
+    ]),
+  ];
 }
 
 /** The texts of `format` that its model's tokenizer reads as control tokens: the control texts and the BOS. */
 function specialTextsOf(format: FimFormat): string[] {
-  return [...new Set([...formatControlTexts(format), format.bos?.token].filter((token): token is string => token !== undefined && token !== ''))];
+  return [
+    ...new Set(
+      [...formatControlTexts(format), format.bos?.token].filter(
+        (token): token is string => token !== undefined && token !== '',
+      ),
+    ),
+  ];
 }
 
-export function layoutPrompt(prompt: CompletionPrompt, options: { format?: FimFormat; language: string | undefined; path: string | undefined; repoName: string | undefined }): ModelCall {
+export function layoutPrompt(
+  prompt: CompletionPrompt,
+  options: { format?: FimFormat; language: string | undefined; path: string | undefined; repoName: string | undefined },
+): ModelCall {
   const { format, language, path, repoName } = options;
   const warnings: string[] = [];
-  if (format === undefined) return { kind: 'infill', prefix: withCommentContext(prompt.prefix, prompt.files, language, warnings), suffix: prompt.suffix, warnings };
+  if (format === undefined)
+    return {
+      kind: 'infill',
+      prefix: withCommentContext(prompt.prefix, prompt.files, language, warnings),
+      suffix: prompt.suffix,
+      warnings,
+    };
   const specials = specialTextsOf(format);
   const clean = (text: string): string => neutralizeSpecialTokens(text, specials);
   prompt = {
@@ -151,19 +177,33 @@ export function layoutPrompt(prompt: CompletionPrompt, options: { format?: FimFo
     ...(repoLayout && prompt.files.length > 0 ? { files: prompt.files, filePath: clean(path ?? '') } : {}),
     ...(repoLayout && repoName !== undefined ? { repoName: clean(repoName), filePath: clean(path ?? '') } : {}),
   });
-  return { kind: 'complete', prompt: rendered.prompt, stop: rendered.stop, warnings: [...warnings, ...rendered.warnings] };
+  return {
+    kind: 'complete',
+    prompt: rendered.prompt,
+    stop: rendered.stop,
+    warnings: [...warnings, ...rendered.warnings],
+  };
 }
 
 /** Context as line comments at the top of the prefix (Tabby's and Copilot's layout for models without repo tokens). */
-function withCommentContext(prefix: string, files: readonly FimContextFile[], language: string | undefined, warnings: string[]): string {
+function withCommentContext(
+  prefix: string,
+  files: readonly FimContextFile[],
+  language: string | undefined,
+  warnings: string[],
+): string {
   if (files.length === 0) return prefix;
   const comment = commentPrefixFor(language);
   if (comment === undefined) {
-    warnings.push(`${files.length} context snippet(s) left out: no comment syntax known for language ${JSON.stringify(language ?? '')} to put them in the prefix.`);
+    warnings.push(
+      `${files.length} context snippet(s) left out: no comment syntax known for language ${JSON.stringify(language ?? '')} to put them in the prefix.`,
+    );
     return prefix;
   }
   const header = files
-    .map((file) => [`${comment} Path: ${file.path}`, ...file.content.split('\n').map((line) => `${comment} ${line}`)].join('\n'))
+    .map((file) =>
+      [`${comment} Path: ${file.path}`, ...file.content.split('\n').map((line) => `${comment} ${line}`)].join('\n'),
+    )
     .join('\n');
   return `${header}\n${prefix}`;
 }

@@ -22,7 +22,10 @@ import { createMockBackend } from '../../models/index.js';
 import { createCompletionEngine } from './completion-engine.js';
 
 const fromEnv = process.env.CODELOOP_DATA_DIR;
-const dataDir = fromEnv !== undefined && fromEnv !== '' ? fromEnv : fileURLToPath(new URL('../../../../../shared/datasets', import.meta.url));
+const dataDir =
+  fromEnv !== undefined && fromEnv !== ''
+    ? fromEnv
+    : fileURLToPath(new URL('../../../../../shared/datasets', import.meta.url));
 const folder = join(dataDir, 'humaneval-infilling');
 const skip = existsSync(folder) ? false : `no ${folder} (set CODELOOP_DATA_DIR to the datasets folder)`;
 
@@ -51,7 +54,11 @@ async function keptShare(tasks: readonly InfillingTask[]): Promise<{ kept: numbe
   for (const task of tasks) {
     const middle = task.canonical_solution.replace(/\n$/, '');
     answer = `${middle}\n${task.suffix.split('\n').slice(0, 3).join('\n')}`;
-    const result = await engine.complete({ text: `${task.prompt}\n${task.suffix}`, cursor: task.prompt.length, path: 'solution.py' });
+    const result = await engine.complete({
+      text: `${task.prompt}\n${task.suffix}`,
+      cursor: task.prompt.length,
+      path: 'solution.py',
+    });
     const trimmed = (text: string): string => text.replace(/[ \t]+$/gm, '');
     if (trimmed(result.text) === trimmed(middle)) kept += 1;
     else lost.push(task.task_id);
@@ -67,7 +74,12 @@ async function keptSpans(tasks: readonly InfillingTask[]): Promise<number> {
   for (const task of tasks) {
     answer = task.canonical_solution + task.suffix.slice(0, 80);
     const mode = task.canonical_solution.includes('\n') ? 'multi-line' : 'single-line';
-    const result = await engine.complete({ text: task.prompt + task.suffix, cursor: task.prompt.length, path: 'solution.py', mode });
+    const result = await engine.complete({
+      text: task.prompt + task.suffix,
+      cursor: task.prompt.length,
+      path: 'solution.py',
+      mode,
+    });
     if (result.text + task.suffix.slice(result.replaceLength) === task.canonical_solution + task.suffix) kept += 1;
   }
   return kept;
@@ -81,16 +93,24 @@ test('single-line infilling: the ground-truth middle survives post-processing', 
   assert.ok(kept >= 1030, `kept ${kept}/${tasks.length}; lost: ${lost.slice(0, 10).join(', ')}`);
 });
 
-test('multi-line infilling: the ground-truth middle survives post-processing in most tasks', { skip }, async (context) => {
-  const tasks = load('HumanEval-MultiLineInfilling.jsonl.gz').slice(0, 1500);
-  const { kept, lost } = await keptShare(tasks);
-  context.diagnostic(`multi-line kept ${kept}/${tasks.length}`);
-  assert.ok(kept >= 1100, `kept ${kept}/${tasks.length}; lost: ${lost.slice(0, 10).join(', ')}`);
-});
+test(
+  'multi-line infilling: the ground-truth middle survives post-processing in most tasks',
+  { skip },
+  async (context) => {
+    const tasks = load('HumanEval-MultiLineInfilling.jsonl.gz').slice(0, 1500);
+    const { kept, lost } = await keptShare(tasks);
+    context.diagnostic(`multi-line kept ${kept}/${tasks.length}`);
+    assert.ok(kept >= 1100, `kept ${kept}/${tasks.length}; lost: ${lost.slice(0, 10).join(', ')}`);
+  },
+);
 
-test('random-span infilling: what line-based rules keep of holes that start and end mid-line', { skip }, async (context) => {
-  const tasks = load('HumanEval-RandomSpanInfilling.jsonl.gz');
-  const kept = await keptSpans(tasks);
-  context.diagnostic(`random-span kept ${kept}/${tasks.length}`);
-  assert.ok(kept >= FLOOR_RANDOM_SPAN, `kept ${kept}/${tasks.length}`);
-});
+test(
+  'random-span infilling: what line-based rules keep of holes that start and end mid-line',
+  { skip },
+  async (context) => {
+    const tasks = load('HumanEval-RandomSpanInfilling.jsonl.gz');
+    const kept = await keptSpans(tasks);
+    context.diagnostic(`random-span kept ${kept}/${tasks.length}`);
+    assert.ok(kept >= FLOOR_RANDOM_SPAN, `kept ${kept}/${tasks.length}`);
+  },
+);

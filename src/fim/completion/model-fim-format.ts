@@ -13,14 +13,18 @@ export interface ModelFimFormatResult {
 }
 
 const isFormat = (value: unknown): value is FimFormat =>
-  typeof value === 'object' && value !== null && typeof (value as FimFormat).family === 'string' && typeof (value as FimFormat).render === 'function';
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as FimFormat).family === 'string' &&
+  typeof (value as FimFormat).render === 'function';
 
 export function modelFimFormat(model: ModelBackend): ModelFimFormatResult {
   const declared = (model as { fimFormat?: unknown }).fimFormat;
   const declaredReason = (model as { fimFormatReason?: unknown }).fimFormatReason;
   const why = typeof declaredReason === 'string' && declaredReason !== '' ? ` (${declaredReason})` : '';
   if (isFormat(declared)) return { format: declared, reason: `detected by the backend${why}` };
-  if (typeof declared === 'string' && isFimFamily(declared)) return { format: getFimFormat(declared), reason: `named by the backend${why}` };
+  if (typeof declared === 'string' && isFimFamily(declared))
+    return { format: getFimFormat(declared), reason: `named by the backend${why}` };
   const metadata = (model as { ggufMetadata?: unknown }).ggufMetadata;
   if (typeof metadata === 'object' && metadata !== null) {
     try {
@@ -30,5 +34,8 @@ export function modelFimFormat(model: ModelBackend): ModelFimFormatResult {
       return { format: undefined, reason: `none: ${(error as Error).message}` };
     }
   }
-  return { format: undefined, reason: `none known for ${model.provider} backends; the backend renders its own infill prompts (pass --fim-format to choose one)` };
+  return {
+    format: undefined,
+    reason: `none known for ${model.provider} backends; the backend renders its own infill prompts (pass --fim-format to choose one)`,
+  };
 }

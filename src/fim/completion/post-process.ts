@@ -4,7 +4,13 @@
  * completion can be explained and each rule's uplift measured (the quality harness switches them off). The research
  * notes (§3) list where each rule comes from; the golden tests cite the user reports they fix.
  */
-import { leadingWhitespace, nextNonBlankLine, previousNonBlankLine, type CompletionMode, type CompletionSite } from './completion-mode.js';
+import {
+  leadingWhitespace,
+  nextNonBlankLine,
+  previousNonBlankLine,
+  type CompletionMode,
+  type CompletionSite,
+} from './completion-mode.js';
 
 export interface PostProcessInput {
   site: CompletionSite;
@@ -64,7 +70,11 @@ const lines = (text: string): string[] => text.split('\n');
  * Removes what is not code: reasoning blocks (`<think>…</think>`, Qwen3), anything from the first special token on
  * (a sentinel in the output means the model finished the middle), and markdown fences around the code.
  */
-export function cleanModelText(text: string, specialTokens: readonly string[] = [], disabled: ReadonlySet<string> = NO_RULES): { text: string; rules: string[] } {
+export function cleanModelText(
+  text: string,
+  specialTokens: readonly string[] = [],
+  disabled: ReadonlySet<string> = NO_RULES,
+): { text: string; rules: string[] } {
   const rules: string[] = [];
   let out = text;
   const withoutThink = out.replace(/<think>[\s\S]*?(<\/think>\s*|$)/g, '');
@@ -102,7 +112,11 @@ export function cleanModelText(text: string, specialTokens: readonly string[] = 
  * the block's body indent. (3) Spaces in a tab-indented file, or tabs in a space-indented one, are converted to the
  * document's unit (Tabby #3782, #911).
  */
-export function normalizeIndentation(text: string, site: CompletionSite, disabled: ReadonlySet<string> = NO_RULES): { text: string; rules: string[] } {
+export function normalizeIndentation(
+  text: string,
+  site: CompletionSite,
+  disabled: ReadonlySet<string> = NO_RULES,
+): { text: string; rules: string[] } {
   const rules: string[] = [];
   const { linePrefix, indentUnit } = site;
   let out = text;
@@ -141,14 +155,32 @@ function convertIndentUnit(text: string, indentUnit: string): string {
   const parts = lines(text);
   if (indentUnit === '\t') {
     // Spaces in groups of 4 (or 2 when that is all the completion uses) become tabs.
-    const spaced = parts.slice(1).map(leadingWhitespace).filter((indent) => indent !== '' && !indent.includes('\t'));
+    const spaced = parts
+      .slice(1)
+      .map(leadingWhitespace)
+      .filter((indent) => indent !== '' && !indent.includes('\t'));
     if (spaced.length === 0) return text;
-    const step = spaced.every((indent) => indent.length % 4 === 0) ? 4 : spaced.every((indent) => indent.length % 2 === 0) ? 2 : 0;
+    const step = spaced.every((indent) => indent.length % 4 === 0)
+      ? 4
+      : spaced.every((indent) => indent.length % 2 === 0)
+        ? 2
+        : 0;
     if (step === 0) return text;
-    return parts.map((line, index) => (index === 0 ? line : line.replace(/^ +/, (spaces) => '\t'.repeat(Math.floor(spaces.length / step)) + ' '.repeat(spaces.length % step)))).join('\n');
+    return parts
+      .map((line, index) =>
+        index === 0
+          ? line
+          : line.replace(
+              /^ +/,
+              (spaces) => '\t'.repeat(Math.floor(spaces.length / step)) + ' '.repeat(spaces.length % step),
+            ),
+      )
+      .join('\n');
   }
   if (!parts.slice(1).some((line) => line.startsWith('\t'))) return text;
-  return parts.map((line, index) => (index === 0 ? line : line.replace(/^\t+/, (tabs) => indentUnit.repeat(tabs.length)))).join('\n');
+  return parts
+    .map((line, index) => (index === 0 ? line : line.replace(/^\t+/, (tabs) => indentUnit.repeat(tabs.length))))
+    .join('\n');
 }
 
 /** A line that only closes brackets (`}`, `});`, `]`, `end`), which may end a block at the opener's indent. */
@@ -174,14 +206,26 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
   // The first line is compared with the next suffix line too, as typed on the cursor line (Cody #264 on line one).
   const followingLine = site.lineSuffix.trim() === '' ? nextNonBlankLine(site.suffix) : undefined;
   const firstTyped = (firstIndex === 0 ? site.linePrefix : '') + (parts[firstIndex] ?? '');
-  if (on('stop-at-suffix-line') && followingLine !== undefined && (parts[firstIndex] ?? '').trim() !== '' && firstTyped.trim() === followingLine.trim() && (parts.length > firstIndex + 1 || (!generating && firstTyped.length >= followingLine.length))) {
+  if (
+    on('stop-at-suffix-line') &&
+    followingLine !== undefined &&
+    (parts[firstIndex] ?? '').trim() !== '' &&
+    firstTyped.trim() === followingLine.trim() &&
+    (parts.length > firstIndex + 1 || (!generating && firstTyped.length >= followingLine.length))
+  ) {
     rules.push('stop-at-suffix-line');
     return { text: '', rules, stopped: true };
   }
 
   if (mode === 'single-line') {
     const nextLine = parts[firstIndex] ?? '';
-    if (on('stop-at-n-indent') && startsOnNextLine && minIndent !== undefined && nextLine.trim() !== '' && leadingWhitespace(nextLine).length < minIndent) {
+    if (
+      on('stop-at-n-indent') &&
+      startsOnNextLine &&
+      minIndent !== undefined &&
+      nextLine.trim() !== '' &&
+      leadingWhitespace(nextLine).length < minIndent
+    ) {
       rules.push('stop-at-n-indent');
       return { text: '', rules, stopped: true };
     }
@@ -197,7 +241,11 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
   // The block's indent: the first completed line's, counting the indentation already typed on the cursor line; a
   // completion that starts after code on the cursor line belongs to that line's block.
   const blockIndent =
-    firstIndex === 1 ? leadingWhitespace(firstLine).length : site.linePrefix.trim() === '' ? leadingWhitespace(site.linePrefix + firstLine).length : leadingWhitespace(site.linePrefix).length;
+    firstIndex === 1
+      ? leadingWhitespace(firstLine).length
+      : site.linePrefix.trim() === ''
+        ? leadingWhitespace(site.linePrefix + firstLine).length
+        : leadingWhitespace(site.linePrefix).length;
   const openerIndent = leadingWhitespace(previousNonBlankLine(site.prefix + '\n') ?? '').length;
   const nextSuffixLine = nextNonBlankLine(site.suffix) ?? (site.lineSuffix.trim() === '' ? undefined : site.lineSuffix);
   for (let index = firstIndex + 1; index < parts.length; index += 1) {
@@ -215,12 +263,23 @@ export function truncateAtStops(text: string, input: PostProcessInput): TextStep
     }
     if (!complete && !/\S/.test(line)) continue;
     const indent = leadingWhitespace(line).length;
-    if (on('stop-at-suffix-line') && nextSuffixLine !== undefined && line.trim() === nextSuffixLine.trim() && (complete || (!generating && line.length >= nextSuffixLine.length))) return cut('stop-at-suffix-line');
-    if (on('stop-at-n-indent') && minIndent !== undefined && indent < minIndent && line.trim() !== '') return cut('stop-at-n-indent');
+    if (
+      on('stop-at-suffix-line') &&
+      nextSuffixLine !== undefined &&
+      line.trim() === nextSuffixLine.trim() &&
+      (complete || (!generating && line.length >= nextSuffixLine.length))
+    )
+      return cut('stop-at-suffix-line');
+    if (on('stop-at-n-indent') && minIndent !== undefined && indent < minIndent && line.trim() !== '')
+      return cut('stop-at-n-indent');
     if (indent < blockIndent) {
-      const closesBlock = CLOSING_LINE.test(line) && indent >= Math.min(openerIndent, blockIndent - 1) && indent <= openerIndent;
+      const closesBlock =
+        CLOSING_LINE.test(line) && indent >= Math.min(openerIndent, blockIndent - 1) && indent <= openerIndent;
       if (closesBlock) {
-        const suffixCloses = nextSuffixLine !== undefined && CLOSING_LINE.test(nextSuffixLine) && leadingWhitespace(nextSuffixLine).length === indent;
+        const suffixCloses =
+          nextSuffixLine !== undefined &&
+          CLOSING_LINE.test(nextSuffixLine) &&
+          leadingWhitespace(nextSuffixLine).length === indent;
         if (suffixCloses) {
           if (on('stop-at-dedent')) return cut('stop-at-dedent');
           continue;
@@ -276,7 +335,9 @@ export function postProcessText(raw: string, input: PostProcessInput): TextStep 
   const disabled = input.disabledRules ?? NO_RULES;
   const cleaned = cleanModelText(raw, input.specialTokens, disabled);
   const indented = normalizeIndentation(cleaned.text, input.site, disabled);
-  const repeated = disabled.has('repetition') ? { text: indented.text, rules: [], stopped: false } : guardRepetition(indented.text, input.site.linePrefix);
+  const repeated = disabled.has('repetition')
+    ? { text: indented.text, rules: [], stopped: false }
+    : guardRepetition(indented.text, input.site.linePrefix);
   const stopped = truncateAtStops(repeated.text, input);
   let text = stopped.text;
   const rules = [...cleaned.rules, ...indented.rules, ...repeated.rules, ...stopped.rules];
@@ -284,5 +345,9 @@ export function postProcessText(raw: string, input: PostProcessInput): TextStep 
     const trimmed = text.replace(/[ \t]+$/gm, '').replace(/\n+$/, '');
     if (trimmed !== text) text = trimmed;
   }
-  return { text, rules, stopped: stopped.stopped || repeated.stopped || cleaned.rules.includes('strip-special-tokens') };
+  return {
+    text,
+    rules,
+    stopped: stopped.stopped || repeated.stopped || cleaned.rules.includes('strip-special-tokens'),
+  };
 }

@@ -46,7 +46,12 @@ export function summarizeLatency(values: readonly number[]): LatencySummary {
   const sorted = [...values].sort((a, b) => a - b);
   const round = (value: number): number => Math.round(value * 100) / 100;
   const mean = sorted.length === 0 ? 0 : sorted.reduce((sum, value) => sum + value, 0) / sorted.length;
-  return { p50: round(percentile(sorted, 0.5)), p95: round(percentile(sorted, 0.95)), mean: round(mean), max: round(sorted.at(-1) ?? 0) };
+  return {
+    p50: round(percentile(sorted, 0.5)),
+    p95: round(percentile(sorted, 0.95)),
+    mean: round(mean),
+    max: round(sorted.at(-1) ?? 0),
+  };
 }
 
 const count = (counts: Record<string, number>, key: string): void => {
@@ -93,7 +98,9 @@ export function readCompletionSamples(path: string): CompletionSampleRecord[] {
     .map((line, index) => {
       const record = JSON.parse(line) as CompletionSampleRecord;
       if (typeof record.task_id !== 'string' || typeof record.post_process !== 'boolean') {
-        throw new UsageError(`${path}:${index + 1}: not a completion-harness record (needs "task_id" and "post_process").`);
+        throw new UsageError(
+          `${path}:${index + 1}: not a completion-harness record (needs "task_id" and "post_process").`,
+        );
       }
       return record;
     });

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { completionQualityMetrics, summarizeLatency } from './quality-metrics.js';
-import { completionHole, completionMiddle, normalizeWhitespace, type CompletionSampleRecord } from './quality-samples.js';
+import {
+  completionHole,
+  completionMiddle,
+  normalizeWhitespace,
+  type CompletionSampleRecord,
+} from './quality-samples.js';
 
 test('completionHole: whole lines for HumanEval single/multi infilling, a span elsewhere', () => {
   assert.equal(completionHole({ dataset: 'humaneval-infilling-single', prompt: 'def f():\n' }), 'lines');
@@ -36,15 +41,50 @@ test('summarizeLatency: nearest-rank p50/p95', () => {
 
 test('completionQualityMetrics: rates over tasks with a canonical middle; cache hits and declined requests not timed', () => {
   const base: CompletionSampleRecord = {
-    task_id: 't0', completion: 'a\n', expected: 'a\n', exact_match: true, exact_match_normalized: true, post_process: true, hole: 'lines',
-    engine_text: 'a', replace_length: 0, raw_text: 'a\nb', mode: 'multi-line', mode_reason: 'blank line inside code', finish_reason: 'stop',
-    rules: ['stop-at-suffix-line'], cache: 'miss', total_ms: 10, model_ms: 8, usage: { prompt_tokens: 5, completion_tokens: 2 }, model: 'mock',
+    task_id: 't0',
+    completion: 'a\n',
+    expected: 'a\n',
+    exact_match: true,
+    exact_match_normalized: true,
+    post_process: true,
+    hole: 'lines',
+    engine_text: 'a',
+    replace_length: 0,
+    raw_text: 'a\nb',
+    mode: 'multi-line',
+    mode_reason: 'blank line inside code',
+    finish_reason: 'stop',
+    rules: ['stop-at-suffix-line'],
+    cache: 'miss',
+    total_ms: 10,
+    model_ms: 8,
+    usage: { prompt_tokens: 5, completion_tokens: 2 },
+    model: 'mock',
   };
   const metrics = completionQualityMetrics([
     base,
-    { ...base, task_id: 't1', completion: ' a \n', exact_match: false, exact_match_normalized: true, total_ms: 30, model_ms: 20 },
+    {
+      ...base,
+      task_id: 't1',
+      completion: ' a \n',
+      exact_match: false,
+      exact_match_normalized: true,
+      total_ms: 30,
+      model_ms: 20,
+    },
     { ...base, task_id: 't2', cache: 'hit', total_ms: 0.1, model_ms: 0 },
-    { ...base, task_id: 't3', mode: 'none', engine_text: '', completion: '\n', exact_match: false, exact_match_normalized: false, rules: [], total_ms: 0.1, model_ms: 0 },
+    {
+      ...base,
+      task_id: 't3',
+      mode: 'none',
+      engine_text: '',
+      completion: '\n',
+      exact_match: false,
+      exact_match_normalized: false,
+      rules: [],
+      total_ms: 0.1,
+      model_ms: 0,
+    },
   ]);
   assert.equal(metrics.samples, 4);
   assert.equal(metrics.exactMatch, 0.5);

@@ -80,7 +80,9 @@ const HOLE_BY_DATASET: Readonly<Record<string, CompletionHole>> = {
 
 /** The hole of a task (see `CompletionHole`): `lines` for whole-line datasets whose prefix ends a line, else `span`. */
 export function completionHole(task: Pick<Task, 'dataset' | 'prompt'>): CompletionHole {
-  return HOLE_BY_DATASET[task.dataset] === 'lines' && (task.prompt === '' || task.prompt.endsWith('\n')) ? 'lines' : 'span';
+  return HOLE_BY_DATASET[task.dataset] === 'lines' && (task.prompt === '' || task.prompt.endsWith('\n'))
+    ? 'lines'
+    : 'span';
 }
 
 /** Every run of whitespace as one space, both ends trimmed: the whitespace-normalised exact match. */
@@ -93,7 +95,14 @@ function languageOf(task: Task): string {
   return task.sourceLanguage ?? task.language;
 }
 
-const EXTENSIONS: Readonly<Record<string, string>> = { python: 'py', javascript: 'js', typescript: 'ts', java: 'java', cpp: 'cpp', csharp: 'cs' };
+const EXTENSIONS: Readonly<Record<string, string>> = {
+  python: 'py',
+  javascript: 'js',
+  typescript: 'ts',
+  java: 'java',
+  cpp: 'cpp',
+  csharp: 'cs',
+};
 
 /**
  * The middle that `engine` text yields for a task: the document after accepting it (text inserted, `replaceLength`
@@ -117,9 +126,13 @@ function existingTasks(path: string, postProcess: boolean): Set<string> {
     try {
       record = JSON.parse(line) as Partial<CompletionSampleRecord>;
     } catch (error) {
-      throw new UsageError(`${path}:${index + 1}: not valid JSON (${(error as Error).message}); fix or delete the line, or use a new --out folder.`, { cause: error });
+      throw new UsageError(
+        `${path}:${index + 1}: not valid JSON (${(error as Error).message}); fix or delete the line, or use a new --out folder.`,
+        { cause: error },
+      );
     }
-    if (typeof record.task_id !== 'string') throw new UsageError(`${path}:${index + 1}: "task_id" is missing; fix or delete the line.`);
+    if (typeof record.task_id !== 'string')
+      throw new UsageError(`${path}:${index + 1}: "task_id" is missing; fix or delete the line.`);
     if (record.post_process !== postProcess) {
       throw new UsageError(
         `${path}:${index + 1}: this file holds ${record.post_process === false ? 'raw-output' : record.post_process === true ? 'whole-pipeline' : 'non-harness'} samples and this run asks for ${postProcess ? 'the whole pipeline' : 'raw output (--raw)'}; use another --out folder, or the same switches as the first run.`,
@@ -135,11 +148,17 @@ function existingTasks(path: string, postProcess: boolean): Set<string> {
  * appends one `CompletionSampleRecord` per task to `outPath` as soon as it is produced; tasks already in the file are
  * skipped. Tasks without a suffix are a UsageError: the harness is for fill-in-the-middle datasets.
  */
-export async function generateCompletionSamples(tasks: readonly Task[], engine: CompletionEngine, options: GenerateCompletionSamplesOptions): Promise<GenerateCompletionSamplesResult> {
+export async function generateCompletionSamples(
+  tasks: readonly Task[],
+  engine: CompletionEngine,
+  options: GenerateCompletionSamplesOptions,
+): Promise<GenerateCompletionSamplesResult> {
   const { outPath, postProcess = true, mode = 'auto', maxTokens, signal, onSample } = options;
   const withoutSuffix = tasks.find((task) => task.suffix === undefined);
   if (withoutSuffix !== undefined) {
-    throw new UsageError(`Task ${withoutSuffix.id} (${withoutSuffix.dataset}) has no suffix: the completion harness needs fill-in-the-middle tasks (humaneval-infilling-*, safim-*).`);
+    throw new UsageError(
+      `Task ${withoutSuffix.id} (${withoutSuffix.dataset}) has no suffix: the completion harness needs fill-in-the-middle tasks (humaneval-infilling-*, safim-*).`,
+    );
   }
   signal?.throwIfAborted();
   const done = existingTasks(outPath, postProcess);
@@ -172,7 +191,8 @@ export async function generateCompletionSamples(tasks: readonly Task[], engine: 
         completion,
         ...(expected === undefined ? {} : { expected }),
         exact_match: expected !== undefined && completion === expected,
-        exact_match_normalized: expected !== undefined && normalizeWhitespace(completion) === normalizeWhitespace(expected),
+        exact_match_normalized:
+          expected !== undefined && normalizeWhitespace(completion) === normalizeWhitespace(expected),
         post_process: postProcess,
         hole,
         engine_text: result.text,

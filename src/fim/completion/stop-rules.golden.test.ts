@@ -12,10 +12,23 @@ import { postProcessText } from './post-process.js';
 import { mergeSuffixOverlap } from './suffix-merge.js';
 import { checkCompletionSyntax } from './syntax-check.js';
 
-const QWEN_SPECIAL = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>', '<|im_end|>'];
+const QWEN_SPECIAL = [
+  '<|endoftext|>',
+  '<|fim_prefix|>',
+  '<|fim_middle|>',
+  '<|fim_suffix|>',
+  '<|fim_pad|>',
+  '<|repo_name|>',
+  '<|file_sep|>',
+  '<|im_end|>',
+];
 
 /** `document` has one `█` where the cursor is. */
-async function finish(document: string, raw: string, language: SyntaxLanguage | undefined = 'python'): Promise<{ text: string; replaceLength: number; rules: string[]; mode: string }> {
+async function finish(
+  document: string,
+  raw: string,
+  language: SyntaxLanguage | undefined = 'python',
+): Promise<{ text: string; replaceLength: number; rules: string[]; mode: string }> {
   const cursor = document.indexOf('█');
   assert.ok(cursor >= 0, 'the document needs a █ cursor');
   const site = completionSite(document.replace('█', ''), cursor);
@@ -28,7 +41,12 @@ async function finish(document: string, raw: string, language: SyntaxLanguage | 
   if (merged.replaceLength > 0) rules.push('suffix-merge');
   let text = merged.text;
   if (language !== undefined) {
-    const checked = checkCompletionSyntax(await loadSyntaxParser(language), site.prefix, text, site.suffix.slice(merged.replaceLength));
+    const checked = checkCompletionSyntax(
+      await loadSyntaxParser(language),
+      site.prefix,
+      text,
+      site.suffix.slice(merged.replaceLength),
+    );
     if (checked.verdict !== 'ok') rules.push(`syntax-${checked.verdict}`);
     text = checked.text;
   }
@@ -49,7 +67,11 @@ test('Cody #811 (suggests code already present): the block tail that re-types th
 });
 
 test('Cody #264 (multi-line completion repeats the next line) and PR #3032: stop before the next non-empty suffix line', async () => {
-  const result = await finish('function area(w, h) {\n  █\n}\n', 'const result = w * h;\n  return result;\n}', 'javascript');
+  const result = await finish(
+    'function area(w, h) {\n  █\n}\n',
+    'const result = w * h;\n  return result;\n}',
+    'javascript',
+  );
   assert.equal(result.text, 'const result = w * h;\n  return result;');
   assert.ok(result.rules.includes('stop-at-suffix-line'));
   // The same on a blank line inside a block that already has code.
@@ -68,7 +90,10 @@ test('Cody #264 on the first line: a completion whose first line re-types the ne
 });
 
 test('Continue #4413/#7806 (model returns several lines, one shown): an empty block start is multi-line', async () => {
-  const result = await finish('def fizz(n):\n    █', 'if n % 3 == 0:\n        return "Fizz"\n    return str(n)\n\n\ndef buzz():\n    pass');
+  const result = await finish(
+    'def fizz(n):\n    █',
+    'if n % 3 == 0:\n        return "Fizz"\n    return str(n)\n\n\ndef buzz():\n    pass',
+  );
   assert.equal(result.mode, 'multi-line');
   assert.equal(result.text, 'if n % 3 == 0:\n        return "Fizz"\n    return str(n)');
   assert.ok(result.rules.includes('stop-at-dedent'));
@@ -103,7 +128,11 @@ test('dedent below the block ends a multi-line completion (Tabby limitScopeByInd
 });
 
 test('a brace block keeps its one closing line when the suffix does not close it (Tabby: one closing line)', async () => {
-  const result = await finish('function f(items) {\n  for (const item of items) {\n    █', 'console.log(item);\n  }\n}\nfunction g() {}', 'javascript');
+  const result = await finish(
+    'function f(items) {\n  for (const item of items) {\n    █',
+    'console.log(item);\n  }\n}\nfunction g() {}',
+    'javascript',
+  );
   assert.equal(result.text, 'console.log(item);\n  }');
   assert.ok(result.rules.includes('stop-after-block-close'));
 });
@@ -121,7 +150,10 @@ test('Tabby #3263 / PR #3361 (only the first line has extra indentation): the re
 });
 
 test('Tabby PR #3782 (tabs in the file, spaces from the model): indentation follows the document', async () => {
-  const result = await finish('def run(jobs):\n\tfor job in jobs:\n\t\tjob.start()\n\n\ndef stop(jobs):\n\t█', 'for job in jobs:\n        job.stop()');
+  const result = await finish(
+    'def run(jobs):\n\tfor job in jobs:\n\t\tjob.start()\n\n\ndef stop(jobs):\n\t█',
+    'for job in jobs:\n        job.stop()',
+  );
   assert.equal(result.text, 'for job in jobs:\n\t\tjob.stop()');
   assert.ok(result.rules.includes('convert-indent-unit'));
 });
@@ -139,8 +171,15 @@ test('Continue #5709 (Qwen3 puts an empty <think> block into the code): reasonin
 });
 
 test('llama.cpp n_indent (/infill): the completion ends before a line indented less than n_indent', () => {
-  const site = completionSite('class Stack:\n    def push(self, item):\n        ', 'class Stack:\n    def push(self, item):\n        '.length);
-  const step = postProcessText('self.items.append(item)\n        return self\n    def pop(self):', { site, mode: 'multi-line', minIndent: 8 });
+  const site = completionSite(
+    'class Stack:\n    def push(self, item):\n        ',
+    'class Stack:\n    def push(self, item):\n        '.length,
+  );
+  const step = postProcessText('self.items.append(item)\n        return self\n    def pop(self):', {
+    site,
+    mode: 'multi-line',
+    minIndent: 8,
+  });
   assert.equal(step.text, 'self.items.append(item)\n        return self');
   assert.ok(step.rules.includes('stop-at-n-indent') || step.rules.includes('stop-at-dedent'));
 });
@@ -152,15 +191,25 @@ test('markdown fences from chat-tuned models are stripped (Continue postprocessi
 });
 
 test('Cody #944 (suggests the same code non-stop): repeated lines are cut to their first occurrence', async () => {
-  const result = await finish('def log_all(items):\n    █', 'print(items)\n    print(items)\n    print(items)\n    print(items)');
+  const result = await finish(
+    'def log_all(items):\n    █',
+    'print(items)\n    print(items)\n    print(items)\n    print(items)',
+  );
   assert.equal(result.text, 'print(items)');
   assert.ok(result.rules.includes('repetition'));
-  const inLine = postProcessText('0, 0, 0, 0, 0, 0, 0, 0, 0', { site: completionSite('zeros = [', 9), mode: 'single-line' });
+  const inLine = postProcessText('0, 0, 0, 0, 0, 0, 0, 0, 0', {
+    site: completionSite('zeros = [', 9),
+    mode: 'single-line',
+  });
   assert.equal(inLine.text, '0, ');
 });
 
 test('syntax: a completion that breaks the parse is cut back to whole lines that parse (SAFIM syntax-aware truncation)', async () => {
-  const result = await finish('def parse(text):\n    █', 'items = text.split(",")\n    return [int(item) for item in items\n    if item', 'python');
+  const result = await finish(
+    'def parse(text):\n    █',
+    'items = text.split(",")\n    return [int(item) for item in items\n    if item',
+    'python',
+  );
   assert.equal(result.text, 'items = text.split(",")');
   assert.ok(result.rules.includes('syntax-truncated'));
 });

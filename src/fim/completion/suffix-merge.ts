@@ -21,7 +21,11 @@ const CLOSERS = /^[\s)\]}>"'`;,:]*$/;
  * spaces/tabs the suffix has before it. Overlaps of letters or digits need at least `minCodeOverlap` non-space
  * characters, so `x = a` before `a + b` is not taken for a re-typed `a`.
  */
-export function mergeSuffixOverlap(completion: string, suffix: string, options: { window?: number; minCodeOverlap?: number } = {}): SuffixMerge {
+export function mergeSuffixOverlap(
+  completion: string,
+  suffix: string,
+  options: { window?: number; minCodeOverlap?: number } = {},
+): SuffixMerge {
   const { window = 400, minCodeOverlap = 3 } = options;
   const text = completion.replace(/[ \t]+$/, '');
   const head = suffix.slice(0, window);

@@ -16,7 +16,15 @@ export interface SyntaxCheckResult {
 }
 
 /** Node types that are a block of statements or members. */
-const BLOCK_TYPES = new Set(['block', 'statement_block', 'class_body', 'switch_body', 'interface_body', 'enum_body', 'object_type']);
+const BLOCK_TYPES = new Set([
+  'block',
+  'statement_block',
+  'class_body',
+  'switch_body',
+  'interface_body',
+  'enum_body',
+  'object_type',
+]);
 
 /** Characters either side of the cursor searched for the enclosing top-level statement. */
 const STATEMENT_CHARS = 24_000;
@@ -26,7 +34,8 @@ const MAX_CUTS = 8;
 
 /** Where the top-level statement around `offset` starts and ends: lines at column 0 that are neither blank nor closers. */
 function statementWindow(text: string, offset: number, maxLines = 400): [number, number] {
-  const isTopLevel = (line: string): boolean => /^[^\s)\]}#/]/.test(line) && !/^(else|elif|except|finally|catch)\b/.test(line);
+  const isTopLevel = (line: string): boolean =>
+    /^[^\s)\]}#/]/.test(line) && !/^(else|elif|except|finally|catch)\b/.test(line);
   let start = text.lastIndexOf('\n', offset - 1) + 1;
   for (let count = 0; start > 0 && count < maxLines; count += 1) {
     if (isTopLevel(text.slice(start, text.indexOf('\n', start) === -1 ? undefined : text.indexOf('\n', start)))) break;
@@ -68,7 +77,12 @@ function enclosingBlockEnd(parser: SyntaxParser, text: string, offset: number, l
   }
 }
 
-export function checkCompletionSyntax(parser: SyntaxParser, prefix: string, completion: string, suffix: string): SyntaxCheckResult {
+export function checkCompletionSyntax(
+  parser: SyntaxParser,
+  prefix: string,
+  completion: string,
+  suffix: string,
+): SyntaxCheckResult {
   if (completion.trim() === '') return { text: completion, verdict: 'ok' };
   // Only the text near the cursor is joined: concatenating the whole document would copy it on every keystroke.
   const near = prefix.length > STATEMENT_CHARS ? prefix.length - STATEMENT_CHARS : 0;
@@ -100,7 +114,8 @@ export function checkCompletionSyntax(parser: SyntaxParser, prefix: string, comp
     if (blockEnd !== undefined) {
       const cut = text.slice(0, blockEnd - cursor);
       // Only cut at a line end: the rest of the completion must start a new line.
-      if (/^[ \t]*(\n|$)/.test(text.slice(cut.length)) && text.slice(cut.length).trim() !== '') return { text: cut.replace(/\s+$/, ''), verdict: 'block-end' };
+      if (/^[ \t]*(\n|$)/.test(text.slice(cut.length)) && text.slice(cut.length).trim() !== '')
+        return { text: cut.replace(/\s+$/, ''), verdict: 'block-end' };
     }
   }
   return { text, verdict };

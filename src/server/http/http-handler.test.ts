@@ -1,13 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createCompletionEngine } from '../../fim/index.js';
-import { createMockBackend, ModelError, type MockRespond, type ModelBackend, type StreamPart } from '../../models/index.js';
+import {
+  createMockBackend,
+  ModelError,
+  type MockRespond,
+  type ModelBackend,
+  type StreamPart,
+} from '../../models/index.js';
 import { createHttpHandler, type HttpRequest, type HttpResponse } from './http-handler.js';
 
 function handlerWith(respond: MockRespond, apiKey?: string) {
   const model = createMockBackend({ respond, modelId: 'mock-coder' });
   const engine = createCompletionEngine({ model });
-  return { model, handler: createHttpHandler({ engine, ...(apiKey === undefined ? {} : { apiKey }), maxBodyBytes: 4096 }) };
+  return {
+    model,
+    handler: createHttpHandler({ engine, ...(apiKey === undefined ? {} : { apiKey }), maxBodyBytes: 4096 }),
+  };
 }
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}): HttpRequest => ({
@@ -26,47 +35,82 @@ async function readBody(response: HttpResponse): Promise<string> {
 
 test('POST /infill (llama.cpp shape): prefix + prompt, suffix, n_predict; the reply is {content, stop}', async () => {
   const { handler, model } = handlerWith(() => 'a + b\n\n\nprint(1)');
-  const response = await handler(post('/infill', { input_prefix: 'def add(a, b):\n', prompt: '    return ', input_suffix: '\n', n_predict: 16, input_extra: [{ filename: 'util.py', text: 'X = 1' }] }));
+  const response = await handler(
+    post('/infill', {
+      input_prefix: 'def add(a, b):\n',
+      prompt: '    return ',
+      input_suffix: '\n',
+      n_predict: 16,
+      input_extra: [{ filename: 'util.py', text: 'X = 1' }],
+    }),
+  );
   assert.equal(response.status, 200);
   const body = JSON.parse(await readBody(response)) as Record<string, unknown>;
   assert.equal(body.content, 'a + b');
   assert.equal(body.stop, true);
   assert.equal(model.calls[0]?.options.maxTokens, 16);
   const request = model.calls[0]?.request;
-  assert.ok(request?.kind === 'infill' && request.prefix.startsWith('# Path: util.py\n# X = 1\n') && request.prefix.endsWith('def add(a, b):\n    return '));
+  assert.ok(
+    request?.kind === 'infill' &&
+      request.prefix.startsWith('# Path: util.py\n# X = 1\n') &&
+      request.prefix.endsWith('def add(a, b):\n    return '),
+  );
 });
 
 test('POST /infill with stream: SSE events, text then the final stop event', async () => {
   const { handler } = handlerWith(() => 'x * 2');
-  const response = await handler(post('/infill', { input_prefix: 'def double(x):\n    return ', input_suffix: '', stream: true }));
+  const response = await handler(
+    post('/infill', { input_prefix: 'def double(x):\n    return ', input_suffix: '', stream: true }),
+  );
   assert.equal(response.headers['content-type'], 'text/event-stream');
   const events = (await readBody(response))
     .split('\n\n')
     .filter((chunk) => chunk.startsWith('data: '))
     .map((chunk) => JSON.parse(chunk.slice(6)) as Record<string, unknown>);
-  assert.deepEqual(events.map((event) => [event.content, event.stop]), [
-    ['x * 2', false],
-    ['', true],
-  ]);
+  assert.deepEqual(
+    events.map((event) => [event.content, event.stop]),
+    [
+      ['x * 2', false],
+      ['', true],
+    ],
+  );
 });
 
 test('POST /v1/completions (OpenAI shape) with suffix: a re-typed suffix head is left out of the text, the range is in codeloop', async () => {
   const { handler } = handlerWith(() => 'a, b)');
-  const response = await handler(post('/v1/completions', { model: 'whatever', prompt: 'total = add(', suffix: ')\n', max_tokens: 8 }));
-  const body = JSON.parse(await readBody(response)) as { choices: { text: string; finish_reason: string }[]; codeloop: { text: string; replace_length: number }; model: string; object: string };
+  const response = await handler(
+    post('/v1/completions', { model: 'whatever', prompt: 'total = add(', suffix: ')\n', max_tokens: 8 }),
+  );
+  const body = JSON.parse(await readBody(response)) as {
+    choices: { text: string; finish_reason: string }[];
+    codeloop: { text: string; replace_length: number };
+    model: string;
+    object: string;
+  };
   assert.equal(body.object, 'text_completion');
   assert.equal(body.model, 'mock-coder');
-  assert.deepEqual(body.choices.map((choice) => [choice.text, choice.finish_reason]), [['a, b', 'stop']]);
+  assert.deepEqual(
+    body.choices.map((choice) => [choice.text, choice.finish_reason]),
+    [['a, b', 'stop']],
+  );
   assert.deepEqual([body.codeloop.text, body.codeloop.replace_length], ['a, b)', 1]);
 });
 
 test('GET /v1/models lists the model; unknown paths and methods are 404/405 with the endpoints named', async () => {
   const { handler } = handlerWith(() => '');
-  const models = JSON.parse(await readBody(await handler({ method: 'GET', path: '/v1/models', headers: {}, body: '' }))) as { data: { id: string; owned_by: string }[] };
-  assert.deepEqual(models.data.map((model) => [model.id, model.owned_by]), [['mock-coder', 'codeloop']]);
+  const models = JSON.parse(
+    await readBody(await handler({ method: 'GET', path: '/v1/models', headers: {}, body: '' })),
+  ) as { data: { id: string; owned_by: string }[] };
+  assert.deepEqual(
+    models.data.map((model) => [model.id, model.owned_by]),
+    [['mock-coder', 'codeloop']],
+  );
   const missing = await handler({ method: 'GET', path: '/v1/chat', headers: {}, body: '' });
   assert.equal(missing.status, 404);
-  assert.match(await readBody(missing), /codeloop serves POST \/infill, POST \/completion, POST \/v1\/completions, GET \/v1\/models/);
+  assert.match(
+    await readBody(missing),
+    /codeloop serves POST \/infill, POST \/completion, POST \/v1\/completions, GET \/v1\/models/,
+  );
   const wrongMethod = await handler({ method: 'GET', path: '/infill', headers: {}, body: '' });
   assert.equal(wrongMethod.status, 405);
 });
@@ -78,11 +122,19 @@ test('malformed and oversized requests get 4xx with the field named', async () =
     [post('/infill', '[1]'), 400, /must be a JSON object/],
     [post('/infill', { input_prefix: 42 }), 400, /field 'input_prefix' must be a string, got number/],
     [post('/infill', { input_prefix: 'a', n_predict: 1e9 }), 400, /field 'n_predict'=1000000000 is out of range/],
-    [post('/infill', { input_prefix: 'a', input_extra: [{ filename: 'x' }] }), 400, /input_extra\[0\] must be an object with a string 'text'/],
+    [
+      post('/infill', { input_prefix: 'a', input_extra: [{ filename: 'x' }] }),
+      400,
+      /input_extra\[0\] must be an object with a string 'text'/,
+    ],
     [post('/v1/completions', { suffix: 'x' }), 400, /missing field 'prompt'/],
     [post('/v1/completions', { prompt: 'a', n: 3 }), 400, /'n'=3 is not supported/],
     [post('/v1/completions', { prompt: 'x'.repeat(5000) }), 413, /the limit is 4096/],
-    [post('/infill', { input_prefix: 'a' }, { 'content-type': 'text/plain' }), 415, /not supported; send the body as JSON with the header Content-Type: application\/json/],
+    [
+      post('/infill', { input_prefix: 'a' }, { 'content-type': 'text/plain' }),
+      415,
+      /not supported; send the body as JSON with the header Content-Type: application\/json/,
+    ],
   ];
   for (const [request, status, message] of cases) {
     const response = await handler(request);
@@ -96,8 +148,14 @@ test('malformed and oversized requests get 4xx with the field named', async () =
 test('with an API key, requests without it are 401; /health stays open', async () => {
   const { handler } = handlerWith(() => 'x', 'secret');
   assert.equal((await handler(post('/v1/completions', { prompt: 'a' }))).status, 401);
-  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { authorization: 'Bearer wrong' }))).status, 401);
-  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { authorization: 'Bearer secret' }))).status, 200);
+  assert.equal(
+    (await handler(post('/v1/completions', { prompt: 'a = ' }, { authorization: 'Bearer wrong' }))).status,
+    401,
+  );
+  assert.equal(
+    (await handler(post('/v1/completions', { prompt: 'a = ' }, { authorization: 'Bearer secret' }))).status,
+    200,
+  );
   assert.equal((await handler({ method: 'GET', path: '/health', headers: {}, body: '' })).status, 200);
 });
 
@@ -116,20 +174,31 @@ test('a client that goes away cancels the completion: 499, and the model call is
   });
   const engine = createCompletionEngine({ model, abandonGraceMs: 0 });
   const handler = createHttpHandler({ engine });
-  const pending = handler({ ...post('/infill', { input_prefix: 'def f():\n    ', t_max_predict_ms: 5000 }), signal: controller.signal });
+  const pending = handler({
+    ...post('/infill', { input_prefix: 'def f():\n    ', t_max_predict_ms: 5000 }),
+    signal: controller.signal,
+  });
   const response = await pending;
   assert.equal(response.status, 499);
   // The engine aborts the model call on its own schedule: wait for it, boundedly (a fixed 30 ms was flaky under load).
-  for (let waited = 0; !sawAbort && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let waited = 0; !sawAbort && waited < 2000; waited += 10)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   assert.equal(sawAbort, true, 'the model call was not aborted within 2 s of the client going away');
 });
 
 test('a failing model is a 502 with its message, not an internal error', async () => {
-  const failing = createMockBackend({ respond: () => ({ error: new ModelError('api-call-failed', 'llama-server at http://127.0.0.1:1 refused the connection') }) });
+  const failing = createMockBackend({
+    respond: () => ({
+      error: new ModelError('api-call-failed', 'llama-server at http://127.0.0.1:1 refused the connection'),
+    }),
+  });
   const handler = createHttpHandler({ engine: createCompletionEngine({ model: failing }) });
   const response = await handler(post('/v1/completions', { prompt: 'x = ' }));
   assert.equal(response.status, 502);
-  assert.match(await readBody(response), /the model failed: llama-server at http:\/\/127\.0\.0\.1:1 refused the connection/);
+  assert.match(
+    await readBody(response),
+    /the model failed: llama-server at http:\/\/127\.0\.0\.1:1 refused the connection/,
+  );
 });
 
 test('POST bodies must be application/json (charset allowed); none or another type is a 415 naming the header', async () => {
@@ -142,7 +211,10 @@ test('POST bodies must be application/json (charset allowed); none or another ty
   const cases: [Record<string, string>, RegExp][] = [
     [{}, /no Content-Type header; send the body as JSON with the header Content-Type: application\/json/],
     [{ 'content-type': '' }, /no Content-Type header/],
-    [{ 'content-type': 'text/plain;charset=UTF-8' }, /Content-Type "text\/plain;charset=UTF-8" is not supported; .*Content-Type: application\/json/],
+    [
+      { 'content-type': 'text/plain;charset=UTF-8' },
+      /Content-Type "text\/plain;charset=UTF-8" is not supported; .*Content-Type: application\/json/,
+    ],
     [{ 'content-type': 'application/x-www-form-urlencoded' }, /not supported/],
     [{ 'content-type': 'application/jsonp' }, /not supported/],
   ];
@@ -158,24 +230,45 @@ test('POST bodies must be application/json (charset allowed); none or another ty
 
 test('without an API key: only loopback Host names, and no web Origin (the DNS-rebinding reproducer is a 403)', async () => {
   const { handler, model } = handlerWith(() => 'return 1');
-  const request = (headers: Record<string, string>): HttpRequest => post('/v1/completions', { prompt: 'def f():\n' }, headers);
+  const request = (headers: Record<string, string>): HttpRequest =>
+    post('/v1/completions', { prompt: 'def f():\n' }, headers);
   // What editors and local tools send: a loopback Host, no Origin (llama.vscode's axios and Continue's fetch run in
   // the extension host), or the editor's own webview origin.
-  for (const host of ['127.0.0.1:8012', '127.0.0.1', '127.1.2.3:9', 'localhost:8012', 'LOCALHOST', '[::1]:8012', '[::1]']) {
+  for (const host of [
+    '127.0.0.1:8012',
+    '127.0.0.1',
+    '127.1.2.3:9',
+    'localhost:8012',
+    'LOCALHOST',
+    '[::1]:8012',
+    '[::1]',
+  ]) {
     assert.equal((await handler(request({ host }))).status, 200, host);
   }
-  for (const origin of ['http://127.0.0.1:8012', 'http://localhost:3000', 'https://[::1]', 'vscode-webview://1a2b3c', 'vscode-file://vscode-app']) {
+  for (const origin of [
+    'http://127.0.0.1:8012',
+    'http://localhost:3000',
+    'https://[::1]',
+    'vscode-webview://1a2b3c',
+    'vscode-file://vscode-app',
+  ]) {
     assert.equal((await handler(request({ host: '127.0.0.1:8012', origin }))).status, 200, origin);
   }
   const callsBefore = model.calls.length;
   const refused: [Record<string, string>, RegExp][] = [
-    [{ host: 'rebind.evil.example:8012', origin: 'http://rebind.evil.example:8012', 'content-type': '' }, /Host header "rebind\.evil\.example:8012" is not a loopback name.*--api-key KEY/],
+    [
+      { host: 'rebind.evil.example:8012', origin: 'http://rebind.evil.example:8012', 'content-type': '' },
+      /Host header "rebind\.evil\.example:8012" is not a loopback name.*--api-key KEY/,
+    ],
     [{ host: 'rebind.evil.example:8012' }, /not a loopback name/],
     [{ host: '127.0.0.1.evil.example' }, /not a loopback name/],
     [{ host: 'localhost.evil.example:8012' }, /not a loopback name/],
     [{ host: '127.0.0.256' }, /not a loopback name/],
     [{ host: '0.0.0.0:8012' }, /not a loopback name/],
-    [{ host: '127.0.0.1:8012', origin: 'https://evil.example' }, /web origin "https:\/\/evil\.example" are refused.*--api-key KEY/],
+    [
+      { host: '127.0.0.1:8012', origin: 'https://evil.example' },
+      /web origin "https:\/\/evil\.example" are refused.*--api-key KEY/,
+    ],
     [{ host: '127.0.0.1:8012', origin: 'null' }, /web origin "null"/],
     [{ host: '127.0.0.1:8012', origin: 'http://127.0.0.1.evil.example' }, /web origin/],
   ];
@@ -186,7 +279,10 @@ test('without an API key: only loopback Host names, and no web Origin (the DNS-r
     assert.match((JSON.parse(text) as { error: { message: string } }).error.message, message);
   }
   // GET endpoints too: a rebinding page must not read the model list either.
-  assert.equal((await handler({ method: 'GET', path: '/v1/models', headers: { host: 'rebind.evil.example' }, body: '' })).status, 403);
+  assert.equal(
+    (await handler({ method: 'GET', path: '/v1/models', headers: { host: 'rebind.evil.example' }, body: '' })).status,
+    403,
+  );
   assert.equal(model.calls.length, callsBefore, 'a refused request never reaches the model');
 });
 
@@ -194,8 +290,14 @@ test('with an API key, other Host names and origins are allowed (the key is what
   const { handler } = handlerWith(() => 'x', 'secret');
   const headers = { host: 'codeloop.internal:8012', origin: 'https://ide.example', authorization: 'Bearer secret' };
   assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, headers))).status, 200);
-  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { ...headers, authorization: 'Bearer wrong' }))).status, 401);
-  assert.equal((await handler(post('/v1/completions', { prompt: 'a = ' }, { ...headers, 'content-type': 'text/plain' }))).status, 415);
+  assert.equal(
+    (await handler(post('/v1/completions', { prompt: 'a = ' }, { ...headers, authorization: 'Bearer wrong' }))).status,
+    401,
+  );
+  assert.equal(
+    (await handler(post('/v1/completions', { prompt: 'a = ' }, { ...headers, 'content-type': 'text/plain' }))).status,
+    415,
+  );
 });
 
 /** A backend that streams `lines` one by one, waiting for `open()` before the last; then fails if `failure` is set. */
@@ -226,11 +328,20 @@ const events = (chunks: string[]): Record<string, unknown>[] =>
     .map((chunk) => JSON.parse(chunk.slice(6)) as Record<string, unknown>);
 
 test('streamed /infill and /v1/completions are incremental: the first lines arrive before generation ends, and the text equals the non-streamed reply', async () => {
-  const lines = ['total = 0\n', '    for shape in shapes:\n', '        total += shape.area\n', '    return total\n\n\nprint(1)'];
+  const lines = [
+    'total = 0\n',
+    '    for shape in shapes:\n',
+    '        total += shape.area\n',
+    '    return total\n\n\nprint(1)',
+  ];
   const request = { input_prefix: 'def total_area(shapes):\n    ', input_suffix: '\n', stream: true };
   for (const [path, body, textOf] of [
     ['/infill', request, (event: Record<string, unknown>) => (event.stop === false ? String(event.content) : '')],
-    ['/v1/completions', { prompt: request.input_prefix, suffix: request.input_suffix, stream: true }, (event: Record<string, unknown>) => (event.choices as { text?: string }[] | undefined)?.[0]?.text ?? ''],
+    [
+      '/v1/completions',
+      { prompt: request.input_prefix, suffix: request.input_suffix, stream: true },
+      (event: Record<string, unknown>) => (event.choices as { text?: string }[] | undefined)?.[0]?.text ?? '',
+    ],
   ] as const) {
     const slow = slowModel(lines);
     const handler = createHttpHandler({ engine: createCompletionEngine({ model: slow.model }) });
@@ -249,28 +360,52 @@ test('streamed /infill and /v1/completions are incremental: the first lines arri
     const plain = slowModel(lines);
     plain.open();
     const plainHandler = createHttpHandler({ engine: createCompletionEngine({ model: plain.model }) });
-    const reply = JSON.parse(await readBody(await plainHandler(post(path, { ...body, stream: false })))) as { content?: string; choices?: { text: string }[] };
+    const reply = JSON.parse(await readBody(await plainHandler(post(path, { ...body, stream: false })))) as {
+      content?: string;
+      choices?: { text: string }[];
+    };
     assert.equal(streamed, reply.content ?? reply.choices?.[0]?.text, path);
     assert.equal(streamed, 'total = 0\n    for shape in shapes:\n        total += shape.area\n    return total');
   }
 });
 
 test('a model that fails after the stream started ends it with an SSE error event', async () => {
-  const slow = slowModel(['x = 1\n', '    y = 2\n', '    z'], new ModelError('api-call-failed', 'llama-server went away'));
+  const slow = slowModel(
+    ['x = 1\n', '    y = 2\n', '    z'],
+    new ModelError('api-call-failed', 'llama-server went away'),
+  );
   slow.open();
   const handler = createHttpHandler({ engine: createCompletionEngine({ model: slow.model }) });
   const response = await handler(post('/infill', { input_prefix: 'def f():\n    ', stream: true }));
   assert.equal(response.status, 200);
   const all = events([await readBody(response)]);
-  assert.deepEqual(all.slice(0, -1).map((event) => event.content), ['x = 1', '\n    y = 2']);
-  assert.deepEqual(all.at(-1), { error: { message: 'the model failed: llama-server went away', type: 'model_error', code: 502, model_error_code: 'api-call-failed' } });
+  assert.deepEqual(
+    all.slice(0, -1).map((event) => event.content),
+    ['x = 1', '\n    y = 2'],
+  );
+  assert.deepEqual(all.at(-1), {
+    error: {
+      message: 'the model failed: llama-server went away',
+      type: 'model_error',
+      code: 502,
+      model_error_code: 'api-call-failed',
+    },
+  });
 });
 
 test('/v1/completions streams end with the usage chunk (choices: []) only when stream_options.include_usage asks for it', async () => {
   const { handler } = handlerWith(() => 'a + b');
-  const chunksOf = async (body: Record<string, unknown>) => events([await readBody(await handler(post('/v1/completions', { prompt: 'def add(a, b):\n    return ', stream: true, ...body })))]);
+  const chunksOf = async (body: Record<string, unknown>) =>
+    events([
+      await readBody(
+        await handler(post('/v1/completions', { prompt: 'def add(a, b):\n    return ', stream: true, ...body })),
+      ),
+    ]);
   const plain = await chunksOf({});
-  assert.ok(plain.every((chunk) => (chunk.choices as unknown[]).length === 1), JSON.stringify(plain));
+  assert.ok(
+    plain.every((chunk) => (chunk.choices as unknown[]).length === 1),
+    JSON.stringify(plain),
+  );
   const withUsage = await chunksOf({ stream_options: { include_usage: true } });
   assert.deepEqual(withUsage.at(-1)?.choices, []);
   assert.ok(typeof (withUsage.at(-1)?.usage as { total_tokens?: number }).total_tokens === 'number');
@@ -278,25 +413,53 @@ test('/v1/completions streams end with the usage chunk (choices: []) only when s
 });
 
 test("Continue's openai provider (no FIM support: the template rendered into prompt, no suffix) and its llama.cpp provider (POST /completion, reads content)", async () => {
-  const { handler, model } = handlerWith((request) => (request.kind === 'infill' && request.prefix.endsWith('return ') ? 'a + b' : 'unexpected'));
-  const qwenStops = ['<|endoftext|>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>', '<|im_start|>', '<|im_end|>'];
+  const { handler, model } = handlerWith((request) =>
+    request.kind === 'infill' && request.prefix.endsWith('return ') ? 'a + b' : 'unexpected',
+  );
+  const qwenStops = [
+    '<|endoftext|>',
+    '<|fim_prefix|>',
+    '<|fim_middle|>',
+    '<|fim_suffix|>',
+    '<|fim_pad|>',
+    '<|repo_name|>',
+    '<|file_sep|>',
+    '<|im_start|>',
+    '<|im_end|>',
+  ];
   const prompt = '<|fim_prefix|>def add(a, b):\n    return <|fim_suffix|>\n\nprint(add(1, 2))<|fim_middle|>';
   // _legacystreamComplete: the chat arguments with messages undefined, prompt set, stream true; headers as Continue sets them.
   const openai = await handler(
-    post('/v1/completions', { model: 'codeloop', max_tokens: 128, temperature: 0.01, stream: true, stop: qwenStops, prompt }, { authorization: 'Bearer undefined', 'api-key': '' }),
+    post(
+      '/v1/completions',
+      { model: 'codeloop', max_tokens: 128, temperature: 0.01, stream: true, stop: qwenStops, prompt },
+      { authorization: 'Bearer undefined', 'api-key': '' },
+    ),
   );
   const texts = events([await readBody(openai)]).map((event) => (event.choices as { text?: string }[])[0]?.text ?? '');
   assert.equal(texts.join(''), 'a + b');
   const call = model.calls.at(-1)?.request;
-  assert.ok(call?.kind === 'infill' && call.prefix === 'def add(a, b):\n    return ' && call.suffix === '\n\nprint(add(1, 2))', JSON.stringify(call));
+  assert.ok(
+    call?.kind === 'infill' && call.prefix === 'def add(a, b):\n    return ' && call.suffix === '\n\nprint(add(1, 2))',
+    JSON.stringify(call),
+  );
 
   // LlamaCpp._streamComplete: POST {apiBase}completion with prompt, stream, n_predict, stop, sampling fields; reads value.content.
-  const llama = await handler(post('/completion', { prompt, stream: true, n_predict: 128, stop: qwenStops, temperature: 0.01, top_k: 40 }, { authorization: 'Bearer undefined' }));
+  const llama = await handler(
+    post(
+      '/completion',
+      { prompt, stream: true, n_predict: 128, stop: qwenStops, temperature: 0.01, top_k: 40 },
+      { authorization: 'Bearer undefined' },
+    ),
+  );
   assert.equal(llama.status, 200);
   const contents = events([await readBody(llama)]);
   assert.equal(contents.map((event) => event.content ?? '').join(''), 'a + b');
   assert.equal(contents.at(-1)?.stop, true);
-  const plain = JSON.parse(await readBody(await handler(post('/completion', { prompt, n_predict: 16 })))) as { content: string; stop: boolean };
+  const plain = JSON.parse(await readBody(await handler(post('/completion', { prompt, n_predict: 16 })))) as {
+    content: string;
+    stop: boolean;
+  };
   assert.deepEqual([plain.content, plain.stop], ['a + b', true]);
   // A prompt without sentinels is text before the cursor.
   await handler(post('/completion', { prompt: 'def add(a, b):\n    return ' }));
@@ -310,36 +473,99 @@ test("llama.vscode's warm-up (n_predict 0) is answered at once: no model call, a
   const running = handler(post('/infill', { input_prefix: 'def f():\n    ', input_suffix: '\n' }));
   while (engine.stats.modelCalls === 0) await new Promise((resolve) => setImmediate(resolve));
   // What llama.vscode sends when its ring buffer of chunks changes.
-  const warmUp = await handler(post('/infill', { input_prefix: '', input_suffix: '', input_extra: [{ filename: 'a.py', text: 'x = 1\n' }], prompt: '', n_predict: 0, samplers: [], cache_prompt: true, t_max_prompt_ms: 1, t_max_predict_ms: 1 }));
+  const warmUp = await handler(
+    post('/infill', {
+      input_prefix: '',
+      input_suffix: '',
+      input_extra: [{ filename: 'a.py', text: 'x = 1\n' }],
+      prompt: '',
+      n_predict: 0,
+      samplers: [],
+      cache_prompt: true,
+      t_max_prompt_ms: 1,
+      t_max_predict_ms: 1,
+    }),
+  );
   const reply = JSON.parse(await readBody(warmUp)) as Record<string, unknown>;
-  assert.deepEqual([reply.content, reply.stop, reply.tokens_predicted, reply.truncated, (reply.timings as Record<string, number>).predicted_n], ['', true, 0, false, 0]);
+  assert.deepEqual(
+    [
+      reply.content,
+      reply.stop,
+      reply.tokens_predicted,
+      reply.truncated,
+      (reply.timings as Record<string, number>).predicted_n,
+    ],
+    ['', true, 0, false, 0],
+  );
   assert.deepEqual([engine.stats.requests, engine.stats.modelCalls, engine.stats.abandoned], [1, 1, 0]);
   slow.open();
-  const done = JSON.parse(await readBody(await running)) as { content: string; tokens_cached: number; truncated: boolean; tokens_evaluated: number; tokens_predicted: number; timings: Record<string, number> };
+  const done = JSON.parse(await readBody(await running)) as {
+    content: string;
+    tokens_cached: number;
+    truncated: boolean;
+    tokens_evaluated: number;
+    tokens_predicted: number;
+    timings: Record<string, number>;
+  };
   assert.equal(done.content, 'total = 0\n    return total');
   // The timing fields llama.vscode reads, with the engine's numbers.
-  assert.deepEqual([done.tokens_cached, done.truncated, done.timings.prompt_n, done.timings.predicted_n], [0, false, done.tokens_evaluated, done.tokens_predicted]);
+  assert.deepEqual(
+    [done.tokens_cached, done.truncated, done.timings.prompt_n, done.timings.predicted_n],
+    [0, false, done.tokens_evaluated, done.tokens_predicted],
+  );
   assert.ok(done.tokens_evaluated > 0 && done.tokens_predicted > 0);
   assert.ok(done.timings.prompt_ms! >= 0 && done.timings.predicted_ms! >= 0);
 });
 
 test("llama.cpp replies carry generation_settings (llama.vscode reads n_ctx), tokens per second, and llama.cpp's stop_type", async () => {
-  const model = createMockBackend({ respond: () => ({ text: 'a + b', finishReason: 'length' }), modelId: 'mock-coder', capabilities: { contextLength: 4096 } });
+  const model = createMockBackend({
+    respond: () => ({ text: 'a + b', finishReason: 'length' }),
+    modelId: 'mock-coder',
+    capabilities: { contextLength: 4096 },
+  });
   const handler = createHttpHandler({ engine: createCompletionEngine({ model }) });
-  type Final = { stop_type: string; stopping_word: string; generation_settings: { n_ctx: number; n_predict: number }; timings: Record<string, number> };
-  const limited = JSON.parse(await readBody(await handler(post('/infill', { input_prefix: 'def add(a, b):\n    return ', n_predict: 8 })))) as Final;
-  assert.deepEqual([limited.stop_type, limited.stopping_word, limited.generation_settings], ['limit', '', { n_ctx: 4096, n_predict: 8 }]);
-  assert.ok(typeof limited.timings.prompt_per_second === 'number' && typeof limited.timings.predicted_per_second === 'number', JSON.stringify(limited.timings));
+  type Final = {
+    stop_type: string;
+    stopping_word: string;
+    generation_settings: { n_ctx: number; n_predict: number };
+    timings: Record<string, number>;
+  };
+  const limited = JSON.parse(
+    await readBody(await handler(post('/infill', { input_prefix: 'def add(a, b):\n    return ', n_predict: 8 }))),
+  ) as Final;
+  assert.deepEqual(
+    [limited.stop_type, limited.stopping_word, limited.generation_settings],
+    ['limit', '', { n_ctx: 4096, n_predict: 8 }],
+  );
+  assert.ok(
+    typeof limited.timings.prompt_per_second === 'number' && typeof limited.timings.predicted_per_second === 'number',
+    JSON.stringify(limited.timings),
+  );
   const { handler: plain } = handlerWith(() => 'a + b  # sum\n');
-  const word = JSON.parse(await readBody(await plain(post('/completion', { prompt: 'def add(a, b):\n    return ', stop: ['  #'] })))) as Final & { content: string };
-  assert.deepEqual([word.content, word.stop_type, word.stopping_word, word.generation_settings.n_ctx, word.generation_settings.n_predict], ['a + b', 'word', '  #', 0, -1]);
-  const eos = JSON.parse(await readBody(await plain(post('/infill', { input_prefix: 'def f(a, b):\n    return ', stream: false })))) as Final;
+  const word = JSON.parse(
+    await readBody(await plain(post('/completion', { prompt: 'def add(a, b):\n    return ', stop: ['  #'] }))),
+  ) as Final & { content: string };
+  assert.deepEqual(
+    [
+      word.content,
+      word.stop_type,
+      word.stopping_word,
+      word.generation_settings.n_ctx,
+      word.generation_settings.n_predict,
+    ],
+    ['a + b', 'word', '  #', 0, -1],
+  );
+  const eos = JSON.parse(
+    await readBody(await plain(post('/infill', { input_prefix: 'def f(a, b):\n    return ', stream: false }))),
+  ) as Final;
   assert.equal(eos.stop_type, 'eos');
 });
 
 test('POST /completion with n_predict 0 is answered at once, as /infill is, without the model', async () => {
   const { handler, model } = handlerWith(() => 'unexpected');
-  const reply = JSON.parse(await readBody(await handler(post('/completion', { prompt: 'def f():\n    return ', n_predict: 0 })))) as { content: string; stop_type: string; tokens_predicted: number };
+  const reply = JSON.parse(
+    await readBody(await handler(post('/completion', { prompt: 'def f():\n    return ', n_predict: 0 }))),
+  ) as { content: string; stop_type: string; tokens_predicted: number };
   assert.deepEqual([reply.content, reply.stop_type, reply.tokens_predicted], ['', 'limit', 0]);
   assert.equal(model.calls.length, 0);
 });

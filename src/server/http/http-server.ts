@@ -54,10 +54,17 @@ export function isLoopbackHost(host: string): boolean {
 /** Throws a UsageError for an address the server must not listen on (see startHttpServer); call it before loading a model. */
 export function checkListenAddress(options: Pick<HttpServerOptions, 'host' | 'port' | 'allowRemote' | 'apiKey'>): void {
   const { host = '127.0.0.1', port = 8012, allowRemote = false, apiKey } = options;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${port} is not a TCP port (0–65535).`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port ${port} is not a TCP port (0–65535).`);
   if (!isLoopbackHost(host)) {
-    if (!allowRemote) throw new UsageError(`--host ${host} is not a loopback address; listening there exposes your code to the network. Add --allow-remote and --api-key KEY to do it anyway.`);
-    if (apiKey === undefined || apiKey === '') throw new UsageError(`--host ${host} with --allow-remote needs --api-key KEY (or CODELOOP_SERVER_API_KEY): a remote listener without a key would answer anyone.`);
+    if (!allowRemote)
+      throw new UsageError(
+        `--host ${host} is not a loopback address; listening there exposes your code to the network. Add --allow-remote and --api-key KEY to do it anyway.`,
+      );
+    if (apiKey === undefined || apiKey === '')
+      throw new UsageError(
+        `--host ${host} with --allow-remote needs --api-key KEY (or CODELOOP_SERVER_API_KEY): a remote listener without a key would answer anyone.`,
+      );
   }
 }
 
@@ -88,7 +95,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   checkLimit(maxConnections, 'maxConnections', 1);
   checkLimit(headersTimeoutMs, 'headersTimeoutMs', 1);
   checkLimit(requestTimeoutMs, 'requestTimeoutMs', 1);
-  if (headersTimeoutMs > requestTimeoutMs) throw new UsageError(`headersTimeoutMs=${headersTimeoutMs} is longer than requestTimeoutMs=${requestTimeoutMs}; the headers are part of the request.`);
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new UsageError(
+      `headersTimeoutMs=${headersTimeoutMs} is longer than requestTimeoutMs=${requestTimeoutMs}; the headers are part of the request.`,
+    );
 
   const budget: BodyBudget = { limit: maxInFlightBodyBytes, used: 0 };
   const server = createServer(
@@ -108,7 +118,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   server.on('connection', (socket) => socket.setNoDelay(true));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new UsageError(`port ${port} on ${host} is in use; pick another with --port.`, { cause: error }) : error),
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new UsageError(`port ${port} on ${host} is in use; pick another with --port.`, { cause: error })
+          : error,
+      ),
     );
     server.listen(port, host, () => resolve());
   });
@@ -126,15 +140,34 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   };
 }
 
-function refuse(incoming: IncomingMessage, outgoing: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ error: { message, type: status === 503 ? 'server_busy' : 'invalid_request_error', code: status } });
-  outgoing.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', ...headers });
+function refuse(
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify({
+    error: { message, type: status === 503 ? 'server_busy' : 'invalid_request_error', code: status },
+  });
+  outgoing.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+    ...headers,
+  });
   // Stop reading the rest of the body, but let the reply go out first.
   incoming.pause();
   outgoing.end(body, () => incoming.destroy());
 }
 
-async function serve(handler: HttpHandler, incoming: IncomingMessage, outgoing: ServerResponse, maxBodyBytes: number, budget: BodyBudget): Promise<void> {
+async function serve(
+  handler: HttpHandler,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  maxBodyBytes: number,
+  budget: BodyBudget,
+): Promise<void> {
   const controller = new AbortController();
   outgoing.on('close', () => {
     if (!outgoing.writableFinished) controller.abort(new Error('the client closed the connection'));
@@ -151,12 +184,15 @@ async function serve(handler: HttpHandler, incoming: IncomingMessage, outgoing: 
     return true;
   };
   const busy = `the server is holding ${budget.used} bytes of unfinished request bodies; the limit is ${budget.limit} (maxInFlightBodyBytes). Retry in a moment, or send less context.`;
-  const overLimit = (size: number): string => `request body is ${size} bytes, over the ${maxBodyBytes}-byte limit; send less context or raise --max-body-bytes.`;
+  const overLimit = (size: number): string =>
+    `request body is ${size} bytes, over the ${maxBodyBytes}-byte limit; send less context or raise --max-body-bytes.`;
   outgoing.once('close', release);
   try {
     const declared = Number(incoming.headers['content-length'] ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > maxBodyBytes) return refuse(incoming, outgoing, 413, overLimit(declared));
-    if (Number.isFinite(declared) && !reserve(declared)) return refuse(incoming, outgoing, 503, busy, { 'retry-after': '1' });
+    if (Number.isFinite(declared) && declared > maxBodyBytes)
+      return refuse(incoming, outgoing, 413, overLimit(declared));
+    if (Number.isFinite(declared) && !reserve(declared))
+      return refuse(incoming, outgoing, 503, busy, { 'retry-after': '1' });
     const chunks: Buffer[] = [];
     let size = 0;
     try {
@@ -164,17 +200,25 @@ async function serve(handler: HttpHandler, incoming: IncomingMessage, outgoing: 
         size += (chunk as Buffer).length;
         if (size > maxBodyBytes) return refuse(incoming, outgoing, 413, overLimit(size));
         // A chunked body (no Content-Length) reserves as it arrives.
-        if (size > reserved && !reserve(size - reserved)) return refuse(incoming, outgoing, 503, busy, { 'retry-after': '1' });
+        if (size > reserved && !reserve(size - reserved))
+          return refuse(incoming, outgoing, 503, busy, { 'retry-after': '1' });
         chunks.push(chunk as Buffer);
       }
     } catch {
       return;
     }
     const headers: Record<string, string | undefined> = {};
-    for (const [name, value] of Object.entries(incoming.headers)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    for (const [name, value] of Object.entries(incoming.headers))
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
     const body = Buffer.concat(chunks).toString('utf8');
     chunks.length = 0;
-    const response = await handler({ method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers, body, signal: controller.signal });
+    const response = await handler({
+      method: incoming.method ?? 'GET',
+      path: incoming.url ?? '/',
+      headers,
+      body,
+      signal: controller.signal,
+    });
     if (outgoing.destroyed) return;
     if (typeof response.body === 'string') {
       outgoing.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });

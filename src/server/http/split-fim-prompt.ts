@@ -32,22 +32,33 @@ function readContext(text: string, format: FimFormat): Pick<SplitFimPrompt, 'con
     const lineEnd = rest.indexOf('\n');
     rest = lineEnd === -1 ? '' : rest.slice(lineEnd + 1);
   }
-  if (separator === undefined || !rest.includes(separator)) return { context: rest.trim() === '' ? [] : [{ path: '', text: rest }] };
+  if (separator === undefined || !rest.includes(separator))
+    return { context: rest.trim() === '' ? [] : [{ path: '', text: rest }] };
   const parts = rest.split(separator);
   const files = parts.slice(1).map((part) => {
     const lineEnd = part.indexOf('\n');
     const firstLine = lineEnd === -1 ? part : part.slice(0, lineEnd);
-    return PATH_LINE.test(firstLine.trim()) ? { path: firstLine.trim(), text: lineEnd === -1 ? '' : part.slice(lineEnd + 1) } : { path: '', text: part };
+    return PATH_LINE.test(firstLine.trim())
+      ? { path: firstLine.trim(), text: lineEnd === -1 ? '' : part.slice(lineEnd + 1) }
+      : { path: '', text: part };
   });
   // The last part, right before the prefix sentinel, is the current file's header (its path and nothing else).
   const last = files.at(-1);
   const current = last !== undefined && last.text.trim() === '' ? files.pop() : undefined;
-  const context = files.filter((file) => file.text.trim() !== '').map((file) => ({ path: file.path, text: file.text.replace(/\n$/, '') }));
+  const context = files
+    .filter((file) => file.text.trim() !== '')
+    .map((file) => ({ path: file.path, text: file.text.replace(/\n$/, '') }));
   return { context, ...(current !== undefined && current.path !== '' ? { path: current.path } : {}) };
 }
 
 /** Tokens that open a file or repository header line right before a FIM part (`<|file_sep|>path\n<|fim_prefix|>`). */
-const HEADER_TOKENS = [...new Set(FIM_FORMATS.flatMap((format) => [format.tokens.fileSeparator, format.tokens.repoName]).filter((token): token is string => token !== undefined))];
+const HEADER_TOKENS = [
+  ...new Set(
+    FIM_FORMATS.flatMap((format) => [format.tokens.fileSeparator, format.tokens.repoName]).filter(
+      (token): token is string => token !== undefined,
+    ),
+  ),
+];
 
 /**
  * Where the sentinel `token` that opens the FIM part is, before `end`: the first occurrence at the start of the prompt
@@ -58,7 +69,9 @@ function openingAt(prompt: string, token: string, end: number, fallback = true):
   for (let at = prompt.indexOf(token); at !== -1 && at < end; at = prompt.indexOf(token, at + 1)) {
     const before = prompt.slice(0, at);
     if (before.trim() === '') return at;
-    const header = HEADER_TOKENS.map((header) => before.lastIndexOf(header)).find((index) => index !== -1 && /^[^\n]*\n?$/.test(before.slice(index)));
+    const header = HEADER_TOKENS.map((header) => before.lastIndexOf(header)).find(
+      (index) => index !== -1 && /^[^\n]*\n?$/.test(before.slice(index)),
+    );
     if (header !== undefined) return at;
   }
   return fallback ? prompt.lastIndexOf(token, end - token.length) : -1;
@@ -94,13 +107,19 @@ export function splitFimPrompt(prompt: string): SplitFimPrompt | undefined {
         // PSM: PRE prefix SUF suffix MID.
         const prefixAt = openingAt(body, prefixToken, suffixLast);
         if (prefixAt === -1) continue;
-        [prefix, suffix] = [body.slice(prefixAt + prefixToken.length, suffixLast), body.slice(suffixLast + suffixToken.length, middleAt)];
+        [prefix, suffix] = [
+          body.slice(prefixAt + prefixToken.length, suffixLast),
+          body.slice(suffixLast + suffixToken.length, middleAt),
+        ];
         contextEnd = prefixAt;
       } else {
         // SPM: SUF suffix PRE prefix MID.
         const suffixAt = openingAt(body, suffixToken, prefixLast);
         if (suffixAt === -1) continue;
-        [prefix, suffix] = [body.slice(prefixLast + prefixToken.length, middleAt), body.slice(suffixAt + suffixToken.length, prefixLast)];
+        [prefix, suffix] = [
+          body.slice(prefixLast + prefixToken.length, middleAt),
+          body.slice(suffixAt + suffixToken.length, prefixLast),
+        ];
         contextEnd = suffixAt;
       }
     } else if (middleToken !== undefined) {
@@ -108,7 +127,10 @@ export function splitFimPrompt(prompt: string): SplitFimPrompt | undefined {
       const openAt = openingAt(prompt, prefixToken + suffixToken, prompt.length, false);
       const middleAt = openAt === -1 ? -1 : prompt.indexOf(middleToken, openAt);
       if (middleAt === -1) continue;
-      [prefix, suffix] = [prompt.slice(middleAt + middleToken.length), prompt.slice(openAt + prefixToken.length + suffixToken.length, middleAt)];
+      [prefix, suffix] = [
+        prompt.slice(middleAt + middleToken.length),
+        prompt.slice(openAt + prefixToken.length + suffixToken.length, middleAt),
+      ];
       contextEnd = openAt;
     } else {
       // SPM without a middle sentinel: SUF suffix PRE prefix, from the start of the prompt.
@@ -126,7 +148,14 @@ export function splitFimPrompt(prompt: string): SplitFimPrompt | undefined {
     // Families share sentinels (StarCoder and StarCoder2, Qwen and CodeGemma): the context is read with the layout of
     // the one whose file separator the prompt uses.
     const context = prompt.slice(0, contextEnd);
-    const layout = FIM_FORMATS.find((other) => spelled(other.tokens.prefix) === prefixToken && spelled(other.tokens.suffix) === suffixToken && other.tokens.fileSeparator !== undefined && context.includes(other.tokens.fileSeparator)) ?? format;
+    const layout =
+      FIM_FORMATS.find(
+        (other) =>
+          spelled(other.tokens.prefix) === prefixToken &&
+          spelled(other.tokens.suffix) === suffixToken &&
+          other.tokens.fileSeparator !== undefined &&
+          context.includes(other.tokens.fileSeparator),
+      ) ?? format;
     return { prefix, suffix, ...readContext(context, layout), family: layout.family };
   }
   return undefined;

@@ -50,7 +50,8 @@ export function editWindow(before: string, after: string): EditWindow {
   let start = 0;
   while (start < limit && before.charCodeAt(start) === after.charCodeAt(start)) start += 1;
   let end = 0;
-  while (end < limit - start && before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end)) end += 1;
+  while (end < limit - start && before.charCodeAt(before.length - 1 - end) === after.charCodeAt(after.length - 1 - end))
+    end += 1;
   const lines = after.split('\n');
   const firstChanged = after.slice(0, start).split('\n').length - 1;
   // The line of the last changed character (a line break typed at a line's end belongs to that line).
@@ -59,7 +60,6 @@ export function editWindow(before: string, after: string): EditWindow {
   const endLine = Math.min(lines.length - 1, lastChanged + EDIT_CONTEXT_LINES, startLine + EDIT_MAX_LINES - 1);
   return { startLine, text: lines.slice(startLine, endLine + 1).join('\n') };
 }
-
 
 export const ACCEPTED_COMMAND = 'codeloop.inlineCompletion.accepted';
 export const SHOWN_NOTIFICATION = 'textDocument/didShowCompletion';
@@ -112,7 +112,10 @@ function pathOf(uri: string): string {
 
 export function startLspServer(options: LspServerOptions): RunningLspServer {
   const { engine, onShown, onAccepted, maxContextDocuments = 20, maxRecentEdits = 16 } = options;
-  const connection = options.input !== undefined && options.output !== undefined ? createConnection(options.input, options.output) : createConnection(process.stdin, process.stdout);
+  const connection =
+    options.input !== undefined && options.output !== undefined
+      ? createConnection(options.input, options.output)
+      : createConnection(process.stdin, process.stdout);
   const documents = new TextDocuments(TextDocument);
   const lastUsed = new Map<string, number>();
   /** Per document: its text as last seen, and its recent edits, most recent last, each stamped with `useCounter`. */
@@ -124,7 +127,9 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
 
   const relative = (uri: string): string => {
     const path = pathOf(uri);
-    return workspaceRoot !== undefined && path.startsWith(`${workspaceRoot}/`) ? path.slice(workspaceRoot.length + 1) : path;
+    return workspaceRoot !== undefined && path.startsWith(`${workspaceRoot}/`)
+      ? path.slice(workspaceRoot.length + 1)
+      : path;
   };
 
   connection.onInitialize((params) => {
@@ -155,7 +160,9 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
     if (window.text.trim() === '' || maxRecentEdits <= 0) return;
     // Keystrokes on the same lines are one edit: the newer window replaces the older.
     const windowEnd = window.startLine + window.text.split('\n').length;
-    state.recent = state.recent.filter((old) => old.startLine >= windowEnd || old.startLine + old.text.split('\n').length <= window.startLine);
+    state.recent = state.recent.filter(
+      (old) => old.startLine >= windowEnd || old.startLine + old.text.split('\n').length <= window.startLine,
+    );
     state.recent.push({ ...window, at });
     if (state.recent.length > maxRecentEdits) state.recent.splice(0, state.recent.length - maxRecentEdits);
   });
@@ -167,7 +174,11 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
   connection.languages.inlineCompletion.on(async (params, token): Promise<InlineCompletionList> => {
     stats.requests += 1;
     const document = documents.get(params.textDocument.uri);
-    if (document === undefined) throw new ResponseError(-32602, `document ${params.textDocument.uri} is not open; send textDocument/didOpen first.`);
+    if (document === undefined)
+      throw new ResponseError(
+        -32602,
+        `document ${params.textDocument.uri} is not open; send textDocument/didOpen first.`,
+      );
     lastUsed.set(document.uri, ++useCounter);
     const text = document.getText();
     const cursor = document.offsetAt(params.position);
@@ -182,10 +193,22 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
       .sort((a, b) => b.edit.at - a.edit.at)
       .map(({ uri, edit }) => ({ path: relative(uri), text: edit.text, startLine: edit.startLine }));
     const controller = new AbortController();
-    const subscription = token.onCancellationRequested(() => controller.abort(new ResponseError(LSPErrorCodes.RequestCancelled, 'inline completion cancelled by the client')));
+    const subscription = token.onCancellationRequested(() =>
+      controller.abort(new ResponseError(LSPErrorCodes.RequestCancelled, 'inline completion cancelled by the client')),
+    );
     let result: CompletionResult;
     try {
-      result = await engine.complete({ text, cursor, path: relative(document.uri), language: document.languageId, files: others, ...(recentEdits.length === 0 ? {} : { recentEdits }) }, { signal: controller.signal });
+      result = await engine.complete(
+        {
+          text,
+          cursor,
+          path: relative(document.uri),
+          language: document.languageId,
+          files: others,
+          ...(recentEdits.length === 0 ? {} : { recentEdits }),
+        },
+        { signal: controller.signal },
+      );
     } catch (error) {
       if (controller.signal.aborted) {
         stats.cancelled += 1;
@@ -211,7 +234,8 @@ export function startLspServer(options: LspServerOptions): RunningLspServer {
   });
 
   connection.onExecuteCommand((params) => {
-    if (params.command !== ACCEPTED_COMMAND) throw new ResponseError(-32602, `unknown command ${params.command}; codeloop runs ${ACCEPTED_COMMAND} only.`);
+    if (params.command !== ACCEPTED_COMMAND)
+      throw new ResponseError(-32602, `unknown command ${params.command}; codeloop runs ${ACCEPTED_COMMAND} only.`);
     const event = issued.get(String(params.arguments?.[0]));
     if (event !== undefined) {
       stats.accepted += 1;
