@@ -8,7 +8,7 @@ import { generateSamples, type GenerateSamplesResult } from '../eval/index.js';
 import type { PromptStyle } from '../tasks/index.js';
 import { FIM_FAMILIES, isFimFamily, openModel, type ModelBackend } from '../models/index.js';
 import { loadDataset } from '../tasks/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const usage = `Usage: codeloop generate --dataset NAME [--model MODEL] [options]
 

@@ -4,7 +4,7 @@ import { createCompletionEngine, modelFimFormat, type CompletionEngineOptions } 
 import { getFimFormat, openModel } from '../models/index.js';
 import { checkListenAddress, createHttpHandler, startHttpServer } from '../server/http/index.js';
 import { startLspServer } from '../server/lsp/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop serve --http [options]

@@ -22,7 +22,7 @@ import {
 import { openModel, type ModelBackend } from '../models/index.js';
 import { createExecutor, SandboxUnavailableError, type Executor, type Language } from '../sandbox/index.js';
 import { DATASET_NAMES, isDatasetName, loadDataset } from '../tasks/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { kListFlag, numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop solve TASK [options]
