@@ -9,7 +9,7 @@ import {
   renderReportHtml,
   reportRun,
   type ReportRun,
-} from '../eval/index.js';
+} from '../report/index.js';
 import type { LoadedDataset } from '../tasks/index.js';
 import type { Command } from './command.js';
 
