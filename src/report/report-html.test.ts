@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { writeRunFolder, type FixtureSample } from '../../test/report/report-fixture.js';
-import { sharedDatasets } from '../tasks/shared-datasets.js';
+import { sharedDatasets } from '../../test/tasks/shared-datasets.js';
 import { loadDataset } from '../tasks/index.js';
 import { compareRuns } from './compare-runs.js';
 import { readRunFolder } from './read-run-folder.js';
