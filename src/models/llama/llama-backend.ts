@@ -105,7 +105,10 @@ export interface LlamaBackend extends ModelBackend {
   readonly fimFormatReason: string;
 }
 
-export type LlamaRequest = { kind: 'complete'; prompt: string } | { kind: 'infill'; prefix: string; suffix: string } | { kind: 'chat'; messages: ChatMessage[] };
+export type LlamaRequest =
+  | { kind: 'complete'; prompt: string }
+  | { kind: 'infill'; prefix: string; suffix: string }
+  | { kind: 'chat'; messages: ChatMessage[] };
 
 type Prepared = {
   tokens: Token[];
@@ -125,7 +128,12 @@ function loadLlama(gpu: boolean): Promise<Llama> {
     instance = (async () => {
       const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
       // Library code never prints: llama.cpp's log goes nowhere but errors are kept for load failures.
-      return getLlama({ gpu: gpu ? 'auto' : false, build: 'never', logLevel: LlamaLogLevel.error, logger: (_level, message) => rememberLog(message) });
+      return getLlama({
+        gpu: gpu ? 'auto' : false,
+        build: 'never',
+        logLevel: LlamaLogLevel.error,
+        logger: (_level, message) => rememberLog(message),
+      });
     })();
     llamaInstances.set(key, instance);
     instance.catch(() => llamaInstances.delete(key));
@@ -141,7 +149,8 @@ function rememberLog(message: string): void {
 
 function flattenMetadata(value: unknown, prefix = '', into: Record<string, unknown> = {}): Record<string, unknown> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-    for (const [key, inner] of Object.entries(value)) flattenMetadata(inner, prefix === '' ? key : `${prefix}.${key}`, into);
+    for (const [key, inner] of Object.entries(value))
+      flattenMetadata(inner, prefix === '' ? key : `${prefix}.${key}`, into);
   } else into[prefix] = value;
   return into;
 }
@@ -196,8 +205,10 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     maxTokens: defaultMaxTokens = 256,
   } = options;
   const { existsSync } = await import('node:fs');
-  if (!existsSync(modelPath)) throw new ModelError('model-not-found', `${modelId}: no such file ${modelPath}. Fix the path (gguf:PATH).`);
-  if (!Number.isInteger(sequences) || sequences < 1) throw new ModelError('model-load-failed', `${modelId}: sequences=${sequences} must be a positive integer.`);
+  if (!existsSync(modelPath))
+    throw new ModelError('model-not-found', `${modelId}: no such file ${modelPath}. Fix the path (gguf:PATH).`);
+  if (!Number.isInteger(sequences) || sequences < 1)
+    throw new ModelError('model-load-failed', `${modelId}: sequences=${sequences} must be a positive integer.`);
 
   let llama: Llama;
   let model: LlamaModel;
@@ -206,16 +217,30 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     model = await llama.loadModel({ modelPath, ...(gpu ? {} : { gpuLayers: 0 }) });
   } catch (error) {
     const log = recentLog.length > 0 ? ` llama.cpp said: ${recentLog.slice(-3).join(' | ')}` : '';
-    throw new ModelError('model-load-failed', `${modelId}: node-llama-cpp could not load ${modelPath} (${(error as Error).message}).${log} Is it a GGUF file llama.cpp supports?`, { cause: error });
+    throw new ModelError(
+      'model-load-failed',
+      `${modelId}: node-llama-cpp could not load ${modelPath} (${(error as Error).message}).${log} Is it a GGUF file llama.cpp supports?`,
+      { cause: error },
+    );
   }
   const contextSize = options.contextSize ?? Math.min(model.trainContextSize > 0 ? model.trainContextSize : 2048, 2048);
   const batchSize = options.batchSize ?? Math.min(512, contextSize * sequences);
   const metadata = flattenMetadata(model.fileInfo.metadata);
-  const chatTemplate = typeof metadata['tokenizer.chat_template'] === 'string' ? (metadata['tokenizer.chat_template'] as string) : undefined;
-  const infillTokens = { prefix: model.tokens.infill.prefix, suffix: model.tokens.infill.suffix, middle: model.tokens.infill.middle };
+  const chatTemplate =
+    typeof metadata['tokenizer.chat_template'] === 'string'
+      ? (metadata['tokenizer.chat_template'] as string)
+      : undefined;
+  const infillTokens = {
+    prefix: model.tokens.infill.prefix,
+    suffix: model.tokens.infill.suffix,
+    middle: model.tokens.infill.middle,
+  };
   const hasFimTokens = infillTokens.prefix !== null && infillTokens.suffix !== null;
   const bos = model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
-  const fim = renderInfill === undefined ? await loadFimFormat(model, metadata, fimFamily, hasFimTokens) : { format: undefined, reason: 'renderInfill lays out infill prompts', warnings: [], tokenIds: {} };
+  const fim =
+    renderInfill === undefined
+      ? await loadFimFormat(model, metadata, fimFamily, hasFimTokens)
+      : { format: undefined, reason: 'renderInfill lays out infill prompts', warnings: [], tokenIds: {} };
 
   const capabilities: ModelCapabilities = {
     supportsInfill: renderInfill !== undefined || fim.format !== undefined || hasFimTokens,
@@ -234,7 +259,9 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     if (!pool) {
       // An f32 KV cache keeps logits within ~1e-5 of an f32 reference; with flash attention llama.cpp's CPU path wants
       // f16 K/V (f32 K/V made it ~10x slower here), so that case keeps node-llama-cpp's default.
-      const kvCache = flashAttention ? {} : ({ experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } as const);
+      const kvCache = flashAttention
+        ? {}
+        : ({ experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32' } as const);
       context = model.createContext({ contextSize, batchSize, sequences, threads, flashAttention, ...kvCache });
       pool = context.then((created) => new SequencePool(created));
       pool.catch(() => {
@@ -254,10 +281,16 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   function check(request: LlamaRequest): void {
     if (request.kind === 'infill' && !capabilities.supportsInfill) {
-      throw new UnsupportedCapabilityError('infill', `${modelId} cannot infill: its vocabulary has no FIM prefix/suffix tokens (GGUF tokenizer.ggml.fim_pre_token_id / fim_suf_token_id, or tokens spelled like <|fim_prefix|>). Pass renderInfill with a FIM format, or use complete() with a rendered prompt.`);
+      throw new UnsupportedCapabilityError(
+        'infill',
+        `${modelId} cannot infill: its vocabulary has no FIM prefix/suffix tokens (GGUF tokenizer.ggml.fim_pre_token_id / fim_suf_token_id, or tokens spelled like <|fim_prefix|>). Pass renderInfill with a FIM format, or use complete() with a rendered prompt.`,
+      );
     }
     if (request.kind === 'chat' && !capabilities.supportsChat) {
-      throw new UnsupportedCapabilityError('chat', `${modelId} has no chat template (GGUF tokenizer.chat_template is missing), so chat() cannot format a conversation. Use complete() with a prompt instead.`);
+      throw new UnsupportedCapabilityError(
+        'chat',
+        `${modelId} has no chat template (GGUF tokenizer.chat_template is missing), so chat() cannot format a conversation. Use complete() with a prompt instead.`,
+      );
     }
   }
 
@@ -275,14 +308,25 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
    * segments are tokenized with special parsing off. Stop strings that are single tokens end the middle as tokens
    * (never part of the text); the others are matched in the text.
    */
-  function formatTokens(format: FimFormat, request: Extract<LlamaRequest, { kind: 'infill' }>, stop: string[]): Prepared {
+  function formatTokens(
+    format: FimFormat,
+    request: Extract<LlamaRequest, { kind: 'infill' }>,
+    stop: string[],
+  ): Prepared {
     const rendered = format.render({ prefix: request.prefix, suffix: request.suffix });
     const tokens: Token[] = [];
     for (const segment of rendered.segments) {
       const id = segment.type === 'special' ? fim.tokenIds[segment.token] : undefined;
       // A sentinel the probe found split is sent as what the tokenizer makes of it (the load warning says so).
       if (id !== undefined) tokens.push(id as Token);
-      else tokens.push(...model.tokenize(segment.type === 'special' ? segment.token : segment.text, segment.type === 'special', 'trimLeadingSpace'));
+      else
+        tokens.push(
+          ...model.tokenize(
+            segment.type === 'special' ? segment.token : segment.text,
+            segment.type === 'special',
+            'trimLeadingSpace',
+          ),
+        );
     }
     const endTokens = new Set<number>();
     const textStops: string[] = [];
@@ -291,19 +335,30 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       if (id !== undefined) endTokens.add(id);
       else textStops.push(text);
     }
-    return { tokens: withBos(tokens), stop: normalizeStops([...stop, ...textStops]), endTokens, warnings: [...fim.warnings, ...rendered.warnings] };
+    return {
+      tokens: withBos(tokens),
+      stop: normalizeStops([...stop, ...textStops]),
+      endTokens,
+      warnings: [...fim.warnings, ...rendered.warnings],
+    };
   }
 
   async function prepare(request: LlamaRequest, callOptions: GenerateOptions): Promise<Prepared> {
     const stop = normalizeStops(callOptions.stop);
     const warnings: string[] = [];
     const endTokens = new Set<number>();
-    if (request.kind === 'complete') return { tokens: withBos(model.tokenize(request.prompt, true)), stop, endTokens, warnings };
+    if (request.kind === 'complete')
+      return { tokens: withBos(model.tokenize(request.prompt, true)), stop, endTokens, warnings };
     if (request.kind === 'infill') {
       if (renderInfill) {
         const rendered = renderInfill(request.prefix, request.suffix);
         warnings.push(...(rendered.warnings ?? []));
-        return { tokens: withBos(model.tokenize(rendered.prompt, true)), stop: normalizeStops([...stop, ...rendered.stop]), endTokens, warnings };
+        return {
+          tokens: withBos(model.tokenize(rendered.prompt, true)),
+          stop: normalizeStops([...stop, ...rendered.stop]),
+          endTokens,
+          warnings,
+        };
       }
       if (fim.format !== undefined) return formatTokens(fim.format, request, stop);
       warnings.push(...fim.warnings);
@@ -313,11 +368,15 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     }
     const wrapper = await chatWrapper();
     const history: ChatHistoryItem[] = request.messages.map((message): ChatHistoryItem =>
-      message.role === 'assistant' ? { type: 'model', response: [message.content] } : { type: message.role, text: message.content },
+      message.role === 'assistant'
+        ? { type: 'model', response: [message.content] }
+        : { type: message.role, text: message.content },
     );
     history.push({ type: 'model', response: [] });
     const state = wrapper.generateContextState({ chatHistory: history });
-    const triggers = state.stopGenerationTriggers.map((trigger) => model.detokenize(trigger.tokenize(model.tokenizer), true)).filter((text) => text !== '');
+    const triggers = state.stopGenerationTriggers
+      .map((trigger) => model.detokenize(trigger.tokenize(model.tokenizer), true))
+      .filter((text) => text !== '');
     let tokens = state.contextText.tokenize(model.tokenizer);
     // node-llama-cpp's wrappers start the context with BOS; follow the GGUF's add_bos_token instead, as llama-server
     // does when it tokenizes a rendered template.
@@ -328,25 +387,44 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
   /** Refuses settings that have no meaning, naming the value (n = 0 would otherwise return no choices at all). */
   function validate(callOptions: GenerateOptions): void {
     const { n = 1, temperature = 0, topP = 1, topK = 0 } = callOptions;
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`n=${n} must be a positive integer (the number of samples, e.g. 1).`);
-    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2) throw new UsageError(`temperature=${temperature} must be a number from 0 (greedy) to 2.`);
-    if (!Number.isFinite(topP) || topP <= 0 || topP > 1) throw new UsageError(`topP=${topP} must be in (0, 1]: 1 is off, e.g. 0.95 keeps the top 95% of the probability mass.`);
-    if (!Number.isInteger(topK) || topK < 0) throw new UsageError(`topK=${topK} must be a non-negative integer (0 is off).`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new UsageError(`n=${n} must be a positive integer (the number of samples, e.g. 1).`);
+    if (!Number.isFinite(temperature) || temperature < 0 || temperature > 2)
+      throw new UsageError(`temperature=${temperature} must be a number from 0 (greedy) to 2.`);
+    if (!Number.isFinite(topP) || topP <= 0 || topP > 1)
+      throw new UsageError(
+        `topP=${topP} must be in (0, 1]: 1 is off, e.g. 0.95 keeps the top 95% of the probability mass.`,
+      );
+    if (!Number.isInteger(topK) || topK < 0)
+      throw new UsageError(`topK=${topK} must be a non-negative integer (0 is off).`);
   }
 
   function callWarnings(callOptions: GenerateOptions, streaming: boolean): string[] {
     const warnings: string[] = [];
-    if (streaming && (callOptions.n ?? 1) > 1) warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
-    for (const key of Object.keys(callOptions.backendOptions ?? {})) warnings.push(`backendOptions.${key}: the llama backend has no such setting; it is ignored.`);
+    if (streaming && (callOptions.n ?? 1) > 1)
+      warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
+    for (const key of Object.keys(callOptions.backendOptions ?? {}))
+      warnings.push(`backendOptions.${key}: the llama backend has no such setting; it is ignored.`);
     return warnings;
   }
 
   type ChoicePart =
     | { type: 'text-delta'; text: string }
-    | { type: 'end'; finishReason: FinishReason; stopSequence?: string; completionTokens: number; logprobs?: TokenLogprob[] };
+    | {
+        type: 'end';
+        finishReason: FinishReason;
+        stopSequence?: string;
+        completionTokens: number;
+        logprobs?: TokenLogprob[];
+      };
 
   /** One choice on one sequence: evaluates the prompt (reusing the sequence's matching prefix), then samples. */
-  async function* runChoice(prepared: Prepared, callOptions: GenerateOptions, seed: number, maxTokens: number): AsyncGenerator<ChoicePart> {
+  async function* runChoice(
+    prepared: Prepared,
+    callOptions: GenerateOptions,
+    seed: number,
+    maxTokens: number,
+  ): AsyncGenerator<ChoicePart> {
     const { signal, returnPartialOnAbort = false, temperature = 0, topP = 1, topK = 0 } = callOptions;
     let completionTokens = 0;
     const sequencePool = await getPool();
@@ -359,7 +437,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       let common = 0;
       const limit = Math.min(held.length, prepared.tokens.length - 1);
       while (common < limit && held[common] === prepared.tokens[common]) common++;
-      if (common < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
+      if (common < sequence.nextTokenIndex)
+        await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
       signal?.throwIfAborted();
       const cutter = createStopCutter(prepared.stop);
       const generated: Token[] = [];
@@ -435,7 +514,13 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         const rest = cutter.flush();
         if (rest !== '') yield { type: 'text-delta', text: rest };
       }
-      yield { type: 'end', finishReason, ...(stopSequence === undefined ? {} : { stopSequence }), completionTokens, ...(logprobs ? { logprobs } : {}) };
+      yield {
+        type: 'end',
+        finishReason,
+        ...(stopSequence === undefined ? {} : { stopSequence }),
+        completionTokens,
+        ...(logprobs ? { logprobs } : {}),
+      };
     } catch (error) {
       if (signal?.aborted !== true) throw error;
       // Never wrap an abort: rethrow the signal's reason unchanged, or end the choice here.
@@ -448,11 +533,17 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
 
   function budget(prepared: Prepared, callOptions: GenerateOptions): number {
     if (prepared.tokens.length >= contextSize) {
-      throw new ModelError('context-overflow', `${modelId}: the prompt is ${prepared.tokens.length} tokens but the context holds ${contextSize}. Shorten the prompt or create the backend with a larger contextSize (at most the model's ${model.trainContextSize}).`);
+      throw new ModelError(
+        'context-overflow',
+        `${modelId}: the prompt is ${prepared.tokens.length} tokens but the context holds ${contextSize}. Shorten the prompt or create the backend with a larger contextSize (at most the model's ${model.trainContextSize}).`,
+      );
     }
     const wanted = callOptions.maxTokens ?? defaultMaxTokens;
     const room = contextSize - prepared.tokens.length;
-    if (wanted > room) prepared.warnings.push(`maxTokens=${wanted}: only ${room} tokens are left in the ${contextSize}-token context after the ${prepared.tokens.length}-token prompt; generation stops there.`);
+    if (wanted > room)
+      prepared.warnings.push(
+        `maxTokens=${wanted}: only ${room} tokens are left in the ${contextSize}-token context after the ${prepared.tokens.length}-token prompt; generation stops there.`,
+      );
     return Math.min(wanted, room);
   }
 
@@ -486,12 +577,21 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       }),
     );
     const [first] = decoded;
-    const copies = greedy && first !== undefined ? Array.from({ length: n - 1 }, (): Choice => ({ ...first, ...(first.logprobs ? { logprobs: [...first.logprobs] } : {}) })) : [];
+    const copies =
+      greedy && first !== undefined
+        ? Array.from({ length: n - 1 }, (): Choice => ({
+            ...first,
+            ...(first.logprobs ? { logprobs: [...first.logprobs] } : {}),
+          }))
+        : [];
     const choices = [...decoded, ...copies];
     return {
       choices,
       // Tokens generated: a copy of the greedy choice cost none.
-      usage: { promptTokens: prepared.tokens.length, completionTokens: decoded.reduce((sum, choice) => sum + choice.completionTokens, 0) },
+      usage: {
+        promptTokens: prepared.tokens.length,
+        completionTokens: decoded.reduce((sum, choice) => sum + choice.completionTokens, 0),
+      },
       warnings: [...warnings, ...prepared.warnings],
       modelId,
     };
