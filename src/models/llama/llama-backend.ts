@@ -21,30 +21,23 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/index.js';
-import type { ChatHistoryItem, Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
+import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 import { ModelError, UnsupportedCapabilityError } from '../errors.js';
 import type { FimFormat } from '../fim-formats/index.js';
 import {
   MODEL_SPEC_VERSION,
-  type ChatMessage,
   type Choice,
-  type FinishReason,
   type GenerateOptions,
   type GenerateResult,
   type ModelBackend,
   type ModelCapabilities,
   type StreamPart,
-  type TokenLogprob,
 } from '../spec.js';
-import { createStopCutter, normalizeStops } from '../stop-sequences.js';
+import { decodeChoice } from './decode-choice.js';
 import { loadFimFormat } from './load-fim-format.js';
-
-/** A FIM prompt rendered by the caller (special tokens spelled out as text) and the stop strings that end its middle. */
-export interface LlamaRenderedInfill {
-  prompt: string;
-  stop: readonly string[];
-  warnings?: readonly string[];
-}
+import { loadLlama, recentLlamaLog } from './load-llama.js';
+import { createPromptTokenizer, type LlamaRenderedInfill, type LlamaRequest, type Prepared } from './prompt-tokens.js';
+import { SequencePool } from './sequence-pool.js';
 
 export interface LlamaBackendOptions {
   /** The GGUF file. */
@@ -105,47 +98,7 @@ export interface LlamaBackend extends ModelBackend {
   readonly fimFormatReason: string;
 }
 
-export type LlamaRequest =
-  | { kind: 'complete'; prompt: string }
-  | { kind: 'infill'; prefix: string; suffix: string }
-  | { kind: 'chat'; messages: ChatMessage[] };
-
-type Prepared = {
-  tokens: Token[];
-  stop: string[];
-  /** Token ids that end the choice without being part of the text (besides the model's end-of-generation tokens). */
-  endTokens: ReadonlySet<number>;
-  warnings: string[];
-};
-
-/** One shared node-llama-cpp instance per process (loading the native addon twice wastes memory). */
-const llamaInstances = new Map<string, Promise<Llama>>();
-
-function loadLlama(gpu: boolean): Promise<Llama> {
-  const key = gpu ? 'auto' : 'cpu';
-  let instance = llamaInstances.get(key);
-  if (!instance) {
-    instance = (async () => {
-      const { getLlama, LlamaLogLevel } = await import('node-llama-cpp');
-      // Library code never prints: llama.cpp's log goes nowhere but errors are kept for load failures.
-      return getLlama({
-        gpu: gpu ? 'auto' : false,
-        build: 'never',
-        logLevel: LlamaLogLevel.error,
-        logger: (_level, message) => rememberLog(message),
-      });
-    })();
-    llamaInstances.set(key, instance);
-    instance.catch(() => llamaInstances.delete(key));
-  }
-  return instance;
-}
-
-const recentLog: string[] = [];
-function rememberLog(message: string): void {
-  recentLog.push(message.trim());
-  if (recentLog.length > 20) recentLog.shift();
-}
+export type { LlamaRenderedInfill, LlamaRequest } from './prompt-tokens.js';
 
 function flattenMetadata(value: unknown, prefix = '', into: Record<string, unknown> = {}): Record<string, unknown> {
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
@@ -153,40 +106,6 @@ function flattenMetadata(value: unknown, prefix = '', into: Record<string, unkno
       flattenMetadata(inner, prefix === '' ? key : `${prefix}.${key}`, into);
   } else into[prefix] = value;
   return into;
-}
-
-/** Waits for a free sequence; `release` hands it to the next waiter. */
-class SequencePool {
-  private readonly free: LlamaContextSequence[] = [];
-  private readonly waiters: ((sequence: LlamaContextSequence) => void)[] = [];
-
-  constructor(private readonly context: LlamaContext) {}
-
-  async acquire(signal: AbortSignal | undefined): Promise<LlamaContextSequence> {
-    signal?.throwIfAborted();
-    const free = this.free.pop();
-    if (free) return free;
-    if (this.context.sequencesLeft > 0) return this.context.getSequence();
-    return new Promise((resolve, reject) => {
-      const waiter = (sequence: LlamaContextSequence): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve(sequence);
-      };
-      const onAbort = (): void => {
-        const index = this.waiters.indexOf(waiter);
-        if (index !== -1) this.waiters.splice(index, 1);
-        reject(signal?.reason);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiters.push(waiter);
-    });
-  }
-
-  release(sequence: LlamaContextSequence): void {
-    const waiter = this.waiters.shift();
-    if (waiter) waiter(sequence);
-    else this.free.push(sequence);
-  }
 }
 
 const randomSeed = (): number => Math.floor(Math.random() * 2 ** 31);
@@ -216,7 +135,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     llama = await loadLlama(gpu);
     model = await llama.loadModel({ modelPath, ...(gpu ? {} : { gpuLayers: 0 }) });
   } catch (error) {
-    const log = recentLog.length > 0 ? ` llama.cpp said: ${recentLog.slice(-3).join(' | ')}` : '';
+    const log = recentLlamaLog().length > 0 ? ` llama.cpp said: ${recentLlamaLog().slice(-3).join(' | ')}` : '';
     throw new ModelError(
       'model-load-failed',
       `${modelId}: node-llama-cpp could not load ${modelPath} (${(error as Error).message}).${log} Is it a GGUF file llama.cpp supports?`,
@@ -272,12 +191,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     return pool;
   };
 
-  const withBos = (tokens: Token[]): Token[] => (bos === null ? tokens : [bos, ...tokens]);
-
-  const chatWrapper = async () => {
-    const { resolveChatWrapper } = await import('node-llama-cpp');
-    return resolveChatWrapper(model);
-  };
+  const prepare = createPromptTokenizer({ model, bos, infillTokens, fim, renderInfill });
 
   function check(request: LlamaRequest): void {
     if (request.kind === 'infill' && !capabilities.supportsInfill) {
@@ -292,96 +206,6 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
         `${modelId} has no chat template (GGUF tokenizer.chat_template is missing), so chat() cannot format a conversation. Use complete() with a prompt instead.`,
       );
     }
-  }
-
-  /** `[BOS] PRE prefix SUF suffix MID` (PSM), or `[BOS] SUF suffix PRE prefix` without a middle token. */
-  function fimTokens(request: Extract<LlamaRequest, { kind: 'infill' }>): Token[] {
-    const prefix = model.tokenize(request.prefix, false, 'trimLeadingSpace');
-    const suffix = model.tokenize(request.suffix, false, 'trimLeadingSpace');
-    const { prefix: pre, suffix: suf, middle: mid } = infillTokens;
-    if (pre === null || suf === null) throw new Error('unreachable: check() refuses infill without FIM tokens');
-    return withBos(mid !== null ? [pre, ...prefix, suf, ...suffix, mid] : [suf, ...suffix, pre, ...prefix]);
-  }
-
-  /**
-   * The format's layout, token by token: special segments become their sentinel's id (from the load probe), text
-   * segments are tokenized with special parsing off. Stop strings that are single tokens end the middle as tokens
-   * (never part of the text); the others are matched in the text.
-   */
-  function formatTokens(
-    format: FimFormat,
-    request: Extract<LlamaRequest, { kind: 'infill' }>,
-    stop: string[],
-  ): Prepared {
-    const rendered = format.render({ prefix: request.prefix, suffix: request.suffix });
-    const tokens: Token[] = [];
-    for (const segment of rendered.segments) {
-      const id = segment.type === 'special' ? fim.tokenIds[segment.token] : undefined;
-      // A sentinel the probe found split is sent as what the tokenizer makes of it (the load warning says so).
-      if (id !== undefined) tokens.push(id as Token);
-      else
-        tokens.push(
-          ...model.tokenize(
-            segment.type === 'special' ? segment.token : segment.text,
-            segment.type === 'special',
-            'trimLeadingSpace',
-          ),
-        );
-    }
-    const endTokens = new Set<number>();
-    const textStops: string[] = [];
-    for (const text of rendered.stop) {
-      const id = fim.tokenIds[text];
-      if (id !== undefined) endTokens.add(id);
-      else textStops.push(text);
-    }
-    return {
-      tokens: withBos(tokens),
-      stop: normalizeStops([...stop, ...textStops]),
-      endTokens,
-      warnings: [...fim.warnings, ...rendered.warnings],
-    };
-  }
-
-  async function prepare(request: LlamaRequest, callOptions: GenerateOptions): Promise<Prepared> {
-    const stop = normalizeStops(callOptions.stop);
-    const warnings: string[] = [];
-    const endTokens = new Set<number>();
-    if (request.kind === 'complete')
-      return { tokens: withBos(model.tokenize(request.prompt, true)), stop, endTokens, warnings };
-    if (request.kind === 'infill') {
-      if (renderInfill) {
-        const rendered = renderInfill(request.prefix, request.suffix);
-        warnings.push(...(rendered.warnings ?? []));
-        return {
-          tokens: withBos(model.tokenize(rendered.prompt, true)),
-          stop: normalizeStops([...stop, ...rendered.stop]),
-          endTokens,
-          warnings,
-        };
-      }
-      if (fim.format !== undefined) return formatTokens(fim.format, request, stop);
-      warnings.push(...fim.warnings);
-      // A FIM sentinel in the middle means the model started another FIM block: the middle is over.
-      for (const token of Object.values(infillTokens)) if (token !== null) endTokens.add(token);
-      return { tokens: fimTokens(request), stop, endTokens, warnings };
-    }
-    const wrapper = await chatWrapper();
-    const history: ChatHistoryItem[] = request.messages.map((message): ChatHistoryItem =>
-      message.role === 'assistant'
-        ? { type: 'model', response: [message.content] }
-        : { type: message.role, text: message.content },
-    );
-    history.push({ type: 'model', response: [] });
-    const state = wrapper.generateContextState({ chatHistory: history });
-    const triggers = state.stopGenerationTriggers
-      .map((trigger) => model.detokenize(trigger.tokenize(model.tokenizer), true))
-      .filter((text) => text !== '');
-    let tokens = state.contextText.tokenize(model.tokenizer);
-    // node-llama-cpp's wrappers start the context with BOS; follow the GGUF's add_bos_token instead, as llama-server
-    // does when it tokenizes a rendered template.
-    if (bos === null && tokens[0] === model.tokens.bos) tokens = tokens.slice(1);
-    return { tokens, stop: normalizeStops([...stop, ...triggers]), endTokens, warnings };
   }
 
   /** Refuses settings that have no meaning, naming the value (n = 0 would otherwise return no choices at all). */
@@ -406,129 +230,6 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     for (const key of Object.keys(callOptions.backendOptions ?? {}))
       warnings.push(`backendOptions.${key}: the llama backend has no such setting; it is ignored.`);
     return warnings;
-  }
-
-  type ChoicePart =
-    | { type: 'text-delta'; text: string }
-    | {
-        type: 'end';
-        finishReason: FinishReason;
-        stopSequence?: string;
-        completionTokens: number;
-        logprobs?: TokenLogprob[];
-      };
-
-  /** One choice on one sequence: evaluates the prompt (reusing the sequence's matching prefix), then samples. */
-  async function* runChoice(
-    prepared: Prepared,
-    callOptions: GenerateOptions,
-    seed: number,
-    maxTokens: number,
-  ): AsyncGenerator<ChoicePart> {
-    const { signal, returnPartialOnAbort = false, temperature = 0, topP = 1, topK = 0 } = callOptions;
-    let completionTokens = 0;
-    const sequencePool = await getPool();
-    let sequence: LlamaContextSequence | undefined;
-    try {
-      sequence = await sequencePool.acquire(signal);
-      // Keep the longest prefix the sequence already holds; at least one prompt token must be evaluated anew so
-      // that there are logits to sample the first token from.
-      const held = sequence.contextTokens;
-      let common = 0;
-      const limit = Math.min(held.length, prepared.tokens.length - 1);
-      while (common < limit && held[common] === prepared.tokens[common]) common++;
-      if (common < sequence.nextTokenIndex)
-        await sequence.eraseContextTokenRanges([{ start: common, end: sequence.nextTokenIndex }]);
-      signal?.throwIfAborted();
-      const cutter = createStopCutter(prepared.stop);
-      const generated: Token[] = [];
-      let pending: Token[] = [];
-      if (maxTokens <= 0) {
-        yield { type: 'end', finishReason: 'length', completionTokens };
-        return;
-      }
-      const sampling = { temperature, topP, topK, minP: 0, ...(temperature > 0 ? { seed } : {}) };
-      // With logprobs, each token comes with its probability in the distribution it was sampled from (after
-      // temperature, top-k and top-p; at temperature 0 the model's own softmax), as llama-server's n_probs reports.
-      const logprobs: TokenLogprob[] | undefined = callOptions.logprobs === true ? [] : undefined;
-      const evaluation: AsyncGenerator<Token, void, void | Token | Token[]> = logprobs
-        ? (async function* (): AsyncGenerator<Token, void, void | Token | Token[]> {
-            const inner = sequence.evaluateWithMetadata(prepared.tokens.slice(common), { confidence: true }, sampling);
-            try {
-              for await (const output of inner) {
-                logprobs.push({ token: model.detokenize([output.token], true), logprob: Math.log(output.confidence) });
-                yield output.token;
-              }
-            } finally {
-              await inner.return();
-            }
-          })()
-        : sequence.evaluate(prepared.tokens.slice(common), sampling);
-      let finishReason: FinishReason = 'stop';
-      let stopSequence: string | undefined;
-      try {
-        for await (const token of evaluation) {
-          signal?.throwIfAborted();
-          if (prepared.endTokens.has(token)) {
-            logprobs?.pop(); // the end token is not part of the completion
-            break;
-          }
-          completionTokens++;
-          pending.push(token);
-          let text = model.detokenize(pending, true, generated);
-          // A token may end inside a UTF-8 character: wait (up to 4 tokens) for the rest of it.
-          if (text.endsWith('\uFFFD') && pending.length < 4 && completionTokens < maxTokens) continue;
-          generated.push(...pending);
-          pending = [];
-          const cut = cutter.push(text);
-          text = cut.text;
-          if (text !== '') {
-            yield { type: 'text-delta', text };
-            signal?.throwIfAborted(); // the consumer may have aborted while it held the delta
-          }
-          if (cut.stopSequence !== undefined) {
-            stopSequence = cut.stopSequence;
-            break;
-          }
-          if (completionTokens >= maxTokens) {
-            finishReason = 'length';
-            break;
-          }
-        }
-      } finally {
-        await evaluation.return();
-      }
-      if (pending.length > 0 && stopSequence === undefined) {
-        // The generation ended (an end-of-generation or FIM token) while tokens waited for the rest of a UTF-8
-        // character: their text is part of the completion all the same.
-        const cut = cutter.push(model.detokenize(pending, true, generated));
-        generated.push(...pending);
-        pending = [];
-        if (cut.text !== '') yield { type: 'text-delta', text: cut.text };
-        if (cut.stopSequence !== undefined) {
-          stopSequence = cut.stopSequence;
-          finishReason = 'stop';
-        }
-      }
-      if (stopSequence === undefined) {
-        const rest = cutter.flush();
-        if (rest !== '') yield { type: 'text-delta', text: rest };
-      }
-      yield {
-        type: 'end',
-        finishReason,
-        ...(stopSequence === undefined ? {} : { stopSequence }),
-        completionTokens,
-        ...(logprobs ? { logprobs } : {}),
-      };
-    } catch (error) {
-      if (signal?.aborted !== true) throw error;
-      // Never wrap an abort: rethrow the signal's reason unchanged, or end the choice here.
-      if (!returnPartialOnAbort) throw signal.reason;
-      yield { type: 'end', finishReason: 'abort', completionTokens };
-    } finally {
-      if (sequence) sequencePool.release(sequence);
-    }
   }
 
   function budget(prepared: Prepared, callOptions: GenerateOptions): number {
@@ -561,7 +262,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     const decoded: Choice[] = await Promise.all(
       Array.from({ length: greedy ? 1 : n }, async (_, index) => {
         let text = '';
-        for await (const part of runChoice(prepared, callOptions, baseSeed + index, maxTokens)) {
+        for await (const part of decodeChoice(model, getPool, prepared, callOptions, baseSeed + index, maxTokens)) {
           if (part.type === 'text-delta') text += part.text;
           else {
             return {
@@ -605,7 +306,14 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     const prepared = await prepare(request, callOptions);
     const maxTokens = budget(prepared, callOptions);
     yield { type: 'start', modelId, warnings: [...warnings, ...prepared.warnings] };
-    for await (const part of runChoice(prepared, callOptions, callOptions.seed ?? randomSeed(), maxTokens)) {
+    for await (const part of decodeChoice(
+      model,
+      getPool,
+      prepared,
+      callOptions,
+      callOptions.seed ?? randomSeed(),
+      maxTokens,
+    )) {
       if (part.type === 'text-delta') yield part;
       else {
         yield {
