@@ -8,7 +8,7 @@ import {
   type SolveBudget,
   type StrategyName,
 } from '../loop/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { kListFlag, numberFlag } from './flags.js';
 import { solveDataset } from './solve-dataset.js';
 import type { SolveRunOptions } from './solve-setup.js';

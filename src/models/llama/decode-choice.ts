@@ -4,7 +4,7 @@
  */
 import type { LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import type { FinishReason, GenerateOptions, TokenLogprob } from '../spec.js';
-import { createStopCutter } from '../stop-sequences.js';
+import { createStopCutter } from '../../core/index.js';
 import type { Prepared } from './prompt-tokens.js';
 import type { SequencePool } from './sequence-pool.js';
 

@@ -5,7 +5,7 @@
 import type { ChatHistoryItem, LlamaModel, Token } from 'node-llama-cpp';
 import type { FimFormat } from '../fim-formats/index.js';
 import type { ChatMessage, GenerateOptions } from '../spec.js';
-import { normalizeStops } from '../stop-sequences.js';
+import { normalizeStops } from '../../core/index.js';
 import type { LoadedFimFormat } from './load-fim-format.js';
 
 /** A FIM prompt rendered by the caller (special tokens spelled out as text) and the stop strings that end its middle. */

@@ -22,7 +22,7 @@ import {
   type ModelCapabilities,
   type StreamPart,
 } from '../spec.js';
-import { createStopCutter } from '../stop-sequences.js';
+import { createStopCutter } from '../../core/index.js';
 import {
   buildPlan,
   infillModeFor,

@@ -3,7 +3,7 @@
  * provider), mapped to a completion request and the result mapped back to llama-server's reply.
  */
 import type { CompletionRequest, CompletionResult } from '../../fim/index.js';
-import { cutAtStop } from '../../models/index.js';
+import { cutAtStop } from '../../core/index.js';
 import { HttpError } from './http-error.js';
 import { json, type HttpRequest, type HttpResponse, type Json, type RouteSettings } from './http-message.js';
 import { mapLlamaCppStopType } from './map-llama-cpp-stop-type.js';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { CompletionResult } from '../../fim/index.js';
-import { cutAtStop } from '../../models/index.js';
+import { cutAtStop } from '../../core/index.js';
 import { HttpError } from './http-error.js';
 import { json, type HttpRequest, type HttpResponse, type Json, type RouteSettings } from './http-message.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';

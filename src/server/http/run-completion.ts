@@ -5,7 +5,7 @@ import {
   type CompletionRequest,
   type CompletionResult,
 } from '../../fim/index.js';
-import { createStopCutter } from '../../models/index.js';
+import { createStopCutter } from '../../core/index.js';
 
 export const runCompletion = (
   engine: CompletionEngine,

@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import { createStopCutter, cutAtStop, normalizeStops } from './stop-sequences.js';
 
 test('cutAtStop cuts before the earliest stop and names it', () => {
+  assert.equal(cutAtStop('a\nprint(x)\ndef f', ['\ndef', '\nprint']).text, 'a');
+  assert.deepEqual(cutAtStop('abc', []), { text: 'abc' });
   assert.deepEqual(cutAtStop('    return 1\ndef g():', ['\ndef ', '\nclass ']), {
     text: '    return 1',
     stopSequence: '\ndef ',
