@@ -48,6 +48,7 @@ export {
   buildMetrics,
   evalPlusResultsJson,
   humanEvalResult,
+  incompleteScoreNote,
   resultLines,
   resultsFileName,
   writeEvalOutputs,
