@@ -79,12 +79,29 @@ export function humanEvalResult(verdict: Verdict, reason: string): string {
   return `failed: ${reason}`;
 }
 
-/** The lines of `<samples>_results.jsonl`: each sample's record with `result` and `passed` added, in input order. */
+/**
+ * The lines of `<samples>_results.jsonl`: each sample's record with `result` and `passed` added, in input order. A
+ * record that cannot be written back whole (a field nested too deeply for JSON.stringify's recursion) keeps only the
+ * fields codeloop read, with a `codeloop_note` saying so: one odd sample never stops the results from being written.
+ */
 export function resultLines(samples: readonly Sample[], results: readonly SampleResult[]): string {
   return samples
     .map((sample, position) => {
       const result = results[position] as SampleResult;
-      return `${JSON.stringify({ ...sample.record, result: result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason), passed: result.verdict === 'passed' })}\n`;
+      const outcome = {
+        result: result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason),
+        passed: result.verdict === 'passed',
+      };
+      try {
+        return `${JSON.stringify({ ...sample.record, ...outcome })}\n`;
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        const scored =
+          sample.solution === undefined ? { completion: sample.completion } : { solution: sample.solution };
+        const note =
+          'the sample record had fields nested too deeply to write back; only task_id and the scored text are kept';
+        return `${JSON.stringify({ task_id: sample.taskId, ...scored, ...outcome, codeloop_note: note })}\n`;
+      }
     })
     .join('');
 }
