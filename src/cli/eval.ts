@@ -7,6 +7,7 @@ import {
   buildMetrics,
   evaluateSamples,
   type EvalMetrics,
+  incompleteScoreNote,
   readSamples,
   sanitizeSamples,
   writeEvalOutputs,
@@ -440,9 +441,12 @@ export const evalCommand: Command = {
       const counts = Object.entries(metrics.verdicts)
         .filter(([, count]) => count > 0)
         .map(([verdict, count]) => `${verdict} ${count}`);
+      const incomplete = incompleteScoreNote(metrics);
       process.stdout.write(
         [
-          `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
+          `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted` +
+            (incomplete === undefined ? '' : ` of ${metrics.tasks.scored}`),
+          ...(incomplete === undefined ? [] : [`  ${incomplete}`]),
           `  ${plus.length > 0 ? 'base: ' : ''}${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
           ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
           ...safimLines(metrics.safim),

@@ -81,6 +81,9 @@ export const codeloopEmbeddedFormat = defineFimFormat({
     EMBEDDED_FIM_TOKENS.endOfText,
     EMBEDDED_FIM_TOKENS.identity,
   ],
-  sources: ['src/models/fim-formats/codeloop-embedded.ts (this definition)', 'QwenLM/Qwen2.5-Coder examples/Qwen2.5-Coder.md (layout)'],
+  sources: [
+    'src/models/fim-formats/codeloop-embedded.ts (this definition)',
+    'QwenLM/Qwen2.5-Coder examples/Qwen2.5-Coder.md (layout)',
+  ],
   notes: ['Renders exactly like qwen2.5-coder; the identity token <|codeloop|> is what tells the two apart.'],
 });
