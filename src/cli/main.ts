@@ -7,6 +7,7 @@ import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 import { solveCommand } from './solve.js';
+import { workerCommand } from './worker.js';
 
 export interface Command {
   name: string;
@@ -24,6 +25,7 @@ const COMMANDS: Command[] = [
   reportCommand,
   solveCommand,
   serveCommand,
+  workerCommand,
 ];
 
 function help(): string {
