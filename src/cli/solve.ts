@@ -20,10 +20,12 @@ import {
   type StrategyName,
 } from '../loop/index.js';
 import { openModel, type ModelBackend } from '../models/index.js';
-import { createExecutor, SandboxUnavailableError, type Executor, type Language } from '../sandbox/index.js';
+import { QueueUnavailableError } from '../queue/index.js';
+import { SandboxUnavailableError, type Executor, type Language } from '../sandbox/index.js';
 import { DATASET_NAMES, isDatasetName, loadDataset } from '../tasks/index.js';
 import type { Command } from './main.js';
 import { kListFlag, numberFlag } from './flags.js';
+import { QUEUE_OPTION, QUEUE_USAGE, openExecutor, withJournalState } from './queue-flag.js';
 
 const usage = `Usage: codeloop solve TASK [options]
        codeloop solve --file SRC --test-command CMD [options]
@@ -82,7 +84,8 @@ Options:
   --k LIST                 with --dataset: pass@k values (default 1; a k is reported when runs >= k)
   --out DIR                output folder (default ./codeloop-solve/<task>-<timestamp>)
   --json                   print the result as one JSON object on stdout
-  --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
+  --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)
+${QUEUE_USAGE}`;
 
 /** The exit codes `solve --help` documents. */
 const EXIT = { passed: 0, failed: 1, infraError: 3, modelError: 4 } as const;
@@ -102,15 +105,17 @@ async function openSolveModel(name: string): Promise<ModelBackend | number> {
 }
 
 /** The sandbox; when this machine has none, exit code 3 with the reason. */
-async function openSolveExecutor(unsafe: boolean): Promise<Executor | number> {
+async function openSolveExecutor(unsafe: boolean, queue: string | undefined): Promise<Executor | number> {
   try {
-    return await createExecutor({
-      concurrency: 2,
-      isolation: unsafe ? 'unsafe-none' : 'auto',
-      onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`),
+    return await openExecutor({
+      queue,
+      concurrency: queue === undefined ? 2 : undefined,
+      unsafe,
+      prefix: 'codeloop solve',
+      warnUnsafe: false,
     });
   } catch (error) {
-    if (!(error instanceof SandboxUnavailableError)) throw error;
+    if (!(error instanceof SandboxUnavailableError) && !(error instanceof QueueUnavailableError)) throw error;
     process.stderr.write(`codeloop solve: ${error.message}\n`);
     return EXIT.infraError;
   }
@@ -120,14 +125,19 @@ async function openSolveExecutor(unsafe: boolean): Promise<Executor | number> {
 async function openModelAndSandbox(
   modelName: string,
   unsafe: boolean,
+  queue: string | undefined,
 ): Promise<{ model: ModelBackend; executor: Executor } | number> {
+  if (unsafe && queue !== undefined)
+    throw new UsageError(
+      '--unsafe-no-sandbox applies to the local sandbox; with --queue the workers decide (codeloop worker --unsafe-no-sandbox).',
+    );
   if (unsafe)
     process.stderr.write(
       'codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n',
     );
   const model = await openSolveModel(modelName);
   if (typeof model === 'number') return model;
-  const executor = await openSolveExecutor(unsafe);
+  const executor = await openSolveExecutor(unsafe, queue);
   if (typeof executor === 'number') {
     await model.close();
     return executor;
@@ -236,6 +246,7 @@ export const solveCommand: Command = {
         k: { type: 'string' },
         json: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
+        ...QUEUE_OPTION,
       },
     });
     const strategyName = (values.strategy ?? 'repair') as StrategyName;
@@ -318,6 +329,7 @@ export const solveCommand: Command = {
         out: values.out,
         json: values.json,
         unsafe: values['unsafe-no-sandbox'],
+        queue: values.queue,
         seed: seed ?? 0,
       });
     }
@@ -366,7 +378,7 @@ export const solveCommand: Command = {
         values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
       );
     }
-    const opened = await openModelAndSandbox(values.model ?? 'embedded', values['unsafe-no-sandbox']);
+    const opened = await openModelAndSandbox(values.model ?? 'embedded', values['unsafe-no-sandbox'], values.queue);
     if (typeof opened === 'number') return opened;
     const { model, executor } = opened;
     const out = resolve(values.out ?? join('codeloop-solve', `${task.id.replace(/[^\w.-]+/g, '_')}-${timestamp()}`));
@@ -428,6 +440,12 @@ export const solveCommand: Command = {
       if (result.judgement.infraError) return EXIT.infraError;
       if (result.passed) return EXIT.passed;
       return result.modelError ? EXIT.modelError : EXIT.failed;
+    } catch (error) {
+      throw withJournalState(error, {
+        path: join(out, 'attempts.jsonl'),
+        what: 'attempts',
+        resume: 'start the solve again once Redis is back',
+      });
     } finally {
       log.close();
       await executor.close();
@@ -453,6 +471,7 @@ interface EvaluateDatasetOptions {
   out: string | undefined;
   json: boolean;
   unsafe: boolean;
+  queue: string | undefined;
   seed: number;
 }
 
@@ -469,7 +488,7 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
       `${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`,
     );
   const tasks = usable.slice(0, options.limit ?? usable.length).map(solveTaskFromDataset);
-  const opened = await openModelAndSandbox(options.model, options.unsafe);
+  const opened = await openModelAndSandbox(options.model, options.unsafe, options.queue);
   if (typeof opened === 'number') return opened;
   const { model, executor } = opened;
   const out = resolve(
@@ -532,6 +551,12 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
     }
     if (evaluation.infraErrors > 0) return EXIT.infraError;
     return evaluation.modelErrors > 0 ? EXIT.modelError : EXIT.passed;
+  } catch (error) {
+    throw withJournalState(error, {
+      path: join(out, 'attempts.jsonl'),
+      what: 'attempts',
+      resume: 'start the evaluation again once Redis is back',
+    });
   } finally {
     log.close();
     await executor.close();

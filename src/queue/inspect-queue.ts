@@ -73,7 +73,10 @@ export async function inspectQueue(url: string, options: InspectQueueOptions = {
     const info = await probe.info('server');
     const redisVersion = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
     const counts = await queue.getJobCounts('wait', 'delayed', 'prioritized', 'active', 'failed');
-    const workers = (await queue.getWorkers()).map((worker) => worker.name ?? '').filter((name) => name !== '');
+    // BullMQ puts the connection's own name in `rawname` (`bull:<queue>:w:<worker name>`).
+    const workers = (await queue.getWorkers())
+      .map((worker) => (worker.rawname ?? '').replace(/^.*?:w:/, ''))
+      .filter((name) => name !== '');
     const failedJobs = deadLetterLimit > 0 ? await queue.getFailed(0, deadLetterLimit - 1) : [];
     const deadLetters = failedJobs.map((job) => {
       const data = job.data as Partial<ExecutionJob> | undefined;

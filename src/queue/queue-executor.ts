@@ -342,7 +342,7 @@ export async function createQueueExecutor(url: string, options: QueueExecutorOpt
       Promise.all([queue.getJobCounts('wait', 'active', 'delayed', 'prioritized', 'failed'), queue.getWorkers()])
         .then(([counts, workers]) => {
           for (const worker of workers) {
-            const level = /isolation=(\S+)/.exec(worker.name ?? '')?.[1] as IsolationLevel | undefined;
+            const level = /isolation=([^;\s]+)/.exec(worker.rawname ?? '')?.[1] as IsolationLevel | undefined;
             if (level !== undefined && ISOLATION_ORDER.includes(level))
               if (
                 workerIsolation === undefined ||

@@ -101,8 +101,9 @@ export async function startQueueWorker(
       lockDuration: stallTimeoutMs,
       stalledInterval: Math.max(250, Math.round(stallTimeoutMs / 2)),
       maxStalledCount: maxStalls,
-      // Shown by `codeloop doctor` and read by producers (CLIENT SETNAME), so a run knows its workers' isolation.
-      name: `codeloop-worker host=${hostname()} pid=${process.pid} isolation=${executor.isolation}`,
+      // Shown by `codeloop doctor` and read by producers (CLIENT SETNAME, which allows no spaces), so a run knows its
+      // workers' isolation.
+      name: `codeloop-worker;host=${hostname().replace(/[^\w.-]/g, '_')};pid=${process.pid};isolation=${executor.isolation}`,
       autorun: false,
     },
   );
