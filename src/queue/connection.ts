@@ -1,4 +1,4 @@
-import type { ConnectionOptions } from 'bullmq';
+import type { RedisOptions } from 'bullmq';
 import { UsageError } from '../core/index.js';
 
 /** Environment variable with the Redis password, used when the URL carries none (keeps it out of `ps` and logs). */
@@ -8,7 +8,7 @@ export const REDIS_URL_ENV = 'CODELOOP_REDIS_URL';
 
 export interface RedisTarget {
   /** ioredis options for BullMQ's connections (and our own monitoring connection). */
-  connection: ConnectionOptions & { host: string; port: number };
+  connection: RedisOptions & { host: string; port: number };
   /** The URL with any password replaced by `***`: the form every message and log line uses. */
   displayUrl: string;
 }

@@ -149,7 +149,6 @@ export async function createQueueExecutor(url: string, options: QueueExecutorOpt
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
     retryStrategy: (times: number) => Math.min(100 * times, 1_000),
-    lazyConnect: true,
   });
   let lastError = '';
   const noteError = (error: Error): void => {
@@ -168,7 +167,8 @@ export async function createQueueExecutor(url: string, options: QueueExecutorOpt
 
   // Connect, then start reading events from the stream's current end, so no completion after this point is missed.
   const ready = (async () => {
-    await monitor.connect();
+    // Both connections retry until the grace period runs out (Redis may be starting up).
+    if (monitor.status !== 'ready') await new Promise((resolve) => monitor.once('ready', resolve));
     await queue.waitUntilReady();
     const last = (await monitor.xrevrange(queue.keys.events!, '+', '-', 'COUNT', 1))[0]?.[0] ?? '0-0';
     events = new QueueEvents(queueName, { connection: resilient, lastEventId: last });
