@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { REDIS_URL_ENV, inspectQueue, redactRedisUrl, type QueueInspection } from '../queue/index.js';
-import { describeSeccompPolicy, probeIsolation } from '../sandbox/index.js';
-import type { Command } from './main.js';
+import { describeSeccompPolicy, probeIsolation, seccompOptionsFor } from '../sandbox/index.js';
+import type { Command } from './command.js';
 
 const usage = `Usage: codeloop doctor [--json] [--redis URL]
 
@@ -49,7 +49,7 @@ export const doctorCommand: Command = {
     const exitCode = report.level === null || queue?.ok === false ? 1 : 0;
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ ...report, seccompPolicy: describeSeccompPolicy(), ...(queue === undefined ? {} : { queue }) }, null, 2)}\n`,
+        `${JSON.stringify({ ...report, seccompPolicy: describeSeccompPolicy(seccompOptionsFor(report.level === 'bwrap+seccomp+cgroup' ? report.cgroups : null)), ...(queue === undefined ? {} : { queue }) }, null, 2)}\n`,
       );
       return exitCode;
     }

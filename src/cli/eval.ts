@@ -16,7 +16,7 @@ import {
 } from '../eval/index.js';
 import type { Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { kListFlag, numberFlag } from './flags.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';

@@ -23,7 +23,7 @@ import { openModel, type ModelBackend } from '../models/index.js';
 import { QueueUnavailableError } from '../queue/index.js';
 import { SandboxUnavailableError, type Executor, type Language } from '../sandbox/index.js';
 import { DATASET_NAMES, isDatasetName, loadDataset } from '../tasks/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { kListFlag, numberFlag } from './flags.js';
 import { QUEUE_OPTION, QUEUE_USAGE, openExecutor, withJournalState } from './queue-flag.js';
 

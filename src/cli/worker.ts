@@ -3,7 +3,7 @@ import { UsageError } from '../core/index.js';
 import { REDIS_URL_ENV, inspectQueue, startQueueWorker } from '../queue/index.js';
 import { createExecutor } from '../sandbox/index.js';
 import { numberFlag } from './flags.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const usage = `Usage: codeloop worker --redis URL [--concurrency N] [options]
        codeloop worker --redis URL --dead-letters [--limit N]

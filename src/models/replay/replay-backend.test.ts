@@ -11,7 +11,7 @@ import { createReplayBackend } from './replay-backend.js';
 const scratch = mkdtempSync(join(tmpdir(), 'codeloop-replay-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** A line as `codeloop generate` writes it (src/eval/generate.ts `GeneratedSample`). */
+/** A line as `codeloop generate` writes it (src/loop/generate-samples.ts `GeneratedSample`). */
 const line = (fields: Record<string, unknown>): string =>
   JSON.stringify({ finish_reason: 'stop', usage: { prompt_tokens: 7, completion_tokens: 12 }, model: 'qwen2.5-coder-1.5b', style: 'base', ...fields });
 

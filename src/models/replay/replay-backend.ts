@@ -1,7 +1,7 @@
 /**
  * Serves completions recorded in a samples file, so a pipeline can be re-run deterministically without a model.
  *
- * The file is JSONL, one generated sample per line, as `codeloop generate` writes it (src/eval/generate.ts):
+ * The file is JSONL, one generated sample per line, as `codeloop generate` writes it (src/loop/generate-samples.ts):
  *
  * ```json
  * {"task_id": "HumanEval/0", "completion": "    return 1\n", "prompt": "def f():\n", "finish_reason": "stop",

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { writeRunFolder, type FixtureSample } from '../../test/eval/report-fixture.js';
+import { writeRunFolder, type FixtureSample } from '../../test/report/report-fixture.js';
 import { sharedDatasets } from '../tasks/shared-datasets.js';
 import { loadDataset } from '../tasks/index.js';
 import { compareRuns } from './compare-runs.js';
