@@ -27,6 +27,8 @@ export async function freePort(): Promise<number> {
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
+  /** Process id of the running server (0 while stopped). */
+  readonly pid: number;
   /** Stops the server (SIGTERM: it writes its append-only file first; SIGKILL: it does not). */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   /** Starts it again on the same port and directory, from what it persisted. */
@@ -88,6 +90,9 @@ export async function startRedisServer(options: { password?: string } = {}): Pro
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return (child as ChildProcess | null)?.pid ?? 0;
+    },
     stop,
     start,
     async dispose() {
