@@ -39,7 +39,10 @@ export interface QueueExecutorOptions {
   sweepIntervalMs?: number;
   /** Largest job (bytes of JSON); a larger program resolves as an infra error naming both sizes. Default 4 MiB. */
   maxPayloadBytes?: number;
-  /** Seconds a finished job (and its result) is kept in Redis, where any producer submitting it again reuses it. Default 3600. */
+  /**
+   * Seconds a finished job (and its result) is kept in Redis, where a producer that missed its completion event, or
+   * submits the same program again, finds it. Redis memory grows with jobs/s × this × ~3 KB. Default 60.
+   */
   keepCompletedSeconds?: number;
   /** Dead-lettered jobs kept in the queue's failed set, newest first. Default 10000. */
   keepDeadLetters?: number;
@@ -123,7 +126,7 @@ export async function createQueueExecutor(url: string, options: QueueExecutorOpt
     graceMs = 30_000,
     sweepIntervalMs = 5_000,
     maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES,
-    keepCompletedSeconds = 3_600,
+    keepCompletedSeconds = 60,
     keepDeadLetters = 10_000,
     env = process.env,
     onWarning = () => undefined,
