@@ -2,8 +2,8 @@
 // `codeloop worker` processes, and HumanEval canonical solutions plus mutants scored through the queue. The verdicts
 // must equal a local run's, through a worker killed mid-run, a Redis restart and a poisoned job.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -20,7 +20,7 @@ const { dataDir, skip: noData } = sharedDatasets();
 const skip = noData || noSandbox;
 /** Lock time of the test workers' jobs (ms): a killed worker's jobs move on within about 1.5 × this. */
 const STALL_MS = 2_000;
-const TASKS = 16;
+const TASKS = 12;
 
 let redis: RedisServer;
 let tasks: Task[];
@@ -48,7 +48,7 @@ function verdicts(results: readonly SampleResult[]): string[] {
 }
 
 /** Starts `codeloop worker` processes on `queueName` and waits until each says it is ready. */
-async function startWorkers(queueName: string, count: number): Promise<ChildProcess[]> {
+async function startWorkers(queueName: string | undefined, count: number): Promise<ChildProcess[]> {
   const started = Array.from({ length: count }, () => {
     const child = spawn(
       process.execPath,
@@ -61,8 +61,7 @@ async function startWorkers(queueName: string, count: number): Promise<ChildProc
         '1',
         '--stall-timeout',
         String(STALL_MS),
-        '--queue-name',
-        queueName,
+        ...(queueName === undefined ? [] : ['--queue-name', queueName]),
       ],
       { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
@@ -268,6 +267,52 @@ test(
       assert.deepEqual(verdicts(results), verdicts(local));
       const keys = journalKeys(journal);
       assert.equal(new Set(keys).size, keys.length, 'a program was journaled twice');
+    } finally {
+      await stopWorkers(children);
+    }
+  },
+);
+
+test(
+  'codeloop eval --queue: the CLI scores through a worker and names the queue',
+  { skip, timeout: 120_000 },
+  async () => {
+    if (noRedisServer) assert.fail(noRedisServer);
+    const children = await startWorkers(undefined, 1);
+    try {
+      const chosen = samples.filter((sample) => sample.index < 2).slice(0, 12);
+      const samplesPath = join(scratch, 'cli-samples.jsonl');
+      writeFileSync(
+        samplesPath,
+        chosen.map((sample) => JSON.stringify({ task_id: sample.taskId, completion: sample.completion })).join('\n'),
+      );
+      const result = spawnSync(
+        process.execPath,
+        [
+          bin,
+          'eval',
+          '--dataset',
+          'humaneval',
+          '--data-dir',
+          dataDir,
+          '--samples',
+          samplesPath,
+          '--queue',
+          redis.url,
+          '--out',
+          join(scratch, 'cli-out'),
+          '--k',
+          '1',
+        ],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 100_000 },
+      );
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stderr, new RegExp(`codeloop eval: executions go to the queue at ${redis.url}`));
+      const expected = local.filter((entry) => entry.index < 2).slice(0, 12);
+      const passed = expected.filter((entry) => entry.verdict === 'passed').length;
+      assert.match(result.stdout, /^humaneval: 12 samples, 6 tasks counted/m);
+      assert.match(result.stdout, new RegExp(`passed ${passed}\\b`));
+      assert.match(result.stdout, /executions: 12 run, 0 reused from the journal/);
     } finally {
       await stopWorkers(children);
     }
