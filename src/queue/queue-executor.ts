@@ -276,7 +276,7 @@ export async function createQueueExecutor(url: string, options: QueueExecutorOpt
       if (fromDuplicate && !waiter.revived) {
         // A dead letter of an earlier submission: this run asked again, so it gets a fresh round of tries.
         waiter.revived = true;
-        await job.retry('failed').catch(() => undefined);
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }).catch(() => undefined);
         return;
       }
       return settleDeadLettered(waiter.key, job.failedReason);

@@ -203,6 +203,14 @@ test(
       } finally {
         await executor.close();
       }
+      // Submitted again (a rerun), the dead letter gets a fresh round of tries, and is dead-lettered again.
+      const again = await createQueueExecutor(redis.url, { queueName: 'verdicts', retryDelayMs: 100 });
+      try {
+        const poisoned = await again.run({ language: 'python', code: 'print(1)', files: { a: 'x', 'a/b': 'y' } });
+        assert.match(poisoned.reason, /^dead-lettered by the queue: infra-error: /);
+      } finally {
+        await again.close();
+      }
       const inspection = await inspectQueue(redis.url, { queueName: 'verdicts' });
       assert.equal(inspection.deadLettered, 1);
       assert.equal(inspection.deadLetters[0]?.attemptsMade, 3);
