@@ -61,6 +61,12 @@ const noSecret = (result: ExecutionResult, context: BatteryContext) =>
     ? 'the secret leaked into the output'
     : undefined;
 
+/** With cgroups a memory bomb is an OOM kill in its job cgroup; without, the allocation it needs is refused. */
+const killedByCgroupOrDenied = (result: ExecutionResult) =>
+  result.isolation === 'bwrap+seccomp+cgroup' && result.verdict !== 'memory-exceeded'
+    ? `not stopped by the cgroup: ${result.verdict}`
+    : undefined;
+
 const py = (
   name: string,
   code: string,
@@ -132,6 +138,22 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     LOADED_MACHINE,
   ),
   py('memory-bomb-string', 's = "x"\nwhile True:\n    s = s + s\n', 'memory-exceeded', LOADED_MACHINE),
+  // Memory the kernel does not count in a process's RSS (tmpfs files, unmapped memfds), after lowering the program's
+  // own oom_score_adj: with cgroups the OOM kill must fall on the program (in its own job cgroup), never on the
+  // supervisor (which made the sample, and the one pipelined behind it, an infra error); without cgroups memfd_create
+  // is denied, since RLIMIT_AS does not count memfd pages.
+  py(
+    'oom-score-lowered-memory-fill',
+    'import os\nwith open("/proc/self/oom_score_adj", "w") as f:\n    f.write("0")\nchunk = b"\\0" * (1 << 20)\nfor d in ("/work", "/tmp", "/dev/shm"):\n    try:\n        with open(d + "/fill", "wb") as f:\n            while True:\n                f.write(chunk)\n    except OSError:\n        pass\nfds = []\nfor _ in range(64):\n    fd = os.memfd_create("x")\n    for _ in range(16):\n        os.write(fd, chunk)\n    fds.append(fd)\nprint("held", len(fds) * 16, "MiB")\n',
+    ['memory-exceeded', 'failed'],
+    { ...LOADED_MACHINE, check: killedByCgroupOrDenied },
+  ),
+  py(
+    'memfd-past-address-space',
+    'import os\nfds = []\nfor _ in range(32):\n    fd = os.memfd_create("x")\n    for _ in range(16):\n        os.write(fd, b"\\0" * (1 << 20))\n    fds.append(fd)\nprint("held", len(fds) * 16, "MiB")\n',
+    ['memory-exceeded', 'failed'],
+    { limits: { wallMs: 20_000, memoryMiB: 64 }, check: killedByCgroupOrDenied },
+  ),
   py('stdout-flood', 'import sys\nwhile True:\n    sys.stdout.write("A" * 65536)\n', 'timed-out', {
     check: (result) =>
       result.stdoutBytes > result.limits.outputBytes && result.stdout.length < result.limits.outputBytes * 2

@@ -663,6 +663,21 @@ def monitor(job, config, zygote):
 
 # --- the zygote: where executions are forked from -------------------------------------------------------------------
 
+def join_job_cgroup(config, control):
+    """Move this new execution into the worker's job cgroup, before it touches any memory of its own. The host opened
+    that cgroup.procs file and handed it down as an fd; the job cgroup holds the execution's memory limit, so an OOM
+    kill there can only choose among the execution's own processes, never the supervisor or the zygote."""
+    fd = config.get("jobCgroupFd")
+    if fd is None:
+        return
+    try:
+        os.write(fd, b"0")
+        os.close(fd)
+    except BaseException as error:  # noqa: BLE001
+        os.write(control, ("setup-error:join the job cgroup: %s\n" % (error,)).encode())
+        os._exit(SETUP_FAILED)
+
+
 def zygote_loop(config, channel):
     """Forks each execution. This process never reads a job or an output: B gets its job through a pipe after the
     fork, so nothing of any other execution is in the memory B starts from (not even freed remnants). Never returns."""
@@ -686,6 +701,7 @@ def zygote_loop(config, channel):
             try:
                 channel.close()
                 out, err, control, status, job_r = fds
+                join_job_cgroup(config, control)
                 job = json.loads(read_job(job_r))
                 os.close(job_r)
                 become_namespace_init(job, config, {"out": out, "err": err, "control": control, "status": status})
@@ -747,6 +763,9 @@ def main():
         # The zygote is PID 1 of a PID namespace of our own: it is owned by the user namespace in which we hold
         # CAP_SYS_ADMIN, so setns() back into it before each execution is allowed (bwrap's namespace is not ours).
         check(libc.unshare(CLONE_NEWPID), "unshare(PID)")
+    job_cgroup_fd = config.get("jobCgroupFd")
+    if job_cgroup_fd is not None:
+        os.set_inheritable(job_cgroup_fd, False)  # the zygote's alone; never passed to a program
     zygote = os.fork()
     if zygote == 0:
         supervisor_end.close()
@@ -759,6 +778,8 @@ def main():
             config["pidNamespaceFd"] = os.open("/proc/self/ns/pid", os.O_RDONLY)
         zygote_loop(config, zygote_end)
     zygote_end.close()
+    if job_cgroup_fd is not None:
+        os.close(job_cgroup_fd)
     send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
     while True:
         job = read_job(0)

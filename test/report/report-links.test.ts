@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -15,7 +15,6 @@ const SECRET = 'codeloop-secret:$6$hash:19000:0:99999:7:::';
 const hostFile = join(scratch, 'host', 'shadow');
 
 async function runFolder(name: string): Promise<string> {
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(join(scratch, 'host'), { recursive: true });
   writeFileSync(hostFile, `${SECRET}\nbin:*:19000:0:99999:7:::\n`);
   const dir = join(scratch, name);

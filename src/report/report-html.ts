@@ -3,7 +3,7 @@ import type { RunComparison } from './compare-runs.js';
 import { passAtKChartSvg, type ChartSeries } from './report-chart.js';
 import { codeloopVersion } from '../core/index.js';
 import { REPORT_PAGE_SCRIPT, REPORT_PAGE_STYLE } from './report-page.js';
-import { incompleteScoreNote } from './report.js';
+import { incompleteScoreNote } from '../eval/index.js';
 import type { ReportRun, ReportTask, TaskOutcome } from './report-run.js';
 
 /**

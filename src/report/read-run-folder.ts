@@ -1,8 +1,7 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { jsonSyntaxError, UsageError } from '../core/index.js';
-import type { EvalPlusPhaseResult } from './evalplus.js';
-import { resultsFileName, type EvalMetrics } from './report.js';
+import { resultsFileName, type EvalMetrics, type EvalPlusPhaseResult } from '../eval/index.js';
 
 /**
  * `metrics.json` as a report reads it. Only the fields a report needs are checked; the optional ones (`passAtKPlus`,

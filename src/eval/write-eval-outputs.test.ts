@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { writeRunFolder } from '../../test/eval/report-fixture.js';
+import { writeRunFolder } from '../../test/report/report-fixture.js';
 import { loadDataset } from '../tasks/index.js';
-import { incompleteScoreNote } from './report.js';
+import { incompleteScoreNote } from './write-eval-outputs.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'codeloop-report-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { passAtK, type TaskCounts } from '../core/index.js';
 import { DATASETS, isDatasetName, loadDataset, type LoadedDataset, type Task } from '../tasks/index.js';
-import { evalPlusSolution } from './evalplus.js';
-import { passAtK, type TaskCounts } from './pass-at-k.js';
+import { evalPlusSolution, sampleProgram } from '../eval/index.js';
 import type { RunExecution, RunFolder, RunMetrics } from './read-run-folder.js';
-import { sampleProgram } from './samples.js';
 
 /** One sample of a run, joined with the execution that scored it. */
 export interface ReportSample {
