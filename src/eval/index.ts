@@ -39,6 +39,7 @@ export {
   buildMetrics,
   evalPlusResultsJson,
   humanEvalResult,
+  incompleteScoreNote,
   resultLines,
   resultsFileName,
   writeEvalOutputs,
