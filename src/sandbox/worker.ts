@@ -41,6 +41,8 @@ export interface WorkerSpawn {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /** The supervisor's JSON configuration, sent on stdin before any job (never on a command line). */
+  config: string;
   /** Open file descriptors the worker inherits as fd 4, 5, … */
   fds?: number[];
 }
@@ -105,6 +107,7 @@ export class SandboxWorker {
       this.stderrTail = (this.stderrTail + chunk).slice(-4000);
     });
     child.stdin.on('error', () => undefined); // EPIPE when the worker died; reported through 'exit'
+    this.writeMessage(this.spawnOptions.config);
     child.on('error', (error) =>
       this.fail(new SandboxInfraError(`could not start the sandbox (${command}): ${error.message}`, { cause: error })),
     );
@@ -139,11 +142,15 @@ export class SandboxWorker {
     return new Promise<RawExecution>((resolve, reject) => {
       this.pending.push({ id: job.id, deadlineMs, resolve, reject });
       if (this.pending.length === 1) this.armHead();
-      // Length-prefixed, so the supervisor reads exactly one job and never holds the next one in memory.
-      const body = Buffer.from(JSON.stringify(job), 'utf8');
-      this.child!.stdin.write(`${body.length}\n`);
-      this.child!.stdin.write(body);
+      this.writeMessage(JSON.stringify(job));
     });
+  }
+
+  /** Length-prefixed, so the supervisor reads exactly one message and never holds the next job in memory. */
+  private writeMessage(text: string): void {
+    const body = Buffer.from(text, 'utf8');
+    this.child!.stdin.write(`${body.length}\n`);
+    this.child!.stdin.write(body);
   }
 
   /** Kills the worker's whole process group and the sandbox's PID 1 (which takes every execution in it along). */

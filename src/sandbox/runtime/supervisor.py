@@ -53,7 +53,7 @@ libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ul
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 24, 38, 22
 SECCOMP_MODE_FILTER = 2
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
@@ -481,6 +481,10 @@ def become_namespace_init(job, config, pipes):
             check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(NS|IPC)")
             check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
             check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
+            # The host's boot parameters and kernel configuration are none of the program's business.
+            for hidden in (b"/proc/cmdline", b"/proc/config.gz"):
+                if os.path.exists(hidden):
+                    check(libc.mount(b"/dev/null", hidden, None, MS_BIND, None), "hide %s" % hidden.decode())
             scratch = job["limits"]["scratchBytes"]
             size = ("size=%d,mode=0755" % scratch).encode()
             check(libc.mount(b"tmpfs", b"/work", b"tmpfs", MS_NOSUID | MS_NODEV, size), "mount /work")
@@ -719,7 +723,9 @@ def run_job(job, config, zygote):
 
 
 def main():
-    config = json.loads(sys.argv[1])
+    # The configuration is the first message on stdin: on the command line, every Python program (which runs in this
+    # interpreter, forked) would read it, and the host's pid in it, as its own /proc/self/cmdline.
+    config = json.loads(read_job(0))
     config["seccomp"] = base64.b64decode(config.get("seccomp") or "")
     try:
         with open("/proc/sys/kernel/cap_last_cap") as handle:
