@@ -177,6 +177,7 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   const queue: Queued[] = [];
   let nextJobId = 1;
   let closed = false;
+  let jobCgroupWarned = false;
 
   function spawnOptionsFor(slot: Slot) {
     const cgroupProcs = slot.cgroup?.procsFiles ?? [];
@@ -220,6 +221,14 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       }
       slot.worker = worker;
       slot.oomSeen = slot.cgroup?.oomKills() ?? 0;
+      if (worker.jobCgroupProblem !== null && !jobCgroupWarned) {
+        jobCgroupWarned = true;
+        onWarning(
+          `sandbox: executions cannot move into their own job cgroup (${worker.jobCgroupProblem}); they run in the ` +
+            "worker's cgroup, where an OOM kill may take the supervisor and turn the execution into an infra error " +
+            '(cgroup v2 needs Linux 5.16 or later for this)',
+        );
+      }
       return worker;
     })().finally(() => {
       slot.starting = null;

@@ -68,6 +68,8 @@ export class SandboxWorker {
   private readonly pending: Pending[] = [];
   private ready: { resolve: () => void; reject: (error: Error) => void } | null = null;
   private exitError: Error | null = null;
+  /** Set when the worker started but its executions cannot move into their job cgroup: why (supervisor.py). */
+  jobCgroupProblem: string | null = null;
   /** Host pid of the sandbox's PID 1 (bwrap's --info-fd), whose exit means every process of the sandbox is gone. */
   private sandboxPid: number | null = null;
 
@@ -206,9 +208,9 @@ export class SandboxWorker {
   }
 
   private onLine(line: string): void {
-    let message: RawExecution & { id?: number; type?: string };
+    let message: RawExecution & { id?: number; type?: string; jobCgroupProblem?: string };
     try {
-      message = JSON.parse(line) as RawExecution & { id?: number; type?: string };
+      message = JSON.parse(line) as RawExecution & { id?: number; type?: string; jobCgroupProblem?: string };
     } catch (error) {
       this.fail(
         new SandboxInfraError(`the sandbox worker sent a malformed line: ${line.slice(0, 200)}`, { cause: error }),
@@ -217,6 +219,7 @@ export class SandboxWorker {
       return;
     }
     if (message.type === 'ready' && this.ready) {
+      this.jobCgroupProblem = message.jobCgroupProblem ?? null;
       this.ready.resolve();
       this.ready = null;
       return;

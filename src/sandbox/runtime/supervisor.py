@@ -663,6 +663,34 @@ def join_job_cgroup(config, control):
         os._exit(SETUP_FAILED)
 
 
+def probe_job_cgroup(config):
+    """Whether an execution can move itself into the job cgroup here (a kernel before 5.16 checks a cgroup v2 move
+    against the mover's cgroup namespace, which does not reach the job cgroup). When it cannot, executions stay in the
+    worker's cgroup (the memory limit still holds; the OOM killer may then choose the supervisor) and the host says so.
+    Returns None when it can, else the reason."""
+    fd = config.get("jobCgroupFd")
+    if fd is None:
+        return None
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(fd, b"0")
+            os._exit(0)
+        except BaseException as error:  # noqa: BLE001
+            os.write(writer, str(error).encode()[:500])
+            os._exit(1)
+    os.close(writer)
+    reason = os.read(reader, 1000).decode(errors="replace")
+    os.close(reader)
+    _, status = os.waitpid(pid, 0)
+    if status == 0:
+        return None
+    os.close(fd)
+    config["jobCgroupFd"] = None
+    return reason or "the probe process ended with status %d" % status
+
+
 def zygote_loop(config, channel):
     """Forks each execution. This process never reads a job or an output: B gets its job through a pipe after the
     fork, so nothing of any other execution is in the memory B starts from (not even freed remnants). Never returns."""
@@ -745,6 +773,8 @@ def main():
     gc.collect()
     gc.freeze()
     # SOCK_SEQPACKET keeps message boundaries: one recv, one message.
+    # Before the PID namespace below: the first process forked after it becomes that namespace's init.
+    job_cgroup_problem = probe_job_cgroup(config)
     supervisor_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     if config["namespaces"]:
         # The zygote is PID 1 of a PID namespace of our own: it is owned by the user namespace in which we hold
@@ -767,7 +797,10 @@ def main():
     zygote_end.close()
     if job_cgroup_fd is not None:
         os.close(job_cgroup_fd)
-    send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
+    ready = {"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]}
+    if job_cgroup_problem is not None:
+        ready["jobCgroupProblem"] = job_cgroup_problem
+    send(ready)
     while True:
         job = read_job(0)
         if job is None:
