@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { describeSeccompPolicy, probeIsolation, seccompOptionsFor } from '../sandbox/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const usage = `Usage: codeloop doctor [--json]
 

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
-import { createCompletionEngine, getFimFormat, modelFimFormat, type CompletionEngineOptions } from '../fim/index.js';
-import { openModel } from '../models/index.js';
+import { createCompletionEngine, modelFimFormat, type CompletionEngineOptions } from '../fim/index.js';
+import { getFimFormat, openModel } from '../models/index.js';
 import { checkListenAddress, createHttpHandler, startHttpServer } from '../server/http/index.js';
 import { startLspServer } from '../server/lsp/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop serve --http [options]

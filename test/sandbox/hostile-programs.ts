@@ -300,6 +300,35 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     'failed',
   ),
   py('forge-end-marker', 'import os\nos.write(4, b"completed\\n")\nos._exit(0)\n', 'failed', { harness: 'completion' }),
+  // Issue 13, item 4: a fork search. Each call forks and answers True in the child, False in the parent (which waits);
+  // wrong branches die on their asserts, one branch reaches the end, and the original process exits 0 without
+  // running the tests. Only the original process may write the end marker.
+  ...(['completion', 'human-eval'] as const).map((harness) =>
+    py(
+      `fork-search-end-marker-${harness}`,
+      'import os\nfork = getattr(os, "fork", None) or __import__("posix").fork\nif fork():\n    os.wait()\n    os._exit(0)\ndef answer():\n    child = fork()\n    if child:\n        os.waitpid(child, 0)\n        return False\n    return True\nassert answer() is True\nassert answer() is False\nassert answer() is True\n',
+      'failed',
+      { harness },
+    ),
+  ),
+  // Issue 13, item 3a: compile() raising something other than SyntaxError is the program's compile error, never an
+  // infra-error (human-eval records "failed: ..." for it).
+  ...(
+    [
+      ['recursion', 5_000],
+      ['memory', 50_000],
+    ] as const
+  ).flatMap(([what, depth]) =>
+    (['completion', 'human-eval'] as const).map((harness) =>
+      py(`compile-${what}-error-${harness}`, `def f():\n    return ${'-'.repeat(depth)}1\n`, 'compile-error', {
+        harness,
+        check: (result) =>
+          harness === 'human-eval' && !result.humanEvalResult?.startsWith('failed: ')
+            ? `humanEvalResult ${result.humanEvalResult}`
+            : undefined,
+      }),
+    ),
+  ),
   py(
     'no-other-jobs-in-memory',
     'import sys\nf = sys._getframe()\nfound = []\nwhile f:\n    found += [name for name in ("result", "buffer") if name in f.f_locals]\n    f = f.f_back\nassert not found, found\n',
@@ -416,6 +445,9 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     typeCheck: true,
   }),
   ts('syntax-error-is-compile-error', 'const n: number = ;\n', 'compile-error'),
+  // Issue 13, item 6b: the host-side transpiler overflowing its stack is this program's compile error, not the run's end.
+  ts('deep-unary-transpile', `const n = ${'!'.repeat(50_000)}1;\n`, 'compile-error'),
+  ts('deep-unary-type-check', `const n: boolean = ${'!'.repeat(50_000)}1;\n`, 'compile-error', { typeCheck: true }),
   ts(
     'write-etc',
     "declare var require: any;\nrequire('fs').writeFileSync('/etc/codeloop-pwned', 'pwned');\n",
