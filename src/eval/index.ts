@@ -50,9 +50,11 @@ export {
   humanEvalResult,
   resultLines,
   resultsFileName,
+  runTitle,
   writeEvalOutputs,
   type BuildMetricsOptions,
   type EvalMetrics,
+  type TaskSubset,
 } from './report.js';
 /** codeloop's version (package.json), for callers that describe a run. */
 export { codeloopVersion } from '../core/index.js';
@@ -77,6 +79,7 @@ export {
 export { compareRuns, type FlipDirection, type RunComparison, type TaskFlip } from './compare-runs.js';
 export {
   escapeHtml,
+  PROGRAMS_UNAVAILABLE_META,
   renderReportHtml,
   reportPageData,
   scriptSafeJson,
@@ -84,3 +87,4 @@ export {
   type ReportPageData,
   type ReportPageTask,
 } from './report-html.js';
+export { claimRunFolder, samplesDigest, type RunIdentity } from './run-identity.js';

@@ -47,6 +47,27 @@ export interface EvalMetrics {
   /** Resolved limits of the scored tasks: one entry per distinct (language, limits), with how many tasks use it. */
   limits: { language: string; limits: ExecutionLimits; tasks: number }[];
   codeloopVersion: string;
+  /**
+   * Present when only part of the dataset was scored (--limit, --id-range, --subset): how many tasks, of how many, and
+   * how they were chosen. pass@k is then the subset's, not the benchmark's score.
+   */
+  subset?: TaskSubset;
+}
+
+/** Which part of a dataset a run scored (see `EvalMetrics.subset`). */
+export interface TaskSubset {
+  tasks: number;
+  of: number;
+  /** How the tasks were chosen, e.g. "the first 5", "tasks 0:10", "the 5 tasks with samples". */
+  selection: string;
+}
+
+/** `humaneval (subset: 5 of 164 tasks, the first 5)`, or the dataset's name for a whole-dataset run. */
+export function runTitle(metrics: Pick<EvalMetrics, 'dataset' | 'subset'>): string {
+  const { subset } = metrics;
+  return subset === undefined
+    ? metrics.dataset.name
+    : `${metrics.dataset.name} (subset: ${subset.tasks} of ${subset.of} tasks, ${subset.selection})`;
 }
 
 const VERDICTS: Verdict[] = [
@@ -90,6 +111,8 @@ export interface BuildMetricsOptions {
   ks?: number[];
   isolation: IsolationLevel;
   samplesFile: string;
+  /** Set when only part of the dataset is scored (see `EvalMetrics.subset`). */
+  subset?: TaskSubset;
 }
 
 /** The data folder of a built-in dataset's files: each file's path ends with its path inside the data folder. */
@@ -137,6 +160,7 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     runtimes: { node: process.version, python: sandboxPythonVersion() },
     limits: [...limits.values()],
     codeloopVersion: codeloopVersion(),
+    ...(options.subset === undefined ? {} : { subset: options.subset }),
   };
 }
 

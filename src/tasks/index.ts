@@ -69,3 +69,4 @@ export {
   type SafimLanguage,
   type SafimOptions,
 } from './safim.js';
+export { parseIdRanges, selectTasks, type SelectTasksResult, type TaskSelection } from './select-tasks.js';

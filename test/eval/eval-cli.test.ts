@@ -159,3 +159,70 @@ test(
     assert.equal(readFileSync(journal, 'utf8').trimEnd().split('\n').length, 328);
   },
 );
+
+test('eval: samples for part of a benchmark are refused; --subset scores them and says "subset"', { skip }, () => {
+  const samples = join(scratch, 'partial.jsonl');
+  const lines: string[] = [];
+  for (let task = 0; task < 5; task++)
+    for (let sample = 0; sample < 2; sample++)
+      lines.push(JSON.stringify({ task_id: `HumanEval/${task}`, completion: '    pass\n' }));
+  writeFileSync(samples, `${lines.join('\n')}\n`);
+  const base = ['eval', '--dataset', 'humaneval', '--samples', samples, '--data-dir', dataDir];
+  const refused = codeloop([...base, '--out', join(scratch, 'partial-refused')]);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /has no samples for 159 of the 164 tasks of humaneval \(e\.g\. HumanEval\/5,/);
+  assert.match(refused.stderr, /add --subset to score only the 5 task\(s\) that have samples/);
+  assert.equal(existsSync(join(scratch, 'partial-refused', 'metrics.json')), false);
+
+  const out = join(scratch, 'partial-subset');
+  const subset = codeloop([...base, '--out', out, '--subset']);
+  assert.equal(subset.status, 0, subset.stderr);
+  assert.match(
+    subset.stdout,
+    /^humaneval \(subset: 5 of 164 tasks, the 5 with samples\): 10 samples, 5 tasks counted/m,
+  );
+  const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+  assert.deepEqual(metrics.subset, { tasks: 5, of: 164, selection: 'the 5 with samples' });
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<title>codeloop report: humaneval \(subset: 5 of 164/);
+
+  // --limit picks the tasks instead: the samples of other tasks are left out, and the run is a subset.
+  const limited = codeloop([...base, '--out', join(scratch, 'partial-limit'), '--limit', '3']);
+  assert.equal(limited.status, 0, limited.stderr);
+  assert.match(limited.stdout, /^humaneval \(subset: 3 of 164 tasks, the first 3\): 6 samples/m);
+});
+
+test('eval: an --out folder of another run is refused; report --data-dir WRONG keeps the good page', { skip }, () => {
+  const out = join(scratch, 'one-run');
+  const first = join(scratch, 'one-run-a.jsonl');
+  const second = join(scratch, 'one-run-b.jsonl');
+  writeFileSync(first, `${JSON.stringify({ task_id: 'HumanEval/0', completion: '    pass\n' })}\n`);
+  writeFileSync(second, `${JSON.stringify({ task_id: 'HumanEval/0', completion: '    return True\n' })}\n`);
+  const base = ['eval', '--dataset', 'humaneval', '--data-dir', dataDir, '--subset', '--out', out];
+  assert.equal(codeloop([...base, '--samples', first]).status, 0);
+  const metrics = readFileSync(join(out, 'metrics.json'), 'utf8');
+  const report = readFileSync(join(out, 'report.html'), 'utf8');
+
+  const other = codeloop([...base, '--samples', second]);
+  assert.equal(other.status, 2, other.stderr);
+  assert.match(other.stderr, /one-run belongs to another run: the samples differ \(that run scored .*one-run-a\.jsonl/);
+  assert.match(other.stderr, /give this run its own --out/);
+  const sanitized = codeloop([...base, '--samples', first, '--sanitize']);
+  assert.equal(sanitized.status, 2, sanitized.stderr);
+  assert.match(sanitized.stderr, /--sanitize differ \(false there, true now\)/);
+  assert.equal(readFileSync(join(out, 'metrics.json'), 'utf8'), metrics);
+
+  // The same samples again resume the run (nothing re-run).
+  const again = codeloop([...base, '--samples', first]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /executions: 0 run, 1 reused/);
+
+  const wrong = codeloop(['report', out, '--data-dir', join(scratch, 'no-such-data')]);
+  assert.equal(wrong.status, 2, wrong.stderr);
+  assert.match(wrong.stderr, /Not replacing .*report\.html: it shows the run's programs, and this report could not/);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /<meta name="viewport"/);
+  assert.doesNotMatch(readFileSync(join(out, 'report.html'), 'utf8'), /codeloop-programs-unavailable/);
+  const forced = codeloop(['report', out, '--data-dir', join(scratch, 'no-such-data'), '--force']);
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /codeloop-programs-unavailable/);
+  assert.notEqual(report, '');
+});

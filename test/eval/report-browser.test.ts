@@ -125,6 +125,7 @@ before(async () => {
       'examples',
       '--samples',
       join(scratch, samples),
+      '--subset',
       '--out',
       out,
       '--k',
