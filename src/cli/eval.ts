@@ -504,6 +504,11 @@ export const evalCommand: Command = {
           ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
           ...safimLines(metrics.safim),
           `  ${counts.join(', ')}`,
+          ...(metrics.truncatedPrompts === undefined
+            ? []
+            : [
+                `  ${metrics.truncatedPrompts} of ${metrics.samples} samples were generated from a prompt cut to fit the model's context (its start dropped)`,
+              ]),
           ...(completion === undefined ? [] : completionLines(completion)),
           `  executions: ${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
           `  results: ${resultsPath}`,

@@ -52,6 +52,11 @@ export interface EvalMetrics {
    * how they were chosen. pass@k is then the subset's, not the benchmark's score.
    */
   subset?: TaskSubset;
+  /**
+   * Samples whose prompt had its start cut to fit the model's context (`truncated_prompt_tokens` in the samples file,
+   * written by codeloop generate); absent when none.
+   */
+  truncatedPrompts?: number;
 }
 
 /** Which part of a dataset a run scored (see `EvalMetrics.subset`). */
@@ -142,6 +147,9 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     limits.set(key, entry);
   }
   const dataDir = datasetDirectory(dataset);
+  const truncatedPrompts = options.samples.filter(
+    (sample) => typeof sample.record.truncated_prompt_tokens === 'number' && sample.record.truncated_prompt_tokens > 0,
+  ).length;
   return {
     passAtK: evaluation.counts.length === 0 ? {} : passAtK(evaluation.counts, ks),
     ...(evaluation.countsPlus === undefined ? {} : { passAtKPlus: passAtK(evaluation.countsPlus, ks) }),
@@ -161,6 +169,7 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     limits: [...limits.values()],
     codeloopVersion: codeloopVersion(),
     ...(options.subset === undefined ? {} : { subset: options.subset }),
+    ...(truncatedPrompts === 0 ? {} : { truncatedPrompts }),
   };
 }
 
