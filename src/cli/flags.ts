@@ -30,7 +30,7 @@ function describe({ integer = false, min, max, positive = false }: NumberFlagRan
  */
 export function numberFlag(flag: string, text: string | undefined, range: NumberFlagRange = {}): number | undefined {
   if (text === undefined) return undefined;
-  const name = flag.startsWith('--') ? flag : `--${flag}`;
+  const name = flag.startsWith('-') ? flag : `--${flag}`;
   const value = Number(text);
   const { integer = false, min, max, positive = false } = range;
   const valid =

@@ -96,7 +96,7 @@ export function generationFlags(
   }
   return {
     model: values.model ?? 'embedded',
-    n: numberFlag('n', values.n, { integer: true, min: 1, max: 100_000 }) ?? 1,
+    n: numberFlag('-n', values.n, { integer: true, min: 1, max: 100_000 }) ?? 1,
     temperature: numberFlag('temperature', values.temperature, { min: 0, max: 2 }) ?? 0,
     ...(topP === undefined ? {} : { topP }),
     seed: numberFlag('seed', values.seed, { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 0,

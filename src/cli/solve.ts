@@ -21,9 +21,9 @@ import {
 } from '../loop/index.js';
 import { openModel, type ModelBackend } from '../models/index.js';
 import { createExecutor, SandboxUnavailableError, type Executor, type Language } from '../sandbox/index.js';
-import { DATASET_NAMES, isDatasetName, loadDataset } from '../tasks/index.js';
+import { DATASET_NAMES, isDatasetName, loadDataset, selectTasks, type TaskSelection } from '../tasks/index.js';
 import type { Command } from './main.js';
-import { kListFlag, numberFlag } from './flags.js';
+import { kListFlag, numberFlag, SUBSET_OPTIONS, taskSelectionFlags } from './flags.js';
 
 const usage = `Usage: codeloop solve TASK [options]
        codeloop solve --file SRC --test-command CMD [options]
@@ -77,7 +77,8 @@ Options:
   --test-command CMD       shell command that tests it, e.g. "python3 -m pytest -q test_x.py"
   --test-file PATH         a file the command needs (repeatable; files named in CMD are added)
   --dataset NAME           evaluate over a dataset (examples, humaneval, mbpp, multipl-e-humaneval-js, …)
-  --limit N                with --dataset: the first N tasks only
+  --limit N, --id-range START:END
+                           with --dataset: only these tasks (as codeloop eval --help says)
   --runs N                 with --dataset: runs per task (default 1)
   --k LIST                 with --dataset: pass@k values (default 1; a k is reported when runs >= k)
   --out DIR                output folder (default ./codeloop-solve/<task>-<timestamp>)
@@ -231,7 +232,7 @@ export const solveCommand: Command = {
         'test-file': { type: 'string', multiple: true },
         out: { type: 'string' },
         dataset: { type: 'string' },
-        limit: { type: 'string' },
+        ...SUBSET_OPTIONS,
         runs: { type: 'string' },
         k: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -303,7 +304,7 @@ export const solveCommand: Command = {
         throw new UsageError('--dataset evaluates a whole task set: give no TASK and no --file.');
       return evaluateDataset(values.dataset, {
         dataDir: values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
-        limit: numberFlag('--limit', values.limit, { integer: true, min: 1 }),
+        selection: taskSelectionFlags(values),
         runs: numberFlag('--runs', values.runs, { integer: true, min: 1, max: 10_000 }) ?? 1,
         ks: kListFlag('--k', values.k, 10_000) ?? [1],
         strategyName,
@@ -438,7 +439,7 @@ export const solveCommand: Command = {
 
 interface EvaluateDatasetOptions {
   dataDir: string | undefined;
-  limit: number | undefined;
+  selection: TaskSelection;
   runs: number;
   ks: number[];
   strategyName: StrategyName;
@@ -460,7 +461,10 @@ interface EvaluateDatasetOptions {
 async function evaluateDataset(name: string, options: EvaluateDatasetOptions): Promise<number> {
   if (options.ks.some((k) => k < 1)) throw new UsageError('--k values must be positive whole numbers, e.g. 1,5.');
   if (options.runs < 1) throw new UsageError('--runs must be at least 1.');
-  const dataset = await loadDataset(name, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+  const { dataset } = selectTasks(
+    await loadDataset(name, options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    options.selection,
+  );
   const usable = dataset.tasks.filter((task) =>
     ['human-eval', 'prompt-completion-tests', 'completion-tests'].includes(task.layout),
   );
@@ -468,7 +472,7 @@ async function evaluateDataset(name: string, options: EvaluateDatasetOptions): P
     throw new UsageError(
       `${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`,
     );
-  const tasks = usable.slice(0, options.limit ?? usable.length).map(solveTaskFromDataset);
+  const tasks = usable.map(solveTaskFromDataset);
   const opened = await openModelAndSandbox(options.model, options.unsafe);
   if (typeof opened === 'number') return opened;
   const { model, executor } = opened;

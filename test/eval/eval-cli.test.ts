@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -226,3 +226,44 @@ test('eval: an --out folder of another run is refused; report --data-dir WRONG k
   assert.match(readFileSync(join(out, 'report.html'), 'utf8'), /codeloop-programs-unavailable/);
   assert.notEqual(report, '');
 });
+
+test(
+  'eval: Ctrl-C exits 130, and the same command without --out resumes in the same default folder',
+  { skip, timeout: 120_000 },
+  async () => {
+    const cwd = join(scratch, 'interrupt-cwd');
+    mkdirSync(cwd, { recursive: true });
+    const samples = join(cwd, 'sleepy.jsonl');
+    // Four programs that each sleep until the 3 s limit: the run is still scoring when SIGINT comes.
+    const lines = [0, 1, 2, 3].map((task) =>
+      JSON.stringify({ task_id: `HumanEval/${task}`, completion: '    import time\n    time.sleep(30)\n' }),
+    );
+    writeFileSync(samples, `${lines.join('\n')}\n`);
+    const args = [bin, 'eval', '--dataset', 'humaneval', '--samples', samples, '--data-dir', dataDir, '--limit', '4'];
+    const child = spawn(process.execPath, [...args, '--concurrency', '1'], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && !stderr.includes('codeloop eval')) await sleep(50);
+    await sleep(1000);
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, stderr);
+    const folder = /finished executions are in (.*)\/executions\.jsonl: rerun the same command to resume there/.exec(
+      stderr,
+    )?.[1];
+    assert.ok(folder !== undefined, stderr);
+    assert.match(folder, /codeloop-eval\/humaneval-sleepy\.jsonl-[0-9a-f]{8}-first4$/);
+    const rerun = spawnSync(process.execPath, [...args, '--concurrency', '2'], {
+      cwd,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      timeout: 100_000,
+    });
+    assert.equal(rerun.status, 0, rerun.stderr);
+    assert.match(rerun.stdout, new RegExp(`metrics: ${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/metrics\\.json`));
+  },
+);
