@@ -1,4 +1,3 @@
-export { passAtK, passAtKForTask, type PassAtKResult, type TaskCounts } from './pass-at-k.js';
 export {
   parseSamples,
   readSamples,
@@ -7,15 +6,7 @@ export {
   type Sample,
   type SampleFormat,
 } from './samples.js';
-export { cutAtStopSequences, sanitize, sanitizeSamples, type SanitizeResult, type SanitizeStep } from './sanitize.js';
-export {
-  chatMessages,
-  generateSamples,
-  type GeneratedSample,
-  type GenerateSamplesOptions,
-  type GenerateSamplesResult,
-  type PromptStyle,
-} from './generate.js';
+export { sanitize, sanitizeSamples, type SanitizeResult, type SanitizeStep } from './sanitize.js';
 export {
   evaluateSamples,
   type EvaluateOptions,
@@ -48,6 +39,7 @@ export {
   buildMetrics,
   evalPlusResultsJson,
   humanEvalResult,
+  incompleteScoreNote,
   resultLines,
   resultsFileName,
   runTitle,
@@ -55,36 +47,5 @@ export {
   type BuildMetricsOptions,
   type EvalMetrics,
   type TaskSubset,
-} from './report.js';
-/** codeloop's version (package.json), for callers that describe a run. */
-export { codeloopVersion } from '../core/index.js';
-export {
-  readRunFolder,
-  type RunExecution,
-  type RunFolder,
-  type RunMetrics,
-  type RunResultLine,
-} from './read-run-folder.js';
-export {
-  loadRunDataset,
-  reportRun,
-  taskOutcome,
-  type LoadRunDatasetOptions,
-  type ReportRun,
-  type ReportRunOptions,
-  type ReportSample,
-  type ReportTask,
-  type TaskOutcome,
-} from './report-run.js';
-export { compareRuns, type FlipDirection, type RunComparison, type TaskFlip } from './compare-runs.js';
-export {
-  escapeHtml,
-  PROGRAMS_UNAVAILABLE_META,
-  renderReportHtml,
-  reportPageData,
-  scriptSafeJson,
-  type RenderReportOptions,
-  type ReportPageData,
-  type ReportPageTask,
-} from './report-html.js';
+} from './write-eval-outputs.js';
 export { claimRunFolder, samplesDigest, type RunIdentity } from './run-identity.js';

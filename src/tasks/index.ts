@@ -70,3 +70,11 @@ export {
   type SafimOptions,
 } from './safim.js';
 export { parseIdRanges, selectTasks, type SelectTasksResult, type TaskSelection } from './select-tasks.js';
+export { codeBlocks, type CodeBlock, type CodeBlocksResult } from './code-blocks.js';
+export {
+  definesEntryPoint,
+  extractCode,
+  solutionFromAnswer,
+  withoutMainBlock,
+  type PromptStyle,
+} from './extract-code.js';

