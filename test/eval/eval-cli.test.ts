@@ -265,6 +265,8 @@ test(
     });
     assert.equal(rerun.status, 0, rerun.stderr);
     assert.match(rerun.stdout, new RegExp(`metrics: ${folder.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/metrics\\.json`));
+  },
+);
 
 test(
   'eval: a samples line with a field nested millions deep is scored and written back; a rerun resumes (issue 13)',

@@ -254,7 +254,10 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
    * decoded again) so that FIM sentinels, BOS and templates stay whole; re-tokenizing at the new start can differ by a
    * token, hence the few rounds.
    */
-  async function fit(request: LlamaRequest, callOptions: GenerateOptions): Promise<{ prepared: Prepared; dropped: number }> {
+  async function fit(
+    request: LlamaRequest,
+    callOptions: GenerateOptions,
+  ): Promise<{ prepared: Prepared; dropped: number }> {
     let prepared = await prepare(request, callOptions);
     if (callOptions.promptOverflow !== 'keep-end' || request.kind === 'chat') return { prepared, dropped: 0 };
     const reserve = Math.min(callOptions.maxTokens ?? defaultMaxTokens, Math.floor(contextSize / 2)); // tokens
@@ -267,14 +270,20 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       const text = current.kind === 'complete' ? current.prompt : current.prefix;
       const tokens = model.tokenize(text, true);
       if (tokens.length <= over) {
-        throw new ModelError('context-overflow', `${modelId}: the prompt does not fit the ${contextSize}-token context even with its ${current.kind === 'complete' ? 'text' : 'prefix'} cut away entirely (the rest is ${prepared.tokens.length - tokens.length} tokens). Shorten the suffix or use a model with a longer context.`);
+        throw new ModelError(
+          'context-overflow',
+          `${modelId}: the prompt does not fit the ${contextSize}-token context even with its ${current.kind === 'complete' ? 'text' : 'prefix'} cut away entirely (the rest is ${prepared.tokens.length - tokens.length} tokens). Shorten the suffix or use a model with a longer context.`,
+        );
       }
       const kept = model.detokenize(tokens.slice(over), true);
       current = current.kind === 'complete' ? { kind: 'complete', prompt: kept } : { ...current, prefix: kept };
       prepared = await prepare(current, callOptions);
     }
     const dropped = original - prepared.tokens.length;
-    if (dropped > 0) prepared.warnings.push(`the prompt was ${original} tokens: its first ${dropped} were dropped to fit the ${contextSize}-token context with room for ${reserve} generated tokens.`);
+    if (dropped > 0)
+      prepared.warnings.push(
+        `the prompt was ${original} tokens: its first ${dropped} were dropped to fit the ${contextSize}-token context with room for ${reserve} generated tokens.`,
+      );
     return { prepared, dropped };
   }
 
