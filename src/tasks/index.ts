@@ -33,7 +33,7 @@ export {
   type DownloadOptions,
   type LoadDatasetOptions,
 } from './data-dir.js';
-export { loadDataset } from './load-dataset.js';
+export { canonicalDatasetName, loadDataset } from './load-dataset.js';
 export { HUMAN_EVAL_STOP_SEQUENCES, loadHumanEval } from './humaneval.js';
 export { EVALPLUS_HUMANEVAL_STOP_SEQUENCES, loadHumanEvalPlus, loadHumanEvalPlusOriginFmt } from './humaneval-plus.js';
 export { MBPP_STOP_SEQUENCES, loadMbpp, loadMbppSanitized, type MbppOptions, type MbppSplit } from './mbpp.js';
