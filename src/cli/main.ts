@@ -1,6 +1,7 @@
 import { codeloopVersion, isCodeloopError, UsageError } from '../core/index.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
 import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
@@ -24,6 +25,7 @@ const COMMANDS: Command[] = [
   reportCommand,
   solveCommand,
   serveCommand,
+  exportCommand,
 ];
 
 function help(): string {
