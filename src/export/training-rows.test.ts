@@ -233,7 +233,10 @@ test('a format the source cannot give is a usage error that says why', () => {
         error.message.includes(`--format ${format} needs each task's row`) &&
         error.message.includes('a solve run records test results but not the tests themselves'),
     );
-  assert.throws(() => exportSource(rewardsSource(), 'sft'), /only a codeloop solve run records; .* is a rewards run/);
+  assert.throws(
+    () => exportSource(rewardsSource(), 'sft'),
+    /only a codeloop solve run records; .* is the folder of a codeloop rewards score run/,
+  );
   // Pairs need a gap; with every completion passing there is nothing to export.
   const allPass = readRewardsSource(
     writeRewardsRun(
