@@ -6,7 +6,17 @@ import { isObject, readJsonlRecords, type JsonlRecord } from './jsonl-records.js
 import type { ExportPrompt, ExportSource, ExportTask, ScoredCompletion } from './records.js';
 
 function promptOf(value: unknown): ExportPrompt | undefined {
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') {
+    // results.jsonl keeps a chat prompt as its JSON text.
+    if (value.startsWith('[{')) {
+      try {
+        return promptOf(JSON.parse(value)) ?? value;
+      } catch {
+        return value;
+      }
+    }
+    return value;
+  }
   if (
     Array.isArray(value) &&
     value.length > 0 &&
@@ -18,9 +28,9 @@ function promptOf(value: unknown): ExportPrompt | undefined {
   return undefined;
 }
 
-/** The id a rows-file line is known by (`id`, else `task_id`), as the reward service reads it. */
+/** The id a rows-file line is known by (`id`, else `task_id`, else `row_id`), as the reward service reads it. */
 function rowId(row: Record<string, unknown>): string | null {
-  for (const key of ['id', 'task_id']) {
+  for (const key of ['id', 'task_id', 'row_id']) {
     const value = row[key];
     if (typeof value === 'string' || typeof value === 'number') return String(value);
   }
@@ -96,7 +106,8 @@ export function readRewardsSource(dir: string): ExportSource {
     const id = rowId(value);
     if (id !== null && !rowById.has(id)) rowById.set(id, position);
   }
-  // Items without a row_id name their row through the completions file (its `row_id` or `index`), read if needed.
+  // Items without a row_id name their row through the completions file (its `row_id` or `index`, else its line
+  // number when there are as many completions as rows), read if needed.
   let completionLines: JsonlRecord[] | undefined;
   const rowOfItem = (itemIndex: number): number | undefined => {
     if (completionLines === undefined) {
@@ -106,7 +117,8 @@ export function readRewardsSource(dir: string): ExportSource {
     const line = completionLines[itemIndex]?.value;
     if (line === undefined) return undefined;
     if (typeof line.row_id === 'string' || typeof line.row_id === 'number') return rowById.get(String(line.row_id));
-    return typeof line.index === 'number' && line.index < rows.length ? line.index : undefined;
+    if (typeof line.index === 'number') return line.index < rows.length ? line.index : undefined;
+    return completionLines.length === rows.length ? itemIndex : undefined;
   };
 
   const completions: ScoredCompletion[] = [];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -252,4 +252,41 @@ test('a format the source cannot give is a usage error that says why', () => {
     () => exportSource(allPass, 'trl-dpo'),
     /^UsageError: Nothing to export: no two answers to the same prompt meet the pair rule .*Read 2 completion\(s\) of 1 task\(s\)/,
   );
+});
+
+test('rewards run without row ids: items find their row by line order, and a chat prompt kept as JSON text', () => {
+  const dir = join(scratch, 'no-ids');
+  mkdirSync(dir, { recursive: true });
+  const { id: _add, ...addRow } = FUNCTION_ROW;
+  const { id: _echo, ...echoRow } = STDIO_ROW;
+  writeFileSync(join(dir, 'rows.jsonl'), `${JSON.stringify(addRow)}\n${JSON.stringify(echoRow)}\n`);
+  writeFileSync(join(dir, 'completions.jsonl'), '{"completion": "A"}\n{"completion": "E"}\n');
+  writeFileSync(
+    join(dir, 'run.json'),
+    JSON.stringify({ kind: 'rewards', rows: join(dir, 'rows.jsonl'), completions: join(dir, 'completions.jsonl') }),
+  );
+  const result = (index: number, completion: string, prompt: string) =>
+    JSON.stringify({ index, row_id: null, prompt, completion, reward: 1, pass_rate: 1, verdict: 'passed' });
+  writeFileSync(
+    join(dir, 'results.jsonl'),
+    `${result(0, 'A', addRow.prompt)}\n${result(1, 'E', JSON.stringify(echoRow.prompt))}\n`,
+  );
+  const source = readRewardsSource(dir);
+  assert.deepEqual(
+    source.completions.map((completion) => [completion.taskId, completion.prompt]),
+    [
+      ['row 0', addRow.prompt],
+      ['row 1', echoRow.prompt],
+    ],
+  );
+  assert.deepEqual(
+    source.tasks.map((task) => task.row),
+    [addRow, echoRow],
+  );
+  // Without the rows file, the results' own prompts are used (the chat prompt parsed back), and there are no rows.
+  rmSync(join(dir, 'rows.jsonl'));
+  const alone = readRewardsSource(dir);
+  assert.deepEqual(alone.completions[1]?.prompt, echoRow.prompt);
+  assert.deepEqual(alone.tasks, []);
+  assert.match(alone.warnings.join('\n'), /the rows file this run scored against \(.*rows\.jsonl\) is not found/);
 });
