@@ -1,5 +1,5 @@
 import { UsageError } from '../core/index.js';
-import type { PairRule } from './preference-pairs.js';
+import { DEFAULT_PAIR_RULE, type PairRule } from './preference-pairs.js';
 import { readExportSource } from './read-export-source.js';
 import type { ExportSource } from './records.js';
 import { dpoRows, grpoRows, ktoRows, openrlhfRows, sftRows, verlRows } from './training-rows.js';
@@ -80,9 +80,10 @@ export function exportSource(source: ExportSource, format: ExportFormat, options
   }
   const summary = `${rows.length} ${format} row(s) from ${counts(source)} in ${source.dir}`;
   if (rows.length === 0) {
+    const rule = { ...DEFAULT_PAIR_RULE, ...options.pairRule };
     const why: Record<ExportFormat, string> = {
       'trl-grpo': 'no task has a prompt and a row',
-      'trl-dpo': 'no two answers to the same prompt meet the pair rule (chosen ≥ 0.8, gap ≥ 0.4, rejected ran)',
+      'trl-dpo': `no two answers to the same prompt meet the pair rule (chosen ≥ ${rule.minChosen}, gap ≥ ${rule.minGap}, rejected ran)`,
       'trl-kto': 'no completion has a pass rate',
       sft: 'no repair passed every hidden test',
       openrlhf: 'no task has a prompt and a row',
