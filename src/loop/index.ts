@@ -11,7 +11,6 @@ export {
 export {
   evaluateStrategy,
   passAtTokens,
-  unbiasedPassAtK,
   type EvaluateStrategyOptions,
   type PassAtTokensPoint,
   type RunSummary,
@@ -62,5 +61,3 @@ export {
   type RankedTask,
 } from './codet.js';
 export { createAttemptLog, type AttemptLog, type AttemptRecord, type ReproMetadata } from './attempt-record.js';
-export { extractCode, solutionFromAnswer } from './extract-code.js';
-export type { PromptStyle } from './prompts.js';

@@ -8,8 +8,8 @@ import {
   type TestRunResult,
   type TestSource,
 } from '../sandbox/index.js';
+import { solutionFromAnswer, type PromptStyle } from '../tasks/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
-import { solutionFromAnswer } from './extract-code.js';
 import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplateFor, renderFeedback } from './feedback.js';
 import {
   parseTestLines,
@@ -19,7 +19,6 @@ import {
   testMessages,
   testPrompt,
   vetTests,
-  type PromptStyle,
 } from './prompts.js';
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
 import { commandFeedback, commandRun } from './command-run.js';
