@@ -3,6 +3,7 @@ import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { reportCommand } from './report.js';
+import { rewardsCommand } from './rewards.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
@@ -24,6 +25,7 @@ const COMMANDS: Command[] = [
   reportCommand,
   solveCommand,
   serveCommand,
+  rewardsCommand,
 ];
 
 function help(): string {
