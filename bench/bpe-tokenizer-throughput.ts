@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getLlama, LlamaLogLevel } from 'node-llama-cpp';
-import { EMBEDDED_SPECIAL_TOKENS } from '../src/fim/index.js';
+import { EMBEDDED_SPECIAL_TOKENS } from '../src/models/index.js';
 import { createBpeTokenizer, trainBpeTokenizer } from '../src/train/bpe-tokenizer.js';
 import { writeLlamaGguf } from '../src/train/llama-gguf.js';
 import { randomLlamaWeights } from '../test/models/tiny-gguf.js';

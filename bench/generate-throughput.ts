@@ -34,7 +34,7 @@ import {
   type LlamaModel,
   type Token,
 } from 'node-llama-cpp';
-import { EMBEDDED_SPECIAL_TOKENS } from '../src/fim/index.js';
+import { EMBEDDED_SPECIAL_TOKENS } from '../src/models/index.js';
 import { createLlamaBackend, type LlamaBackend } from '../src/models/llama/index.js';
 import { trainBpeTokenizer } from '../src/train/bpe-tokenizer.js';
 import { writeLlamaGguf } from '../src/train/llama-gguf.js';

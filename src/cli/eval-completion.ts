@@ -13,13 +13,12 @@ import {
   modelFimFormat,
   POST_PROCESS_RULES,
   generateCompletionSamples,
-  getFimFormat,
   readCompletionSamples,
   type CompletionEngineOptions,
   type CompletionMode,
   type CompletionQualityMetrics,
 } from '../fim/index.js';
-import { openModel, type ModelBackend } from '../models/index.js';
+import { getFimFormat, openModel, type ModelBackend } from '../models/index.js';
 import type { LoadedDataset } from '../tasks/index.js';
 import { numberFlag } from './flags.js';
 import { summarizeWarnings } from './generate.js';

@@ -4,6 +4,7 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
 import { reportCommand } from './report.js';
+import { rewardsCommand } from './rewards.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
@@ -25,6 +26,7 @@ const COMMANDS: Command[] = [
   reportCommand,
   solveCommand,
   serveCommand,
+  rewardsCommand,
   exportCommand,
 ];
 

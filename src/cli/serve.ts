@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
-import { createCompletionEngine, getFimFormat, modelFimFormat, type CompletionEngineOptions } from '../fim/index.js';
-import { openModel } from '../models/index.js';
+import { createCompletionEngine, modelFimFormat, type CompletionEngineOptions } from '../fim/index.js';
+import { getFimFormat, openModel } from '../models/index.js';
 import { checkListenAddress, createHttpHandler, startHttpServer } from '../server/http/index.js';
 import { startLspServer } from '../server/lsp/index.js';
 import type { Command } from './main.js';

@@ -1,3 +1,5 @@
 export { CodeloopError, UsageError, isCodeloopError } from './errors.js';
 export { readCompleteLines } from './journal-lines.js';
 export { codeloopVersion, packageRoot } from './version.js';
+export { passAtK, passAtKForTask, type PassAtKResult, type TaskCounts } from './pass-at-k.js';
+export { createStopCutter, cutAtStop, normalizeStops, type StopCut, type StopCutter } from './stop-sequences.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { readCompleteLines, UsageError } from '../core/index.js';
+import { readCompleteLines, UsageError, type TaskCounts } from '../core/index.js';
 import type { ExecutionRequest, ExecutionResult, Executor, Verdict } from '../sandbox/index.js';
 import type { Task } from '../tasks/index.js';
 import {
@@ -18,7 +18,6 @@ import {
   type EvalPlusOptions,
   type EvalPlusResult,
 } from './evalplus.js';
-import type { TaskCounts } from './pass-at-k.js';
 import { sampleProgram, type Sample } from './samples.js';
 
 /** Bytes of stdout and of stderr kept in a journal line (the end of the output, where errors are). */

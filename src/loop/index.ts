@@ -11,7 +11,6 @@ export {
 export {
   evaluateStrategy,
   passAtTokens,
-  unbiasedPassAtK,
   type EvaluateStrategyOptions,
   type PassAtTokensPoint,
   type RunSummary,
@@ -42,7 +41,7 @@ export {
   type TestRunResult,
   type TestSource,
   type TestStatus,
-} from './run-tests.js';
+} from '../sandbox/index.js';
 export {
   DEFAULT_FEEDBACK_TEMPLATE,
   FEEDBACK_TEMPLATES,
@@ -62,5 +61,3 @@ export {
   type RankedTask,
 } from './codet.js';
 export { createAttemptLog, type AttemptLog, type AttemptRecord, type ReproMetadata } from './attempt-record.js';
-export { extractCode, solutionFromAnswer } from './extract-code.js';
-export type { PromptStyle } from './prompts.js';

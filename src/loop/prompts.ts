@@ -9,8 +9,6 @@ import type { SolveTask } from './solve-task.js';
  * Written in codeloop's own words; the prompt text is recorded with every attempt.
  */
 
-export type PromptStyle = 'base' | 'chat';
-
 const LANGUAGE_TITLES: Record<Language, string> = {
   python: 'Python',
   javascript: 'JavaScript',

@@ -1,8 +1,15 @@
 import { UsageError } from '../core/index.js';
 import { ModelError, type ChatMessage, type GenerateResult, type ModelBackend } from '../models/index.js';
-import type { Executor } from '../sandbox/index.js';
+import {
+  type Executor,
+  DEFAULT_PER_TEST_MS,
+  runTests,
+  type TestResult,
+  type TestRunResult,
+  type TestSource,
+} from '../sandbox/index.js';
+import { solutionFromAnswer, type PromptStyle } from '../tasks/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
-import { solutionFromAnswer } from './extract-code.js';
 import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplateFor, renderFeedback } from './feedback.js';
 import {
   parseTestLines,
@@ -12,9 +19,7 @@ import {
   testMessages,
   testPrompt,
   vetTests,
-  type PromptStyle,
 } from './prompts.js';
-import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, type TestSource } from './run-tests.js';
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
 import { commandFeedback, commandRun } from './command-run.js';
 import { generatedTestStats, type GeneratedTestStats } from './generated-test-stats.js';

@@ -14,5 +14,4 @@ export {
   type RenderedInfill,
   type ServerFlavor,
 } from './openai-compatible/index.js';
-export { cutAtStop, createStopCutter, type StopCut, type StopCutter } from './stop-sequences.js';
 export * from './fim-formats/index.js';

@@ -19,7 +19,7 @@ import {
   type ModelCapabilities,
   type StreamPart,
 } from './spec.js';
-import { createStopCutter } from './stop-sequences.js';
+import { createStopCutter } from '../core/index.js';
 
 /** What a backend was asked for. */
 export type GenerationRequest =

@@ -69,3 +69,11 @@ export {
   type SafimLanguage,
   type SafimOptions,
 } from './safim.js';
+export { codeBlocks, type CodeBlock, type CodeBlocksResult } from './code-blocks.js';
+export {
+  definesEntryPoint,
+  extractCode,
+  solutionFromAnswer,
+  withoutMainBlock,
+  type PromptStyle,
+} from './extract-code.js';

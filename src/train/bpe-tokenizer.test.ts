@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EMBEDDED_SPECIAL_TOKENS } from '../fim/index.js';
+import { EMBEDDED_SPECIAL_TOKENS } from '../models/index.js';
 import { repoSourceText, seededRandom } from '../../test/models/tiny-gguf.js';
 import { QWEN2_PRETOKENIZE_PATTERN, createBpeTokenizer, preTokenize, trainBpeTokenizer } from './bpe-tokenizer.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { codeloopEmbeddedFormat, EMBEDDED_SPECIAL_TOKENS } from '../fim/index.js';
+import { codeloopEmbeddedFormat, EMBEDDED_SPECIAL_TOKENS } from '../models/index.js';
 import { trainBpeTokenizer } from './bpe-tokenizer.js';
 import { chooseFimSpan, fimTokens, fimTransformContext, SPECIAL_IDS } from './fim-transform.js';
 import { createRandom } from './model.js';

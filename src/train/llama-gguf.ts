@@ -8,7 +8,7 @@
  * wDown [dim][ffDim]; tokenEmbedding and output [vocabSize][dim]. LLAMA uses "NORM" RoPE, which rotates adjacent
  * pairs (x[2i], x[2i+1]) with θ_i = ropeTheta^(-2i/headDim), so weights trained with that RoPE need no permutation.
  */
-import { EMBEDDED_FIM_TOKENS } from '../fim/index.js';
+import { EMBEDDED_FIM_TOKENS } from '../models/index.js';
 import type { BpeTokenizer } from './bpe-tokenizer.js';
 import {
   Q8_0_BLOCK_SIZE,

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { EMBEDDED_SPECIAL_TOKENS } from '../fim/index.js';
+import { EMBEDDED_SPECIAL_TOKENS } from '../models/index.js';
 import { createBpeTokenizer, trainBpeTokenizer, type BpeTokenizer, type BpeTokenizerData } from './bpe-tokenizer.js';
 import { hashFraction, type CorpusDocument, type CorpusLanguage } from './corpus.js';
 import type { TrainDefaults } from './defaults.js';

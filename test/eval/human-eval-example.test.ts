@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { evaluateSamples, passAtK, readSamples, resultLines } from '../../src/eval/index.js';
+import { passAtK } from '../../src/core/index.js';
+import { evaluateSamples, readSamples, resultLines } from '../../src/eval/index.js';
 import { createExecutor } from '../../src/sandbox/index.js';
 import { loadDataset } from '../../src/tasks/index.js';
 import { noSandbox, repositoryRoot } from './helpers.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { evaluateSamples, parseSamples, passAtK, resultLines } from '../../src/eval/index.js';
+import { passAtK } from '../../src/core/index.js';
+import { evaluateSamples, parseSamples, resultLines } from '../../src/eval/index.js';
 import { createExecutor } from '../../src/sandbox/index.js';
 import { loadDataset, type Task } from '../../src/tasks/index.js';
 import { countingExecutor, noSandbox, sharedDatasets } from './helpers.js';

@@ -7,9 +7,14 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { CONFORMANCE_PROMPTS, testBackendConformance } from '../../src/models/conformance.js';
 import { createLlamaBackend, type LlamaBackend } from '../../src/models/llama/index.js';
-import { ModelError, UnsupportedCapabilityError, openModel } from '../../src/models/index.js';
+import {
+  detectFimFormat,
+  FIM_FAMILIES,
+  ModelError,
+  UnsupportedCapabilityError,
+  openModel,
+} from '../../src/models/index.js';
 import { UsageError } from '../../src/core/index.js';
-import { FIM_FAMILIES, detectFimFormat } from '../../src/fim/index.js';
 import { trainBpeTokenizer } from '../../src/train/bpe-tokenizer.js';
 import { referenceForward } from '../../src/train/reference-forward.js';
 import { buildTinyGguf, repoSourceText, tinyTokenizer } from './tiny-gguf.js';

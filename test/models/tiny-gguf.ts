@@ -7,7 +7,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EMBEDDED_SPECIAL_TOKENS } from '../../src/fim/index.js';
+import { EMBEDDED_SPECIAL_TOKENS } from '../../src/models/index.js';
 import { trainBpeTokenizer, type BpeTokenizer } from '../../src/train/bpe-tokenizer.js';
 import { writeLlamaGguf, type LlamaConfig, type LlamaWeights } from '../../src/train/llama-gguf.js';
 

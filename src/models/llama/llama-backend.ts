@@ -36,7 +36,7 @@ import {
   type StreamPart,
   type TokenLogprob,
 } from '../spec.js';
-import { createStopCutter, normalizeStops } from '../stop-sequences.js';
+import { createStopCutter, normalizeStops } from '../../core/index.js';
 import { loadFimFormat } from './load-fim-format.js';
 
 /** A FIM prompt rendered by the caller (special tokens spelled out as text) and the stop strings that end its middle. */

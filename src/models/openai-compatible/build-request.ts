@@ -3,7 +3,7 @@
  * which settings it cannot take (those become warnings), and every stop string to enforce on the answer.
  */
 import type { ChatMessage, GenerateOptions } from '../spec.js';
-import { normalizeStops } from '../stop-sequences.js';
+import { normalizeStops } from '../../core/index.js';
 import type { Endpoint } from './parse-response.js';
 import type { InfillMode, ServerProfile } from './server-profiles.js';
 

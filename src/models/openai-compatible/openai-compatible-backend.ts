@@ -14,7 +14,7 @@
 import { UsageError } from '../../core/index.js';
 import { UnsupportedCapabilityError } from '../errors.js';
 import { MODEL_SPEC_VERSION, type Choice, type GenerateOptions, type GenerateResult, type ModelBackend, type ModelCapabilities, type StreamPart } from '../spec.js';
-import { createStopCutter } from '../stop-sequences.js';
+import { createStopCutter } from '../../core/index.js';
 import { buildPlan, infillModeFor, type Call, type Plan, type RenderInfill, type RequestContext } from './build-request.js';
 import { createHttpClient } from './http-client.js';
 import { finishChoices, parseResponse, type ParsedResponse } from './parse-response.js';

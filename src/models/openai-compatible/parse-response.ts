@@ -6,7 +6,7 @@
  */
 import { ApiCallError } from '../errors.js';
 import type { Choice, FinishReason, TokenLogprob, TokenUsage } from '../spec.js';
-import { cutAtStop } from '../stop-sequences.js';
+import { cutAtStop } from '../../core/index.js';
 import { isRetryableStatus, serverErrorMessage } from './http-client.js';
 
 /** Which API a body came from. */

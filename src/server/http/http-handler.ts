@@ -26,7 +26,7 @@ import {
   type CompletionRequest,
   type CompletionResult,
 } from '../../fim/index.js';
-import { createStopCutter, cutAtStop } from '../../models/index.js';
+import { createStopCutter, cutAtStop } from '../../core/index.js';
 import { splitFimPrompt } from './split-fim-prompt.js';
 
 export interface HttpRequest {

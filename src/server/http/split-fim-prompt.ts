@@ -6,7 +6,7 @@
  * plain prompt, the cursor would sit after the middle sentinel and the engine would render a FIM prompt around
  * that. The sentinels come from the format registry (FIM_FORMATS).
  */
-import { FIM_FORMATS, type FimFormat } from '../../fim/index.js';
+import { FIM_FORMATS, type FimFormat } from '../../models/index.js';
 
 export interface SplitFimPrompt {
   prefix: string;

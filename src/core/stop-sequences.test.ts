@@ -3,7 +3,12 @@ import { test } from 'node:test';
 import { createStopCutter, cutAtStop, normalizeStops } from './stop-sequences.js';
 
 test('cutAtStop cuts before the earliest stop and names it', () => {
-  assert.deepEqual(cutAtStop('    return 1\ndef g():', ['\ndef ', '\nclass ']), { text: '    return 1', stopSequence: '\ndef ' });
+  assert.equal(cutAtStop('a\nprint(x)\ndef f', ['\ndef', '\nprint']).text, 'a');
+  assert.deepEqual(cutAtStop('abc', []), { text: 'abc' });
+  assert.deepEqual(cutAtStop('    return 1\ndef g():', ['\ndef ', '\nclass ']), {
+    text: '    return 1',
+    stopSequence: '\ndef ',
+  });
   assert.deepEqual(cutAtStop('abc', ['x']), { text: 'abc' });
   assert.deepEqual(cutAtStop('xab', ['b', 'ab']), { text: 'x', stopSequence: 'ab' });
   assert.deepEqual(cutAtStop('abc', ['', 'c']), { text: 'ab', stopSequence: 'c' }, 'an empty stop is ignored');
@@ -23,7 +28,10 @@ function run(stops: string[], chunks: string[]): { text: string; stopSequence?: 
 }
 
 test('a stop string split across chunks is found and never partly emitted', () => {
-  assert.deepEqual(run(['\ndef '], ['    return 1\n', 'de', 'f g', '():']), { text: '    return 1', stopSequence: '\ndef ' });
+  assert.deepEqual(run(['\ndef '], ['    return 1\n', 'de', 'f g', '():']), {
+    text: '    return 1',
+    stopSequence: '\ndef ',
+  });
   assert.deepEqual(run(['\ndef '], ['x\nd', 'e']), { text: 'x\nde' }, 'held text is flushed when the stream ends');
   assert.deepEqual(run(['ab'], ['a', 'a', 'b']), { text: 'a', stopSequence: 'ab' });
 });

@@ -18,6 +18,8 @@ test('known values of the per-task estimator', () => {
   close(passAtKForTask(10, 3, 5), 11 / 12);
   assert.equal(passAtKForTask(10, 0, 5), 0);
   assert.equal(passAtKForTask(10, 8, 5), 1, 'n - c < k: every 5-subset holds a pass');
+  assert.equal(passAtKForTask(4, 1, 2), 0.5); // 1 - C(3,2)/C(4,2) = 1 - 3/6
+  assert.equal(passAtKForTask(3, 0, 2), 0);
   assert.equal(passAtKForTask(1, 1, 1), 1);
   close(passAtKForTask(200, 1, 1), 1 / 200);
 });

@@ -1,4 +1,4 @@
-import { UsageError } from '../core/index.js';
+import { UsageError } from './errors.js';
 
 /** Samples and passes of one task. */
 export interface TaskCounts {

@@ -1,15 +1,20 @@
-import type { Language } from '../sandbox/index.js';
+import { codeBlocks } from './code-blocks.js';
+import type { TaskLanguage } from './task.js';
 
 /**
- * Code out of a model's answer, for the loop. (src/eval/sanitize.ts does the same job for scoring with more rules; the
- * loop cannot import eval, which is on its layer, so this is a deliberately small second copy of the idea: fenced block
- * that defines the entry point, else the longest block, else the whole text.)
+ * Code out of a model's answer, for the solve loop and rewards: the fenced block that defines the entry point, else the
+ * longest block, else the whole text. (eval's `sanitize` applies EvalPlus's stricter rules for scoring on the same
+ * block parser.)
  */
 
-const FENCE = /```[^\n`]*\n([\s\S]*?)(?:```|$)/g;
+/**
+ * How a model is asked for a task's code. `base`: the task's prompt is continued as raw text. `chat`: the prompt goes
+ * in a user message and the answer is prose around fenced code.
+ */
+export type PromptStyle = 'base' | 'chat';
 
 /** Whether `code` defines `name` (a Python `def`, a JavaScript function or a const/let/var bound to it). */
-export function definesEntryPoint(code: string, language: Language, name: string): boolean {
+export function definesEntryPoint(code: string, language: TaskLanguage, name: string): boolean {
   const escaped = name.replace(/[$]/g, '\\$');
   if (language === 'python') return new RegExp(`^\\s*(?:async\\s+)?def\\s+${escaped}\\s*\\(`, 'm').test(code);
   return new RegExp(
@@ -18,8 +23,10 @@ export function definesEntryPoint(code: string, language: Language, name: string
 }
 
 /** The code in `text`: the fenced block that defines `entryPoint`, else the longest fenced block, else `text` itself. */
-export function extractCode(text: string, language: Language, entryPoint?: string): string {
-  const blocks = [...text.matchAll(FENCE)].map((match) => match[1] ?? '').filter((block) => block.trim() !== '');
+export function extractCode(text: string, language: TaskLanguage, entryPoint?: string): string {
+  const blocks = codeBlocks(text)
+    .blocks.map((block) => block.code)
+    .filter((block) => block.trim() !== '');
   if (blocks.length === 0) return text;
   if (entryPoint) {
     const defining = blocks.find((block) => definesEntryPoint(block, language, entryPoint));
@@ -36,7 +43,7 @@ export function extractCode(text: string, language: Language, entryPoint?: strin
  */
 export function solutionFromAnswer(
   answer: string,
-  options: { style: 'base' | 'chat'; starter: string; language: Language; entryPoint?: string },
+  options: { style: PromptStyle; starter: string; language: TaskLanguage; entryPoint?: string },
 ): { code: string; extracted: string } {
   const { style, starter, language, entryPoint } = options;
   if (style === 'base') return { code: starter + answer, extracted: answer };

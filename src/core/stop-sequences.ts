@@ -22,7 +22,8 @@ function findStop(text: string, stops: readonly string[]): { index: number; stop
   for (const stop of stops) {
     const index = text.indexOf(stop);
     if (index === -1) continue;
-    if (best === undefined || index < best.index || (index === best.index && stop.length > best.stop.length)) best = { index, stop };
+    if (best === undefined || index < best.index || (index === best.index && stop.length > best.stop.length))
+      best = { index, stop };
   }
   return best;
 }
