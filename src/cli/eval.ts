@@ -7,6 +7,7 @@ import {
   buildMetrics,
   evaluateSamples,
   type EvalMetrics,
+  incompleteScoreNote,
   readSamples,
   sanitizeSamples,
   writeEvalOutputs,
@@ -16,7 +17,7 @@ import {
 } from '../eval/index.js';
 import { createExecutor, type Executor } from '../sandbox/index.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { kListFlag, numberFlag } from './flags.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
@@ -37,8 +38,8 @@ import {
 import { writeRunReport } from './report.js';
 import { solveCommand } from './solve.js';
 
-const usage = `Usage: codeloop eval --dataset NAME --samples PATH [options]
-       codeloop eval --dataset NAME --model MODEL [-n N] [--out DIR] [options]
+const usage = `Usage: codeloop eval --dataset NAME [--model MODEL] [-n N] [--out DIR] [options]
+       codeloop eval --dataset NAME --samples PATH [options]
        codeloop eval --dataset FIM-NAME --model MODEL --through completion [--raw | --compare-raw] [--limit N] [options]
        codeloop eval --self-check NAME [--data-dir DIR]
        codeloop eval --dataset NAME --strategy resample|repair|select|repair+select --model MODEL [--runs N] [options]
@@ -62,16 +63,18 @@ original under "raw_completion" (or "raw_solution").
 Exit code 0 when scoring finished (self-check: when every canonical solution not known to be broken passed), 1 when a
 self-check found failures, 2 for a usage error, 3 when the sandbox broke on some samples (rerun to retry them).
 
---model generates the samples first, into OUT/samples.jsonl (as codeloop generate does), then scores them; rerunning
-with the same --out tops up the samples and then resumes scoring. Chat-style samples are scored with --sanitize.
+Without --samples, the samples are generated first, into OUT/samples.jsonl (as codeloop generate does), then scored:
+by --model, or by the embedded model (the small code model that ships with codeloop) when --model is not given, so
+\`codeloop eval --dataset examples\` runs the whole job with no model to download. Rerunning with the same --out tops
+up the samples and then resumes scoring. Chat-style samples are scored with --sanitize.
 
 ${COMPLETION_EVAL_USAGE}
 
 Options:
   --dataset NAME           dataset name (humaneval, multipl-e-humaneval-ts, …) or a path to a user .jsonl task file
-  --model MODEL            generate the samples with this model (embedded, gguf:PATH, ollama:MODEL, …; see codeloop
-                           generate --help for -n, --temperature, --top-p, --seed, --max-tokens, --prompt-style,
-                           --threads, --fim-format, which apply with --model)
+  --model MODEL            generate the samples with this model (embedded, gguf:PATH, ollama:MODEL, …; default
+                           without --samples: embedded; see codeloop generate --help for -n, --temperature, --top-p,
+                           --seed, --max-tokens, --prompt-style, --threads, --fim-format, which apply when generating)
   --samples PATH           samples file or folder (formats above)
   --sanitize               clean raw model output first (see above; default: score samples as given)
   --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)
@@ -243,7 +246,9 @@ export const evalCommand: Command = {
       min: 1,
       max: 1024,
     });
-    if (generationConcurrency !== undefined && (values.model === undefined || values.through !== undefined)) {
+    // Without --samples (and without --through completion) the samples are generated, by --model or the embedded model.
+    const generating = values.through === undefined && (values.model !== undefined || values.samples === undefined);
+    if (generationConcurrency !== undefined && !generating) {
       throw new UsageError(
         '--generation-concurrency applies only with --model (generating samples); drop it, or add --model MODEL.',
       );
@@ -287,12 +292,16 @@ export const evalCommand: Command = {
       );
       await runCompletionGeneration(completionPlan, completionDataset);
       values.samples = completionPlan.passes[0]!.samplesPath;
-    } else if (values.model !== undefined) {
+    } else if (generating) {
       if (values.samples !== undefined)
         throw new UsageError(
           '--model generates the samples itself (into OUT/samples.jsonl): drop --samples, or drop --model to score a samples file.',
         );
       const generation = generationFlags(values);
+      if (values.model === undefined)
+        process.stderr.write(
+          'codeloop eval: no --samples and no --model: generating the samples with the embedded model (--model MODEL picks another, --samples PATH scores a file).\n',
+        );
       values.out = resolve(
         values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-${timestamp()}`),
       );
@@ -432,9 +441,12 @@ export const evalCommand: Command = {
       const counts = Object.entries(metrics.verdicts)
         .filter(([, count]) => count > 0)
         .map(([verdict, count]) => `${verdict} ${count}`);
+      const incomplete = incompleteScoreNote(metrics);
       process.stdout.write(
         [
-          `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
+          `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted` +
+            (incomplete === undefined ? '' : ` of ${metrics.tasks.scored}`),
+          ...(incomplete === undefined ? [] : [`  ${incomplete}`]),
           `  ${plus.length > 0 ? 'base: ' : ''}${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
           ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
           ...safimLines(metrics.safim),

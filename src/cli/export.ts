@@ -2,9 +2,20 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
-import { DEFAULT_PAIR_RULE, EXPORT_FORMATS, exportRun, isExportFormat } from '../export/index.js';
+import {
+  DEFAULT_PAIR_RULE,
+  EXPORT_FORMATS,
+  evalSource,
+  exportSource,
+  isExportFormat,
+  readRewardsSource,
+  readSolveSource,
+  runFolderKind,
+  type ExportSource,
+} from '../export/index.js';
+import { loadRunDataset, readRunFolder, reportRun } from '../report/index.js';
+import type { Command } from './command.js';
 import { numberFlag } from './flags.js';
-import type { Command } from './main.js';
 
 const usage = `Usage: codeloop export --from RUN --format FORMAT [--out FILE] [--data-dir DIR]
 
@@ -27,6 +38,32 @@ Options:
   --data-dir DIR    eval runs: folder with the dataset files (default: the one the run recorded)
   --min-chosen X    trl-dpo: least pass rate of a chosen answer (default ${DEFAULT_PAIR_RULE.minChosen})
   --min-gap X       trl-dpo: least pass-rate gap between chosen and rejected (default ${DEFAULT_PAIR_RULE.minGap})`;
+
+/**
+ * The records of a run folder. An eval run is read through `report` (results, journal and dataset joined as the
+ * report joins them); the export area cannot import `report`, which is on its own layer.
+ */
+async function readSource(dir: string, dataDir: string | undefined): Promise<ExportSource> {
+  const kind = runFolderKind(dir);
+  if (kind === 'rewards') return readRewardsSource(dir);
+  if (kind === 'solve') return readSolveSource(dir);
+  const folder = readRunFolder(dir);
+  const loaded = await loadRunDataset(folder.metrics, dataDir === undefined ? {} : { dataDir });
+  if ('unavailable' in loaded)
+    throw new UsageError(
+      `--from ${dir}: the prompts come from the run's dataset, which cannot be used: ${loaded.unavailable} ` +
+        '(--data-dir DIR names the folder with the dataset files).',
+    );
+  const run = reportRun(folder, { dataset: loaded.dataset });
+  return evalSource({
+    dir: run.dir,
+    resultsPath: run.resultsPath,
+    datasetName: folder.metrics.dataset.name,
+    samples: run.samples,
+    tasks: loaded.dataset.tasks,
+    warnings: run.warnings,
+  });
+}
 
 export const exportCommand: Command = {
   name: 'export',
@@ -54,8 +91,8 @@ export const exportCommand: Command = {
       throw new UsageError('--format verl writes a Parquet file: give --out FILE.parquet.');
     const minChosen = numberFlag('--min-chosen', values['min-chosen'], { min: 0, max: 1 });
     const minGap = numberFlag('--min-gap', values['min-gap'], { min: 0, max: 1 });
-    const result = await exportRun(values.from, values.format, {
-      ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    const source = await readSource(values.from, values['data-dir']);
+    const result = exportSource(source, values.format, {
       pairRule: {
         ...(minChosen === undefined ? {} : { minChosen }),
         ...(minGap === undefined ? {} : { minGap }),

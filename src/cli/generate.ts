@@ -4,11 +4,10 @@ import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError, readCompleteLines } from '../core/index.js';
 import { numberFlag } from './flags.js';
 import { createProgressReporter } from './progress.js';
-import { generateSamples, type GenerateSamplesResult } from '../eval/index.js';
-import type { PromptStyle } from '../tasks/index.js';
+import { generateSamples, type GenerateSamplesResult } from '../loop/index.js';
 import { FIM_FAMILIES, isFimFamily, openModel, type ModelBackend } from '../models/index.js';
-import { loadDataset } from '../tasks/index.js';
-import type { Command } from './main.js';
+import { loadDataset, type PromptStyle } from '../tasks/index.js';
+import type { Command } from './command.js';
 
 const usage = `Usage: codeloop generate --dataset NAME [--model MODEL] [options]
 

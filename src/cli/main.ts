@@ -1,4 +1,5 @@
 import { codeloopVersion, isCodeloopError, UsageError } from '../core/index.js';
+import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
@@ -9,13 +10,6 @@ import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 import { solveCommand } from './solve.js';
-
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  run(args: string[]): Promise<number>;
-}
 
 const COMMANDS: Command[] = [
   runCommand,

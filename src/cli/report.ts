@@ -9,9 +9,9 @@ import {
   renderReportHtml,
   reportRun,
   type ReportRun,
-} from '../eval/index.js';
+} from '../report/index.js';
 import type { LoadedDataset } from '../tasks/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const usage = `Usage: codeloop report RUN [--compare BASELINE_RUN] [--out FILE.html] [--data-dir DIR]
 

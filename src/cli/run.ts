@@ -3,7 +3,7 @@ import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { createExecutor, LANGUAGES, type ExecutionResult, type Harness, type Language } from '../sandbox/index.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop run FILE [options]

@@ -1,6 +1,5 @@
 import { UsageError } from '../core/index.js';
 import { DEFAULT_PAIR_RULE, type PairRule } from './preference-pairs.js';
-import { readExportSource } from './read-export-source.js';
 import type { ExportSource } from './records.js';
 import { dpoRows, grpoRows, ktoRows, openrlhfRows, sftRows, verlRows } from './training-rows.js';
 import { verlParquet } from './verl-parquet.js';
@@ -12,9 +11,7 @@ export function isExportFormat(value: string): value is ExportFormat {
   return (EXPORT_FORMATS as readonly string[]).includes(value);
 }
 
-export interface ExportRunOptions {
-  /** Eval runs: folder with the dataset files (default: the one metrics.json recorded). */
-  dataDir?: string;
+export interface ExportOptions {
   /** trl-dpo: the pair rule (default AceCoder's: chosen ≥ 0.8, gap ≥ 0.4). */
   pairRule?: PairRule;
 }
@@ -44,7 +41,7 @@ function counts(source: ExportSource): string {
 }
 
 /** Rows of one format from a source's records; a UsageError when the source cannot give any (exit 2 in the CLI). */
-export function exportSource(source: ExportSource, format: ExportFormat, options: ExportRunOptions = {}): ExportResult {
+export function exportSource(source: ExportSource, format: ExportFormat, options: ExportOptions = {}): ExportResult {
   const needsRows = format === 'trl-grpo' || format === 'openrlhf' || format === 'verl';
   if (needsRows && source.tasks.every((task) => task.row === null)) {
     throw new UsageError(
@@ -109,16 +106,4 @@ export function exportSource(source: ExportSource, format: ExportFormat, options
     summary,
     warnings: source.warnings,
   };
-}
-
-/** Reads the run folder `dir` (eval, solve or rewards) and exports its records in `format`. */
-export async function exportRun(
-  dir: string,
-  format: ExportFormat,
-  options: ExportRunOptions = {},
-): Promise<ExportResult> {
-  if (!isExportFormat(format))
-    throw new UsageError(`--format ${JSON.stringify(format)}: use one of ${EXPORT_FORMATS.join(', ')}.`);
-  const source = await readExportSource(dir, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
-  return exportSource(source, format, options);
 }

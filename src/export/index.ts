@@ -1,15 +1,14 @@
 export {
   EXPORT_FORMATS,
-  exportRun,
   exportSource,
   isExportFormat,
   type ExportFormat,
+  type ExportOptions,
   type ExportResult,
-  type ExportRunOptions,
 } from './export-run.js';
 export { DEFAULT_PAIR_RULE, preferencePairs, type PairRule, type PreferencePair } from './preference-pairs.js';
-export { readExportSource } from './read-export-source.js';
-export { readEvalSource, type ReadEvalSourceOptions } from './read-eval-source.js';
+export { runFolderKind } from './run-folder-kind.js';
+export { evalSource, type EvalRunSamples } from './eval-source.js';
 export { readRewardsSource } from './read-rewards-source.js';
 export { readSolveSource } from './read-solve-source.js';
 export { promptKey, type ExportPrompt, type ExportSource, type ExportTask, type ScoredCompletion } from './records.js';

@@ -41,6 +41,8 @@ export interface WorkerSpawn {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /** Open file descriptors the worker inherits as fd 4, 5, … */
+  fds?: number[];
 }
 
 interface Pending {
@@ -79,11 +81,11 @@ export class SandboxWorker {
   }
 
   async start(timeoutMs = 20_000): Promise<void> {
-    const { command, args, env } = this.spawnOptions;
+    const { command, args, env, fds = [] } = this.spawnOptions;
     // fd 3 carries bwrap's --info-fd JSON (the sandbox's PID 1 as the host sees it).
     const child = spawn(command, args, {
       env,
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...fds],
       detached: true,
     }) as unknown as ChildProcessWithoutNullStreams;
     this.child = child;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DATASET_NAMES } from './datasets.js';
 import { loadDataset } from './load-dataset.js';
-import { sharedDatasets } from './shared-datasets.js';
+import { sharedDatasets } from '../../test/tasks/shared-datasets.js';
 
 const shared = sharedDatasets();
 

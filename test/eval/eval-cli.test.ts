@@ -159,3 +159,28 @@ test(
     assert.equal(readFileSync(journal, 'utf8').trimEnd().split('\n').length, 328);
   },
 );
+
+test(
+  'eval: a samples line with a field nested millions deep is scored and written back; a rerun resumes (issue 13)',
+  { skip: noSandbox, timeout: 120_000 },
+  () => {
+    const samples = join(scratch, 'deep.jsonl');
+    const depth = 3_000_000;
+    writeFileSync(
+      samples,
+      `{"task_id": "examples/py/fizzbuzz", "completion": "    return 1\\n", "deep": ${'['.repeat(depth)}${']'.repeat(depth)}}\n`,
+    );
+    const out = join(scratch, 'deep-out');
+    for (const run of ['first', 'resumed']) {
+      const result = codeloop(['eval', '--dataset', 'examples', '--samples', samples, '--out', out]);
+      assert.equal(result.status, 0, `${run} run: ${result.stderr}`);
+      const [line] = readFileSync(join(out, 'deep.jsonl_results.jsonl'), 'utf8').split('\n');
+      const written = JSON.parse(line ?? '') as Record<string, unknown>;
+      assert.equal(written.task_id, 'examples/py/fizzbuzz');
+      assert.equal(written.passed, false);
+      assert.match(String(written.result), /^failed: /);
+      assert.equal('deep' in written, false);
+      assert.match(String(written.codeloop_note), /nested too deeply/);
+    }
+  },
+);

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm/node';
 import { loadDataset, type LoadedDataset } from '../../src/tasks/index.js';
-import { writeRunFolder } from '../eval/report-fixture.js';
+import { writeRunFolder } from '../report/report-fixture.js';
 import { FUNCTION_ROW, writeRewardsRun, writeSolveRun } from './run-fixtures.js';
 
 // `codeloop export` end to end: the built CLI on run folders written as codeloop eval, solve and rewards score write

@@ -10,7 +10,7 @@ import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm/node';
 import { probeIsolation } from '../../src/sandbox/index.js';
 import { loadDataset } from '../../src/tasks/index.js';
-import { writeRunFolder } from '../eval/report-fixture.js';
+import { writeRunFolder } from '../report/report-fixture.js';
 import { writeRewardsRun } from '../export/run-fixtures.js';
 import { ADAPTERS_DIR, callTrainer, runPython } from './python-adapters.js';
 

@@ -22,7 +22,7 @@ import {
   type TokenCounter,
 } from '../../context/index.js';
 import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../../models/index.js';
-import type { FimFormat } from '../../models/fim-formats/fim-format.js';
+import type { FimFormat } from '../../models/index.js';
 import { CompletionCache } from './completion-cache.js';
 import {
   formatControlTexts,

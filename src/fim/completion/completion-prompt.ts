@@ -3,10 +3,18 @@
  * kept), repository context in what is left, then laid out for the model: in the family's FIM format with its
  * repo/file tokens where it has them, else with the context as comments at the top of the prefix.
  */
-import type { ContextCollector, TokenCounter } from '../../context/index.js';
-import type { FimContextFile, FimFormat } from '../../models/fim-formats/fim-format.js';
-import type { CompletionRequest } from './completion-engine.js';
+import type { ContextCollector, RecentEdit, SourceFile, TokenCounter } from '../../context/index.js';
+import type { FimContextFile, FimFormat } from '../../models/index.js';
 import type { CompletionSite } from './completion-mode.js';
+
+/** The fields of a `CompletionRequest` the prompt reads (declared here so the prompt does not import the engine). */
+export interface PromptRequest {
+  text: string;
+  path?: string;
+  files?: readonly SourceFile[];
+  extraContext?: readonly SourceFile[];
+  recentEdits?: readonly RecentEdit[];
+}
 
 export interface PromptBudget {
   countTokens: TokenCounter;
@@ -73,7 +81,7 @@ function commentPrefixFor(language: string | undefined): string | undefined {
 }
 
 export async function gatherPrompt(
-  request: CompletionRequest,
+  request: PromptRequest,
   site: CompletionSite,
   language: string | undefined,
   budget: PromptBudget,

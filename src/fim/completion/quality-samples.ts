@@ -8,7 +8,8 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { readCompleteLines, UsageError } from '../../core/index.js';
 import type { Task } from '../../tasks/index.js';
-import type { CompletionEngine, CompletionMode, CompletionResult } from './index.js';
+import type { CompletionEngine, CompletionResult } from './completion-engine.js';
+import type { CompletionMode } from './completion-mode.js';
 
 /**
  * How a task's hole sits in the editor document.

@@ -308,6 +308,13 @@ def _human_eval_result(status_fd, error):
         pass
 
 
+def _close_quietly(fd):
+    try:
+        os.close(fd)
+    except OSError:
+        pass
+
+
 def _at_human_eval_depth(frames, code, namespace):
     if frames > 0:
         return _at_human_eval_depth(frames - 1, code, namespace)
@@ -335,8 +342,11 @@ def run_python_in_process(job, control_fd, status_fd):
         source = handle.read()
     try:
         code = compile(source, "<string>" if human_eval else path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as error:
-        traceback.print_exc(limit=0)
+    except BaseException as error:  # noqa: BLE001 - RecursionError, MemoryError too: the program's fault, not ours
+        try:
+            traceback.print_exc(limit=0)
+        except BaseException:  # noqa: BLE001
+            os.write(2, ("%s\n" % type(error).__name__).encode())
         if human_eval:
             _human_eval_result(status_fd, error)  # human-eval's exec raises the same error inside its try
         os.write(control_fd, b"compile-error\n")
@@ -354,6 +364,15 @@ def run_python_in_process(job, control_fd, status_fd):
     os.close(control_fd)
     del job
     write, exit_now = os.write, os._exit  # the human-eval guard sets many os functions to None; not these two
+    # Only this process may write on the status channel: a program that forks and lets one child run on to the end (a
+    # fork search over its answers) must not get the end marker from that child. Forked children lose the channel
+    # (os.fork and posix.fork run this hook; a raw fork through ctypes does not, so `status` also checks the pid).
+    owner, getpid = os.getpid(), os.getpid
+    os.register_at_fork(after_in_child=lambda: _close_quietly(status_fd))
+
+    def status(line):
+        if getpid() == owner:
+            write(status_fd, line)
     if human_eval:
         human_eval_guard()
         sink_out, sink_err = WriteOnlyStringIO(1), WriteOnlyStringIO(2)
@@ -363,11 +382,11 @@ def run_python_in_process(job, control_fd, status_fd):
             _at_human_eval_depth(HUMAN_EVAL_PADDING_FRAMES, code, namespace)
         else:
             exec(code, namespace)
-        write(status_fd, b"completed:" + nonce + b"\n")
+        status(b"completed:" + nonce + b"\n")
         if human_eval:
             exit_now(0)
     except SystemExit as stop:
-        if human_eval:
+        if human_eval and getpid() == owner:
             _human_eval_result(status_fd, stop)
         # As a fresh interpreter would: None/0 → 0, int → that code, anything else is printed and gives 1.
         value = stop.code
@@ -378,10 +397,10 @@ def run_python_in_process(job, control_fd, status_fd):
         else:
             print(value, file=sys.stderr)
             exit_code = 1
-        write(status_fd, b"exited\n")
+        status(b"exited\n")
     except BaseException as error:  # noqa: BLE001 - report every uncaught exception like the interpreter does
-        write(status_fd, ("exception:%s\n" % type(error).__name__).encode())
-        if human_eval:
+        status(("exception:%s\n" % type(error).__name__).encode())
+        if human_eval and getpid() == owner:
             _human_eval_result(status_fd, error)
         try:
             # Skip this runner's own frames: the traceback starts in the program, as `python3 main.py` prints it.
@@ -644,6 +663,21 @@ def monitor(job, config, zygote):
 
 # --- the zygote: where executions are forked from -------------------------------------------------------------------
 
+def join_job_cgroup(config, control):
+    """Move this new execution into the worker's job cgroup, before it touches any memory of its own. The host opened
+    that cgroup.procs file and handed it down as an fd; the job cgroup holds the execution's memory limit, so an OOM
+    kill there can only choose among the execution's own processes, never the supervisor or the zygote."""
+    fd = config.get("jobCgroupFd")
+    if fd is None:
+        return
+    try:
+        os.write(fd, b"0")
+        os.close(fd)
+    except BaseException as error:  # noqa: BLE001
+        os.write(control, ("setup-error:join the job cgroup: %s\n" % (error,)).encode())
+        os._exit(SETUP_FAILED)
+
+
 def zygote_loop(config, channel):
     """Forks each execution. This process never reads a job or an output: B gets its job through a pipe after the
     fork, so nothing of any other execution is in the memory B starts from (not even freed remnants). Never returns."""
@@ -667,6 +701,7 @@ def zygote_loop(config, channel):
             try:
                 channel.close()
                 out, err, control, status, job_r = fds
+                join_job_cgroup(config, control)
                 job = json.loads(read_job(job_r))
                 os.close(job_r)
                 become_namespace_init(job, config, {"out": out, "err": err, "control": control, "status": status})
@@ -728,6 +763,9 @@ def main():
         # The zygote is PID 1 of a PID namespace of our own: it is owned by the user namespace in which we hold
         # CAP_SYS_ADMIN, so setns() back into it before each execution is allowed (bwrap's namespace is not ours).
         check(libc.unshare(CLONE_NEWPID), "unshare(PID)")
+    job_cgroup_fd = config.get("jobCgroupFd")
+    if job_cgroup_fd is not None:
+        os.set_inheritable(job_cgroup_fd, False)  # the zygote's alone; never passed to a program
     zygote = os.fork()
     if zygote == 0:
         supervisor_end.close()
@@ -740,6 +778,8 @@ def main():
             config["pidNamespaceFd"] = os.open("/proc/self/ns/pid", os.O_RDONLY)
         zygote_loop(config, zygote_end)
     zygote_end.close()
+    if job_cgroup_fd is not None:
+        os.close(job_cgroup_fd)
     send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
     while True:
         job = read_job(0)

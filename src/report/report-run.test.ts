@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { writeRunFolder, type FixtureSample } from '../../test/eval/report-fixture.js';
+import { writeRunFolder, type FixtureSample } from '../../test/report/report-fixture.js';
 import { loadDataset, type LoadedDataset } from '../tasks/index.js';
 import { compareRuns } from './compare-runs.js';
 import { readRunFolder } from './read-run-folder.js';

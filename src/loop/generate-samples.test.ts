@@ -11,7 +11,7 @@ import {
   type StreamPart,
 } from '../models/index.js';
 import type { Task } from '../tasks/index.js';
-import { chatMessages, generateSamples, type GeneratedSample } from './generate.js';
+import { chatMessages, generateSamples, type GeneratedSample } from './generate-samples.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'codeloop-generate-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));

@@ -3,6 +3,7 @@ import type { RunComparison } from './compare-runs.js';
 import { passAtKChartSvg, type ChartSeries } from './report-chart.js';
 import { codeloopVersion } from '../core/index.js';
 import { REPORT_PAGE_SCRIPT, REPORT_PAGE_STYLE } from './report-page.js';
+import { incompleteScoreNote } from '../eval/index.js';
 import type { ReportRun, ReportTask, TaskOutcome } from './report-run.js';
 
 /**
@@ -238,6 +239,12 @@ function chartSeries(run: ReportRun, comparison: RunComparison | undefined): Cha
 }
 
 function passAtKTable(run: ReportRun, comparison: RunComparison | undefined): string {
+  const incomplete = incompleteScoreNote(run.metrics);
+  const table = passAtKRows(run, comparison);
+  return incomplete === undefined ? table : `<p class="warning" id="incomplete">${escapeHtml(incomplete)}</p>${table}`;
+}
+
+function passAtKRows(run: ReportRun, comparison: RunComparison | undefined): string {
   const metrics = run.metrics;
   const plus = metrics.passAtKPlus !== undefined || (comparison?.passAtKPlus.length ?? 0) > 0;
   if (comparison === undefined) {

@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { readRunFolder, renderReportHtml, reportRun, sampleProgram } from '../../src/eval/index.js';
+import { sampleProgram } from '../../src/eval/index.js';
+import { readRunFolder, renderReportHtml, reportRun } from '../../src/report/index.js';
 import { loadDataset, type Task } from '../../src/tasks/index.js';
-import { noSandbox, repositoryRoot } from './helpers.js';
+import { noSandbox, repositoryRoot } from '../eval/helpers.js';
 import { decodePng } from './png.js';
 import { writeRunFolder, type FixtureSample } from './report-fixture.js';
 
