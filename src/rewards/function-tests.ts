@@ -123,7 +123,7 @@ function runtimeOf(language: Language): { language: Language; ext: 'py' | 'cjs';
 async function trustedRun(
   executor: Pick<Executor, 'run'>,
   row: FunctionTestsRow,
-  proxyNames: string[],
+  proxyNames: { entryPoint: string; solutionNames: string[] },
   results: Record<string, CallRecord[]>,
   options: FunctionTestsOptions,
 ): Promise<TrustedRun> {
@@ -136,14 +136,14 @@ async function trustedRun(
       nonce: marker,
       prompt: row.prompt,
       entryPoint: row.entryPoint,
-      proxyNames,
+      proxyNames: row.entryPoint ? [row.entryPoint] : [],
       perTestMs: options.perTestMs,
       sources: row.sources,
     };
     count = row.sources.reduce((sum, source) => sum + source.code.split('\n').length, 0);
   } else {
     const steps = planJavaScriptSteps(row.sources, row.language);
-    suite = { nonce: marker, steps, proxyNames, perTestMs: options.perTestMs };
+    suite = { nonce: marker, steps, ...proxyNames, perTestMs: options.perTestMs };
     count = steps.length;
   }
   suite['results'] = results;
@@ -235,12 +235,27 @@ function isOutcome(value: unknown): value is CallOutcome {
   return typeof error === 'object' && error !== null && typeof error['type'] === 'string';
 }
 
-/** Names the trusted side turns into proxies besides the entry point: for JS, the solution's top-level functions. */
-function proxyNamesOf(row: FunctionTestsRow): string[] {
-  return row.entryPoint ? [row.entryPoint] : [];
+/**
+ * Names the trusted side may turn into proxies: the entry point, and (JavaScript) the solution's top-level functions
+ * that the tests mention, read with a regular expression on the host (nothing of the solution runs here). The trusted
+ * side still refuses any that is a builtin or a name the tests or the prompt define, so a solution cannot take over
+ * `range` or `Math` of the tests. Python finds its names itself: the tests' free names.
+ */
+function proxyNamesOf(row: FunctionTestsRow, solution: string): { entryPoint: string; solutionNames: string[] } {
+  const names = new Set<string>();
+  if (row.language !== 'python') {
+    const definition =
+      /^(?:export\s+)?(?:(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)|(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*=)/gm;
+    const tests = row.sources.map((source) => source.code).join('\n');
+    for (const match of solution.matchAll(definition)) {
+      const name = match[1] ?? match[2];
+      if (name && new RegExp(`(?<![\\w$.])${name.replace(/\$/g, '\\$')}(?![\\w$])`).test(tests)) names.add(name);
+    }
+  }
+  return { entryPoint: row.entryPoint, solutionNames: [...names].sort() };
 }
 
-function cacheKey(row: FunctionTestsRow, proxyNames: string[], perTestMs: number): string {
+function cacheKey(row: FunctionTestsRow, proxyNames: object, perTestMs: number): string {
   return createHash('sha256')
     .update(JSON.stringify([row.language, row.prompt, row.entryPoint, row.sources, proxyNames, perTestMs]))
     .digest('hex');
@@ -272,7 +287,7 @@ export async function runFunctionTests(
   solution: string,
   options: FunctionTestsOptions,
 ): Promise<FunctionTestsOutcome> {
-  const proxyNames = proxyNamesOf(row);
+  const proxyNames = proxyNamesOf(row, solution);
   const key = cacheKey(row, proxyNames, options.perTestMs);
   let run = recordCache.get(key);
   if (run === undefined) {

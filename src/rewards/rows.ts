@@ -118,6 +118,21 @@ function formOf(code: string, language: Language): TestForm {
   return /^\s*function\s+(?:test|check)\s*\(/m.test(code) ? 'check-function' : 'statements';
 }
 
+/** Calls that wrap the function under test in an assert (`assert set(f(x)) == ...`), not the function itself. */
+const WRAPPERS = new Set(
+  'assert set sorted list tuple abs round len str int float frozenset dict bool any all isinstance type max min print math deepEqual deepStrictEqual strictEqual equal ok'.split(
+    ' ',
+  ),
+);
+
+/** MBPP-style rows name their function only in the tests: the first call on the first assert line that no wrapper is. */
+function calledInFirstAssert(code: string): string {
+  const line = code.split('\n').find((text) => /\bassert\b/.test(text)) ?? '';
+  for (const match of line.matchAll(/(?<![\w$.])([A-Za-z_$][\w$]*)\s*\(/g))
+    if (!WRAPPERS.has(match[1]!)) return match[1]!;
+  return '';
+}
+
 function functionTests(
   format: NormalizedRow['format'],
   language: Language,
@@ -126,8 +141,9 @@ function functionTests(
   code: string,
   form: TestForm = formOf(code, language),
 ): FunctionTestsRow {
-  // MultiPL-E names the function only inside its tests: `let candidate = has_close_elements;`.
-  const named = entryPoint || (/\bcandidate\s*=\s*([A-Za-z_$][\w$]*)\s*;?/.exec(code)?.[1] ?? '');
+  // MultiPL-E names the function only inside its tests (`let candidate = has_close_elements;`), MBPP in its asserts.
+  const named =
+    entryPoint || (/\bcandidate\s*=\s*([A-Za-z_$][\w$]*)\s*;?/.exec(code)?.[1] ?? '') || calledInFirstAssert(code);
   const sources: TestSource[] = [{ origin: 'hidden', code, form, idPrefix: 'test/' }];
   return { ...base(format, language), prompt, entryPoint: named, kind: 'function-tests', sources };
 }

@@ -6,6 +6,7 @@
 #   dict -> {"d": [[k, v], ...]}; set -> {"s": [...]}; frozenset -> {"fs": [...]}; bytes -> {"b": hex};
 #   complex -> {"c": [re, im]}; anything else -> {"o": type name, "r": short repr}, which decodes to an Opaque value
 #   that equals nothing.
+import builtins
 import math
 
 _MAX_DEPTH = 200
@@ -76,6 +77,8 @@ def encode(value, _depth=0, _budget=None):
         return {"fs": [encode(item, _depth + 1, budget) for item in frozenset.__iter__(value)]}
     if issubclass(kind, set):
         return {"s": [encode(item, _depth + 1, budget) for item in set.__iter__(value)]}
+    if issubclass(kind, type) and getattr(builtins, type.__getattribute__(value, "__name__"), None) is value:
+        return {"ty": type.__getattribute__(value, "__name__")}
     try:
         text = object.__repr__(value)
     except BaseException:
@@ -130,6 +133,11 @@ def decode(data, _depth=0):
         if len(parts) != 2:
             raise ValueError_("complex")
         return complex(_float(parts[0]), _float(parts[1]))
+    if "ty" in data:
+        kind = getattr(builtins, str(data["ty"]), None)
+        if isinstance(kind, type):
+            return kind
+        raise ValueError_("unknown type")
     if "o" in data:
         return Opaque(str(data.get("o"))[:100], str(data.get("r", ""))[:200])
     raise ValueError_("unknown tag")

@@ -3,7 +3,8 @@
 // host cut the tests into steps (planJavaScriptSteps: setup and test statements, TypeScript already transpiled); every
 // step runs here in one vm context in which the names of the solution are proxies answered from the results table.
 //
-// Input: suite.json {"nonce", "steps": [{"kind", "id"?, "origin", "assertion"?, "code"}], "proxyNames", "perTestMs",
+// Input: suite.json {"nonce", "steps": [{"kind", "id"?, "origin", "assertion"?, "code"}], "entryPoint",
+//   "solutionNames" (top-level names of the solution the tests mention), "perTestMs",
 //   "results": {test id: [{"fn", "args", "kwargs", "outcome"}]}}. Output as trusted-tests.py.
 'use strict';
 const fs = require('node:fs');
@@ -133,7 +134,12 @@ const context = vm.createContext({
   },
 });
 vm.runInContext('Math.random = __codeloopRandom; delete globalThis.__codeloopRandom;', Object.assign(context, { __codeloopRandom: seededRandom }));
-for (const name of suite.proxyNames) context[name] = proxy(name);
+// The entry point always; a name of the solution only where it is no global the tests could be relying on.
+const proxyNames = [suite.entryPoint, ...suite.solutionNames].filter(
+  (name, index, all) =>
+    name && all.indexOf(name) === index && (name === suite.entryPoint || vm.runInContext(`typeof ${name}`, context) === 'undefined'),
+);
+for (const name of proxyNames) context[name] = proxy(name);
 
 function run(code) {
   seed = 20240917;
@@ -169,7 +175,7 @@ function judged(step) {
   return { ...details, status: 'error', exception: { type, message: short(String(error?.message ?? error)) } };
 }
 
-emit({ type: 'plan', tests: suite.steps.filter((step) => step.kind === 'test').map(({ id, origin, assertion }) => ({ id, origin, assertion })), proxies: suite.proxyNames });
+emit({ type: 'plan', tests: suite.steps.filter((step) => step.kind === 'test').map(({ id, origin, assertion }) => ({ id, origin, assertion })), proxies: proxyNames });
 let pending = [];
 for (const step of suite.steps) {
   if (step.kind === 'setup') {
