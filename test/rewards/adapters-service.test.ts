@@ -264,3 +264,24 @@ test('TRL on rows exported from an eval run: the row is the codeloop task the ev
   );
   assert.deepEqual(output.rewards, [1, 0]);
 });
+
+test(
+  'TRL on a JavaScript row exported from an eval run: the canonical solution the eval passed gets reward 1',
+  {
+    skip,
+    // Open at rewards 79d6537: assert.deepStrictEqual on the candidate's arrays fails with "same structure but not
+    // reference-equal" (values from the candidate's execution are not of the tests' realm); reported to the lead.
+    todo: 'the reward service fails JavaScript deepStrictEqual tests on arrays',
+  },
+  async () => {
+    const examples = await loadDataset('examples');
+    const task = examples.tasks.find((candidate) => candidate.id === 'examples/js/rotate-right');
+    const output = await callTrainer(
+      'trl_call.py',
+      ['sync'],
+      { prompts: [task?.prompt], completions: [task?.canonicalSolution], columns: { row: [JSON.stringify({ task })] } },
+      { ...env(), CODELOOP_REWARDS_MODE: 'binary' },
+    );
+    assert.deepEqual(output.rewards, [1], JSON.stringify(output.extra));
+  },
+);
