@@ -136,7 +136,20 @@ test('bad input: exit 2 with a message that names the value and the fix', () => 
   const noRepairs = writeSolveRun(join(scratch, 'no-repairs'), [
     { task: 't', id: 'a0', kind: 'sample', prompt: 'def f():\n', completion: 'nope', passRate: 0 },
   ]);
+  // An eval run whose dataset cannot be loaded any more: its prompts are gone with it.
+  const lostDataset = join(scratch, 'lost-dataset');
+  writeRunFolder(lostDataset, examples, [
+    { taskId: 'examples/py/fizzbuzz', completion: '    pass\n', verdict: 'failed' },
+  ]);
+  const metricsPath = join(lostDataset, 'metrics.json');
+  const metrics = JSON.parse(readFileSync(metricsPath, 'utf8')) as { dataset: Record<string, unknown> };
+  metrics.dataset = { name: 'mbpp', files: [], dataDir: join(scratch, 'no-such-data') };
+  writeFileSync(metricsPath, JSON.stringify(metrics));
   const cases: [string[], RegExp][] = [
+    [
+      ['--from', lostDataset, '--format', 'trl-grpo'],
+      /lost-dataset: the prompts come from the run's dataset, which cannot be used: dataset mbpp could not be loaded .*--data-dir DIR names the folder with the dataset files/,
+    ],
     [
       ['--from', evalRun, '--format', 'parquet'],
       /--format "parquet": use one of trl-grpo, trl-dpo, trl-kto, sft, openrlhf, verl/,
