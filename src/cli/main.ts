@@ -2,8 +2,10 @@ import { codeloopVersion, isCodeloopError, UsageError } from '../core/index.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
 import { reportCommand } from './report.js';
+import { rewardsCommand } from './rewards.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
@@ -18,6 +20,8 @@ const COMMANDS: Command[] = [
   reportCommand,
   solveCommand,
   serveCommand,
+  rewardsCommand,
+  exportCommand,
 ];
 
 function help(): string {
