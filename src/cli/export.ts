@@ -85,7 +85,8 @@ export const exportCommand: Command = {
     if (values.from === undefined) throw new UsageError('--from is missing: give the --out folder of a run.');
     if (values.format === undefined || !isExportFormat(values.format))
       throw new UsageError(
-        `--format ${values.format === undefined ? 'is missing' : JSON.stringify(values.format)}: use one of ${EXPORT_FORMATS.join(', ')}.`,
+        `--format ${values.format === undefined ? 'is missing' : JSON.stringify(values.format)}: ` +
+          `use one of ${EXPORT_FORMATS.join(', ')}.`,
       );
     if (values.format === 'verl' && values.out === undefined)
       throw new UsageError('--format verl writes a Parquet file: give --out FILE.parquet.');

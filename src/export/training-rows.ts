@@ -55,7 +55,7 @@ export function dpoRows(source: ExportSource, rule: PairRule = {}): Row[] {
   }));
 }
 
-/** TRL KTO/BCO: unpaired completions, `label` true when every test passed. Infra errors and flaky items are left out. */
+/** TRL KTO/BCO: unpaired completions, `label` true when every test passed; infra errors and flaky items left out. */
 export function ktoRows(source: ExportSource): Row[] {
   return judged(source.completions).map((completion) => ({
     prompt: completion.prompt,
