@@ -118,6 +118,27 @@ test('TRL async, chat: messages pass through; a row is built from the test colum
   assert.equal(received[0]?.body.options, undefined);
 });
 
+test('TRL execution and format rewards from make_reward_functions: one request for both', async () => {
+  const output = await callTrainer(
+    'trl_call.py',
+    ['pair'],
+    {
+      prompts: [ADD_ROW.prompt, ADD_ROW.prompt],
+      completions: COMPLETIONS.slice(0, 2),
+      columns: { row: [ADD_ROW, ADD_ROW].map((row) => JSON.stringify(row)) },
+    },
+    { CODELOOP_REWARDS_URL: url },
+  );
+  assert.deepEqual(output, {
+    rewards: [
+      [1, 0],
+      [1, 1],
+    ],
+    names: ['codeloop_execution', 'codeloop_format'],
+  });
+  assert.equal(received.length, 1, "the second function reused the first one's results");
+});
+
 const VERL_ROWS = [
   {
     data_source: 'codeloop',
