@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { loadSyntaxParser, type SyntaxLanguage } from '../../context/index.js';
+import { loadSyntaxParser, type SyntaxLanguage } from '../context/index.js';
 import { completionSite, decideCompletionMode } from './completion-mode.js';
 import { postProcessText } from './post-process.js';
 import { mergeSuffixOverlap } from './suffix-merge.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createMockBackend, getFimFormat, type ModelBackend } from '../../models/index.js';
+import { createMockBackend, getFimFormat, type ModelBackend } from '../models/index.js';
 import { modelFimFormat } from './model-fim-format.js';
 
 test("the backend's detected family wins; else GGUF metadata is read; else none (the backend's own infill)", () => {

@@ -3,8 +3,8 @@
  * backend reads it from the GGUF's tokens on load, `fimFormat`), else one detected here from GGUF metadata the backend
  * exposes (`ggufMetadata`), else none (the engine then calls the backend's own `infill`).
  */
-import { detectFimFormat, getFimFormat, isFimFamily, type FimFormat } from '../../models/index.js';
-import type { ModelBackend } from '../../models/index.js';
+import { detectFimFormat, getFimFormat, isFimFamily, type FimFormat } from '../models/index.js';
+import type { ModelBackend } from '../models/index.js';
 
 export interface ModelFimFormatResult {
   format: FimFormat | undefined;

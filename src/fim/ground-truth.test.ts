@@ -18,14 +18,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import { createMockBackend } from '../../models/index.js';
+import { createMockBackend } from '../models/index.js';
 import { createCompletionEngine } from './completion-engine.js';
 
 const fromEnv = process.env.CODELOOP_DATA_DIR;
 const dataDir =
   fromEnv !== undefined && fromEnv !== ''
     ? fromEnv
-    : fileURLToPath(new URL('../../../../../shared/datasets', import.meta.url));
+    : fileURLToPath(new URL('../../../../shared/datasets', import.meta.url));
 const folder = join(dataDir, 'humaneval-infilling');
 const skip = existsSync(folder) ? false : `no ${folder} (set CODELOOP_DATA_DIR to the datasets folder)`;
 

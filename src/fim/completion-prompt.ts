@@ -3,8 +3,8 @@
  * kept), repository context in what is left, then laid out for the model: in the family's FIM format with its
  * repo/file tokens where it has them, else with the context as comments at the top of the prefix.
  */
-import type { ContextCollector, RecentEdit, SourceFile, TokenCounter } from '../../context/index.js';
-import type { FimContextFile, FimFormat } from '../../models/index.js';
+import type { ContextCollector, RecentEdit, SourceFile, TokenCounter } from '../context/index.js';
+import type { FimContextFile, FimFormat } from '../models/index.js';
 import type { CompletionSite } from './completion-mode.js';
 
 /** The fields of a `CompletionRequest` the prompt reads (declared here so the prompt does not import the engine). */

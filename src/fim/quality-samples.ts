@@ -6,8 +6,8 @@
  * generated, so each rule's uplift can be measured against the raw output.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { readCompleteLines, UsageError } from '../../core/index.js';
-import type { Task } from '../../tasks/index.js';
+import { readCompleteLines, UsageError } from '../core/index.js';
+import type { Task } from '../tasks/index.js';
 import type { CompletionEngine, CompletionResult } from './completion-engine.js';
 import type { CompletionMode } from './completion-mode.js';
 

@@ -3,7 +3,7 @@
  * and whitespace-normalised), the engine's latency per request (p50/p95), and what the pipeline did (modes, finish
  * reasons, how often each rule changed the text). pass@1 by execution comes from `eval` and is added by the caller.
  */
-import { readCompleteLines, UsageError } from '../../core/index.js';
+import { readCompleteLines, UsageError } from '../core/index.js';
 import type { CompletionSampleRecord } from './quality-samples.js';
 
 export interface LatencySummary {

@@ -9,7 +9,7 @@
  * (typed-ahead); it is aborted when a request that cannot reuse it arrives, when the grace period ends with nobody
  * waiting, or at the hard deadline.
  */
-import { UsageError } from '../../core/index.js';
+import { UsageError } from '../core/index.js';
 import {
   approximateTokenCount,
   createContextCollector,
@@ -20,9 +20,9 @@ import {
   type SourceFile,
   type SyntaxParser,
   type TokenCounter,
-} from '../../context/index.js';
-import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../../models/index.js';
-import type { FimFormat } from '../../models/index.js';
+} from '../context/index.js';
+import type { FinishReason, GenerateOptions, ModelBackend, StreamPart, TokenUsage } from '../models/index.js';
+import type { FimFormat } from '../models/index.js';
 import { CompletionCache } from './completion-cache.js';
 import {
   formatControlTexts,

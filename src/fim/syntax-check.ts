@@ -7,7 +7,7 @@
  *   parsed without it, it is rejected. If the code around the cursor did not parse before either, the completion is
  *   kept as it is (nothing to judge by).
  */
-import type { SyntaxNode, SyntaxParser } from '../../context/index.js';
+import type { SyntaxNode, SyntaxParser } from '../context/index.js';
 
 export interface SyntaxCheckResult {
   text: string;

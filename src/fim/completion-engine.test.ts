@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createMockBackend, type GenerateOptions, type ModelBackend, type StreamPart } from '../../models/index.js';
-import { getFimFormat } from '../../models/fim-formats/fim-formats.js';
+import { createMockBackend, type GenerateOptions, type ModelBackend, type StreamPart } from '../models/index.js';
+import { getFimFormat } from '../models/fim-formats/fim-formats.js';
 import { createCompletionEngine, promptBudgetFor, suffixSafeEnd } from './completion-engine.js';
 
 const document = 'from .shapes import area\n\ndef total_area(shapes):\n    ';
