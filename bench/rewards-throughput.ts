@@ -43,6 +43,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     'rss-requests': { type: 'string', default: '10000' },
     'skip-rss': { type: 'boolean', default: false },
+    'only-rss': { type: 'boolean', default: false },
   },
 });
 const dataDir = values['data-dir'] ?? process.env.CODELOOP_DATA_DIR;
@@ -245,8 +246,9 @@ async function main(): Promise<void> {
   });
   server.server.timeout = 0;
   try {
+    if (values['only-rss']) levels.length = 0;
     // Warm-up: the TypeScript checker threads, the row cache of every item's row, every worker.
-    await scoreBatch(items.map(rewardItem), { executor });
+    if (!values['only-rss']) await scoreBatch(items.map(rewardItem), { executor });
     const cells: Record<string, Awaited<ReturnType<typeof serviceCell>>> = {};
     for (const level of levels) {
       cells[level] = await serviceCell(server.url, items, level);
@@ -255,6 +257,7 @@ async function main(): Promise<void> {
         `service c=${level}: ${cell.perSecond.toFixed(2)} rewards/s (${cell.seconds.toFixed(1)} s), p50 ${cell.p50.toFixed(0)} ms, p99 ${cell.p99.toFixed(0)} ms; load ${loadavg()[0]!.toFixed(2)}`,
       );
     }
+    if (values['only-rss']) return await rssCell();
     const libraryStarted = performance.now();
     const library = await scoreBatch(items.map(rewardItem), { executor, concurrency: 16 });
     const librarySeconds = (performance.now() - libraryStarted) / 1000;
@@ -319,7 +322,19 @@ async function main(): Promise<void> {
         `(${(openR1.seconds / pythonSeconds).toFixed(2)}x faster; rewards runs in the OS sandbox, open-r1 style without one)`,
     );
 
-    if (!values['skip-rss']) {
+    if (!values['skip-rss']) await rssCell();
+    console.log(
+      `load after: ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
+  } finally {
+    await server.close();
+    await executor.close();
+  }
+
+  async function rssCell(): Promise<void> {
+    {
       const cheap = items.filter((item) => item.kind === 'humaneval').slice(0, 50);
       const cheapItems = Array.from({ length: rssRequests }, (_, index) => cheap[index % cheap.length]!);
       let rss1000 = 0;
@@ -344,14 +359,6 @@ async function main(): Promise<void> {
           `(${(rssEnd / rss1000).toFixed(2)}x; ${(rssRequests / ((performance.now() - started) / 1000)).toFixed(1)} requests/s)`,
       );
     }
-    console.log(
-      `load after: ${loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
-  } finally {
-    await server.close();
-    await executor.close();
   }
 }
 
