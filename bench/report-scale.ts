@@ -5,7 +5,7 @@
  *
  *   npm run build && node dist/bench/report-scale.js [--tasks 1000] [--samples 200] [--chromium /usr/bin/chromium]
  *
- * The run folder is synthetic (test/eval/report-fixture.ts: results file and metrics.json written by codeloop's own
+ * The run folder is synthetic (test/report/report-fixture.ts: results file and metrics.json written by codeloop's own
  * writeEvalOutputs, one journal line per distinct program), on copies of an `examples` task, every sample text
  * distinct (no de-duplication helps), a fifth of the samples failing with a traceback. Reference in the same run:
  * reading the folder's files (`readRunFolder`), the least any report must do; the ratio is report build time to that.
@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { readRunFolder, renderReportHtml, reportRun } from '../src/eval/index.js';
+import { readRunFolder, renderReportHtml, reportRun } from '../src/report/index.js';
 import { loadDataset, type Task } from '../src/tasks/index.js';
-import { writeRunFolder, type FixtureSample } from '../test/eval/report-fixture.js';
+import { writeRunFolder, type FixtureSample } from '../test/report/report-fixture.js';
 
 // The functions given to page.evaluate run in the page; codeloop compiles without the DOM's types.
 declare const document: any;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { describeSeccompPolicy, probeIsolation } from '../sandbox/index.js';
-import type { Command } from './main.js';
+import { describeSeccompPolicy, probeIsolation, seccompOptionsFor } from '../sandbox/index.js';
+import type { Command } from './command.js';
 
 const usage = `Usage: codeloop doctor [--json]
 
@@ -15,7 +15,9 @@ export const doctorCommand: Command = {
     const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } });
     const report = probeIsolation();
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ ...report, seccompPolicy: describeSeccompPolicy() }, null, 2)}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ ...report, seccompPolicy: describeSeccompPolicy(seccompOptionsFor(report.level === 'bwrap+seccomp+cgroup' ? report.cgroups : null)) }, null, 2)}\n`,
+      );
       return report.level === null ? 1 : 0;
     }
     const lines = ['codeloop doctor', ''];

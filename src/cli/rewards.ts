@@ -5,7 +5,7 @@ import { createExecutor, type Executor } from '../sandbox/index.js';
 import { checkListenAddress, startHttpServer } from '../server/http/index.js';
 import { createRewardsService } from '../server/rewards/index.js';
 import { numberFlag } from './flags.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 
 const usage = `Usage: codeloop rewards score --rows FILE --completions FILE --out DIR [options]
        codeloop rewards serve [--port P] [--host 127.0.0.1] [--api-key K] [options]

@@ -10,7 +10,7 @@ import { exportGguf } from '../train/export.js';
 import { prepareRun } from '../train/prepare.js';
 import { publishRun } from '../train/publish.js';
 import { trainRun } from '../train/train.js';
-import type { Command } from './main.js';
+import type { Command } from './command.js';
 import { numberFlag } from './flags.js';
 
 const usage = `Usage: codeloop train <step> --run DIR [options]

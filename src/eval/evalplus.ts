@@ -17,8 +17,9 @@ import type { Task } from '../tasks/index.js';
  *
  * The work happens in src/eval/runtime/evalplus.py, run in the sandbox: once per task with the canonical solution
  * ("ground truth"), then once per distinct solution. Where codeloop differs from EvalPlus, it is stricter and says so:
- * outputs that are not plain data (custom classes, numpy arrays) are never equal to anything, and a solution cannot
- * forge its verdict (see the driver's header).
+ * outputs that are not plain data (custom classes, numpy arrays) are never equal to anything, an output of another
+ * shape is never "close" by numpy's broadcasting, and a solution can neither forge its verdict nor read the expected
+ * outputs (see the driver's header, and docs/sandbox.md "What a verdict can be trusted for").
  */
 
 /** EvalPlus's statuses for one phase. */
@@ -159,13 +160,17 @@ export function groundTruthRequest(task: Task): EvalPlusRequest {
   };
 }
 
-/** The result line `<nonce> <json>` of a driver run, or undefined. */
+/**
+ * The result line `<nonce> <json>` of a driver run (what follows the nonce), or undefined. Only a whole line that
+ * starts with the nonce counts: the JSON may quote texts that hold the nonce (a solution's exception message), but
+ * never a line break.
+ */
 function resultLine(result: ExecutionResult, nonce: string): string | undefined {
   const marker = `${nonce} `;
-  const start = result.stdout.lastIndexOf(marker);
-  if (start < 0) return undefined;
-  const end = result.stdout.indexOf('\n', start);
-  return result.stdout.slice(start + marker.length, end < 0 ? undefined : end);
+  return result.stdout
+    .split('\n')
+    .findLast((line) => line.startsWith(marker))
+    ?.slice(marker.length);
 }
 
 function sum(values: number[]): number {
@@ -249,18 +254,29 @@ export function evalPlusVerdict(status: EvalPlusStatus): Verdict {
  */
 export function parseCheck(result: ExecutionResult, nonce: string, baseOnly = false): EvalPlusResult | undefined {
   if (result.verdict === 'infra-error') return undefined;
-  const line = resultLine(result, nonce);
-  if (line === undefined) {
-    const status: EvalPlusStatus = result.verdict === 'timed-out' ? 'timeout' : 'fail';
+  const ended = (status: EvalPlusStatus, why: string): EvalPlusResult => {
     const phase = (name: string): EvalPlusPhaseResult => ({
       status,
       passedInputs: 0,
       failIndex: null,
-      reason: `${name}: the EvalPlus run ended without a result (${result.verdict}: ${result.reason})`,
+      reason: `${name}: ${why}`,
     });
     return baseOnly ? { base: phase('base') } : { base: phase('base'), plus: phase('plus') };
+  };
+  const line = resultLine(result, nonce);
+  if (line === undefined) {
+    return ended(
+      result.verdict === 'timed-out' ? 'timeout' : 'fail',
+      `the EvalPlus run ended without a result (${result.verdict}: ${result.reason})`,
+    );
   }
-  return JSON.parse(line) as EvalPlusResult;
+  try {
+    const parsed = JSON.parse(line) as EvalPlusResult;
+    if (typeof parsed?.base?.status === 'string') return parsed;
+  } catch {
+    // below: one sample's unreadable result fails that sample, never the run
+  }
+  return ended('fail', 'the EvalPlus driver printed an unreadable result');
 }
 
 /**

@@ -8,13 +8,6 @@ export {
 } from './samples.js';
 export { sanitize, sanitizeSamples, type SanitizeResult, type SanitizeStep } from './sanitize.js';
 export {
-  chatMessages,
-  generateSamples,
-  type GeneratedSample,
-  type GenerateSamplesOptions,
-  type GenerateSamplesResult,
-} from './generate.js';
-export {
   evaluateSamples,
   type EvaluateOptions,
   type EvaluateResult,
@@ -46,39 +39,13 @@ export {
   buildMetrics,
   evalPlusResultsJson,
   humanEvalResult,
+  incompleteScoreNote,
   resultLines,
   resultsFileName,
+  runTitle,
   writeEvalOutputs,
   type BuildMetricsOptions,
   type EvalMetrics,
-} from './report.js';
-/** codeloop's version (package.json), for callers that describe a run. */
-export { codeloopVersion } from '../core/index.js';
-export {
-  readRunFolder,
-  type RunExecution,
-  type RunFolder,
-  type RunMetrics,
-  type RunResultLine,
-} from './read-run-folder.js';
-export {
-  loadRunDataset,
-  reportRun,
-  taskOutcome,
-  type LoadRunDatasetOptions,
-  type ReportRun,
-  type ReportRunOptions,
-  type ReportSample,
-  type ReportTask,
-  type TaskOutcome,
-} from './report-run.js';
-export { compareRuns, type FlipDirection, type RunComparison, type TaskFlip } from './compare-runs.js';
-export {
-  escapeHtml,
-  renderReportHtml,
-  reportPageData,
-  scriptSafeJson,
-  type RenderReportOptions,
-  type ReportPageData,
-  type ReportPageTask,
-} from './report-html.js';
+  type TaskSubset,
+} from './write-eval-outputs.js';
+export { claimRunFolder, samplesDigest, type RunIdentity } from './run-identity.js';

@@ -128,3 +128,7 @@ test('pruneTopLevel keeps imports and what the roots reach; null when nothing re
     'function f() { return g(); }\nfunction g() { return 1; }\n',
   );
 });
+
+test('scriptStatements: text nested deeply enough to overflow the parser is unusable (null), not a crash', () => {
+  assert.equal(scriptStatements(`const n = ${'!'.repeat(50_000)}1;\n`, 'typescript'), null);
+});

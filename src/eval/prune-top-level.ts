@@ -110,13 +110,20 @@ function pythonStatement(text: string): TopLevelStatement {
  */
 export function scriptStatements(code: string, language: 'javascript' | 'typescript'): TopLevelStatement[] | null {
   const ts = pinnedTypeScript();
-  const source = ts.createSourceFile(
-    language === 'typescript' ? 'solution.ts' : 'solution.js',
-    code,
-    ts.ScriptTarget.Latest,
-    true,
-    language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS,
-  );
+  let source: import('typescript').SourceFile;
+  try {
+    source = ts.createSourceFile(
+      language === 'typescript' ? 'solution.ts' : 'solution.js',
+      code,
+      ts.ScriptTarget.Latest,
+      true,
+      language === 'typescript' ? ts.ScriptKind.TS : ts.ScriptKind.JS,
+    );
+  } catch (error) {
+    // Text nested deeply enough overflows the parser's stack: as unusable as a syntax error, and never a crash.
+    if (error instanceof RangeError) return null;
+    throw error;
+  }
   // Not in the public typings, but set by every parse since TypeScript 1.x.
   const diagnostics = (source as unknown as { parseDiagnostics?: unknown[] }).parseDiagnostics;
   if (diagnostics === undefined || diagnostics.length > 0) return null;

@@ -61,3 +61,10 @@ export {
   type RankedTask,
 } from './codet.js';
 export { createAttemptLog, type AttemptLog, type AttemptRecord, type ReproMetadata } from './attempt-record.js';
+export {
+  chatMessages,
+  generateSamples,
+  type GeneratedSample,
+  type GenerateSamplesOptions,
+  type GenerateSamplesResult,
+} from './generate-samples.js';

@@ -8,6 +8,7 @@ import {
   type TestRunResult,
   type TestSource,
 } from '../sandbox/index.js';
+import { checkBudget, createBudgetMeter, type BudgetStopReason, type SolveBudget } from './budget-meter.js';
 import { solutionFromAnswer, type PromptStyle } from '../tasks/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
 import { DEFAULT_FEEDBACK_TEMPLATE, feedbackTemplateFor, renderFeedback } from './feedback.js';
@@ -33,37 +34,11 @@ import { resolveStrategy, sampleTemperature, type Strategy, type StrategyName } 
  * verdict from tests the model never saw; every attempt is one record, written as it happens.
  */
 
-/** Prices of a priced API, in US dollars per million tokens. */
-export interface Pricing {
-  promptUsdPerMillion: number;
-  completionUsdPerMillion: number;
-}
-
-/** Limits on one solve; the loop stops before the next model call once any is reached. */
-export interface SolveBudget {
-  /** Prompt + completion tokens over all model calls (tests generation included). */
-  maxTokens?: number;
-  /** Wall-clock time of the loop in ms (model calls and executions; the final verdict is outside it). */
-  maxWallMs?: number;
-  /** Programs generated (samples + repairs). */
-  maxAttempts?: number;
-  /** US dollars, computed from `pricing`; needs `pricing`. */
-  maxCostUsd?: number;
-  pricing?: Pricing;
-}
-
+export type { Pricing, SolveBudget } from './budget-meter.js';
 export type { GeneratedTestStats } from './generated-test-stats.js';
 
 export type StopReason =
-  | 'visible-pass'
-  | 'no-visible-tests'
-  | 'strategy-done'
-  | 'budget-tokens'
-  | 'budget-wall'
-  | 'budget-attempts'
-  | 'budget-cost'
-  | 'context-overflow'
-  | 'model-error';
+  'visible-pass' | 'no-visible-tests' | 'strategy-done' | BudgetStopReason | 'context-overflow' | 'model-error';
 
 /** A model call that failed (other than a context overflow or an abort): the loop stops and records it. */
 export interface SolveModelError {
@@ -86,7 +61,11 @@ export interface SolveOptions {
   /** `chat` (default when the model has a chat template) or `base` (continue the task's code). */
   style?: PromptStyle;
   budget?: SolveBudget;
-  /** Most tokens one model call may generate. Default 768. */
+  /**
+   * Most tokens one model call may generate. Default 768, or half the model's context when that is less (the
+   * embedded model's 256 tokens give 128). Base-style prompts longer than the rest of the context keep their end
+   * (`promptOverflow: 'keep-end'`); chat prompts that do not fit are dropped with a warning.
+   */
   maxTokensPerCall?: number;
   /** Nucleus sampling mass of every call, (0, 1]; sent with each call and recorded as `top_p`. Default 1 (off). */
   topP?: number;
@@ -121,7 +100,18 @@ export interface SolveResult {
 }
 
 export async function solve(task: SolveTask, options: SolveOptions): Promise<SolveResult> {
-  const { model, executor, budget = {}, maxTokensPerCall = 768, topP = 1, seed = 0, log, onAttempt, signal } = options;
+  const contextLength = options.model.capabilities.contextLength;
+  const {
+    model,
+    executor,
+    budget = {},
+    maxTokensPerCall = contextLength === undefined ? 768 : Math.max(1, Math.min(768, Math.floor(contextLength / 2))),
+    topP = 1,
+    seed = 0,
+    log,
+    onAttempt,
+    signal,
+  } = options;
   const strategy =
     typeof options.strategy === 'object'
       ? options.strategy
@@ -142,14 +132,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     throw new UsageError(
       'a test-command task needs a chat model (the source file is shown in a conversation); use a chat model.',
     );
-  if (budget.maxCostUsd !== undefined && budget.pricing === undefined)
-    throw new UsageError(
-      `maxCostUsd=${budget.maxCostUsd} needs prices: give pricing (--price PROMPT,COMPLETION in USD per million tokens).`,
-    );
-  for (const [key, value] of Object.entries(budget) as [string, unknown][]) {
-    if (key !== 'pricing' && value !== undefined && (typeof value !== 'number' || !(value > 0)))
-      throw new UsageError(`budget ${key}=${String(value)} must be a positive number.`);
-  }
+  checkBudget(budget);
   if (!Number.isInteger(maxTokensPerCall) || maxTokensPerCall < 1)
     throw new UsageError(`maxTokensPerCall=${maxTokensPerCall} must be a positive whole number.`);
   if (!(topP > 0 && topP <= 1)) throw new UsageError(`topP=${topP} must be in (0, 1]; 1 turns nucleus sampling off.`);
@@ -157,11 +140,11 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
 
   const perTestMs = options.perTestMs ?? task.perTestMs ?? DEFAULT_PER_TEST_MS;
   const started = Date.now();
-  const deadline = budget.maxWallMs === undefined ? undefined : AbortSignal.timeout(budget.maxWallMs);
+  const meter = createBudgetMeter(budget);
+  const { deadline, spent, cost } = meter;
   const callSignal = signal && deadline ? AbortSignal.any([signal, deadline]) : (signal ?? deadline);
   const warnings = new Set<string>();
   const attempts: AttemptRecord[] = [];
-  const spent = { promptTokens: 0, completionTokens: 0, usd: 0, programs: 0 };
   let stopReason: StopReason = 'strategy-done';
   // Set inside `generate` (a closure), so typed by a cast: a plain `= null` would narrow it to null for good.
   let modelError = null as SolveModelError | null;
@@ -183,36 +166,6 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     log?.write(record);
     onAttempt?.(record);
   };
-  const cost = (usage: { promptTokens: number; completionTokens: number }): number =>
-    budget.pricing
-      ? (usage.promptTokens * budget.pricing.promptUsdPerMillion +
-          usage.completionTokens * budget.pricing.completionUsdPerMillion) /
-        1e6
-      : 0;
-
-  /**
-   * Completion tokens the cost budget still pays for (tokens = USD left / USD per million × 1e6): each call's
-   * max_tokens is capped by it, so that one call cannot overshoot the budget by a whole max_tokens. The prompt's cost
-   * is known only after the call and can still take the total over.
-   */
-  const affordableTokens = (): number => {
-    const price = budget.pricing?.completionUsdPerMillion ?? 0;
-    return budget.maxCostUsd === undefined || price <= 0
-      ? Infinity
-      : Math.floor(((budget.maxCostUsd - spent.usd) / price) * 1e6);
-  };
-
-  /** Why the loop must stop before another model call, if it must. */
-  const exhausted = (program: boolean): StopReason | null => {
-    if (deadline?.aborted) return 'budget-wall';
-    if (budget.maxTokens !== undefined && spent.promptTokens + spent.completionTokens >= budget.maxTokens)
-      return 'budget-tokens';
-    if (budget.maxCostUsd !== undefined && (spent.usd >= budget.maxCostUsd || affordableTokens() < 1))
-      return 'budget-cost';
-    if (program && budget.maxAttempts !== undefined && spent.programs >= budget.maxAttempts) return 'budget-attempts';
-    return null;
-  };
-
   /**
    * One model call; null when the wall-clock budget ran out during it, 'overflow' when the prompt does not fit the
    * model's context (the caller drops that request, it is not an error of the loop), 'model-error' when the call
@@ -224,9 +177,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     callSeed: number,
     stop: string[],
   ): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow' | 'model-error'> => {
-    const remaining =
-      budget.maxTokens === undefined ? Infinity : budget.maxTokens - spent.promptTokens - spent.completionTokens;
-    const maxTokens = Math.max(1, Math.min(maxTokensPerCall, remaining, affordableTokens()));
+    const maxTokens = meter.callMaxTokens(maxTokensPerCall);
     const settings = {
       maxTokens,
       temperature,
@@ -234,15 +185,15 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
       seed: callSeed,
       ...(stop.length > 0 ? { stop } : {}),
       ...(callSignal ? { signal: callSignal } : {}),
+      // A raw prompt that does not fit keeps its end (the code to continue or repair) instead of being dropped.
+      ...(request.messages === undefined ? { promptOverflow: 'keep-end' as const } : {}),
     };
     try {
       const result = request.messages
         ? await model.chat(request.messages, settings)
         : await model.complete(request.prompt ?? '', settings);
       for (const warning of result.warnings) warnings.add(warning);
-      spent.promptTokens += result.usage.promptTokens;
-      spent.completionTokens += result.usage.completionTokens;
-      spent.usd += cost(result.usage);
+      meter.recordCall(result.usage);
       return { result, maxTokens };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
@@ -342,7 +293,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   ) {
     if (!task.entryPoint) warnings.add('no entry point is known for this task, so no tests were generated');
     for (let index = 0; index < strategy.testSamples && task.entryPoint; index++) {
-      const reason = exhausted(false);
+      const reason = meter.exhausted(false);
       if (reason) {
         stopReason = reason;
         break;
@@ -401,7 +352,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     index: number,
     parent: Candidate | null,
   ): Promise<Candidate | null> => {
-    const reason = exhausted(true);
+    const reason = meter.exhausted(true);
     if (reason) {
       stopReason = reason;
       return null;
@@ -447,7 +398,7 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
       if (parent === null) stopReason = 'context-overflow';
       return null;
     }
-    spent.programs++;
+    meter.recordProgram();
     const text = generated.result.choices[0]?.text ?? '';
     const { code, extracted } = solutionFromAnswer(text, {
       style,

@@ -23,7 +23,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { UnsupportedCapabilityError } from './errors.js';
-import { MODEL_SPEC_VERSION, type ChatMessage, type GenerateOptions, type GenerateResult, type ModelBackend, type StreamPart } from './spec.js';
+import {
+  MODEL_SPEC_VERSION,
+  type ChatMessage,
+  type GenerateOptions,
+  type GenerateResult,
+  type ModelBackend,
+  type StreamPart,
+} from './spec.js';
 
 /** Every case the suite has; a backend may skip any of them, with a reason. */
 export const CONFORMANCE_CASES = [
@@ -91,7 +98,8 @@ export async function collectStream(stream: AsyncIterable<StreamPart>): Promise<
   return parts;
 }
 
-const textOf = (parts: readonly StreamPart[]): string => parts.map((part) => (part.type === 'text-delta' ? part.text : '')).join('');
+const textOf = (parts: readonly StreamPart[]): string =>
+  parts.map((part) => (part.type === 'text-delta' ? part.text : '')).join('');
 
 function finishOf(parts: readonly StreamPart[]): Extract<StreamPart, { type: 'finish' }> {
   const last = parts.at(-1);
@@ -104,15 +112,28 @@ function assertStreamShape(parts: readonly StreamPart[]): void {
   const [first] = parts;
   assert.ok(first?.type === 'start', `a stream starts with a start part; it started with ${JSON.stringify(first)}`);
   assert.equal(typeof first.modelId, 'string');
-  assert.ok(Array.isArray(first.warnings) && first.warnings.every((warning) => typeof warning === 'string'), 'start.warnings is a list of strings');
+  assert.ok(
+    Array.isArray(first.warnings) && first.warnings.every((warning) => typeof warning === 'string'),
+    'start.warnings is a list of strings',
+  );
   const finish = finishOf(parts);
   for (const part of parts.slice(1, -1)) {
-    assert.equal(part.type, 'text-delta', `only text deltas come between start and finish, not ${JSON.stringify(part)}`);
+    assert.equal(
+      part.type,
+      'text-delta',
+      `only text deltas come between start and finish, not ${JSON.stringify(part)}`,
+    );
     if (part.type === 'text-delta') assert.ok(part.text.length > 0, 'a text delta is not empty');
   }
   assert.ok(FINISH_REASONS.includes(finish.finishReason), `finishReason ${finish.finishReason}`);
-  assert.ok(Number.isInteger(finish.usage.promptTokens) && finish.usage.promptTokens >= 0, 'usage.promptTokens is a count');
-  assert.ok(Number.isInteger(finish.usage.completionTokens) && finish.usage.completionTokens >= 0, 'usage.completionTokens is a count');
+  assert.ok(
+    Number.isInteger(finish.usage.promptTokens) && finish.usage.promptTokens >= 0,
+    'usage.promptTokens is a count',
+  );
+  assert.ok(
+    Number.isInteger(finish.usage.completionTokens) && finish.usage.completionTokens >= 0,
+    'usage.completionTokens is a count',
+  );
 }
 
 function assertResultShape(result: GenerateResult, choices: number): void {
@@ -120,17 +141,32 @@ function assertResultShape(result: GenerateResult, choices: number): void {
   for (const choice of result.choices) {
     assert.equal(typeof choice.text, 'string');
     assert.ok(FINISH_REASONS.includes(choice.finishReason), `finishReason ${choice.finishReason}`);
-    assert.ok(Number.isInteger(choice.completionTokens) && choice.completionTokens >= 0, 'choice.completionTokens is a count');
+    assert.ok(
+      Number.isInteger(choice.completionTokens) && choice.completionTokens >= 0,
+      'choice.completionTokens is a count',
+    );
   }
-  assert.ok(Number.isInteger(result.usage.promptTokens) && result.usage.promptTokens >= 0, 'usage.promptTokens is a count');
-  assert.ok(Number.isInteger(result.usage.completionTokens) && result.usage.completionTokens >= 0, 'usage.completionTokens is a count');
-  assert.ok(Array.isArray(result.warnings) && result.warnings.every((warning) => typeof warning === 'string'), 'warnings is a list of strings');
+  assert.ok(
+    Number.isInteger(result.usage.promptTokens) && result.usage.promptTokens >= 0,
+    'usage.promptTokens is a count',
+  );
+  assert.ok(
+    Number.isInteger(result.usage.completionTokens) && result.usage.completionTokens >= 0,
+    'usage.completionTokens is a count',
+  );
+  assert.ok(
+    Array.isArray(result.warnings) && result.warnings.every((warning) => typeof warning === 'string'),
+    'warnings is a list of strings',
+  );
   assert.equal(typeof result.modelId, 'string');
 }
 
 /** A stop string from the middle of `text` (1–3 characters), and the text the backend must then return. */
 export function stopFromText(text: string): { stop: string; expected: string } {
-  assert.ok(text.length >= 2, `the stop-sequence case needs a completion of at least 2 characters; got ${JSON.stringify(text)}`);
+  assert.ok(
+    text.length >= 2,
+    `the stop-sequence case needs a completion of at least 2 characters; got ${JSON.stringify(text)}`,
+  );
   const middle = Math.floor(text.length / 2);
   const stop = text.slice(middle, middle + 3);
   return { stop, expected: text.slice(0, text.indexOf(stop)) };
@@ -159,7 +195,12 @@ export function testBackendConformance(options: ConformanceOptions): void {
       await backend?.close();
     });
 
-    const caseTest = (id: ConformanceCase, title: string, run: () => Promise<void>, skipWhen?: () => string | undefined): void => {
+    const caseTest = (
+      id: ConformanceCase,
+      title: string,
+      run: () => Promise<void>,
+      skipWhen?: () => string | undefined,
+    ): void => {
       test(`${id}: ${title}`, { timeout: timeoutMs }, async (context) => {
         const reason = skip[id] ?? skipWhen?.();
         if (reason !== undefined) {
@@ -175,7 +216,8 @@ export function testBackendConformance(options: ConformanceOptions): void {
       assert.equal(model.specVersion, MODEL_SPEC_VERSION);
       assert.ok(typeof model.provider === 'string' && model.provider !== '', 'provider is a name');
       assert.ok(typeof model.modelId === 'string' && model.modelId !== '', 'modelId is a name');
-      for (const key of ['supportsInfill', 'supportsChat', 'supportsLogprobs', 'supportsSeed'] as const) assert.equal(typeof model.capabilities[key], 'boolean', key);
+      for (const key of ['supportsInfill', 'supportsChat', 'supportsLogprobs', 'supportsSeed'] as const)
+        assert.equal(typeof model.capabilities[key], 'boolean', key);
       if (model.countTokens !== undefined) {
         const count = await model.countTokens('def add(a, b):\n    return a + b\n');
         assert.ok(Number.isInteger(count) && count > 0, 'countTokens counts');
@@ -186,7 +228,7 @@ export function testBackendConformance(options: ConformanceOptions): void {
       assertResultShape(await baseline(), 1);
     });
 
-    caseTest('stream', 'start, text deltas, finish; the deltas concatenate to complete()\'s text', async () => {
+    caseTest('stream', "start, text deltas, finish; the deltas concatenate to complete()'s text", async () => {
       const parts = await collectStream(get().streamComplete(prompts.complete, call()));
       assertStreamShape(parts);
       const whole = (await baseline()).choices[0];
@@ -201,7 +243,8 @@ export function testBackendConformance(options: ConformanceOptions): void {
       assert.equal(result.choices[0]?.text, expected, `cut at ${JSON.stringify(stop)}`);
       assert.equal(result.choices[0]?.finishReason, 'stop');
       const assertStop = (reported: string | undefined): void => {
-        if (reportsStopSequence || reported !== undefined) assert.equal(reported, stop, 'stopSequence names the stop string');
+        if (reportsStopSequence || reported !== undefined)
+          assert.equal(reported, stop, 'stopSequence names the stop string');
       };
       assertStop(result.choices[0]?.stopSequence);
       const parts = await collectStream(get().streamComplete(prompts.complete, call({ stop: [stop] })));
@@ -213,23 +256,37 @@ export function testBackendConformance(options: ConformanceOptions): void {
 
     caseTest('max-tokens', `maxTokens ${CONFORMANCE_SETTINGS.maxTokens} ends with finish reason length`, async () => {
       const whole = (await baseline()).choices[0];
-      assert.ok(whole !== undefined && whole.completionTokens > CONFORMANCE_SETTINGS.maxTokens, `needs a baseline completion longer than ${CONFORMANCE_SETTINGS.maxTokens} tokens`);
+      assert.ok(
+        whole !== undefined && whole.completionTokens > CONFORMANCE_SETTINGS.maxTokens,
+        `needs a baseline completion longer than ${CONFORMANCE_SETTINGS.maxTokens} tokens`,
+      );
       const result = await get().complete(prompts.complete, call({ maxTokens: CONFORMANCE_SETTINGS.maxTokens }));
       assertResultShape(result, 1);
       const choice = result.choices[0];
       assert.equal(choice?.finishReason, 'length');
-      assert.ok((choice?.completionTokens ?? 0) <= CONFORMANCE_SETTINGS.maxTokens, `at most ${CONFORMANCE_SETTINGS.maxTokens} tokens, got ${choice?.completionTokens}`);
+      assert.ok(
+        (choice?.completionTokens ?? 0) <= CONFORMANCE_SETTINGS.maxTokens,
+        `at most ${CONFORMANCE_SETTINGS.maxTokens} tokens, got ${choice?.completionTokens}`,
+      );
       assert.ok(whole.text.startsWith(choice?.text ?? '\u0000'), 'the short text is the start of the full one');
-      const parts = await collectStream(get().streamComplete(prompts.complete, call({ maxTokens: CONFORMANCE_SETTINGS.maxTokens })));
+      const parts = await collectStream(
+        get().streamComplete(prompts.complete, call({ maxTokens: CONFORMANCE_SETTINGS.maxTokens })),
+      );
       assertStreamShape(parts);
       assert.equal(finishOf(parts).finishReason, 'length');
       assert.equal(textOf(parts), choice?.text);
     });
 
-    caseTest('abort', 'an abort throws the signal\'s reason unchanged, before and during a stream', async () => {
+    caseTest('abort', "an abort throws the signal's reason unchanged, before and during a stream", async () => {
       const reason = new Error('conformance: aborted on purpose');
-      await assert.rejects(get().complete(prompts.complete, call({ signal: AbortSignal.abort(reason) })), (error) => error === reason);
-      await assert.rejects(collectStream(get().streamComplete(prompts.complete, call({ signal: AbortSignal.abort(reason) }))), (error) => error === reason);
+      await assert.rejects(
+        get().complete(prompts.complete, call({ signal: AbortSignal.abort(reason) })),
+        (error) => error === reason,
+      );
+      await assert.rejects(
+        collectStream(get().streamComplete(prompts.complete, call({ signal: AbortSignal.abort(reason) }))),
+        (error) => error === reason,
+      );
       const controller = new AbortController();
       let deltas = 0;
       await assert.rejects(
@@ -246,19 +303,28 @@ export function testBackendConformance(options: ConformanceOptions): void {
     });
 
     caseTest('abort-partial', 'returnPartialOnAbort ends with finish reason abort and the text so far', async () => {
-      const aborted = await get().complete(prompts.complete, call({ signal: AbortSignal.abort(new Error('x')), returnPartialOnAbort: true }));
+      const aborted = await get().complete(
+        prompts.complete,
+        call({ signal: AbortSignal.abort(new Error('x')), returnPartialOnAbort: true }),
+      );
       assertResultShape(aborted, 1);
       assert.equal(aborted.choices[0]?.finishReason, 'abort');
       const controller = new AbortController();
       const parts: StreamPart[] = [];
-      for await (const part of get().streamComplete(prompts.complete, call({ signal: controller.signal, returnPartialOnAbort: true }))) {
+      for await (const part of get().streamComplete(
+        prompts.complete,
+        call({ signal: controller.signal, returnPartialOnAbort: true }),
+      )) {
         parts.push(part);
         if (part.type === 'text-delta') controller.abort(new Error('budget spent'));
       }
       assertStreamShape(parts);
       assert.equal(finishOf(parts).finishReason, 'abort');
       const whole = (await baseline()).choices[0]?.text ?? '';
-      assert.ok(textOf(parts).length > 0 && whole.startsWith(textOf(parts)), 'the partial text is the start of the full one');
+      assert.ok(
+        textOf(parts).length > 0 && whole.startsWith(textOf(parts)),
+        'the partial text is the start of the full one',
+      );
     });
 
     caseTest('early-exit', 'leaving a stream early frees it: later calls still run', async () => {
@@ -286,7 +352,10 @@ export function testBackendConformance(options: ConformanceOptions): void {
         assertStreamShape(parts);
         assert.equal(textOf(parts), result.choices[0]?.text);
       },
-      () => (get().capabilities.supportsInfill ? undefined : 'capabilities.supportsInfill is false (see unsupported-capability)'),
+      () =>
+        get().capabilities.supportsInfill
+          ? undefined
+          : 'capabilities.supportsInfill is false (see unsupported-capability)',
     );
 
     caseTest(
@@ -299,7 +368,8 @@ export function testBackendConformance(options: ConformanceOptions): void {
         assertStreamShape(parts);
         assert.equal(textOf(parts), result.choices[0]?.text);
       },
-      () => (get().capabilities.supportsChat ? undefined : 'capabilities.supportsChat is false (see unsupported-capability)'),
+      () =>
+        get().capabilities.supportsChat ? undefined : 'capabilities.supportsChat is false (see unsupported-capability)',
     );
 
     caseTest(
@@ -307,40 +377,63 @@ export function testBackendConformance(options: ConformanceOptions): void {
       'calls the capabilities rule out throw UnsupportedCapabilityError',
       async () => {
         const isUnsupported = (capability: string) => (error: unknown) =>
-          error instanceof UnsupportedCapabilityError && error.code === 'unsupported-capability' && error.capability === capability && error.message.length > 20;
+          error instanceof UnsupportedCapabilityError &&
+          error.code === 'unsupported-capability' &&
+          error.capability === capability &&
+          error.message.length > 20;
         const model = get();
         if (!model.capabilities.supportsInfill) {
-          await assert.rejects(model.infill(prompts.infill.prefix, prompts.infill.suffix, call()), isUnsupported('infill'));
-          await assert.rejects(collectStream(model.streamInfill(prompts.infill.prefix, prompts.infill.suffix, call())), isUnsupported('infill'));
+          await assert.rejects(
+            model.infill(prompts.infill.prefix, prompts.infill.suffix, call()),
+            isUnsupported('infill'),
+          );
+          await assert.rejects(
+            collectStream(model.streamInfill(prompts.infill.prefix, prompts.infill.suffix, call())),
+            isUnsupported('infill'),
+          );
         }
         if (!model.capabilities.supportsChat) {
           await assert.rejects(model.chat(prompts.chat, call()), isUnsupported('chat'));
           await assert.rejects(collectStream(model.streamChat(prompts.chat, call())), isUnsupported('chat'));
         }
       },
-      () => (get().capabilities.supportsInfill && get().capabilities.supportsChat ? 'the backend supports infill and chat' : undefined),
+      () =>
+        get().capabilities.supportsInfill && get().capabilities.supportsChat
+          ? 'the backend supports infill and chat'
+          : undefined,
     );
 
-    caseTest('unhonoured-settings', 'settings the capabilities rule out come back as warnings; logprobs come back where supported', async () => {
-      const model = get();
-      const settings: { options: GenerateOptions; warning: RegExp }[] = [];
-      if (!model.capabilities.supportsLogprobs) settings.push({ options: { logprobs: true }, warning: /logprob/i });
-      if (!model.capabilities.supportsSeed) settings.push({ options: { seed: 1 }, warning: /seed/i });
-      settings.push({ options: { n: 2 }, warning: /\bn\b|choice/i });
-      for (const { options: extra, warning } of settings) {
-        if (extra.n === undefined) {
-          const result = await model.complete(prompts.complete, call(extra));
-          assert.ok(result.warnings.some((text) => warning.test(text)), `complete(${JSON.stringify(extra)}) warns: ${JSON.stringify(result.warnings)}`);
+    caseTest(
+      'unhonoured-settings',
+      'settings the capabilities rule out come back as warnings; logprobs come back where supported',
+      async () => {
+        const model = get();
+        const settings: { options: GenerateOptions; warning: RegExp }[] = [];
+        if (!model.capabilities.supportsLogprobs) settings.push({ options: { logprobs: true }, warning: /logprob/i });
+        if (!model.capabilities.supportsSeed) settings.push({ options: { seed: 1 }, warning: /seed/i });
+        settings.push({ options: { n: 2 }, warning: /\bn\b|choice/i });
+        for (const { options: extra, warning } of settings) {
+          if (extra.n === undefined) {
+            const result = await model.complete(prompts.complete, call(extra));
+            assert.ok(
+              result.warnings.some((text) => warning.test(text)),
+              `complete(${JSON.stringify(extra)}) warns: ${JSON.stringify(result.warnings)}`,
+            );
+          }
+          const [start] = await collectStream(model.streamComplete(prompts.complete, call(extra)));
+          assert.ok(
+            start?.type === 'start' && start.warnings.some((text) => warning.test(text)),
+            `streamComplete(${JSON.stringify(extra)}) warns in its start part`,
+          );
         }
-        const [start] = await collectStream(model.streamComplete(prompts.complete, call(extra)));
-        assert.ok(start?.type === 'start' && start.warnings.some((text) => warning.test(text)), `streamComplete(${JSON.stringify(extra)}) warns in its start part`);
-      }
-      if (model.capabilities.supportsLogprobs) {
-        const choice = (await model.complete(prompts.complete, call({ logprobs: true }))).choices[0];
-        assert.ok(Array.isArray(choice?.logprobs), 'logprobs come back when supported and asked for');
-        for (const entry of choice?.logprobs ?? []) assert.ok(typeof entry.token === 'string' && typeof entry.logprob === 'number');
-      }
-    });
+        if (model.capabilities.supportsLogprobs) {
+          const choice = (await model.complete(prompts.complete, call({ logprobs: true }))).choices[0];
+          assert.ok(Array.isArray(choice?.logprobs), 'logprobs come back when supported and asked for');
+          for (const entry of choice?.logprobs ?? [])
+            assert.ok(typeof entry.token === 'string' && typeof entry.logprob === 'number');
+        }
+      },
+    );
 
     caseTest('close', 'close is idempotent', async () => {
       const fresh = await createBackend();

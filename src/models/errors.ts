@@ -29,7 +29,10 @@ export class ApiCallError extends ModelError {
   readonly url: string;
   readonly responseBody: string | undefined;
 
-  constructor(message: string, details: { url: string; statusCode?: number; retryable: boolean; responseBody?: string; cause?: unknown }) {
+  constructor(
+    message: string,
+    details: { url: string; statusCode?: number; retryable: boolean; responseBody?: string; cause?: unknown },
+  ) {
     super('api-call-failed', message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'ApiCallError';
     this.url = details.url;

@@ -13,13 +13,47 @@ test('parses every form', () => {
     uri: 'hf:Qwen/Qwen2.5-Coder-1.5B-GGUF/qwen2.5-coder-1.5b-q8_0.gguf',
   });
   assert.equal((parseModelName('hf:o/r/sub/dir/f.GGUF') as { file: string }).file, 'sub/dir/f.GGUF');
-  assert.deepEqual(parseModelName('openai:gpt-4o-mini'), { kind: 'server', flavor: 'openai', model: 'gpt-4o-mini', baseURL: 'https://api.openai.com/v1' });
-  assert.deepEqual(parseModelName('openai:my-model@http://10.0.0.2:9000/v1/'), { kind: 'server', flavor: 'auto', model: 'my-model', baseURL: 'http://10.0.0.2:9000/v1' });
-  assert.deepEqual(parseModelName('ollama:qwen2.5-coder:1.5b-base'), { kind: 'server', flavor: 'ollama', model: 'qwen2.5-coder:1.5b-base', baseURL: 'http://127.0.0.1:11434/v1' });
-  assert.deepEqual(parseModelName('vllm:Qwen/Qwen2.5-Coder-7B@http://gpu-box:8000'), { kind: 'server', flavor: 'vllm', model: 'Qwen/Qwen2.5-Coder-7B', baseURL: 'http://gpu-box:8000/v1' });
-  assert.deepEqual(parseModelName('vllm:org/m@odd@http://h:1/v1'), { kind: 'server', flavor: 'vllm', model: 'org/m@odd', baseURL: 'http://h:1/v1' }, 'the URL starts at the last @http');
-  assert.deepEqual(parseModelName('sglang:m'), { kind: 'server', flavor: 'sglang', model: 'm', baseURL: 'http://127.0.0.1:30000/v1' });
-  assert.deepEqual(parseModelName('llama-server:http://127.0.0.1:8080'), { kind: 'server', flavor: 'llama-server', model: 'default', baseURL: 'http://127.0.0.1:8080/v1' });
+  assert.deepEqual(parseModelName('openai:gpt-4o-mini'), {
+    kind: 'server',
+    flavor: 'openai',
+    model: 'gpt-4o-mini',
+    baseURL: 'https://api.openai.com/v1',
+  });
+  assert.deepEqual(parseModelName('openai:my-model@http://10.0.0.2:9000/v1/'), {
+    kind: 'server',
+    flavor: 'auto',
+    model: 'my-model',
+    baseURL: 'http://10.0.0.2:9000/v1',
+  });
+  assert.deepEqual(parseModelName('ollama:qwen2.5-coder:1.5b-base'), {
+    kind: 'server',
+    flavor: 'ollama',
+    model: 'qwen2.5-coder:1.5b-base',
+    baseURL: 'http://127.0.0.1:11434/v1',
+  });
+  assert.deepEqual(parseModelName('vllm:Qwen/Qwen2.5-Coder-7B@http://gpu-box:8000'), {
+    kind: 'server',
+    flavor: 'vllm',
+    model: 'Qwen/Qwen2.5-Coder-7B',
+    baseURL: 'http://gpu-box:8000/v1',
+  });
+  assert.deepEqual(
+    parseModelName('vllm:org/m@odd@http://h:1/v1'),
+    { kind: 'server', flavor: 'vllm', model: 'org/m@odd', baseURL: 'http://h:1/v1' },
+    'the URL starts at the last @http',
+  );
+  assert.deepEqual(parseModelName('sglang:m'), {
+    kind: 'server',
+    flavor: 'sglang',
+    model: 'm',
+    baseURL: 'http://127.0.0.1:30000/v1',
+  });
+  assert.deepEqual(parseModelName('llama-server:http://127.0.0.1:8080'), {
+    kind: 'server',
+    flavor: 'llama-server',
+    model: 'default',
+    baseURL: 'http://127.0.0.1:8080/v1',
+  });
   assert.deepEqual(parseModelName('replay:runs/he1/samples.jsonl'), { kind: 'replay', path: 'runs/he1/samples.jsonl' });
   assert.deepEqual(parseModelName(' embedded '), { kind: 'embedded' });
 });

@@ -32,7 +32,7 @@ export const MODEL_NAME_FORMS: readonly string[] = [
   'sglang:MODEL[@BASE_URL]    SGLang (default http://127.0.0.1:30000/v1)',
   'llama-server:URL           llama.cpp llama-server, e.g. llama-server:http://127.0.0.1:8080',
   'replay:FILE                completions recorded in a samples JSONL, e.g. replay:runs/he1/samples.jsonl',
-  'embedded                   codeloop\'s own small model (the default)',
+  "embedded                   codeloop's own small model (the default)",
 ];
 
 const DEFAULT_URLS: Readonly<Record<string, string>> = {
@@ -43,7 +43,10 @@ const DEFAULT_URLS: Readonly<Record<string, string>> = {
 };
 
 function invalid(text: string, why: string): ModelError {
-  return new ModelError('invalid-model-name', `${JSON.stringify(text)} is not a model name: ${why}. Use one of:\n  ${MODEL_NAME_FORMS.join('\n  ')}`);
+  return new ModelError(
+    'invalid-model-name',
+    `${JSON.stringify(text)} is not a model name: ${why}. Use one of:\n  ${MODEL_NAME_FORMS.join('\n  ')}`,
+  );
 }
 
 /** Parses a URL; for local servers a URL without a path gets `/v1`, the OpenAI API root they all serve. */
@@ -54,7 +57,8 @@ function serverURL(text: string, url: string, addV1: boolean): string {
   } catch {
     throw invalid(text, `${JSON.stringify(url)} is not a URL`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(text, `${JSON.stringify(url)} is not an http(s) URL`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw invalid(text, `${JSON.stringify(url)} is not an http(s) URL`);
   const trimmed = url.replace(/\/+$/, '');
   return addV1 && (parsed.pathname === '' || parsed.pathname === '/') ? `${trimmed}/v1` : trimmed;
 }
@@ -99,7 +103,8 @@ export function parseModelName(text: string): ModelName {
       return { kind: 'server', flavor, model, baseURL };
     }
     case 'llama-server': {
-      if (rest === '') throw invalid(text, 'llama-server: needs the server URL, as in llama-server:http://127.0.0.1:8080');
+      if (rest === '')
+        throw invalid(text, 'llama-server: needs the server URL, as in llama-server:http://127.0.0.1:8080');
       // llama-server serves one model and ignores the name, except in router mode (then use openai:MODEL@URL).
       return { kind: 'server', flavor: 'llama-server', model: 'default', baseURL: serverURL(text, rest, true) };
     }

@@ -46,8 +46,11 @@ async function importOptional(specifier: string, name: string): Promise<Record<s
     return (await import(specifier)) as Record<string, unknown>;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (error as Error).message.includes(name)) return undefined;
-    throw new ModelError('model-load-failed', `loading ${specifier} failed: ${(error as Error).message}`, { cause: error });
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (error as Error).message.includes(name))
+      return undefined;
+    throw new ModelError('model-load-failed', `loading ${specifier} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -69,16 +72,27 @@ async function openLlama(modelPath: string, modelId: string, options: OpenModelO
     );
   }
   const fimFormat = options.fimFormat === undefined ? {} : { fimFormat: options.fimFormat };
-  return (await (create as (options: Record<string, unknown>) => Promise<ModelBackend> | ModelBackend)({ ...options.llama, ...fimFormat, modelPath, modelId })) as ModelBackend;
+  return (await (create as (options: Record<string, unknown>) => Promise<ModelBackend> | ModelBackend)({
+    ...options.llama,
+    ...fimFormat,
+    modelPath,
+    modelId,
+  })) as ModelBackend;
 }
 
 /** Downloads an `hf:` file once with node-llama-cpp's resolver (cached) and returns its path. */
-async function resolveHuggingFace(name: Extract<ModelName, { kind: 'hf' }>, options: OpenModelOptions): Promise<string> {
+async function resolveHuggingFace(
+  name: Extract<ModelName, { kind: 'hf' }>,
+  options: OpenModelOptions,
+): Promise<string> {
   const fallback = `Download ${name.file} from https://huggingface.co/${name.owner}/${name.repo} yourself and use gguf:PATH.`;
   const nodeLlamaCpp = await importOptional('node-llama-cpp', "'node-llama-cpp'");
   const resolve = nodeLlamaCpp?.resolveModelFile;
   if (typeof resolve !== 'function') {
-    throw new ModelError('model-load-failed', `${name.uri}: downloading needs node-llama-cpp, which is not installed (npm install node-llama-cpp). ${fallback}`);
+    throw new ModelError(
+      'model-load-failed',
+      `${name.uri}: downloading needs node-llama-cpp, which is not installed (npm install node-llama-cpp). ${fallback}`,
+    );
   }
   const directory = options.modelsDirectory ?? join(homedir(), '.cache', 'codeloop', 'models');
   try {
@@ -93,7 +107,11 @@ async function resolveHuggingFace(name: Extract<ModelName, { kind: 'hf' }>, opti
     return await whileNotAborted(download, options.signal);
   } catch (error) {
     if (options.signal?.aborted === true) throw options.signal.reason;
-    throw new ModelError('model-not-found', `${name.uri}: could not download it into ${directory} (${(error as Error).message}). Check OWNER/REPO/FILE and the network. ${fallback}`, { cause: error });
+    throw new ModelError(
+      'model-not-found',
+      `${name.uri}: could not download it into ${directory} (${(error as Error).message}). Check OWNER/REPO/FILE and the network. ${fallback}`,
+      { cause: error },
+    );
   }
 }
 
@@ -110,16 +128,25 @@ export async function openModel(name: string | ModelName, options: OpenModelOpti
   switch (parsed.kind) {
     case 'gguf':
       if (!existsSync(parsed.path)) {
-        throw new ModelError('model-not-found', `${modelId}: no such file ${parsed.path}. Fix the path, or name a Hugging Face file as hf:OWNER/REPO/FILE.gguf to download it.`);
+        throw new ModelError(
+          'model-not-found',
+          `${modelId}: no such file ${parsed.path}. Fix the path, or name a Hugging Face file as hf:OWNER/REPO/FILE.gguf to download it.`,
+        );
       }
       return openLlama(parsed.path, modelId, options);
     case 'hf':
       return openLlama(await resolveHuggingFace(parsed, options), modelId, options);
     case 'embedded': {
       const fromEnv = process.env.CODELOOP_EMBEDDED_MODEL;
-      const path = options.embeddedModelPath ?? (fromEnv === undefined || fromEnv === '' ? EMBEDDED_MODEL_PATH : fromEnv);
+      const path =
+        options.embeddedModelPath ?? (fromEnv === undefined || fromEnv === '' ? EMBEDDED_MODEL_PATH : fromEnv);
       if (!existsSync(path)) {
-        const source = options.embeddedModelPath !== undefined ? 'embeddedModelPath' : path === EMBEDDED_MODEL_PATH ? 'the default, models/codeloop-embedded.gguf in the codeloop package' : 'CODELOOP_EMBEDDED_MODEL';
+        const source =
+          options.embeddedModelPath !== undefined
+            ? 'embeddedModelPath'
+            : path === EMBEDDED_MODEL_PATH
+              ? 'the default, models/codeloop-embedded.gguf in the codeloop package'
+              : 'CODELOOP_EMBEDDED_MODEL';
         throw new ModelError(
           'model-not-found',
           `the embedded model file ${path} (${source}) does not exist. Train and publish it with \`codeloop train all --run DIR\` then \`codeloop train publish --run DIR\` (writes models/codeloop-embedded.gguf), point CODELOOP_EMBEDDED_MODEL at a GGUF, or name another model (gguf:PATH, ollama:MODEL, …).`,
@@ -133,8 +160,19 @@ export async function openModel(name: string | ModelName, options: OpenModelOpti
       const rendered =
         fimFormat === undefined || options.server?.renderInfill !== undefined
           ? {}
-          : { renderInfill: (prefix: string, suffix: string) => fimFormat.render({ prefix, suffix }), infillMode: 'render' as const, fimFamily: fimFormat.family };
-      const backend = createOpenAICompatibleBackend({ ...options.server, ...rendered, baseURL: parsed.baseURL, model: parsed.model, flavor: parsed.flavor, modelId });
+          : {
+              renderInfill: (prefix: string, suffix: string) => fimFormat.render({ prefix, suffix }),
+              infillMode: 'render' as const,
+              fimFamily: fimFormat.family,
+            };
+      const backend = createOpenAICompatibleBackend({
+        ...options.server,
+        ...rendered,
+        baseURL: parsed.baseURL,
+        model: parsed.model,
+        flavor: parsed.flavor,
+        modelId,
+      });
       if (parsed.flavor === 'auto') await whileNotAborted(backend.detectFlavor(), options.signal);
       return backend;
     }

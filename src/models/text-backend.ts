@@ -84,18 +84,27 @@ export function createTextBackend(options: TextBackendOptions): ModelBackend {
 
   const check = (request: GenerationRequest): void => {
     if (request.kind === 'infill' && !capabilities.supportsInfill) {
-      throw new UnsupportedCapabilityError('infill', `${modelId} (${provider}) cannot infill: its capabilities say supportsInfill: false. Use complete() with a rendered FIM prompt instead.`);
+      throw new UnsupportedCapabilityError(
+        'infill',
+        `${modelId} (${provider}) cannot infill: its capabilities say supportsInfill: false. Use complete() with a rendered FIM prompt instead.`,
+      );
     }
     if (request.kind === 'chat' && !capabilities.supportsChat) {
-      throw new UnsupportedCapabilityError('chat', `${modelId} (${provider}) has no chat: its capabilities say supportsChat: false. Use complete() with a prompt instead.`);
+      throw new UnsupportedCapabilityError(
+        'chat',
+        `${modelId} (${provider}) has no chat: its capabilities say supportsChat: false. Use complete() with a prompt instead.`,
+      );
     }
   };
 
   const warningsFor = (request: GenerationRequest, callOptions: GenerateOptions, streaming: boolean): string[] => {
     const warnings: string[] = [];
-    if (callOptions.logprobs === true && !capabilities.supportsLogprobs) warnings.push(`logprobs: ${provider} returns no log-probabilities; the setting is ignored.`);
-    if (callOptions.seed !== undefined && !capabilities.supportsSeed) warnings.push(`seed: ${provider} has no sampler to seed; the setting is ignored.`);
-    if (streaming && (callOptions.n ?? 1) > 1) warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
+    if (callOptions.logprobs === true && !capabilities.supportsLogprobs)
+      warnings.push(`logprobs: ${provider} returns no log-probabilities; the setting is ignored.`);
+    if (callOptions.seed !== undefined && !capabilities.supportsSeed)
+      warnings.push(`seed: ${provider} has no sampler to seed; the setting is ignored.`);
+    if (streaming && (callOptions.n ?? 1) > 1)
+      warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
     warnings.push(...(options.warnings?.(request, callOptions, streaming ? 1 : (callOptions.n ?? 1)) ?? []));
     return warnings;
   };
@@ -108,7 +117,10 @@ export function createTextBackend(options: TextBackendOptions): ModelBackend {
     request: GenerationRequest,
     callOptions: GenerateOptions,
     choiceIndex: number,
-  ): AsyncGenerator<{ type: 'text-delta'; text: string } | { type: 'end'; finishReason: FinishReason; stopSequence?: string; promptTokens: number; completionTokens: number }> {
+  ): AsyncGenerator<
+    | { type: 'text-delta'; text: string }
+    | { type: 'end'; finishReason: FinishReason; stopSequence?: string; promptTokens: number; completionTokens: number }
+  > {
     const { signal, returnPartialOnAbort = false, maxTokens = 256 } = callOptions;
     let completionTokens = 0;
     let promptTokens = wordPieces(promptText(request)).length;
@@ -148,7 +160,12 @@ export function createTextBackend(options: TextBackendOptions): ModelBackend {
         yield { type: 'text-delta', text: rest };
         signal?.throwIfAborted();
       }
-      yield { type: 'end', finishReason: whole.finishReason ?? 'stop', promptTokens, completionTokens: whole.completionTokens ?? completionTokens };
+      yield {
+        type: 'end',
+        finishReason: whole.finishReason ?? 'stop',
+        promptTokens,
+        completionTokens: whole.completionTokens ?? completionTokens,
+      };
     } catch (error) {
       if (!aborted()) throw error;
       // Never wrap an abort: rethrow the signal's reason unchanged, or end the choice here.

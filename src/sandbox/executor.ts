@@ -1,11 +1,12 @@
+import { closeSync, openSync } from 'node:fs';
 import { availableParallelism, constants } from 'node:os';
 import { join } from 'node:path';
 import { CodeloopError, UsageError } from '../core/index.js';
 import { SANDBOX_RUNTIME, buildWorkerCommand, workerEnvironment } from './bwrap.js';
-import { WorkerCgroup, removeCgroupDirectory, removeStaleCgroups } from './cgroup.js';
+import { WorkerCgroup, createExecutorCgroup, removeCgroupDirectory, removeStaleCgroups } from './cgroup.js';
 import { resolveLimits } from './limits.js';
 import { runtimeDir, stageForSandbox, which } from './paths.js';
-import { probeIsolation, type IsolationReport } from './probe.js';
+import { probeIsolation, seccompOptionsFor, type IsolationReport } from './probe.js';
 import { prepareProgram, type PreparedProgram } from './program.js';
 import { buildSeccompFilter } from './seccomp.js';
 import { createTypeChecker } from './type-check.js';
@@ -61,8 +62,12 @@ export class SandboxUnavailableError extends CodeloopError {
 }
 
 const UID_BASE = 61000;
-/** Extra memory in the worker cgroup for the supervisor and the execution's init (bytes). */
-const CGROUP_OVERHEAD = 96 * 1024 * 1024;
+/** Extra memory in the job cgroup for the execution's own interpreter (bytes): the program gets its memoryMiB. */
+const JOB_CGROUP_OVERHEAD = 64 * 1024 * 1024;
+/** Extra memory in the worker cgroup, beyond the job's, for bwrap, the supervisor and the zygote (bytes). */
+const SUPERVISOR_CGROUP_OVERHEAD = 96 * 1024 * 1024;
+/** File descriptor of the job cgroup's cgroup.procs in the worker (after stdin, stdout, stderr and bwrap's info fd). */
+const JOB_CGROUP_FD = 4;
 /** Processes in the worker cgroup besides the program: bwrap, its init, the supervisor and its namespace anchor. */
 const CGROUP_PIDS_OVERHEAD = 8;
 /** Jobs written to one worker at once: the second waits in the pipe, so the worker never idles between results. */
@@ -76,6 +81,8 @@ interface Slot {
   worker: SandboxWorker | null;
   starting: Promise<SandboxWorker> | null;
   cgroup: WorkerCgroup | null;
+  /** The job cgroup's cgroup.procs, opened here and inherited by the worker as JOB_CGROUP_FD. */
+  jobCgroupFd: number | null;
   /** cgroup limits now set, as "memoryBytes/pids"; pipelined jobs must share them. */
   cgroupKey: string;
   /** OOM kills counted in the slot's cgroup up to the last result. */
@@ -132,14 +139,20 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
 
   const cgroupVersion = level === 'bwrap+seccomp+cgroup' ? (report?.cgroups.version ?? null) : null;
   const parents = cgroupVersion ? (report?.cgroups.parents ?? null) : null;
-  if (parents) await removeStaleCgroups(parents);
+  const cpuParent = parents ? (report?.cgroups.cpuParent ?? null) : null;
+  const cgroupParents = parents ? [...parents, ...(cpuParent ? [cpuParent] : [])] : [];
+  if (parents) await removeStaleCgroups(cgroupParents);
   const group = `codeloop-${process.pid}-${executorCount++}`;
+  if (parents) createExecutorCgroup(report!.cgroups, group, concurrency);
+  // Sent on the worker's stdin, never on a command line (a Python program reads the supervisor's as its own).
   const supervisorConfig = JSON.stringify({
-    // Names this executor in the process list (`ps`), so its workers can be told from other executors'.
-    executor: group,
     namespaces: level !== 'none',
     arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64',
-    seccomp: process.arch === 'x64' || process.arch === 'arm64' ? buildSeccompFilter().toString('base64') : '',
+    seccomp:
+      process.arch === 'x64' || process.arch === 'arm64'
+        ? buildSeccompFilter(seccompOptionsFor(parents ? report!.cgroups : null)).toString('base64')
+        : '',
+    ...(parents ? { jobCgroupFd: JOB_CGROUP_FD } : {}),
   });
   const runtime = level === 'none' ? runtimeDir() : stageForSandbox(runtimeDir());
   const root = process.getuid?.() === 0;
@@ -156,6 +169,7 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
     worker: null,
     starting: null,
     cgroup: null,
+    jobCgroupFd: null,
     cgroupKey: '',
     oomSeen: 0,
     inFlight: 0,
@@ -163,14 +177,16 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   const queue: Queued[] = [];
   let nextJobId = 1;
   let closed = false;
+  let jobCgroupWarned = false;
 
   function spawnOptionsFor(slot: Slot) {
     const cgroupProcs = slot.cgroup?.procsFiles ?? [];
     if (level === 'none')
       return {
         command: pythonPath,
-        args: ['-I', '-u', `${runtime}/supervisor.py`, supervisorConfig],
+        args: ['-I', '-u', `${runtime}/supervisor.py`],
         env: workerEnvironment([]),
+        config: supervisorConfig,
       };
     const command = buildWorkerCommand({
       bwrapPath: report!.bwrapPath!,
@@ -180,16 +196,22 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       tmpMiB: 64,
       uid: root ? UID_BASE + slot.index : null,
       cgroupProcs,
-      supervisorConfig,
     });
-    return { ...command, env: workerEnvironment(cgroupProcs) };
+    return {
+      ...command,
+      env: workerEnvironment(cgroupProcs, group),
+      config: supervisorConfig,
+      ...(slot.jobCgroupFd === null ? {} : { fds: [slot.jobCgroupFd] }),
+    };
   }
 
   function ensureWorker(slot: Slot): Promise<SandboxWorker> {
     if (slot.worker?.alive) return Promise.resolve(slot.worker);
     slot.starting ??= (async () => {
-      if (parents && slot.cgroup === null)
-        slot.cgroup = new WorkerCgroup(cgroupVersion!, parents, `${group}/w${slot.index}`);
+      if (parents && slot.cgroup === null) {
+        slot.cgroup = new WorkerCgroup(cgroupVersion!, parents, cpuParent, `${group}/w${slot.index}`);
+        slot.jobCgroupFd = openSync(slot.cgroup.jobProcsFile, 'w');
+      }
       const worker = new SandboxWorker(spawnOptionsFor(slot));
       try {
         await worker.start();
@@ -199,6 +221,14 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       }
       slot.worker = worker;
       slot.oomSeen = slot.cgroup?.oomKills() ?? 0;
+      if (worker.jobCgroupProblem !== null && !jobCgroupWarned) {
+        jobCgroupWarned = true;
+        onWarning(
+          `sandbox: executions cannot move into their own job cgroup (${worker.jobCgroupProblem}); they run in the ` +
+            "worker's cgroup, where an OOM kill may take the supervisor and turn the execution into an infra error " +
+            '(cgroup v2 needs Linux 5.16 or later for this)',
+        );
+      }
       return worker;
     })().finally(() => {
       slot.starting = null;
@@ -248,7 +278,8 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
         const worker = await ensureWorker(slot);
         if (slot.cgroup && slot.cgroupKey !== entry.cgroupKey) {
           slot.cgroup.setLimits(
-            limits.memoryMiB * 1024 * 1024 + CGROUP_OVERHEAD,
+            limits.memoryMiB * 1024 * 1024 + JOB_CGROUP_OVERHEAD,
+            SUPERVISOR_CGROUP_OVERHEAD,
             limits.processes + CGROUP_PIDS_OVERHEAD,
           );
           slot.cgroupKey = entry.cgroupKey;
@@ -408,8 +439,11 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
           slot.worker = null;
         }),
       );
-      for (const slot of slots) await slot.cgroup?.remove();
-      if (parents) for (const parent of new Set(parents)) await removeCgroupDirectory(join(parent, group));
+      for (const slot of slots) {
+        if (slot.jobCgroupFd !== null) closeSync(slot.jobCgroupFd);
+        await slot.cgroup?.remove();
+      }
+      for (const parent of new Set(cgroupParents)) await removeCgroupDirectory(join(parent, group));
     },
   };
 }

@@ -16,7 +16,13 @@ export {
   type ExecutorOptions,
   type RunOptions,
 } from './executor.js';
-export { probeIsolation, sandboxPythonVersion, type IsolationCheck, type IsolationReport } from './probe.js';
+export {
+  probeIsolation,
+  sandboxPythonVersion,
+  seccompOptionsFor,
+  type IsolationCheck,
+  type IsolationReport,
+} from './probe.js';
 export { describeSeccompPolicy } from './seccomp.js';
 export { pinnedTypeScript, transpileTypeScript } from './program.js';
 export {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { detectCgroups, type CgroupSupport } from './cgroup.js';
 import { which } from './paths.js';
-import { buildSeccompFilter } from './seccomp.js';
+import { buildSeccompFilter, type SeccompFilterOptions } from './seccomp.js';
 import type { IsolationLevel } from './types.js';
 
 export interface IsolationCheck {
@@ -26,6 +26,14 @@ export interface IsolationReport {
 export interface ProbeOptions {
   /** bubblewrap executable; default `bwrap` on PATH. */
   bwrapPath?: string;
+}
+
+/**
+ * The seccomp options an executor uses with these cgroups (null: none): `setsid` only where each worker has its own CPU
+ * cgroup, `memfd_create` only where each execution has its own memory cgroup.
+ */
+export function seccompOptionsFor(cgroups: CgroupSupport | null): SeccompFilterOptions {
+  return { allowSessions: cgroups?.cpuParent != null, allowMemfd: cgroups?.version != null };
 }
 
 function readText(file: string): string | null {
@@ -135,10 +143,23 @@ export function probeIsolation(options: ProbeOptions = {}): IsolationReport {
     detail: `${cgroups.version === null ? (cgroups.reason ?? 'unavailable') : `cgroup ${cgroups.version} memory+pids under ${cgroups.parents?.[0]}`}; ${describeCgroupV2()}`,
     ...(cgroups.version === null
       ? {
-          cost: 'no memory cap for Node (only RLIMIT_AS) and no pids cap beyond RLIMIT_NPROC; memory-exceeded is detected from the runtime’s own error',
+          cost: 'no memory cap for Node (only RLIMIT_AS) and no pids cap beyond RLIMIT_NPROC; memory-exceeded is detected from the runtime’s own error; memfd_create is denied (RLIMIT_AS does not count its pages)',
         }
       : {}),
   });
+  if (cgroups.version !== null) {
+    checks.push({
+      name: 'cpu cgroup',
+      ok: cgroups.cpuParent !== null,
+      detail:
+        cgroups.cpuParent === null
+          ? (cgroups.cpuReason ?? 'unavailable')
+          : `cgroup ${cgroups.version} cpu under ${cgroups.cpuParent}: each worker gets an equal CPU share`,
+      ...(cgroups.cpuParent === null
+        ? { cost: 'setsid is denied, so that each execution stays in one scheduler autogroup (one CPU share)' }
+        : {}),
+    });
+  }
 
   const setpriv = which('setpriv');
   if (root) {

@@ -34,3 +34,8 @@ test('Node gets an address-space cap only when no cgroup limits its memory', () 
   assert.equal(without.job.limits.addressSpaceBytes, (256 + 1024) * 1024 * 1024);
   assert.ok(withCgroup.job.argv?.includes('--max-old-space-size=256'));
 });
+
+test('transpileTypeScript: text that overflows the compiler stack is a compile error of that program', () => {
+  const deep = transpileTypeScript(`const n = ${'!'.repeat(50_000)}1;\n`);
+  assert.ok('compileError' in deep && /Maximum call stack size exceeded/.test(deep.compileError), JSON.stringify(deep));
+});

@@ -137,11 +137,20 @@ export function pinnedTypeScript(): TypeScriptModule {
  */
 export function transpileTypeScript(code: string): { code: string } | { compileError: string } {
   const ts = pinnedTypeScript();
-  const output = ts.transpileModule(code, {
-    reportDiagnostics: true,
-    fileName: 'main.ts',
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true },
-  });
+  let output: import('typescript').TranspileOutput;
+  try {
+    output = ts.transpileModule(code, {
+      reportDiagnostics: true,
+      fileName: 'main.ts',
+      compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, esModuleInterop: true },
+    });
+  } catch (error) {
+    // The compiler recurses on the syntax tree: text nested deeply enough (50,000 `!` before a literal) overflows the
+    // host's stack. That is this program's failure to compile, never the end of the whole run.
+    if (error instanceof RangeError)
+      return { compileError: `main.ts: the TypeScript compiler failed: ${error.message}` };
+    throw error;
+  }
   const errors = (output.diagnostics ?? []).filter((diagnostic) => diagnostic.category === ts.DiagnosticCategory.Error);
   if (errors.length > 0) {
     const messages = errors.map((diagnostic) => {

@@ -13,7 +13,9 @@ import type { ExecutionResult, Language } from './types.js';
  *
  * The runner (src/sandbox/runtime/test-runner.{py,cjs}) shares the candidate's process, so a hostile candidate could forge
  * these lines; that is acceptable because they only guide the loop. The final verdict of a solve comes from the task's
- * reference harness (`runReferenceProgram`), whose end marker the candidate cannot forge (see src/sandbox).
+ * reference harness (`runReferenceProgram`), whose end marker an early exit, a bare marker or a fork search cannot fake;
+ * a candidate written to walk the interpreter's frames to the nonce can (docs/sandbox.md, "What a verdict can be
+ * trusted for").
  */
 
 /** Where a test comes from. Hidden tests are never shown to the model. */

@@ -85,6 +85,9 @@ const NR: Record<SeccompArch, Record<string, number>> = {
     io_uring_setup: 425,
     io_uring_enter: 426,
     io_uring_register: 427,
+    setsid: 112,
+    memfd_create: 319,
+    memfd_secret: 447,
   },
   aarch64: {
     read: 63,
@@ -145,6 +148,9 @@ const NR: Record<SeccompArch, Record<string, number>> = {
     io_uring_setup: 425,
     io_uring_enter: 426,
     io_uring_register: 427,
+    setsid: 157,
+    memfd_create: 279,
+    memfd_secret: 447,
   },
 };
 
@@ -199,7 +205,10 @@ const ALWAYS_DENIED_BOTH = [
   'io_uring_enter',
   'io_uring_register',
   'clone3',
+  'memfd_secret',
 ];
+/** Denied unless the executor has a CPU cgroup per worker (setsid) and a memory cgroup per execution (memfd_create). */
+const DENIED_WITHOUT_CGROUPS = ['setsid', 'memfd_create'];
 const ALWAYS_DENIED: Record<SeccompArch, string[]> = {
   x86_64: [...ALWAYS_DENIED_BOTH, 'uselib', 'iopl', 'ioperm', 'modify_ldt'],
   aarch64: ALWAYS_DENIED_BOTH,
@@ -337,8 +346,13 @@ for (const arch of ARCHES) {
 
   test(`${arch}: the policy description lists exactly the expected unconditional denials`, () => {
     const rules = describeSeccompPolicy({ arch });
-    const unconditional = rules.filter((rule) => rule.syscall !== '*' && rule.condition === undefined);
-    assert.deepEqual(unconditional.map((rule) => rule.syscall).sort(), [...ALWAYS_DENIED[arch]].sort());
+    const unconditional = (options: Parameters<typeof describeSeccompPolicy>[0]) =>
+      describeSeccompPolicy(options)
+        .filter((rule) => rule.syscall !== '*' && rule.condition === undefined)
+        .map((rule) => rule.syscall)
+        .sort();
+    assert.deepEqual(unconditional({ arch }), [...ALWAYS_DENIED[arch], ...DENIED_WITHOUT_CGROUPS].sort());
+    assert.deepEqual(unconditional({ arch, allowSessions: true, allowMemfd: true }), [...ALWAYS_DENIED[arch]].sort());
     const archCondition = `arch is not ${arch} (0x${AUDIT_ARCH[arch].toString(16)})`;
     assert.deepEqual(rules[0], { syscall: '*', action: 'kill', condition: archCondition });
     assert.deepEqual(
@@ -347,7 +361,7 @@ for (const arch of ARCHES) {
         .map((rule) => [rule.syscall, rule.condition]),
       [
         ['clone', 'arg0 (flags) has any CLONE_NEW* bit (0x7e020080)'],
-        ['ioctl', 'arg1 (request) is one of TIOCSTI 0x5412, TIOCLINUX 0x541c'],
+        ['ioctl', 'arg1 (request) is one of TIOCSTI 0x5412, TIOCLINUX 0x541c, TIOCSETD 0x5423'],
         ['personality', 'arg0 (persona) is none of PER_LINUX 0x0, query 0xffffffff'],
         ['socket', 'arg0 (domain) is none of AF_UNIX 0x1'],
       ],
@@ -360,7 +374,10 @@ for (const arch of ARCHES) {
     for (const rule of describeSeccompPolicy({ arch })) {
       if (rule.syscall === '*' || rule.condition !== undefined) continue;
       assert.equal(rule.action, 'errno');
-      const expected = rule.syscall.startsWith('io_uring_') || rule.syscall === 'clone3' ? ENOSYS : EPERM;
+      const expected =
+        rule.syscall.startsWith('io_uring_') || rule.syscall === 'clone3' || rule.syscall === 'memfd_secret'
+          ? ENOSYS
+          : EPERM;
       assert.equal(rule.errno, expected, `${rule.syscall} errno`);
       assert.equal(call(rule.syscall), errno(expected), `${arch} ${rule.syscall} (nr ${nr(arch, rule.syscall)})`);
     }
@@ -403,6 +420,7 @@ for (const arch of ARCHES) {
   test(`${arch}: ioctl, personality and socket`, () => {
     assert.equal(call('ioctl', 0, 0x5412), errno(EPERM), 'TIOCSTI');
     assert.equal(call('ioctl', 0, 0x541c), errno(EPERM), 'TIOCLINUX');
+    assert.equal(call('ioctl', 0, 0x5423), errno(EPERM), 'TIOCSETD');
     assert.equal(call('ioctl', 0, 0x1_0000_5412n), errno(EPERM), 'TIOCSTI with junk in the high word');
     assert.equal(call('ioctl', 0, 0x5401), ALLOW, 'TCGETS');
     assert.equal(call('personality', 0), ALLOW);
@@ -419,6 +437,15 @@ for (const arch of ARCHES) {
     const socket = nr(arch, 'socket');
     assert.equal(run(networked, { nr: socket, arch: AUDIT_ARCH[arch], args: [2] }), ALLOW, 'AF_INET with allowNetwork');
     assert.equal(run(networked, { nr: nr(arch, 'ptrace'), arch: AUDIT_ARCH[arch] }), errno(EPERM));
+  });
+
+  test(`${arch}: setsid and memfd_create are allowed only where cgroups bound them`, () => {
+    const withCgroups = buildSeccompFilter({ arch, allowSessions: true, allowMemfd: true });
+    for (const syscall of ['setsid', 'memfd_create']) {
+      assert.equal(call(syscall), errno(EPERM), `${syscall} by default`);
+      assert.equal(run(withCgroups, { nr: nr(arch, syscall), arch: AUDIT_ARCH[arch] }), ALLOW, `${syscall} allowed`);
+    }
+    assert.equal(run(withCgroups, { nr: nr(arch, 'memfd_secret'), arch: AUDIT_ARCH[arch] }), errno(ENOSYS));
   });
 }
 

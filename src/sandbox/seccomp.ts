@@ -23,6 +23,17 @@ export interface SeccompFilterOptions {
   arch?: SeccompArch;
   /** Allow AF_INET/AF_INET6 (and every other) socket domain. Default: false, which allows only AF_UNIX sockets. */
   allowNetwork?: boolean;
+  /**
+   * Allow `setsid`. Default: false. Each new session gets its own scheduler autogroup, so without a CPU cgroup per
+   * worker a program that spreads over many sessions takes CPU from the executions running beside it; give true only
+   * where each worker has its own CPU cgroup (where autogroups do not apply).
+   */
+  allowSessions?: boolean;
+  /**
+   * Allow `memfd_create`. Default: false. A memfd's pages count against no rlimit (not RLIMIT_AS unless mapped), only
+   * against a memory cgroup: give true only where each execution has one.
+   */
+  allowMemfd?: boolean;
 }
 
 /** One rule of the policy, as data for `codeloop doctor` and the docs. */
@@ -126,6 +137,9 @@ const X86_64_SYSCALLS = {
   ioctl: 16,
   socket: 41,
   personality: 135,
+  setsid: 112,
+  memfd_create: 319,
+  memfd_secret: 447,
 } as const;
 
 type SyscallName = keyof typeof X86_64_SYSCALLS;
@@ -188,6 +202,9 @@ const AARCH64_SYSCALLS: Record<Exclude<SyscallName, X86OnlySyscall>, number> = {
   ioctl: 29,
   socket: 198,
   personality: 92,
+  setsid: 157,
+  memfd_create: 279,
+  memfd_secret: 447,
 };
 
 const SYSCALLS: Record<SeccompArch, Partial<Record<SyscallName, number>>> = {
@@ -253,7 +270,15 @@ const UNCONDITIONAL: readonly DenyRule[] = [
   // clone3 takes its flags in a struct that a seccomp filter cannot read. On ENOSYS glibc falls back to clone, whose
   // flags the rule below can check.
   ...deny(ENOSYS, ['clone3']),
+  // Secret memory is taken out of the kernel's direct map and counts against no memory cgroup limit the same way;
+  // ENOSYS, as on kernels built without it.
+  ...deny(ENOSYS, ['memfd_secret']),
 ];
+
+/** Without a CPU cgroup per worker: see `allowSessions`. */
+const NO_SESSIONS: readonly DenyRule[] = deny(EPERM, ['setsid']);
+/** Without a memory cgroup per execution: see `allowMemfd`. */
+const NO_MEMFD: readonly DenyRule[] = deny(EPERM, ['memfd_create']);
 
 const CONDITIONAL: readonly DenyRule[] = [
   // clone(flags, …) on both arches: creating namespaces, see unshare above. Threads and fork stay allowed.
@@ -266,7 +291,8 @@ const CONDITIONAL: readonly DenyRule[] = [
       test: { kind: 'has-any-bit', mask: { name: 'CLONE_NEW*', value: CLONE_NEW_ANY } },
     },
   },
-  // Pushing characters into the controlling terminal's input (the classic sandbox escape through a shared tty).
+  // Pushing characters into the controlling terminal's input (the classic sandbox escape through a shared tty), and
+  // line disciplines.
   {
     syscall: 'ioctl',
     errno: EPERM,
@@ -278,6 +304,8 @@ const CONDITIONAL: readonly DenyRule[] = [
         values: [
           { name: 'TIOCSTI', value: 0x5412 },
           { name: 'TIOCLINUX', value: 0x541c },
+          // Changing the line discipline loads tty code (N_GSM, N_HDLC…) with a long CVE history.
+          { name: 'TIOCSETD', value: 0x5423 },
         ],
       },
     },
@@ -311,8 +339,16 @@ interface ResolvedRule extends DenyRule {
   nr: number;
 }
 
-function resolvePolicy(arch: SeccompArch, allowNetwork: boolean): ResolvedRule[] {
-  const rules = [...UNCONDITIONAL, ...CONDITIONAL, ...(allowNetwork ? [] : [SOCKET_UNIX_ONLY])];
+type PolicyOptions = Required<Omit<SeccompFilterOptions, 'arch'>>;
+
+function resolvePolicy(arch: SeccompArch, options: PolicyOptions): ResolvedRule[] {
+  const rules = [
+    ...UNCONDITIONAL,
+    ...(options.allowSessions ? [] : NO_SESSIONS),
+    ...(options.allowMemfd ? [] : NO_MEMFD),
+    ...CONDITIONAL,
+    ...(options.allowNetwork ? [] : [SOCKET_UNIX_ONLY]),
+  ];
   const resolved: ResolvedRule[] = [];
   for (const rule of rules) {
     const nr = SYSCALLS[arch][rule.syscall];
@@ -426,8 +462,13 @@ function encode(program: readonly Instruction[]): Buffer {
  * Returns the raw seccomp program: N × `struct sock_filter { u16 code; u8 jt; u8 jf; u32 k }`, little-endian, 8 bytes
  * each, ready for `struct sock_fprog { len: N, filter }`. Default action: allow; see the module comment for the policy.
  */
-export function buildSeccompFilter({ arch = detectArch(), allowNetwork = false }: SeccompFilterOptions = {}): Buffer {
-  return encode(assemble(arch, resolvePolicy(arch, allowNetwork)));
+export function buildSeccompFilter({
+  arch = detectArch(),
+  allowNetwork = false,
+  allowSessions = false,
+  allowMemfd = false,
+}: SeccompFilterOptions = {}): Buffer {
+  return encode(assemble(arch, resolvePolicy(arch, { allowNetwork, allowSessions, allowMemfd })));
 }
 
 const hex = (value: number): string => `0x${value.toString(16)}`;
@@ -445,6 +486,8 @@ function describeCondition({ index, name, test }: ArgumentCondition): string {
 export function describeSeccompPolicy({
   arch = detectArch(),
   allowNetwork = false,
+  allowSessions = false,
+  allowMemfd = false,
 }: SeccompFilterOptions = {}): SeccompRule[] {
   const abi: SeccompRule[] = [
     { syscall: '*', action: 'kill', condition: `arch is not ${arch} (${hex(AUDIT_ARCH[arch])})` },
@@ -458,11 +501,13 @@ export function describeSeccompPolicy({
     errno: ENOSYS,
     condition: `nr > ${LAST_REVIEWED_SYSCALL} (newer than the reviewed tables)`,
   });
-  const rules = resolvePolicy(arch, allowNetwork).map(({ syscall, errno, when }): SeccompRule => ({
-    syscall,
-    action: 'errno',
-    errno,
-    ...(when ? { condition: describeCondition(when) } : {}),
-  }));
+  const rules = resolvePolicy(arch, { allowNetwork, allowSessions, allowMemfd }).map(
+    ({ syscall, errno, when }): SeccompRule => ({
+      syscall,
+      action: 'errno',
+      errno,
+      ...(when ? { condition: describeCondition(when) } : {}),
+    }),
+  );
   return [...abi, ...rules];
 }

@@ -85,7 +85,9 @@ export function ioTestsWallMs(suite: IoTestSuite): number {
  * The driver exits 0 only if every test passed. It prints one line `IO_TESTS_RESULT_PREFIX + JSON` (`IoTestsResult`)
  * on stdout, and on failure the details and an `IO_TESTS_ERROR_PREFIX` line on stderr. The program under test never
  * writes on the driver's stdout or stderr: its output goes to pipes the driver reads, and the driver makes itself
- * undumpable so the program (same uid) cannot open `/proc/<driver>/fd/1` or its memory.
+ * undumpable so the program (same uid) cannot open `/proc/<driver>/fd/1` or its memory. Nor can the program read the
+ * expected outputs: the driver deletes its own file (which holds them) before the first run, and each run's folder
+ * after it, so they are only in the driver's memory while the program runs.
  */
 export function ioTestsProgram(program: string, suite: IoTestSuite): string {
   if (suite.cases.length === 0)
@@ -125,6 +127,7 @@ import os
 import re
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import sys
@@ -305,6 +308,8 @@ def compile_check(source, timeout):
                                 env=ENVIRONMENT, timeout=timeout)
     except subprocess.TimeoutExpired:
         return False, "the compile check took longer than %d s" % timeout
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return result.returncode == 0, result.stderr.decode("utf-8", errors="replace")[-2000:]
 
 
@@ -315,6 +320,7 @@ def run_test(source, test, timeout):
                              stderr=subprocess.PIPE, cwd=folder, env=ENVIRONMENT, preexec_fn=limit_child,
                              start_new_session=True, close_fds=True)
     stdout, stderr, stderr_bytes, timed_out, overflow = exchange(child, test["input"].encode("utf-8"), started + timeout)
+    shutil.rmtree(folder, ignore_errors=True)  # the next run sees no trace of this one (not even how many came before)
     error_text = stderr.decode("utf-8", errors="ignore")
     if timed_out:
         return "TIME_LIMIT_EXCEEDED", "killed after %d ms" % (timeout * 1000), error_text
@@ -348,8 +354,25 @@ def finish(verdict, outcomes, tests, details):
     sys.exit(1)
 
 
+def forget_program_file():
+    # This file holds every test's expected output, and the program under test runs under our uid: delete it (and
+    # anything else in the execution's folder, such as a stdin file) before the first run. CONFIG stays in this
+    # process's memory only, which make_undumpable() closes to the program.
+    here = globals().get("__file__")
+    if not here:
+        raise RuntimeError("the io-tests driver must run from a file it can delete (harness exit-code)")
+    folder = os.path.dirname(os.path.abspath(here))
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if not os.path.isdir(path) or os.path.islink(path):
+            os.unlink(path)
+    if os.path.exists(here):
+        raise RuntimeError("the io-tests driver could not delete its own file")
+
+
 def main():
     make_undumpable()
+    forget_program_file()
     source = CONFIG["program"].replace("\r", "")
     tests = [{"input": case["input"].replace("\r", ""), "outputs": [output.replace("\r", "") for output in case["outputs"]]}
              for case in CONFIG["cases"]]

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { repositoryRoot } from '../../src/tasks/shared-datasets.js';
+import { repositoryRoot } from '../tasks/shared-datasets.js';
 
 export interface Exchange {
   name: string;
@@ -53,7 +53,10 @@ export interface FakeServerOptions {
 
 export async function startFakeServer(server: string, options: FakeServerOptions = {}): Promise<FakeServer> {
   const folder = join(fixturesRoot(), server);
-  const fixture = JSON.parse(readFileSync(join(folder, 'exchanges.json'), 'utf8')) as { model: string; exchanges: Exchange[] };
+  const fixture = JSON.parse(readFileSync(join(folder, 'exchanges.json'), 'utf8')) as {
+    model: string;
+    exchanges: Exchange[];
+  };
   const exchanges = [...(options.extra ?? []), ...fixture.exchanges];
   const chunkBytes = options.chunkBytes ?? 11;
   const requests: RecordedRequest[] = [];
@@ -73,7 +76,11 @@ export async function startFakeServer(server: string, options: FakeServerOptions
     requests.push({ method: request.method ?? '', path, headers: request.headers, body, exchange: exchange?.name });
     if (exchange === undefined) {
       response.writeHead(400, { 'content-type': 'application/json' });
-      response.end(JSON.stringify({ error: { message: `fake server (${server}): no recorded exchange matches ${request.method} ${path} ${text}` } }));
+      response.end(
+        JSON.stringify({
+          error: { message: `fake server (${server}): no recorded exchange matches ${request.method} ${path} ${text}` },
+        }),
+      );
       return;
     }
     if (exchange.sse === undefined) {
@@ -82,7 +89,12 @@ export async function startFakeServer(server: string, options: FakeServerOptions
       return;
     }
     const bytes = readFileSync(join(folder, exchange.sse));
-    response.writeHead(exchange.status ?? 200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', ...exchange.headers });
+    response.writeHead(exchange.status ?? 200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      ...exchange.headers,
+    });
     let closed = false;
     response.on('close', () => (closed = true));
     for (let start = 0; start < bytes.length && !closed; start += chunkBytes) {

@@ -24,11 +24,26 @@ const CHAT_TEMPLATE =
   "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
 
 // Seed 2's greedy completion of the conformance prompt runs 24 tokens without an end token (checked in 'complete').
-const chatModel = await buildTinyGguf({ seed: 2, metadata: { 'tokenizer.chat_template': CHAT_TEMPLATE }, fileName: 'chat.gguf' });
-const plainModel = await buildTinyGguf({ seed: 2, dir: chatModel.dir, fileName: 'plain.gguf', tokenizer: chatModel.tokenizer });
+const chatModel = await buildTinyGguf({
+  seed: 2,
+  metadata: { 'tokenizer.chat_template': CHAT_TEMPLATE },
+  fileName: 'chat.gguf',
+});
+const plainModel = await buildTinyGguf({
+  seed: 2,
+  dir: chatModel.dir,
+  fileName: 'plain.gguf',
+  tokenizer: chatModel.tokenizer,
+});
 // Seed-Coder's special tokens (an SPM family) and no GGUF fim_* keys; the file is named after another family, to show
 // that detection reads the tokens, not the name.
-const SEED_CODER_TOKENS = ['<[end▁of▁sentence]>', '<[fim-prefix]>', '<[fim-suffix]>', '<[fim-middle]>', '<[begin▁of▁sentence]>'];
+const SEED_CODER_TOKENS = [
+  '<[end▁of▁sentence]>',
+  '<[fim-prefix]>',
+  '<[fim-suffix]>',
+  '<[fim-middle]>',
+  '<[begin▁of▁sentence]>',
+];
 const seedCoderModel = await buildTinyGguf({
   seed: 2,
   dir: chatModel.dir,
@@ -41,12 +56,17 @@ testBackendConformance({
   name: 'llama (tiny random GGUF with a chat template)',
   createBackend: () => createLlamaBackend({ modelPath: chatModel.path, sequences: 4 }),
   callOptions: { maxTokens: 24 },
-  skip: { 'unsupported-capability': 'this model has FIM tokens and a chat template; the no-template case is tested below' },
+  skip: {
+    'unsupported-capability': 'this model has FIM tokens and a chat template; the no-template case is tested below',
+  },
 });
 
 describe('llama backend', () => {
   const backends: LlamaBackend[] = [];
-  const open = async (modelPath: string, options: Partial<Parameters<typeof createLlamaBackend>[0]> = {}): Promise<LlamaBackend> => {
+  const open = async (
+    modelPath: string,
+    options: Partial<Parameters<typeof createLlamaBackend>[0]> = {},
+  ): Promise<LlamaBackend> => {
     const backend = await createLlamaBackend({ modelPath, ...options });
     backends.push(backend);
     return backend;
@@ -68,10 +88,13 @@ describe('llama backend', () => {
     assert.equal(new Set(three.choices.map((choice) => choice.text)).size, 3, JSON.stringify(three.choices));
     // Choice i uses seed + i: choice 0 is the single call's sample with the same seed.
     assert.equal(three.choices[0]!.text, first.choices[0]!.text);
-    assert.equal(three.usage.completionTokens, three.choices.reduce((sum, choice) => sum + choice.completionTokens, 0));
+    assert.equal(
+      three.usage.completionTokens,
+      three.choices.reduce((sum, choice) => sum + choice.completionTokens, 0),
+    );
   });
 
-  test('greedy n > 1 decodes once and copies: n choices, one decode\'s tokens in usage', async () => {
+  test("greedy n > 1 decodes once and copies: n choices, one decode's tokens in usage", async () => {
     const backend = await open(plainModel.path, { sequences: 1 });
     const single = await backend.complete('const x = ', { maxTokens: 12, logprobs: true });
     // With one sequence, n = 4 decoded apart would take four turns on it; copies take none.
@@ -95,7 +118,11 @@ describe('llama backend', () => {
       [{ topK: -2 }, /^topK=-2 must be a non-negative integer/],
     ];
     for (const [options, message] of cases) {
-      await assert.rejects(backend.complete('x', options), (error) => error instanceof UsageError && message.test(error.message), JSON.stringify(options));
+      await assert.rejects(
+        backend.complete('x', options),
+        (error) => error instanceof UsageError && message.test(error.message),
+        JSON.stringify(options),
+      );
     }
     await assert.rejects(async () => {
       for await (const part of backend.streamComplete('x', { n: 0 })) void part;
@@ -137,22 +164,40 @@ describe('llama backend', () => {
       }
       return path;
     };
-    const prompts = [CONFORMANCE_PROMPTS.complete, 'function add(a, b) {\n', 'const value = 1;\n', 'export function ', 'import { x } from', 'class A {\n'];
-    const found = prompts.map((prompt) => ({ prompt, expected: greedyPath(plainModel.tokenizer.encode(prompt)) })).find(({ expected }) => expected.every((id) => id >= 8));
+    const prompts = [
+      CONFORMANCE_PROMPTS.complete,
+      'function add(a, b) {\n',
+      'const value = 1;\n',
+      'export function ',
+      'import { x } from',
+      'class A {\n',
+    ];
+    const found = prompts
+      .map((prompt) => ({ prompt, expected: greedyPath(plainModel.tokenizer.encode(prompt)) }))
+      .find(({ expected }) => expected.every((id) => id >= 8));
     assert.ok(found !== undefined, 'some prompt has a greedy path without special tokens');
     const result = await backend.complete(found.prompt, { maxTokens: 10 });
     assert.equal(result.choices[0]!.text, plainModel.tokenizer.decode(found.expected), JSON.stringify(found.prompt));
     assert.equal(result.usage.promptTokens, plainModel.tokenizer.encode(found.prompt).length);
   });
 
-  test('infill prompts are the model\'s own FIM tokens around the BPE tokens of prefix and suffix (PSM)', async () => {
+  test("infill prompts are the model's own FIM tokens around the BPE tokens of prefix and suffix (PSM)", async () => {
     const backend = await open(plainModel.path);
     const { prefix, suffix } = CONFORMANCE_PROMPTS.infill;
     const { tokenizer } = plainModel;
-    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix, suffix }), [1, ...tokenizer.encode(prefix), 3, ...tokenizer.encode(suffix), 2]);
+    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix, suffix }), [
+      1,
+      ...tokenizer.encode(prefix),
+      3,
+      ...tokenizer.encode(suffix),
+      2,
+    ]);
     // complete() parses special-token texts, as llama-server does: a rendered FIM prompt gives the same tokens.
     assert.deepEqual(
-      await backend.promptTokens({ kind: 'complete', prompt: `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>` }),
+      await backend.promptTokens({
+        kind: 'complete',
+        prompt: `<|fim_prefix|>${prefix}<|fim_suffix|>${suffix}<|fim_middle|>`,
+      }),
       await backend.promptTokens({ kind: 'infill', prefix, suffix }),
     );
     assert.equal(backend.ggufMetadata['tokenizer.ggml.fim_pre_token_id'], 1);
@@ -168,43 +213,72 @@ describe('llama backend', () => {
     assert.deepEqual(result.warnings, []);
   });
 
-  test('a vocabulary with Seed-Coder\'s sentinels is laid out SPM with its tokens, whatever the file is called', async () => {
+  test("a vocabulary with Seed-Coder's sentinels is laid out SPM with its tokens, whatever the file is called", async () => {
     const backend = await open(seedCoderModel.path);
     assert.equal(backend.fimFormat?.family, 'seed-coder', backend.fimFormatReason);
-    assert.match(backend.fimFormatReason, /special tokens '<\[fim-prefix\]>' \(1\), '<\[fim-suffix\]>' \(2\), '<\[fim-middle\]>' \(3\)/);
+    assert.match(
+      backend.fimFormatReason,
+      /special tokens '<\[fim-prefix\]>' \(1\), '<\[fim-suffix\]>' \(2\), '<\[fim-middle\]>' \(3\)/,
+    );
     assert.equal(backend.capabilities.supportsInfill, true);
     const { tokenizer } = seedCoderModel;
     // <[fim-suffix]> S <[fim-prefix]> P <[fim-middle]>
-    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix: 'def f(', suffix: '):\n' }), [2, ...tokenizer.encode('):\n'), 1, ...tokenizer.encode('def f('), 3]);
+    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix: 'def f(', suffix: '):\n' }), [
+      2,
+      ...tokenizer.encode('):\n'),
+      1,
+      ...tokenizer.encode('def f('),
+      3,
+    ]);
     const result = await backend.infill('def f(', '):\n', { maxTokens: 16, temperature: 1, seed: 5 });
     // Its sentinels and end token end the middle: none is ever part of the text.
-    for (const token of SEED_CODER_TOKENS.slice(0, 4)) assert.ok(!result.choices[0]!.text.includes(token), result.choices[0]!.text);
+    for (const token of SEED_CODER_TOKENS.slice(0, 4))
+      assert.ok(!result.choices[0]!.text.includes(token), result.choices[0]!.text);
   });
 
-  test('fimFormat overrides detection; the sentinel probe\'s findings come back as warnings of infill calls', async () => {
+  test("fimFormat overrides detection; the sentinel probe's findings come back as warnings of infill calls", async () => {
     const backend = await open(plainModel.path, { fimFormat: 'starcoder' });
     assert.equal(backend.fimFormat?.family, 'starcoder');
     assert.equal(backend.fimFormatReason, 'override: starcoder (given explicitly)');
     const result = await backend.infill('a', 'b', { maxTokens: 2 });
-    assert.ok(result.warnings.some((warning) => warning.startsWith('Override starcoder differs from what the tokenizer says: GGUF metadata names')), JSON.stringify(result.warnings));
     assert.ok(
-      result.warnings.some((warning) => /^StarCoder's FIM prefix token '<fim_prefix>' tokenizes to \d+ tokens \[/.test(warning)),
+      result.warnings.some((warning) =>
+        warning.startsWith('Override starcoder differs from what the tokenizer says: GGUF metadata names'),
+      ),
+      JSON.stringify(result.warnings),
+    );
+    assert.ok(
+      result.warnings.some((warning) =>
+        /^StarCoder's FIM prefix token '<fim_prefix>' tokenizes to \d+ tokens \[/.test(warning),
+      ),
       JSON.stringify(result.warnings),
     );
     // Only infill concerns the FIM format.
     assert.deepEqual((await backend.complete('a', { maxTokens: 2 })).warnings, []);
     await assert.rejects(
       createLlamaBackend({ modelPath: plainModel.path, fimFormat: 'qwen' }),
-      (error) => error instanceof UsageError && error.message === `Unknown FIM format 'qwen'. Known formats: ${FIM_FAMILIES.join(', ')}.`,
+      (error) =>
+        error instanceof UsageError &&
+        error.message === `Unknown FIM format 'qwen'. Known formats: ${FIM_FAMILIES.join(', ')}.`,
     );
   });
 
   test('renderInfill replaces the FIM layout, and its stop strings end the middle', async () => {
     const backend = await open(plainModel.path, {
-      renderInfill: (prefix, suffix) => ({ prompt: `<|fim_suffix|>${suffix}<|fim_prefix|>${prefix}<|fim_middle|>`, stop: ['e'], warnings: ['rendered by the test'] }),
+      renderInfill: (prefix, suffix) => ({
+        prompt: `<|fim_suffix|>${suffix}<|fim_prefix|>${prefix}<|fim_middle|>`,
+        stop: ['e'],
+        warnings: ['rendered by the test'],
+      }),
     });
     const { tokenizer } = plainModel;
-    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix: 'a', suffix: 'b' }), [3, ...tokenizer.encode('b'), 1, ...tokenizer.encode('a'), 2]);
+    assert.deepEqual(await backend.promptTokens({ kind: 'infill', prefix: 'a', suffix: 'b' }), [
+      3,
+      ...tokenizer.encode('b'),
+      1,
+      ...tokenizer.encode('a'),
+      2,
+    ]);
     const result = await backend.infill('def f(', '):\n', { maxTokens: 40 });
     assert.ok(!result.choices[0]!.text.includes('e'));
     assert.deepEqual(result.warnings, ['rendered by the test']);
@@ -244,10 +318,13 @@ describe('llama backend', () => {
     assert.deepEqual(result.choices[0], { text: '\uFFFD', finishReason: 'stop', completionTokens: 1 });
     const parts = [];
     for await (const part of backend.streamComplete(prompt, { maxTokens: 8 })) parts.push(part);
-    assert.deepEqual(parts.filter((part) => part.type === 'text-delta'), [{ type: 'text-delta', text: '\uFFFD' }]);
+    assert.deepEqual(
+      parts.filter((part) => part.type === 'text-delta'),
+      [{ type: 'text-delta', text: '\uFFFD' }],
+    );
   });
 
-  test('countTokens is the BPE encoder\'s count', async () => {
+  test("countTokens is the BPE encoder's count", async () => {
     const backend = await open(plainModel.path);
     for (const text of ['', 'def add(a, b):\n    return a + b\n', 'const s = "日本語 🎉";\r\n\t<|fim_prefix|>']) {
       assert.equal(await backend.countTokens!(text), plainModel.tokenizer.encode(text).length, JSON.stringify(text));
@@ -263,7 +340,9 @@ describe('llama backend', () => {
     assert.equal(plain.capabilities.supportsChat, false);
     await assert.rejects(
       plain.chat(messages),
-      (error) => error instanceof UnsupportedCapabilityError && /has no chat template \(GGUF tokenizer\.chat_template is missing\)/.test(error.message),
+      (error) =>
+        error instanceof UnsupportedCapabilityError &&
+        /has no chat template \(GGUF tokenizer\.chat_template is missing\)/.test(error.message),
     );
   });
 
@@ -272,19 +351,50 @@ describe('llama backend', () => {
     assert.equal(backend.capabilities.contextLength, 256);
     await assert.rejects(
       backend.complete('word '.repeat(300)),
-      (error) => error instanceof ModelError && error.code === 'context-overflow' && /the prompt is \d+ tokens but the context holds 256/.test(error.message),
+      (error) =>
+        error instanceof ModelError &&
+        error.code === 'context-overflow' &&
+        /the prompt is \d+ tokens but the context holds 256/.test(error.message),
     );
     const prompt = 'x '.repeat(120);
     const promptTokens = plainModel.tokenizer.encode(prompt).length;
     const result = await backend.complete(prompt, { maxTokens: 1000, temperature: 1, seed: 3 });
-    assert.ok(result.warnings.some((warning) => warning.startsWith('maxTokens=1000: only')), JSON.stringify(result.warnings));
+    assert.ok(
+      result.warnings.some((warning) => warning.startsWith('maxTokens=1000: only')),
+      JSON.stringify(result.warnings),
+    );
     assert.ok(result.choices[0]!.completionTokens <= 256 - promptTokens);
+  });
+
+  test('promptOverflow keep-end: a prompt longer than the context keeps its end and says how many tokens it lost', async () => {
+    const backend = await open(plainModel.path, { contextSize: 256 });
+    const prompt = `${'word '.repeat(300)}def tail():\n`;
+    const result = await backend.complete(prompt, { maxTokens: 200, promptOverflow: 'keep-end' });
+    // Room for min(200, 256 / 2) = 128 generated tokens: the prompt keeps at most 128.
+    assert.ok(result.usage.promptTokens <= 128, String(result.usage.promptTokens));
+    assert.ok((result.truncatedPromptTokens ?? 0) >= 300 - 128, String(result.truncatedPromptTokens));
+    assert.ok(
+      result.warnings.some((warning) =>
+        /^the prompt was \d+ tokens: its first \d+ were dropped to fit the 256-token context/.test(warning),
+      ),
+      JSON.stringify(result.warnings),
+    );
+    // A prompt that fits is not touched.
+    const small = await backend.complete('def f():\n', { maxTokens: 4, promptOverflow: 'keep-end' });
+    assert.equal(small.truncatedPromptTokens, undefined);
+    // Without the option the overflow is still an error.
+    await assert.rejects(
+      backend.complete(prompt),
+      (error) => error instanceof ModelError && error.code === 'context-overflow',
+    );
   });
 
   test('unknown backendOptions are reported as warnings', async () => {
     const backend = await open(plainModel.path);
     const result = await backend.complete('x', { maxTokens: 2, backendOptions: { mirostat: 2 } });
-    assert.deepEqual(result.warnings, ['backendOptions.mirostat: the llama backend has no such setting; it is ignored.']);
+    assert.deepEqual(result.warnings, [
+      'backendOptions.mirostat: the llama backend has no such setting; it is ignored.',
+    ]);
   });
 
   test('logprobs: one per generated token; at temperature 0 they are the reference log-softmax of the chosen tokens', async () => {
@@ -302,7 +412,10 @@ describe('llama backend', () => {
       const chosen = logits.indexOf(max);
       path.push(chosen);
       assert.equal(entry.token, plainModel.tokenizer.tokenText(chosen));
-      assert.ok(Math.abs(entry.logprob - (logits[chosen]! - max - logSum)) < 1e-3, `token ${index}: ${entry.logprob} vs ${logits[chosen]! - max - logSum}`);
+      assert.ok(
+        Math.abs(entry.logprob - (logits[chosen]! - max - logSum)) < 1e-3,
+        `token ${index}: ${entry.logprob} vs ${logits[chosen]! - max - logSum}`,
+      );
     }
     // Without the flag there are none.
     assert.equal((await backend.complete(prompt, { maxTokens: 2 })).choices[0]!.logprobs, undefined);
@@ -343,8 +456,14 @@ describe('llama backend', () => {
     await writeFile(path, 'hello');
     await assert.rejects(
       createLlamaBackend({ modelPath: path }),
-      (error) => error instanceof ModelError && error.code === 'model-load-failed' && error.message.includes(`could not load ${path}`),
+      (error) =>
+        error instanceof ModelError &&
+        error.code === 'model-load-failed' &&
+        error.message.includes(`could not load ${path}`),
     );
-    await assert.rejects(createLlamaBackend({ modelPath: `${chatModel.dir}/missing.gguf` }), (error) => error instanceof ModelError && error.code === 'model-not-found');
+    await assert.rejects(
+      createLlamaBackend({ modelPath: `${chatModel.dir}/missing.gguf` }),
+      (error) => error instanceof ModelError && error.code === 'model-not-found',
+    );
   });
 });

@@ -16,7 +16,11 @@ export interface LlamaLogProbabilityOptions {
  * vocabulary; tokens llama.cpp does not report get -Infinity. At temperature 1 with top-k and top-p off it reports
  * every token it gives a non-zero probability.
  */
-export async function llamaNextTokenLogProbabilities(model: LlamaModel, tokens: readonly number[], options: LlamaLogProbabilityOptions): Promise<Float64Array> {
+export async function llamaNextTokenLogProbabilities(
+  model: LlamaModel,
+  tokens: readonly number[],
+  options: LlamaLogProbabilityOptions,
+): Promise<Float64Array> {
   const context = await model.createContext({
     contextSize: options.contextSize,
     threads: 1,
@@ -29,7 +33,9 @@ export async function llamaNextTokenLogProbabilities(model: LlamaModel, tokens: 
     // end the evaluation without yielding them (which token is sampled changes with the tokenizer and the weights);
     // the seed makes the sample, and so the run, repeatable.
     const sampling = { temperature: 1, topK: 0, topP: 1, seed: 1, yieldEogToken: true };
-    for await (const output of context.getSequence().evaluateWithMetadata(tokens as Token[], { probabilities: true }, sampling)) {
+    for await (const output of context
+      .getSequence()
+      .evaluateWithMetadata(tokens as Token[], { probabilities: true }, sampling)) {
       const result = new Float64Array(options.vocabSize).fill(-Infinity);
       for (const [token, probability] of output.probabilities) result[token] = Math.log(probability);
       return result;
@@ -60,7 +66,11 @@ export function argmax(values: ArrayLike<number>): number {
  * max |a[i] − b[i]|. A token missing on one side only (-Infinity there) makes it NaN, which fails any `<` check;
  * `reportedOnly` compares just the tokens `b` reports (finite in `b`).
  */
-export function maxDifference(a: ArrayLike<number>, b: ArrayLike<number>, options: { reportedOnly?: boolean } = {}): number {
+export function maxDifference(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  options: { reportedOnly?: boolean } = {},
+): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) {
     if (options.reportedOnly && b[i] === -Infinity) continue;

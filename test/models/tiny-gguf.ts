@@ -87,8 +87,13 @@ let sharedTokenizer: Promise<BpeTokenizer> | undefined;
 
 /** A 512-token tokenizer trained once per process on the repo's sources. */
 export function tinyTokenizer(vocabSize = 512): Promise<BpeTokenizer> {
-  if (vocabSize !== 512) return repoSourceText().then((texts) => trainBpeTokenizer(texts, { vocabSize, specialTokens: EMBEDDED_SPECIAL_TOKENS }));
-  sharedTokenizer ??= repoSourceText().then((texts) => trainBpeTokenizer(texts, { vocabSize, specialTokens: EMBEDDED_SPECIAL_TOKENS }));
+  if (vocabSize !== 512)
+    return repoSourceText().then((texts) =>
+      trainBpeTokenizer(texts, { vocabSize, specialTokens: EMBEDDED_SPECIAL_TOKENS }),
+    );
+  sharedTokenizer ??= repoSourceText().then((texts) =>
+    trainBpeTokenizer(texts, { vocabSize, specialTokens: EMBEDDED_SPECIAL_TOKENS }),
+  );
   return sharedTokenizer;
 }
 
@@ -108,7 +113,8 @@ export function seededRandom(seed: number): () => number {
 export function randomLlamaWeights(config: LlamaConfig, seed: number, untied = false): LlamaWeights {
   const random = seededRandom(seed);
   const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-  const matrix = (rows: number, columns: number, std = 1 / Math.sqrt(columns)): Float32Array => Float32Array.from({ length: rows * columns }, () => normal() * std);
+  const matrix = (rows: number, columns: number, std = 1 / Math.sqrt(columns)): Float32Array =>
+    Float32Array.from({ length: rows * columns }, () => normal() * std);
   const norm = (): Float32Array => Float32Array.from({ length: config.dim }, () => 1 + 0.1 * normal());
   const { vocabSize, dim, heads, kvHeads, ffDim } = config;
   const headDim = dim / heads;
@@ -146,11 +152,28 @@ export async function buildTinyGguf(options: TinyGgufOptions = {}): Promise<Tiny
   const ownDir = options.dir === undefined;
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'codeloop-tiny-gguf-')));
   const tokenizer = options.tokenizer ?? (await tinyTokenizer(vocabSize));
-  const config: LlamaConfig = { vocabSize: tokenizer.vocabSize, dim, layers, heads, kvHeads, ffDim, contextLength, ropeTheta: 10000, normEps: 1e-5 };
+  const config: LlamaConfig = {
+    vocabSize: tokenizer.vocabSize,
+    dim,
+    layers,
+    heads,
+    kvHeads,
+    ffDim,
+    contextLength,
+    ropeTheta: 10000,
+    normEps: 1e-5,
+  };
   const weights = randomLlamaWeights(config, seed, untied);
   options.editWeights?.(weights, tokenizer, config);
   const path = join(dir, options.fileName ?? `tiny-${fileType}.gguf`);
-  await writeLlamaGguf(path, { name: 'codeloop-tiny-test', config, tokenizer, weights, fileType, ...(options.metadata ? { metadata: options.metadata } : {}) });
+  await writeLlamaGguf(path, {
+    name: 'codeloop-tiny-test',
+    config,
+    tokenizer,
+    weights,
+    fileType,
+    ...(options.metadata ? { metadata: options.metadata } : {}),
+  });
   return {
     path,
     dir,

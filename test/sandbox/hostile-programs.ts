@@ -61,6 +61,12 @@ const noSecret = (result: ExecutionResult, context: BatteryContext) =>
     ? 'the secret leaked into the output'
     : undefined;
 
+/** With cgroups a memory bomb is an OOM kill in its job cgroup; without, the allocation it needs is refused. */
+const killedByCgroupOrDenied = (result: ExecutionResult) =>
+  result.isolation === 'bwrap+seccomp+cgroup' && result.verdict !== 'memory-exceeded'
+    ? `not stopped by the cgroup: ${result.verdict}`
+    : undefined;
+
 const py = (
   name: string,
   code: string,
@@ -132,6 +138,22 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     LOADED_MACHINE,
   ),
   py('memory-bomb-string', 's = "x"\nwhile True:\n    s = s + s\n', 'memory-exceeded', LOADED_MACHINE),
+  // Memory the kernel does not count in a process's RSS (tmpfs files, unmapped memfds), after lowering the program's
+  // own oom_score_adj: with cgroups the OOM kill must fall on the program (in its own job cgroup), never on the
+  // supervisor (which made the sample, and the one pipelined behind it, an infra error); without cgroups memfd_create
+  // is denied, since RLIMIT_AS does not count memfd pages.
+  py(
+    'oom-score-lowered-memory-fill',
+    'import os\nwith open("/proc/self/oom_score_adj", "w") as f:\n    f.write("0")\nchunk = b"\\0" * (1 << 20)\nfor d in ("/work", "/tmp", "/dev/shm"):\n    try:\n        with open(d + "/fill", "wb") as f:\n            while True:\n                f.write(chunk)\n    except OSError:\n        pass\nfds = []\nfor _ in range(64):\n    fd = os.memfd_create("x")\n    for _ in range(16):\n        os.write(fd, chunk)\n    fds.append(fd)\nprint("held", len(fds) * 16, "MiB")\n',
+    ['memory-exceeded', 'failed'],
+    { ...LOADED_MACHINE, check: killedByCgroupOrDenied },
+  ),
+  py(
+    'memfd-past-address-space',
+    'import os\nfds = []\nfor _ in range(32):\n    fd = os.memfd_create("x")\n    for _ in range(16):\n        os.write(fd, b"\\0" * (1 << 20))\n    fds.append(fd)\nprint("held", len(fds) * 16, "MiB")\n',
+    ['memory-exceeded', 'failed'],
+    { limits: { wallMs: 20_000, memoryMiB: 64 }, check: killedByCgroupOrDenied },
+  ),
   py('stdout-flood', 'import sys\nwhile True:\n    sys.stdout.write("A" * 65536)\n', 'timed-out', {
     check: (result) =>
       result.stdoutBytes > result.limits.outputBytes && result.stdout.length < result.limits.outputBytes * 2
@@ -278,6 +300,35 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     'failed',
   ),
   py('forge-end-marker', 'import os\nos.write(4, b"completed\\n")\nos._exit(0)\n', 'failed', { harness: 'completion' }),
+  // Issue 13, item 4: a fork search. Each call forks and answers True in the child, False in the parent (which waits);
+  // wrong branches die on their asserts, one branch reaches the end, and the original process exits 0 without
+  // running the tests. Only the original process may write the end marker.
+  ...(['completion', 'human-eval'] as const).map((harness) =>
+    py(
+      `fork-search-end-marker-${harness}`,
+      'import os\nfork = getattr(os, "fork", None) or __import__("posix").fork\nif fork():\n    os.wait()\n    os._exit(0)\ndef answer():\n    child = fork()\n    if child:\n        os.waitpid(child, 0)\n        return False\n    return True\nassert answer() is True\nassert answer() is False\nassert answer() is True\n',
+      'failed',
+      { harness },
+    ),
+  ),
+  // Issue 13, item 3a: compile() raising something other than SyntaxError is the program's compile error, never an
+  // infra-error (human-eval records "failed: ..." for it).
+  ...(
+    [
+      ['recursion', 5_000],
+      ['memory', 50_000],
+    ] as const
+  ).flatMap(([what, depth]) =>
+    (['completion', 'human-eval'] as const).map((harness) =>
+      py(`compile-${what}-error-${harness}`, `def f():\n    return ${'-'.repeat(depth)}1\n`, 'compile-error', {
+        harness,
+        check: (result) =>
+          harness === 'human-eval' && !result.humanEvalResult?.startsWith('failed: ')
+            ? `humanEvalResult ${result.humanEvalResult}`
+            : undefined,
+      }),
+    ),
+  ),
   py(
     'no-other-jobs-in-memory',
     'import sys\nf = sys._getframe()\nfound = []\nwhile f:\n    found += [name for name in ("result", "buffer") if name in f.f_locals]\n    f = f.f_back\nassert not found, found\n',
@@ -292,6 +343,24 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     'unreviewed-new-syscall',
     'import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nassert libc.syscall(467, -1, 0, 0, 0, 0) == -1 and ctypes.get_errno() == 38, ctypes.get_errno()\n',
     'passed',
+  ),
+  // A Python program runs in the supervisor's forked interpreter: its command line must not carry the supervisor's
+  // configuration or the host's pid; the host's boot parameters and kernel configuration are hidden.
+  py(
+    'no-harness-config-in-cmdline',
+    'for path in ("/proc/self/cmdline", "/proc/1/cmdline"):\n    text = open(path, "rb").read().decode(errors="replace")\n    for word in ("seccomp", "{", "{{HARNESS_PID}}"):\n        assert word not in text, (path, word, text[:300])\nprint("ok")\n',
+    'passed',
+  ),
+  py(
+    'kernel-cmdline-and-config-hidden',
+    'import os\nassert open("/proc/cmdline").read() == "", "/proc/cmdline"\nif os.path.exists("/proc/config.gz"):\n    assert open("/proc/config.gz", "rb").read() == b"", "/proc/config.gz"\nassert not os.path.exists("/boot") or os.listdir("/boot") == [], os.listdir("/boot")\nprint("ok")\n',
+    'passed',
+  ),
+  py(
+    'tiocsetd',
+    'import fcntl, os, pty, struct, termios\nmain, _ = pty.openpty()\nfcntl.ioctl(main, termios.TIOCSETD, struct.pack("i", 0))\n',
+    'failed',
+    { check: (result) => (/PermissionError|Operation not permitted/.test(result.stderr) ? undefined : 'not EPERM') },
   ),
   // --- JavaScript ------------------------------------------------------------------------------------------------
   js('infinite-loop', 'for (;;) {}\n', 'timed-out'),
@@ -376,6 +445,9 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     typeCheck: true,
   }),
   ts('syntax-error-is-compile-error', 'const n: number = ;\n', 'compile-error'),
+  // Issue 13, item 6b: the host-side transpiler overflowing its stack is this program's compile error, not the run's end.
+  ts('deep-unary-transpile', `const n = ${'!'.repeat(50_000)}1;\n`, 'compile-error'),
+  ts('deep-unary-type-check', `const n: boolean = ${'!'.repeat(50_000)}1;\n`, 'compile-error', { typeCheck: true }),
   ts(
     'write-etc',
     "declare var require: any;\nrequire('fs').writeFileSync('/etc/codeloop-pwned', 'pwned');\n",

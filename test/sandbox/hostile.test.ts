@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { readableByOthers } from '../../src/sandbox/paths.js';
 import { probeIsolation } from '../../src/sandbox/index.js';
 import { FORBIDDEN_HOST_PATHS, HOSTILE_PROGRAMS, LEFTOVER_MARKER, type BatteryContext } from './hostile-programs.js';
-import { runBattery, type BatteryOutcome } from './hostile-runner.js';
+import { runBattery, type BatteryOutcome, type CpuShare } from './hostile-runner.js';
 
 const UNPRIVILEGED_UID = 62000;
 const here = dirname(fileURLToPath(import.meta.url));
@@ -78,8 +78,10 @@ function leftoverProcesses(): string[] {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      // Our executors' workers carry "codeloop-<our pid>-" in their command line; other test files run their own.
-      if (commandLine.includes(LEFTOVER_MARKER) || commandLine.includes(`"codeloop-${process.pid}-`))
+      // Our executors' workers (bwrap and the sandbox's init) carry CODELOOP_EXECUTOR=codeloop-<our pid>-… in their
+      // environment; other test files run their own.
+      const environment = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      if (commandLine.includes(LEFTOVER_MARKER) || environment.includes(`CODELOOP_EXECUTOR=codeloop-${process.pid}-`))
         found.push(`${pid}: ${commandLine.slice(0, 160)}`);
     } catch {
       // exited meanwhile
@@ -88,9 +90,22 @@ function leftoverProcesses(): string[] {
   return found;
 }
 
+/**
+ * One execution must not take another's CPU by spreading over processes and sessions: side by side, the plain spinner
+ * gets at least a quarter of what the 60-session spinner gets (about the same with a CPU cgroup per worker, or with
+ * setsid denied; about 1/60 before either, when each session was a scheduler autogroup of its own).
+ */
+function assertFairCpuShare({ victimCpuMs, attackerCpuMs }: CpuShare): void {
+  assert.ok(
+    victimCpuMs >= 0.25 * attackerCpuMs,
+    `a spinning program got ${victimCpuMs} ms of CPU beside one in 60 sessions that got ${attackerCpuMs} ms`,
+  );
+}
+
 function ownCgroups(): string[] {
   const found: string[] = [];
-  for (const root of ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified', '/sys/fs/cgroup']) {
+  const roots = ['/sys/fs/cgroup/memory', '/sys/fs/cgroup/pids', '/sys/fs/cgroup/cpu', '/sys/fs/cgroup/unified'];
+  for (const root of [...roots, '/sys/fs/cgroup']) {
     try {
       const listing = execFileSync(
         'find',
@@ -152,10 +167,11 @@ test(
     process.env.CODELOOP_TEST_SECRET = context.secret; // in the harness's environment: must not reach any program
     const before = hostSnapshot();
     try {
-      const { isolation, outcomes, after } = await runBattery(context);
+      const { isolation, outcomes, after, cpuShare } = await runBattery(context);
       assert.equal(isolation, report.level);
       assert.equal(after.verdict, 'passed');
       assert.equal(after.stdout, '45\n');
+      assertFairCpuShare(cpuShare);
       assertNothingEscaped(context, listeners, outcomes, before);
       assert.deepEqual(ownCgroups(), [], 'cgroups were left behind');
       assert.deepEqual(
@@ -206,13 +222,15 @@ test(
         },
       );
       assert.equal(child.status, 0, `the unprivileged battery runner failed: ${child.stderr}`);
-      const { isolation, outcomes, after } = JSON.parse(child.stdout) as {
+      const { isolation, outcomes, after, cpuShare } = JSON.parse(child.stdout) as {
         isolation: string;
         outcomes: BatteryOutcome[];
         after: { verdict: string; stdout: string };
+        cpuShare: CpuShare;
       };
       assert.equal(isolation, 'bwrap+seccomp');
       assert.equal(after.verdict, 'passed');
+      assertFairCpuShare(cpuShare);
       assertNothingEscaped(context, listeners, outcomes, before);
       // Zombies are dead processes whose parent (bwrap, already gone) cannot reap them; the host's init does, later.
       const stillRunning = spawnSync('ps', ['-u', String(UNPRIVILEGED_UID), '-o', 'pid=,stat=,args='], {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { createExecutor, type ExecutionResult, type Executor } from '../../src/sandbox/index.js';
 import {
@@ -192,6 +193,49 @@ test(
     ]);
     assert.equal(killer.result.verdict, 'failed');
     assert.equal(killer.summary?.verdict, 'WRONG_ANSWER');
+  },
+);
+
+test(
+  "the program finds the expected outputs nowhere: not in the driver file, the other runs' folders or /proc",
+  { skip },
+  async () => {
+    // The attack of issue 13: read the driver's embedded test cases, pick the one whose input is on stdin, print its
+    // expected output. Also looks for the secret in plain text anywhere in the execution's folders.
+    const snoop = String.raw`import base64, json, os, re, sys
+data = sys.stdin.read()
+found = "clean"
+for top in ("/work", "/tmp", "/dev/shm", "/var/tmp"):
+    for folder, _, names in os.walk(top):
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                with open(path, "rb") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            for blob in re.findall(rb'b64decode\("([A-Za-z0-9+/=]+)"\)', text):
+                for case in json.loads(base64.b64decode(blob))["cases"]:
+                    if case["input"] == data:
+                        found = case["outputs"][0]
+            if found == "clean" and re.search(rb"k9q[0-9a-f]{16}", text):
+                found = "leak in " + path
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    for part in ("cmdline", "environ"):
+        try:
+            with open("/proc/%s/%s" % (pid, part), "rb") as handle:
+                if re.search(rb"k9q[0-9a-f]{16}", handle.read()) and found == "clean":
+                    found = "leak in /proc/%s/%s" % (pid, part)
+        except OSError:
+            pass
+print(found)`;
+    const secret = () => `k9q${randomBytes(8).toString('hex')}`;
+    const { result, summary } = await judge(snoop, [
+      { input: 'first\n', outputs: [secret()] },
+      { input: 'second\n', outputs: [secret()] },
+    ]);
+    assert.equal(summary?.verdict, 'WRONG_ANSWER', `the snooping program passed: ${result.stderr}`);
+    assert.match(result.stderr, /test 1 of 2: WRONG_ANSWER: expected 'k9q[0-9a-f]{16}', got 'clean'/);
   },
 );
 

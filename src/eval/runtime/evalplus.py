@@ -13,6 +13,9 @@
 #   patching the comparison, or by writing a verdict: it only ever sends outputs, and this process is not dumpable, so
 #   the child cannot read or write its memory or descriptors through /proc.
 #
+# The expected outputs and the nonce reach this process in its own program file, which it deletes (with everything
+# else in the execution's folder) before the candidate starts; from then on they are only in this process's memory.
+#
 # The last line on stdout is `<nonce> <json result>` (ground truth: `<nonce> <summary> <json>`); nothing else is printed. Standard library only (numpy is
 # imported lazily, for EvalPlus's float tolerance).
 
@@ -32,8 +35,8 @@ import time
 #   {"t": [...]} tuple, {"s": [...]} set, {"f": [...]} frozenset, {"d": [[k, v], ...]} dict, {"c": [re, im]} complex,
 #   {"b": "hex"} bytes, {"x": "0x…"} an integer too long for decimal, {"o": "module.Type"} any other object (never equal to anything).
 # Subclasses of the built-in types are encoded as their base type (what `==` compares); numpy scalars as the Python
-# scalar they hold (numpy compares them by value). The top-level type's name travels separately (`type_name`) because
-# EvalPlus's float tolerance path requires `type(out) == type(exp)`.
+# scalar they hold (numpy compares them by value). The top-level type's name travels separately (`type_name`, the real
+# type, never the names a class gives itself) because EvalPlus's float tolerance path requires `type(out) == type(exp)`.
 # ---------------------------------------------------------------------------------------------------------------------
 
 ENCODER_SOURCE = r'''
@@ -68,8 +71,7 @@ def encode(value, depth=0):
         return {"s": [encode(item, depth + 1) for item in set.__iter__(value)]}
     if isinstance(value, dict):
         return {"d": [[encode(key, depth + 1), encode(item, depth + 1)] for key, item in dict.items(value)]}
-    module = getattr(kind, "__module__", "")
-    if module == "numpy" and hasattr(value, "item") and getattr(value, "shape", None) == ():
+    if numpy_scalar(value):
         return encode(value.item(), depth + 1)
     return {"o": type_name(value)}
 
@@ -124,8 +126,7 @@ def normalize(value, depth=0):
     if isinstance(value, dict):
         pairs = sorted(repr(normalize(key, depth + 1)) + ":" + repr(normalize(item, depth + 1)) for key, item in dict.items(value))
         return _Marker("D{" + ",".join(pairs) + "}")
-    module = getattr(kind, "__module__", "")
-    if module == "numpy" and hasattr(value, "item") and getattr(value, "shape", None) == ():
+    if numpy_scalar(value):
         return normalize(value.item(), depth + 1)
     return _Marker("O<" + type_name(value) + " " + os.urandom(8).hex() + ">")
 
@@ -192,11 +193,32 @@ def wire(value):
     return {"h": digest(value), "type": type_name(value)}
 
 
-def type_name(value):
+# The built-in types an output is encoded as, subclasses before their bases (bool is an int).
+_BASE_TYPES = (type(None), bool, int, float, complex, str, bytes, bytearray, list, tuple, frozenset, set, dict)
+
+
+def numpy_scalar(value):
+    """Whether value is a genuine numpy scalar: its type IS numpy's type of that name (a class cannot fake identity)."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return False
     kind = type(value)
-    module = getattr(kind, "__module__", "builtins")
-    name = getattr(kind, "__qualname__", "?")
-    return name if module == "builtins" else module + "." + name
+    return isinstance(value, numpy.generic) and getattr(numpy, kind.__name__, None) is kind
+
+
+def type_name(value):
+    """The real type of an output, for EvalPlus's `type(out) == type(exp)`: a built-in or numpy scalar type is known by
+    identity ("float", "numpy.float64"); any other class by the built-in base it is encoded as, then "+" and the names
+    it gives itself ("list+builtins.float"). Names a class gives itself never equal a built-in's: a list subclass that
+    calls itself builtins.float is still a list here."""
+    kind = type(value)
+    for base in _BASE_TYPES:
+        if kind is base:
+            return base.__name__
+    if numpy_scalar(value):
+        return "numpy." + kind.__name__
+    base = next((base.__name__ for base in _BASE_TYPES[1:] if isinstance(value, base)), "object")
+    return base + "+" + str(getattr(kind, "__module__", "?")) + "." + str(getattr(kind, "__qualname__", "?"))
 '''
 exec(ENCODER_SOURCE)
 
@@ -497,6 +519,10 @@ class Comparison:
                 return False
             import numpy
 
+            # Stricter than EvalPlus: numpy would broadcast an output of another shape ([[x]] against [[x, x]], or []
+            # against anything) and call it close.
+            if numpy.shape(out) != numpy.shape(exp):
+                return False
             return bool(numpy.allclose(out, exp, rtol=1e-07, atol=self.atol))
         return bool(exact)
 
@@ -644,6 +670,22 @@ def _not_dumpable():
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
 
 
+def _forget_program_files():
+    # This program's file holds the expected outputs and the nonce, and the candidate runs under our uid in the same
+    # folders: delete every file of the execution's folder (this program, a stdin file) before any candidate code runs.
+    # What stays is in this process's memory only, which the candidate cannot read (_not_dumpable).
+    here = globals().get("__file__")
+    if not here:
+        raise RuntimeError("the EvalPlus driver must run from a file it can delete (harness exit-code)")
+    folder = os.path.dirname(os.path.abspath(here))
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if not os.path.isdir(path) or os.path.islink(path):
+            os.unlink(path)
+    if os.path.exists(here):
+        raise RuntimeError("the EvalPlus driver could not delete its own file")
+
+
 def time_limits(times, minimum, factor):
     # EvalPlus: max(min_time_limit, gt_time_limit_factor * ground-truth time) per input.
     return [max(minimum, factor * seconds) for seconds in times]
@@ -686,6 +728,7 @@ def main(nonce, job, base_text, plus_text, expected_text):
         return
     else:
         _not_dumpable()
+        _forget_program_files()
         expected = json.loads(expected_text)
         result = {}
         for phase, text in (("base", base_text), ("plus", plus_text)):

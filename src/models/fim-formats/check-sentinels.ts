@@ -47,7 +47,9 @@ export async function checkSentinels(
     tokenIds[text] = id;
     const earlier = roleOf.get(id);
     if (earlier !== undefined) {
-      warnings.push(`${format.displayName}'s ${ROLE_NAMES[role]} token '${text}' has the same id ${id} as ${earlier}; the model cannot tell them apart.`);
+      warnings.push(
+        `${format.displayName}'s ${ROLE_NAMES[role]} token '${text}' has the same id ${id} as ${earlier}; the model cannot tell them apart.`,
+      );
     } else {
       roleOf.set(id, `'${text}'`);
     }

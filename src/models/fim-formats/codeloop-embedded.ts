@@ -52,7 +52,8 @@ export const EMBEDDED_SPECIAL_TOKENS: readonly string[] = Object.freeze([
 /**
  * codeloop-embedded: Qwen2.5-Coder's layout and spellings (PSM, Qwen repository layout), plus the identity token.
  * Source: this file defines it; the layout follows QwenLM/Qwen2.5-Coder examples/Qwen2.5-Coder.md (see qwen-coder.ts).
- * PSM only, because node-llama-cpp's infill and llama.cpp's `/infill` send PSM (../shared/research/embedded-model.md).
+ * PSM only, because node-llama-cpp's infill and llama.cpp's `/infill` send PSM (`<fim_prefix> prefix <fim_suffix> suffix
+ * <fim_middle>`), so the model is trained on that order alone.
  */
 export const codeloopEmbeddedFormat = defineFimFormat({
   family: 'codeloop-embedded',
@@ -80,6 +81,9 @@ export const codeloopEmbeddedFormat = defineFimFormat({
     EMBEDDED_FIM_TOKENS.endOfText,
     EMBEDDED_FIM_TOKENS.identity,
   ],
-  sources: ['src/models/fim-formats/codeloop-embedded.ts (this definition)', 'QwenLM/Qwen2.5-Coder examples/Qwen2.5-Coder.md (layout)'],
+  sources: [
+    'src/models/fim-formats/codeloop-embedded.ts (this definition)',
+    'QwenLM/Qwen2.5-Coder examples/Qwen2.5-Coder.md (layout)',
+  ],
   notes: ['Renders exactly like qwen2.5-coder; the identity token <|codeloop|> is what tells the two apart.'],
 });

@@ -13,7 +13,9 @@ import { EMBEDDED_SPECIAL_TOKENS } from './codeloop-embedded.js';
 const ORDINARY = ['def', 'Ġreturn', 'prefix', 'Ġsuffix', '<pre>', '</pre>', 'middle', '[', 'PRE', 'Ċ'];
 
 /** A vocabulary of `ordinary` normal tokens at ids 1000+ plus the given special tokens. */
-function vocabulary(specials: readonly (readonly [number, string] | readonly [number, string, boolean])[]): FimTokenInfo[] {
+function vocabulary(
+  specials: readonly (readonly [number, string] | readonly [number, string, boolean])[],
+): FimTokenInfo[] {
   const entries: FimTokenInfo[] = ORDINARY.map((text, index) => ({ id: 1000 + index, text, special: false }));
   for (const [id, text, special = true] of specials) entries.push({ id, text, special });
   return entries;
@@ -25,42 +27,128 @@ function numbered(first: number, texts: readonly string[]): [number, string][] {
 
 // bigcode/starcoderbase tokenizer_config.json additional_special_tokens, ids 0–18 (also Granite Code v1's).
 const STARCODER = numbered(0, [
-  '<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<fim_pad>', '<filename>', '<gh_stars>', '<issue_start>',
-  '<issue_comment>', '<issue_closed>', '<jupyter_start>', '<jupyter_text>', '<jupyter_code>', '<jupyter_output>',
-  '<empty_output>', '<commit_before>', '<commit_msg>', '<commit_after>', '<reponame>',
+  '<|endoftext|>',
+  '<fim_prefix>',
+  '<fim_middle>',
+  '<fim_suffix>',
+  '<fim_pad>',
+  '<filename>',
+  '<gh_stars>',
+  '<issue_start>',
+  '<issue_comment>',
+  '<issue_closed>',
+  '<jupyter_start>',
+  '<jupyter_text>',
+  '<jupyter_code>',
+  '<jupyter_output>',
+  '<empty_output>',
+  '<commit_before>',
+  '<commit_msg>',
+  '<commit_after>',
+  '<reponame>',
 ]);
 // bigcode/starcoder2 tokenizer_config.json, abridged (ids illustrative after <file_sep>).
 const STARCODER2 = numbered(0, [
-  '<|endoftext|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<fim_pad>', '<repo_name>', '<file_sep>', '<issue_start>',
-  '<issue_comment>', '<issue_closed>', '<jupyter_start>', '<jupyter_text>', '<jupyter_code>', '<jupyter_output>',
-  '<jupyter_script>', '<empty_output>',
+  '<|endoftext|>',
+  '<fim_prefix>',
+  '<fim_middle>',
+  '<fim_suffix>',
+  '<fim_pad>',
+  '<repo_name>',
+  '<file_sep>',
+  '<issue_start>',
+  '<issue_comment>',
+  '<issue_closed>',
+  '<jupyter_start>',
+  '<jupyter_text>',
+  '<jupyter_code>',
+  '<jupyter_output>',
+  '<jupyter_script>',
+  '<empty_output>',
 ]);
 // bigcode/santacoder added_tokens.json.
 const SANTACODER = numbered(49152, ['<|endoftext|>', '<fim-prefix>', '<fim-middle>', '<fim-suffix>', '<fim-pad>']);
 // Qwen2.5-Coder tokenizer_config.json added tokens 151643–151664 (ids confirmed by Qwen2.5-Coder.md eos_token_ids).
 const QWEN = numbered(151643, [
-  '<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|object_ref_start|>', '<|object_ref_end|>', '<|box_start|>', '<|box_end|>',
-  '<|quad_start|>', '<|quad_end|>', '<|vision_start|>', '<|vision_end|>', '<|vision_pad|>', '<|image_pad|>', '<|video_pad|>',
-  '<tool_call>', '</tool_call>', '<|fim_prefix|>', '<|fim_middle|>', '<|fim_suffix|>', '<|fim_pad|>', '<|repo_name|>', '<|file_sep|>',
+  '<|endoftext|>',
+  '<|im_start|>',
+  '<|im_end|>',
+  '<|object_ref_start|>',
+  '<|object_ref_end|>',
+  '<|box_start|>',
+  '<|box_end|>',
+  '<|quad_start|>',
+  '<|quad_end|>',
+  '<|vision_start|>',
+  '<|vision_end|>',
+  '<|vision_pad|>',
+  '<|image_pad|>',
+  '<|video_pad|>',
+  '<tool_call>',
+  '</tool_call>',
+  '<|fim_prefix|>',
+  '<|fim_middle|>',
+  '<|fim_suffix|>',
+  '<|fim_pad|>',
+  '<|repo_name|>',
+  '<|file_sep|>',
 ]);
 // deepseek-coder-*-base: bos 32013 / eos 32014 (config.json); FIM 32015–32017 and <|EOT|> 32021 illustrative.
-const DEEPSEEK = [...numbered(32013, ['<｜begin▁of▁sentence｜>', '<｜end▁of▁sentence｜>', '<｜fim▁hole｜>', '<｜fim▁begin｜>', '<｜fim▁end｜>']), [32021, '<|EOT|>'] as [number, string]];
+const DEEPSEEK = [
+  ...numbered(32013, [
+    '<｜begin▁of▁sentence｜>',
+    '<｜end▁of▁sentence｜>',
+    '<｜fim▁hole｜>',
+    '<｜fim▁begin｜>',
+    '<｜fim▁end｜>',
+  ]),
+  [32021, '<|EOT|>'] as [number, string],
+];
 // codellama/CodeLlama-7b-hf tokenizer_config.json.
-const CODELLAMA = [...numbered(0, ['<unk>', '<s>', '</s>']), ...numbered(32007, ['▁<PRE>', '▁<SUF>', '▁<MID>', '▁<EOT>'])];
+const CODELLAMA = [
+  ...numbered(0, ['<unk>', '<s>', '</s>']),
+  ...numbered(32007, ['▁<PRE>', '▁<SUF>', '▁<MID>', '▁<EOT>']),
+];
 // Mistral v3 control tokens (mistral-common SpecialTokens); ids of [SUFFIX]/[PREFIX]/[MIDDLE] illustrative.
 const CODESTRAL = numbered(0, [
-  '<unk>', '<s>', '</s>', '[INST]', '[/INST]', '[TOOL_CALLS]', '[AVAILABLE_TOOLS]', '[/AVAILABLE_TOOLS]', '[TOOL_RESULTS]',
-  '[/TOOL_RESULTS]', '[SUFFIX]', '[PREFIX]', '[MIDDLE]',
+  '<unk>',
+  '<s>',
+  '</s>',
+  '[INST]',
+  '[/INST]',
+  '[TOOL_CALLS]',
+  '[AVAILABLE_TOOLS]',
+  '[/AVAILABLE_TOOLS]',
+  '[TOOL_RESULTS]',
+  '[/TOOL_RESULTS]',
+  '[SUFFIX]',
+  '[PREFIX]',
+  '[MIDDLE]',
 ]);
 // google/codegemma tokenizer_config.json: FIM 67–69 are "special": false; <|file_separator|> 70 illustrative.
 const CODEGEMMA: [number, string, boolean][] = [
-  [0, '<pad>', true], [1, '<eos>', true], [2, '<bos>', true], [3, '<unk>', true],
-  [67, '<|fim_prefix|>', false], [68, '<|fim_middle|>', false], [69, '<|fim_suffix|>', false], [70, '<|file_separator|>', false],
-  [106, '<start_of_turn>', true], [107, '<end_of_turn>', true],
+  [0, '<pad>', true],
+  [1, '<eos>', true],
+  [2, '<bos>', true],
+  [3, '<unk>', true],
+  [67, '<|fim_prefix|>', false],
+  [68, '<|fim_middle|>', false],
+  [69, '<|fim_suffix|>', false],
+  [70, '<|file_separator|>', false],
+  [106, '<start_of_turn>', true],
+  [107, '<end_of_turn>', true],
 ];
 // ibm-granite/granite-3.x: bos = eos = <|end_of_text|> at 0, StarCoder-style FIM tokens, role tokens (ids after 4 illustrative).
 const GRANITE = [
-  ...numbered(0, ['<|end_of_text|>', '<fim_prefix>', '<fim_middle>', '<fim_suffix>', '<fim_pad>', '<filename>', '<gh_stars>']),
+  ...numbered(0, [
+    '<|end_of_text|>',
+    '<fim_prefix>',
+    '<fim_middle>',
+    '<fim_suffix>',
+    '<fim_pad>',
+    '<filename>',
+    '<gh_stars>',
+  ]),
   [18, '<reponame>'] as [number, string],
   ...numbered(49152, ['<|start_of_role|>', '<|end_of_role|>', '<|tool_call|>']),
 ];
@@ -110,13 +198,26 @@ test('a model named like one family but with the tokens of another is detected b
   assert.doesNotMatch(starcoder2.reason, /qwen/i);
   // CodeQwen1.5 (TechxGenus/CodeQwen1.5-7B-AWQ special_tokens_map.json): Qwen's chat tokens, StarCoder's FIM tokens.
   const codeqwen = vocabulary([
-    [2, '<|endoftext|>'], [3, '<|im_start|>'], [4, '<|im_end|>'], [5, '<fim_prefix>'], [6, '<fim_middle>'], [7, '<fim_suffix>'], [8, '<fim_pad>'],
+    [2, '<|endoftext|>'],
+    [3, '<|im_start|>'],
+    [4, '<|im_end|>'],
+    [5, '<fim_prefix>'],
+    [6, '<fim_middle>'],
+    [7, '<fim_suffix>'],
+    [8, '<fim_pad>'],
   ]);
-  assert.equal(detectFimFormat({ tokens: codeqwen, metadata: { 'general.name': 'CodeQwen1.5-7B-Chat' } }).format.family, 'starcoder');
+  assert.equal(
+    detectFimFormat({ tokens: codeqwen, metadata: { 'general.name': 'CodeQwen1.5-7B-Chat' } }).format.family,
+    'starcoder',
+  );
 });
 
 test('Granite Code v1 ships StarCoder’s tokenizer and renders as starcoder', () => {
-  assert.equal(detectFimFormat({ tokens: vocabulary(STARCODER), metadata: { 'general.name': 'granite-8b-code-base' } }).format.family, 'starcoder');
+  assert.equal(
+    detectFimFormat({ tokens: vocabulary(STARCODER), metadata: { 'general.name': 'granite-8b-code-base' } }).format
+      .family,
+    'starcoder',
+  );
 });
 
 test('GGUF metadata names the FIM ids; Qwen vocabulary as a plain string array with token types', () => {
@@ -157,14 +258,21 @@ test('the older GGUF keys prefix/suffix/middle_token_id (Code Llama conversions)
     },
   });
   assert.equal(result.format.family, 'codellama');
-  assert.match(result.reason, /^GGUF metadata names the FIM tokens '▁<PRE>' \(32007\), '▁<SUF>' \(32008\), '▁<MID>' \(32009\); with '▁<EOT>' \(32010\)/);
+  assert.match(
+    result.reason,
+    /^GGUF metadata names the FIM tokens '▁<PRE>' \(32007\), '▁<SUF>' \(32008\), '▁<MID>' \(32009\); with '▁<EOT>' \(32010\)/,
+  );
   assert.deepEqual(result.warnings, []);
 });
 
 test('GGUF ids as bigint, and sentinels not marked special (CodeGemma) are warned about', () => {
   const result = detectFimFormat({
     tokens: vocabulary(CODEGEMMA),
-    metadata: { 'tokenizer.ggml.fim_pre_token_id': 67n, 'tokenizer.ggml.fim_suf_token_id': 69n, 'tokenizer.ggml.fim_mid_token_id': 68n },
+    metadata: {
+      'tokenizer.ggml.fim_pre_token_id': 67n,
+      'tokenizer.ggml.fim_suf_token_id': 69n,
+      'tokenizer.ggml.fim_mid_token_id': 68n,
+    },
   });
   assert.equal(result.format.family, 'codegemma');
   assert.deepEqual(
@@ -222,20 +330,35 @@ test('tokens of two families and no metadata: an ambiguity error that lists both
   // GGUF metadata settles it, and the other family's tokens are reported.
   const result = detectFimFormat({
     tokens: merged,
-    metadata: { 'tokenizer.ggml.fim_pre_token_id': 151659, 'tokenizer.ggml.fim_suf_token_id': 151661, 'tokenizer.ggml.fim_mid_token_id': 151660 },
+    metadata: {
+      'tokenizer.ggml.fim_pre_token_id': 151659,
+      'tokenizer.ggml.fim_suf_token_id': 151661,
+      'tokenizer.ggml.fim_mid_token_id': 151660,
+    },
   });
   assert.equal(result.format.family, 'qwen2.5-coder');
-  assert.deepEqual(result.warnings, ['The vocabulary also holds the tokens of starcoder; the GGUF metadata decided for qwen2.5-coder.']);
+  assert.deepEqual(result.warnings, [
+    'The vocabulary also holds the tokens of starcoder; the GGUF metadata decided for qwen2.5-coder.',
+  ]);
 });
 
 test('unknown FIM tokens (GLM-4.5 style): the error lists what was found and the override', () => {
-  const glm = vocabulary([[151329, '<|endoftext|>'], [151347, '<|code_prefix|>'], [151348, '<|code_middle|>'], [151349, '<|code_suffix|>']]);
+  const glm = vocabulary([
+    [151329, '<|endoftext|>'],
+    [151347, '<|code_prefix|>'],
+    [151348, '<|code_middle|>'],
+    [151349, '<|code_suffix|>'],
+  ]);
   assert.throws(
     () => detectFimFormat({ tokens: glm }),
     (error: unknown) => {
       assert.ok(error instanceof FimFormatError);
       assert.equal(error.code, 'fim-format-unknown');
-      assert.deepEqual(error.found, ["'<|code_prefix|>' (151347)", "'<|code_middle|>' (151348)", "'<|code_suffix|>' (151349)"]);
+      assert.deepEqual(error.found, [
+        "'<|code_prefix|>' (151347)",
+        "'<|code_middle|>' (151348)",
+        "'<|code_suffix|>' (151349)",
+      ]);
       assert.equal(
         error.message,
         'Cannot tell the FIM format: No known FIM format has all its tokens in this vocabulary. FIM-looking special tokens in the vocabulary ' +
@@ -249,17 +372,38 @@ test('unknown FIM tokens (GLM-4.5 style): the error lists what was found and the
 });
 
 test('a vocabulary without FIM tokens (Llama 3 style) says none were found', () => {
-  const llama3 = vocabulary([[128000, '<|begin_of_text|>'], [128001, '<|end_of_text|>'], [128009, '<|eot_id|>']]);
+  const llama3 = vocabulary([
+    [128000, '<|begin_of_text|>'],
+    [128001, '<|end_of_text|>'],
+    [128009, '<|eot_id|>'],
+  ]);
   assert.throws(
     () => detectFimFormat({ tokens: llama3 }),
-    (error: unknown) => error instanceof FimFormatError && error.code === 'fim-format-unknown' && error.found.length === 0 && /tokens\): none\./.test(error.message),
+    (error: unknown) =>
+      error instanceof FimFormatError &&
+      error.code === 'fim-format-unknown' &&
+      error.found.length === 0 &&
+      /tokens\): none\./.test(error.message),
   );
 });
 
 test('metadata naming FIM tokens no family uses is an unknown-format error', () => {
-  const tokens = vocabulary([[0, '<|endoftext|>'], [10, '<|code_prefix|>'], [11, '<|code_suffix|>'], [12, '<|code_middle|>']]);
+  const tokens = vocabulary([
+    [0, '<|endoftext|>'],
+    [10, '<|code_prefix|>'],
+    [11, '<|code_suffix|>'],
+    [12, '<|code_middle|>'],
+  ]);
   assert.throws(
-    () => detectFimFormat({ tokens, metadata: { 'tokenizer.ggml.fim_pre_token_id': 10, 'tokenizer.ggml.fim_suf_token_id': 11, 'tokenizer.ggml.fim_mid_token_id': 12 } }),
+    () =>
+      detectFimFormat({
+        tokens,
+        metadata: {
+          'tokenizer.ggml.fim_pre_token_id': 10,
+          'tokenizer.ggml.fim_suf_token_id': 11,
+          'tokenizer.ggml.fim_mid_token_id': 12,
+        },
+      }),
     (error: unknown) =>
       error instanceof FimFormatError &&
       error.message.startsWith(
@@ -271,7 +415,11 @@ test('metadata naming FIM tokens no family uses is an unknown-format error', () 
 test('metadata that disagrees with the chosen family, and an out-of-range id, become warnings', () => {
   const result = detectFimFormat({
     tokens: vocabulary(QWEN),
-    metadata: { 'tokenizer.ggml.fim_sep_token_id': 151645, 'tokenizer.ggml.fim_pad_token_id': 999999, 'tokenizer.ggml.eos_token_id': 151652 },
+    metadata: {
+      'tokenizer.ggml.fim_sep_token_id': 151645,
+      'tokenizer.ggml.fim_pad_token_id': 999999,
+      'tokenizer.ggml.eos_token_id': 151652,
+    },
   });
   assert.equal(result.format.family, 'qwen2.5-coder');
   assert.deepEqual(result.warnings, [
@@ -290,12 +438,16 @@ test('override wins, and its mismatches with the tokens are warnings', () => {
     result.warnings[0],
     "Override codellama: the vocabulary has no token '▁<PRE>'; that text will be tokenized as plain text and the model will not see a FIM prompt.",
   );
-  assert.match(result.warnings[4] ?? '', /^Override codellama differs from what the tokenizer says: special tokens '<\|fim_prefix\|>' \(151659\)/);
+  assert.match(
+    result.warnings[4] ?? '',
+    /^Override codellama differs from what the tokenizer says: special tokens '<\|fim_prefix\|>' \(151659\)/,
+  );
   // Without tokens (an HTTP model with no tokenizer), override is the only way.
   assert.deepEqual(detectFimFormat({ override: 'codestral' }).warnings, []);
   assert.throws(
     () => detectFimFormat({ override: 'qwen' }),
-    (error: unknown) => error instanceof UsageError && /^Unknown FIM format 'qwen'\. Known formats: starcoder, /.test(error.message),
+    (error: unknown) =>
+      error instanceof UsageError && /^Unknown FIM format 'qwen'\. Known formats: starcoder, /.test(error.message),
   );
 });
 
@@ -304,6 +456,8 @@ test('no tokens and no override is an error that says what to pass', () => {
     () => detectFimFormat({ metadata: { 'general.name': 'qwen2.5-coder-1.5b' } }),
     (error: unknown) =>
       error instanceof FimFormatError &&
-      error.message.startsWith('Cannot tell the FIM format: no tokenizer tokens were given (neither `tokens` nor GGUF tokenizer.ggml.tokens).'),
+      error.message.startsWith(
+        'Cannot tell the FIM format: no tokenizer tokens were given (neither `tokens` nor GGUF tokenizer.ggml.tokens).',
+      ),
   );
 });

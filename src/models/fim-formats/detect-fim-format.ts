@@ -114,26 +114,47 @@ export function detectFimFormat(options: DetectFimFormatOptions): DetectFimForma
       (candidate) =>
         spellings(candidate, candidate.tokens.prefix).includes(prefix.text) &&
         spellings(candidate, candidate.tokens.suffix).includes(suffix.text) &&
-        (middle === undefined || candidate.tokens.middle === undefined || spellings(candidate, candidate.tokens.middle).includes(middle.text)),
+        (middle === undefined ||
+          candidate.tokens.middle === undefined ||
+          spellings(candidate, candidate.tokens.middle).includes(middle.text)),
     );
-    const namedList = [prefix, suffix, middle].filter((entry) => entry !== undefined).map(describe).join(', ');
+    const namedList = [prefix, suffix, middle]
+      .filter((entry) => entry !== undefined)
+      .map(describe)
+      .join(', ');
     if (byMetadata.length === 0) {
-      throw unknownError(`GGUF metadata names the FIM tokens ${namedList}, which no known format uses.`, vocabulary, named);
+      throw unknownError(
+        `GGUF metadata names the FIM tokens ${namedList}, which no known format uses.`,
+        vocabulary,
+        named,
+      );
     }
     const complete = mostSpecific(byMetadata.filter((candidate) => textMatches.includes(candidate)));
     if (complete.length === 1 && complete[0] !== undefined) {
       format = complete[0];
     } else if (complete.length === 0 && byMetadata.length === 1 && byMetadata[0] !== undefined) {
       format = byMetadata[0];
-      const missing = format.signature.filter((entry) => vocabulary.find(entry) === undefined).map((entry) => `'${entry[0]}'`);
-      warnings.push(`The vocabulary lacks ${missing.join(', ')} of ${format.displayName}'s tokens; generation may not stop where it should.`);
+      const missing = format.signature
+        .filter((entry) => vocabulary.find(entry) === undefined)
+        .map((entry) => `'${entry[0]}'`);
+      warnings.push(
+        `The vocabulary lacks ${missing.join(', ')} of ${format.displayName}'s tokens; generation may not stop where it should.`,
+      );
     } else {
-      throw ambiguousError(complete.length > 0 ? complete : byMetadata, vocabulary, `GGUF metadata names ${namedList}, and `);
+      throw ambiguousError(
+        complete.length > 0 ? complete : byMetadata,
+        vocabulary,
+        `GGUF metadata names ${namedList}, and `,
+      );
     }
-    const rest = (signatureTokens(format, vocabulary) ?? []).filter((entry) => ![prefix.id, suffix.id, middle?.id].includes(entry.id));
+    const rest = (signatureTokens(format, vocabulary) ?? []).filter(
+      (entry) => ![prefix.id, suffix.id, middle?.id].includes(entry.id),
+    );
     reason =
       `GGUF metadata names the FIM tokens ${namedList}` +
-      (rest.length > 0 ? `; with ${rest.map(describe).join(', ')} they are ${format.displayName}'s (${format.family})` : `: ${format.displayName} (${format.family})`);
+      (rest.length > 0
+        ? `; with ${rest.map(describe).join(', ')} they are ${format.displayName}'s (${format.family})`
+        : `: ${format.displayName} (${format.family})`);
     const others = textMatches.filter((candidate) => candidate.tokens.prefix !== format.tokens.prefix);
     if (others.length > 0) {
       warnings.push(
@@ -199,7 +220,9 @@ function readVocabulary(
     const type = types?.[index];
     return typeof type === 'number' ? GGUF_SPECIAL_TOKEN_TYPES.has(type) : undefined;
   };
-  const source = tokens ?? (Array.isArray(metadata['tokenizer.ggml.tokens']) ? (metadata['tokenizer.ggml.tokens'] as unknown[]) : undefined);
+  const source =
+    tokens ??
+    (Array.isArray(metadata['tokenizer.ggml.tokens']) ? (metadata['tokenizer.ggml.tokens'] as unknown[]) : undefined);
   if (source === undefined) return undefined;
   const entries: FimTokenInfo[] = [];
   let skipped = 0;
@@ -213,7 +236,8 @@ function readVocabulary(
       skipped += 1;
     }
   });
-  if (skipped > 0) warnings.push(`${skipped} vocabulary entries were neither strings nor {id, text} objects and were ignored.`);
+  if (skipped > 0)
+    warnings.push(`${skipped} vocabulary entries were neither strings nor {id, text} objects and were ignored.`);
   return new Vocabulary(entries);
 }
 
@@ -246,7 +270,8 @@ function readNamedTokens(
 }
 
 function readTokenId(value: unknown): number | undefined {
-  if (typeof value === 'bigint') return value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
+  if (typeof value === 'bigint')
+    return value >= 0n && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : undefined;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
   return undefined;
 }
@@ -273,9 +298,13 @@ function mostSpecific(candidates: readonly FimFormat[]): FimFormat[] {
   const key = (entry: readonly string[]): string => [...entry].sort().join('\u0000');
   const isStrictSubset = (small: FimFormat, large: FimFormat): boolean => {
     const largeKeys = new Set(large.signature.map(key));
-    return small.signature.length < large.signature.length && small.signature.every((entry) => largeKeys.has(key(entry)));
+    return (
+      small.signature.length < large.signature.length && small.signature.every((entry) => largeKeys.has(key(entry)))
+    );
   };
-  return candidates.filter((candidate) => !candidates.some((other) => other !== candidate && isStrictSubset(candidate, other)));
+  return candidates.filter(
+    (candidate) => !candidates.some((other) => other !== candidate && isStrictSubset(candidate, other)),
+  );
 }
 
 function describe(entry: FimTokenInfo): string {
@@ -299,7 +328,11 @@ function listForMessage(items: readonly string[], limit = 20): string {
 
 const OVERRIDE_HINT = `If you know the model's format, name it (\`--fim-format FAMILY\` on the command line, \`fimFormat\` in the model options) with one of: ${FIM_FORMATS.map((format) => format.family).join(', ')}.`;
 
-function unknownError(what: string, vocabulary: Vocabulary, named: Partial<Record<NamedRole, FimTokenInfo>>): FimFormatError {
+function unknownError(
+  what: string,
+  vocabulary: Vocabulary,
+  named: Partial<Record<NamedRole, FimTokenInfo>>,
+): FimFormatError {
   const found = fimLookingTokens(vocabulary, named);
   return new FimFormatError(
     'fim-format-unknown',
@@ -342,7 +375,10 @@ function tokenWarnings(
   for (const role of ['pad', 'repoName', 'fileSeparator'] as const) {
     const namedToken = named[role];
     const expected = format.tokens[role];
-    if (namedToken !== undefined && (expected === undefined || !spellings(format, expected).includes(namedToken.text))) {
+    if (
+      namedToken !== undefined &&
+      (expected === undefined || !spellings(format, expected).includes(namedToken.text))
+    ) {
       warnings.push(
         `GGUF ${GGUF_FIM_KEYS[role][0]} names ${describe(namedToken)}, but ${format.family} uses ${expected === undefined ? 'no such token' : `'${expected}'`}.`,
       );
@@ -352,7 +388,9 @@ function tokenWarnings(
     const id = readTokenId(metadata[key]);
     const token = id === undefined ? undefined : vocabulary.id(id);
     if (token !== undefined && !format.stop.includes(token.text) && token.text !== format.tokens.endOfText) {
-      warnings.push(`GGUF ${key} is ${describe(token)}, which is not among ${format.family}'s stop strings; add it as a stop string if generation runs on.`);
+      warnings.push(
+        `GGUF ${key} is ${describe(token)}, which is not among ${format.family}'s stop strings; add it as a stop string if generation runs on.`,
+      );
     }
   }
   return warnings;

@@ -12,7 +12,11 @@ export class FimFormatError extends CodeloopError {
   readonly found: readonly string[];
   readonly candidates: readonly string[];
 
-  constructor(code: FimFormatErrorCode, message: string, details: { found: readonly string[]; candidates: readonly string[] }) {
+  constructor(
+    code: FimFormatErrorCode,
+    message: string,
+    details: { found: readonly string[]; candidates: readonly string[] },
+  ) {
     super(code, message);
     this.name = 'FimFormatError';
     this.found = details.found;

@@ -152,7 +152,8 @@ export interface FimFormatSpec extends Omit<FimFormat, 'render' | 'signature' | 
 /** Builds a `FimFormat` from a family's data. */
 export function defineFimFormat(spec: FimFormatSpec): FimFormat {
   const { sentencePiece, ...rest } = spec;
-  if (!spec.orders.includes(spec.order)) throw new Error(`${spec.family}: default order ${spec.order} is not in its orders`);
+  if (!spec.orders.includes(spec.order))
+    throw new Error(`${spec.family}: default order ${spec.order} is not in its orders`);
   const format: FimFormat = {
     ...rest,
     bos: spec.bos,
@@ -183,10 +184,16 @@ class PromptBuilder {
   }
 }
 
-function renderFimPrompt(format: FimFormat, quirks: SentencePieceQuirks | undefined, input: FimRenderInput): FimRenderResult {
+function renderFimPrompt(
+  format: FimFormat,
+  quirks: SentencePieceQuirks | undefined,
+  input: FimRenderInput,
+): FimRenderResult {
   const { prefix, suffix, files = [], repoName, filePath } = input;
   if (typeof prefix !== 'string' || typeof suffix !== 'string') {
-    throw new UsageError(`${format.family}.render needs string prefix and suffix (got ${typeof prefix} and ${typeof suffix}).`);
+    throw new UsageError(
+      `${format.family}.render needs string prefix and suffix (got ${typeof prefix} and ${typeof suffix}).`,
+    );
   }
   const order = input.order ?? format.order;
   if (!format.orders.includes(order)) {
@@ -202,7 +209,10 @@ function renderFimPrompt(format: FimFormat, quirks: SentencePieceQuirks | undefi
   const repoMode = files.length > 0 || repoName !== undefined;
   let pathHeader = '';
   if (repoMode && format.repoContext === undefined) {
-    const what = [files.length > 0 ? `${files.length} context file(s)` : '', repoName !== undefined ? 'the repository name' : '']
+    const what = [
+      files.length > 0 ? `${files.length} context file(s)` : '',
+      repoName !== undefined ? 'the repository name' : '',
+    ]
       .filter(Boolean)
       .join(' and ');
     warnings.push(
@@ -222,7 +232,9 @@ function renderFimPrompt(format: FimFormat, quirks: SentencePieceQuirks | undefi
       builder.text(`${file.path}\n${file.content}\n`);
     }
     if (filePath === undefined) {
-      warnings.push(`${format.displayName}'s repository layout names the current file after ${fileToken}; no filePath was given, so its path line is empty.`);
+      warnings.push(
+        `${format.displayName}'s repository layout names the current file after ${fileToken}; no filePath was given, so its path line is empty.`,
+      );
     }
     builder.special(fileToken);
     builder.text(`${filePath ?? ''}\n`);

@@ -166,8 +166,15 @@ test('repository context, StarCoder2 (arXiv 2402.19173 §5.1: path inside the pr
 
 test('Codestral matches mistral-common test_encode_fim: <s>[SUFFIX]return▁a▁+▁b[PREFIX]▁def▁f(', () => {
   // ▁ is a space; BOS is added by the tokenizer, not the prompt.
-  assert.equal(render('codestral', { prefix: 'def f(', suffix: 'return a + b' }), '[SUFFIX]return a + b[PREFIX] def f(');
-  assert.equal(render('codestral', { prefix: '', suffix: 'x' }), '[SUFFIX]x[PREFIX]', 'an empty prefix encodes to no tokens, so no space');
+  assert.equal(
+    render('codestral', { prefix: 'def f(', suffix: 'return a + b' }),
+    '[SUFFIX]return a + b[PREFIX] def f(',
+  );
+  assert.equal(
+    render('codestral', { prefix: '', suffix: 'x' }),
+    '[SUFFIX]x[PREFIX]',
+    'an empty prefix encodes to no tokens, so no space',
+  );
 });
 
 test("CodeGemma's prompt-structure example", () => {
@@ -187,7 +194,11 @@ test('Code Llama segments carry the ▁ pieces; text segments carry the referenc
     { type: 'text', text: ')\n' },
     { type: 'special', token: '▁<MID>', text: ' <MID>' },
   ]);
-  assert.equal(render('codellama', { prefix: '', suffix: 'x' }), '<PRE> <SUF>x <MID>', 'encode("") is empty: no dummy space');
+  assert.equal(
+    render('codellama', { prefix: '', suffix: 'x' }),
+    '<PRE> <SUF>x <MID>',
+    'encode("") is empty: no dummy space',
+  );
 });
 
 test('segments always concatenate to the prompt, and special segments name the family’s own tokens', () => {
@@ -195,7 +206,11 @@ test('segments always concatenate to the prompt, and special segments name the f
     for (const order of format.orders) {
       for (const input of [{}, repo, { prefix: '', suffix: '' }]) {
         const result = format.render({ prefix, suffix, ...input, order });
-        assert.equal(result.segments.map((segment) => segment.text).join(''), result.prompt, `${format.family} ${order}`);
+        assert.equal(
+          result.segments.map((segment) => segment.text).join(''),
+          result.prompt,
+          `${format.family} ${order}`,
+        );
         const tokens = new Set(Object.values(format.tokens));
         for (const segment of result.segments) {
           if (segment.type === 'special') assert.ok(tokens.has(segment.token), `${format.family}: ${segment.token}`);
@@ -217,7 +232,8 @@ test('an order the family was not trained with is a UsageError naming the allowe
   assert.throws(
     () => getFimFormat('qwen2.5-coder').render({ prefix, suffix, order: 'spm' }),
     (error: unknown) =>
-      error instanceof UsageError && error.message === "Qwen2.5-Coder (qwen2.5-coder) was not trained with FIM order 'spm'; use one of: psm.",
+      error instanceof UsageError &&
+      error.message === "Qwen2.5-Coder (qwen2.5-coder) was not trained with FIM order 'spm'; use one of: psm.",
   );
 });
 
@@ -231,7 +247,11 @@ test('context files on a family without a repository layout are left out, with a
 });
 
 test('repository context without filePath: empty path line and a warning (Qwen layout)', () => {
-  const result = getFimFormat('qwen2.5-coder').render({ prefix: 'a', suffix: 'b', files: [{ path: 'x.py', content: 'x = 1' }] });
+  const result = getFimFormat('qwen2.5-coder').render({
+    prefix: 'a',
+    suffix: 'b',
+    files: [{ path: 'x.py', content: 'x = 1' }],
+  });
   assert.equal(result.prompt, '<|file_sep|>x.py\nx = 1\n<|file_sep|>\n<|fim_prefix|>a<|fim_suffix|>b<|fim_middle|>');
   assert.deepEqual(result.warnings, [
     "Qwen2.5-Coder's repository layout names the current file after <|file_sep|>; no filePath was given, so its path line is empty.",
@@ -254,7 +274,9 @@ test('special-token text inside user code is kept as text and reported', () => {
 test('unknown family names are a UsageError listing the known ones', () => {
   assert.throws(
     () => getFimFormat('starcoder3'),
-    (error: unknown) => error instanceof UsageError && error.message === `Unknown FIM format 'starcoder3'. Known formats: ${FIM_FAMILIES.join(', ')}.`,
+    (error: unknown) =>
+      error instanceof UsageError &&
+      error.message === `Unknown FIM format 'starcoder3'. Known formats: ${FIM_FAMILIES.join(', ')}.`,
   );
 });
 

@@ -24,5 +24,8 @@ export const santacoderFormat = defineFimFormat({
   stop: ['<|endoftext|>', '<fim-prefix>', '<fim-suffix>', '<fim-middle>', '<fim-pad>'],
   bos: { token: '<|endoftext|>', addedByTokenizer: false },
   signature: ['<fim-prefix>', '<fim-suffix>', '<fim-middle>', '<|endoftext|>'],
-  sources: ['bigcode/santacoder special_tokens_map.json and added_tokens.json', 'arXiv 2207.14255 (FIM paper, PSM/SPM)'],
+  sources: [
+    'bigcode/santacoder special_tokens_map.json and added_tokens.json',
+    'arXiv 2207.14255 (FIM paper, PSM/SPM)',
+  ],
 });

@@ -18,7 +18,8 @@ import { defineFimFormat } from './fim-format.js';
 export const starcoderFormat = defineFimFormat({
   family: 'starcoder',
   displayName: 'StarCoder',
-  covers: 'StarCoder, StarCoderBase, StarCoderPlus, tiny_starcoder; Granite Code v1 and CodeQwen1.5 (same tokenizer sentinels)',
+  covers:
+    'StarCoder, StarCoderBase, StarCoderPlus, tiny_starcoder; Granite Code v1 and CodeQwen1.5 (same tokenizer sentinels)',
   tokens: {
     prefix: '<fim_prefix>',
     suffix: '<fim_suffix>',
@@ -30,7 +31,16 @@ export const starcoderFormat = defineFimFormat({
   },
   order: 'psm',
   orders: ['psm', 'spm-v2'],
-  stop: ['<|endoftext|>', '<fim_prefix>', '<fim_suffix>', '<fim_middle>', '<fim_pad>', '<reponame>', '<filename>', '<gh_stars>'],
+  stop: [
+    '<|endoftext|>',
+    '<fim_prefix>',
+    '<fim_suffix>',
+    '<fim_middle>',
+    '<fim_pad>',
+    '<reponame>',
+    '<filename>',
+    '<gh_stars>',
+  ],
   bos: { token: '<|endoftext|>', addedByTokenizer: false },
   signature: ['<fim_prefix>', '<fim_suffix>', '<fim_middle>', '<|endoftext|>'],
   sources: [

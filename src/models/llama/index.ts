@@ -1,1 +1,7 @@
-export { createLlamaBackend, type LlamaBackend, type LlamaBackendOptions, type LlamaRenderedInfill, type LlamaRequest } from './llama-backend.js';
+export {
+  createLlamaBackend,
+  type LlamaBackend,
+  type LlamaBackendOptions,
+  type LlamaRenderedInfill,
+  type LlamaRequest,
+} from './llama-backend.js';

@@ -32,7 +32,9 @@ export async function loadFimFormat(
     detected = detectFimFormat({ metadata, ...(family === undefined ? {} : { override: family }) });
   } catch (error) {
     if (!(error instanceof FimFormatError)) throw error;
-    const warnings = hasFimTokens ? [`${error.message} Infill uses the FIM tokens node-llama-cpp found, in PSM order (llama.cpp's layout).`] : [];
+    const warnings = hasFimTokens
+      ? [`${error.message} Infill uses the FIM tokens node-llama-cpp found, in PSM order (llama.cpp's layout).`]
+      : [];
     return { format: undefined, reason: error.message, warnings, tokenIds: {} };
   }
   // llama_tokenize with parse_special, no BOS: what a sentinel in a prompt becomes.
@@ -45,5 +47,10 @@ export async function loadFimFormat(
     const [id, ...rest] = model.tokenize(text, true);
     if (id !== undefined && rest.length === 0 && model.tokenize(text, false).length > 1) tokenIds[text] = id;
   }
-  return { format: detected.format, reason: detected.reason, warnings: [...detected.warnings, ...probe.warnings], tokenIds };
+  return {
+    format: detected.format,
+    reason: detected.reason,
+    warnings: [...detected.warnings, ...probe.warnings],
+    tokenIds,
+  };
 }

@@ -1,1 +1,9 @@
-export { createMockBackend, type MockAnswer, type MockBackend, type MockBackendOptions, type MockCall, type MockRequest, type MockRespond } from './mock-backend.js';
+export {
+  createMockBackend,
+  type MockAnswer,
+  type MockBackend,
+  type MockBackendOptions,
+  type MockCall,
+  type MockRequest,
+  type MockRespond,
+} from './mock-backend.js';

@@ -10,14 +10,20 @@ testBackendConformance({
   name: 'mock',
   createBackend: () =>
     createMockBackend({
-      respond: (request) => (request.kind === 'chat' ? 'def add(a, b):\n    return a + b' : request.kind === 'infill' ? 'return a + b' : answer),
+      respond: (request) =>
+        request.kind === 'chat'
+          ? 'def add(a, b):\n    return a + b'
+          : request.kind === 'infill'
+            ? 'return a + b'
+            : answer,
       pieceDelayMs: 1,
     }),
 });
 
 testBackendConformance({
   name: 'mock without infill or chat',
-  createBackend: () => createMockBackend({ respond: () => answer, capabilities: { supportsInfill: false, supportsChat: false } }),
+  createBackend: () =>
+    createMockBackend({ respond: () => answer, capabilities: { supportsInfill: false, supportsChat: false } }),
 });
 
 test('a script is consumed one answer per choice and records every call', async () => {
@@ -39,7 +45,10 @@ test('a script is consumed one answer per choice and records every call', async 
       ['chat', 0],
     ],
   );
-  await assert.rejects(mock.complete('p'), /the script has 3 answers and answer 4 was asked for \(complete\); add answers to respond/);
+  await assert.rejects(
+    mock.complete('p'),
+    /the script has 3 answers and answer 4 was asked for \(complete\); add answers to respond/,
+  );
   assert.equal(mock.closed, false);
   await mock.close();
   assert.equal(mock.closed, true);
@@ -47,7 +56,10 @@ test('a script is consumed one answer per choice and records every call', async 
 
 test('scripted pieces, errors and unsupported calls', async () => {
   const failure = new Error('server on fire');
-  const mock = createMockBackend({ respond: [{ pieces: ['a', 'b', 'c'] }, { error: failure }], capabilities: { supportsInfill: false } });
+  const mock = createMockBackend({
+    respond: [{ pieces: ['a', 'b', 'c'] }, { error: failure }],
+    capabilities: { supportsInfill: false },
+  });
   const parts = await collectStream(mock.streamComplete('p'));
   assert.deepEqual(
     parts.filter((part) => part.type === 'text-delta').map((part) => (part.type === 'text-delta' ? part.text : '')),
@@ -74,5 +86,7 @@ test('maxTokens counts word pieces; usage sums over choices', async () => {
   );
   assert.deepEqual(result.usage, { promptTokens: 2, completionTokens: 4 });
   assert.deepEqual(result.warnings, []);
-  assert.deepEqual((await mock.complete('x', { logprobs: true })).warnings, ['logprobs: mock returns no log-probabilities; the setting is ignored.']);
+  assert.deepEqual((await mock.complete('x', { logprobs: true })).warnings, [
+    'logprobs: mock returns no log-probabilities; the setting is ignored.',
+  ]);
 });

@@ -25,7 +25,10 @@ export interface MockCall {
 }
 
 /** Computes the answer for one choice. */
-export type MockRespond = (request: MockRequest, call: { options: GenerateOptions; choiceIndex: number; callNumber: number }) => string | MockAnswer | Promise<string | MockAnswer>;
+export type MockRespond = (
+  request: MockRequest,
+  call: { options: GenerateOptions; choiceIndex: number; callNumber: number },
+) => string | MockAnswer | Promise<string | MockAnswer>;
 
 export interface MockBackendOptions {
   /**
@@ -50,16 +53,29 @@ export interface MockBackend extends ModelBackend {
 
 export function createMockBackend(options: MockBackendOptions): MockBackend {
   const { respond, modelId = 'mock', pieceDelayMs = 0 } = options;
-  const capabilities: ModelCapabilities = { supportsInfill: true, supportsChat: true, supportsLogprobs: false, supportsSeed: true, ...options.capabilities };
+  const capabilities: ModelCapabilities = {
+    supportsInfill: true,
+    supportsChat: true,
+    supportsLogprobs: false,
+    supportsSeed: true,
+    ...options.capabilities,
+  };
   const calls: MockCall[] = [];
   let closed = false;
   let scriptIndex = 0;
 
-  const next = async (request: MockRequest, callOptions: GenerateOptions, choiceIndex: number): Promise<string | MockAnswer> => {
-    if (typeof respond === 'function') return respond(request, { options: callOptions, choiceIndex, callNumber: calls.length - 1 });
+  const next = async (
+    request: MockRequest,
+    callOptions: GenerateOptions,
+    choiceIndex: number,
+  ): Promise<string | MockAnswer> => {
+    if (typeof respond === 'function')
+      return respond(request, { options: callOptions, choiceIndex, callNumber: calls.length - 1 });
     const entry = respond[scriptIndex++];
     if (entry === undefined) {
-      throw new Error(`mock backend: the script has ${respond.length} answers and answer ${scriptIndex} was asked for (${request.kind}); add answers to respond.`);
+      throw new Error(
+        `mock backend: the script has ${respond.length} answers and answer ${scriptIndex} was asked for (${request.kind}); add answers to respond.`,
+      );
     }
     return entry;
   };

@@ -28,7 +28,10 @@ export interface RequestContext {
 }
 
 /** What the caller asked for. */
-export type Call = { kind: 'complete'; prompt: string } | { kind: 'infill'; prefix: string; suffix: string } | { kind: 'chat'; messages: ChatMessage[] };
+export type Call =
+  | { kind: 'complete'; prompt: string }
+  | { kind: 'infill'; prefix: string; suffix: string }
+  | { kind: 'chat'; messages: ChatMessage[] };
 
 /** One HTTP request and what to do with its answer. */
 export interface Plan {
@@ -49,7 +52,14 @@ export function infillModeFor(context: RequestContext, current: ServerProfile): 
 }
 
 /** The request for one call; `n` > 1 asks the server for n choices. */
-export function buildPlan(context: RequestContext, call: Call, callOptions: GenerateOptions, current: ServerProfile, stream: boolean, n: number): Plan {
+export function buildPlan(
+  context: RequestContext,
+  call: Call,
+  callOptions: GenerateOptions,
+  current: ServerProfile,
+  stream: boolean,
+  n: number,
+): Plan {
   const warnings: string[] = [];
   const name = current.displayName;
   let stops = normalizeStops(callOptions.stop);
@@ -62,7 +72,8 @@ export function buildPlan(context: RequestContext, call: Call, callOptions: Gene
     else warnings.push(`seed: ${name} takes no seed; the setting is ignored.`);
   }
   const logprobs = callOptions.logprobs === true && current.logprobs;
-  if (callOptions.logprobs === true && !current.logprobs) warnings.push(`logprobs: ${name} returns no OpenAI-format log-probabilities; the setting is ignored.`);
+  if (callOptions.logprobs === true && !current.logprobs)
+    warnings.push(`logprobs: ${name} returns no OpenAI-format log-probabilities; the setting is ignored.`);
   const maxTokens = callOptions.maxTokens ?? 256;
 
   let endpoint: Endpoint;
@@ -72,11 +83,23 @@ export function buildPlan(context: RequestContext, call: Call, callOptions: Gene
   if (call.kind === 'chat') {
     endpoint = 'chat';
     url = `${context.baseURL}/chat/completions`;
-    body = { model: context.model, messages: call.messages.map(({ role, content }) => ({ role, content })), [current.chatMaxTokensField]: maxTokens, ...sampling, ...(logprobs ? { logprobs: true } : {}) };
+    body = {
+      model: context.model,
+      messages: call.messages.map(({ role, content }) => ({ role, content })),
+      [current.chatMaxTokensField]: maxTokens,
+      ...sampling,
+      ...(logprobs ? { logprobs: true } : {}),
+    };
   } else if (call.kind === 'infill' && mode === 'infill-endpoint') {
     endpoint = 'infill';
     url = `${context.origin}/infill`;
-    body = { model: context.model, input_prefix: call.prefix, input_suffix: call.suffix, n_predict: maxTokens, ...sampling };
+    body = {
+      model: context.model,
+      input_prefix: call.prefix,
+      input_suffix: call.suffix,
+      n_predict: maxTokens,
+      ...sampling,
+    };
   } else {
     endpoint = 'completions';
     url = `${context.baseURL}/completions`;
@@ -93,12 +116,23 @@ export function buildPlan(context: RequestContext, call: Call, callOptions: Gene
       suffix = call.suffix;
       if (current.flavor === 'llama-server') {
         // Recorded (test/fixtures/openai-compatible/llama-server): a 200 with a plain completion of the prompt.
-        warnings.push(`infill: llama-server's /v1/completions ignores \`suffix\` (older builds may reject it), so the text does not fit the hole; leave infillMode unset to use its /infill endpoint.`);
+        warnings.push(
+          `infill: llama-server's /v1/completions ignores \`suffix\` (older builds may reject it), so the text does not fit the hole; leave infillMode unset to use its /infill endpoint.`,
+        );
       } else if (current.flavor === 'generic' && context.infillMode === undefined) {
-        warnings.push(`infill: sent \`suffix\` to a server codeloop does not recognise; servers that ignore it (SGLang without --completion-template) return text that does not fit the hole. Pass renderInfill or flavor.`);
+        warnings.push(
+          `infill: sent \`suffix\` to a server codeloop does not recognise; servers that ignore it (SGLang without --completion-template) return text that does not fit the hole. Pass renderInfill or flavor.`,
+        );
       }
     }
-    body = { model: context.model, prompt, ...(suffix === undefined ? {} : { suffix }), max_tokens: maxTokens, ...sampling, ...(logprobs ? { logprobs: 1 } : {}) };
+    body = {
+      model: context.model,
+      prompt,
+      ...(suffix === undefined ? {} : { suffix }),
+      max_tokens: maxTokens,
+      ...sampling,
+      ...(logprobs ? { logprobs: 1 } : {}),
+    };
   }
   // OpenAI takes at most 4 stop sequences; the rest are enforced here only.
   if (stops.length > 0) body.stop = current.maxStops === undefined ? stops : stops.slice(0, current.maxStops);

@@ -36,19 +36,36 @@ const json =
   };
 
 const client = (options: Partial<HttpClientOptions> = {}) =>
-  createHttpClient({ apiKey: 'k', maxConcurrency: 4, timeoutMs: 2000, maxRetries: 2, retryBaseDelayMs: 1, maxRetryAfterMs: 1000, headers: {}, serverName: () => 'TestServer', ...options });
+  createHttpClient({
+    apiKey: 'k',
+    maxConcurrency: 4,
+    timeoutMs: 2000,
+    maxRetries: 2,
+    retryBaseDelayMs: 1,
+    maxRetryAfterMs: 1000,
+    headers: {},
+    serverName: () => 'TestServer',
+    ...options,
+  });
 
 test('server error messages are read from every shape servers use', () => {
   assert.equal(serverErrorMessage('{"error":{"message":"a","type":"x"}}'), 'a');
   assert.equal(serverErrorMessage('{"object":"error","message":"b","code":400}'), 'b');
   assert.equal(serverErrorMessage('{"error":"c"}'), 'c');
-  assert.equal(serverErrorMessage('{"detail":[{"loc":["body","max_tokens"],"msg":"must be positive"}]}'), 'body.max_tokens: must be positive');
+  assert.equal(
+    serverErrorMessage('{"detail":[{"loc":["body","max_tokens"],"msg":"must be positive"}]}'),
+    'body.max_tokens: must be positive',
+  );
   assert.equal(serverErrorMessage('<html>Bad Gateway</html>'), '<html>Bad Gateway</html>');
   assert.equal(serverErrorMessage(''), '(empty body)');
 });
 
 test('5xx and 429 are retried (Retry-After honoured); the answer that finally works is returned', async () => {
-  const server = await serve([json(503, { error: { message: 'loading model' } }), json(429, { error: { message: 'slow down' } }, { 'retry-after': '0' }), json(200, { ok: true })]);
+  const server = await serve([
+    json(503, { error: { message: 'loading model' } }),
+    json(429, { error: { message: 'slow down' } }, { 'retry-after': '0' }),
+    json(200, { ok: true }),
+  ]);
   assert.deepEqual(await client().postJson(`${server.url}/v1/x`, {}), { ok: true });
   assert.equal(server.count(), 3);
 });
@@ -57,7 +74,10 @@ test('a 400 is not retried, and says what the server said', async () => {
   const server = await serve([json(400, { object: 'error', message: 'bad n' })]);
   await assert.rejects(client().postJson(`${server.url}/v1/x`, {}), (error: unknown) => {
     assert.ok(error instanceof ApiCallError);
-    assert.deepEqual([error.statusCode, error.retryable, error.url, error.responseBody], [400, false, `${server.url}/v1/x`, '{"object":"error","message":"bad n"}']);
+    assert.deepEqual(
+      [error.statusCode, error.retryable, error.url, error.responseBody],
+      [400, false, `${server.url}/v1/x`, '{"object":"error","message":"bad n"}'],
+    );
     assert.equal(error.message, `TestServer answered 400 to POST ${server.url}/v1/x: bad n.`);
     return true;
   });
@@ -78,13 +98,21 @@ test('a dropped connection is a retryable network error; when retries run out it
     assert.ok(error instanceof ApiCallError);
     assert.equal(error.retryable, true);
     assert.equal(error.statusCode, undefined);
-    assert.match(error.message, new RegExp(`^cannot reach TestServer at ${server.url}/x \\(.+\\); is the server running, and is the base URL right\\?$`));
+    assert.match(
+      error.message,
+      new RegExp(
+        `^cannot reach TestServer at ${server.url}/x \\(.+\\); is the server running, and is the base URL right\\?$`,
+      ),
+    );
     return true;
   });
   assert.equal(server.count(), 2);
   const closed = await serve([json(200, {})]);
   servers.at(-1)?.close();
-  await assert.rejects(client({ maxRetries: 0 }).postJson(`${closed.url}/x`, {}), new RegExp(`cannot reach TestServer at ${closed.url}/x \\(ECONNREFUSED\\)`));
+  await assert.rejects(
+    client({ maxRetries: 0 }).postJson(`${closed.url}/x`, {}),
+    new RegExp(`cannot reach TestServer at ${closed.url}/x \\(ECONNREFUSED\\)`),
+  );
 });
 
 test('a server that sends nothing times out per attempt, retryably', async () => {
@@ -92,7 +120,10 @@ test('a server that sends nothing times out per attempt, retryably', async () =>
   await assert.rejects(client({ timeoutMs: 50, maxRetries: 1 }).postJson(`${server.url}/x`, {}), (error: unknown) => {
     assert.ok(error instanceof ApiCallError);
     assert.equal(error.retryable, true);
-    assert.equal(error.message, `TestServer sent nothing for 50 ms (${server.url}/x); raise timeoutMs if generation is slow on this server.`);
+    assert.equal(
+      error.message,
+      `TestServer sent nothing for 50 ms (${server.url}/x); raise timeoutMs if generation is slow on this server.`,
+    );
     return true;
   });
   assert.equal(server.count(), 2);
@@ -103,7 +134,10 @@ test('an abort during the backoff rethrows the reason unchanged', async () => {
   const controller = new AbortController();
   const reason = new Error('user gave up');
   setTimeout(() => controller.abort(reason), 30);
-  await assert.rejects(client({ retryBaseDelayMs: 10_000 }).postJson(`${server.url}/x`, {}, controller.signal), (error) => error === reason);
+  await assert.rejects(
+    client({ retryBaseDelayMs: 10_000 }).postJson(`${server.url}/x`, {}, controller.signal),
+    (error) => error === reason,
+  );
 });
 
 test('maxConcurrency holds requests back; a stream left early frees its slot and cancels the request', async () => {

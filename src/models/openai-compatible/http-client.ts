@@ -42,13 +42,22 @@ export function serverErrorMessage(text: string): string {
   try {
     const body = JSON.parse(text) as { error?: unknown; message?: unknown; detail?: unknown };
     if (typeof body.error === 'string') return body.error;
-    if (typeof body.error === 'object' && body.error !== null && typeof (body.error as { message?: unknown }).message === 'string') {
+    if (
+      typeof body.error === 'object' &&
+      body.error !== null &&
+      typeof (body.error as { message?: unknown }).message === 'string'
+    ) {
       return (body.error as { message: string }).message;
     }
     if (typeof body.message === 'string') return body.message;
     if (typeof body.detail === 'string') return body.detail;
     if (Array.isArray(body.detail)) {
-      return body.detail.map((item: { msg?: unknown; loc?: unknown }) => (Array.isArray(item.loc) ? `${item.loc.join('.')}: ` : '') + String(item.msg ?? JSON.stringify(item))).join('; ');
+      return body.detail
+        .map(
+          (item: { msg?: unknown; loc?: unknown }) =>
+            (Array.isArray(item.loc) ? `${item.loc.join('.')}: ` : '') + String(item.msg ?? JSON.stringify(item)),
+        )
+        .join('; ');
     }
   } catch {
     // not JSON: fall through to the raw text
@@ -64,8 +73,10 @@ function sentence(text: string): string {
 
 /** What to try next, for the statuses users hit most. */
 function hintFor(status: number): string {
-  if (status === 401 || status === 403) return ' Check the API key (apiKey, or CODELOOP_API_KEY; OPENAI_API_KEY is sent to api.openai.com only).';
-  if (status === 404) return ' Check the base URL (it usually ends in /v1) and the model name the server knows (GET /v1/models).';
+  if (status === 401 || status === 403)
+    return ' Check the API key (apiKey, or CODELOOP_API_KEY; OPENAI_API_KEY is sent to api.openai.com only).';
+  if (status === 404)
+    return ' Check the base URL (it usually ends in /v1) and the model name the server knows (GET /v1/models).';
   if (status === 429) return ' The server is rate-limiting: lower maxConcurrency or wait.';
   return '';
 }
@@ -140,7 +151,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   });
 
   /** One attempt's abort plumbing: the caller's signal, the timer and an internal cancel, as one signal. */
-  const attemptControl = (signal: AbortSignal | undefined): { signal: AbortSignal; restartTimer: () => void; dispose: () => void; cancel: () => void } => {
+  const attemptControl = (
+    signal: AbortSignal | undefined,
+  ): { signal: AbortSignal; restartTimer: () => void; dispose: () => void; cancel: () => void } => {
     const controller = new AbortController();
     const forward = (): void => controller.abort(signal?.reason);
     if (signal?.aborted === true) forward();
@@ -163,15 +176,26 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
 
   /** Turns what a fetch or body read threw into the error to throw: the caller's abort reason, or an ApiCallError. */
-  const failure = (error: unknown, url: string, signal: AbortSignal | undefined, attemptSignal: AbortSignal): unknown => {
+  const failure = (
+    error: unknown,
+    url: string,
+    signal: AbortSignal | undefined,
+    attemptSignal: AbortSignal,
+  ): unknown => {
     if (signal?.aborted === true) return signal.reason;
     if (attemptSignal.reason instanceof AttemptTimeout) {
-      return new ApiCallError(`${options.serverName()} sent nothing for ${timeoutMs} ms (${url}); raise timeoutMs if generation is slow on this server.`, { url, retryable: true, cause: error });
+      return new ApiCallError(
+        `${options.serverName()} sent nothing for ${timeoutMs} ms (${url}); raise timeoutMs if generation is slow on this server.`,
+        { url, retryable: true, cause: error },
+      );
     }
     if (error instanceof ApiCallError) return error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-    return new ApiCallError(`cannot reach ${options.serverName()} at ${url} (${detail}); is the server running, and is the base URL right?`, { url, retryable: true, cause: error });
+    return new ApiCallError(
+      `cannot reach ${options.serverName()} at ${url} (${detail}); is the server running, and is the base URL right?`,
+      { url, retryable: true, cause: error },
+    );
   };
 
   /**
@@ -190,17 +214,25 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let error: unknown;
       let wait: number | undefined;
       try {
-        const response = await fetch(url, { method, headers: headers(body !== undefined), ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: control.signal });
+        const response = await fetch(url, {
+          method,
+          headers: headers(body !== undefined),
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: control.signal,
+        });
         if (response.ok) return { response, control, release };
         const text = await response.text();
         const retryable = isRetryableStatus(response.status);
         wait = retryAfterMs(response.headers);
-        error = new ApiCallError(`${options.serverName()} answered ${response.status} to ${method} ${url}: ${sentence(serverErrorMessage(text))}${hintFor(response.status)}`, {
-          url,
-          statusCode: response.status,
-          retryable,
-          responseBody: text,
-        });
+        error = new ApiCallError(
+          `${options.serverName()} answered ${response.status} to ${method} ${url}: ${sentence(serverErrorMessage(text))}${hintFor(response.status)}`,
+          {
+            url,
+            statusCode: response.status,
+            retryable,
+            responseBody: text,
+          },
+        );
       } catch (thrown) {
         error = failure(thrown, url, signal, control.signal);
       }
@@ -208,12 +240,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       release();
       if (!(error instanceof ApiCallError) || !error.retryable || attempt >= maxRetries) throw error;
       if (wait !== undefined && wait > maxRetryAfterMs) {
-        throw new ApiCallError(`${error.message} It asked to retry after ${Math.round(wait / 1000)} s, longer than codeloop waits (${maxRetryAfterMs / 1000} s).`, {
-          url,
-          ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
-          retryable: true,
-          ...(error.responseBody === undefined ? {} : { responseBody: error.responseBody }),
-        });
+        throw new ApiCallError(
+          `${error.message} It asked to retry after ${Math.round(wait / 1000)} s, longer than codeloop waits (${maxRetryAfterMs / 1000} s).`,
+          {
+            url,
+            ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),
+            retryable: true,
+            ...(error.responseBody === undefined ? {} : { responseBody: error.responseBody }),
+          },
+        );
       }
       const backoff = retryBaseDelayMs * 2 ** attempt * (0.5 + Math.random() / 2);
       await sleep(wait ?? backoff, undefined, signal === undefined ? {} : { signal }).catch(() => {
@@ -222,14 +257,22 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
   };
 
-  const readJson = async (method: 'GET' | 'POST', url: string, body: unknown, signal: AbortSignal | undefined): Promise<unknown> => {
+  const readJson = async (
+    method: 'GET' | 'POST',
+    url: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<unknown> => {
     const { response, control, release } = await send(method, url, body, signal);
     try {
       const text = await response.text();
       try {
         return JSON.parse(text) as unknown;
       } catch (error) {
-        throw new ApiCallError(`${options.serverName()} answered ${method} ${url} with a body that is not JSON: ${text.slice(0, 200)}`, { url, statusCode: response.status, retryable: false, responseBody: text, cause: error });
+        throw new ApiCallError(
+          `${options.serverName()} answered ${method} ${url} with a body that is not JSON: ${text.slice(0, 200)}`,
+          { url, statusCode: response.status, retryable: false, responseBody: text, cause: error },
+        );
       }
     } catch (error) {
       throw failure(error, url, signal, control.signal);
@@ -253,7 +296,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           try {
             parsed = JSON.parse(text);
           } catch (error) {
-            throw new ApiCallError(`${options.serverName()} answered a stream request to ${url} with neither SSE nor JSON: ${text.slice(0, 200)}`, { url, retryable: false, responseBody: text, cause: error });
+            throw new ApiCallError(
+              `${options.serverName()} answered a stream request to ${url} with neither SSE nor JSON: ${text.slice(0, 200)}`,
+              { url, retryable: false, responseBody: text, cause: error },
+            );
           }
           yield parsed;
           return;
@@ -265,7 +311,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           try {
             parsed = JSON.parse(event.data);
           } catch (error) {
-            throw new ApiCallError(`${options.serverName()} sent a stream event that is not JSON: ${event.data.slice(0, 200)}`, { url, retryable: false, cause: error });
+            throw new ApiCallError(
+              `${options.serverName()} sent a stream event that is not JSON: ${event.data.slice(0, 200)}`,
+              { url, retryable: false, cause: error },
+            );
           }
           yield parsed;
         }

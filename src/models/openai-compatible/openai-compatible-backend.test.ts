@@ -65,7 +65,10 @@ test('an unrecognised server: detection falls back with a warning; fewer choices
       [undefined, 12],
     ],
   );
-  assert.match(result.warnings[0] ?? '', /^could not ask http:\/\/127\.0\.0\.1:\d+\/v1\/models which server this is \(the server answered 404 to GET .*\/v1\/models: not here\. Check the base URL .*\); using plain OpenAI API behaviour\.$/);
+  assert.match(
+    result.warnings[0] ?? '',
+    /^could not ask http:\/\/127\.0\.0\.1:\d+\/v1\/models which server this is \(the server answered 404 to GET .*\/v1\/models: not here\. Check the base URL .*\); using plain OpenAI API behaviour\.$/,
+  );
   assert.equal(result.warnings[1], 'n=3: the server returned 1 choice(s); sent 2 more request(s) (seeds 11–12).');
   const infill = await backend.infill('a', 'b');
   assert.match(infill.warnings.join('\n'), /infill: sent `suffix` to a server codeloop does not recognise/);
@@ -74,15 +77,29 @@ test('an unrecognised server: detection falls back with a warning; fewer choices
 
 test('renderInfill on an unknown server: the rendered prompt is sent and its stop strings enforced', async () => {
   handler = (_body, response) => reply(response, completion(['mid<EOT>junk']));
-  const backend = createOpenAICompatibleBackend({ baseURL, model: 'm', flavor: 'vllm', renderInfill: (prefix, suffix) => ({ prompt: `<PRE>${prefix}<SUF>${suffix}<MID>`, stop: ['<EOT>'], warnings: ['w'] }) });
+  const backend = createOpenAICompatibleBackend({
+    baseURL,
+    model: 'm',
+    flavor: 'vllm',
+    renderInfill: (prefix, suffix) => ({
+      prompt: `<PRE>${prefix}<SUF>${suffix}<MID>`,
+      stop: ['<EOT>'],
+      warnings: ['w'],
+    }),
+  });
   const result = await backend.infill('a', 'b');
-  assert.deepEqual(result.choices[0], { text: 'mid', finishReason: 'stop', stopSequence: '<EOT>', completionTokens: 4 });
+  assert.deepEqual(result.choices[0], {
+    text: 'mid',
+    finishReason: 'stop',
+    stopSequence: '<EOT>',
+    completionTokens: 4,
+  });
   assert.deepEqual(result.warnings, ['w']);
   assert.equal(requests.at(-1)?.prompt, '<PRE>a<SUF>b<MID>');
   assert.deepEqual(requests.at(-1)?.stop, ['<EOT>']);
 });
 
-test('an error event inside a 200 stream fails the stream with the server\'s message', async () => {
+test("an error event inside a 200 stream fails the stream with the server's message", async () => {
   handler = (_body, response) =>
     stream(response, [
       JSON.stringify({ choices: [{ index: 0, text: 'par', finish_reason: null }] }),
@@ -113,7 +130,13 @@ test('complete with returnPartialOnAbort streams each choice and keeps what arri
   const backend = createOpenAICompatibleBackend({ baseURL, model: 'm', flavor: 'vllm' });
   const controller = new AbortController();
   setTimeout(() => controller.abort(new Error('latency budget')), 100);
-  const result = await backend.complete('p', { n: 2, temperature: 0.5, seed: 1, signal: controller.signal, returnPartialOnAbort: true });
+  const result = await backend.complete('p', {
+    n: 2,
+    temperature: 0.5,
+    seed: 1,
+    signal: controller.signal,
+    returnPartialOnAbort: true,
+  });
   assert.deepEqual(
     result.choices.map((choice) => [choice.text, choice.finishReason]),
     [
@@ -131,31 +154,64 @@ test('complete with returnPartialOnAbort streams each choice and keeps what arri
 });
 
 test('a stream without usage from the server counts its chunks', async () => {
-  handler = (_body, response) => stream(response, ['{"choices":[{"index":0,"text":"a"}]}', '{"choices":[{"index":0,"text":"b","finish_reason":"length"}]}', '[DONE]']);
-  const parts = await collectStream(createOpenAICompatibleBackend({ baseURL, model: 'm', flavor: 'sglang' }).streamComplete('p'));
-  assert.deepEqual(parts.at(-1), { type: 'finish', finishReason: 'length', usage: { promptTokens: 0, completionTokens: 2 } });
+  handler = (_body, response) =>
+    stream(response, [
+      '{"choices":[{"index":0,"text":"a"}]}',
+      '{"choices":[{"index":0,"text":"b","finish_reason":"length"}]}',
+      '[DONE]',
+    ]);
+  const parts = await collectStream(
+    createOpenAICompatibleBackend({ baseURL, model: 'm', flavor: 'sglang' }).streamComplete('p'),
+  );
+  assert.deepEqual(parts.at(-1), {
+    type: 'finish',
+    finishReason: 'length',
+    usage: { promptTokens: 0, completionTokens: 2 },
+  });
 });
 
 test('construction errors say what to set', () => {
-  assert.throws(() => createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini', apiKey: '' }), (error: unknown) => {
-    assert.ok(error instanceof UsageError);
-    assert.equal(error.message, 'OpenAI needs an API key: set OPENAI_API_KEY (or CODELOOP_API_KEY), or pass apiKey.');
-    return true;
-  });
-  assert.throws(() => createOpenAICompatibleBackend({ baseURL: 'localhost:8000', model: 'm' }), /baseURL "localhost:8000" is not an http\(s\) URL; give the API root, e\.g\. http:\/\/127\.0\.0\.1:8000\/v1\./);
-  assert.throws(() => createOpenAICompatibleBackend({ baseURL, model: 'm', infillMode: 'render' }), /infillMode 'render' needs renderInfill/);
-  assert.throws(() => createOpenAICompatibleBackend({ baseURL, model: 'm', maxConcurrency: 0 }), /maxConcurrency=0 must be a positive integer/);
+  assert.throws(
+    () => createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini', apiKey: '' }),
+    (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(error.message, 'OpenAI needs an API key: set OPENAI_API_KEY (or CODELOOP_API_KEY), or pass apiKey.');
+      return true;
+    },
+  );
+  assert.throws(
+    () => createOpenAICompatibleBackend({ baseURL: 'localhost:8000', model: 'm' }),
+    /baseURL "localhost:8000" is not an http\(s\) URL; give the API root, e\.g\. http:\/\/127\.0\.0\.1:8000\/v1\./,
+  );
+  assert.throws(
+    () => createOpenAICompatibleBackend({ baseURL, model: 'm', infillMode: 'render' }),
+    /infillMode 'render' needs renderInfill/,
+  );
+  assert.throws(
+    () => createOpenAICompatibleBackend({ baseURL, model: 'm', maxConcurrency: 0 }),
+    /maxConcurrency=0 must be a positive integer/,
+  );
 });
 
 test('serverApiKey: OPENAI_API_KEY only to https://api.openai.com (before CODELOOP_API_KEY there); elsewhere CODELOOP_API_KEY; explicit wins', () => {
   const env = { OPENAI_API_KEY: 'sk-openai', CODELOOP_API_KEY: 'local' };
   assert.equal(serverApiKey('https://api.openai.com/v1', undefined, env), 'sk-openai');
   assert.equal(serverApiKey('https://api.openai.com/v1', undefined, { CODELOOP_API_KEY: 'local' }), 'local');
-  assert.equal(serverApiKey('http://api.openai.com/v1', undefined, env), 'local', 'plain http never carries the OpenAI key');
+  assert.equal(
+    serverApiKey('http://api.openai.com/v1', undefined, env),
+    'local',
+    'plain http never carries the OpenAI key',
+  );
   assert.equal(serverApiKey('http://api.openai.com/v1', undefined, { OPENAI_API_KEY: 'sk-openai' }), undefined);
-  assert.equal(serverApiKey('https://api.openai.com.evil.example/v1', undefined, { OPENAI_API_KEY: 'sk-openai' }), undefined);
+  assert.equal(
+    serverApiKey('https://api.openai.com.evil.example/v1', undefined, { OPENAI_API_KEY: 'sk-openai' }),
+    undefined,
+  );
   assert.equal(serverApiKey('http://127.0.0.1:8000/v1', undefined, env), 'local');
-  assert.equal(serverApiKey('http://127.0.0.1:8000/v1', undefined, { OPENAI_API_KEY: 'sk-openai', CODELOOP_API_KEY: '' }), undefined);
+  assert.equal(
+    serverApiKey('http://127.0.0.1:8000/v1', undefined, { OPENAI_API_KEY: 'sk-openai', CODELOOP_API_KEY: '' }),
+    undefined,
+  );
   assert.equal(serverApiKey('http://127.0.0.1:8000/v1', 'explicit', env), 'explicit');
 });
 
@@ -180,13 +236,20 @@ test('OPENAI_API_KEY goes to api.openai.com only; other hosts get apiKey or CODE
     await createOpenAICompatibleBackend({ baseURL: local, model: 'm', flavor: 'vllm' }).complete('p');
     process.env.CODELOOP_API_KEY = 'local-key';
     await createOpenAICompatibleBackend({ baseURL: local, model: 'm', flavor: 'vllm' }).complete('p');
-    await createOpenAICompatibleBackend({ baseURL: local, model: 'm', flavor: 'vllm', apiKey: 'explicit' }).complete('p');
+    await createOpenAICompatibleBackend({ baseURL: local, model: 'm', flavor: 'vllm', apiKey: 'explicit' }).complete(
+      'p',
+    );
     assert.deepEqual(seen, [undefined, 'Bearer local-key', 'Bearer explicit']);
     // api.openai.com still finds OPENAI_API_KEY (construction checks for a key without sending anything).
     delete process.env.CODELOOP_API_KEY;
-    assert.doesNotThrow(() => createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini' }));
+    assert.doesNotThrow(() =>
+      createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini' }),
+    );
     delete process.env.OPENAI_API_KEY;
-    assert.throws(() => createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini' }), /OpenAI needs an API key: set OPENAI_API_KEY/);
+    assert.throws(
+      () => createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini' }),
+      /OpenAI needs an API key: set OPENAI_API_KEY/,
+    );
   } finally {
     restore('OPENAI_API_KEY', saved.openai);
     restore('CODELOOP_API_KEY', saved.codeloop);

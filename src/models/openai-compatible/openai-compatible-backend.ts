@@ -13,12 +13,34 @@
  */
 import { UsageError } from '../../core/index.js';
 import { UnsupportedCapabilityError } from '../errors.js';
-import { MODEL_SPEC_VERSION, type Choice, type GenerateOptions, type GenerateResult, type ModelBackend, type ModelCapabilities, type StreamPart } from '../spec.js';
+import {
+  MODEL_SPEC_VERSION,
+  type Choice,
+  type GenerateOptions,
+  type GenerateResult,
+  type ModelBackend,
+  type ModelCapabilities,
+  type StreamPart,
+} from '../spec.js';
 import { createStopCutter } from '../../core/index.js';
-import { buildPlan, infillModeFor, type Call, type Plan, type RenderInfill, type RequestContext } from './build-request.js';
+import {
+  buildPlan,
+  infillModeFor,
+  type Call,
+  type Plan,
+  type RenderInfill,
+  type RequestContext,
+} from './build-request.js';
 import { createHttpClient } from './http-client.js';
 import { finishChoices, parseResponse, type ParsedResponse } from './parse-response.js';
-import { SERVER_PROFILES, flavorFromModelList, flavorFromURL, type InfillMode, type ServerFlavor, type ServerProfile } from './server-profiles.js';
+import {
+  SERVER_PROFILES,
+  flavorFromModelList,
+  flavorFromURL,
+  type InfillMode,
+  type ServerFlavor,
+  type ServerProfile,
+} from './server-profiles.js';
 
 export type { RenderedInfill, RenderInfill } from './build-request.js';
 
@@ -100,10 +122,14 @@ function isOpenAIOverHttps(baseURL: string): boolean {
  * `CODELOOP_API_KEY`; anywhere else `CODELOOP_API_KEY` only (a local server, a proxy or a mistyped URL never sees
  * the OpenAI key, nor does api.openai.com over plain http). Empty variables count as unset.
  */
-export function serverApiKey(baseURL: string, explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function serverApiKey(
+  baseURL: string,
+  explicit: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   if (explicit !== undefined) return explicit;
   const codeloop = env.CODELOOP_API_KEY || undefined;
-  return isOpenAIOverHttps(baseURL) ? (env.OPENAI_API_KEY || codeloop) : codeloop;
+  return isOpenAIOverHttps(baseURL) ? env.OPENAI_API_KEY || codeloop : codeloop;
 }
 
 export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOptions): OpenAICompatibleBackend {
@@ -128,10 +154,14 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
     // reported below
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new UsageError(`baseURL ${JSON.stringify(options.baseURL)} is not an http(s) URL; give the API root, e.g. http://127.0.0.1:8000/v1.`);
+    throw new UsageError(
+      `baseURL ${JSON.stringify(options.baseURL)} is not an http(s) URL; give the API root, e.g. http://127.0.0.1:8000/v1.`,
+    );
   }
-  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) throw new UsageError(`maxConcurrency=${maxConcurrency} must be a positive integer.`);
-  if (infillMode === 'render' && renderInfill === undefined) throw new UsageError(`infillMode 'render' needs renderInfill (a FIM format's render function from src/fim).`);
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)
+    throw new UsageError(`maxConcurrency=${maxConcurrency} must be a positive integer.`);
+  if (infillMode === 'render' && renderInfill === undefined)
+    throw new UsageError(`infillMode 'render' needs renderInfill (a FIM format's render function from src/fim).`);
   const isOpenAI = isOpenAIOverHttps(baseURL);
   const apiKey = serverApiKey(baseURL, options.apiKey);
   const known = flavor === 'auto' ? flavorFromURL(baseURL) : flavor;
@@ -143,19 +173,39 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
   const origin = baseURL.replace(/\/v1$/, '');
 
   let profile: ServerProfile = SERVER_PROFILES[known ?? 'generic'];
-  let detection: Promise<ServerFlavor | 'generic'> | undefined = known === undefined ? undefined : Promise.resolve(known);
+  let detection: Promise<ServerFlavor | 'generic'> | undefined =
+    known === undefined ? undefined : Promise.resolve(known);
   let detectionWarning: string | undefined;
 
-  const http = createHttpClient({ apiKey, maxConcurrency, timeoutMs, maxRetries, retryBaseDelayMs, maxRetryAfterMs: 60_000, headers, serverName: () => profile.displayName });
+  const http = createHttpClient({
+    apiKey,
+    maxConcurrency,
+    timeoutMs,
+    maxRetries,
+    retryBaseDelayMs,
+    maxRetryAfterMs: 60_000,
+    headers,
+    serverName: () => profile.displayName,
+  });
 
   const detectFlavor = (): Promise<ServerFlavor | 'generic'> => {
     detection ??= (async () => {
       try {
         // A short, unretried look: detection must not hold up the first call for long.
-        const probe = createHttpClient({ apiKey, maxConcurrency: 1, timeoutMs: Math.min(timeoutMs, 10_000), maxRetries: 0, retryBaseDelayMs, maxRetryAfterMs: 0, headers, serverName: () => 'the server' });
+        const probe = createHttpClient({
+          apiKey,
+          maxConcurrency: 1,
+          timeoutMs: Math.min(timeoutMs, 10_000),
+          maxRetries: 0,
+          retryBaseDelayMs,
+          maxRetryAfterMs: 0,
+          headers,
+          serverName: () => 'the server',
+        });
         const found = flavorFromModelList(await probe.getJson(`${baseURL}/models`));
         if (found !== undefined) profile = SERVER_PROFILES[found];
-        else detectionWarning = `could not tell which server ${baseURL} is from GET /models; using plain OpenAI API behaviour. Pass flavor to use a server's quirks.`;
+        else
+          detectionWarning = `could not tell which server ${baseURL} is from GET /models; using plain OpenAI API behaviour. Pass flavor to use a server's quirks.`;
         return found ?? 'generic';
       } catch (error) {
         detectionWarning = `could not ask ${baseURL}/models which server this is (${(error as Error).message}); using plain OpenAI API behaviour.`;
@@ -165,7 +215,13 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
     return detection;
   };
 
-  const requestContext: RequestContext = { baseURL, origin, model, ...(renderInfill === undefined ? {} : { renderInfill }), ...(infillMode === undefined ? {} : { infillMode }) };
+  const requestContext: RequestContext = {
+    baseURL,
+    origin,
+    model,
+    ...(renderInfill === undefined ? {} : { renderInfill }),
+    ...(infillMode === undefined ? {} : { infillMode }),
+  };
 
   const check = (call: Call, current: ServerProfile): void => {
     if (call.kind === 'infill' && infillModeFor(requestContext, current) === undefined) {
@@ -187,13 +243,29 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
     if (callOptions.returnPartialOnAbort === true) return generateByStreams(call, callOptions, n);
     const current = await currentProfile(callOptions.signal);
     check(call, current);
-    const request = async (count: number, seed: number | undefined): Promise<{ choices: Choice[]; parsed: ParsedResponse; plan: Plan }> => {
-      const plan = buildPlan(requestContext, call, { ...callOptions, ...(seed === undefined ? {} : { seed }) }, current, false, count);
-      const parsed = parseResponse(plan.endpoint, await http.postJson(plan.url, plan.body, callOptions.signal), plan.url);
+    const request = async (
+      count: number,
+      seed: number | undefined,
+    ): Promise<{ choices: Choice[]; parsed: ParsedResponse; plan: Plan }> => {
+      const plan = buildPlan(
+        requestContext,
+        call,
+        { ...callOptions, ...(seed === undefined ? {} : { seed }) },
+        current,
+        false,
+        count,
+      );
+      const parsed = parseResponse(
+        plan.endpoint,
+        await http.postJson(plan.url, plan.body, callOptions.signal),
+        plan.url,
+      );
       return { choices: finishChoices(parsed, plan.stops).slice(0, count), parsed, plan };
     };
-    const seedAt = (offset: number): number | undefined => (callOptions.seed === undefined ? undefined : callOptions.seed + offset);
-    const seeds = (from: number): string => (callOptions.seed === undefined ? 'unseeded' : `seeds ${seedAt(from)}–${seedAt(n - 1)}`);
+    const seedAt = (offset: number): number | undefined =>
+      callOptions.seed === undefined ? undefined : callOptions.seed + offset;
+    const seeds = (from: number): string =>
+      callOptions.seed === undefined ? 'unseeded' : `seeds ${seedAt(from)}–${seedAt(n - 1)}`;
     const greedy = (callOptions.temperature ?? 0) === 0;
     const warnings = detectionWarning === undefined ? [] : [detectionWarning];
     let responses: Awaited<ReturnType<typeof request>>[];
@@ -202,7 +274,10 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
     if (n > 1 && !current.nativeN && !greedy) {
       // The server answers one choice per request: send n at once, each with its own seed so the samples differ.
       responses = await Promise.all(Array.from({ length: n }, (_, index) => request(1, seedAt(index))));
-      warnings.push(...(responses[0]?.plan.warnings ?? []), `n=${n}: ${current.displayName} returns one choice per request; sent ${n} requests in parallel (${seeds(0)}).`);
+      warnings.push(
+        ...(responses[0]?.plan.warnings ?? []),
+        `n=${n}: ${current.displayName} returns one choice per request; sent ${n} requests in parallel (${seeds(0)}).`,
+      );
     } else {
       const first = await request(current.nativeN ? n : 1, callOptions.seed);
       responses = [first];
@@ -214,8 +289,12 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
         copiedTokens = (n - have) * only.completionTokens;
         first.choices.push(...Array.from({ length: n - have }, () => ({ ...only })));
       } else if (have < n) {
-        warnings.push(`n=${n}: ${current.displayName} returned ${have} choice(s); sent ${n - have} more request(s) (${seeds(have)}).`);
-        responses.push(...(await Promise.all(Array.from({ length: n - have }, (_, index) => request(1, seedAt(have + index))))));
+        warnings.push(
+          `n=${n}: ${current.displayName} returned ${have} choice(s); sent ${n - have} more request(s) (${seeds(have)}).`,
+        );
+        responses.push(
+          ...(await Promise.all(Array.from({ length: n - have }, (_, index) => request(1, seedAt(have + index))))),
+        );
       }
     }
     const choices = responses.flatMap((response) => response.choices).slice(0, n);
@@ -223,7 +302,8 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
       choices,
       usage: {
         // Every request carries the same prompt: count it once.
-        promptTokens: responses.find((response) => response.parsed.usage !== undefined)?.parsed.usage?.promptTokens ?? 0,
+        promptTokens:
+          responses.find((response) => response.parsed.usage !== undefined)?.parsed.usage?.promptTokens ?? 0,
         completionTokens: choices.reduce((sum, choice) => sum + choice.completionTokens, 0) - copiedTokens,
       },
       warnings,
@@ -245,13 +325,23 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
           else if (part.type === 'text-delta') text += part.text;
           else if (part.type === 'finish') {
             if (index === 0) promptTokens = part.usage.promptTokens;
-            choice = { text, finishReason: part.finishReason, ...(part.stopSequence === undefined ? {} : { stopSequence: part.stopSequence }), completionTokens: part.usage.completionTokens };
+            choice = {
+              text,
+              finishReason: part.finishReason,
+              ...(part.stopSequence === undefined ? {} : { stopSequence: part.stopSequence }),
+              completionTokens: part.usage.completionTokens,
+            };
           }
         }
         return choice;
       }),
     );
-    return { choices, usage: { promptTokens, completionTokens: choices.reduce((sum, choice) => sum + choice.completionTokens, 0) }, warnings, modelId: model };
+    return {
+      choices,
+      usage: { promptTokens, completionTokens: choices.reduce((sum, choice) => sum + choice.completionTokens, 0) },
+      warnings,
+      modelId: model,
+    };
   }
 
   async function* stream(call: Call, callOptions: GenerateOptions = {}): AsyncGenerator<StreamPart> {
@@ -268,7 +358,8 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
     check(call, current);
     const plan = buildPlan(requestContext, call, callOptions, current, true, 1);
     const warnings = [...(detectionWarning === undefined ? [] : [detectionWarning]), ...plan.warnings];
-    if ((callOptions.n ?? 1) > 1) warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
+    if ((callOptions.n ?? 1) > 1)
+      warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
     yield { type: 'start', modelId: model, warnings };
 
     const cutter = createStopCutter(plan.stops);
@@ -297,7 +388,8 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
             }
           }
           if (choice.finishReason !== undefined) finishReason = choice.finishReason;
-          if (choice.stopSequence !== undefined && plan.stops.includes(choice.stopSequence)) stopSequence = choice.stopSequence;
+          if (choice.stopSequence !== undefined && plan.stops.includes(choice.stopSequence))
+            stopSequence = choice.stopSequence;
         }
       }
       const rest = cutter.flush();

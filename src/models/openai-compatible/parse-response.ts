@@ -30,7 +30,8 @@ export interface ParsedResponse {
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** OpenAI finish reasons and the servers' own, as the contract's. */
 export function mapFinishReason(reason: unknown): FinishReason | undefined {
@@ -48,25 +49,40 @@ function usageOf(value: unknown): TokenUsage | undefined {
   if (typeof prompt !== 'number' && typeof completion !== 'number') return undefined;
   // Ollama puts an all-zero usage in every chunk when include_usage is set; only the last chunk's counts are real.
   if (!prompt && !completion) return undefined;
-  return { promptTokens: typeof prompt === 'number' ? prompt : 0, completionTokens: typeof completion === 'number' ? completion : 0 };
+  return {
+    promptTokens: typeof prompt === 'number' ? prompt : 0,
+    completionTokens: typeof completion === 'number' ? completion : 0,
+  };
 }
 
 /** Completions: `{tokens, token_logprobs}`; chat: `{content: [{token, logprob}]}`. */
 function logprobsOf(value: unknown): TokenLogprob[] | undefined {
   if (!isObject(value)) return undefined;
   if (Array.isArray(value.content)) {
-    return (value.content as unknown[]).filter(isObject).map((item) => ({ token: String(item.token ?? ''), logprob: typeof item.logprob === 'number' ? item.logprob : Number.NaN }));
+    return (value.content as unknown[]).filter(isObject).map((item) => ({
+      token: String(item.token ?? ''),
+      logprob: typeof item.logprob === 'number' ? item.logprob : Number.NaN,
+    }));
   }
   if (Array.isArray(value.tokens) && Array.isArray(value.token_logprobs)) {
     const logprobs = value.token_logprobs as unknown[];
-    return (value.tokens as unknown[]).map((token, index) => ({ token: String(token), logprob: typeof logprobs[index] === 'number' ? (logprobs[index] as number) : Number.NaN }));
+    return (value.tokens as unknown[]).map((token, index) => ({
+      token: String(token),
+      logprob: typeof logprobs[index] === 'number' ? (logprobs[index] as number) : Number.NaN,
+    }));
   }
   return undefined;
 }
 
 /** Throws when a body or chunk is an error object (vLLM, SGLang and llama-server send these inside a 200 stream). */
 function throwIfError(body: Json, url: string): void {
-  const error = isObject(body.error) ? body.error : body.object === 'error' ? body : typeof body.error === 'string' ? { message: body.error } : undefined;
+  const error = isObject(body.error)
+    ? body.error
+    : body.object === 'error'
+      ? body
+      : typeof body.error === 'string'
+        ? { message: body.error }
+        : undefined;
   if (error === undefined) return;
   const code = typeof error.code === 'number' ? error.code : undefined;
   throw new ApiCallError(`the server reported an error: ${serverErrorMessage(JSON.stringify(body))}`, {
@@ -83,19 +99,39 @@ function stopString(value: unknown): string | undefined {
 
 /** A non-streamed body, or one stream chunk (`stream: true`: `text`/`delta` hold the new text only). */
 export function parseResponse(endpoint: Endpoint, body: unknown, url: string): ParsedResponse {
-  if (!isObject(body)) throw new ApiCallError(`the server sent ${JSON.stringify(body)?.slice(0, 200)} where a JSON object was expected`, { url, retryable: false });
+  if (!isObject(body))
+    throw new ApiCallError(`the server sent ${JSON.stringify(body)?.slice(0, 200)} where a JSON object was expected`, {
+      url,
+      retryable: false,
+    });
   throwIfError(body, url);
   if (endpoint === 'infill') {
     // llama-server /infill: {content, stop, stop_type: eos|limit|word|none, stopping_word, tokens_predicted, tokens_evaluated}
     const finishReason =
-      body.stop === true || body.stop_type !== undefined ? (body.stop_type === 'limit' ? 'length' : body.stop_type === 'none' ? undefined : 'stop') : undefined;
+      body.stop === true || body.stop_type !== undefined
+        ? body.stop_type === 'limit'
+          ? 'length'
+          : body.stop_type === 'none'
+            ? undefined
+            : 'stop'
+        : undefined;
     const stopSequence = stopString(body.stopping_word);
     const usage =
       typeof body.tokens_predicted === 'number' && (body.stop === true || body.stop_type !== undefined)
-        ? { promptTokens: typeof body.tokens_evaluated === 'number' ? body.tokens_evaluated : 0, completionTokens: body.tokens_predicted }
+        ? {
+            promptTokens: typeof body.tokens_evaluated === 'number' ? body.tokens_evaluated : 0,
+            completionTokens: body.tokens_predicted,
+          }
         : undefined;
     return {
-      choices: [{ index: typeof body.index === 'number' ? body.index : 0, text: typeof body.content === 'string' ? body.content : '', ...(finishReason === undefined ? {} : { finishReason }), ...(stopSequence === undefined ? {} : { stopSequence }) }],
+      choices: [
+        {
+          index: typeof body.index === 'number' ? body.index : 0,
+          text: typeof body.content === 'string' ? body.content : '',
+          ...(finishReason === undefined ? {} : { finishReason }),
+          ...(stopSequence === undefined ? {} : { stopSequence }),
+        },
+      ],
       ...(usage === undefined ? {} : { usage }),
       ...(typeof body.model === 'string' ? { model: body.model } : {}),
     };
@@ -104,7 +140,14 @@ export function parseResponse(endpoint: Endpoint, body: unknown, url: string): P
   for (const [position, raw] of (Array.isArray(body.choices) ? (body.choices as unknown[]) : []).entries()) {
     if (!isObject(raw)) continue;
     const message = isObject(raw.message) ? raw.message : isObject(raw.delta) ? raw.delta : undefined;
-    const text = endpoint === 'chat' ? (typeof message?.content === 'string' ? message.content : '') : typeof raw.text === 'string' ? raw.text : '';
+    const text =
+      endpoint === 'chat'
+        ? typeof message?.content === 'string'
+          ? message.content
+          : ''
+        : typeof raw.text === 'string'
+          ? raw.text
+          : '';
     const finishReason = mapFinishReason(raw.finish_reason);
     const stopSequence = stopString(raw.stop_reason) ?? stopString(raw.matched_stop);
     const logprobs = logprobsOf(raw.logprobs);
@@ -117,7 +160,11 @@ export function parseResponse(endpoint: Endpoint, body: unknown, url: string): P
     });
   }
   const usage = usageOf(body.usage);
-  return { choices, ...(usage === undefined ? {} : { usage }), ...(typeof body.model === 'string' ? { model: body.model } : {}) };
+  return {
+    choices,
+    ...(usage === undefined ? {} : { usage }),
+    ...(typeof body.model === 'string' ? { model: body.model } : {}),
+  };
 }
 
 /** Logprobs of the tokens that make up the first `length` characters. */
@@ -143,8 +190,12 @@ export function finishChoices(parsed: ParsedResponse, stops: readonly string[]):
     const logprobs = cut.stopSequence === undefined ? choice.logprobs : trimLogprobs(choice.logprobs, cut.text.length);
     // Usage is per request; with several choices it is shared out by their logprobs, else by their length.
     const completionTokens =
-      raw.length === 1 ? total : (choice.logprobs?.length ?? (characters === 0 ? Math.round(total / raw.length) : Math.round((total * choice.text.length) / characters)));
-    const serverStop = choice.stopSequence !== undefined && stops.includes(choice.stopSequence) ? choice.stopSequence : undefined;
+      raw.length === 1
+        ? total
+        : (choice.logprobs?.length ??
+          (characters === 0 ? Math.round(total / raw.length) : Math.round((total * choice.text.length) / characters)));
+    const serverStop =
+      choice.stopSequence !== undefined && stops.includes(choice.stopSequence) ? choice.stopSequence : undefined;
     const stopSequence = cut.stopSequence ?? serverStop;
     return {
       text: cut.text,

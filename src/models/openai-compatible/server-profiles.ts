@@ -64,9 +64,36 @@ export interface ServerProfile {
 }
 
 export const SERVER_PROFILES: Readonly<Record<ServerFlavor | 'generic', ServerProfile>> = {
-  vllm: { flavor: 'vllm', displayName: 'vLLM', infill: 'none', nativeN: true, topK: { off: -1 }, seed: true, logprobs: true, chatMaxTokensField: 'max_tokens' },
-  sglang: { flavor: 'sglang', displayName: 'SGLang', infill: 'none', nativeN: true, topK: { off: -1 }, seed: true, logprobs: true, chatMaxTokensField: 'max_tokens' },
-  ollama: { flavor: 'ollama', displayName: 'Ollama', infill: 'suffix', nativeN: false, topK: 'unsupported', seed: true, logprobs: false, chatMaxTokensField: 'max_tokens' },
+  vllm: {
+    flavor: 'vllm',
+    displayName: 'vLLM',
+    infill: 'none',
+    nativeN: true,
+    topK: { off: -1 },
+    seed: true,
+    logprobs: true,
+    chatMaxTokensField: 'max_tokens',
+  },
+  sglang: {
+    flavor: 'sglang',
+    displayName: 'SGLang',
+    infill: 'none',
+    nativeN: true,
+    topK: { off: -1 },
+    seed: true,
+    logprobs: true,
+    chatMaxTokensField: 'max_tokens',
+  },
+  ollama: {
+    flavor: 'ollama',
+    displayName: 'Ollama',
+    infill: 'suffix',
+    nativeN: false,
+    topK: 'unsupported',
+    seed: true,
+    logprobs: false,
+    chatMaxTokensField: 'max_tokens',
+  },
   'llama-server': {
     flavor: 'llama-server',
     displayName: 'llama-server',
@@ -77,12 +104,31 @@ export const SERVER_PROFILES: Readonly<Record<ServerFlavor | 'generic', ServerPr
     logprobs: false,
     chatMaxTokensField: 'max_tokens',
   },
-  openai: { flavor: 'openai', displayName: 'OpenAI', infill: 'suffix', nativeN: true, topK: 'unsupported', seed: true, logprobs: true, maxStops: 4, chatMaxTokensField: 'max_completion_tokens' },
+  openai: {
+    flavor: 'openai',
+    displayName: 'OpenAI',
+    infill: 'suffix',
+    nativeN: true,
+    topK: 'unsupported',
+    seed: true,
+    logprobs: true,
+    maxStops: 4,
+    chatMaxTokensField: 'max_completion_tokens',
+  },
   /**
    * An unknown server: the OpenAI API as documented, checked where cheap (fewer choices than `n` are topped up with
    * more requests; `suffix` is sent only when no FIM renderer was given, with a warning).
    */
-  generic: { flavor: 'generic', displayName: 'the server', infill: 'suffix', nativeN: true, topK: 'unsupported', seed: true, logprobs: true, chatMaxTokensField: 'max_tokens' },
+  generic: {
+    flavor: 'generic',
+    displayName: 'the server',
+    infill: 'suffix',
+    nativeN: true,
+    topK: 'unsupported',
+    seed: true,
+    logprobs: true,
+    chatMaxTokensField: 'max_tokens',
+  },
 };
 
 export const SERVER_FLAVORS: readonly ServerFlavor[] = ['vllm', 'sglang', 'ollama', 'llama-server', 'openai'];

@@ -15,7 +15,11 @@ async function parse(chunks: (string | Uint8Array)[]): Promise<ServerSentEvent[]
 test('data lines, comments, event and id fields, [DONE]', async () => {
   const text = ': ping\n\ndata: {"a":1}\n\nevent: error\nid: 7\ndata: {"b":2}\n\ndata: [DONE]\n\n';
   // The last event id carries over to later events, as the spec says; the event type does not.
-  assert.deepEqual(await parse([text]), [{ data: '{"a":1}' }, { event: 'error', id: '7', data: '{"b":2}' }, { id: '7', data: '[DONE]' }]);
+  assert.deepEqual(await parse([text]), [
+    { data: '{"a":1}' },
+    { event: 'error', id: '7', data: '{"b":2}' },
+    { id: '7', data: '[DONE]' },
+  ]);
 });
 
 test('multi-line data is joined with newlines; a field without a space or value is read as the spec says', async () => {

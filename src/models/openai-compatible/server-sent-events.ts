@@ -27,7 +27,10 @@ export async function* parseServerSentEvents(body: AsyncIterable<Uint8Array>): A
   /** Applies one line; returns an event when the line is blank and ends one. */
   const line = (text: string): ServerSentEvent | undefined => {
     if (text === '') {
-      const dispatched = sawField && data.length > 0 ? { data: data.join('\n'), ...(event === undefined ? {} : { event }), ...(id === undefined ? {} : { id }) } : undefined;
+      const dispatched =
+        sawField && data.length > 0
+          ? { data: data.join('\n'), ...(event === undefined ? {} : { event }), ...(id === undefined ? {} : { id }) }
+          : undefined;
       data = [];
       event = undefined;
       sawField = false;

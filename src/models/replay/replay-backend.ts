@@ -1,7 +1,7 @@
 /**
  * Serves completions recorded in a samples file, so a pipeline can be re-run deterministically without a model.
  *
- * The file is JSONL, one generated sample per line, as `codeloop generate` writes it (src/eval/generate.ts):
+ * The file is JSONL, one generated sample per line, as `codeloop generate` writes it (src/loop/generate-samples.ts):
  *
  * ```json
  * {"task_id": "HumanEval/0", "completion": "    return 1\n", "prompt": "def f():\n", "finish_reason": "stop",
@@ -42,7 +42,8 @@ interface Entry {
   line: number;
 }
 
-const chatKey = (messages: readonly ChatMessage[]): string => JSON.stringify(messages.map(({ role, content }) => ({ role, content })));
+const chatKey = (messages: readonly ChatMessage[]): string =>
+  JSON.stringify(messages.map(({ role, content }) => ({ role, content })));
 
 /** The lookup key of a request; the same function keys the recorded lines. */
 function requestKey(request: GenerationRequest): string {
@@ -58,9 +59,17 @@ function sampleKey(sample: RecordedSample, where: string): string | undefined {
     try {
       messages = JSON.parse(sample.prompt);
     } catch (error) {
-      throw new ModelError('model-load-failed', `${where}: style is "chat" but "prompt" is not the chat messages as JSON (${(error as Error).message}).`, { cause: error });
+      throw new ModelError(
+        'model-load-failed',
+        `${where}: style is "chat" but "prompt" is not the chat messages as JSON (${(error as Error).message}).`,
+        { cause: error },
+      );
     }
-    if (!Array.isArray(messages)) throw new ModelError('model-load-failed', `${where}: style is "chat" but "prompt" is not a JSON array of messages.`);
+    if (!Array.isArray(messages))
+      throw new ModelError(
+        'model-load-failed',
+        `${where}: style is "chat" but "prompt" is not a JSON array of messages.`,
+      );
     return `chat\u0000${chatKey(messages as ChatMessage[])}`;
   }
   if (sample.suffix !== undefined) return `infill\u0000${sample.prompt}\u0000${sample.suffix}`;
@@ -70,7 +79,8 @@ function sampleKey(sample: RecordedSample, where: string): string | undefined {
 function describe(request: GenerationRequest): string {
   const preview = (text: string): string => JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
   if (request.kind === 'chat') return `chat prompt ${preview(chatKey(request.messages))}`;
-  if (request.kind === 'infill') return `infill prefix ${preview(request.prefix)} with suffix ${preview(request.suffix)}`;
+  if (request.kind === 'infill')
+    return `infill prefix ${preview(request.prefix)} with suffix ${preview(request.suffix)}`;
   return `prompt ${preview(request.prompt)}`;
 }
 
@@ -98,10 +108,15 @@ async function loadSamples(samplesFile: string): Promise<Map<string, Entry[]>> {
     try {
       sample = JSON.parse(line) as RecordedSample;
     } catch (error) {
-      throw new ModelError('model-load-failed', `${where}: not valid JSON (${(error as Error).message}).`, { cause: error });
+      throw new ModelError('model-load-failed', `${where}: not valid JSON (${(error as Error).message}).`, {
+        cause: error,
+      });
     }
     if (typeof sample !== 'object' || sample === null || typeof sample.completion !== 'string') {
-      throw new ModelError('model-load-failed', `${where}: "completion" is missing or not a string; replay serves the "completion" of each line.`);
+      throw new ModelError(
+        'model-load-failed',
+        `${where}: "completion" is missing or not a string; replay serves the "completion" of each line.`,
+      );
     }
     const key = sampleKey(sample, where);
     if (key === undefined) {
@@ -136,7 +151,10 @@ export interface ReplayBackendOptions {
 }
 
 /** Loads `samplesFile` and serves its completions. */
-export async function createReplayBackend(samplesFile: string, options: ReplayBackendOptions = {}): Promise<ModelBackend> {
+export async function createReplayBackend(
+  samplesFile: string,
+  options: ReplayBackendOptions = {},
+): Promise<ModelBackend> {
   const byKey = await loadSamples(samplesFile);
   const modelId = options.modelId ?? `replay:${samplesFile}`;
   const cursors = new Map<string, number>();
@@ -168,13 +186,20 @@ export async function createReplayBackend(samplesFile: string, options: ReplayBa
   return createTextBackend({
     provider: 'replay',
     modelId,
-    capabilities: { supportsInfill: has('infill'), supportsChat: has('chat'), supportsLogprobs: false, supportsSeed: false },
+    capabilities: {
+      supportsInfill: has('infill'),
+      supportsChat: has('chat'),
+      supportsLogprobs: false,
+      supportsSeed: false,
+    },
     warnings(request, _callOptions, choices) {
       const entries = byKey.get(requestKey(request));
       if (entries === undefined) return [];
       const cursor = cursors.get(requestKey(request)) ?? 0;
       return cursor + choices > entries.length
-        ? [`replay: ${samplesFile} records ${entries.length} completion(s) for this prompt and ${cursor + choices} have been asked for; they are served again from the first.`]
+        ? [
+            `replay: ${samplesFile} records ${entries.length} completion(s) for this prompt and ${cursor + choices} have been asked for; they are served again from the first.`,
+          ]
         : [];
     },
     answer(request) {
@@ -187,7 +212,9 @@ export async function createReplayBackend(samplesFile: string, options: ReplayBa
         text: sample.completion,
         ...(sample.finish_reason === 'length' ? { finishReason: 'length' as const } : {}),
         ...(typeof sample.usage?.prompt_tokens === 'number' ? { promptTokens: sample.usage.prompt_tokens } : {}),
-        ...(typeof sample.usage?.completion_tokens === 'number' ? { completionTokens: sample.usage.completion_tokens } : {}),
+        ...(typeof sample.usage?.completion_tokens === 'number'
+          ? { completionTokens: sample.usage.completion_tokens }
+          : {}),
       });
     },
   });
