@@ -3,7 +3,7 @@ import { preferencePairs, type PairRule } from './preference-pairs.js';
 import type { ExportPrompt, ExportSource, ExportTask, ScoredCompletion } from './records.js';
 
 /**
- * The trainer formats, each a pure function of a run's records (see docs/rewards-trainers.md for every field).
+ * The trainer formats, each a pure function of a run's records (see docs/rewards.md, "Trainers", for every field).
  * Conversational prompts give conversational rows (answers as one assistant message), text prompts give text rows:
  * TRL reads both ("standard" and "conversational" dataset formats).
  */
