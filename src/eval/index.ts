@@ -42,7 +42,10 @@ export {
   incompleteScoreNote,
   resultLines,
   resultsFileName,
+  runTitle,
   writeEvalOutputs,
   type BuildMetricsOptions,
   type EvalMetrics,
+  type TaskSubset,
 } from './write-eval-outputs.js';
+export { claimRunFolder, samplesDigest, type RunIdentity } from './run-identity.js';

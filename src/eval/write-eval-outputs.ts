@@ -53,6 +53,32 @@ export interface EvalMetrics {
   /** Resolved limits of the scored tasks: one entry per distinct (language, limits), with how many tasks use it. */
   limits: { language: string; limits: ExecutionLimits; tasks: number }[];
   codeloopVersion: string;
+  /**
+   * Present when only part of the dataset was scored (--limit, --id-range, --subset): how many tasks, of how many, and
+   * how they were chosen. pass@k is then the subset's, not the benchmark's score.
+   */
+  subset?: TaskSubset;
+  /**
+   * Samples whose prompt had its start cut to fit the model's context (`truncated_prompt_tokens` in the samples file,
+   * written by codeloop generate); absent when none.
+   */
+  truncatedPrompts?: number;
+}
+
+/** Which part of a dataset a run scored (see `EvalMetrics.subset`). */
+export interface TaskSubset {
+  tasks: number;
+  of: number;
+  /** How the tasks were chosen, e.g. "the first 5", "tasks 0:10", "the 5 tasks with samples". */
+  selection: string;
+}
+
+/** `humaneval (subset: 5 of 164 tasks, the first 5)`, or the dataset's name for a whole-dataset run. */
+export function runTitle(metrics: Pick<EvalMetrics, 'dataset' | 'subset'>): string {
+  const { subset } = metrics;
+  return subset === undefined
+    ? metrics.dataset.name
+    : `${metrics.dataset.name} (subset: ${subset.tasks} of ${subset.of} tasks, ${subset.selection})`;
 }
 
 const VERDICTS: Verdict[] = [
@@ -113,6 +139,8 @@ export interface BuildMetricsOptions {
   ks?: number[];
   isolation: IsolationLevel;
   samplesFile: string;
+  /** Set when only part of the dataset is scored (see `EvalMetrics.subset`). */
+  subset?: TaskSubset;
 }
 
 /** The data folder of a built-in dataset's files: each file's path ends with its path inside the data folder. */
@@ -142,6 +170,9 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     limits.set(key, entry);
   }
   const dataDir = datasetDirectory(dataset);
+  const truncatedPrompts = options.samples.filter(
+    (sample) => typeof sample.record.truncated_prompt_tokens === 'number' && sample.record.truncated_prompt_tokens > 0,
+  ).length;
   return {
     passAtK: evaluation.counts.length === 0 ? {} : passAtK(evaluation.counts, ks),
     ...(evaluation.countsPlus === undefined ? {} : { passAtKPlus: passAtK(evaluation.countsPlus, ks) }),
@@ -162,6 +193,8 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     runtimes: { node: process.version, python: sandboxPythonVersion() },
     limits: [...limits.values()],
     codeloopVersion: codeloopVersion(),
+    ...(options.subset === undefined ? {} : { subset: options.subset }),
+    ...(truncatedPrompts === 0 ? {} : { truncatedPrompts }),
   };
 }
 

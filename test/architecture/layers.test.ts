@@ -19,6 +19,8 @@ const LAYERS: Record<string, number> = {
   eval: 2,
   loop: 2,
   rewards: 2,
+  export: 2,
+  queue: 2,
   train: 3,
   report: 3,
   server: 4,
