@@ -28,7 +28,6 @@ export const COMPLETION_EVAL_OPTIONS = {
   through: { type: 'string' },
   raw: { type: 'boolean', default: false },
   'compare-raw': { type: 'boolean', default: false },
-  limit: { type: 'string' },
   'completion-mode': { type: 'string' },
   'fim-format': { type: 'string' },
   'prompt-tokens': { type: 'string' },
@@ -52,7 +51,6 @@ as an empty line in the document.
                            switch these post-processing rules off (names as in the engine's rules: repetition,
                            stop-at-dedent, suffix-merge, syntax-rejected, …); one rule's uplift is a run with it
                            minus a run without it
-  --limit N                only the first N tasks of the dataset
   --completion-mode MODE   auto (default: the engine decides, and may decline), single-line or multi-line (forced)
   --fim-format FAMILY      render prompts in this FIM format (default: the family the backend detected from the
                            model's tokens, else the backend's own infill)
@@ -62,6 +60,7 @@ as an empty line in the document.
 
 type Values = { [key in keyof typeof COMPLETION_EVAL_OPTIONS]?: string | boolean | undefined } & {
   model?: string | undefined;
+  limit?: string | undefined;
   'max-tokens'?: string | undefined;
   threads?: string | undefined;
   n?: string | undefined;
@@ -162,18 +161,6 @@ export function disableRuleFlag(text: string | undefined): string[] | undefined 
     );
   }
   return [...new Set(names)];
-}
-
-/** The dataset cut to --limit tasks (the scorer counts only these). */
-export function limitDataset(dataset: LoadedDataset, limit: number | undefined): LoadedDataset {
-  if (limit === undefined || limit >= dataset.tasks.length) return dataset;
-  const tasks = dataset.tasks.slice(0, limit);
-  const ids = new Set(tasks.map((task) => task.id));
-  return {
-    ...dataset,
-    tasks,
-    knownBroken: Object.fromEntries(Object.entries(dataset.knownBroken).filter(([id]) => ids.has(id))),
-  };
 }
 
 /**

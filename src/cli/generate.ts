@@ -2,11 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError, readCompleteLines } from '../core/index.js';
-import { numberFlag } from './flags.js';
+import { numberFlag, SUBSET_OPTIONS, SUBSET_USAGE, taskSelectionFlags } from './flags.js';
 import { createProgressReporter } from './progress.js';
 import { generateSamples, type GenerateSamplesResult } from '../loop/index.js';
 import { FIM_FAMILIES, isFimFamily, openModel, type ModelBackend } from '../models/index.js';
-import { loadDataset, type PromptStyle } from '../tasks/index.js';
+import { loadDataset, selectTasks, type PromptStyle, type TaskSelection } from '../tasks/index.js';
 import type { Command } from './command.js';
 
 const usage = `Usage: codeloop generate --dataset NAME [--model MODEL] [options]
@@ -25,7 +25,9 @@ Options:
   --temperature T          sampling temperature, 0 = greedy (default 0; use 0.8 for pass@10/100)
   --top-p P                nucleus sampling mass (default 1 = off)
   --seed S                 seed of sample 0 (default 0)
-  --max-tokens N           tokens per completion (default 512)
+  --max-tokens N           tokens per completion (default 512, or half the model's context when that is less: 128 for
+                           the embedded model). A prompt longer than the rest of the context keeps its end: its
+                           start is cut, counted per sample (truncated_prompt_tokens) and in the summary
   --prompt-style STYLE     base: continue the prompt (infill for tasks with a suffix); chat: ask for a solution in a
                            code block (score with --sanitize); infill: like base, but every task must have a suffix
                            (default base)
@@ -36,7 +38,8 @@ Options:
   --concurrency N          model calls in flight (default 2; each asks for up to 8 samples, batched by the backend)
   --threads N              CPU threads of the in-process llama backend (default: 1 on ≤ 2 cores)
   --out PATH               samples JSONL to append to (default ./samples-<dataset>.jsonl)
-  --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)`;
+  --data-dir DIR           folder with the dataset files (default: $CODELOOP_DATA_DIR, then the download cache)
+${SUBSET_USAGE}`;
 
 export interface GenerationFlags {
   model: string;
@@ -45,7 +48,8 @@ export interface GenerationFlags {
   temperature: number;
   topP?: number;
   seed: number;
-  maxTokens: number;
+  /** Default: 512, or half the model's context when that is less (see `generateSamples`). */
+  maxTokens?: number;
   promptStyle: PromptStyle | 'infill';
   concurrency: number;
   threads?: number;
@@ -53,6 +57,8 @@ export interface GenerationFlags {
   fimFormat?: string;
   outPath: string;
   dataDir?: string;
+  /** Only these tasks (--limit, --id-range); default every task. */
+  selection?: TaskSelection;
 }
 
 export function promptStyleFlag(text: string | undefined): PromptStyle | 'infill' {
@@ -81,6 +87,7 @@ export function generationFlags(
   const topP = numberFlag('top-p', values['top-p'], { min: 0, max: 1 });
   const threads = numberFlag('threads', values.threads, { integer: true, min: 1, max: 256 });
   if (topP === 0) throw new UsageError('--top-p 0 keeps no token: use a value in (0, 1], e.g. 0.95.');
+  const maxTokens = numberFlag('max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 });
   const fimFormat = values['fim-format'];
   if (fimFormat !== undefined && !isFimFamily(fimFormat)) {
     throw new UsageError(
@@ -89,11 +96,11 @@ export function generationFlags(
   }
   return {
     model: values.model ?? 'embedded',
-    n: numberFlag('n', values.n, { integer: true, min: 1, max: 100_000 }) ?? 1,
+    n: numberFlag('-n', values.n, { integer: true, min: 1, max: 100_000 }) ?? 1,
     temperature: numberFlag('temperature', values.temperature, { min: 0, max: 2 }) ?? 0,
     ...(topP === undefined ? {} : { topP }),
     seed: numberFlag('seed', values.seed, { integer: true, min: 0, max: 2 ** 31 - 1 }) ?? 0,
-    maxTokens: numberFlag('max-tokens', values['max-tokens'], { integer: true, min: 1, max: 1_000_000 }) ?? 512,
+    ...(maxTokens === undefined ? {} : { maxTokens }),
     promptStyle: promptStyleFlag(values['prompt-style']),
     ...(threads === undefined ? {} : { threads }),
     ...(fimFormat === undefined ? {} : { fimFormat }),
@@ -108,7 +115,10 @@ export async function runGeneration(
   flags: GenerationFlags,
   prefix = 'codeloop generate',
 ): Promise<GenerateSamplesResult> {
-  const dataset = await loadDataset(flags.dataset, flags.dataDir === undefined ? {} : { dataDir: flags.dataDir });
+  const { dataset, description } = selectTasks(
+    await loadDataset(flags.dataset, flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
+    flags.selection,
+  );
   if (flags.promptStyle === 'infill') {
     const withoutSuffix = dataset.tasks.filter((task) => task.suffix === undefined);
     if (withoutSuffix.length > 0) {
@@ -148,7 +158,7 @@ export async function runGeneration(
     // Lines already in the file count towards n (generateSamples tops up); this is only for the progress total.
     const existing = readCompleteLines(flags.outPath).filter((line) => line.trim() !== '').length;
     process.stderr.write(
-      `${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) × n=${flags.n} with ${model.modelId} (${model.provider}) → ${flags.outPath}\n`,
+      `${prefix}: ${dataset.name} (${dataset.tasks.length} tasks${description === undefined ? '' : `, a subset: ${description}`}) × n=${flags.n} with ${model.modelId} (${model.provider}) → ${flags.outPath}\n`,
     );
     // A live bar on a terminal (samples, rate, ETA, tokens), a line every 5 s elsewhere.
     const progress = createProgressReporter(process.stderr, { prefix, counts: 'tokens' });
@@ -158,7 +168,7 @@ export async function runGeneration(
       temperature: flags.temperature,
       ...(flags.topP === undefined ? {} : { topP: flags.topP }),
       seed: flags.seed,
-      maxTokens: flags.maxTokens,
+      ...(flags.maxTokens === undefined ? {} : { maxTokens: flags.maxTokens }),
       style: flags.promptStyle === 'chat' ? 'chat' : 'base',
       concurrency: flags.concurrency,
       outPath: flags.outPath,
@@ -168,7 +178,12 @@ export async function runGeneration(
     process.stderr.write(
       `${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`,
     );
-    for (const warning of summarizeWarnings(result.warnings)) process.stderr.write(`${prefix}: warning: ${warning}\n`);
+    if (result.truncatedPrompts > 0)
+      process.stderr.write(
+        `${prefix}: ${result.truncatedPrompts} of ${result.written} new sample(s) had their prompt's start cut to fit ${model.modelId}'s ${model.capabilities.contextLength ?? '?'}-token context (truncated_prompt_tokens in each line)\n`,
+      );
+    const rest = result.warnings.filter((warning) => !warning.startsWith('the prompt was '));
+    for (const warning of summarizeWarnings(rest)) process.stderr.write(`${prefix}: warning: ${warning}\n`);
     return result;
   } finally {
     process.off('SIGINT', interrupt);
@@ -207,6 +222,7 @@ export const generateCommand: Command = {
         out: { type: 'string' },
         'data-dir': { type: 'string' },
         concurrency: { type: 'string' },
+        ...SUBSET_OPTIONS,
       },
     });
     if (values.dataset === undefined)
@@ -216,6 +232,7 @@ export const generateCommand: Command = {
       dataset: values.dataset,
       outPath: resolve(values.out ?? `samples-${values.dataset.replace(/[^\w.+-]/g, '_')}.jsonl`),
       concurrency: numberFlag('concurrency', values.concurrency, { integer: true, min: 1, max: 1024 }) ?? 2,
+      selection: taskSelectionFlags(values),
       ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     };
     await runGeneration(flags);

@@ -2,8 +2,10 @@ import { codeloopVersion, isCodeloopError, UsageError } from '../core/index.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
 import { reportCommand } from './report.js';
+import { rewardsCommand } from './rewards.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
@@ -18,6 +20,8 @@ const COMMANDS: Command[] = [
   reportCommand,
   solveCommand,
   serveCommand,
+  rewardsCommand,
+  exportCommand,
 ];
 
 function help(): string {
@@ -32,6 +36,45 @@ function help(): string {
     '',
     'Run `codeloop <command> --help` for a command’s options.',
   ].join('\n');
+}
+
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * Spellings node:util's parseArgs gets wrong, rewritten before it sees them: a negative number after a flag
+ * (`--timeout -1` is "ambiguous" to it) is joined to the flag, and `-n=5` (which it reads as the value "=5") becomes
+ * `-n5`. The flag's own check then names the value and its range. Everything after `--` is left alone.
+ */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] as string;
+    const next = argv[index + 1];
+    if (arg === '--') {
+      out.push(...argv.slice(index));
+      break;
+    }
+    const shortWithEquals = /^-([A-Za-z])=(.*)$/s.exec(arg);
+    if (shortWithEquals !== null) out.push(`-${shortWithEquals[1]}${shortWithEquals[2]}`);
+    else if (next !== undefined && NEGATIVE_NUMBER.test(next) && /^--[^=]+$/.test(arg)) {
+      out.push(`${arg}=${next}`);
+      index++;
+    } else if (next !== undefined && NEGATIVE_NUMBER.test(next) && /^-[A-Za-z]$/.test(arg)) {
+      out.push(`${arg}${next}`);
+      index++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+/** parseArgs's errors in codeloop's words: the option as typed, and what to do (its own texts quote unevenly). */
+function parseArgsMessage(error: NodeJS.ErrnoException): string {
+  const unknown = /Unknown option '([^']+)'/.exec(error.message);
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== null) return `unknown option ${unknown[1]}.`;
+  const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(error.message);
+  if (missing?.[1] !== undefined)
+    return `option ${missing[1]} needs a value, e.g. ${missing[1].split(', ').at(-1) ?? missing[1]} VALUE.`;
+  return error.message.replace(/\s*\n\s*/g, ' ');
 }
 
 /** Runs the CLI; returns the process exit code. The only place in codeloop that prints or decides exit codes. */
@@ -55,14 +98,19 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    return await command.run(rest);
+    return await command.run(normalizeArgv(rest));
   } catch (error) {
-    if (
-      error instanceof UsageError ||
-      (error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS'))
-    ) {
-      process.stderr.write(`codeloop ${name}: ${error.message}\n\n${command.usage}\n`);
+    const parseError =
+      error instanceof TypeError && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
+    if (error instanceof UsageError || parseError) {
+      const message = parseError ? parseArgsMessage(error as NodeJS.ErrnoException) : (error as Error).message;
+      process.stderr.write(`codeloop ${name}: ${message}\nRun \`codeloop ${name} --help\` for its options.\n`);
       return 2;
+    }
+    // Ctrl-C (SIGINT) and SIGTERM: 128 + SIGINT, as a shell reports an interrupted command.
+    if (isCodeloopError(error) && error.code === 'interrupted') {
+      process.stderr.write(`codeloop ${name}: ${error.message}\n`);
+      return 130;
     }
     if (isCodeloopError(error)) {
       process.stderr.write(`codeloop ${name}: ${error.message}\n`);

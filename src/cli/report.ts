@@ -1,10 +1,11 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import {
   compareRuns,
   loadRunDataset,
+  PROGRAMS_UNAVAILABLE_META,
   readRunFolder,
   renderReportHtml,
   reportRun,
@@ -27,7 +28,9 @@ Options:
   --out FILE.html      where to write the page (default: RUN/report.html)
   --compare DIR        a baseline run folder of the same dataset (same files, same checksums)
   --data-dir DIR       folder with the dataset files, to show whole programs (default: the folder the run read them
-                       from, recorded in RUN/metrics.json)`;
+                       from, recorded in RUN/metrics.json)
+  --force              replace a page that shows programs with one that cannot (refused by default: a wrong
+                       --data-dir would otherwise overwrite a good report)`;
 
 export interface WriteRunReportOptions {
   /** Baseline run folder to compare with. */
@@ -38,6 +41,8 @@ export interface WriteRunReportOptions {
   dataDir?: string;
   /** The run's dataset when the caller has it loaded already (codeloop eval). */
   dataset?: LoadedDataset;
+  /** Replace a page that shows programs with one that cannot (default false: refused, see `writeRunReport`). */
+  force?: boolean;
 }
 
 async function joinRun(
@@ -53,12 +58,18 @@ async function joinRun(
     : reportRun(folder, { datasetUnavailable: loaded.unavailable });
 }
 
+/** Whether `path` is a report page that shows programs (exists, and lacks the programs-unavailable mark). */
+function showsPrograms(path: string): boolean {
+  if (!existsSync(path)) return false;
+  return !readFileSync(path, 'utf8').includes(`<meta name="${PROGRAMS_UNAVAILABLE_META}"`);
+}
+
 /** Reads a run folder (and a baseline), writes the report page, and returns its path and what the page warns of. */
 export async function writeRunReport(
   runDir: string,
   options: WriteRunReportOptions = {},
 ): Promise<{ path: string; warnings: string[] }> {
-  const { compare, outFile = join(runDir, 'report.html'), dataDir, dataset } = options;
+  const { compare, outFile = join(runDir, 'report.html'), dataDir, dataset, force = false } = options;
   const run = await joinRun(runDir, dataset, dataDir);
   const baseline = compare === undefined ? undefined : await joinRun(compare, undefined, dataDir);
   if (baseline !== undefined && baseline.dir === run.dir)
@@ -67,6 +78,11 @@ export async function writeRunReport(
     );
   const comparison = baseline === undefined ? undefined : compareRuns(run, baseline);
   const path = resolve(outFile);
+  // A wrong --data-dir must not turn a good page into one without programs.
+  if (run.programsUnavailable !== null && !force && showsPrograms(path))
+    throw new UsageError(
+      `Not replacing ${path}: it shows the run's programs, and this report could not (${run.programsUnavailable}). Fix --data-dir (or drop it to use the folder the run recorded), write elsewhere with --out, or pass --force to replace it anyway.`,
+    );
   try {
     writeFileSync(path, renderReportHtml(run, comparison === undefined ? {} : { comparison }));
   } catch (error) {
@@ -88,7 +104,12 @@ export const reportCommand: Command = {
     const { values, positionals } = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { compare: { type: 'string' }, out: { type: 'string' }, 'data-dir': { type: 'string' } },
+      options: {
+        compare: { type: 'string' },
+        out: { type: 'string' },
+        'data-dir': { type: 'string' },
+        force: { type: 'boolean', default: false },
+      },
     });
     if (positionals.length === 0)
       throw new UsageError(
@@ -102,6 +123,7 @@ export const reportCommand: Command = {
       ...(values.compare === undefined ? {} : { compare: values.compare }),
       ...(values.out === undefined ? {} : { outFile: values.out }),
       ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+      force: values.force,
     });
     for (const warning of warnings) process.stderr.write(`codeloop report: warning: ${warning}\n`);
     process.stdout.write(`${path}\n`);

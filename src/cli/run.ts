@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { basename, dirname, extname, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { createExecutor, LANGUAGES, type ExecutionResult, type Harness, type Language } from '../sandbox/index.js';
@@ -16,6 +16,9 @@ Options:
   --timeout S                           wall-clock limit in seconds (default: 3 for Python, 5 for JS/TS)
   --memory MB                           memory limit in MiB (default: 1024)
   --stdin FILE                          file to feed on standard input
+  --file PATH                           another file the program needs (a module it imports, a data file), put
+                                        next to it at its path relative to FILE's folder (else by its name);
+                                        repeat for more. Only FILE and these files are in the sandbox
   --type-check                          TypeScript: type-check with tsc first; type errors are compile errors
   --harness exit-code|completion|human-eval
                                         how success is decided (default exit-code; completion: ran to its last line;
@@ -30,6 +33,25 @@ const EXTENSIONS: Record<string, Language> = {
   '.ts': 'typescript',
 };
 
+/** A file's text, or a UsageError naming the path, the flag that gave it and why it cannot be read. */
+function readInput(path: string, flag: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new UsageError(`${flag} ${path}: cannot read it (${reason}); check the path.`, { cause: error });
+  }
+}
+
+/** When a program failed to import a module: only FILE (and --file files) are in the sandbox. */
+export function missingModuleHint(output: string): string | undefined {
+  const python = /ModuleNotFoundError: No module named '([^']+)'/.exec(output);
+  const node = /Cannot find module '(\.{1,2}\/[^']+)'/.exec(output);
+  const name = python?.[1] ?? node?.[1];
+  if (name === undefined) return undefined;
+  return `only FILE is in the sandbox: if ${JSON.stringify(name)} is a file of yours, bring it with --file PATH (repeat for more files).`;
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'run one program in the sandbox and print its verdict',
@@ -43,6 +65,7 @@ export const runCommand: Command = {
         timeout: { type: 'string' },
         memory: { type: 'string' },
         stdin: { type: 'string' },
+        file: { type: 'string', multiple: true },
         'type-check': { type: 'boolean', default: false },
         harness: { type: 'string', default: 'exit-code' },
         json: { type: 'boolean', default: false },
@@ -60,16 +83,20 @@ export const runCommand: Command = {
     const harnesses = ['exit-code', 'completion', 'human-eval'];
     if (!harnesses.includes(values.harness))
       throw new UsageError(`--harness ${values.harness} is not one of ${harnesses.join(', ')}.`);
-    let code: string;
-    try {
-      code = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`Cannot read ${file}: ${(error as Error).message}`);
+    const code = readInput(file, 'FILE');
+    const stdin = values.stdin === undefined ? undefined : readInput(values.stdin, '--stdin');
+    const files: Record<string, string> = {};
+    for (const path of values.file ?? []) {
+      const inside = relative(dirname(resolve(file)), resolve(path));
+      const name = inside.startsWith('..') || inside === '' ? basename(path) : inside;
+      if (name === basename(file) && dirname(name) === '.')
+        throw new UsageError(`--file ${path} would replace the program ${file} itself; drop it.`);
+      files[name] = readInput(path, '--file');
     }
-    const stdin = values.stdin === undefined ? undefined : readFileSync(values.stdin, 'utf8');
-    const timeoutSeconds = numberFlag('--timeout', values.timeout, { positive: true });
-    const wallMs = timeoutSeconds === undefined ? undefined : timeoutSeconds * 1000;
-    const memoryMiB = numberFlag('--memory', values.memory, { positive: true });
+    // Limits in the flags' own units, checked against the sandbox's ranges (wallMs 10 ms to 1 h, memory 16 MiB to 64 GiB).
+    const timeoutSeconds = numberFlag('--timeout', values.timeout, { min: 0.01, max: 3600 });
+    const wallMs = timeoutSeconds === undefined ? undefined : Math.round(timeoutSeconds * 1000);
+    const memoryMiB = numberFlag('--memory', values.memory, { integer: true, min: 16, max: 65_536 });
     const warnings: string[] = [];
     const executor = await createExecutor({
       concurrency: 1,
@@ -89,6 +116,7 @@ export const runCommand: Command = {
         harness: values.harness as Harness,
         typeCheck: values['type-check'],
         ...(stdin === undefined ? {} : { stdin }),
+        ...(Object.keys(files).length === 0 ? {} : { files }),
         limits: { ...(wallMs ? { wallMs } : {}), ...(memoryMiB ? { memoryMiB } : {}) },
       });
     } finally {
@@ -103,6 +131,8 @@ export const runCommand: Command = {
       process.stderr.write(
         `${result.verdict}: ${result.reason} (${result.durationMs.toFixed(0)} ms${memory}; isolation ${result.isolation})\n`,
       );
+      const hint = missingModuleHint(`${result.reason}\n${result.stderr}`);
+      if (hint !== undefined) process.stderr.write(`hint: ${hint}\n`);
     }
     return result.verdict === 'passed' ? 0 : result.verdict === 'infra-error' ? 3 : 1;
   },

@@ -31,7 +31,11 @@ HTTP only:
   --host H               default 127.0.0.1; another address needs --allow-remote and --api-key
   --allow-remote         allow a non-loopback --host
   --api-key K            require Authorization: Bearer K (default: env CODELOOP_SERVER_API_KEY)
-  --max-body-bytes N     largest request body (default 1048576)`;
+  --max-body-bytes N     largest request body (default 1048576)
+  --max-connections N    open connections at most (default 64); past it a new one replaces the oldest that holds
+                         no request (a half-sent or idle one)
+  --max-connections-per-client N
+                         open connections from one client address at most (default 16)`;
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -56,6 +60,8 @@ export const serveCommand: Command = {
         'allow-remote': { type: 'boolean', default: false },
         'api-key': { type: 'string' },
         'max-body-bytes': { type: 'string' },
+        'max-connections': { type: 'string' },
+        'max-connections-per-client': { type: 'string' },
       },
     });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}.`);
@@ -100,6 +106,11 @@ export const serveCommand: Command = {
     };
     const port = numberFlag('--port', values.port, { integer: true, min: 0, max: 65535 });
     const maxBodyBytes = numberFlag('--max-body-bytes', values['max-body-bytes'], { integer: true, min: 1 });
+    const maxConnections = numberFlag('--max-connections', values['max-connections'], { integer: true, min: 1 });
+    const maxConnectionsPerClient = numberFlag('--max-connections-per-client', values['max-connections-per-client'], {
+      integer: true,
+      min: 1,
+    });
     const apiKey = values['api-key'] ?? (process.env.CODELOOP_SERVER_API_KEY || undefined);
 
     if (values.http)
@@ -139,6 +150,8 @@ export const serveCommand: Command = {
       allowRemote: values['allow-remote'],
       ...(apiKey === undefined ? {} : { apiKey }),
       ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
+      ...optional('maxConnections', maxConnections),
+      ...optional('maxConnectionsPerClient', maxConnectionsPerClient),
     }).catch(async (error: unknown) => {
       await model.close();
       throw error;

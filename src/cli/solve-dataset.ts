@@ -2,13 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../core/index.js';
 import { createAttemptLog, evaluateStrategy, solveTaskFromDataset } from '../loop/index.js';
-import { loadDataset } from '../tasks/index.js';
+import { loadDataset, selectTasks, type TaskSelection } from '../tasks/index.js';
 import { EXIT, falsePositiveText, openModelAndSandbox, timestamp, type SolveRunOptions } from './solve-setup.js';
 
 /** `--dataset`'s options on top of the shared ones. */
 export interface SolveDatasetOptions extends SolveRunOptions {
   dataDir: string | undefined;
-  limit: number | undefined;
+  selection: TaskSelection;
   runs: number;
   ks: number[];
   seed: number;
@@ -18,7 +18,10 @@ export interface SolveDatasetOptions extends SolveRunOptions {
 export async function solveDataset(name: string, options: SolveDatasetOptions): Promise<number> {
   if (options.ks.some((k) => k < 1)) throw new UsageError('--k values must be positive whole numbers, e.g. 1,5.');
   if (options.runs < 1) throw new UsageError('--runs must be at least 1.');
-  const dataset = await loadDataset(name, options.dataDir === undefined ? {} : { dataDir: options.dataDir });
+  const { dataset } = selectTasks(
+    await loadDataset(name, options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    options.selection,
+  );
   const usable = dataset.tasks.filter((task) =>
     ['human-eval', 'prompt-completion-tests', 'completion-tests'].includes(task.layout),
   );
@@ -26,7 +29,7 @@ export async function solveDataset(name: string, options: SolveDatasetOptions): 
     throw new UsageError(
       `${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`,
     );
-  const tasks = usable.slice(0, options.limit ?? usable.length).map(solveTaskFromDataset);
+  const tasks = usable.map(solveTaskFromDataset);
   const opened = await openModelAndSandbox(options.model, options.unsafe);
   if (typeof opened === 'number') return opened;
   const { model, executor } = opened;

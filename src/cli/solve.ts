@@ -9,7 +9,7 @@ import {
   type StrategyName,
 } from '../loop/index.js';
 import type { Command } from './command.js';
-import { kListFlag, numberFlag } from './flags.js';
+import { kListFlag, numberFlag, SUBSET_OPTIONS, taskSelectionFlags } from './flags.js';
 import { solveDataset } from './solve-dataset.js';
 import type { SolveRunOptions } from './solve-setup.js';
 import { solveSingle } from './solve-single.js';
@@ -66,7 +66,8 @@ Options:
   --test-command CMD       shell command that tests it, e.g. "python3 -m pytest -q test_x.py"
   --test-file PATH         a file the command needs (repeatable; files named in CMD are added)
   --dataset NAME           evaluate over a dataset (examples, humaneval, mbpp, multipl-e-humaneval-js, …)
-  --limit N                with --dataset: the first N tasks only
+  --limit N, --id-range START:END
+                           with --dataset: only these tasks (as codeloop eval --help says)
   --runs N                 with --dataset: runs per task (default 1)
   --k LIST                 with --dataset: pass@k values (default 1; a k is reported when runs >= k)
   --out DIR                output folder (default ./codeloop-solve/<task>-<timestamp>)
@@ -107,7 +108,7 @@ export const solveCommand: Command = {
         'test-file': { type: 'string', multiple: true },
         out: { type: 'string' },
         dataset: { type: 'string' },
-        limit: { type: 'string' },
+        ...SUBSET_OPTIONS,
         runs: { type: 'string' },
         k: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -193,7 +194,7 @@ export const solveCommand: Command = {
       return solveDataset(values.dataset, {
         ...runOptions,
         dataDir: values['data-dir'] === undefined ? undefined : resolve(values['data-dir']),
-        limit: numberFlag('--limit', values.limit, { integer: true, min: 1 }),
+        selection: taskSelectionFlags(values),
         runs: numberFlag('--runs', values.runs, { integer: true, min: 1, max: 10_000 }) ?? 1,
         ks: kListFlag('--k', values.k, 10_000) ?? [1],
         seed: seed ?? 0,

@@ -1,4 +1,5 @@
 export { CodeloopError, isCodeloopError, isPackageNotFound, MissingDependencyError, UsageError } from './errors.js';
+export { jsonSyntaxError } from './json-syntax-error.js';
 export { readCompleteLines } from './journal-lines.js';
 export { codeloopVersion, packageRoot } from './version.js';
 export { passAtK, passAtKForTask, type PassAtKResult, type TaskCounts } from './pass-at-k.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createExecutor, probeIsolation, type Executor } from '../sandbox/index.js';
 import { loadDataset, type Task } from '../tasks/index.js';
-import { sharedDatasets } from '../tasks/shared-datasets.js';
+import { sharedDatasets } from '../../test/tasks/shared-datasets.js';
 import {
   checkRequest,
   evalPlusSolution,

@@ -39,9 +39,13 @@ export {
   buildMetrics,
   evalPlusResultsJson,
   humanEvalResult,
+  incompleteScoreNote,
   resultLines,
   resultsFileName,
+  runTitle,
   writeEvalOutputs,
   type BuildMetricsOptions,
   type EvalMetrics,
+  type TaskSubset,
 } from './write-eval-outputs.js';
+export { claimRunFolder, samplesDigest, type RunIdentity } from './run-identity.js';

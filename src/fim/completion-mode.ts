@@ -1,6 +1,6 @@
 /**
  * Whether to complete at all, and how much: the multi-line vs single-line decision. The rules follow what the anchors
- * converged on (research notes §3): an empty block start gets a multi-line completion (Copilot's tree-sitter rule),
+ * converged on (Copilot, Continue, Tabby): an empty block start gets a multi-line completion (Copilot's tree-sitter rule),
  * a blank line gets one too (Continue's "auto", Tabby), mid-line completion happens only when the rest of the line is
  * closing brackets, quotes or punctuation (Copilot's `/^\s*[)>}\]"'`]*\s*[:{;,]?\s*$/`, Tabby's `^\W*$`), and
  * after code on the cursor line it is one line.

@@ -1,8 +1,8 @@
 /**
  * The text-level rules that turn what a model generated into what an editor shows. Each rule is a small function over
  * the completion and its site, returns the new text, and is named in `rules` when it changed something, so a
- * completion can be explained and each rule's uplift measured (the quality harness switches them off). The research
- * notes (§3) list where each rule comes from; the golden tests cite the user reports they fix.
+ * completion can be explained and each rule's uplift measured (the quality harness switches them off). Each rule
+ * names the editor or server it follows; the golden tests cite the user reports they fix.
  */
 import {
   leadingWhitespace,

@@ -1,5 +1,5 @@
 import { UsageError } from '../core/index.js';
-import type { TestResult, TestRunResult } from './run-tests.js';
+import type { TestResult, TestRunResult } from '../sandbox/index.js';
 
 /**
  * Feedback templates: pure functions from typed test results to the text a model is shown after a failed attempt.
@@ -7,7 +7,7 @@ import type { TestResult, TestRunResult } from './run-tests.js';
  * tasks; a template's output never changes within a version (golden tests in feedback.test.ts). Hidden tests are
  * dropped here whatever the caller passes: they must never reach a model.
  *
- * The styles follow the methods in ../shared/research/self-repair-rl.md, in codeloop's own words:
+ * The styles follow the feedback of published self-repair methods (named with each), in codeloop's own words:
  * - `self-debug-unit-test@1`: one paragraph per failing test, saying what the call returned against the assertion
  *   (Self-Debugging's unit-test feedback).
  * - `reflexion@1`: the passing and the failing tests as two lists, each failure annotated with the value or exception

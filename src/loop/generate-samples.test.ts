@@ -168,3 +168,47 @@ test('generateSamples refuses to top up a file generated with other settings, na
   );
   assert.equal(read(out).length, 3, 'nothing was appended by the refused runs');
 });
+
+test('generateSamples: maxTokens defaults to half a short context; prompts are sent keep-end and cuts are counted', async () => {
+  const calls: { kind: string; prompt: string; options: GenerateOptions }[] = [];
+  const backend = recordingBackend(calls);
+  const short: ModelBackend = {
+    ...backend,
+    capabilities: { ...backend.capabilities, contextLength: 256 },
+    complete: async (prompt, options) => ({
+      ...(await backend.complete(prompt, options)),
+      ...(prompt.includes('long') ? { truncatedPromptTokens: 64 } : {}),
+    }),
+  };
+  const outPath = join(scratch, 'short-context.jsonl');
+  const result = await generateSamples([task('a'), task('long')], short, { outPath });
+  assert.deepEqual(
+    calls.map((call) => [call.options.maxTokens, call.options.promptOverflow]),
+    [
+      [128, 'keep-end'],
+      [128, 'keep-end'],
+    ],
+  );
+  assert.equal(result.truncatedPrompts, 1);
+  const lines = readFileSync(outPath, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as GeneratedSample);
+  assert.deepEqual(
+    lines.map((line) => [line.task_id, line.max_tokens, line.truncated_prompt_tokens]),
+    [
+      ['a', 128, undefined],
+      ['long', 128, 64],
+    ],
+  );
+  // A context of 4096 leaves the default at 512.
+  calls.length = 0;
+  await generateSamples(
+    [task('b')],
+    { ...backend, capabilities: { ...backend.capabilities, contextLength: 4096 } },
+    {
+      outPath: join(scratch, 'long-context.jsonl'),
+    },
+  );
+  assert.equal(calls[0]?.options.maxTokens, 512);
+});

@@ -29,6 +29,8 @@ export interface GeneratedSample {
   suffix?: string;
   finish_reason: string;
   usage: { prompt_tokens: number; completion_tokens: number };
+  /** Tokens cut from the prompt's start to fit the model's context (`promptOverflow: 'keep-end'`); absent when none. */
+  truncated_prompt_tokens?: number;
   model: string;
   style: PromptStyle;
   /** Sampling settings of the run, so that a rerun into the same file can refuse to mix samples of other settings. */
@@ -54,8 +56,17 @@ export interface GenerateSamplesOptions {
   /** Sampling temperature. Default 0 (greedy; with n > 1 use e.g. 0.8 as human-eval's pass@100). */
   temperature?: number;
   topP?: number;
-  /** Tokens per completion. Default 512. */
+  /**
+   * Tokens per completion. Default 512, or half the model's context when that is shorter (`capabilities
+   * .contextLength`: the embedded model's 256 tokens give 128), so that a prompt keeps the other half.
+   */
   maxTokens?: number;
+  /**
+   * A prompt that does not fit the model's context: `keep-end` (default) drops its start (the prefix's start for an
+   * infill task) so every task still runs, counted per sample (`truncated_prompt_tokens`) and in
+   * `GenerateSamplesResult.truncatedPrompts`; `error` fails the run. Chat prompts are never cut.
+   */
+  promptOverflow?: 'error' | 'keep-end';
   /** Seed of the first sample; sample i of a task uses seed + i, so a rerun gives the same samples. Default 0. */
   seed?: number;
   style?: PromptStyle;
@@ -83,6 +94,8 @@ export interface GenerateSamplesResult {
   existing: number;
   /** Warnings the backend reported (deduplicated). */
   warnings: string[];
+  /** Samples written in this call whose prompt was cut to fit the context. */
+  truncatedPrompts: number;
   usage: { promptTokens: number; completionTokens: number };
 }
 
@@ -146,7 +159,8 @@ export async function generateSamples(
     n = 1,
     temperature = 0,
     topP,
-    maxTokens = 512,
+    maxTokens = defaultMaxTokens(backend),
+    promptOverflow = 'keep-end',
     seed = 0,
     style = 'base',
     concurrency = 2,
@@ -178,6 +192,7 @@ export async function generateSamples(
   const warnings = new Set<string>();
   const usage = { promptTokens: 0, completionTokens: 0 };
   let written = 0;
+  let truncatedPrompts = 0;
   const descriptor = openSync(outPath, 'a');
   const inner = new AbortController();
   setMaxListeners(0, inner.signal);
@@ -196,6 +211,7 @@ export async function generateSamples(
           seed: seed + first,
           stop: style === 'base' ? [...task.stopSequences] : [],
           signal: inner.signal,
+          promptOverflow,
           ...(topP === undefined ? {} : { topP }),
         };
         let result: GenerateResult;
@@ -223,8 +239,12 @@ export async function generateSamples(
             finish_reason: choice.finishReason,
             // Every sample saw the whole prompt (usage.promptTokens counts it once per call, not once per choice).
             usage: { prompt_tokens: result.usage.promptTokens, completion_tokens: choice.completionTokens },
+            ...(result.truncatedPromptTokens === undefined
+              ? {}
+              : { truncated_prompt_tokens: result.truncatedPromptTokens }),
             ...settings,
           };
+          if (result.truncatedPromptTokens !== undefined) truncatedPrompts++;
           // One write per line on an O_APPEND descriptor: a kill never leaves half a line behind but the last.
           writeSync(descriptor, `${JSON.stringify(sample)}\n`);
           written++;
@@ -246,5 +266,11 @@ export async function generateSamples(
     signal?.removeEventListener('abort', forward);
     closeSync(descriptor);
   }
-  return { written, existing, warnings: [...warnings], usage };
+  return { written, existing, warnings: [...warnings], usage, truncatedPrompts };
+}
+
+/** 512 tokens, or half the model's context when that is less (a prompt needs the rest). */
+export function defaultMaxTokens(backend: Pick<ModelBackend, 'capabilities'>): number {
+  const context = backend.capabilities.contextLength;
+  return context === undefined ? 512 : Math.max(1, Math.min(512, Math.floor(context / 2)));
 }

@@ -397,6 +397,25 @@ describe('solve', { skip }, () => {
     );
   });
 
+  test(
+    'a short context: calls ask for half of it, and raw prompts keep their end instead of being dropped',
+    { skip },
+    async () => {
+      const task = await example('examples/py/fizzbuzz');
+      const model = createMockBackend({
+        respond: () => '    return []\n',
+        capabilities: { supportsChat: false, contextLength: 256 },
+      });
+      await solve(solveTaskFromDataset(task), { model, executor, strategy: 'repair', style: 'base' });
+      assert.ok(model.calls.length >= 2);
+      for (const call of model.calls) {
+        assert.equal(call.request.kind, 'complete');
+        assert.equal(call.options.maxTokens, 128);
+        assert.equal(call.options.promptOverflow, 'keep-end');
+      }
+    },
+  );
+
   test('a failed model call ends the solve with stop reason model-error: the log and the result say why, and the verdict is on what it had', async () => {
     const task = await example('examples/py/fizzbuzz');
     const wrong = fence(

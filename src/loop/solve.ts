@@ -1,6 +1,13 @@
 import { UsageError } from '../core/index.js';
 import { ModelError, type ChatMessage, type GenerateResult, type ModelBackend } from '../models/index.js';
-import type { Executor } from '../sandbox/index.js';
+import {
+  type Executor,
+  DEFAULT_PER_TEST_MS,
+  runTests,
+  type TestResult,
+  type TestRunResult,
+  type TestSource,
+} from '../sandbox/index.js';
 import { checkBudget, createBudgetMeter, type BudgetStopReason, type SolveBudget } from './budget-meter.js';
 import { solutionFromAnswer, type PromptStyle } from '../tasks/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
@@ -14,7 +21,6 @@ import {
   testPrompt,
   vetTests,
 } from './prompts.js';
-import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, type TestSource } from './run-tests.js';
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
 import { commandFeedback, commandRun } from './command-run.js';
 import { generatedTestStats, type GeneratedTestStats } from './generated-test-stats.js';
@@ -55,7 +61,11 @@ export interface SolveOptions {
   /** `chat` (default when the model has a chat template) or `base` (continue the task's code). */
   style?: PromptStyle;
   budget?: SolveBudget;
-  /** Most tokens one model call may generate. Default 768. */
+  /**
+   * Most tokens one model call may generate. Default 768, or half the model's context when that is less (the
+   * embedded model's 256 tokens give 128). Base-style prompts longer than the rest of the context keep their end
+   * (`promptOverflow: 'keep-end'`); chat prompts that do not fit are dropped with a warning.
+   */
   maxTokensPerCall?: number;
   /** Nucleus sampling mass of every call, (0, 1]; sent with each call and recorded as `top_p`. Default 1 (off). */
   topP?: number;
@@ -90,7 +100,18 @@ export interface SolveResult {
 }
 
 export async function solve(task: SolveTask, options: SolveOptions): Promise<SolveResult> {
-  const { model, executor, budget = {}, maxTokensPerCall = 768, topP = 1, seed = 0, log, onAttempt, signal } = options;
+  const contextLength = options.model.capabilities.contextLength;
+  const {
+    model,
+    executor,
+    budget = {},
+    maxTokensPerCall = contextLength === undefined ? 768 : Math.max(1, Math.min(768, Math.floor(contextLength / 2))),
+    topP = 1,
+    seed = 0,
+    log,
+    onAttempt,
+    signal,
+  } = options;
   const strategy =
     typeof options.strategy === 'object'
       ? options.strategy
@@ -164,6 +185,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
       seed: callSeed,
       ...(stop.length > 0 ? { stop } : {}),
       ...(callSignal ? { signal: callSignal } : {}),
+      // A raw prompt that does not fit keeps its end (the code to continue or repair) instead of being dropped.
+      ...(request.messages === undefined ? { promptOverflow: 'keep-end' as const } : {}),
     };
     try {
       const result = request.messages

@@ -36,6 +36,15 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** On abort, return the text generated so far with finish reason `abort` instead of throwing. Default false. */
   returnPartialOnAbort?: boolean;
+  /**
+   * What to do with a prompt that does not fit the context with room for `maxTokens`: `error` throws
+   * `context-overflow`; `keep-end` drops tokens from the prompt's start (an infill prompt: from the prefix's start,
+   * keeping the suffix) so that it fits with room for min(maxTokens, half the context), and says how many in
+   * `GenerateResult.truncatedPromptTokens`. For models with a short context (the embedded model's 256 tokens), where a
+   * code prompt's end (the signature and docstring) matters most. Chat calls always use `error`. Backends without the model's
+   * tokenizer (servers) send the prompt whole and leave it to the server. Default `error`.
+   */
+  promptOverflow?: 'error' | 'keep-end';
   /** Backend-specific settings, passed through unchanged (see each backend's docs). */
   backendOptions?: Record<string, unknown>;
 }
@@ -78,6 +87,8 @@ export interface GenerateResult {
   warnings: string[];
   /** Which model answered (file name, server's model id). */
   modelId: string;
+  /** Prompt tokens dropped from the start to fit the context (`promptOverflow: 'keep-end'`); absent when none. */
+  truncatedPromptTokens?: number;
 }
 
 /** A part of a streamed generation (one choice). */

@@ -24,6 +24,7 @@ export {
 export { compareRuns, type FlipDirection, type RunComparison, type TaskFlip } from './compare-runs.js';
 export {
   escapeHtml,
+  PROGRAMS_UNAVAILABLE_META,
   renderReportHtml,
   reportPageData,
   scriptSafeJson,

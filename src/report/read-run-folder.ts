@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { UsageError } from '../core/index.js';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { jsonSyntaxError, UsageError } from '../core/index.js';
 import { resultsFileName, type EvalMetrics, type EvalPlusPhaseResult } from '../eval/index.js';
 
 /**
@@ -55,8 +55,17 @@ function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * A file of the run folder. A link that leads out of the folder is refused: a run folder may come from anyone, and a
+ * report must not read (and then quote or embed) a host file such as /etc/shadow through it.
+ */
 function readText(path: string, dir: string): string {
   if (!existsSync(path)) throw new UsageError(`${path} not found: is ${dir} the --out folder of a codeloop eval run?`);
+  const inside = relative(realpathSync(dir), realpathSync(path));
+  if (inside === '' || inside.startsWith('..') || isAbsolute(inside))
+    throw new UsageError(
+      `${path} is a link out of the run folder ${dir}; a report reads only the run's own files. Replace it with the file itself.`,
+    );
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
@@ -70,8 +79,7 @@ function parseMetrics(path: string, text: string): RunMetrics {
     parsed = JSON.parse(text);
   } catch (error) {
     throw new UsageError(
-      `${path}: not valid JSON (${(error as Error).message}); rerun codeloop eval with the same --out to rewrite it.`,
-      { cause: error },
+      `${path}: not valid JSON (${jsonSyntaxError(error)}); rerun codeloop eval with the same --out to rewrite it.`,
     );
   }
   const problem = (what: string): UsageError =>
@@ -124,8 +132,7 @@ function parseExecutions(path: string, text: string, warnings: string[]): RunExe
         continue;
       }
       throw new UsageError(
-        `${where}: journal line is not valid JSON (${(error as Error).message}); delete the line, or rerun codeloop eval with the same --out.`,
-        { cause: error },
+        `${where}: journal line is not valid JSON (${jsonSyntaxError(error)}); delete the line, or rerun codeloop eval with the same --out.`,
       );
     }
     if (
@@ -171,8 +178,7 @@ function parseResults(path: string, text: string): RunResultLine[] {
       record = JSON.parse(lineText);
     } catch (error) {
       throw new UsageError(
-        `${where}: not valid JSON (${(error as Error).message}); rerun codeloop eval with the same --out to rewrite the results file.`,
-        { cause: error },
+        `${where}: not valid JSON (${jsonSyntaxError(error)}); rerun codeloop eval with the same --out to rewrite the results file.`,
       );
     }
     if (

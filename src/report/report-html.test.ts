@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { writeRunFolder, type FixtureSample } from '../../test/report/report-fixture.js';
-import { sharedDatasets } from '../tasks/shared-datasets.js';
+import { sharedDatasets } from '../../test/tasks/shared-datasets.js';
 import { loadDataset } from '../tasks/index.js';
 import { compareRuns } from './compare-runs.js';
 import { readRunFolder } from './read-run-folder.js';
@@ -283,3 +283,19 @@ test(
     );
   },
 );
+
+test('renderReportHtml: a run with sandbox failures says beside pass@k that the score is incomplete', async () => {
+  const run = await hostileRun('incomplete', true);
+  assert.doesNotMatch(renderReportHtml(run), /id="incomplete"/);
+  const metrics = {
+    ...run.metrics,
+    excludedTasks: ['examples/ts/median'],
+    verdicts: { ...run.metrics.verdicts, 'infra-error': 1 },
+  };
+  const html = renderReportHtml({ ...run, metrics });
+  assert.match(
+    html,
+    /<p class="warning" id="incomplete">INCOMPLETE: pass@k leaves out 1 of 3 task\(s\) on which the sandbox failed \(infra-error on 1 sample\(s\)\); it is not the dataset&#39;s score/,
+  );
+  assert.ok(html.indexOf('id="incomplete"') < html.indexOf('id="pass-at-k"'), 'the warning comes before the scores');
+});

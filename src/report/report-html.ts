@@ -3,7 +3,14 @@ import type { RunComparison } from './compare-runs.js';
 import { passAtKChartSvg, type ChartSeries } from './report-chart.js';
 import { codeloopVersion } from '../core/index.js';
 import { REPORT_PAGE_SCRIPT, REPORT_PAGE_STYLE } from './report-page.js';
+import { incompleteScoreNote, runTitle } from '../eval/index.js';
 import type { ReportRun, ReportTask, TaskOutcome } from './report-run.js';
+
+/**
+ * The name of the `<meta>` a page carries when it shows no programs (the dataset could not be loaded), so that a
+ * rewrite can tell a page with programs from one without and refuse to replace the first with the second.
+ */
+export const PROGRAMS_UNAVAILABLE_META = 'codeloop-programs-unavailable';
 
 /**
  * The data the page's script renders the grid and drill-downs from, embedded as JSON. Samples are arrays, and every
@@ -238,6 +245,12 @@ function chartSeries(run: ReportRun, comparison: RunComparison | undefined): Cha
 }
 
 function passAtKTable(run: ReportRun, comparison: RunComparison | undefined): string {
+  const incomplete = incompleteScoreNote(run.metrics);
+  const table = passAtKRows(run, comparison);
+  return incomplete === undefined ? table : `<p class="warning" id="incomplete">${escapeHtml(incomplete)}</p>${table}`;
+}
+
+function passAtKRows(run: ReportRun, comparison: RunComparison | undefined): string {
   const metrics = run.metrics;
   const plus = metrics.passAtKPlus !== undefined || (comparison?.passAtKPlus.length ?? 0) > 0;
   if (comparison === undefined) {
@@ -288,7 +301,12 @@ function metadata(run: ReportRun): string {
         .join(', ')}`,
   );
   const rows: [string, string][] = [
-    ['dataset', metrics.dataset.name],
+    [
+      'dataset',
+      metrics.subset === undefined
+        ? metrics.dataset.name
+        : `${metrics.dataset.name}: a SUBSET, ${metrics.subset.tasks} of ${metrics.subset.of} tasks (${metrics.subset.selection}); pass@k is not the benchmark's score`,
+    ],
     [
       'samples',
       `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`,
@@ -413,11 +431,11 @@ export function renderReportHtml(run: ReportRun, options: RenderReportOptions = 
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src '${SCRIPT_HASH}'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>codeloop report: ${escapeHtml(run.metrics.dataset.name)}</title>
+${run.programsUnavailable === null ? '' : `<meta name="${PROGRAMS_UNAVAILABLE_META}" content="true">\n`}<title>codeloop report: ${escapeHtml(runTitle(run.metrics))}</title>
 <style>${REPORT_PAGE_STYLE}</style>
 </head>
 <body>
-<header><h1>codeloop report: ${escapeHtml(run.metrics.dataset.name)}</h1>${metadata(run)}</header>
+<header><h1>codeloop report: ${escapeHtml(runTitle(run.metrics))}</h1>${metadata(run)}</header>
 ${warnings.length === 0 ? '' : `<section id="warnings"><h2>Warnings</h2><ul>${warnings.map((warning) => `<li>${escapeHtml(warning)}</li>`).join('')}</ul></section>`}
 <section id="scores"><h2>pass@k</h2>${passAtKTable(run, comparison)}
 <figure id="chart">${passAtKChartSvg(chartSeries(run, comparison))}<figcaption>pass@k for k from 1 to the fewest samples of any counted task, from the unbiased estimator over the joined results${comparison === undefined ? '' : '; dashed: the baseline'}.</figcaption></figure></section>

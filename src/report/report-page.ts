@@ -9,7 +9,7 @@ h1 { font-size: 1.5em; margin: 0 0 .4em; } h2 { font-size: 1.2em; margin: 1.4em 
 code, pre, .meta dd { font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-size: 12.5px; }
 .meta { display: grid; grid-template-columns: max-content 1fr; gap: .15em 1em; margin: 0; }
 .meta dt { font-weight: 600; } .meta dd { margin: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
-.note { color: #555; } #warnings li { color: #8a4b00; }
+.note { color: #555; } #warnings li { color: #8a4b00; } .warning { color: #8a4b00; font-weight: bold; }
 table.scores { border-collapse: collapse; margin: .5em 0; } .scores th, .scores td { border: 1px solid #ccc; padding: .2em .7em; text-align: right; }
 .delta.up { color: #006b4f; } .delta.down { color: #b04000; }
 figure { margin: 1em 0; } svg.chart { display: block; } figcaption { color: #555; font-size: .9em; }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { passAtK, type TaskCounts } from '../core/index.js';
 import { DATASETS, isDatasetName, loadDataset, type LoadedDataset, type Task } from '../tasks/index.js';
 import { evalPlusSolution, sampleProgram } from '../eval/index.js';
@@ -373,6 +373,17 @@ export async function loadRunDataset(
     } else {
       if (!existsSync(name))
         return { unavailable: `the task file ${name} is gone, so only each sample’s own text is shown.` };
+      // metrics.json may come from anywhere: read no file it names unless it is the very file the run read (checksum
+      // first, before parsing, so nothing of another file can appear in a message), and follow no link to it.
+      if (lstatSync(name).isSymbolicLink())
+        return {
+          unavailable: `the task file ${name} is a link, which a report does not follow; only each sample’s own text is shown.`,
+        };
+      const recorded = metrics.dataset.files.find((file) => file.path === name)?.sha256;
+      if (recorded === undefined || createHash('sha256').update(readFileSync(name)).digest('hex') !== recorded)
+        return {
+          unavailable: `the task file ${name} is not the file the run read (its SHA-256 differs from metrics.json), so only each sample’s own text is shown.`,
+        };
       dataset = await loadDataset(name);
     }
   } catch (error) {

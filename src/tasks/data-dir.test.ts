@@ -13,7 +13,7 @@ import {
   resolveDataDir,
 } from './data-dir.js';
 import { DATASETS, DATASET_NAMES } from './datasets.js';
-import { sharedDatasets } from './shared-datasets.js';
+import { sharedDatasets } from '../../test/tasks/shared-datasets.js';
 
 const shared = sharedDatasets();
 const HUMAN_EVAL_URL =

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadHumanEvalInfilling, type HumanEvalInfillingDatasetName } from './humaneval-infilling.js';
-import { rawRecord, sharedDatasets, text } from './shared-datasets.js';
+import { rawRecord, sharedDatasets, text } from '../../test/tasks/shared-datasets.js';
 import { buildProgram } from './task.js';
 
 const shared = sharedDatasets();

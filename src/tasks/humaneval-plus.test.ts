@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadHumanEval } from './humaneval.js';
 import { loadHumanEvalPlus, loadHumanEvalPlusOriginFmt } from './humaneval-plus.js';
-import { rawRecord, sharedDatasets, text } from './shared-datasets.js';
+import { rawRecord, sharedDatasets, text } from '../../test/tasks/shared-datasets.js';
 import { buildProgram } from './task.js';
 
 const shared = sharedDatasets();

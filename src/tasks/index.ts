@@ -33,7 +33,7 @@ export {
   type DownloadOptions,
   type LoadDatasetOptions,
 } from './data-dir.js';
-export { loadDataset } from './load-dataset.js';
+export { canonicalDatasetName, loadDataset } from './load-dataset.js';
 export { HUMAN_EVAL_STOP_SEQUENCES, loadHumanEval } from './humaneval.js';
 export { EVALPLUS_HUMANEVAL_STOP_SEQUENCES, loadHumanEvalPlus, loadHumanEvalPlusOriginFmt } from './humaneval-plus.js';
 export { MBPP_STOP_SEQUENCES, loadMbpp, loadMbppSanitized, type MbppOptions, type MbppSplit } from './mbpp.js';
@@ -69,6 +69,7 @@ export {
   type SafimLanguage,
   type SafimOptions,
 } from './safim.js';
+export { parseIdRanges, selectTasks, type SelectTasksResult, type TaskSelection } from './select-tasks.js';
 export { codeBlocks, type CodeBlock, type CodeBlocksResult } from './code-blocks.js';
 export {
   definesEntryPoint,

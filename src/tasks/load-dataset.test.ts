@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DATASET_NAMES } from './datasets.js';
-import { loadDataset } from './load-dataset.js';
-import { sharedDatasets } from './shared-datasets.js';
+import { canonicalDatasetName, loadDataset } from './load-dataset.js';
+import { sharedDatasets } from '../../test/tasks/shared-datasets.js';
 
 const shared = sharedDatasets();
 
@@ -32,10 +32,28 @@ test('an unknown dataset name is a UsageError listing the known names', async ()
   await assert.rejects(loadDataset('humaneval-x'), {
     name: 'UsageError',
     message:
-      'Unknown dataset "humaneval-x". Known datasets: humaneval, humaneval+, humaneval+-originfmt, mbpp, mbpp-sanitized, mbpp+, mbpp+-originfmt, ' +
+      'Unknown dataset "humaneval-x". Did you mean humaneval? Known datasets: humaneval, humaneval+, humaneval+-originfmt, mbpp, mbpp-sanitized, mbpp+, mbpp+-originfmt, ' +
       'multipl-e-humaneval-ts, multipl-e-humaneval-js, multipl-e-mbpp-ts, multipl-e-mbpp-js, humaneval-infilling-single, humaneval-infilling-multi, ' +
       'humaneval-infilling-random-span, humaneval-infilling-random-span-light, safim-block, safim-control, safim-api, examples; ' +
       'or give the path of a .jsonl task file.',
+  });
+});
+
+test('other spellings of a dataset name are accepted; a near miss suggests the name', async () => {
+  assert.equal(canonicalDatasetName('HumanEval'), 'humaneval');
+  assert.equal(canonicalDatasetName('HumanEvalPlus'), 'humaneval+');
+  assert.equal(canonicalDatasetName('MBPP_Plus'), 'mbpp+');
+  assert.equal(canonicalDatasetName('MultiPL-E-HumanEval-TS'), 'multipl-e-humaneval-ts');
+  assert.equal(canonicalDatasetName('SAFIM block'), 'safim-block');
+  assert.equal(canonicalDatasetName('nothing'), undefined);
+  assert.equal((await loadDataset('Examples')).name, 'examples');
+  await assert.rejects(loadDataset('humanevl'), {
+    name: 'UsageError',
+    message: /^Unknown dataset "humanevl"\. Did you mean humaneval\? /,
+  });
+  await assert.rejects(loadDataset('cifar10'), {
+    name: 'UsageError',
+    message: /^Unknown dataset "cifar10"\. Known datasets: /,
   });
 });
 

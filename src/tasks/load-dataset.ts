@@ -39,15 +39,60 @@ function isUserFile(name: string): boolean {
   return name.endsWith('.jsonl') || name.endsWith('.jsonl.gz');
 }
 
+/** A name with case, spaces, `_`, `-` and `plus`/`+` spelled away: `HumanEval`, `human_eval`, `HumanEvalPlus` match. */
+function spellingKey(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/plus/g, '+')
+    .replace(/[^a-z0-9+]/g, '');
+}
+
+const BY_SPELLING = new Map<string, DatasetName>(DATASET_NAMES.map((name) => [spellingKey(name), name]));
+
+/** Edit distance of two short strings (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] ?? 0;
+}
+
+/**
+ * The dataset name `name` means: itself, or the one it spells differently (`HumanEval` → `humaneval`, `mbpp_plus` →
+ * `mbpp+`). Undefined when none matches.
+ */
+export function canonicalDatasetName(name: string): DatasetName | undefined {
+  if (isDatasetName(name)) return name;
+  return BY_SPELLING.get(spellingKey(name));
+}
+
 /**
  * Loads a dataset by name (`humaneval`, `humaneval+`, `mbpp`, `mbpp+`, `multipl-e-humaneval-ts`, …; see
- * `DATASET_NAMES`) from the data directory, or a user task file when `name` is a path ending in `.jsonl` or `.jsonl.gz`
- * (schema in user-jsonl.ts). An unknown name is a UsageError listing the known ones.
+ * `DATASET_NAMES`; other spellings of a name, such as `HumanEval`, are accepted) from the data directory, or a user
+ * task file when `name` is a path ending in `.jsonl` or `.jsonl.gz` (schema in user-jsonl.ts). An unknown name is a
+ * UsageError suggesting the closest known one and listing them all.
  */
 export async function loadDataset(name: string, options: LoadDatasetOptions = {}): Promise<LoadedDataset> {
-  if (isDatasetName(name)) return LOADERS[name](options);
   if (isUserFile(name)) return loadUserJsonl(name);
+  const canonical = canonicalDatasetName(name);
+  if (canonical !== undefined) return LOADERS[canonical](options);
+  const key = spellingKey(name);
+  const closest = [...BY_SPELLING.entries()]
+    .map(([spelling, known]) => ({ known, distance: editDistance(key, spelling) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  const suggestion =
+    closest !== undefined && closest.distance <= Math.max(2, Math.floor(key.length / 3))
+      ? ` Did you mean ${closest.known}?`
+      : '';
   throw new UsageError(
-    `Unknown dataset "${name}". Known datasets: ${DATASET_NAMES.join(', ')}; or give the path of a .jsonl task file.`,
+    `Unknown dataset "${name}".${suggestion} Known datasets: ${DATASET_NAMES.join(', ')}; or give the path of a .jsonl task file.`,
   );
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadMbpp, loadMbppSanitized } from './mbpp.js';
-import { sharedDatasets } from './shared-datasets.js';
+import { sharedDatasets } from '../../test/tasks/shared-datasets.js';
 import { buildProgram } from './task.js';
 
 const shared = sharedDatasets();

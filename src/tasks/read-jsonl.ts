@@ -1,4 +1,4 @@
-import { UsageError } from '../core/index.js';
+import { jsonSyntaxError, UsageError } from '../core/index.js';
 
 /** One JSON object of a JSONL file, with what is needed to point at it in an error. */
 export interface JsonlRecord {
@@ -45,10 +45,9 @@ export function parseJsonl(text: string, file: string, options: ParseJsonlOption
       }
       value = JSON.parse(parsable);
     } catch (error) {
-      const preview = line.length > 60 ? `${line.slice(0, 60)}…` : line;
-      throw new UsageError(`${file}:${index + 1}: not valid JSON (${(error as Error).message}): ${preview}`, {
-        cause: error,
-      });
+      // Where it broke, never what the line holds: the file may not be what it claims to be (a report reads the
+      // files a run folder names), and an error message goes to terminals, logs and report pages.
+      throw new UsageError(`${file}:${index + 1}: not valid JSON (${jsonSyntaxError(error)}).`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new UsageError(
@@ -137,7 +136,7 @@ export function parseJsonArray(text: string, file: string): JsonlRecord[] {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${file}: not valid JSON (${(error as Error).message}).`, { cause: error });
+    throw new UsageError(`${file}: not valid JSON (${jsonSyntaxError(error)}).`);
   }
   if (!Array.isArray(value)) throw new UsageError(`${file}: expected a JSON array of objects.`);
   return value.map((item: unknown, index) => {

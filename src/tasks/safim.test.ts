@@ -13,7 +13,7 @@ import {
   type SafimDatasetName,
   type SafimLanguage,
 } from './safim.js';
-import { sharedDatasets } from './shared-datasets.js';
+import { sharedDatasets } from '../../test/tasks/shared-datasets.js';
 import { buildProgram, type Task } from './task.js';
 
 const shared = sharedDatasets();

@@ -73,9 +73,7 @@ test('a malformed line is a UsageError naming the file and the line', async (t) 
   await assert.rejects(loadUserJsonl(path), {
     name: 'UsageError',
     // The parser's own words in the parentheses vary with the V8 version; the rest is codeloop's.
-    message: new RegExp(
-      `^${path.replaceAll('.', '\\.')}:3: not valid JSON \\(.+\\): \\{"task_id": "b", "tests": "assert True"$`,
-    ),
+    message: new RegExp(`^${path.replaceAll('.', '\\.')}:3: not valid JSON \\(.+\\)\\.$`),
   });
 });
 

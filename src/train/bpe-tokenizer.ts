@@ -4,8 +4,8 @@
  * for a GGUF written with `tokenizer.ggml.model = "gpt2"`, `tokenizer.ggml.pre = "qwen2"`.
  *
  * Why `qwen2`: llama.cpp only loads pre-tokenizer names it knows, and `default`/`gpt-2`/`starcoder` set
- * `clean_spaces`, which rewrites `c ? a : b` to `c? a : b` on detokenize. `qwen2` round-trips code exactly
- * (../../../shared/research/embedded-model.md §1).
+ * `clean_spaces`, which rewrites `c ? a : b` to `c? a : b` on detokenize. `qwen2` round-trips code exactly (checked:
+ * this encoder and llama.cpp give the same ids on 2 MB of code, and llama.cpp's detokenize restores it byte for byte).
  *
  * Vocabulary layout: ids 0..specials-1 are the special tokens, then the 256 byte symbols in byte order, then one
  * token per merge in merge order. Special tokens are control tokens: `encode` produces them only with

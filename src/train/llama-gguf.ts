@@ -1,7 +1,8 @@
 /**
  * Writes a Llama-architecture GGUF (llama.cpp `LLM_ARCH_LLAMA`) with a byte-level BPE tokenizer, which node-llama-cpp
- * loads and runs. Keys and tensor names follow llama.cpp's gguf-py/gguf/constants.py; the measured set that loads
- * without complaint is in ../../../shared/research/embedded-model.md §1.
+ * loads and runs. Keys and tensor names follow llama.cpp's gguf-py/gguf/constants.py; every key written here was
+ * checked to load in node-llama-cpp 3.22.1 without a warning (the FIM token ids are optional: llama.cpp also finds the
+ * FIM tokens by their text).
  *
  * Layouts: every matrix is row-major [out][in] like a PyTorch `nn.Linear.weight` (ggml dims [in, out]):
  * wq [heads·headDim][dim], wk/wv [kvHeads·headDim][dim], wo [dim][heads·headDim], wGate/wUp [ffDim][dim],

@@ -66,13 +66,63 @@ test('run --timeout: an endless loop is timed-out', { skip }, () => {
 test('run: bad input names the value and the fix', () => {
   const missing = codeloop(['run', join(scratch, 'missing.py')]);
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /Cannot read .*missing\.py/);
+  assert.match(missing.stderr, /FILE .*missing\.py: cannot read it \(no such file\)/);
   const unknown = codeloop(['run', file('prog.rb', 'puts 1')]);
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /Cannot tell the language of .*prog\.rb: pass --lang python\|javascript\|typescript/);
   const timeout = codeloop(['run', file('t.py', ''), '--timeout', 'soon']);
   assert.equal(timeout.status, 2);
-  assert.match(timeout.stderr, /--timeout "soon" must be a positive number/);
+  assert.match(timeout.stderr, /--timeout "soon" must be a number from 0\.01 to 3600/);
+});
+
+test('a usage error is the message and one line pointing to --help, not the whole help', () => {
+  const result = codeloop(['eval', '--k', 'x', '--dataset', 'examples', '--samples', 'x.jsonl']);
+  assert.equal(result.status, 2);
+  assert.equal(
+    result.stderr,
+    'codeloop eval: --k "x" must be integers from 1 to 100000 separated by commas, e.g. 1,10,100.\nRun `codeloop eval --help` for its options.\n',
+  );
+});
+
+test('input paths, negative numbers and units: errors name the flag, its value and its unit', () => {
+  const program = file('stdin-user.py', 'print(input())\n');
+  const stdin = codeloop(['run', program, '--stdin', join(scratch, 'no-such-input.txt')]);
+  assert.equal(stdin.status, 2, stdin.stderr);
+  assert.match(
+    stdin.stderr,
+    /^codeloop run: --stdin .*no-such-input\.txt: cannot read it \(no such file\); check the path\.$/m,
+  );
+  assert.doesNotMatch(stdin.stderr, /internal error|    at /);
+  const extra = codeloop(['run', program, '--file', join(scratch, 'no-such-module.py')]);
+  assert.equal(extra.status, 2);
+  assert.match(extra.stderr, /--file .*no-such-module\.py: cannot read it/);
+  const negative = codeloop(['run', program, '--timeout', '-1']);
+  assert.equal(negative.status, 2);
+  assert.match(negative.stderr, /^codeloop run: --timeout "-1" must be a number from 0\.01 to 3600\.$/m);
+  const large = codeloop(['run', program, '--timeout', '99999']);
+  assert.equal(large.status, 2);
+  assert.match(large.stderr, /--timeout "99999" must be a number from 0\.01 to 3600/);
+  assert.doesNotMatch(large.stderr, /wallMs/);
+  const shortEquals = codeloop(['generate', '--dataset', 'examples', '-n=-1']);
+  assert.equal(shortEquals.status, 2);
+  assert.match(shortEquals.stderr, /^codeloop generate: -n "-1" must be an integer from 1 to 100000\.$/m);
+  const unknown = codeloop(['run', program, '--bogus']);
+  assert.equal(unknown.status, 2);
+  assert.match(unknown.stderr, /^codeloop run: unknown option --bogus\.$/m);
+});
+
+test('run --file brings a module the program imports; without it the error hints at --file', { skip }, () => {
+  const main = file('uses-helper.py', 'import helper_module\nprint(helper_module.X)\n');
+  const helper = file('helper_module.py', 'X = 42\n');
+  const alone = codeloop(['run', main]);
+  assert.equal(alone.status, 1);
+  assert.match(
+    alone.stderr,
+    /^hint: only FILE is in the sandbox: if "helper_module" is a file of yours, bring it with --file PATH/m,
+  );
+  const together = codeloop(['run', main, '--file', helper]);
+  assert.equal(together.status, 0, together.stderr);
+  assert.equal(together.stdout, '42\n');
 });
 
 test('run refuses without a sandbox, and --unsafe-no-sandbox runs loudly', () => {

@@ -2,7 +2,7 @@
 // sandbox exists, and an executor wrapper that counts calls.
 import { probeIsolation, type ExecutionRequest, type Executor } from '../../src/sandbox/index.js';
 
-export { repositoryRoot, sharedDatasets } from '../../src/tasks/shared-datasets.js';
+export { repositoryRoot, sharedDatasets } from '../tasks/shared-datasets.js';
 
 /** Why sandbox-dependent tests are skipped, or false. */
 export const noSandbox: string | false =

@@ -41,6 +41,7 @@ test(
       'examples',
       '--samples',
       samples,
+      '--subset',
       '--out',
       out,
       '--json',

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { judgeSolution, referenceSolution, runTests, solveTaskFromDataset } from '../../src/loop/index.js';
 import { createExecutor, probeIsolation } from '../../src/sandbox/index.js';
 import { loadDataset } from '../../src/tasks/index.js';
-import { sharedDatasets } from '../../src/tasks/shared-datasets.js';
+import { sharedDatasets } from '../tasks/shared-datasets.js';
 
 /**
  * The per-test runner against the reference harness on real data: HumanEval's `check(candidate)` functions cut into

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { repositoryRoot } from '../../src/tasks/shared-datasets.js';
+import { repositoryRoot } from '../tasks/shared-datasets.js';
 
 export interface Exchange {
   name: string;

@@ -366,6 +366,29 @@ describe('llama backend', () => {
     assert.ok(result.choices[0]!.completionTokens <= 256 - promptTokens);
   });
 
+  test('promptOverflow keep-end: a prompt longer than the context keeps its end and says how many tokens it lost', async () => {
+    const backend = await open(plainModel.path, { contextSize: 256 });
+    const prompt = `${'word '.repeat(300)}def tail():\n`;
+    const result = await backend.complete(prompt, { maxTokens: 200, promptOverflow: 'keep-end' });
+    // Room for min(200, 256 / 2) = 128 generated tokens: the prompt keeps at most 128.
+    assert.ok(result.usage.promptTokens <= 128, String(result.usage.promptTokens));
+    assert.ok((result.truncatedPromptTokens ?? 0) >= 300 - 128, String(result.truncatedPromptTokens));
+    assert.ok(
+      result.warnings.some((warning) =>
+        /^the prompt was \d+ tokens: its first \d+ were dropped to fit the 256-token context/.test(warning),
+      ),
+      JSON.stringify(result.warnings),
+    );
+    // A prompt that fits is not touched.
+    const small = await backend.complete('def f():\n', { maxTokens: 4, promptOverflow: 'keep-end' });
+    assert.equal(small.truncatedPromptTokens, undefined);
+    // Without the option the overflow is still an error.
+    await assert.rejects(
+      backend.complete(prompt),
+      (error) => error instanceof ModelError && error.code === 'context-overflow',
+    );
+  });
+
   test('unknown backendOptions are reported as warnings', async () => {
     const backend = await open(plainModel.path);
     const result = await backend.complete('x', { maxTokens: 2, backendOptions: { mirostat: 2 } });

@@ -40,7 +40,8 @@ const ENTRY_EXPORTS: Record<string, string> = {
   report: 'reportRun',
   train: 'trainRun',
   server: 'createHttpHandler',
-  rewards: '',
+  rewards: 'scoreBatch',
+  export: 'exportSource',
 };
 
 function run(command: string, args: string[], cwd: string, timeout = 150_000): SpawnSyncReturns<string> {

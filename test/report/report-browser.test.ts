@@ -126,6 +126,7 @@ before(async () => {
       'examples',
       '--samples',
       join(scratch, samples),
+      '--subset',
       '--out',
       out,
       '--k',

@@ -95,8 +95,10 @@ test('unfinished bodies share a byte budget (503 + Retry-After past it), a body 
   assert.equal(after.status, 200);
 });
 
-test('connections over maxConnections are dropped; the ones within it are served', async () => {
+test('connections over maxConnections are dropped while every one is serving a request', async () => {
+  // Headers complete, bodies still coming: each connection holds a request, so none makes room.
   const held = await Promise.all([open(), open(), open(), open()]);
+  for (const { socket } of held) socket.write(head(1000) + '{"prompt": "');
   await new Promise((resolve) => setTimeout(resolve, 50));
   const extra = await open(2000);
   extra.socket.write(head(2, '') + '{}');
@@ -108,6 +110,89 @@ test('connections over maxConnections are dropped; the ones within it are served
   await new Promise((resolve) => setTimeout(resolve, 50));
   const response = await fetch(`${server.url}/health`);
   assert.equal(response.status, 200);
+});
+
+test('64 half-sent requests (the default maxConnections) do not lock a legitimate client out', async () => {
+  const handler = createHttpHandler({
+    engine: createCompletionEngine({ model: createMockBackend({ respond: () => '' }) }),
+  });
+  // Default limits, and many client addresses (127.0.0.0/8 is all loopback), as from a remote attacker's pool.
+  const defaults = await startHttpServer({ handler, port: 0, maxConnectionsPerClient: 64 });
+  try {
+    const held: Socket[] = [];
+    for (let index = 0; index < 64; index++) {
+      const socket = connect({ port: defaults.port, host: '127.0.0.1', localAddress: `127.0.0.${2 + (index % 8)}` });
+      sockets.push(socket);
+      held.push(socket);
+      socket.on('error', () => {});
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      socket.write(`POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:${defaults.port}\r\n`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Well within the header deadline of the held connections: the client must not wait for them to time out.
+    const response = await fetch(`${defaults.url}/health`, { signal: AbortSignal.timeout(1500) });
+    assert.equal(response.status, 200);
+    for (const socket of held) socket.destroy();
+  } finally {
+    await defaults.close();
+  }
+});
+
+test('one client address holds at most maxConnectionsPerClient connections; its oldest idle one makes room', async () => {
+  const handler = createHttpHandler({
+    engine: createCompletionEngine({ model: createMockBackend({ respond: () => '' }) }),
+  });
+  const small = await startHttpServer({ handler, port: 0, maxConnections: 10, maxConnectionsPerClient: 2 });
+  try {
+    const connectTo = async () => {
+      const socket = connect(small.port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => {});
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      const closed = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 2000);
+        socket.once('close', () => (clearTimeout(timer), resolve(true)));
+      });
+      return { socket, closed };
+    };
+    const first = await connectTo();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await connectTo();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const third = await connectTo();
+    assert.equal(await first.closed, true, 'the oldest idle connection of the client was closed');
+    for (const { socket } of [second, third]) socket.destroy();
+  } finally {
+    await small.close();
+  }
+});
+
+test('the header deadline is short by default, and with an API key a request without it is refused before its body', async () => {
+  const handler = createHttpHandler({
+    engine: createCompletionEngine({ model: createMockBackend({ respond: () => '' }) }),
+    apiKey: 'k',
+  });
+  const keyed = await startHttpServer({ handler, port: 0, apiKey: 'k', requestTimeoutMs: 30_000 });
+  try {
+    assert.equal(keyed.server.headersTimeout, 3_000);
+    const socket = connect(keyed.port, '127.0.0.1');
+    sockets.push(socket);
+    socket.on('error', () => {});
+    let data = '';
+    socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+    const closed = new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 2000);
+      socket.once('close', () => (clearTimeout(timer), resolve(true)));
+    });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    socket.write(`POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"prompt": "`);
+    assert.equal(await closed, true, 'the request without a key was not kept waiting for its body');
+    assert.match(data, /^HTTP\/1\.1 401/);
+    const health = await fetch(`${keyed.url}/health`);
+    assert.equal(health.status, 200, '/health needs no key, as in the handler');
+  } finally {
+    await keyed.close();
+  }
 });
 
 test('over the wire: the DNS-rebinding reproducer (foreign Host and Origin, empty Content-Type) gets no completion', async () => {

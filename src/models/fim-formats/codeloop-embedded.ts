@@ -52,7 +52,8 @@ export const EMBEDDED_SPECIAL_TOKENS: readonly string[] = Object.freeze([
 /**
  * codeloop-embedded: Qwen2.5-Coder's layout and spellings (PSM, Qwen repository layout), plus the identity token.
  * Source: this file defines it; the layout follows QwenLM/Qwen2.5-Coder examples/Qwen2.5-Coder.md (see qwen-coder.ts).
- * PSM only, because node-llama-cpp's infill and llama.cpp's `/infill` send PSM (../shared/research/embedded-model.md).
+ * PSM only, because node-llama-cpp's infill and llama.cpp's `/infill` send PSM (`<fim_prefix> prefix <fim_suffix> suffix
+ * <fim_middle>`), so the model is trained on that order alone.
  */
 export const codeloopEmbeddedFormat = defineFimFormat({
   family: 'codeloop-embedded',

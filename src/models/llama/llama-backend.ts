@@ -248,12 +248,51 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     return Math.min(wanted, room);
   }
 
+  /**
+   * `prepare`, then with `promptOverflow: 'keep-end'` cut the prompt's start (an infill prompt's prefix) until the
+   * prompt leaves room for min(maxTokens, half the context). The cut is made in text (tokens of the prompt alone,
+   * decoded again) so that FIM sentinels, BOS and templates stay whole; re-tokenizing at the new start can differ by a
+   * token, hence the few rounds.
+   */
+  async function fit(
+    request: LlamaRequest,
+    callOptions: GenerateOptions,
+  ): Promise<{ prepared: Prepared; dropped: number }> {
+    let prepared = await prepare(request, callOptions);
+    if (callOptions.promptOverflow !== 'keep-end' || request.kind === 'chat') return { prepared, dropped: 0 };
+    const reserve = Math.min(callOptions.maxTokens ?? defaultMaxTokens, Math.floor(contextSize / 2)); // tokens
+    const allowed = contextSize - reserve; // tokens
+    const original = prepared.tokens.length;
+    let current = request;
+    for (let round = 0; prepared.tokens.length > allowed && round < 4; round++) {
+      // Decoding the kept tokens and encoding them again can merge them differently: cut a little more each round.
+      const over = prepared.tokens.length - allowed + round * 4;
+      const text = current.kind === 'complete' ? current.prompt : current.prefix;
+      const tokens = model.tokenize(text, true);
+      if (tokens.length <= over) {
+        throw new ModelError(
+          'context-overflow',
+          `${modelId}: the prompt does not fit the ${contextSize}-token context even with its ${current.kind === 'complete' ? 'text' : 'prefix'} cut away entirely (the rest is ${prepared.tokens.length - tokens.length} tokens). Shorten the suffix or use a model with a longer context.`,
+        );
+      }
+      const kept = model.detokenize(tokens.slice(over), true);
+      current = current.kind === 'complete' ? { kind: 'complete', prompt: kept } : { ...current, prefix: kept };
+      prepared = await prepare(current, callOptions);
+    }
+    const dropped = original - prepared.tokens.length;
+    if (dropped > 0)
+      prepared.warnings.push(
+        `the prompt was ${original} tokens: its first ${dropped} were dropped to fit the ${contextSize}-token context with room for ${reserve} generated tokens.`,
+      );
+    return { prepared, dropped };
+  }
+
   async function generate(request: LlamaRequest, callOptions: GenerateOptions = {}): Promise<GenerateResult> {
     check(request);
     validate(callOptions);
     if (callOptions.returnPartialOnAbort !== true) callOptions.signal?.throwIfAborted();
     const warnings = callWarnings(callOptions, false);
-    const prepared = await prepare(request, callOptions);
+    const { prepared, dropped } = await fit(request, callOptions);
     const maxTokens = budget(prepared, callOptions);
     const n = callOptions.n ?? 1;
     const baseSeed = callOptions.seed ?? randomSeed();
@@ -295,6 +334,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       },
       warnings: [...warnings, ...prepared.warnings],
       modelId,
+      ...(dropped > 0 ? { truncatedPromptTokens: dropped } : {}),
     };
   }
 
@@ -303,7 +343,7 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     validate(callOptions);
     if (callOptions.returnPartialOnAbort !== true) callOptions.signal?.throwIfAborted();
     const warnings = callWarnings(callOptions, true);
-    const prepared = await prepare(request, callOptions);
+    const { prepared } = await fit(request, callOptions);
     const maxTokens = budget(prepared, callOptions);
     yield { type: 'start', modelId, warnings: [...warnings, ...prepared.warnings] };
     for await (const part of decodeChoice(

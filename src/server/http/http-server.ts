@@ -2,12 +2,16 @@
  * Puts the HTTP handler on a socket with node:http. Loopback only unless the caller opts in to listening elsewhere
  * *and* sets an API key: a completion server reads whatever code it is sent and answers anyone who can reach it.
  *
- * Slow or many clients are bounded: a connection count (`maxConnections`), a time to send the headers and the whole
- * request (`headersTimeoutMs`, `requestTimeoutMs`, 408 then close), a per-request body limit (413) and a budget for
- * the body bytes all unfinished requests hold together (503 with Retry-After).
+ * Slow or many clients are bounded: a connection count (`maxConnections`) and a count per client address
+ * (`maxConnectionsPerClient`), a short time to send the headers and a longer one for the whole request
+ * (`headersTimeoutMs`, `requestTimeoutMs`, 408 then close), a per-request body limit (413) and a budget for the body
+ * bytes all unfinished requests hold together (503 with Retry-After). When the server is full, a new connection takes
+ * the place of the oldest one that holds no request (headers not yet complete, or idle between requests) of the client
+ * with the most connections, so half-sent requests cannot lock a legitimate client out. With an API key, a request
+ * without the right key is refused (401) as soon as its headers are in, before its body is read.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { UsageError } from '../../core/index.js';
 import type { HttpHandler } from './http-handler.js';
 
@@ -19,7 +23,10 @@ export interface HttpServerOptions {
   port?: number;
   /** Listen on a non-loopback address. Needs `apiKey` too. Default false. */
   allowRemote?: boolean;
-  /** The key the handler checks; only used here to refuse a remote listener without one. */
+  /**
+   * The key the handler checks. Here it refuses a remote listener without one, and a request without it (401) before
+   * its body is read.
+   */
   apiKey?: string;
   /** Bodies larger than this are refused with 413 before they are read in full. Default 1 MiB. */
   maxBodyBytes?: number;
@@ -29,9 +36,14 @@ export interface HttpServerOptions {
    * `Retry-After: 1`. Default 16 MiB.
    */
   maxInFlightBodyBytes?: number;
-  /** Open connections at most; Node drops the ones over. Default 64 (an editor needs a few). */
+  /**
+   * Open connections at most. Past it a new connection replaces the oldest one that holds no request, or is dropped
+   * when every connection is serving one. Default 64 (an editor needs a few).
+   */
   maxConnections?: number;
-  /** A client gets this long to send the request headers, else 408 and the connection is closed (ms). Default 10 000. */
+  /** Open connections from one client address at most (past it, as for `maxConnections`). Default 16. */
+  maxConnectionsPerClient?: number;
+  /** A client gets this long to send the request headers, else 408 and the connection is closed (ms). Default 3 000. */
   headersTimeoutMs?: number;
   /** …and this long for the whole request, headers and body (ms). Default 30 000. Not the time to answer it. */
   requestTimeoutMs?: number;
@@ -86,13 +98,15 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
     maxBodyBytes = 1024 * 1024,
     maxInFlightBodyBytes = 16 * 1024 * 1024,
     maxConnections = 64,
-    headersTimeoutMs = 10_000,
+    maxConnectionsPerClient = 16,
+    headersTimeoutMs = 3_000,
     requestTimeoutMs = 30_000,
   } = options;
   checkListenAddress(options);
   checkLimit(maxBodyBytes, 'maxBodyBytes', 1);
   checkLimit(maxInFlightBodyBytes, 'maxInFlightBodyBytes', 1);
   checkLimit(maxConnections, 'maxConnections', 1);
+  checkLimit(maxConnectionsPerClient, 'maxConnectionsPerClient', 1);
   checkLimit(headersTimeoutMs, 'headersTimeoutMs', 1);
   checkLimit(requestTimeoutMs, 'requestTimeoutMs', 1);
   if (headersTimeoutMs > requestTimeoutMs)
@@ -110,12 +124,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
       connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(headersTimeoutMs / 2))),
     },
     (incoming, outgoing) => {
+      connections.requestStarted(incoming.socket, outgoing);
+      const health = incoming.method === 'GET' && (incoming.url ?? '').split('?')[0] === '/health';
+      if (options.apiKey && !health && !presentsKey(incoming, options.apiKey))
+        return refuse(incoming, outgoing, 401, 'this server needs an API key: send Authorization: Bearer <key>.');
       void serve(handler, incoming, outgoing, maxBodyBytes, budget);
     },
   );
-  server.maxConnections = maxConnections;
-  // Completions are small and latency-bound: no Nagle delay on the replies.
-  server.on('connection', (socket) => socket.setNoDelay(true));
+  const connections = new ConnectionTable(maxConnections, maxConnectionsPerClient);
+  server.on('connection', (socket: Socket) => {
+    // Completions are small and latency-bound: no Nagle delay on the replies.
+    socket.setNoDelay(true);
+    connections.admit(socket);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
@@ -138,6 +159,90 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
         server.close(() => resolve());
       }),
   };
+}
+
+/** The handler's own rule (http-handler.ts `authorize`): `Authorization: Bearer KEY` or `X-Api-Key: KEY`. */
+function presentsKey(incoming: IncomingMessage, apiKey: string): boolean {
+  const header = incoming.headers.authorization ?? '';
+  const given = header.match(/^Bearer\s+(.+)$/i)?.[1] ?? incoming.headers['x-api-key'];
+  return given === apiKey;
+}
+
+interface Connection {
+  client: string;
+  /** No request in progress: its headers are not complete yet, or it is idle between requests. */
+  holdsNoRequest: boolean;
+  /** When it last began to hold no request (ms): the oldest such connection is the first to go. */
+  since: number;
+}
+
+/** The open connections, per client address, and which of them can make room for a new one. */
+class ConnectionTable {
+  private readonly open = new Map<Socket, Connection>();
+  private readonly perClient = new Map<string, number>();
+
+  constructor(
+    private readonly max: number,
+    private readonly maxPerClient: number,
+  ) {}
+
+  admit(socket: Socket): void {
+    const client = socket.remoteAddress ?? '';
+    const count = this.perClient.get(client) ?? 0;
+    const full = this.open.size >= this.max;
+    if (count >= this.maxPerClient || full) {
+      // Over its own limit a client can only displace itself; when the server is full, the client with the most.
+      const victim = this.evictable(count >= this.maxPerClient ? client : this.busiestClient());
+      if (victim === undefined) {
+        socket.destroy();
+        return;
+      }
+      this.forget(victim);
+      victim.destroy();
+    }
+    this.open.set(socket, { client, holdsNoRequest: true, since: Date.now() });
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+    socket.once('close', () => this.forget(socket));
+  }
+
+  requestStarted(socket: Socket, outgoing: ServerResponse): void {
+    const connection = this.open.get(socket);
+    if (!connection) return;
+    connection.holdsNoRequest = false;
+    outgoing.once('finish', () => {
+      connection.holdsNoRequest = true;
+      connection.since = Date.now();
+    });
+  }
+
+  private forget(socket: Socket): void {
+    const connection = this.open.get(socket);
+    if (!connection) return;
+    this.open.delete(socket);
+    const count = (this.perClient.get(connection.client) ?? 1) - 1;
+    if (count > 0) this.perClient.set(connection.client, count);
+    else this.perClient.delete(connection.client);
+  }
+
+  private busiestClient(): string {
+    let busiest = '';
+    let most = -1;
+    for (const [client, count] of this.perClient) {
+      const holding = [...this.open.values()].some((c) => c.client === client && c.holdsNoRequest);
+      if (holding && count > most) [busiest, most] = [client, count];
+    }
+    return busiest;
+  }
+
+  private evictable(client: string): Socket | undefined {
+    let oldest: Socket | undefined;
+    let since = Infinity;
+    for (const [socket, connection] of this.open) {
+      if (connection.client === client && connection.holdsNoRequest && connection.since < since)
+        [oldest, since] = [socket, connection.since];
+    }
+    return oldest;
+  }
 }
 
 function refuse(

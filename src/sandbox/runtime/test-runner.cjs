@@ -1,4 +1,4 @@
-// codeloop per-test runner for JavaScript and TypeScript (src/loop/run-tests.ts). Runs INSIDE the sandbox, in the same
+// codeloop per-test runner for JavaScript and TypeScript (src/sandbox/run-tests.ts). Runs INSIDE the sandbox, in the same
 // process as the untrusted candidate: the sandbox is the security boundary, not this file. Its results are
 // diagnostics for the loop; the final verdict of a solve comes from the task's own reference harness.
 //

@@ -1,18 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transpileTypeScript, type ExecutionResult, type Executor, type Language } from '../sandbox/index.js';
+import type { Executor } from './executor.js';
+import { pinnedTypeScript, transpileTypeScript } from './program.js';
+import type { ExecutionResult, Language } from './types.js';
 
 /**
  * Per-test results: one sandboxed execution runs a candidate solution against several sets of tests (public, generated,
  * hidden) and reports every test on its own, with the assertion, expected and actual values where the test is an
  * equality (`assert f(x) == y`, `assert.deepStrictEqual(f(x), y)`), the exception, and a traceback tail.
  *
- * The runner (src/loop/runtime/test-runner.{py,cjs}) shares the candidate's process, so a hostile candidate could forge
+ * The runner (src/sandbox/runtime/test-runner.{py,cjs}) shares the candidate's process, so a hostile candidate could forge
  * these lines; that is acceptable because they only guide the loop. The final verdict of a solve comes from the task's
- * reference harness (`runReferenceProgram`), whose end marker the candidate cannot forge (see src/sandbox).
+ * reference harness (`runReferenceProgram`), whose end marker an early exit, a bare marker or a fork search cannot fake;
+ * a candidate written to walk the interpreter's frames to the nonce can (docs/sandbox.md, "What a verdict can be
+ * trusted for").
  */
 
 /** Where a test comes from. Hidden tests are never shown to the model. */
@@ -110,19 +113,21 @@ function runnerSource(kind: 'python' | 'node'): string {
   if (cached !== undefined) return cached;
   const file = kind === 'python' ? 'test-runner.py' : 'test-runner.cjs';
   const here = dirname(fileURLToPath(import.meta.url));
-  // From dist/src/loop the sources are three levels up; from src/loop they are here.
-  for (const candidate of [join(here, 'runtime', file), join(here, '..', '..', '..', 'src', 'loop', 'runtime', file)]) {
+  // From dist/src/sandbox the sources are three levels up; from src/sandbox they are here.
+  for (const candidate of [
+    join(here, 'runtime', file),
+    join(here, '..', '..', '..', 'src', 'sandbox', 'runtime', file),
+  ]) {
     if (existsSync(candidate)) {
       const text = readFileSync(candidate, 'utf8');
       runnerSources = { ...runnerSources, [kind]: text };
       return text;
     }
   }
-  throw new Error(`codeloop is installed incompletely: src/loop/runtime/${file} was not found near ${here}`);
+  throw new Error(`codeloop is installed incompletely: src/sandbox/runtime/${file} was not found near ${here}`);
 }
 
 type TypeScriptModule = typeof import('typescript');
-let typescript: TypeScriptModule | null = null;
 
 interface Step {
   kind: 'setup' | 'test';
@@ -193,8 +198,7 @@ const short = (text: string): string => (text.length <= 300 ? text : `${text.sli
  * parsing runs none of the code). TypeScript steps are transpiled one by one.
  */
 export function planJavaScriptSteps(sources: readonly TestSource[], language: 'javascript' | 'typescript'): Step[] {
-  typescript ??= createRequire(import.meta.url)('typescript') as TypeScriptModule;
-  const ts = typescript;
+  const ts = pinnedTypeScript();
   const steps: Step[] = [];
   const toJs = (code: string): string => {
     if (language === 'javascript') return code;

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { packageRoot } from '../core/index.js';
-import { DATA_DIR_ENV } from './data-dir.js';
+import { packageRoot } from '../../src/core/index.js';
+import { DATA_DIR_ENV } from '../../src/tasks/index.js';
 
 /** The repository root: the nearest folder above the code with a package.json (core's `packageRoot`). */
 export const repositoryRoot = packageRoot;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createExecutor, probeIsolation, type Executor } from '../sandbox/index.js';
-import { loadExamples } from '../tasks/index.js';
-import { collectResults, planJavaScriptSteps, runTests, type TestResult } from './run-tests.js';
+import { createExecutor, probeIsolation, type Executor } from '../../src/sandbox/index.js';
+import { loadExamples } from '../../src/tasks/index.js';
+import { collectResults, planJavaScriptSteps, runTests, type TestResult } from '../../src/sandbox/run-tests.js';
 
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;
 

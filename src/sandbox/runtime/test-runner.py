@@ -1,4 +1,4 @@
-# codeloop per-test runner for Python (src/loop/run-tests.ts). Runs INSIDE the sandbox, in the same process as the
+# codeloop per-test runner for Python (src/sandbox/run-tests.ts). Runs INSIDE the sandbox, in the same process as the
 # untrusted candidate: the sandbox is the security boundary, not this file. Its results are diagnostics for the loop
 # (which test failed, expected vs actual); the final verdict of a solve comes from the task's own reference harness.
 #
