@@ -311,6 +311,7 @@ test(
           join(scratch, 'cli-out'),
           '--k',
           '1',
+          '--subset',
         ],
         { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 100_000 },
       );
@@ -318,9 +319,48 @@ test(
       assert.match(result.stderr, new RegExp(`codeloop eval: executions go to the queue at ${redis.url}`));
       const expected = local.filter((entry) => entry.index < 2).slice(0, 12);
       const passed = expected.filter((entry) => entry.verdict === 'passed').length;
-      assert.match(result.stdout, /^humaneval: 12 samples, 6 tasks counted/m);
+      assert.match(
+        result.stdout,
+        /^humaneval \(subset: 6 of 164 tasks, the 6 with samples\): 12 samples, 6 tasks counted$/m,
+      );
       assert.match(result.stdout, new RegExp(`passed ${passed}\\b`));
       assert.match(result.stdout, /executions: 12 run, 0 reused from the journal/);
+
+      // codeloop rewards score --queue: the same worker scores RL rewards (fraction of tests passed).
+      const row = {
+        id: 'add',
+        prompt: 'def add(a, b):\n',
+        test: 'def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(2, 2) == 4\n',
+        entry_point: 'add',
+        language: 'python',
+      };
+      writeFileSync(join(scratch, 'rows.jsonl'), `${JSON.stringify(row)}\n`);
+      writeFileSync(
+        join(scratch, 'completions.jsonl'),
+        ['    return a + b\n', '    return a - b\n']
+          .map((completion) => JSON.stringify({ row_id: 'add', completion }))
+          .join('\n'),
+      );
+      const rewards = spawnSync(
+        process.execPath,
+        [
+          bin,
+          'rewards',
+          'score',
+          '--rows',
+          join(scratch, 'rows.jsonl'),
+          '--completions',
+          join(scratch, 'completions.jsonl'),
+          '--out',
+          join(scratch, 'rewards-out'),
+          '--queue',
+          redis.url,
+        ],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeout: 100_000 },
+      );
+      assert.equal(rewards.status, 0, rewards.stderr);
+      assert.match(rewards.stderr, new RegExp(`codeloop rewards: executions go to the queue at ${redis.url}`));
+      assert.match(rewards.stdout, /^2 items \(2 scored now, 0 from the journal\): .*mean reward 0\.5000$/m);
     } finally {
       await stopWorkers(children);
     }
