@@ -473,14 +473,19 @@ export const evalCommand: Command = {
         ),
     );
     mkdirSync(outDir, { recursive: true });
-    claimRunFolder(outDir, {
-      dataset: dataset.name,
-      datasetFiles: dataset.files.map((file) => file.sha256),
-      samples: samplesDigest(read),
-      samplesFile: resolve(values.samples),
-      sanitize: values.sanitize,
-      tasks: subset?.selection ?? 'all',
-    });
+    claimRunFolder(
+      outDir,
+      {
+        dataset: dataset.name,
+        datasetFiles: dataset.files.map((file) => file.sha256),
+        samples: samplesDigest(read),
+        sampleCount: read.length,
+        samplesFile: resolve(values.samples),
+        sanitize: values.sanitize,
+        tasks: subset?.selection ?? 'all',
+      },
+      read,
+    );
     const executor = await openExecutor({
       queue: values.queue,
       concurrency,
