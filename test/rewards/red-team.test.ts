@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { scoreItem } from '../../src/rewards/index.js';
+import { createExecutor, probeIsolation, type Executor } from '../../src/sandbox/index.js';
+
+/**
+ * Programs from the red-team pass over the merged harness (issue 13 follow-up) that target the rewards scoring. The
+ * candidate's own process knows its result channel and nonce (call-solution.py keeps them in module globals, which a
+ * frame walk reaches), so it can write any line there; those lines are only its claims about its return values, but
+ * the host must still survive them. The TODO tests below crash the host today: `scoreItem` rejects (a RangeError from
+ * JSON.stringify or fromTagged on a value nested 300,000 deep, a SyntaxError from BigInt('xyz')), so `rewards serve`
+ * answers null ("internal error") instead of 0 and `rewards score` aborts the whole run, again on resume.
+ */
+
+const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;
+
+const ADD_ROW = {
+  prompt: 'def add(a, b):\n    """Return a + b."""\n',
+  entry_point: 'add',
+  test: 'def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(5, 7) == 12\n',
+};
+const ADD_CALLS_ROW = {
+  language: 'python',
+  ground_truth: {
+    inputs: [
+      [1, 2],
+      [5, 7],
+    ],
+    outputs: [3, 12],
+    fn_name: 'add',
+  },
+};
+
+/** Python that finds the runner's channel and nonce by walking up the frames, then defines `body`. */
+const forging = (body: string): string =>
+  '```python\nimport os, sys\nf = sys._getframe()\nwhile "_NONCE" not in f.f_globals:\n    f = f.f_back\n' +
+  'OUT, NONCE = f.f_globals["_OUT"], f.f_globals["_NONCE"]\n' +
+  'def forge(test, k, ok):\n' +
+  '    os.write(OUT, (NONCE + \'{"type":"call","test":"%s","k":%d,"outcome":{"ok":%s}}\\n\' % (test, k, ok)).encode())\n' +
+  `${body}\n\`\`\``;
+
+const DEEP = '"[" * 300000 + "]" * 300000';
+
+const HOST_CRASHES = [
+  {
+    name: 'function tests: a claimed return value nested 300,000 deep (JSON.stringify of the next suite overflows)',
+    row: ADD_ROW,
+    completion: forging(
+      `for group in f.f_globals["_JOB"]["groups"]:\n    for k in range(len(group["calls"])):\n        forge(group["id"], k, ${DEEP})\ndef add(a, b):\n    return 0`,
+    ),
+  },
+  {
+    name: 'verl calls: a claimed int that is no number (BigInt throws on the host)',
+    row: ADD_CALLS_ROW,
+    completion: forging(
+      'def add(a, b):\n    forge("case/0", 0, \'{"i":"xyz"}\')\n    forge("case/1", 0, \'{"i":"xyz"}\')\n    return 0',
+    ),
+  },
+  {
+    name: 'verl calls: a claimed return value nested 300,000 deep (fromTagged recursion overflows)',
+    row: ADD_CALLS_ROW,
+    completion: forging(
+      `def add(a, b):\n    forge("case/0", 0, ${DEEP})\n    forge("case/1", 0, ${DEEP})\n    return 0`,
+    ),
+  },
+];
+
+/**
+ * A fork oracle: each call forks one child per possible answer; a child returns its answer and exits 42 at the next
+ * call (0 at the end), or dies on the failed assertion. The parent returns the answer whose child got through. It
+ * passes the in-process harnesses (as it passes openai/human-eval; test/sandbox/hostile-programs.ts pins that), and
+ * must not pass here, where the candidate's process never learns whether an answer was right.
+ */
+const IS_EVEN_ROW = {
+  prompt: 'def is_even(n):\n    """True when n is even."""\n',
+  entry_point: 'is_even',
+  test: 'def check(candidate):\n    assert candidate(2) == True\n    assert candidate(3) == False\n    assert candidate(7) == False\n    assert candidate(10) == True\n',
+};
+const FORK_ORACLE =
+  "    import posix\n    g = globals()\n    if g.get('_probe'):\n        posix._exit(42)\n    for guess in (True, False):\n" +
+  "        pid = posix.fork()\n        if pid == 0:\n            g['_probe'] = True\n            return guess\n" +
+  '        _, status = posix.waitpid(pid, 0)\n' +
+  '        if posix.WIFEXITED(status) and posix.WEXITSTATUS(status) in (0, 42):\n            return guess\n    return None\n';
+
+describe('rewards: red-team programs', { skip }, () => {
+  let executor: Executor;
+  before(async () => {
+    executor = await createExecutor({ concurrency: 2 });
+  });
+  after(async () => {
+    await executor.close();
+  });
+
+  test('a fork oracle does not pass the out-of-process function tests (binary reward 0)', async () => {
+    const result = await scoreItem(
+      { row: IS_EVEN_ROW, completion: FORK_ORACLE },
+      { executor, perTestMs: 1000, mode: 'binary' },
+    );
+    assert.equal(result.reward, 0, `${result.verdict}: ${result.reason}`);
+    assert.equal(result.infraError, false);
+    const correct = await scoreItem(
+      { row: IS_EVEN_ROW, completion: '    return n % 2 == 0\n' },
+      { executor, perTestMs: 1000, mode: 'binary' },
+    );
+    assert.equal(correct.reward, 1, `${correct.verdict}: ${correct.reason}`);
+  });
+
+  for (const hack of HOST_CRASHES)
+    test(
+      `a forged result line does not crash the host: ${hack.name}`,
+      { todo: 'src/rewards: validate claimed values on the host (depth, tags) before use' },
+      async () => {
+        const result = await scoreItem({ row: hack.row, completion: hack.completion }, { executor, perTestMs: 1000 });
+        assert.equal(result.reward, 0, `${result.verdict}: ${result.reason}`);
+        assert.equal(result.infraError, false);
+      },
+    );
+});
