@@ -82,6 +82,20 @@ const FORK_ORACLE =
   '        _, status = posix.waitpid(pid, 0)\n' +
   '        if posix.WIFEXITED(status) and posix.WEXITSTATUS(status) in (0, 42):\n            return guess\n    return None\n';
 
+/**
+ * Not a hack: a correct JavaScript solution whose return value encodes to more than a pipe's worth of text (about
+ * 64-256 KiB). call-solution.cjs touches `process.stdout` (to silence it), which makes fd 1 non-blocking, so its
+ * `fs.writeSync(1, line)` writes part of the line (or throws EAGAIN, which emit swallows): the line is lost, and the
+ * next one is glued to its remains. Every test from there on is `not-run`, and the correct solution gets 0.
+ */
+const RANGE_ROW = {
+  language: 'js',
+  prompt: 'function range(n) {\n',
+  tests:
+    "const assert = require('node:assert');\n\nfunction test() {\n  let candidate = range;\n" +
+    '  assert.deepEqual(candidate(100000).length, 100000);\n  assert.deepEqual(candidate(3), [0, 1, 2]);\n}\n\ntest();\n',
+};
+
 describe('rewards: red-team programs', { skip }, () => {
   let executor: Executor;
   before(async () => {
@@ -104,6 +118,18 @@ describe('rewards: red-team programs', { skip }, () => {
     );
     assert.equal(correct.reward, 1, `${correct.verdict}: ${correct.reason}`);
   });
+
+  test(
+    'a correct JavaScript solution with a large return value passes',
+    { todo: 'src/rewards/runtime/call-solution.cjs: write each line whole (loop on partial writes and EAGAIN)' },
+    async () => {
+      const result = await scoreItem(
+        { row: RANGE_ROW, completion: '  return Array.from({ length: n }, (_, i) => i);\n}\n' },
+        { executor, perTestMs: 2000 },
+      );
+      assert.equal(result.reward, 1, `${result.verdict}: ${result.reason}`);
+    },
+  );
 
   for (const hack of HOST_CRASHES)
     test(
