@@ -41,6 +41,22 @@ const forging = (body: string): string =>
 
 const DEEP = '"[" * 300000 + "]" * 300000';
 
+const ADD_JS_ROW = {
+  language: 'js',
+  prompt: 'function add(a, b) {\n',
+  tests:
+    "const assert = require('node:assert');\n\nfunction test() {\n  let candidate = add;\n" +
+    '  assert.deepEqual(candidate(1, 2), 3);\n  assert.deepEqual(candidate(5, 7), 12);\n}\n\ntest();\n',
+};
+
+/** JavaScript needs no nonce: call-solution.cjs's emit calls the global JSON.stringify, which the solution replaces. */
+const JS_PATCHED_STRINGIFY =
+  '```javascript\nconst original = JSON.stringify;\nJSON.stringify = function (value, ...rest) {\n' +
+  "  if (value && value.type === 'call') {\n    const n = 30000;\n" +
+  '    return \'{"type":"call","test":\' + original(value.test) + \',"k":\' + value.k + \',"outcome":{"ok":\' + ' +
+  "'['.repeat(n) + ']'.repeat(n) + '}}';\n  }\n  return original.call(this, value, ...rest);\n};\n" +
+  'function add(a, b) {\n  return 0;\n}\n```';
+
 const HOST_CRASHES = [
   {
     name: 'function tests: a claimed return value nested 300,000 deep (JSON.stringify of the next suite overflows)',
@@ -62,6 +78,11 @@ const HOST_CRASHES = [
     completion: forging(
       `def add(a, b):\n    forge("case/0", 0, ${DEEP})\n    forge("case/1", 0, ${DEEP})\n    return 0`,
     ),
+  },
+  {
+    name: 'JavaScript function tests: the solution replaces JSON.stringify, so each result line it claims is 30,000 deep',
+    row: ADD_JS_ROW,
+    completion: JS_PATCHED_STRINGIFY,
   },
 ];
 
