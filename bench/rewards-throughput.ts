@@ -242,6 +242,7 @@ async function main(): Promise<void> {
     handler: service.handler,
     port: 0,
     maxConnections: 1024,
+    maxConnectionsPerClient: 1024,
     maxBodyBytes: 16 << 20,
   });
   server.server.timeout = 0;
