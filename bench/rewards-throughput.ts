@@ -242,6 +242,7 @@ async function main(): Promise<void> {
     handler: service.handler,
     port: 0,
     maxConnections: 1024,
+    maxConnectionsPerClient: 1024,
     maxBodyBytes: 16 << 20,
   });
   server.server.timeout = 0;
@@ -257,7 +258,10 @@ async function main(): Promise<void> {
         `service c=${level}: ${cell.perSecond.toFixed(2)} rewards/s (${cell.seconds.toFixed(1)} s), p50 ${cell.p50.toFixed(0)} ms, p99 ${cell.p99.toFixed(0)} ms; load ${loadavg()[0]!.toFixed(2)}`,
       );
     }
-    if (values['only-rss']) return await rssCell();
+    if (values['only-rss']) {
+      await rssCell().catch((error: unknown) => console.log('rss cell failed:', error));
+      return;
+    }
     const libraryStarted = performance.now();
     const library = await scoreBatch(items.map(rewardItem), { executor, concurrency: 16 });
     const librarySeconds = (performance.now() - libraryStarted) / 1000;

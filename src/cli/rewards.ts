@@ -157,6 +157,8 @@ export const rewardsCommand: Command = {
       maxBodyBytes,
       maxInFlightBodyBytes: 4 * maxBodyBytes,
       maxConnections: 1024,
+      // A trainer sends its batches from one host over many connections.
+      maxConnectionsPerClient: 1024,
       // A whole request (headers and body) must arrive within this; answering a batch may take much longer.
       requestTimeoutMs: 120_000,
       headersTimeoutMs: 30_000,

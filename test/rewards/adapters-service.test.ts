@@ -270,12 +270,7 @@ test('TRL on rows exported from an eval run: the row is the codeloop task the ev
 
 test(
   'TRL on a JavaScript row exported from an eval run: the canonical solution the eval passed gets reward 1',
-  {
-    skip,
-    // Open at rewards 79d6537: assert.deepStrictEqual on the candidate's arrays fails with "same structure but not
-    // reference-equal" (values from the candidate's execution are not of the tests' realm); reported to the lead.
-    todo: 'the reward service fails JavaScript deepStrictEqual tests on arrays',
-  },
+  { skip },
   async () => {
     const examples = await loadDataset('examples');
     const task = examples.tasks.find((candidate) => candidate.id === 'examples/js/rotate-right');
