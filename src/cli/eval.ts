@@ -465,7 +465,9 @@ export const evalCommand: Command = {
     claimRunFolder(outDir, {
       dataset: dataset.name,
       datasetFiles: dataset.files.map((file) => file.sha256),
-      samples: samplesDigest(read),
+      // Samples generated into the folder are topped up by a rerun (a larger -n): codeloop generate checks each line's
+      // settings, so the folder's identity is that it generates, not the samples' digest.
+      samples: generating || completionPlan !== undefined ? 'generated into this folder' : samplesDigest(read),
       samplesFile: resolve(values.samples),
       sanitize: values.sanitize,
       tasks: subset?.selection ?? 'all',
