@@ -1,6 +1,6 @@
 /**
  * `codeloop eval --through completion`: the completion quality harness's CLI part. Generation goes through the
- * completion engine (src/fim/completion/quality-samples.ts), one request per task; scoring is `codeloop eval`'s own
+ * completion engine (src/fim/quality-samples.ts), one request per task; scoring is `codeloop eval`'s own
  * (src/cli/eval.ts calls these helpers around it). Kept apart so eval.ts stays a scoring command with a few hooks.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';

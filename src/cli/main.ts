@@ -2,12 +2,15 @@ import { codeloopVersion, isCodeloopError, UsageError } from '../core/index.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
 import { generateCommand } from './generate.js';
 import { reportCommand } from './report.js';
+import { rewardsCommand } from './rewards.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 import { solveCommand } from './solve.js';
+import { workerCommand } from './worker.js';
 
 const COMMANDS: Command[] = [
   runCommand,
@@ -18,6 +21,9 @@ const COMMANDS: Command[] = [
   reportCommand,
   solveCommand,
   serveCommand,
+  workerCommand,
+  rewardsCommand,
+  exportCommand,
 ];
 
 function help(): string {

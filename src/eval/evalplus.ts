@@ -17,8 +17,9 @@ import type { Task } from '../tasks/index.js';
  *
  * The work happens in src/eval/runtime/evalplus.py, run in the sandbox: once per task with the canonical solution
  * ("ground truth"), then once per distinct solution. Where codeloop differs from EvalPlus, it is stricter and says so:
- * outputs that are not plain data (custom classes, numpy arrays) are never equal to anything, and a solution cannot
- * forge its verdict (see the driver's header).
+ * outputs that are not plain data (custom classes, numpy arrays) are never equal to anything, an output of another
+ * shape is never "close" by numpy's broadcasting, and a solution can neither forge its verdict nor read the expected
+ * outputs (see the driver's header, and docs/sandbox.md "What a verdict can be trusted for").
  */
 
 /** EvalPlus's statuses for one phase. */

@@ -1,8 +1,7 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ChatMessage } from '../models/index.js';
-import type { Language } from '../sandbox/index.js';
-import type { TestResult } from './run-tests.js';
+import type { Language, TestResult } from '../sandbox/index.js';
 
 /**
  * One line of the attempt log (`attempts.jsonl`): the one canonical record of a solve, from which every export (RL

@@ -1,7 +1,7 @@
 import type { ChatMessage } from '../models/index.js';
 import type { AttemptRecord } from './attempt-record.js';
 import { rankByDualAgreement, type AgreementCluster } from './codet.js';
-import type { TestResult, TestRunResult } from './run-tests.js';
+import type { TestResult, TestRunResult } from '../sandbox/index.js';
 import type { Strategy } from './strategy.js';
 
 /**

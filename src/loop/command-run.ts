@@ -1,5 +1,4 @@
-import type { Executor } from '../sandbox/index.js';
-import type { TestResult, TestRunResult } from './run-tests.js';
+import type { Executor, TestResult, TestRunResult } from '../sandbox/index.js';
 import { runCommand, type SolveTask } from './solve-task.js';
 
 /** A test-command task's one visible "test": the command, judged by its exit code, with its output tail. */

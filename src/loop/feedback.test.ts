@@ -7,7 +7,7 @@ import {
   renderFeedback,
   type FeedbackInput,
 } from './feedback.js';
-import type { TestResult } from './run-tests.js';
+import type { TestResult } from '../sandbox/index.js';
 
 const tests: TestResult[] = [
   { id: 'public/0', origin: 'public', assertion: 'assert add(1, 2) == 3', status: 'passed', actual: '3' },

@@ -1,5 +1,5 @@
 import { UsageError } from '../core/index.js';
-import type { TestResult, TestRunResult } from './run-tests.js';
+import type { TestResult, TestRunResult } from '../sandbox/index.js';
 
 /**
  * Feedback templates: pure functions from typed test results to the text a model is shown after a failed attempt.

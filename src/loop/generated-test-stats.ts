@@ -1,6 +1,5 @@
-import type { Executor } from '../sandbox/index.js';
+import { type Executor, runTests, type TestSource } from '../sandbox/index.js';
 import type { AttemptRecord } from './attempt-record.js';
-import { runTests, type TestSource } from './run-tests.js';
 import { referenceSolution, type SolveTask } from './solve-task.js';
 
 export interface GeneratedTestStats {

@@ -41,7 +41,7 @@ export {
   type TestRunResult,
   type TestSource,
   type TestStatus,
-} from './run-tests.js';
+} from '../sandbox/index.js';
 export {
   DEFAULT_FEEDBACK_TEMPLATE,
   FEEDBACK_TEMPLATES,

@@ -2,9 +2,15 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../core/index.js';
-import type { ExecutionResult, Executor, Language } from '../sandbox/index.js';
+import {
+  type ExecutionResult,
+  type Executor,
+  type Language,
+  runTests,
+  type TestRunResult,
+  type TestSource,
+} from '../sandbox/index.js';
 import type { Task } from '../tasks/index.js';
-import { runTests, type TestRunResult, type TestSource } from './run-tests.js';
 
 /**
  * What the loop solves: a specification the model sees, public tests it may see, hidden tests it never sees, and how

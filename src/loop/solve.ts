@@ -1,6 +1,13 @@
 import { UsageError } from '../core/index.js';
 import { ModelError, type ChatMessage, type GenerateResult, type ModelBackend } from '../models/index.js';
-import type { Executor } from '../sandbox/index.js';
+import {
+  type Executor,
+  DEFAULT_PER_TEST_MS,
+  runTests,
+  type TestResult,
+  type TestRunResult,
+  type TestSource,
+} from '../sandbox/index.js';
 import { checkBudget, createBudgetMeter, type BudgetStopReason, type SolveBudget } from './budget-meter.js';
 import { solutionFromAnswer, type PromptStyle } from '../tasks/index.js';
 import type { AttemptLog, AttemptRecord, ReproMetadata } from './attempt-record.js';
@@ -14,7 +21,6 @@ import {
   testPrompt,
   vetTests,
 } from './prompts.js';
-import { DEFAULT_PER_TEST_MS, runTests, type TestResult, type TestRunResult, type TestSource } from './run-tests.js';
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
 import { commandFeedback, commandRun } from './command-run.js';
 import { generatedTestStats, type GeneratedTestStats } from './generated-test-stats.js';

@@ -10,7 +10,6 @@ const options = {
   tmpMiB: 64,
   uid: null,
   cgroupProcs: [],
-  supervisorConfig: '{}',
 };
 
 test('the profile has every layer the threat model needs', () => {
@@ -44,7 +43,6 @@ test('the profile has every layer the threat model needs', () => {
     '-I',
     '-u',
     '/opt/codeloop/runtime/supervisor.py',
-    '{}',
   ]);
   assert.equal(args.includes('--bind'), false, 'nothing of the host is bound writable');
 });
@@ -71,4 +69,5 @@ test('as root: join the cgroups, then drop to the worker uid, then bwrap', () =>
     CODELOOP_CGROUP_0: '/a',
     CODELOOP_CGROUP_1: '/b',
   });
+  assert.equal(workerEnvironment([], 'codeloop-1-0').CODELOOP_EXECUTOR, 'codeloop-1-0');
 });

@@ -15,8 +15,6 @@ export interface WorkerCommandOptions {
   uid: number | null;
   /** cgroup.procs files the worker joins before anything else starts (root with cgroups). */
   cgroupProcs: string[];
-  /** JSON configuration for supervisor.py. */
-  supervisorConfig: string;
 }
 
 /**
@@ -90,8 +88,9 @@ export function buildWorkerCommand(options: WorkerCommandOptions): { command: st
     options.pythonPath,
     '-I',
     '-u',
+    // Nothing else: the command line is what a Python program reads as its own /proc/self/cmdline (it runs in the
+    // supervisor's forked interpreter), so the configuration comes on stdin (see worker.ts).
     `${SANDBOX_RUNTIME}/supervisor.py`,
-    options.supervisorConfig,
   ];
   let command = options.bwrapPath;
   let args = bwrap;
@@ -116,9 +115,14 @@ export function buildWorkerCommand(options: WorkerCommandOptions): { command: st
   return { command, args };
 }
 
-/** Environment for the spawned worker chain (bwrap clears it again inside). Never ours: no secrets, no NODE_* vars. */
-export function workerEnvironment(cgroupProcs: string[]): Record<string, string> {
+/**
+ * Environment for the spawned worker chain (bwrap clears it again inside). Never ours: no secrets, no NODE_* vars.
+ * `executor` names the executor (`codeloop-<host pid>-<n>`) in the environment of bwrap and of the sandbox's init, where
+ * the host can tell its workers from other executors' (/proc/PID/environ) and no program can read it.
+ */
+export function workerEnvironment(cgroupProcs: string[], executor?: string): Record<string, string> {
   const environment: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+  if (executor !== undefined) environment.CODELOOP_EXECUTOR = executor;
   cgroupProcs.forEach((file, index) => (environment[`CODELOOP_CGROUP_${index}`] = file));
   return environment;
 }

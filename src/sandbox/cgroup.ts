@@ -214,15 +214,23 @@ export class WorkerCgroup {
     if (hasMemsw) tryWrite(memsw, String(bytes));
   }
 
-  /** Count of OOM kills in the job cgroup so far (compare before and after an execution). */
+  /**
+   * A count that grows with every OOM kill in the job cgroup or the worker's (compare before and after an execution):
+   * v1 counts a kill only in its own cgroup, and executions that could not move into the job cgroup (see
+   * `jobCgroupProblem` in worker.ts) are killed in the worker's. (v2 also counts the job's kills in the worker's.)
+   */
   oomKills(): number {
     const file = this.version === 'v2' ? 'memory.events' : 'memory.oom_control';
-    try {
-      const match = /oom_kill (\d+)/.exec(readFileSync(join(this.jobDir, file), 'utf8'));
-      return match ? Number(match[1]) : 0;
-    } catch {
-      return 0;
+    let count = 0;
+    for (const directory of [this.jobDir, this.memoryDir]) {
+      try {
+        const match = /oom_kill (\d+)/.exec(readFileSync(join(directory, file), 'utf8'));
+        count += match ? Number(match[1]) : 0;
+      } catch {
+        // gone with the worker
+      }
     }
+    return count;
   }
 
   /** Removes the cgroups; their processes must be gone. Retries briefly while the kernel finishes tearing them down. */

@@ -144,9 +144,8 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   if (parents) await removeStaleCgroups(cgroupParents);
   const group = `codeloop-${process.pid}-${executorCount++}`;
   if (parents) createExecutorCgroup(report!.cgroups, group, concurrency);
+  // Sent on the worker's stdin, never on a command line (a Python program reads the supervisor's as its own).
   const supervisorConfig = JSON.stringify({
-    // Names this executor in the process list (`ps`), so its workers can be told from other executors'.
-    executor: group,
     namespaces: level !== 'none',
     arch: process.arch === 'arm64' ? 'aarch64' : 'x86_64',
     seccomp:
@@ -178,14 +177,16 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   const queue: Queued[] = [];
   let nextJobId = 1;
   let closed = false;
+  let jobCgroupWarned = false;
 
   function spawnOptionsFor(slot: Slot) {
     const cgroupProcs = slot.cgroup?.procsFiles ?? [];
     if (level === 'none')
       return {
         command: pythonPath,
-        args: ['-I', '-u', `${runtime}/supervisor.py`, supervisorConfig],
+        args: ['-I', '-u', `${runtime}/supervisor.py`],
         env: workerEnvironment([]),
+        config: supervisorConfig,
       };
     const command = buildWorkerCommand({
       bwrapPath: report!.bwrapPath!,
@@ -195,11 +196,11 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       tmpMiB: 64,
       uid: root ? UID_BASE + slot.index : null,
       cgroupProcs,
-      supervisorConfig,
     });
     return {
       ...command,
-      env: workerEnvironment(cgroupProcs),
+      env: workerEnvironment(cgroupProcs, group),
+      config: supervisorConfig,
       ...(slot.jobCgroupFd === null ? {} : { fds: [slot.jobCgroupFd] }),
     };
   }
@@ -220,6 +221,14 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
       }
       slot.worker = worker;
       slot.oomSeen = slot.cgroup?.oomKills() ?? 0;
+      if (worker.jobCgroupProblem !== null && !jobCgroupWarned) {
+        jobCgroupWarned = true;
+        onWarning(
+          `sandbox: executions cannot move into their own job cgroup (${worker.jobCgroupProblem}); they run in the ` +
+            "worker's cgroup, where an OOM kill may take the supervisor and turn the execution into an infra error " +
+            '(cgroup v2 needs Linux 5.16 or later for this)',
+        );
+      }
       return worker;
     })().finally(() => {
       slot.starting = null;

@@ -25,3 +25,17 @@ export {
 } from './probe.js';
 export { describeSeccompPolicy } from './seccomp.js';
 export { pinnedTypeScript, transpileTypeScript } from './program.js';
+export {
+  collectResults,
+  DEFAULT_PER_TEST_MS,
+  planJavaScriptSteps,
+  runTests,
+  type RunTestsOptions,
+  type TestException,
+  type TestForm,
+  type TestOrigin,
+  type TestResult,
+  type TestRunResult,
+  type TestSource,
+  type TestStatus,
+} from './run-tests.js';

@@ -41,6 +41,8 @@ export interface WorkerSpawn {
   command: string;
   args: string[];
   env: Record<string, string>;
+  /** The supervisor's JSON configuration, sent on stdin before any job (never on a command line). */
+  config: string;
   /** Open file descriptors the worker inherits as fd 4, 5, … */
   fds?: number[];
 }
@@ -66,6 +68,8 @@ export class SandboxWorker {
   private readonly pending: Pending[] = [];
   private ready: { resolve: () => void; reject: (error: Error) => void } | null = null;
   private exitError: Error | null = null;
+  /** Set when the worker started but its executions cannot move into their job cgroup: why (supervisor.py). */
+  jobCgroupProblem: string | null = null;
   /** Host pid of the sandbox's PID 1 (bwrap's --info-fd), whose exit means every process of the sandbox is gone. */
   private sandboxPid: number | null = null;
 
@@ -105,6 +109,7 @@ export class SandboxWorker {
       this.stderrTail = (this.stderrTail + chunk).slice(-4000);
     });
     child.stdin.on('error', () => undefined); // EPIPE when the worker died; reported through 'exit'
+    this.writeMessage(this.spawnOptions.config);
     child.on('error', (error) =>
       this.fail(new SandboxInfraError(`could not start the sandbox (${command}): ${error.message}`, { cause: error })),
     );
@@ -139,11 +144,15 @@ export class SandboxWorker {
     return new Promise<RawExecution>((resolve, reject) => {
       this.pending.push({ id: job.id, deadlineMs, resolve, reject });
       if (this.pending.length === 1) this.armHead();
-      // Length-prefixed, so the supervisor reads exactly one job and never holds the next one in memory.
-      const body = Buffer.from(JSON.stringify(job), 'utf8');
-      this.child!.stdin.write(`${body.length}\n`);
-      this.child!.stdin.write(body);
+      this.writeMessage(JSON.stringify(job));
     });
+  }
+
+  /** Length-prefixed, so the supervisor reads exactly one message and never holds the next job in memory. */
+  private writeMessage(text: string): void {
+    const body = Buffer.from(text, 'utf8');
+    this.child!.stdin.write(`${body.length}\n`);
+    this.child!.stdin.write(body);
   }
 
   /** Kills the worker's whole process group and the sandbox's PID 1 (which takes every execution in it along). */
@@ -199,9 +208,9 @@ export class SandboxWorker {
   }
 
   private onLine(line: string): void {
-    let message: RawExecution & { id?: number; type?: string };
+    let message: RawExecution & { id?: number; type?: string; jobCgroupProblem?: string };
     try {
-      message = JSON.parse(line) as RawExecution & { id?: number; type?: string };
+      message = JSON.parse(line) as RawExecution & { id?: number; type?: string; jobCgroupProblem?: string };
     } catch (error) {
       this.fail(
         new SandboxInfraError(`the sandbox worker sent a malformed line: ${line.slice(0, 200)}`, { cause: error }),
@@ -210,6 +219,7 @@ export class SandboxWorker {
       return;
     }
     if (message.type === 'ready' && this.ready) {
+      this.jobCgroupProblem = message.jobCgroupProblem ?? null;
       this.ready.resolve();
       this.ready = null;
       return;

@@ -1,6 +1,6 @@
 /**
  * The completion quality harness end to end: HumanEval single-line infilling tasks through the completion engine
- * (src/fim/completion/quality-samples.ts) and `codeloop eval --through completion`. The model answers each hole with
+ * (src/fim/quality-samples.ts) and `codeloop eval --through completion`. The model answers each hole with
  * the canonical middle plus the next suffix line re-typed, as models often do: the pipeline's stop rules and merge
  * must make that exact (and passing), the raw output must stay wrong, so the uplift is measured, not assumed. The
  * real llama path runs on the tiny random-weight GGUF: there only the plumbing and the metrics are checked.

@@ -344,6 +344,24 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
     'import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\nassert libc.syscall(467, -1, 0, 0, 0, 0) == -1 and ctypes.get_errno() == 38, ctypes.get_errno()\n',
     'passed',
   ),
+  // A Python program runs in the supervisor's forked interpreter: its command line must not carry the supervisor's
+  // configuration or the host's pid; the host's boot parameters and kernel configuration are hidden.
+  py(
+    'no-harness-config-in-cmdline',
+    'for path in ("/proc/self/cmdline", "/proc/1/cmdline"):\n    text = open(path, "rb").read().decode(errors="replace")\n    for word in ("seccomp", "{", "{{HARNESS_PID}}"):\n        assert word not in text, (path, word, text[:300])\nprint("ok")\n',
+    'passed',
+  ),
+  py(
+    'kernel-cmdline-and-config-hidden',
+    'import os\nassert open("/proc/cmdline").read() == "", "/proc/cmdline"\nif os.path.exists("/proc/config.gz"):\n    assert open("/proc/config.gz", "rb").read() == b"", "/proc/config.gz"\nassert not os.path.exists("/boot") or os.listdir("/boot") == [], os.listdir("/boot")\nprint("ok")\n',
+    'passed',
+  ),
+  py(
+    'tiocsetd',
+    'import fcntl, os, pty, struct, termios\nmain, _ = pty.openpty()\nfcntl.ioctl(main, termios.TIOCSETD, struct.pack("i", 0))\n',
+    'failed',
+    { check: (result) => (/PermissionError|Operation not permitted/.test(result.stderr) ? undefined : 'not EPERM') },
+  ),
   // --- JavaScript ------------------------------------------------------------------------------------------------
   js('infinite-loop', 'for (;;) {}\n', 'timed-out'),
   js('pending-forever', 'setInterval(() => {}, 1000);\n', 'timed-out'),

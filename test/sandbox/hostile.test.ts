@@ -78,8 +78,10 @@ function leftoverProcesses(): string[] {
     if (!/^\d+$/.test(pid)) continue;
     try {
       const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      // Our executors' workers carry "codeloop-<our pid>-" in their command line; other test files run their own.
-      if (commandLine.includes(LEFTOVER_MARKER) || commandLine.includes(`"codeloop-${process.pid}-`))
+      // Our executors' workers (bwrap and the sandbox's init) carry CODELOOP_EXECUTOR=codeloop-<our pid>-… in their
+      // environment; other test files run their own.
+      const environment = readFileSync(`/proc/${pid}/environ`, 'latin1');
+      if (commandLine.includes(LEFTOVER_MARKER) || environment.includes(`CODELOOP_EXECUTOR=codeloop-${process.pid}-`))
         found.push(`${pid}: ${commandLine.slice(0, 160)}`);
     } catch {
       // exited meanwhile

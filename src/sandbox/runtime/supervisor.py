@@ -17,6 +17,8 @@
 # effect: a signal the program sends to itself without a handler installed (kill(getpid(), SIGTERM)) is ignored, as
 # for any init process.
 #
+# A Python job runs in B's own interpreter, by python_harness.py (the completion harness and the human-eval emulation).
+#
 # WARNING: become_job() runs untrusted, model-generated code. Everything the code may touch is decided here and in the bwrap
 # profile built by src/sandbox/bwrap.ts; change either only together with the hostile battery in test/sandbox/.
 #
@@ -26,7 +28,6 @@ import base64
 import ctypes
 import fcntl
 import gc
-import io
 import json
 import os
 import select
@@ -34,6 +35,14 @@ import signal
 import socket
 import sys
 import time
+
+# How a Python program runs in process and what counts as its end (the completion harness and the human-eval emulation)
+# lives next to this file, which `python3 -I` leaves off sys.path. No bytecode is written: the folder may be the
+# package's own (with --unsafe-no-sandbox) or a read-only bind.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from python_harness import run_python_in_process  # noqa: E402
+del sys.path[0]
 
 # Modules that generated code imports all the time. Importing them once here makes every forked job start warm
 # (the fork server's whole point); nothing here has process-wide side effects a job could observe.
@@ -53,7 +62,7 @@ libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ul
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 2, 4, 8, 16384, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 1, 24, 38, 22
 SECCOMP_MODE_FILTER = 2
 SYS_CAPSET = {"x86_64": 126, "aarch64": 91}
@@ -158,276 +167,6 @@ def apply_limits(job):
         resource.setrlimit(resource.RLIMIT_AS, (limits["addressSpaceBytes"],) * 2)
 
 
-class WriteOnlyStringIO(io.StringIO):
-    """human-eval's WriteOnlyStringIO (execution.py): a StringIO that keeps what is written (`getvalue()` works, bytes
-    raise TypeError) and cannot be read. The first 64 KiB written are also copied to the real fd, for the output tails
-    (one write per call would make a print loop far slower than under human-eval)."""
-
-    _COPY_LIMIT = 64 * 1024
-
-    def __init__(self, fd):
-        super().__init__()
-        self._fd = fd
-        self._copied = 0
-
-    def write(self, text):
-        written = super().write(text)
-        if self._copied < self._COPY_LIMIT:
-            data = text[: self._COPY_LIMIT - self._copied].encode("utf-8", "backslashreplace")
-            self._copied += len(data)
-            try:
-                os.write(self._fd, data)
-            except BaseException:
-                pass
-        return written
-
-    def read(self, *args, **kwargs):
-        raise IOError
-
-    def readline(self, *args, **kwargs):
-        raise IOError
-
-    def readlines(self, *args, **kwargs):
-        raise IOError
-
-    def readable(self, *args, **kwargs):
-        return False
-
-
-# Top-level modules a human-eval worker process has imported before `reliability_guard()` runs (listed from
-# `sys.modules` inside openai/human-eval @6d43fb98's `unsafe_execute` with Debian's Python 3.11 and numpy 1.24, less
-# human_eval, tqdm and fire, and the five the guard sets to None). Their import-time code ran before the guard there,
-# so `import numpy` (numpy sets os.environ at import, and putenv is None) or `import multiprocessing` (os.getcwd) works
-# under human-eval; codeloop imports them on demand, with the guard lifted for the length of that import.
-HUMAN_EVAL_PRELOADED = frozenset((
-    "abc", "array", "ast", "atexit", "base64", "binascii", "bisect", "builtins", "bz2", "codecs", "collections",
-    "concurrent", "contextlib", "contextvars", "copyreg", "ctypes", "datetime", "dis", "encodings", "enum", "errno",
-    "faulthandler", "fcntl", "fnmatch", "functools", "genericpath", "gzip", "hashlib", "heapq", "hmac", "importlib",
-    "inspect", "io", "ipaddress", "itertools", "json", "keyword", "linecache", "locale", "logging", "lzma", "marshal",
-    "math", "mmap", "multiprocessing", "ntpath", "numbers", "numpy", "opcode", "operator", "os", "pathlib", "pickle",
-    "platform", "posix", "posixpath", "queue", "random", "re", "reprlib", "runpy", "secrets", "select", "selectors",
-    "shutil", "signal", "socket", "stat", "string", "struct", "subprocess", "sys", "tempfile", "termios", "textwrap",
-    "threading", "time", "token", "tokenize", "traceback", "types", "typing", "unicodedata", "urllib", "warnings",
-    "weakref", "zipimport", "zlib", "__future__",
-))
-
-
-def human_eval_guard():
-    """openai/human-eval execution.py `reliability_guard()` as `check_correctness` calls it (no memory cap): what it
-    sets to None fails when a program calls it, exactly as under human-eval. Not a security layer (the sandbox is)."""
-    import builtins
-    import faulthandler
-    import importlib
-    import shutil
-    import subprocess
-    import tempfile
-
-    # human-eval runs the program in a fresh empty temporary folder (`create_tempdir`), which is not on sys.path (its
-    # sys.path[0] is its own script's folder): `os.listdir(".")` is empty and a numpy.py the program writes there is not
-    # what `import numpy` finds. The temporary folder default is known before the guard, as there.
-    if sys.path and sys.path[0] == os.getcwd():
-        del sys.path[0]
-    os.chdir(tempfile.mkdtemp())
-    faulthandler.disable()
-    builtins.exit = None
-    builtins.quit = None
-    os.environ["OMP_NUM_THREADS"] = "1"
-    nulled = [(os, name) for name in (
-        "kill", "system", "putenv", "remove", "removedirs", "rmdir", "fchdir", "setuid", "fork", "forkpty", "killpg",
-        "rename", "renames", "truncate", "replace", "unlink", "fchmod", "fchown", "chmod", "chown", "chroot",
-        "lchflags", "lchmod", "lchown", "getcwd", "chdir")]
-    nulled += [(shutil, "rmtree"), (shutil, "move"), (shutil, "chown"), (subprocess, "Popen"), (builtins, "help")]
-    saved = [(owner, name, getattr(owner, name, None)) for owner, name in nulled]
-
-    def apply():
-        for owner, name in nulled:
-            setattr(owner, name, None)
-
-    def lift():
-        for owner, name, value in saved:
-            setattr(owner, name, value)
-
-    real_import = builtins.__import__
-    depth = [0]  # imports nest (numpy's imports more of the list): the guard returns when the outermost one ends
-
-    def import_as_if_preloaded(name, globals=None, locals=None, fromlist=(), level=0):
-        if depth[0] == 0 and level == 0 and name not in sys.modules and name.partition(".")[0] in HUMAN_EVAL_PRELOADED:
-            depth[0] += 1
-            lift()
-            try:
-                return real_import(name, globals, locals, fromlist, level)
-            finally:
-                apply()
-                depth[0] -= 1
-        return real_import(name, globals, locals, fromlist, level)
-
-    real_import_module = importlib.import_module
-
-    def import_module_as_if_preloaded(name, package=None):
-        # importlib.import_module does not go through builtins.__import__.
-        if depth[0] == 0 and not name.startswith(".") and name not in sys.modules and name.partition(".")[0] in HUMAN_EVAL_PRELOADED:
-            depth[0] += 1
-            lift()
-            try:
-                return real_import_module(name, package)
-            finally:
-                apply()
-                depth[0] -= 1
-        return real_import_module(name, package)
-
-    builtins.__import__ = import_as_if_preloaded
-    importlib.import_module = import_module_as_if_preloaded
-    apply()
-    for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
-        sys.modules[name] = None
-
-
-# openai/human-eval runs the program this many Python frames deeper than codeloop's runner does: under its CLI
-# (`evaluate_functional_correctness`: a ThreadPoolExecutor thread calls check_correctness, whose multiprocessing child
-# runs unsafe_execute), a function the program defines reaches recursion depth 980 of the default limit of 1000 before
-# RecursionError (measured with Python 3.11, openai/human-eval @6d43fb98). A program that recurses ~980 deep passes or
-# fails there by these frames, so the runner calls exec() as deep (test/eval/human-eval-semantics.test.ts).
-HUMAN_EVAL_PADDING_FRAMES = 9
-
-
-# The longest `result` text sent back (the status pipe's capture keeps 64 KiB); human-eval keeps it whole.
-HUMAN_EVAL_RESULT_CHARS = 32768
-
-
-def _human_eval_result(status_fd, error):
-    """The `result` openai/human-eval's check_correctness records for a program that raised `error`:
-    "failed: {error}". Where str() of the exception itself raises, human-eval's worker dies without a result, which it
-    reports as "timed out"; so does the host when no result line arrives."""
-    try:
-        text = "failed: %s" % (error,)
-    except BaseException:  # noqa: BLE001
-        return
-    try:
-        os.write(status_fd, b"result:" + json.dumps(text[:HUMAN_EVAL_RESULT_CHARS]).encode() + b"\n")
-    except BaseException:  # noqa: BLE001
-        pass
-
-
-def _close_quietly(fd):
-    try:
-        os.close(fd)
-    except OSError:
-        pass
-
-
-def _at_human_eval_depth(frames, code, namespace):
-    if frames > 0:
-        return _at_human_eval_depth(frames - 1, code, namespace)
-    exec(code, namespace)
-
-
-def run_python_in_process(job, control_fd, status_fd):
-    """Run the program in this forked interpreter, with human-eval's meaning of `completed`.
-
-    `harness` `completion`: the program runs as `python3 main.py` would (`__name__ == "__main__"`, atexit handlers,
-    non-daemon threads awaited). `human-eval`: as openai/human-eval's `check_correctness` runs it: `exec` of the text in
-    an empty globals dict (so `__name__` is "builtins" and `if __name__ == "__main__":` blocks do not run), after its
-    `reliability_guard()`, with stdin, stdout and stderr swapped for a write-only string buffer; the program has passed
-    once `exec` returns, whatever threads it left behind (human-eval records "passed" before the process ends).
-    """
-    import atexit
-    import random
-    import traceback
-
-    random.seed()  # a fresh interpreter seeds from urandom; a forked one would repeat the supervisor's state
-    human_eval = job.get("harness") == "human-eval"
-    nonce = job.pop("nonce").encode()
-    path = os.path.join(job["workdir"], job["main"])
-    with open(path, "rb") as handle:
-        source = handle.read()
-    try:
-        code = compile(source, "<string>" if human_eval else path, "exec", dont_inherit=True)
-    except BaseException as error:  # noqa: BLE001 - RecursionError, MemoryError too: the program's fault, not ours
-        try:
-            traceback.print_exc(limit=0)
-        except BaseException:  # noqa: BLE001
-            os.write(2, ("%s\n" % type(error).__name__).encode())
-        if human_eval:
-            _human_eval_result(status_fd, error)  # human-eval's exec raises the same error inside its try
-        os.write(control_fd, b"compile-error\n")
-        return 1
-    sys.argv = [path] + list(job.get("args", []))
-    sys.path[0] = job["workdir"]
-    if human_eval:
-        namespace = {}
-    else:
-        namespace = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__, "__doc__": None,
-                     "__package__": None, "__spec__": None, "__loader__": None, "__cached__": None}
-    exit_code = 0
-    # From here on untrusted code runs: the control channel (setup and compile errors) is closed first, so the
-    # program cannot write on it. The status channel stays open for the end marker, which carries a per-job nonce.
-    os.close(control_fd)
-    del job
-    write, exit_now = os.write, os._exit  # the human-eval guard sets many os functions to None; not these two
-    # Only this process may write on the status channel: a program that forks and lets one child run on to the end (a
-    # fork search over its answers) must not get the end marker from that child. Forked children lose the channel
-    # (os.fork and posix.fork run this hook; a raw fork through ctypes does not, so `status` also checks the pid).
-    owner, getpid = os.getpid(), os.getpid
-    os.register_at_fork(after_in_child=lambda: _close_quietly(status_fd))
-
-    def status(line):
-        if getpid() == owner:
-            write(status_fd, line)
-    if human_eval:
-        human_eval_guard()
-        sink_out, sink_err = WriteOnlyStringIO(1), WriteOnlyStringIO(2)
-        sys.stdout, sys.stderr, sys.stdin = sink_out, sink_err, sink_out
-    try:
-        if human_eval:
-            _at_human_eval_depth(HUMAN_EVAL_PADDING_FRAMES, code, namespace)
-        else:
-            exec(code, namespace)
-        status(b"completed:" + nonce + b"\n")
-        if human_eval:
-            exit_now(0)
-    except SystemExit as stop:
-        if human_eval and getpid() == owner:
-            _human_eval_result(status_fd, stop)
-        # As a fresh interpreter would: None/0 → 0, int → that code, anything else is printed and gives 1.
-        value = stop.code
-        if value is None:
-            exit_code = 0
-        elif isinstance(value, int):
-            exit_code = value & 0xFF
-        else:
-            print(value, file=sys.stderr)
-            exit_code = 1
-        status(b"exited\n")
-    except BaseException as error:  # noqa: BLE001 - report every uncaught exception like the interpreter does
-        status(("exception:%s\n" % type(error).__name__).encode())
-        if human_eval and getpid() == owner:
-            _human_eval_result(status_fd, error)
-        try:
-            # Skip this runner's own frames: the traceback starts in the program, as `python3 main.py` prints it.
-            tb = error.__traceback__
-            while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
-                tb = tb.tb_next
-            traceback.print_exception(type(error), error, tb)
-        except BaseException:  # MemoryError while formatting, say
-            try:
-                write(2, ("%s\n" % type(error).__name__).encode())
-            except BaseException:
-                pass
-        exit_code = 1
-    if human_eval:
-        exit_now(exit_code)
-    try:
-        import threading
-        threading._shutdown()  # wait for non-daemon threads, as interpreter exit does
-    except BaseException:
-        pass
-    try:
-        atexit._run_exitfuncs()
-    except BaseException:
-        pass
-    return exit_code
-
-
 def become_job(job, config, pipes, argv=None):
     """Set up stdio, limits and privileges, then run the program (argv, or the Python job in process). Never returns.
 
@@ -500,6 +239,10 @@ def become_namespace_init(job, config, pipes):
             check(libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare(NS|IPC)")
             check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "make mounts private")
             check(libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None), "mount /proc")
+            # The host's boot parameters and kernel configuration are none of the program's business.
+            for hidden in (b"/proc/cmdline", b"/proc/config.gz"):
+                if os.path.exists(hidden):
+                    check(libc.mount(b"/dev/null", hidden, None, MS_BIND, None), "hide %s" % hidden.decode())
             scratch = job["limits"]["scratchBytes"]
             size = ("size=%d,mode=0755" % scratch).encode()
             check(libc.mount(b"tmpfs", b"/work", b"tmpfs", MS_NOSUID | MS_NODEV, size), "mount /work")
@@ -678,6 +421,34 @@ def join_job_cgroup(config, control):
         os._exit(SETUP_FAILED)
 
 
+def probe_job_cgroup(config):
+    """Whether an execution can move itself into the job cgroup here (a kernel before 5.16 checks a cgroup v2 move
+    against the mover's cgroup namespace, which does not reach the job cgroup). When it cannot, executions stay in the
+    worker's cgroup (the memory limit still holds; the OOM killer may then choose the supervisor) and the host says so.
+    Returns None when it can, else the reason."""
+    fd = config.get("jobCgroupFd")
+    if fd is None:
+        return None
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(fd, b"0")
+            os._exit(0)
+        except BaseException as error:  # noqa: BLE001
+            os.write(writer, str(error).encode()[:500])
+            os._exit(1)
+    os.close(writer)
+    reason = os.read(reader, 1000).decode(errors="replace")
+    os.close(reader)
+    _, status = os.waitpid(pid, 0)
+    if status == 0:
+        return None
+    os.close(fd)
+    config["jobCgroupFd"] = None
+    return reason or "the probe process ended with status %d" % status
+
+
 def zygote_loop(config, channel):
     """Forks each execution. This process never reads a job or an output: B gets its job through a pipe after the
     fork, so nothing of any other execution is in the memory B starts from (not even freed remnants). Never returns."""
@@ -738,7 +509,9 @@ def run_job(job, config, zygote):
 
 
 def main():
-    config = json.loads(sys.argv[1])
+    # The configuration is the first message on stdin: on the command line, every Python program (which runs in this
+    # interpreter, forked) would read it, and the host's pid in it, as its own /proc/self/cmdline.
+    config = json.loads(read_job(0))
     config["seccomp"] = base64.b64decode(config.get("seccomp") or "")
     try:
         with open("/proc/sys/kernel/cap_last_cap") as handle:
@@ -758,6 +531,8 @@ def main():
     gc.collect()
     gc.freeze()
     # SOCK_SEQPACKET keeps message boundaries: one recv, one message.
+    # Before the PID namespace below: the first process forked after it becomes that namespace's init.
+    job_cgroup_problem = probe_job_cgroup(config)
     supervisor_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     if config["namespaces"]:
         # The zygote is PID 1 of a PID namespace of our own: it is owned by the user namespace in which we hold
@@ -780,7 +555,10 @@ def main():
     zygote_end.close()
     if job_cgroup_fd is not None:
         os.close(job_cgroup_fd)
-    send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
+    ready = {"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]}
+    if job_cgroup_problem is not None:
+        ready["jobCgroupProblem"] = job_cgroup_problem
+    send(ready)
     while True:
         job = read_job(0)
         if job is None:

@@ -1,0 +1,1 @@
+export { createRewardsService, type RewardsService, type RewardsServiceOptions } from './rewards-service.js';
