@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { createCompletionEngine, modelFimFormat, type CompletionEngineOptions } from '../fim/index.js';
@@ -36,6 +37,27 @@ HTTP only:
                          no request (a half-sent or idle one)
   --max-connections-per-client N
                          open connections from one client address at most (default 16)`;
+
+/** Listens on host:port for a moment; a port in use is a UsageError naming it and the fix. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new UsageError(
+              `port ${port} on ${host} is in use (another codeloop serve, or llama-server?): stop that server or pick another with --port.`,
+            )
+          : error.code === 'EACCES'
+            ? new UsageError(
+                `port ${port} on ${host} needs privileges to listen on: pick a port above 1023 with --port.`,
+              )
+            : error,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -120,6 +142,9 @@ export const serveCommand: Command = {
         allowRemote: values['allow-remote'],
         ...(apiKey === undefined ? {} : { apiKey }),
       });
+    // Loading a model takes seconds to minutes: find out first that the port is free.
+    // 8012 is startHttpServer's default port.
+    if (values.http && port !== 0) await checkPortFree(values.host, port ?? 8012);
     const model = await openModel(values.model);
     // The model's own family by default, so repository context goes in its file-separator layout.
     const detected = format === undefined ? modelFimFormat(model) : { format, reason: 'from --fim-format' };
