@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { createCompletionEngine, modelFimFormat, type CompletionEngineOptions } from '../fim/index.js';
 import { getFimFormat, openModel } from '../models/index.js';
-import { checkListenAddress, createHttpHandler, startHttpServer } from '../server/http/index.js';
+import { checkListenAddress, createHttpHandler, startHttpServer, withRequestLog } from '../server/http/index.js';
 import { startLspServer } from '../server/lsp/index.js';
 import type { Command } from './command.js';
 import { numberFlag } from './flags.js';
@@ -31,6 +31,7 @@ HTTP only:
   --port P               default 8012 (llama.vscode's default endpoint)
   --host H               default 127.0.0.1; another address needs --allow-remote and --api-key
   --allow-remote         allow a non-loopback --host
+  --quiet                no log line per request (by default: method, route, status, ms, tokens on stderr)
   --api-key K            require Authorization: Bearer K (default: env CODELOOP_SERVER_API_KEY)
   --max-body-bytes N     largest request body (default 1048576)
   --max-connections N    open connections at most (default 64); past it a new one replaces the oldest that holds
@@ -80,6 +81,7 @@ export const serveCommand: Command = {
         port: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'allow-remote': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
         'api-key': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'max-connections': { type: 'string' },
@@ -163,11 +165,15 @@ export const serveCommand: Command = {
       process.stderr.write(`codeloop serve: LSP on stdio (model ${model.modelId})\n`);
       return new Promise<number>(() => {});
     }
-    const handler = createHttpHandler({
+    const bare = createHttpHandler({
       engine,
       ...(apiKey === undefined ? {} : { apiKey }),
       ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
     });
+    // One line per request on stderr (method, route, status, ms, tokens) unless --quiet.
+    const handler = values.quiet
+      ? bare
+      : withRequestLog(bare, (line) => process.stderr.write(`codeloop serve: ${line}\n`));
     const server = await startHttpServer({
       handler,
       host: values.host,
