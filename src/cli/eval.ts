@@ -478,7 +478,10 @@ export const evalCommand: Command = {
       {
         dataset: dataset.name,
         datasetFiles: dataset.files.map((file) => file.sha256),
-        samples: samplesDigest(read),
+        // Samples generated into the folder are topped up by a rerun (a larger -n): codeloop generate checks each
+        // line's settings, so the folder's identity is that it generates, not the samples' digest. A samples file
+        // given by the user may grow the same way (`sampleCount`: the recorded samples come first).
+        samples: generating || completionPlan !== undefined ? 'generated into this folder' : samplesDigest(read),
         sampleCount: read.length,
         samplesFile: resolve(values.samples),
         sanitize: values.sanitize,
