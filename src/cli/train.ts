@@ -166,7 +166,8 @@ export const trainCommand: Command = {
         values.out && step !== 'eval' ? resolve(values.out) : join(runDir, `codeloop-embedded.${fileType}.gguf`);
       const result = await exportGguf(runDir, path, { fileType });
       log(
-        `exported step ${result.step} (${result.tokensSeen} tokens, ${result.parameters} parameters) → ${path} (${statSync(path).size} bytes)`,
+        `exported step ${result.step} (${result.tokensSeen} tokens, ${result.parameters} parameters) → ${path} ` +
+          `(${statSync(path).size} bytes)`,
       );
       exported = path;
       if (step === 'export') process.stdout.write(`${JSON.stringify({ ...result, bytes: statSync(path).size })}\n`);

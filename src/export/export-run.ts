@@ -51,7 +51,8 @@ export function exportSource(source: ExportSource, format: ExportFormat, options
   }
   if (format === 'sft' && source.kind !== 'solve') {
     throw new UsageError(
-      `--format sft writes repair trajectories that end in a pass, which only a codeloop solve run records; ${source.dir} is the folder of a codeloop ${source.kind === 'rewards' ? 'rewards score' : source.kind} run.`,
+      `--format sft writes repair trajectories that end in a pass, which only a codeloop solve run records; ` +
+        `${source.dir} is the folder of a codeloop ${source.kind === 'rewards' ? 'rewards score' : source.kind} run.`,
     );
   }
   let rows: object[];

@@ -88,7 +88,8 @@ export function readRewardsSource(dir: string): ExportSource {
     run = parsed;
   } catch (error) {
     throw new UsageError(
-      `${runPath}: not the run.json of a codeloop rewards run (${(error as Error).message}); give the --out folder of codeloop rewards score.`,
+      `${runPath}: not the run.json of a codeloop rewards run (${(error as Error).message}); give the --out folder ` +
+        `of codeloop rewards score.`,
       { cause: error },
     );
   }

@@ -267,7 +267,9 @@ function passAtKRows(run: ReportRun, comparison: RunComparison | undefined): str
     return `<table class="scores" id="pass-at-k">${head}${rows.join('')}</table>`;
   }
   const cells = (row: RunComparison['passAtK'][number] | undefined, which: string): string =>
-    `<td class="${which}-run">${percent(row?.run)}</td><td class="${which}-baseline">${percent(row?.baseline)}</td><td class="${which}-delta delta${(row?.delta ?? 0) < 0 ? ' down' : (row?.delta ?? 0) > 0 ? ' up' : ''}">${signedPercent(row?.delta)}</td>`;
+    `<td class="${which}-run">${percent(row?.run)}</td><td ` +
+    `class="${which}-baseline">${percent(row?.baseline)}</td><td class="${which}-delta ` +
+    `delta${(row?.delta ?? 0) < 0 ? ' down' : (row?.delta ?? 0) > 0 ? ' up' : ''}">${signedPercent(row?.delta)}</td>`;
   const head = `<tr><th rowspan="2">k</th><th colspan="3">${plus ? 'base' : 'pass@k'}</th>${plus ? '<th colspan="3">plus</th>' : ''}</tr><tr>${'<th>run</th><th>baseline</th><th>Δ points</th>'.repeat(plus ? 2 : 1)}</tr>`;
   const rows = comparison.passAtK.map((row) => {
     const plusRow = comparison.passAtKPlus.find((candidate) => candidate.key === row.key);
@@ -309,7 +311,8 @@ function metadata(run: ReportRun): string {
     ],
     [
       'samples',
-      `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`,
+      `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ` +
+        `${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`,
     ],
     ...(typeof model === 'string' ? [['model', model] as [string, string]] : []),
     ['samples file', metrics.samplesFile],
@@ -389,7 +392,9 @@ function flipsSection(comparison: RunComparison): string {
     if (flips.length === 0) return '<p class="note">none</p>';
     const items = flips.map(
       (flip) =>
-        `<li><button type="button" class="task-link" data-task="${escapeHtml(flip.taskId)}">${escapeHtml(flip.taskId)}</button> ${flip.before.c}/${flip.before.n} → ${flip.after.c}/${flip.after.n}</li>`,
+        `<li><button type="button" class="task-link" ` +
+        `data-task="${escapeHtml(flip.taskId)}">${escapeHtml(flip.taskId)}</button> ` +
+        `${flip.before.c}/${flip.before.n} → ${flip.after.c}/${flip.after.n}</li>`,
     );
     return `<ul class="flips" id="flips-${direction}">${items.join('')}</ul>`;
   };
@@ -397,7 +402,9 @@ function flipsSection(comparison: RunComparison): string {
     ids.length === 0 ? '' : `<p class="note">${ids.length} task(s) only in ${what}: ${escapeHtml(ids.join(', '))}</p>`;
   return [
     '<section id="comparison"><h2>Flipped tasks</h2>',
-    `<p>Against the baseline <code>${escapeHtml(comparison.baseline.dir)}</code>. A task flips when its outcome moves between “all samples pass”, “some pass” and “none pass” (with one sample per task: pass ↔ fail). Counts are passed/samples, baseline → run.</p>`,
+    `<p>Against the baseline <code>${escapeHtml(comparison.baseline.dir)}</code>. A task flips when its outcome ` +
+      `moves between “all samples pass”, “some pass” and “none pass” (with one sample per task: pass ↔ fail). Counts ` +
+      `are passed/samples, baseline → run.</p>`,
     `<h3>pass → fail (${comparison.flips.filter((flip) => flip.direction === 'pass-fail').length})</h3>${list('pass-fail')}`,
     `<h3>fail → pass (${comparison.flips.filter((flip) => flip.direction === 'fail-pass').length})</h3>${list('fail-pass')}`,
     only('this run', comparison.onlyInRun),
@@ -418,7 +425,8 @@ export function renderReportHtml(run: ReportRun, options: RenderReportOptions = 
   const legend = (Object.keys(OUTCOME_LABELS) as TaskOutcome[])
     .map(
       (outcome) =>
-        `<li><span class="cell o-${outcome}" aria-hidden="true">${OUTCOME_GLYPHS[outcome]}</span> ${escapeHtml(OUTCOME_LABELS[outcome])}</li>`,
+        `<li><span class="cell o-${outcome}" aria-hidden="true">${OUTCOME_GLYPHS[outcome]}</span> ` +
+        `${escapeHtml(OUTCOME_LABELS[outcome])}</li>`,
     )
     .join('');
   const flipLegend =
