@@ -8,10 +8,11 @@
 #   chromium    - headless browser that the report tests drive (playwright-core, executablePath)
 #   neovim      - a third-party LSP client for the end-to-end test of `codeloop serve --lsp`
 #   fonts-dejavu-core - a font for the report's screenshots
+#   redis-server - the job queue's store for `codeloop worker` / `--queue` (scale-out), started by its tests
 # .npmrc sets onnxruntime-node-install=skip: onnxruntime-node's postinstall would fetch CUDA files from outside the
 # npm registry; its CPU library is inside the package.
 set -euo pipefail
-packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim)
+packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim redis-server)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")

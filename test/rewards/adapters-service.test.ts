@@ -43,11 +43,14 @@ const SUM_STDIN = {
   },
 };
 const JS_SUM =
-  "```javascript\nconst [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\nconsole.log(a + b);\n```";
+  "```javascript\nconst [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\n" +
+  'console.log(a + b);\n```';
 const JS_PRODUCT = JS_SUM.replace('a + b', 'a * b');
 // TypeScript is type-checked (MultiPL-E's rule), and the sandbox has no Node typings: `require` is declared.
 const TS_PRODUCT =
-  "```typescript\ndeclare const require: any;\nconst parts: string[] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/);\nconsole.log(Number(parts[0]) * Number(parts[1]));\n```";
+  '```typescript\ndeclare const require: any;\n' +
+  "const parts: string[] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/);\n" +
+  'console.log(Number(parts[0]) * Number(parts[1]));\n```';
 
 let service: ChildProcess | undefined;
 let url = '';
