@@ -42,6 +42,7 @@ const ENTRY_EXPORTS: Record<string, string> = {
   server: 'createHttpHandler',
   rewards: 'scoreBatch',
   export: 'exportSource',
+  queue: 'createQueueExecutor',
 };
 
 function run(command: string, args: string[], cwd: string, timeout = 150_000): SpawnSyncReturns<string> {
