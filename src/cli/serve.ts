@@ -188,7 +188,9 @@ export const serveCommand: Command = {
       throw error;
     });
     process.stderr.write(
-      `codeloop serve: listening on ${server.url} (model ${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /completion, POST /v1/completions, GET /v1/models\n`,
+      `codeloop serve: listening on ${server.url} (model ` +
+        `${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /completion, POST ` +
+        `/v1/completions, GET /v1/models\n`,
     );
     return new Promise<number>((resolve) => {
       const stop = (signal: NodeJS.Signals): void => {

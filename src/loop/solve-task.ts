@@ -60,7 +60,8 @@ export function referenceProgram(task: Task, solution: string): string {
   if (task.layout === 'prompt-completion-tests' || task.layout === 'completion-tests')
     return `${solution}\n${task.tests}`;
   throw new UsageError(
-    `Task ${task.id} has layout "${task.layout}", which the solve loop cannot run: use a task whose tests follow the code (HumanEval, MBPP, MultiPL-E, examples).`,
+    `Task ${task.id} has layout "${task.layout}", which the solve loop cannot run: use a task whose tests follow the ` +
+      `code (HumanEval, MBPP, MultiPL-E, examples).`,
   );
 }
 
@@ -210,7 +211,8 @@ export function parseSolveTaskFile(text: string, path: string): SolveTask {
   }
   if (record === null || typeof record !== 'object' || Array.isArray(record))
     throw new UsageError(
-      `${path}: a task file holds one ${format === 'YAML' ? 'YAML mapping' : 'JSON object'} (got ${record === null ? 'nothing' : Array.isArray(record) ? 'a list' : typeof record}); see docs/solve.md.`,
+      `${path}: a task file holds one ${format === 'YAML' ? 'YAML mapping' : 'JSON object'} (got ` +
+        `${record === null ? 'nothing' : Array.isArray(record) ? 'a list' : typeof record}); see docs/solve.md.`,
     );
   const unknown = Object.keys(record).filter((key) => !(SOLVE_TASK_FIELDS as readonly string[]).includes(key));
   if (unknown.length > 0) {
@@ -279,7 +281,8 @@ export function loadSolveTaskFile(path: string): SolveTask {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new UsageError(
-      `cannot read task file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a dataset task (examples/ID) or a task file path.`,
+      `cannot read task file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a ` +
+        `dataset task (examples/ID) or a task file path.`,
       { cause: error },
     );
   }

@@ -68,7 +68,8 @@ export function compareRuns(run: ReportRun, baseline: ReportRun): RunComparison 
   const theirs = baseline.metrics.dataset;
   if (mine.name !== theirs.name) {
     throw new UsageError(
-      `Cannot compare ${run.dir} (dataset ${mine.name}) with ${baseline.dir} (dataset ${theirs.name}): --compare needs a run of the same dataset.`,
+      `Cannot compare ${run.dir} (dataset ${mine.name}) with ${baseline.dir} (dataset ${theirs.name}): --compare ` +
+        `needs a run of the same dataset.`,
     );
   }
   const checksums = (files: { sha256: string }[]): string =>
@@ -78,7 +79,9 @@ export function compareRuns(run: ReportRun, baseline: ReportRun): RunComparison 
       .join(',');
   if (checksums(mine.files) !== checksums(theirs.files)) {
     throw new UsageError(
-      `Cannot compare ${run.dir} with ${baseline.dir}: both are dataset ${mine.name}, but its files' SHA-256 differ (${checksums(mine.files) || 'none'} vs ${checksums(theirs.files) || 'none'}), so their tasks may differ; compare runs scored on the same files.`,
+      `Cannot compare ${run.dir} with ${baseline.dir}: both are dataset ${mine.name}, but its files' SHA-256 differ ` +
+        `(${checksums(mine.files) || 'none'} vs ${checksums(theirs.files) || 'none'}), so their tasks may differ; ` +
+        `compare runs scored on the same files.`,
     );
   }
   const before = new Map<string, ReportTask>(baseline.tasks.map((task) => [task.id, task]));

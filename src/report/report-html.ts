@@ -346,7 +346,8 @@ function metadata(run: ReportRun): string {
     ],
     [
       'samples',
-      `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`,
+      `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ` +
+        `${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`,
     ],
     ...(typeof model === 'string' ? [['model', model] as [string, string]] : []),
     ['samples file', metrics.samplesFile],
@@ -455,7 +456,8 @@ export function renderReportHtml(run: ReportRun, options: RenderReportOptions = 
   const legend = (Object.keys(OUTCOME_LABELS) as TaskOutcome[])
     .map(
       (outcome) =>
-        `<li><span class="cell o-${outcome}" aria-hidden="true">${OUTCOME_GLYPHS[outcome]}</span> ${escapeHtml(OUTCOME_LABELS[outcome])}</li>`,
+        `<li><span class="cell o-${outcome}" aria-hidden="true">${OUTCOME_GLYPHS[outcome]}</span> ` +
+        `${escapeHtml(OUTCOME_LABELS[outcome])}</li>`,
     )
     .join('');
   const flipLegend =
