@@ -32,8 +32,10 @@ import {
   type RunResult,
 } from './completion-types.js';
 import { createParserCache, finishCompletion as finishWith, type FinishSettings } from './finish-completion.js';
-import { POST_PROCESS_RULES, postProcessText } from './post-process.js';
-import { fitPrompt as fitWith, MIN_PROMPT_TOKENS, promptBudgetFor, type PromptFitSettings } from './prompt-fit.js';
+import { checkEngineOptions } from './engine-options.js';
+import { postProcessText } from './post-process.js';
+import { fitPrompt as fitWith, promptBudgetFor, type PromptFitSettings } from './prompt-fit.js';
+import { joinableTypedText } from './in-flight.js';
 import { abortable, HARD_DEADLINE, SOFT_DEADLINE, SUPERSEDED } from './run-abort.js';
 import { commit, finalPart, listen } from './stream-commit.js';
 
@@ -48,22 +50,6 @@ export type {
 } from './completion-types.js';
 export { promptBudgetFor } from './prompt-fit.js';
 export { suffixSafeEnd } from './stream-commit.js';
-
-/**
- * The completion engine: document + cursor in, an editor-ready completion out. One request goes through
- * mode decision → cache (exact, typed-ahead, in-flight) → prompt (prefix/suffix windows and repository context under a
- * token budget, in the model's FIM format) → streamed generation cut as soon as a stop rule fires or the soft deadline
- * passes with something usable → post-processing (clean, indentation, repetition, stops, suffix merge, syntax).
- *
- * Cancellation: a caller's signal detaches that caller at once (its promise rejects with the signal's reason). The
- * generation itself keeps running for a short grace period, because the next keystroke's request can often reuse it
- * (typed-ahead); it is aborted when a request that cannot reuse it arrives, when the grace period ends with nobody
- * waiting, or at the hard deadline.
- */
-
-function checkFraction(name: string, value: number): void {
-  if (!(value >= 0 && value <= 1)) throw new UsageError(`${name}=${value} must be between 0 and 1.`);
-}
 
 export function createCompletionEngine(options: CompletionEngineOptions): CompletionEngine {
   const {
@@ -83,35 +69,17 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     temperature = 0,
     disabledRules: disabledRuleNames = [],
   } = options;
-  if (model === undefined || typeof model.streamComplete !== 'function')
-    throw new UsageError('createCompletionEngine needs a model (a ModelBackend from openModel).');
-  checkFraction('prefixShare', prefixShare);
-  checkFraction('suffixShare', suffixShare);
-  if (prefixShare + suffixShare > 1)
-    throw new UsageError(`prefixShare + suffixShare = ${prefixShare + suffixShare} must be at most 1.`);
-  if (!Number.isInteger(promptTokens) || promptTokens < MIN_PROMPT_TOKENS)
-    throw new UsageError(`promptTokens=${promptTokens} must be an integer ≥ ${MIN_PROMPT_TOKENS}.`);
-  for (const [name, value] of [
-    ['softDeadlineMs', softDeadlineMs],
-    ['hardDeadlineMs', hardDeadlineMs],
-    ['firstTokenTimeoutMs', firstTokenTimeoutMs],
-  ] as const) {
-    if (!(value >= 0)) throw new UsageError(`${name}=${value} must be a number of milliseconds ≥ 0.`);
-  }
-  const known: ReadonlySet<string> = new Set(POST_PROCESS_RULES);
-  const unknownRules = disabledRuleNames.filter((name) => !known.has(name));
-  if (unknownRules.length > 0)
-    throw new UsageError(
-      `disabledRules: ${unknownRules.map((name) => JSON.stringify(name)).join(', ')} is not a rule; the rules are ` +
-        `${POST_PROCESS_RULES.join(', ')}.`,
-    );
-  const disabledRules: ReadonlySet<string> = new Set(disabledRuleNames);
-  if (format === undefined && !model.capabilities.supportsInfill) {
-    throw new UsageError(
-      `${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine ` +
-        `renders FIM prompts itself.`,
-    );
-  }
+  const disabledRules = checkEngineOptions({
+    model,
+    format,
+    promptTokens,
+    prefixShare,
+    suffixShare,
+    softDeadlineMs,
+    hardDeadlineMs,
+    firstTokenTimeoutMs,
+    disabledRuleNames,
+  });
 
   const contextLength = model.capabilities.contextLength;
   const cache = cacheSize > 0 ? new CompletionCache<RunResult>(cacheSize) : undefined;
@@ -444,23 +412,9 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
           return fromRun(hit.entry, hit.typed, hit.typed === 0 ? 'hit' : 'typed-ahead', mode, reason, started);
         }
         for (const run of runs) {
-          const typed = site.prefix.length - run.prefix.length;
-          if (
-            run.variant !== variant ||
-            run.suffix !== site.suffix ||
-            typed < 0 ||
-            typed > cache.maxTypedAhead ||
-            !site.prefix.startsWith(run.prefix) ||
-            run.controller.signal.aborted
-          )
-            continue;
-          const typedText = site.prefix.slice(run.prefix.length);
-          // Join only a generation that already agrees with the typed text (or the same position asked again).
-          if (
-            typedText !== '' &&
-            (run.partial === '' || (!run.partial.startsWith(typedText) && !typedText.startsWith(run.partial)))
-          )
-            continue;
+          const typedText = joinableTypedText(run, site, variant, cache.maxTypedAhead);
+          if (typedText === undefined) continue;
+          const typed = typedText.length;
           run.waiters += 1;
           clearTimeout(run.graceTimer);
           const stopListening = listen(run, typed, typedText, onTextDelta);
