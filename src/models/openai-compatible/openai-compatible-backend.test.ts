@@ -44,6 +44,18 @@ const stream = (response: ServerResponse, events: string[]): void => {
   response.end(events.map((event) => `data: ${event}\n\n`).join(''));
 };
 
+test("the first call of a backend carries detection's fallback warning (detection runs inside that call)", async () => {
+  handler = (body, response) => {
+    if (body.prompt === undefined && body.messages === undefined) {
+      response.writeHead(404).end('not here');
+      return;
+    }
+    reply(response, completion(['x']));
+  };
+  const first = await createOpenAICompatibleBackend({ baseURL, model: 'm', apiKey: '' }).complete('p');
+  assert.match(first.warnings[0] ?? '', /^could not ask .*\/v1\/models which server this is/);
+});
+
 test('an unrecognised server: detection falls back with a warning; fewer choices than n are topped up; suffix is sent with a warning', async () => {
   handler = (body, response) => {
     if (body.prompt === undefined && body.messages === undefined) {

@@ -15,24 +15,17 @@ import { UsageError } from '../../core/index.js';
 import { UnsupportedCapabilityError } from '../errors.js';
 import {
   MODEL_SPEC_VERSION,
-  type Choice,
   type GenerateOptions,
   type GenerateResult,
   type ModelBackend,
   type ModelCapabilities,
   type StreamPart,
 } from '../spec.js';
-import { createStopCutter } from '../../core/index.js';
-import {
-  buildPlan,
-  infillModeFor,
-  type Call,
-  type Plan,
-  type RenderInfill,
-  type RequestContext,
-} from './build-request.js';
+import { infillModeFor, type Call, type RenderInfill, type RequestContext } from './build-request.js';
+import type { BackendContext } from './backend-context.js';
+import { doGenerate } from './do-generate.js';
+import { doStream } from './do-stream.js';
 import { createHttpClient } from './http-client.js';
-import { finishChoices, parseResponse, type ParsedResponse } from './parse-response.js';
 import {
   SERVER_PROFILES,
   flavorFromModelList,
@@ -239,178 +232,18 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
     return profile;
   };
 
-  async function generate(call: Call, callOptions: GenerateOptions = {}): Promise<GenerateResult> {
-    const n = callOptions.n ?? 1;
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`n=${n} must be a positive integer.`);
-    if (callOptions.returnPartialOnAbort === true) return generateByStreams(call, callOptions, n);
-    const current = await currentProfile(callOptions.signal);
-    check(call, current);
-    const request = async (
-      count: number,
-      seed: number | undefined,
-    ): Promise<{ choices: Choice[]; parsed: ParsedResponse; plan: Plan }> => {
-      const plan = buildPlan(
-        requestContext,
-        call,
-        { ...callOptions, ...(seed === undefined ? {} : { seed }) },
-        current,
-        false,
-        count,
-      );
-      const parsed = parseResponse(
-        plan.endpoint,
-        await http.postJson(plan.url, plan.body, callOptions.signal),
-        plan.url,
-      );
-      return { choices: finishChoices(parsed, plan.stops).slice(0, count), parsed, plan };
-    };
-    const seedAt = (offset: number): number | undefined =>
-      callOptions.seed === undefined ? undefined : callOptions.seed + offset;
-    const seeds = (from: number): string =>
-      callOptions.seed === undefined ? 'unseeded' : `seeds ${seedAt(from)}–${seedAt(n - 1)}`;
-    const greedy = (callOptions.temperature ?? 0) === 0;
-    const warnings = detectionWarning === undefined ? [] : [detectionWarning];
-    let responses: Awaited<ReturnType<typeof request>>[];
-    /** Completion tokens of copied greedy choices: in the choices, but never generated (not in usage). */
-    let copiedTokens = 0;
-    if (n > 1 && !current.nativeN && !greedy) {
-      // The server answers one choice per request: send n at once, each with its own seed so the samples differ.
-      responses = await Promise.all(Array.from({ length: n }, (_, index) => request(1, seedAt(index))));
-      warnings.push(
-        ...(responses[0]?.plan.warnings ?? []),
-        `n=${n}: ${current.displayName} returns one choice per request; sent ${n} requests in parallel (${seeds(0)}).`,
-      );
-    } else {
-      const first = await request(current.nativeN ? n : 1, callOptions.seed);
-      responses = [first];
-      warnings.push(...first.plan.warnings);
-      const have = first.choices.length;
-      const only = first.choices[0];
-      if (have < n && greedy && only !== undefined) {
-        // Greedy decoding gives every sample the same text: copy the one choice instead of asking again.
-        copiedTokens = (n - have) * only.completionTokens;
-        first.choices.push(...Array.from({ length: n - have }, () => ({ ...only })));
-      } else if (have < n) {
-        warnings.push(
-          `n=${n}: ${current.displayName} returned ${have} choice(s); sent ${n - have} more request(s) (${seeds(have)}).`,
-        );
-        responses.push(
-          ...(await Promise.all(Array.from({ length: n - have }, (_, index) => request(1, seedAt(have + index))))),
-        );
-      }
-    }
-    const choices = responses.flatMap((response) => response.choices).slice(0, n);
-    return {
-      choices,
-      usage: {
-        // Every request carries the same prompt: count it once.
-        promptTokens:
-          responses.find((response) => response.parsed.usage !== undefined)?.parsed.usage?.promptTokens ?? 0,
-        completionTokens: choices.reduce((sum, choice) => sum + choice.completionTokens, 0) - copiedTokens,
-      },
-      warnings,
-      modelId: model,
-    };
-  }
-
-  /** `returnPartialOnAbort`: each choice is streamed, so an abort keeps what arrived. */
-  async function generateByStreams(call: Call, callOptions: GenerateOptions, n: number): Promise<GenerateResult> {
-    let warnings: string[] = [];
-    let promptTokens = 0;
-    const choices = await Promise.all(
-      Array.from({ length: n }, async (_, index): Promise<Choice> => {
-        let text = '';
-        let choice: Choice = { text: '', finishReason: 'abort', completionTokens: 0 };
-        const seed = callOptions.seed === undefined ? {} : { seed: callOptions.seed + index };
-        for await (const part of stream(call, { ...callOptions, ...seed, n: 1 })) {
-          if (part.type === 'start' && index === 0) warnings = part.warnings;
-          else if (part.type === 'text-delta') text += part.text;
-          else if (part.type === 'finish') {
-            if (index === 0) promptTokens = part.usage.promptTokens;
-            choice = {
-              text,
-              finishReason: part.finishReason,
-              ...(part.stopSequence === undefined ? {} : { stopSequence: part.stopSequence }),
-              completionTokens: part.usage.completionTokens,
-            };
-          }
-        }
-        return choice;
-      }),
-    );
-    return {
-      choices,
-      usage: { promptTokens, completionTokens: choices.reduce((sum, choice) => sum + choice.completionTokens, 0) },
-      warnings,
-      modelId: model,
-    };
-  }
-
-  async function* stream(call: Call, callOptions: GenerateOptions = {}): AsyncGenerator<StreamPart> {
-    const { signal, returnPartialOnAbort = false } = callOptions;
-    let current: ServerProfile;
-    try {
-      current = await currentProfile(signal);
-    } catch (error) {
-      if (signal?.aborted !== true || !returnPartialOnAbort) throw error;
-      yield { type: 'start', modelId: model, warnings: [] };
-      yield { type: 'finish', finishReason: 'abort', usage: { promptTokens: 0, completionTokens: 0 } };
-      return;
-    }
-    check(call, current);
-    const plan = buildPlan(requestContext, call, callOptions, current, true, 1);
-    const warnings = [...(detectionWarning === undefined ? [] : [detectionWarning]), ...plan.warnings];
-    if ((callOptions.n ?? 1) > 1)
-      warnings.push(`n=${callOptions.n}: a stream carries one choice; only the first is streamed.`);
-    yield { type: 'start', modelId: model, warnings };
-
-    const cutter = createStopCutter(plan.stops);
-    let usage: { promptTokens: number; completionTokens: number } | undefined;
-    let finishReason: 'stop' | 'length' | 'abort' | 'error' | undefined;
-    let stopSequence: string | undefined;
-    let pieces = 0;
-    try {
-      events: for await (const chunk of http.postEvents(plan.url, plan.body, signal)) {
-        const parsed = parseResponse(plan.endpoint, chunk, plan.url);
-        if (parsed.usage !== undefined) usage = parsed.usage;
-        for (const choice of parsed.choices) {
-          if (choice.index !== 0) continue;
-          if (choice.text !== '') {
-            pieces++;
-            const cut = cutter.push(choice.text);
-            if (cut.text !== '') {
-              yield { type: 'text-delta', text: cut.text };
-              // Events already parsed from one network chunk would still be served after an abort: look first.
-              signal?.throwIfAborted();
-            }
-            if (cut.stopSequence !== undefined) {
-              finishReason = 'stop';
-              stopSequence = cut.stopSequence;
-              break events; // leaving the loop cancels the request: the server may not know this stop string
-            }
-          }
-          if (choice.finishReason !== undefined) finishReason = choice.finishReason;
-          if (choice.stopSequence !== undefined && plan.stops.includes(choice.stopSequence))
-            stopSequence = choice.stopSequence;
-        }
-      }
-      const rest = cutter.flush();
-      if (rest !== '') {
-        yield { type: 'text-delta', text: rest };
-        signal?.throwIfAborted();
-      }
-    } catch (error) {
-      if (signal?.aborted !== true || !returnPartialOnAbort) throw error;
-      finishReason = 'abort';
-    }
-    yield {
-      type: 'finish',
-      finishReason: finishReason ?? 'stop',
-      ...(stopSequence === undefined || finishReason !== 'stop' ? {} : { stopSequence }),
-      // Without usage from the server (older servers ignore include_usage), count chunks as tokens: about right.
-      usage: usage ?? { promptTokens: 0, completionTokens: pieces },
-    };
-  }
+  const context: BackendContext = {
+    model,
+    http,
+    requestContext,
+    currentProfile,
+    check,
+    detectionWarning: () => detectionWarning,
+  };
+  const generate = (call: Call, callOptions?: GenerateOptions): Promise<GenerateResult> =>
+    doGenerate(context, call, callOptions);
+  const stream = (call: Call, callOptions?: GenerateOptions): AsyncGenerator<StreamPart> =>
+    doStream(context, call, callOptions);
 
   const backend: OpenAICompatibleBackend = {
     specVersion: MODEL_SPEC_VERSION,
