@@ -16,7 +16,6 @@ import {
   syntaxLanguageFor,
   type ContextCollector,
 } from '../context/index.js';
-import type { FinishReason, GenerateOptions, StreamPart } from '../models/index.js';
 import { CompletionCache } from './completion-cache.js';
 import { formatControlTexts } from './completion-prompt.js';
 import { completionSite, decideCompletionMode, type CompletionMode, type CompletionSite } from './completion-mode.js';
@@ -25,7 +24,6 @@ import {
   type CompletionEngine,
   type CompletionEngineOptions,
   type CompletionEngineStats,
-  type CompletionFinishReason,
   type CompletionRequest,
   type CompletionResult,
   type Run,
@@ -33,11 +31,11 @@ import {
 } from './completion-types.js';
 import { createParserCache, finishCompletion as finishWith, type FinishSettings } from './finish-completion.js';
 import { checkEngineOptions } from './engine-options.js';
-import { postProcessText } from './post-process.js';
-import { fitPrompt as fitWith, promptBudgetFor, type PromptFitSettings } from './prompt-fit.js';
+import { fitPrompt as fitWith, type PromptFitSettings } from './prompt-fit.js';
+import { runGeneration, type GenerationContext } from './generation.js';
 import { joinableTypedText } from './in-flight.js';
-import { abortable, HARD_DEADLINE, SOFT_DEADLINE, SUPERSEDED } from './run-abort.js';
-import { commit, finalPart, listen } from './stream-commit.js';
+import { abortable, SUPERSEDED } from './run-abort.js';
+import { listen } from './stream-commit.js';
 
 export type {
   CompleteOptions,
@@ -81,7 +79,6 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
     disabledRuleNames,
   });
 
-  const contextLength = model.capabilities.contextLength;
   const cache = cacheSize > 0 ? new CompletionCache<RunResult>(cacheSize) : undefined;
   const collector: ContextCollector = createContextCollector({ countTokens });
   const runs = new Set<Run>();
@@ -116,6 +113,25 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   const finishCompletion = (
     ...args: [string, CompletionSite, CompletionMode, string | undefined, number | undefined]
   ) => finishWith(finishSettings, ...args);
+  const generation: GenerationContext = {
+    model,
+    maxTokens,
+    promptTokens,
+    temperature,
+    softDeadlineMs,
+    hardDeadlineMs,
+    firstTokenTimeoutMs,
+    countTokens,
+    specialTokens,
+    disabledRules,
+    stats,
+    parserFor,
+    fitPrompt,
+    finishCompletion,
+    onModelAnswered: () => {
+      modelAnswered = true;
+    },
+  };
 
   const detach = (run: Run): void => {
     run.waiters -= 1;
@@ -154,165 +170,7 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
       sent: false,
       promise: Promise.resolve(undefined as unknown as RunResult),
     };
-    run.promise = (async (): Promise<RunResult> => {
-      const generate = request.maxTokens ?? maxTokens;
-      const parser = request.postProcess === false ? undefined : await parserFor(language);
-      const { prompt, call } = await fitPrompt(
-        request,
-        site,
-        language,
-        promptBudgetFor(promptTokens, generate, contextLength, model.countTokens !== undefined),
-      );
-      const warnings = [...prompt.warnings, ...call.warnings];
-      const promptTruncated = prompt.prefix.length < site.prefix.length || prompt.suffix.length < site.suffix.length;
-      let firstTokenMs = 0;
-      const generateOptions: GenerateOptions = { maxTokens: generate, temperature, signal: controller.signal };
-      const stream: AsyncIterable<StreamPart> =
-        call.kind === 'complete'
-          ? model.streamComplete(call.prompt, { ...generateOptions, stop: call.stop })
-          : model.streamInfill(call.prefix, call.suffix, generateOptions);
-      stats.modelCalls += 1;
-
-      const modelStart = performance.now();
-      const softAt = request.softDeadlineMs ?? softDeadlineMs;
-      let raw = '';
-      let softPassed = false;
-      let finish: FinishReason | undefined;
-      let usage = ZERO_USAGE;
-      const usable = (text: string): boolean => {
-        const processed = postProcessText(text, { site, mode, specialTokens, disabledRules }).text;
-        return mode === 'single-line' ? processed.trim() !== '' : /\S[^\n]*\n/.test(text) && processed.trim() !== '';
-      };
-      const soft = setTimeout(
-        () => {
-          softPassed = true;
-          if (usable(raw)) controller.abort(SOFT_DEADLINE);
-        },
-        Math.max(0, softAt - (performance.now() - started)),
-      );
-      let hard = setTimeout(
-        () => {
-          warnings.push(`no token within firstTokenTimeoutMs (${firstTokenTimeoutMs} ms); the request was cancelled.`);
-          controller.abort(HARD_DEADLINE);
-        },
-        Math.max(0, firstTokenTimeoutMs - (performance.now() - started)),
-      );
-      let firstToken = true;
-      let lastRawBreak = -1;
-      let finishReason: CompletionFinishReason = 'stop';
-      const rules = {
-        site,
-        mode,
-        specialTokens,
-        disabledRules,
-        ...(request.minIndent === undefined ? {} : { minIndent: request.minIndent }),
-      };
-      // Streaming work (a post-process and a syntax parse per line) is done only for runs someone streams from: LSP,
-      // eval and non-streamed HTTP have no listener. `finalPart` works from scratch, so a late listener catches up.
-      const commitLines = (): void => {
-        const rawBreak = raw.lastIndexOf('\n');
-        if (mode !== 'multi-line' || rawBreak === -1 || run.listeners.size === 0) return;
-        lastRawBreak = rawBreak;
-        commit(run, finalPart(postProcessText(raw.slice(0, rawBreak + 1), rules).text, run, site, parser));
-      };
-      if (request.postProcess !== false) run.catchUp = commitLines;
-      try {
-        for await (const part of stream) {
-          if (part.type === 'start') warnings.push(...part.warnings);
-          else if (part.type === 'finish') {
-            finish = part.finishReason;
-            usage = part.usage;
-          } else {
-            if (firstToken) {
-              firstToken = false;
-              firstTokenMs = performance.now() - modelStart;
-              run.started = true;
-              modelAnswered = true;
-              clearTimeout(hard);
-              hard = setTimeout(() => controller.abort(HARD_DEADLINE), hardDeadlineMs);
-            }
-            raw += part.text;
-            run.partial = raw;
-            if (request.postProcess !== false) {
-              const step = postProcessText(raw, { ...rules, generating: true });
-              if (step.stopped) break;
-              // A new line is complete: the lines up to it, post-processed, may be final.
-              if (raw.lastIndexOf('\n') > lastRawBreak) commitLines();
-            }
-            if (softPassed && usable(raw)) {
-              finishReason = 'soft-deadline';
-              break;
-            }
-          }
-        }
-        if (finish === 'length') finishReason = 'length';
-      } catch (error) {
-        const reason: unknown = controller.signal.reason;
-        if (!controller.signal.aborted) throw error;
-        if (reason === SOFT_DEADLINE) finishReason = 'soft-deadline';
-        // Nothing is returned at the hard deadline, except text already passed to onTextDelta, which cannot be taken back.
-        else if (reason === HARD_DEADLINE)
-          return {
-            text: run.sent ? run.committed : '',
-            replaceLength: 0,
-            rawText: raw,
-            finishReason: 'hard-deadline',
-            rules: [],
-            modelMs: performance.now() - modelStart,
-            firstTokenMs,
-            promptTruncated,
-            usage,
-            warnings,
-          };
-        else throw error;
-      } finally {
-        run.catchUp = undefined;
-        clearTimeout(soft);
-        clearTimeout(hard);
-      }
-      const modelMs = performance.now() - modelStart;
-      if (finish === undefined) {
-        // The stream was cut by a stop rule or a deadline before its finish part: count the tokens ourselves.
-        usage = {
-          promptTokens: countTokens(call.kind === 'complete' ? call.prompt : call.prefix + call.suffix),
-          completionTokens: countTokens(raw),
-        };
-      }
-      if (finishReason === 'soft-deadline' && mode === 'multi-line' && raw.includes('\n'))
-        raw = raw.slice(0, raw.lastIndexOf('\n'));
-      if (request.postProcess === false) {
-        const cut = specialTokens.reduce((at, token) => {
-          const index = raw.indexOf(token);
-          return index !== -1 && index < at ? index : at;
-        }, raw.length);
-        return {
-          text: raw.slice(0, cut),
-          replaceLength: 0,
-          rawText: raw,
-          finishReason,
-          rules: [],
-          modelMs,
-          firstTokenMs,
-          promptTruncated,
-          usage,
-          warnings,
-        };
-      }
-      let processed = await finishCompletion(raw, site, mode, language, request.minIndent);
-      // Sent text is never taken back: when a rule cut into it after all, the result is what was sent.
-      if (run.sent && !processed.text.startsWith(run.committed))
-        processed = { text: run.committed, replaceLength: 0, rules: [...processed.rules, 'keep-streamed'] };
-      return {
-        ...processed,
-        rawText: raw,
-        finishReason: processed.text === '' && finishReason === 'stop' ? 'empty' : finishReason,
-        modelMs,
-        firstTokenMs,
-        promptTruncated,
-        usage,
-        warnings,
-      };
-    })();
+    run.promise = runGeneration(generation, run, request, site, mode, language, started);
     run.promise.then(
       () => runs.delete(run),
       () => runs.delete(run),
