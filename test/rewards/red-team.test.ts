@@ -185,6 +185,27 @@ describe('rewards: red-team programs', { skip }, () => {
     );
   });
 
+  test('stdin/stdout cases past the item program budget are timed-out (0, not null)', async () => {
+    const row = {
+      verification_info: {
+        language: 'python',
+        test_cases: Array.from({ length: 8 }, (_, index) => ({ input: `${index}\n`, output: `${index}\n` })),
+      },
+    };
+    const slow = await scoreItem(
+      { row, completion: '```python\nimport time\ntime.sleep(0.5)\nprint(input())\n```' },
+      { executor, perTestMs: 1000, programBudgetMs: 1000, mode: 'binary' },
+    );
+    assert.equal(slow.reward, 0, `${slow.verdict}: ${slow.reason}`);
+    assert.equal(slow.verdict, 'timed-out');
+    assert.ok(slow.tests.some((item) => /time budget/.test(item.exception?.message ?? '')));
+    const fast = await scoreItem(
+      { row, completion: '```python\nprint(input())\n```' },
+      { executor, perTestMs: 1000, programBudgetMs: 10_000, mode: 'binary' },
+    );
+    assert.equal(fast.reward, 1, `${fast.verdict}: ${fast.reason}`);
+  });
+
   for (const hack of HOST_CRASHES)
     test(`a forged result line does not crash the host: ${hack.name}`, async () => {
       const result = await scoreItem({ row: hack.row, completion: hack.completion }, { executor, perTestMs: 1000 });
