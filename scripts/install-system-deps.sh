@@ -9,8 +9,9 @@
 #   neovim      - a third-party LSP client for the end-to-end test of `codeloop serve --lsp`
 #   fonts-dejavu-core - a font for the report's screenshots
 #   redis-server - the job queue's store for `codeloop worker` / `--queue` (scale-out), started by its tests
-# .npmrc sets onnxruntime-node-install=skip: onnxruntime-node's postinstall would fetch CUDA files from outside the
-# npm registry; its CPU library is inside the package.
+# package.json's allowScripts (npm >= 11.16) denies onnxruntime-node's postinstall, which would fetch CUDA files from
+# outside the npm registry (its CPU library is inside the package; with an older npm set ONNXRUNTIME_NODE_INSTALL=skip),
+# and the tree-sitter grammars' native builds (codeloop loads their .wasm files); node-llama-cpp's postinstall runs.
 set -euo pipefail
 packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim redis-server)
 missing=()

@@ -160,6 +160,7 @@ export function buildProgram(task: Task, completion: string): string {
   }
   // Only reachable from untyped callers.
   throw new UsageError(
-    `Task ${task.id} has layout ${JSON.stringify(task.layout)}; use human-eval, prompt-completion-tests, completion-tests, io-tests or syntax-match.`,
+    `Task ${task.id} has layout ${JSON.stringify(task.layout)}; use human-eval, prompt-completion-tests, ` +
+      `completion-tests, io-tests or syntax-match.`,
   );
 }
