@@ -6,6 +6,11 @@
 #   dict -> {"d": [[k, v], ...]}; set -> {"s": [...]}; frozenset -> {"fs": [...]}; bytes -> {"b": hex};
 #   complex -> {"c": [re, im]}; a genuine numpy scalar -> the Python value its item() gives; anything else ->
 #   {"o": type name, "r": short repr}, which decodes to an Opaque value that equals nothing.
+#
+# Opaque and numpy_scalar repeat src/eval/runtime/evalplus.py's on purpose: that driver is sent as one program text
+# whose child process gets the encoder as source text (CHILD = ... + ENCODER_SOURCE), with no side files, and its wire
+# format differs (digests, type names); this module is a side file of the rewards executions. Sharing one file would
+# mean giving the EvalPlus executions a files map and an import path in the child.
 import builtins
 import errno
 import math
