@@ -254,9 +254,18 @@ export async function callRun(
   let load: TestStatus = loadLine?.status ?? (execution.verdict === 'timed-out' ? 'timed-out' : 'error');
   if (!['passed', 'compile-error', 'error', 'timed-out', 'memory-exceeded'].includes(load)) load = 'error';
   const loadException = loadLine
-    ? loadLine.exception
+    ? loadLine.exception === undefined
+      ? undefined
+      : exceptionOf(loadLine.exception)
     : { type: 'ProcessEnded', message: `the solution's process ended before it loaded: ${execution.reason}` };
   return { load, ...(loadException ? { loadException } : {}), outcomes, execution };
+}
+
+/** An exception the candidate's process reports, as two short strings whatever it wrote. */
+function exceptionOf(value: unknown): { type: string; message: string } {
+  const record = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const text = (item: unknown, length: number): string => (typeof item === 'string' ? item.slice(0, length) : '');
+  return { type: text(record['type'], 100) || 'Error', message: text(record['message'], 400) };
 }
 
 function isIndex(value: unknown): value is number {
@@ -269,12 +278,14 @@ function isIndex(value: unknown): value is number {
  * instead of reaching JSON.stringify, BigInt or a recursive decoder here.
  */
 function checkedOutcome(outcome: CallOutcome): CallOutcome {
-  if (!('ok' in outcome)) return outcome;
-  const argsAfter = outcome.argsAfter;
+  // Rebuilt from the known fields only: nothing else of the line reaches the host's JSON or the trusted process.
+  if ('error' in outcome) return { error: exceptionOf(outcome.error) };
+  if (!('ok' in outcome)) return { timeout: true };
+  const { ok, argsAfter } = outcome;
   const problem =
-    checkTagged(outcome.ok) ??
+    checkTagged(ok) ??
     (argsAfter === undefined ? undefined : Array.isArray(argsAfter) ? checkTagged(argsAfter) : 'argsAfter is no list');
-  if (problem === undefined) return outcome;
+  if (problem === undefined) return argsAfter === undefined ? { ok } : { ok, argsAfter };
   return {
     error: { type: 'MalformedResult', message: `the solution's process reported a malformed value: ${problem}` },
   };

@@ -58,7 +58,27 @@ const JS_PATCHED_STRINGIFY =
   "'['.repeat(n) + ']'.repeat(n) + '}}';\n  }\n  return original.call(this, value, ...rest);\n};\n" +
   'function add(a, b) {\n  return 0;\n}\n```';
 
+/** Writes `text` (Python expression) after the nonce, as one line. */
+const rawLine = (text: string): string => `os.write(OUT, (NONCE + ${text} + "\\n").encode())`;
+
 const HOST_CRASHES = [
+  {
+    name: 'function tests: a timeout claim with a field nested 300,000 deep (it went into the next suite as it was)',
+    row: ADD_ROW,
+    completion: forging(
+      'for group in f.f_globals["_JOB"]["groups"]:\n    for k in range(len(group["calls"])):\n' +
+        `        ${rawLine(`'{"type":"call","test":"%s","k":%d,"outcome":{"timeout":true,"x":' % (group["id"], k) + ${DEEP} + '}}'`)}\n` +
+        'def add(a, b):\n    return 0',
+    ),
+  },
+  {
+    name: 'verl calls: a load line whose exception message is nested 300,000 deep (it went into the results as it was)',
+    row: ADD_CALLS_ROW,
+    completion: forging(
+      `${rawLine(`'{"type":"load","status":"error","exception":{"type":"E","message":' + ${DEEP} + '}}'`)}\n` +
+        'def add(a, b):\n    return 0',
+    ),
+  },
   {
     name: 'function tests: a claimed return value nested 300,000 deep (JSON.stringify of the next suite overflows)',
     row: ADD_ROW,
