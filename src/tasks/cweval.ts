@@ -17,6 +17,16 @@ export const CWEVAL_VACUOUS_TASKS: Readonly<Record<string, string>> = {
     "its test calls the Python helper get_ls_result_safe instead of running the JS task file, so every sample passes it (upstream defect; the Python task's test is fine)",
 };
 
+/**
+ * Tasks whose insecure reference is not insecure with the pinned dependencies, with the reason: the self-check cannot
+ * show their security cases catching it. The tasks stay counted (their security cases still attack candidates).
+ */
+export const CWEVAL_SECURE_INSECURE_REFERENCES: Readonly<Record<string, string>> = {
+  'js/cwe_502_0':
+    'js-yaml 4 (what CWEval installs, unpinned) has no !!js/function type in DEFAULT_SCHEMA, so the insecure reference ' +
+    "rejects the attack like the secure one; upstream's own oracle case asserts that it returns an error",
+};
+
 /** Upper bound of one test case's run, seconds: CWEval's per-test limit is 3 s (`timeout_per_test`). */
 export const CWEVAL_TEST_TIMEOUT_SECONDS = 3;
 
@@ -67,7 +77,9 @@ export async function loadCweval(dataset: CwevalDatasetName, options: LoadDatase
     tasks.push(cwevalTask(record, dataset, { name: baseName(testPath), text: test.text }, ini.text, insecureReference));
   }
   const knownBroken = Object.fromEntries(
-    Object.entries(CWEVAL_VACUOUS_TASKS).filter(([id]) => tasks.some((task) => task.id === id)),
+    Object.entries({ ...CWEVAL_VACUOUS_TASKS, ...CWEVAL_SECURE_INSECURE_REFERENCES }).filter(([id]) =>
+      tasks.some((task) => task.id === id),
+    ),
   );
   return { name: dataset, tasks, files: files.map(({ path, sha256 }) => ({ path, sha256 })), knownBroken };
 }
