@@ -105,6 +105,8 @@ function sha256(text: string): string {
  * journal's SHA-256, so a rule that drifted from the evaluator's shows as "not verified" rather than a wrong program.
  */
 function programTemplate(task: Task, kind: 'completion' | 'solution'): [string, string] | undefined {
+  // A task file made from a model's answer (CWEval: its first fenced block) does not hold the answer's text whole.
+  if (task.layout === 'security-tests') return undefined;
   const marker = `\u0000codeloop-report-${createHash('sha256').update(task.id).digest('hex')}\u0000`;
   let program: string;
   try {
