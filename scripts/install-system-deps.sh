@@ -8,6 +8,7 @@
 #   chromium    - headless browser that the report tests drive (playwright-core, executablePath)
 #   neovim      - a third-party LSP client for the end-to-end test of `codeloop serve --lsp`
 #   fonts-dejavu-core - a font for the report's screenshots
+#   redis-server - the job queue's store for `codeloop worker` / `--queue` (scale-out), started by its tests
 #   python3-pytest-timeout python3-pycryptodome python3-argon2 python3-jwt python3-lxml python3-yaml python3-requests
 #               - what CWEval's pytest files import (cweval-py, cweval-js; docs/security.md)
 # Then the Node modules CWEval's JavaScript tasks require (and the recheck ReDoS checker), pinned in
@@ -16,7 +17,7 @@
 # .npmrc sets onnxruntime-node-install=skip: onnxruntime-node's postinstall would fetch CUDA files from outside the
 # npm registry; its CPU library is inside the package.
 set -euo pipefail
-packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim
+packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim redis-server
   python3-pytest-timeout python3-pycryptodome python3-argon2 python3-jwt python3-lxml python3-yaml python3-requests)
 missing=()
 for package in "${packages[@]}"; do

@@ -15,6 +15,8 @@ trl-grpo` writes it), or else it is put together from the row formats' own colum
 """
 
 import asyncio
+import json
+import threading
 
 if __package__:
     from .client import RewardsClient, parse_row
@@ -75,6 +77,50 @@ def make_async_reward_function(client=None, row_column="row", name="codeloop_exe
 
     reward.__name__ = name
     return reward
+
+
+class _LastBatch:
+    """Scores a batch once for several reward functions: the execution and format rewards of the same call."""
+
+    def __init__(self, client):
+        self.client = client
+        self.lock = threading.Lock()
+        self.key = None
+        self.results = None
+
+    def score(self, items):
+        key = json.dumps(items, sort_keys=True)
+        with self.lock:  # a concurrent caller with the same batch waits for the first one's results
+            if key != self.key:
+                self.results = self.client.score(items)
+                self.key = key
+            return self.results
+
+
+def make_reward_functions(client=None, row_column="row", **client_options):
+    """(execution, format): two TRL reward functions over one scoring of each batch.
+
+    `execution` returns the service's reward (None for an infra error), `format` its format_reward (1.0 when the
+    completion held code in the expected form), so that GRPOConfig.reward_weights can weigh them apart. Whichever
+    TRL calls first scores the batch; the other reuses the results when it gets the same batch.
+    """
+    batch = _LastBatch(client or RewardsClient(**client_options))
+
+    def execution(prompts, completions, completion_ids=None, **columns):
+        return [result.get("reward") for result in _scored(batch, prompts, completions, columns, row_column)]
+
+    def format_reward(prompts, completions, completion_ids=None, **columns):
+        return [result.get("format_reward") for result in _scored(batch, prompts, completions, columns, row_column)]
+
+    execution.__name__ = "codeloop_execution"
+    format_reward.__name__ = "codeloop_format"
+    return execution, format_reward
+
+
+def _scored(batch, prompts, completions, columns, row_column):
+    items = [{"row": _row(index, prompts, columns, row_column), "completion": completion}
+             for index, completion in enumerate(completions)]
+    return batch.score(items)
 
 
 codeloop_reward = make_reward_function()

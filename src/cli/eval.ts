@@ -24,12 +24,13 @@ import {
   type Sample,
   type SampleResult,
 } from '../eval/index.js';
-import { createExecutor, type Executor } from '../sandbox/index.js';
+import type { Executor } from '../sandbox/index.js';
 import { loadDataset, selectTasks, type LoadedDataset, type SelectTasksResult } from '../tasks/index.js';
 import type { Command } from './command.js';
 import { kListFlag, numberFlag, SUBSET_OPTIONS, SUBSET_USAGE, taskSelectionFlags } from './flags.js';
 import { GENERATION_OPTIONS, generationFlags, runGeneration } from './generate.js';
 import { createProgressReporter } from './progress.js';
+import { QUEUE_OPTION, QUEUE_USAGE, openExecutor, queueStatus, withJournalState } from './queue-flag.js';
 import {
   COMPLETION_EVAL_OPTIONS,
   COMPLETION_EVAL_USAGE,
@@ -94,6 +95,7 @@ ${SUBSET_USAGE}
                            same command resumes after an interrupt); reuse it to resume a run
   --json                   print the metrics as one JSON object on stdout
   --concurrency N          programs run at once (default: the number of CPU cores)
+${QUEUE_USAGE}
   --generation-concurrency N
                            with --model: model calls in flight while generating (default 2; each asks for up to 8
                            samples; raise it for servers that batch, such as vLLM and SGLang)
@@ -140,7 +142,11 @@ async function score(
     );
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
-  const reporter = createProgressReporter(process.stderr, { prefix: 'codeloop eval' });
+  const status = 'stats' in executor ? () => queueStatus(executor) : undefined;
+  const reporter = createProgressReporter(process.stderr, {
+    prefix: 'codeloop eval',
+    ...(status === undefined ? {} : { status }),
+  });
   reporter.onRunStart({ label, total: samples.length });
   try {
     return await evaluateSamples(dataset.tasks, samples, {
@@ -150,23 +156,22 @@ async function score(
       groundTruthCacheDir: DEFAULT_GROUND_TRUTH_CACHE,
       ...(journalPath === undefined ? {} : { journalPath }),
     });
+  } catch (error) {
+    throw withJournalState(
+      error,
+      journalPath === undefined
+        ? undefined
+        : {
+            path: journalPath,
+            what: 'finished executions',
+            resume: 'rerun the same command with the same --out to resume',
+          },
+    );
   } finally {
     reporter.onRunEnd();
     process.off('SIGINT', interrupt);
     process.off('SIGTERM', interrupt);
   }
-}
-
-async function openExecutor(concurrency: number | undefined, unsafe: boolean): Promise<Executor> {
-  if (unsafe)
-    process.stderr.write(
-      'codeloop eval: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n',
-    );
-  return createExecutor({
-    ...(concurrency === undefined ? {} : { concurrency }),
-    isolation: unsafe ? 'unsafe-none' : 'auto',
-    onWarning: (message) => process.stderr.write(`codeloop eval: warning: ${message}\n`),
-  });
 }
 
 async function selfCheck(name: string, dataDir: string | undefined, executor: Executor): Promise<number> {
@@ -317,6 +322,7 @@ export const evalCommand: Command = {
         'self-check': { type: 'string' },
         sanitize: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
+        ...QUEUE_OPTION,
         subset: { type: 'boolean', default: false },
         ...SUBSET_OPTIONS,
         ...GENERATION_OPTIONS,
@@ -345,7 +351,12 @@ export const evalCommand: Command = {
         throw new UsageError(
           '--sanitize cleans model samples; canonical solutions are scored as they are, so drop --sanitize with --self-check.',
         );
-      const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
+      const executor = await openExecutor({
+        queue: values.queue,
+        concurrency,
+        unsafe: values['unsafe-no-sandbox'],
+        prefix: 'codeloop eval',
+      });
       try {
         return await selfCheck(values['self-check'], dataDir, executor);
       } finally {
@@ -477,16 +488,26 @@ export const evalCommand: Command = {
         ),
     );
     mkdirSync(outDir, { recursive: true });
-    claimRunFolder(outDir, {
-      dataset: dataset.name,
-      datasetFiles: dataset.files.map((file) => file.sha256),
-      samples: samplesDigest(read),
-      samplesFile: resolve(values.samples),
-      sanitize: values.sanitize,
-      tasks: subset?.selection ?? 'all',
-    });
+    claimRunFolder(
+      outDir,
+      {
+        dataset: dataset.name,
+        datasetFiles: dataset.files.map((file) => file.sha256),
+        samples: samplesDigest(read),
+        sampleCount: read.length,
+        samplesFile: resolve(values.samples),
+        sanitize: values.sanitize,
+        tasks: subset?.selection ?? 'all',
+      },
+      read,
+    );
     assertSecurityDependencies(dataset.tasks);
-    const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
+    const executor = await openExecutor({
+      queue: values.queue,
+      concurrency,
+      unsafe: values['unsafe-no-sandbox'],
+      prefix: 'codeloop eval',
+    });
     let evaluation: EvaluateResult;
     const completionSides: CompletionSide[] = [];
     let completion: CompletionEvalMetrics | undefined;

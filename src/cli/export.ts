@@ -21,7 +21,7 @@ const usage = `Usage: codeloop export --from RUN --format FORMAT [--out FILE] [-
 
 Writes training data for an RL or fine-tuning trainer from a run's records, as a pure function of them: RUN is the
 --out folder of codeloop eval, codeloop solve or codeloop rewards score. Completions whose sandbox broke (infra
-errors) or whose verdict was flaky are never exported as negatives. See docs/rewards-trainers.md.
+errors) or whose verdict was flaky are never exported as negatives. See docs/rewards.md ("Trainers").
 
 Formats:
   trl-grpo   prompt-only rows for TRL GRPO/RLOO, each with its reward-service row (eval and rewards runs)
@@ -85,7 +85,8 @@ export const exportCommand: Command = {
     if (values.from === undefined) throw new UsageError('--from is missing: give the --out folder of a run.');
     if (values.format === undefined || !isExportFormat(values.format))
       throw new UsageError(
-        `--format ${values.format === undefined ? 'is missing' : JSON.stringify(values.format)}: use one of ${EXPORT_FORMATS.join(', ')}.`,
+        `--format ${values.format === undefined ? 'is missing' : JSON.stringify(values.format)}: ` +
+          `use one of ${EXPORT_FORMATS.join(', ')}.`,
       );
     if (values.format === 'verl' && values.out === undefined)
       throw new UsageError('--format verl writes a Parquet file: give --out FILE.parquet.');

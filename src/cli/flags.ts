@@ -2,7 +2,7 @@
  * Number flags for every command, parsed one way: a flag that is given must be a finite number in its range, and
  * the error names the flag, the value given and the range, so the fix is in the message.
  */
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../core/index.js';
 import { parseIdRanges, type TaskSelection } from '../tasks/index.js';
 
 export interface NumberFlagRange {

@@ -10,6 +10,7 @@ import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { trainCommand } from './train.js';
 import { solveCommand } from './solve.js';
+import { workerCommand } from './worker.js';
 
 const COMMANDS: Command[] = [
   runCommand,
@@ -20,6 +21,7 @@ const COMMANDS: Command[] = [
   reportCommand,
   solveCommand,
   serveCommand,
+  workerCommand,
   rewardsCommand,
   exportCommand,
 ];

@@ -28,6 +28,8 @@ export interface ProgressReporterOptions {
   now?: () => number;
   /** What the run counts besides samples done: passes (scoring, the default) or tokens generated (generation). */
   counts?: 'passes' | 'tokens';
+  /** Extra figures for the end of each frame and line, e.g. a job queue's depth and workers; undefined adds nothing. */
+  status?: () => string | undefined;
 }
 
 /** Redraw the bar at least this often (ms) while nothing finishes, so the rate and ETA keep moving. */
@@ -87,7 +89,7 @@ export function createProgressReporter(
   stream: ProgressStream,
   options: ProgressReporterOptions,
 ): Required<ProgressReporter> {
-  const { prefix, redrawIntervalMs = 100, lineIntervalMs = 5_000, now = Date.now, counts = 'passes' } = options;
+  const { prefix, redrawIntervalMs = 100, lineIntervalMs = 5_000, now = Date.now, counts = 'passes', status } = options;
   const counted = counts === 'tokens' ? 'tokens' : 'passed';
   const live = stream.isTTY === true;
   let label = '';
@@ -102,9 +104,17 @@ export function createProgressReporter(
   const draw = (): void => {
     lastDraw = now();
     dirty = false;
-    stream.write(
-      `\r${progressFrame({ prefix, label, done, total, passed, elapsedMs: lastDraw - started, counted }, stream.columns || 80)}${ERASE_LINE_END}`,
+    const extra = status?.();
+    const columns = stream.columns || 80;
+    const frame = progressFrame(
+      { prefix, label, done, total, passed, elapsedMs: lastDraw - started, counted },
+      extra === undefined ? columns : Math.max(20, columns - extra.length - 3),
     );
+    stream.write(`\r${frame}${extra === undefined ? '' : ` | ${extra}`}${ERASE_LINE_END}`);
+  };
+  const statusText = (): string => {
+    const extra = status?.();
+    return extra === undefined ? '' : `; ${extra}`;
   };
   const line = (): void => {
     const seconds = (now() - started) / 1000;
@@ -112,7 +122,7 @@ export function createProgressReporter(
     stream.write(
       counts === 'tokens'
         ? `${prefix}: ${label}: ${done}/${total} samples generated, ${passed} tokens (${rate(done)} samples/s, ${rate(passed)} tokens/s, ${seconds.toFixed(0)} s)\n`
-        : `${prefix}: ${label}: ${done}/${total} samples scored, ${passed} passed (${rate(done)}/s, ${seconds.toFixed(0)} s)\n`,
+        : `${prefix}: ${label}: ${done}/${total} samples scored, ${passed} passed (${rate(done)}/s, ${seconds.toFixed(0)} s)${statusText()}\n`,
     );
   };
 

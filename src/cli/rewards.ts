@@ -1,10 +1,11 @@
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { REWARD_MODES, scoreRun, type RewardMode } from '../rewards/index.js';
-import { createExecutor, type Executor } from '../sandbox/index.js';
 import { checkListenAddress, startHttpServer } from '../server/http/index.js';
 import { createRewardsService } from '../server/rewards/index.js';
 import { numberFlag } from './flags.js';
+import { QUEUE_OPTION, QUEUE_USAGE, openExecutor, withJournalState } from './queue-flag.js';
 import type { Command } from './command.js';
 
 const usage = `Usage: codeloop rewards score --rows FILE --completions FILE --out DIR [options]
@@ -24,6 +25,7 @@ Options (both):
   --no-type-check        TypeScript: do not type-check the solution (default: type-check, MultiPL-E's rule)
   --concurrency N        sandbox workers (default: CPU cores)
   --unsafe-no-sandbox    run programs with NO OS isolation (only on a throw-away machine)
+${QUEUE_USAGE}
 serve only:
   --port P               default 8177
   --host H               default 127.0.0.1; another address needs --allow-remote and --api-key
@@ -33,18 +35,6 @@ serve only:
   --max-items N          items per request at most (default 512)
   --max-queued N         items queued over all requests before 429 (default 4096)
   --item-timeout-ms MS   time limit of one item in the service (default 120000)`;
-
-async function openExecutor(concurrency: number | undefined, unsafe: boolean): Promise<Executor> {
-  if (unsafe)
-    process.stderr.write(
-      'codeloop rewards: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n',
-    );
-  return createExecutor({
-    ...(concurrency === undefined ? {} : { concurrency }),
-    isolation: unsafe ? 'unsafe-none' : 'auto',
-    onWarning: (message) => process.stderr.write(`codeloop rewards: warning: ${message}\n`),
-  });
-}
 
 export const rewardsCommand: Command = {
   name: 'rewards',
@@ -69,6 +59,7 @@ export const rewardsCommand: Command = {
         'no-type-check': { type: 'boolean', default: false },
         concurrency: { type: 'string' },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
+        ...QUEUE_OPTION,
         port: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'allow-remote': { type: 'boolean', default: false },
@@ -94,7 +85,12 @@ export const rewardsCommand: Command = {
     if (sub === 'score') {
       for (const flag of ['rows', 'completions', 'out'] as const)
         if (values[flag] === undefined) throw new UsageError(`score needs --${flag}.`);
-      const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
+      const executor = await openExecutor({
+        queue: values.queue,
+        concurrency,
+        unsafe: values['unsafe-no-sandbox'],
+        prefix: 'codeloop rewards',
+      });
       try {
         let count = 0;
         const result = await scoreRun({
@@ -116,6 +112,12 @@ export const rewardsCommand: Command = {
           `${result.items} items (${result.scored} scored now, ${result.fromJournal} from the journal): ${verdicts}; ` +
             `mean reward ${result.meanReward === null ? 'n/a' : result.meanReward.toFixed(4)}\n${result.resultsPath}\n`,
         );
+      } catch (error) {
+        throw withJournalState(error, {
+          path: join(values.out!, 'journal.jsonl'),
+          what: 'scored items',
+          resume: 'run it again with the same --out to finish',
+        });
       } finally {
         await executor.close();
       }
@@ -135,7 +137,12 @@ export const rewardsCommand: Command = {
     const maxItems = numberFlag('--max-items', values['max-items'], { integer: true, min: 1 });
     const maxQueued = numberFlag('--max-queued', values['max-queued'], { integer: true, min: 1 });
     const itemTimeoutMs = numberFlag('--item-timeout-ms', values['item-timeout-ms'], { integer: true, min: 100 });
-    const executor = await openExecutor(concurrency, values['unsafe-no-sandbox']);
+    const executor = await openExecutor({
+      queue: values.queue,
+      concurrency,
+      unsafe: values['unsafe-no-sandbox'],
+      prefix: 'codeloop rewards',
+    });
     const service = createRewardsService({
       executor,
       scoreDefaults,
@@ -150,6 +157,8 @@ export const rewardsCommand: Command = {
       maxBodyBytes,
       maxInFlightBodyBytes: 4 * maxBodyBytes,
       maxConnections: 1024,
+      // A trainer sends its batches from one host over many connections.
+      maxConnectionsPerClient: 1024,
       // A whole request (headers and body) must arrive within this; answering a batch may take much longer.
       requestTimeoutMs: 120_000,
       headersTimeoutMs: 30_000,

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { UsageError } from '../core/index.js';
 import { createAttemptLog, evaluateStrategy, solveTaskFromDataset } from '../loop/index.js';
 import { loadDataset, selectTasks, type TaskSelection } from '../tasks/index.js';
+import { withJournalState } from './queue-flag.js';
 import { EXIT, falsePositiveText, openModelAndSandbox, timestamp, type SolveRunOptions } from './solve-setup.js';
 
 /** `--dataset`'s options on top of the shared ones. */
@@ -30,7 +31,7 @@ export async function solveDataset(name: string, options: SolveDatasetOptions): 
       `${name}: none of its tasks has tests that follow the code, so the solve loop cannot run them (SAFIM is scored differently).`,
     );
   const tasks = usable.map(solveTaskFromDataset);
-  const opened = await openModelAndSandbox(options.model, options.unsafe);
+  const opened = await openModelAndSandbox(options.model, options.unsafe, options.queue);
   if (typeof opened === 'number') return opened;
   const { model, executor } = opened;
   const out = resolve(
@@ -93,6 +94,12 @@ export async function solveDataset(name: string, options: SolveDatasetOptions): 
     }
     if (evaluation.infraErrors > 0) return EXIT.infraError;
     return evaluation.modelErrors > 0 ? EXIT.modelError : EXIT.passed;
+  } catch (error) {
+    throw withJournalState(error, {
+      path: join(out, 'attempts.jsonl'),
+      what: 'attempts',
+      resume: 'start the evaluation again once Redis is back',
+    });
   } finally {
     log.close();
     await executor.close();

@@ -3,7 +3,9 @@
 import { isCodeloopError, UsageError } from '../core/index.js';
 import type { SolveBudget, Strategy, StrategyName } from '../loop/index.js';
 import { openModel, type ModelBackend } from '../models/index.js';
-import { createExecutor, SandboxUnavailableError, type Executor } from '../sandbox/index.js';
+import { QueueUnavailableError } from '../queue/index.js';
+import { SandboxUnavailableError, type Executor } from '../sandbox/index.js';
+import { openExecutor } from './queue-flag.js';
 
 /** The run options both forms of `codeloop solve` take from the flags. */
 export interface SolveRunOptions {
@@ -20,6 +22,8 @@ export interface SolveRunOptions {
   out: string | undefined;
   json: boolean;
   unsafe: boolean;
+  /** --queue: the Redis URL of a job queue run by `codeloop worker`, instead of the local sandbox. */
+  queue: string | undefined;
 }
 
 /** The exit codes `solve --help` documents. */
@@ -39,16 +43,18 @@ async function openSolveModel(name: string): Promise<ModelBackend | number> {
   }
 }
 
-/** The sandbox; when this machine has none, exit code 3 with the reason. */
-async function openSolveExecutor(unsafe: boolean): Promise<Executor | number> {
+/** The sandbox (or with --queue the job queue); when there is none, exit code 3 with the reason. */
+async function openSolveExecutor(unsafe: boolean, queue: string | undefined): Promise<Executor | number> {
   try {
-    return await createExecutor({
-      concurrency: 2,
-      isolation: unsafe ? 'unsafe-none' : 'auto',
-      onWarning: (message) => process.stderr.write(`codeloop solve: ${message}\n`),
+    return await openExecutor({
+      queue,
+      concurrency: queue === undefined ? 2 : undefined,
+      unsafe,
+      prefix: 'codeloop solve',
+      warnUnsafe: false,
     });
   } catch (error) {
-    if (!(error instanceof SandboxUnavailableError)) throw error;
+    if (!(error instanceof SandboxUnavailableError) && !(error instanceof QueueUnavailableError)) throw error;
     process.stderr.write(`codeloop solve: ${error.message}\n`);
     return EXIT.infraError;
   }
@@ -58,14 +64,19 @@ async function openSolveExecutor(unsafe: boolean): Promise<Executor | number> {
 export async function openModelAndSandbox(
   modelName: string,
   unsafe: boolean,
+  queue: string | undefined,
 ): Promise<{ model: ModelBackend; executor: Executor } | number> {
+  if (unsafe && queue !== undefined)
+    throw new UsageError(
+      '--unsafe-no-sandbox applies to the local sandbox; with --queue the workers decide (codeloop worker --unsafe-no-sandbox).',
+    );
   if (unsafe)
     process.stderr.write(
       'codeloop solve: WARNING: --unsafe-no-sandbox: programs run with NO isolation, as your user, with your files and network.\n',
     );
   const model = await openSolveModel(modelName);
   if (typeof model === 'number') return model;
-  const executor = await openSolveExecutor(unsafe);
+  const executor = await openSolveExecutor(unsafe, queue);
   if (typeof executor === 'number') {
     await model.close();
     return executor;

@@ -13,6 +13,7 @@ import {
 } from '../loop/index.js';
 import type { Language } from '../sandbox/index.js';
 import { DATASET_NAMES, isDatasetName, loadDataset } from '../tasks/index.js';
+import { withJournalState } from './queue-flag.js';
 import { EXIT, falsePositiveText, openModelAndSandbox, timestamp, type SolveRunOptions } from './solve-setup.js';
 
 /** Which task a single solve is for: TASK (a positional), or --file SRC with --test-command CMD. */
@@ -31,7 +32,7 @@ export async function solveSingle(
 ): Promise<number> {
   const { strategy, budget, style, maxTokensPerCall, topP, perTestMs, seed } = options;
   const task = await singleTask(target);
-  const opened = await openModelAndSandbox(options.model, options.unsafe);
+  const opened = await openModelAndSandbox(options.model, options.unsafe, options.queue);
   if (typeof opened === 'number') return opened;
   const { model, executor } = opened;
   const out = resolve(options.out ?? join('codeloop-solve', `${task.id.replace(/[^\w.-]+/g, '_')}-${timestamp()}`));
@@ -93,6 +94,12 @@ export async function solveSingle(
     if (result.judgement.infraError) return EXIT.infraError;
     if (result.passed) return EXIT.passed;
     return result.modelError ? EXIT.modelError : EXIT.failed;
+  } catch (error) {
+    throw withJournalState(error, {
+      path: join(out, 'attempts.jsonl'),
+      what: 'attempts',
+      resume: 'start the solve again once Redis is back',
+    });
   } finally {
     log.close();
     await executor.close();

@@ -10,6 +10,7 @@ import {
 } from '../loop/index.js';
 import type { Command } from './command.js';
 import { kListFlag, numberFlag, SUBSET_OPTIONS, taskSelectionFlags } from './flags.js';
+import { QUEUE_OPTION, QUEUE_USAGE } from './queue-flag.js';
 import { solveDataset } from './solve-dataset.js';
 import type { SolveRunOptions } from './solve-setup.js';
 import { solveSingle } from './solve-single.js';
@@ -72,7 +73,8 @@ Options:
   --k LIST                 with --dataset: pass@k values (default 1; a k is reported when runs >= k)
   --out DIR                output folder (default ./codeloop-solve/<task>-<timestamp>)
   --json                   print the result as one JSON object on stdout
-  --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)`;
+  --unsafe-no-sandbox      run programs with NO OS isolation (only on a throw-away machine)
+${QUEUE_USAGE}`;
 
 export const solveCommand: Command = {
   name: 'solve',
@@ -113,6 +115,7 @@ export const solveCommand: Command = {
         k: { type: 'string' },
         json: { type: 'boolean', default: false },
         'unsafe-no-sandbox': { type: 'boolean', default: false },
+        ...QUEUE_OPTION,
       },
     });
     const strategyName = (values.strategy ?? 'repair') as StrategyName;
@@ -187,6 +190,7 @@ export const solveCommand: Command = {
       out: values.out,
       json: values.json,
       unsafe: values['unsafe-no-sandbox'],
+      queue: values.queue,
     };
     if (values.dataset !== undefined) {
       if (positionals.length > 0 || values.file !== undefined)

@@ -4,12 +4,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
-import { SMOKE_DEFAULTS, TRAIN_DEFAULTS, type TrainDefaults } from '../train/defaults.js';
-import { evaluateRun } from '../train/evaluate.js';
-import { exportGguf } from '../train/export.js';
-import { prepareRun } from '../train/prepare.js';
-import { publishRun } from '../train/publish.js';
-import { trainRun } from '../train/train.js';
+import {
+  evaluateRun,
+  exportGguf,
+  loadOnnxRuntime,
+  prepareRun,
+  publishRun,
+  SMOKE_DEFAULTS,
+  TRAIN_DEFAULTS,
+  trainRun,
+  type TrainDefaults,
+} from '../train/index.js';
 import type { Command } from './command.js';
 import { numberFlag } from './flags.js';
 
@@ -113,6 +118,8 @@ export const trainCommand: Command = {
     const log = (message: string): void => {
       process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
     };
+    // Training and evaluating run the model in onnxruntime-node, an optional dependency: say so before any work.
+    if (step === 'run' || step === 'eval' || step === 'all' || step === 'publish') await loadOnnxRuntime();
     log(`run directory ${runDir}`);
     if (step === 'prepare' || step === 'all') {
       prepareRun(runDir, defaults, repoRoot(), { onLog: log, ...(values.smoke ? { maxTrainBytes: 400_000 } : {}) });

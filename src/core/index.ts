@@ -1,4 +1,4 @@
-export { CodeloopError, UsageError, isCodeloopError } from './errors.js';
+export { CodeloopError, isCodeloopError, isPackageNotFound, MissingDependencyError, UsageError } from './errors.js';
 export { jsonSyntaxError } from './json-syntax-error.js';
 export { readCompleteLines } from './journal-lines.js';
 export { codeloopVersion, packageRoot } from './version.js';

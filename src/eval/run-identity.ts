@@ -16,6 +16,11 @@ export interface RunIdentity {
   datasetFiles: string[];
   /** SHA-256 over every sample's task id and text, in order (`samplesDigest`). */
   samples: string;
+  /**
+   * How many samples that digest covers. A later run whose first `sampleCount` samples have the recorded digest is the
+   * same run topped up (`eval --model` appends the samples a rerun adds with a larger -n), not another run.
+   */
+  sampleCount: number;
   /** The samples file or folder as given, for the message (not compared: a moved file is the same samples). */
   samplesFile: string;
   sanitize: boolean;
@@ -31,7 +36,7 @@ export function samplesDigest(samples: readonly Sample[]): string {
   return hash.digest('hex');
 }
 
-const LABELS: Record<Exclude<keyof RunIdentity, 'samplesFile'>, string> = {
+const LABELS: Record<Exclude<keyof RunIdentity, 'samplesFile' | 'sampleCount'>, string> = {
   dataset: 'the dataset',
   datasetFiles: "the dataset files' checksums",
   samples: 'the samples',
@@ -44,7 +49,7 @@ const LABELS: Record<Exclude<keyof RunIdentity, 'samplesFile'>, string> = {
  * what differs, the two values where they are short, and the fix (another --out). A folder written before codeloop
  * recorded run.json is checked by its metrics.json's dataset.
  */
-export function claimRunFolder(outDir: string, identity: RunIdentity): void {
+export function claimRunFolder(outDir: string, identity: RunIdentity, samples: readonly Sample[]): void {
   const path = join(outDir, 'run.json');
   let recorded: Partial<RunIdentity> | undefined;
   if (existsSync(path)) {
@@ -75,6 +80,7 @@ export function claimRunFolder(outDir: string, identity: RunIdentity): void {
       const before = JSON.stringify(recorded[key]);
       const now = JSON.stringify(identity[key]);
       if (before === now) continue;
+      if (key === 'samples' && isTopUp(recorded, samples)) continue;
       const values = key === 'samples' || key === 'datasetFiles' ? '' : ` (${before} there, ${now} now)`;
       const samplesNote =
         key === 'samples'
@@ -84,7 +90,15 @@ export function claimRunFolder(outDir: string, identity: RunIdentity): void {
         `${outDir} belongs to another run: ${LABELS[key]} differ${values}${samplesNote}. A run folder holds one run, and this one would replace its metrics.json and report.html: give this run its own --out, or delete ${outDir} first.`,
       );
     }
-    return;
+    // A top-up extends the recorded samples: the record now covers all of them.
+    if (recorded.samples === identity.samples && recorded.sampleCount === identity.sampleCount) return;
   }
   writeFileSync(path, `${JSON.stringify(identity, null, 2)}\n`);
+}
+
+/** The recorded run's samples are the first samples of this one, in the same order (a top-up appends). */
+function isTopUp(recorded: Partial<RunIdentity>, samples: readonly Sample[]): boolean {
+  const count = recorded.sampleCount;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count <= 0 || count > samples.length) return false;
+  return samplesDigest(samples.slice(0, count)) === recorded.samples;
 }

@@ -31,7 +31,8 @@ export function evalSource(run: EvalRunSamples): ExportSource {
   const warnings = [...run.warnings];
   if (EVALUATION_ONLY.test(run.datasetName))
     warnings.push(
-      `${run.datasetName} is an evaluation benchmark: training on rows exported from it makes later scores on it meaningless.`,
+      `${run.datasetName} is an evaluation benchmark: training on rows exported from it makes later scores on it ` +
+        'meaningless.',
     );
   const completions: ScoredCompletion[] = [];
   const tasks = new Map<string, ExportTask>();

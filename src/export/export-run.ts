@@ -51,7 +51,8 @@ export function exportSource(source: ExportSource, format: ExportFormat, options
   }
   if (format === 'sft' && source.kind !== 'solve') {
     throw new UsageError(
-      `--format sft writes repair trajectories that end in a pass, which only a codeloop solve run records; ${source.dir} is the folder of a codeloop ${source.kind === 'rewards' ? 'rewards score' : source.kind} run.`,
+      '--format sft writes repair trajectories that end in a pass, which only a codeloop solve run records; ' +
+        `${source.dir} is the folder of a codeloop ${source.kind === 'rewards' ? 'rewards score' : source.kind} run.`,
     );
   }
   let rows: object[];
@@ -80,7 +81,9 @@ export function exportSource(source: ExportSource, format: ExportFormat, options
     const rule = { ...DEFAULT_PAIR_RULE, ...options.pairRule };
     const why: Record<ExportFormat, string> = {
       'trl-grpo': 'no task has a prompt and a row',
-      'trl-dpo': `no two answers to the same prompt meet the pair rule (chosen ≥ ${rule.minChosen}, gap ≥ ${rule.minGap}, rejected ran)`,
+      'trl-dpo':
+        'no two answers to the same prompt meet the pair rule ' +
+        `(chosen ≥ ${rule.minChosen}, gap ≥ ${rule.minGap}, rejected ran)`,
       'trl-kto': 'no completion has a pass rate',
       sft: 'no repair passed every hidden test',
       openrlhf: 'no task has a prompt and a row',

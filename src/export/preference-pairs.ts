@@ -46,9 +46,9 @@ function ran(completion: ScoredCompletion & { passRate: number }): boolean {
 
 /**
  * Preference pairs from scored completions, in source order.
- * - Pass-rate pairs: completions given the same prompt for the same task (identical texts counted once) pair up as
- *   (chosen, rejected) when chosen ≥ `minChosen`, chosen − rejected ≥ `minGap`, and the rejected one ran (see `ran`).
- *   Every qualifying pair is kept, as AceCoder does.
+ * - Pass-rate pairs: completions given the same prompt for the same task (identical texts counted once) pair up
+ *   as (chosen, rejected) when chosen ≥ `minChosen`, chosen − rejected ≥ `minGap`, and the rejected one ran (see
+ *   `ran`). Every qualifying pair is kept, as AceCoder does.
  * - Repair pairs (solve runs): a repair with pass rate ≥ `minChosen` whose parent's pass rate is at least `minGap`
  *   lower gives (repair, parent) under the repair's prompt. The parent may score 0: it is the program the feedback is
  *   about.

@@ -88,7 +88,8 @@ export function readRewardsSource(dir: string): ExportSource {
     run = parsed;
   } catch (error) {
     throw new UsageError(
-      `${runPath}: not the run.json of a codeloop rewards run (${(error as Error).message}); give the --out folder of codeloop rewards score.`,
+      `${runPath}: not the run.json of a codeloop rewards run (${(error as Error).message}); ` +
+        'give the --out folder of codeloop rewards score.',
       { cause: error },
     );
   }
@@ -148,7 +149,8 @@ export function readRewardsSource(dir: string): ExportSource {
   }
   if (withoutPrompt > 0)
     warnings.push(
-      `${withoutPrompt} result(s) have no prompt (neither their row nor results.jsonl gives one); left out. Give rows a "prompt".`,
+      `${withoutPrompt} result(s) have no prompt (neither their row nor results.jsonl gives one); left out. ` +
+        'Give rows a "prompt".',
     );
   return {
     kind: 'rewards',

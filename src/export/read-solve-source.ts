@@ -81,7 +81,8 @@ export function readSolveSource(dir: string): ExportSource {
     completions,
     tasks: [],
     rowsUnavailable:
-      'a solve run records test results but not the tests themselves; export the prompt-only formats from an eval or rewards run of the same tasks',
+      'a solve run records test results but not the tests themselves; export the prompt-only formats from an ' +
+      'eval or rewards run of the same tasks',
     warnings,
   };
 }

@@ -3,7 +3,7 @@ import { preferencePairs, type PairRule } from './preference-pairs.js';
 import type { ExportPrompt, ExportSource, ExportTask, ScoredCompletion } from './records.js';
 
 /**
- * The trainer formats, each a pure function of a run's records (see docs/rewards-trainers.md for every field).
+ * The trainer formats, each a pure function of a run's records (see docs/rewards.md, "Trainers", for every field).
  * Conversational prompts give conversational rows (answers as one assistant message), text prompts give text rows:
  * TRL reads both ("standard" and "conversational" dataset formats).
  */
@@ -55,7 +55,7 @@ export function dpoRows(source: ExportSource, rule: PairRule = {}): Row[] {
   }));
 }
 
-/** TRL KTO/BCO: unpaired completions, `label` true when every test passed. Infra errors and flaky items are left out. */
+/** TRL KTO/BCO: unpaired completions, `label` true when every test passed; infra errors and flaky items left out. */
 export function ktoRows(source: ExportSource): Row[] {
   return judged(source.completions).map((completion) => ({
     prompt: completion.prompt,

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { RunComparison } from './compare-runs.js';
 import { passAtKChartSvg, type ChartSeries } from './report-chart.js';
 import { codeloopVersion } from '../core/index.js';
-import { REPORT_PAGE_SCRIPT, REPORT_PAGE_STYLE } from './report-page.js';
 import { incompleteScoreNote, runTitle } from '../eval/index.js';
+import { REPORT_PAGE_SCRIPT, REPORT_PAGE_STYLE } from './report-page.js';
 import type { ReportRun, ReportTask, TaskOutcome } from './report-run.js';
 
 /**

@@ -295,7 +295,8 @@ export async function runFunctionTests(
     if (run.execution.verdict === 'infra-error')
       return { tests: [], load: 'passed', infraError: true, reason: `sandbox failure: ${run.execution.reason}` };
     if (run.done) {
-      recordCache.set(key, run);
+      // The cache keeps what later runs read, not the execution's output (up to OUTPUT_BYTES of it).
+      recordCache.set(key, { ...run, execution: { ...run.execution, stdout: '', stderr: '' } });
       if (recordCache.size > RECORD_CACHE_SIZE) recordCache.delete(recordCache.keys().next().value as string);
     }
   }

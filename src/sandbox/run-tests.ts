@@ -366,17 +366,78 @@ function compileErrorResult(steps: Step[], message: string, executor: Executor, 
   };
 }
 
+const TEST_STATUSES: ReadonlySet<string> = new Set<TestStatus>([
+  'passed',
+  'failed',
+  'error',
+  'timed-out',
+  'memory-exceeded',
+  'compile-error',
+  'not-run',
+  'infra-error',
+]);
+const ORIGINS: ReadonlySet<string> = new Set<TestOrigin>(['public', 'hidden', 'generated']);
+
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? short(value) : undefined);
+
+/**
+ * A runner line as the types say it is. The runner shares the candidate's process, so a candidate can write lines in
+ * its format (docs/sandbox.md): whatever such a line holds (a value nested 300,000 deep where a string belongs, an
+ * unknown status) must not reach code that formats, stores or switches on it. Fields of the wrong type are dropped,
+ * texts are cut as the runner cuts them, and an unknown status is `error`.
+ */
+function runnerLine(value: unknown): RunnerLine | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const raw = value as Record<string, unknown>;
+  const type = raw['type'];
+  if (type !== 'plan' && type !== 'solution' && type !== 'test' && type !== 'done') return undefined;
+  const line: RunnerLine = { type };
+  if (type === 'plan') {
+    if (!Array.isArray(raw['tests'])) return undefined;
+    line.tests = [];
+    for (const test of raw['tests'] as unknown[]) {
+      const entry = (typeof test === 'object' && test !== null ? test : {}) as Record<string, unknown>;
+      const id = entry['id'];
+      const origin = entry['origin'];
+      if (typeof id !== 'string' || typeof origin !== 'string' || !ORIGINS.has(origin)) return undefined;
+      line.tests.push({ id, origin: origin as TestOrigin, assertion: text(entry['assertion']) ?? '' });
+    }
+    return line;
+  }
+  if (typeof raw['id'] === 'string') line.id = raw['id'];
+  if (raw['status'] !== undefined)
+    line.status = (
+      typeof raw['status'] === 'string' && TEST_STATUSES.has(raw['status']) ? raw['status'] : 'error'
+    ) as TestStatus;
+  for (const key of ['expected', 'actual', 'traceback'] as const) {
+    const field = text(raw[key]);
+    if (field !== undefined) line[key] = field;
+  }
+  const exception = raw['exception'];
+  if (typeof exception === 'object' && exception !== null) {
+    const { type: name, message } = exception as Record<string, unknown>;
+    line.exception = { type: text(name) ?? 'Error', message: text(message) ?? '' };
+  }
+  const duration = raw['durationMs'];
+  if (typeof duration === 'number' && Number.isFinite(duration)) line.durationMs = duration;
+  return line;
+}
+
 /** Reads the runner's lines from stdout; tests without a line get a status from how the execution ended. */
 export function collectResults(execution: ExecutionResult, nonce: string): TestRunResult {
   const lines: RunnerLine[] = [];
   for (const line of execution.stdout.split('\n')) {
     const at = line.indexOf(nonce);
     if (at < 0) continue;
+    let parsed: unknown;
     try {
-      lines.push(JSON.parse(line.slice(at + nonce.length)) as RunnerLine);
+      parsed = JSON.parse(line.slice(at + nonce.length));
     } catch {
       // A line cut by the output limit: the tests it would have reported are `not-run`.
+      continue;
     }
+    const checked = runnerLine(parsed);
+    if (checked) lines.push(checked);
   }
   const stderrTail = execution.stderr.slice(-STDERR_TAIL);
   const summary = {

@@ -2,7 +2,8 @@
  * Runs the trainer's hand-built ONNX graphs (onnx-blocks.ts) in onnxruntime-node: one InferenceSession per graph and
  * shape, cached; plus a plain Gemm (`linear`) and the peak-FLOP/s measurement that MFU is reported against.
  */
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+import { isPackageNotFound, MissingDependencyError } from '../core/index.js';
 import { encodeOnnxModel, type OnnxGraph } from './onnx-graph.js';
 
 export interface OnnxKernelsOptions {
@@ -10,11 +11,32 @@ export interface OnnxKernelsOptions {
   threads?: number;
 }
 
-function tensor(data: Float32Array, dims: number[]): ort.Tensor {
+/** The version range `codeloop train` is tested with (package.json's peerDependencies). */
+const ONNX_RUNTIME_VERSION = '1.30.0';
+
+let onnxRuntime: Promise<typeof Ort> | undefined;
+
+/**
+ * onnxruntime-node, imported on first use: it is an optional peer dependency (its install script downloads files from
+ * outside npm), so evaluating or serving never loads it and an install without it still works.
+ */
+export function loadOnnxRuntime(): Promise<typeof Ort> {
+  onnxRuntime ??= import('onnxruntime-node').catch((error: unknown) => {
+    onnxRuntime = undefined;
+    if (isPackageNotFound(error, 'onnxruntime-node'))
+      throw new MissingDependencyError('onnxruntime-node', 'training (codeloop train)', ONNX_RUNTIME_VERSION, {
+        cause: error,
+      });
+    throw error;
+  });
+  return onnxRuntime;
+}
+
+function tensor(ort: typeof Ort, data: Float32Array, dims: number[]): Ort.Tensor {
   return new ort.Tensor('float32', data, dims);
 }
 
-function out(result: ort.InferenceSession.ReturnType, name: string): Float32Array {
+function out(result: Ort.InferenceSession.ReturnType, name: string): Float32Array {
   const value = result[name];
   if (!value) throw new Error(`onnx kernel: missing output ${name}`);
   return value.data as Float32Array;
@@ -22,24 +44,29 @@ function out(result: ort.InferenceSession.ReturnType, name: string): Float32Arra
 
 export class OnnxKernels {
   readonly threads: number;
-  private sessions = new Map<string, Promise<ort.InferenceSession>>();
+  private sessions = new Map<string, Promise<Ort.InferenceSession>>();
+  /** Set once the first session is made (every tensor is made after awaiting a session). */
+  private ort: typeof Ort | undefined;
 
   constructor({ threads = 2 }: OnnxKernelsOptions = {}) {
     this.threads = threads;
   }
 
-  private session(key: string, build: () => OnnxGraph): Promise<ort.InferenceSession> {
+  private session(key: string, build: () => OnnxGraph): Promise<Ort.InferenceSession> {
     let session = this.sessions.get(key);
     if (!session) {
-      session = ort.InferenceSession.create(encodeOnnxModel(build()), {
-        intraOpNumThreads: this.threads,
-        interOpNumThreads: 1,
-        graphOptimizationLevel: 'all',
-        executionMode: 'sequential',
-        logSeverityLevel: 3,
-        // No spin-waiting between runs: on a shared 2-core machine spinning burns the CPU the JS side and other
-        // processes need (measured: half the CPU time for the same wall time).
-        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      session = loadOnnxRuntime().then((ort) => {
+        this.ort = ort;
+        return ort.InferenceSession.create(encodeOnnxModel(build()), {
+          intraOpNumThreads: this.threads,
+          interOpNumThreads: 1,
+          graphOptimizationLevel: 'all',
+          executionMode: 'sequential',
+          logSeverityLevel: 3,
+          // No spin-waiting between runs: on a shared 2-core machine spinning burns the CPU the JS side and other
+          // processes need (measured: half the CPU time for the same wall time).
+          extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+        });
       });
       this.sessions.set(key, session);
     }
@@ -56,7 +83,8 @@ export class OnnxKernels {
       ],
       outputs: [{ name: 'y', shape: [N, M] }],
     }));
-    return out(await session.run({ x: tensor(x, [N, K]), W: tensor(W, [M, K]) }), 'y');
+    const ort = this.ort as typeof Ort;
+    return out(await session.run({ x: tensor(ort, x, [N, K]), W: tensor(ort, W, [M, K]) }), 'y');
   }
 
   /**
@@ -69,9 +97,10 @@ export class OnnxKernels {
     feeds: Record<string, [Float32Array | Int32Array, number[]]>,
   ): Promise<Record<string, Float32Array>> {
     const session = await this.session(key, build);
-    const tensors: Record<string, ort.Tensor> = {};
+    const ort = this.ort as typeof Ort;
+    const tensors: Record<string, Ort.Tensor> = {};
     for (const [name, [data, dims]] of Object.entries(feeds)) {
-      tensors[name] = data instanceof Int32Array ? new ort.Tensor('int32', data, dims) : tensor(data, dims);
+      tensors[name] = data instanceof Int32Array ? new ort.Tensor('int32', data, dims) : tensor(ort, data, dims);
     }
     const result = await session.run(tensors);
     const outputs: Record<string, Float32Array> = {};

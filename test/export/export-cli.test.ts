@@ -148,7 +148,10 @@ test('bad input: exit 2 with a message that names the value and the fix', () => 
   const cases: [string[], RegExp][] = [
     [
       ['--from', lostDataset, '--format', 'trl-grpo'],
-      /lost-dataset: the prompts come from the run's dataset, which cannot be used: dataset mbpp could not be loaded .*--data-dir DIR names the folder with the dataset files/,
+      new RegExp(
+        "lost-dataset: the prompts come from the run's dataset, which cannot be used: dataset mbpp could not be " +
+          'loaded .*--data-dir DIR names the folder with the dataset files',
+      ),
     ],
     [
       ['--from', evalRun, '--format', 'parquet'],

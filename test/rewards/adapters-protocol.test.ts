@@ -74,7 +74,7 @@ beforeEach(() => {
 const ADD_ROW = { prompt: 'def add(a, b):\n', test: 'def check(f):\n    assert f(1, 2) == 3\n', entry_point: 'add' };
 const COMPLETIONS = ['    return a + b\n', '    return a - b\n', '    INFRA\n'];
 
-test('TRL sync: the row column is sent as the row; rewards are floats, None for an infra error; verdicts logged', async () => {
+test('TRL sync: the row column is the row; rewards are floats, None for an infra error; verdicts logged', async () => {
   const output = await callTrainer(
     'trl_call.py',
     ['sync'],
@@ -96,7 +96,7 @@ test('TRL sync: the row column is sent as the row; rewards are floats, None for 
   });
 });
 
-test('TRL async, conversational: messages pass through; a row is built from the test columns and the prompt', async () => {
+test('TRL async, chat: messages pass through; a row is built from the test columns and the prompt', async () => {
   const prompt = [{ role: 'user', content: 'Write add(a, b).' }];
   const completions = COMPLETIONS.slice(0, 2).map((content) => [{ role: 'assistant', content }]);
   const output = await callTrainer(
@@ -116,6 +116,27 @@ test('TRL async, conversational: messages pass through; a row is built from the 
     completion: completions[0],
   });
   assert.equal(received[0]?.body.options, undefined);
+});
+
+test('TRL execution and format rewards from make_reward_functions: one request for both', async () => {
+  const output = await callTrainer(
+    'trl_call.py',
+    ['pair'],
+    {
+      prompts: [ADD_ROW.prompt, ADD_ROW.prompt],
+      completions: COMPLETIONS.slice(0, 2),
+      columns: { row: [ADD_ROW, ADD_ROW].map((row) => JSON.stringify(row)) },
+    },
+    { CODELOOP_REWARDS_URL: url },
+  );
+  assert.deepEqual(output, {
+    rewards: [
+      [1, 0],
+      [1, 1],
+    ],
+    names: ['codeloop_execution', 'codeloop_format'],
+  });
+  assert.equal(received.length, 1, "the second function reused the first one's results");
 });
 
 const VERL_ROWS = [
@@ -151,7 +172,7 @@ test('verl naive manager: one compute_score call per response, reward_kwargs pas
   });
 });
 
-test('verl: an infra error raises unless on_infra_error says how to score it; the batch manager sends one request', async () => {
+test('verl: an infra error raises unless on_infra_error scores it; the batch manager sends one request', async () => {
   const infra = [{ ...VERL_ROWS[0], response: 'INFRA' }];
   const raised = await callTrainer('verl_call.py', ['naive', join(ADAPTERS_DIR, 'verl.py'), 'compute_score'], {
     rows: infra,
@@ -231,7 +252,8 @@ test('client: waits out a full queue (429, Retry-After), and names the fix for 4
   const attempt = (status: number, body: unknown) => {
     scripted = [[status, {}, body]];
     return client(
-      `try:\n    RewardsClient(url=${JSON.stringify(url)}).score(${items})\nexcept RewardsError as e:\n    print(type(e).__name__, e)`,
+      `try:\n    RewardsClient(url=${JSON.stringify(url)}).score(${items})\n` +
+        'except RewardsError as e:\n    print(type(e).__name__, e)',
     );
   };
   assert.match(await attempt(401, {}), /^RewardsAuthError .*refused the request \(401\): set CODELOOP_REWARDS_API_KEY/);
@@ -242,8 +264,9 @@ test('client: waits out a full queue (429, Retry-After), and names the fix for 4
   // Nothing listens on port 9 of the loopback: the error says how to start the service.
   assert.match(
     await client(
-      'try:\n    RewardsClient(url="http://127.0.0.1:9", retries=0).score([{"row": {}, "completion": ""}])\nexcept RewardsError as e:\n    print(e)',
+      'try:\n    RewardsClient(url="http://127.0.0.1:9", retries=0).score([{"row": {}, "completion": ""}])\n' +
+        'except RewardsError as e:\n    print(e)',
     ),
-    /^cannot reach the reward service at http:\/\/127\.0\.0\.1:9 .*start it with `codeloop rewards serve`, or set CODELOOP_REWARDS_URL$/,
+    /^cannot reach the reward service at http:\/\/127\.0\.0\.1:9 .*start it with `codeloop rewards serve`/,
   );
 });

@@ -43,11 +43,14 @@ const SUM_STDIN = {
   },
 };
 const JS_SUM =
-  "```javascript\nconst [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\nconsole.log(a + b);\n```";
+  "```javascript\nconst [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\n" +
+  'console.log(a + b);\n```';
 const JS_PRODUCT = JS_SUM.replace('a + b', 'a * b');
 // TypeScript is type-checked (MultiPL-E's rule), and the sandbox has no Node typings: `require` is declared.
 const TS_PRODUCT =
-  "```typescript\ndeclare const require: any;\nconst parts: string[] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/);\nconsole.log(Number(parts[0]) * Number(parts[1]));\n```";
+  '```typescript\ndeclare const require: any;\n' +
+  "const parts: string[] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/);\n" +
+  'console.log(Number(parts[0]) * Number(parts[1]));\n```';
 
 let service: ChildProcess | undefined;
 let url = '';
@@ -267,12 +270,7 @@ test('TRL on rows exported from an eval run: the row is the codeloop task the ev
 
 test(
   'TRL on a JavaScript row exported from an eval run: the canonical solution the eval passed gets reward 1',
-  {
-    skip,
-    // Open at rewards 79d6537: assert.deepStrictEqual on the candidate's arrays fails with "same structure but not
-    // reference-equal" (values from the candidate's execution are not of the tests' realm); reported to the lead.
-    todo: 'the reward service fails JavaScript deepStrictEqual tests on arrays',
-  },
+  { skip },
   async () => {
     const examples = await loadDataset('examples');
     const task = examples.tasks.find((candidate) => candidate.id === 'examples/js/rotate-right');

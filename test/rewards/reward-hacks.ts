@@ -51,7 +51,17 @@ const py = (code: string): string => `\`\`\`python\n${code}\n\`\`\``;
 const js = (code: string): string => `\`\`\`javascript\n${code}\n\`\`\``;
 const ts = (code: string): string => `\`\`\`typescript\n${code}\n\`\`\``;
 
+/** deepStrictEqual on arrays: the candidate's values must be rebuilt in the tests' realm to be strictly equal. */
+export const JS_ARRAY_ROW = {
+  language: 'js',
+  prompt: 'function pair(a, b) {\n',
+  tests:
+    "const assert = require('node:assert');\nfunction test() {\n  let candidate = pair;\n" +
+    '  assert.deepStrictEqual(candidate(1, 2), [1, 2]);\n  assert.deepStrictEqual(candidate(3, [4]), [3, [4]]);\n}\ntest();\n',
+};
+
 export const CORRECT: Hack[] = [
+  { name: 'js strict arrays correct', row: JS_ARRAY_ROW, completion: '  return [a, b];\n}\n' },
   { name: 'python correct', row: PYTHON_ROW, completion: '    return a + b\n' },
   { name: 'python io correct', row: PYTHON_IO_ROW, completion: py('a, b = map(int, input().split())\nprint(a + b)') },
   { name: 'js correct', row: JS_ROW, completion: '  return a + b;\n}\n' },

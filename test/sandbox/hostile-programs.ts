@@ -311,6 +311,19 @@ export const HOSTILE_PROGRAMS: HostileProgram[] = [
       { harness },
     ),
   ),
+  // A fork ORACLE is different and passes: at each call the original process forks one child per possible answer;
+  // the child returns its answer and exits 42 at the next call (0 at the end), or dies on the assert; the parent
+  // returns the answer whose child got through and runs on to write its own, genuine end marker. openai/human-eval
+  // passes it too (its guard leaves posix.fork), so the in-process harnesses keep that verdict; pinned here so that a
+  // change is noticed, and documented in docs/sandbox.md. Rewards (out of process) give it 0: test/rewards.
+  ...(['completion', 'human-eval'] as const).map((harness) =>
+    py(
+      `fork-oracle-passes-in-process-${harness}`,
+      'def is_even(n):\n    import posix\n    g = globals()\n    if g.get("_probe"):\n        posix._exit(42)\n    for guess in (True, False):\n        pid = posix.fork()\n        if pid == 0:\n            g["_probe"] = True\n            return guess\n        _, status = posix.waitpid(pid, 0)\n        if posix.WIFEXITED(status) and posix.WEXITSTATUS(status) in (0, 42):\n            return guess\n\nassert is_even(2) == True\nassert is_even(3) == False\nassert is_even(7) == False\nassert is_even(10) == True\n',
+      'passed',
+      { harness },
+    ),
+  ),
   // Issue 13, item 3a: compile() raising something other than SyntaxError is the program's compile error, never an
   // infra-error (human-eval records "failed: ..." for it).
   ...(

@@ -117,6 +117,36 @@ describe('runTests', { skip }, () => {
     assert.equal(exits.infraError, false);
   });
 
+  test('Python: result lines a candidate forges reach the host only in the shape the types say', async () => {
+    // The runner shares the candidate's process: a frame walk finds its nonce and descriptor. Before the host checked
+    // each line, these fields went through as they were, and formatting the feedback (`${test.actual}`, traceback.trim)
+    // or writing the attempt (JSON.stringify) threw: a RangeError or TypeError out of codeloop solve.
+    const result = await runTests(executor, {
+      language: 'python',
+      entryPoint: 'f',
+      solution:
+        'import json, os, sys\nframe = sys._getframe()\nwhile "_NONCE" not in frame.f_globals:\n    frame = frame.f_back\n' +
+        'OUT, NONCE = frame.f_globals["_OUT"], frame.f_globals["_NONCE"]\n' +
+        'deep = "[" * 300000 + "]" * 300000\n' +
+        'def f(x):\n    if x == 2:\n' +
+        '        os.write(OUT, (NONCE + \'{"type":"test","id":"h0","status":"banana","actual":\' + deep + ' +
+        '\',"expected":{"a":1},"traceback":7,"exception":{"type":[1],"message":null},"durationMs":"slow","tests":5}\\n\').encode())\n' +
+        '    return x\n',
+      sources: [{ origin: 'hidden', form: 'statements', idPrefix: 'h', code: 'assert f(1) == 2\nassert f(2) == 2\n' }],
+    });
+    assert.equal(result.infraError, false);
+    // The forged line came after the runner's own line for h0, so it is the one the host keeps; cut down to the types.
+    assert.deepEqual(result.tests[0], {
+      id: 'h0',
+      origin: 'hidden',
+      assertion: 'assert f(1) == 2',
+      status: 'error',
+      exception: { type: 'Error', message: '' },
+    });
+    assert.equal(result.tests[1]?.status, 'passed');
+    assert.doesNotThrow(() => JSON.stringify(result));
+  });
+
   test('a candidate that prints a lot does not crowd out the results', async () => {
     const python = await runTests(executor, {
       language: 'python',

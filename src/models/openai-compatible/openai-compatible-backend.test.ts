@@ -122,14 +122,16 @@ test("an error event inside a 200 stream fails the stream with the server's mess
 });
 
 test('complete with returnPartialOnAbort streams each choice and keeps what arrived', async () => {
+  const controller = new AbortController();
+  let started = 0;
   handler = (_body, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
     response.write(`data: ${JSON.stringify({ choices: [{ index: 0, text: 'def f():', finish_reason: null }] })}\n\n`);
-    // ... and then nothing more until the client gives up
+    // ... and then nothing more until the client gives up: the budget ends once both streams have sent their text
+    // (timed from there, not from the start, so a loaded machine still delivers it before the abort).
+    if (++started === 2) setTimeout(() => controller.abort(new Error('latency budget')), 300);
   };
   const backend = createOpenAICompatibleBackend({ baseURL, model: 'm', flavor: 'vllm' });
-  const controller = new AbortController();
-  setTimeout(() => controller.abort(new Error('latency budget')), 100);
   const result = await backend.complete('p', {
     n: 2,
     temperature: 0.5,

@@ -54,7 +54,7 @@ const calls = { table: [], recording: false, made: [] };
 function call(name, args) {
   const index = calls.made.length;
   if (index >= MAX_CALLS) throw new Error(`more than ${MAX_CALLS} calls in one test`);
-  const made = { fn: name, args: values.encode(args), kwargs: { d: [] } };
+  const made = { fn: name, args: contextValues.encode(args), kwargs: { d: [] } };
   calls.made.push(made);
   const known = calls.table[index];
   if (!known || known.fn !== name || JSON.stringify(known.args) !== JSON.stringify(made.args)) {
@@ -64,7 +64,7 @@ function call(name, args) {
   const outcome = known.outcome ?? {};
   if ('ok' in outcome) {
     (outcome.argsAfter ?? []).forEach((after, position) => applyMutation(args[position], after));
-    return values.decode(outcome.ok);
+    return contextValues.decode(outcome.ok);
   }
   if ('error' in outcome) {
     const error = new Error(String(outcome.error.message ?? ''));
@@ -79,7 +79,7 @@ function call(name, args) {
 function applyMutation(argument, after) {
   let value;
   try {
-    value = values.decode(after);
+    value = contextValues.decode(after);
   } catch {
     return;
   }
@@ -140,6 +140,12 @@ const proxyNames = [suite.entryPoint, ...suite.solutionNames].filter(
     name && all.indexOf(name) === index && (name === suite.entryPoint || vm.runInContext(`typeof ${name}`, context) === 'undefined'),
 );
 for (const name of proxyNames) context[name] = proxy(name);
+// Values are rebuilt in the tests' own realm: an array made in this module's realm has another Array.prototype, which
+// assert.deepStrictEqual reports as "same structure but not reference-equal".
+const contextValues = vm.runInContext(
+  `(function () { const module = { exports: {} }; ${fs.readFileSync(require.resolve('./codeloop-values.cjs'), 'utf8')}\n; return module.exports; })()`,
+  context,
+);
 
 function run(code) {
   seed = 20240917;

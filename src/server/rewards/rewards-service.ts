@@ -239,16 +239,31 @@ export function createRewardsService(options: RewardsServiceOptions): RewardsSer
     } catch {
       return nullResult('the client went away before the item ran', started);
     }
-    const timeout = AbortSignal.timeout(itemTimeoutMs);
-    const signal = AbortSignal.any([timeout, clientSignal]);
+    // One controller per item, its timer cleared and its listener removed at the end: AbortSignal.timeout/any would
+    // keep every item's signal (and through the executor's abort listeners, its programs) alive for the whole limit.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new Error(`item time limit of ${itemTimeoutMs} ms`));
+    }, itemTimeoutMs);
+    const onClientGone = (): void => controller.abort(clientSignal.reason);
+    clientSignal.addEventListener('abort', onClientGone, { once: true });
     try {
-      return await scoreItem(item, { executor, ...scoreDefaults, ...(mode ? { mode } : {}), signal });
+      return await scoreItem(item, {
+        executor,
+        ...scoreDefaults,
+        ...(mode ? { mode } : {}),
+        signal: controller.signal,
+      });
     } catch (error) {
-      if (timeout.aborted)
+      if (timedOut)
         return nullResult(`the item took longer than the service's ${itemTimeoutMs} ms item limit`, started);
       if (clientSignal.aborted) return nullResult('the client went away', started);
       return nullResult(`internal error while scoring: ${(error as Error).message}`, started);
     } finally {
+      clearTimeout(timer);
+      clientSignal.removeEventListener('abort', onClientGone);
       release();
     }
   }

@@ -6,8 +6,10 @@ holding one value per completion, plus trainer_state, log_extra and log_metric; 
 f(prompts=..., completions=..., completion_ids=..., **reward_kwargs), an async one is awaited with asyncio.gather on
 an event loop running in another thread (asyncio.run_coroutine_threadsafe(...).result()).
 
-Usage: python3 trl_call.py sync|async < {"prompts": [...], "completions": [...], "columns": {name: [...]}}
-Prints {"rewards": [...], "extra": {column: [...]}, "metrics": {name: [...]}, "name": f.__name__}.
+Usage: python3 trl_call.py sync|async|pair < {"prompts": [...], "completions": [...], "columns": {name: [...]}}
+Prints {"rewards": [...], "extra": {column: [...]}, "metrics": {name: [...]}, "name": f.__name__}; `pair` calls the
+two functions of make_reward_functions() one after the other, as TRL loops over its reward_funcs, and prints
+{"rewards": [[...], [...]], "names": [...]}.
 """
 
 import asyncio
@@ -15,7 +17,7 @@ import json
 import sys
 import threading
 
-from codeloop_rewards.trl import codeloop_reward, codeloop_reward_async
+from codeloop_rewards.trl import codeloop_reward, codeloop_reward_async, make_reward_functions
 
 
 class TrainerState:  # stands in for transformers.TrainerState, which reward functions may read
@@ -33,6 +35,12 @@ def main():
     reward_kwargs["trainer_state"] = TrainerState()
     reward_kwargs["log_extra"] = lambda column, values: extra.setdefault(column, []).extend(values)
     reward_kwargs["log_metric"] = lambda name, value: metrics.setdefault(name, []).append(value)
+    if mode == "pair":
+        funcs = make_reward_functions()
+        outputs = [func(prompts=prompts, completions=completions, completion_ids=completion_ids, **reward_kwargs)
+                   for func in funcs]
+        print(json.dumps({"rewards": outputs, "names": [func.__name__ for func in funcs]}))
+        return
     if mode == "sync":
         func = codeloop_reward
         output = func(prompts=prompts, completions=completions, completion_ids=completion_ids, **reward_kwargs)
