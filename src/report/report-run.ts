@@ -65,6 +65,8 @@ export interface ReportTask {
   counted: boolean;
   /** Indices into `ReportRun.samples`, in sample order. */
   samples: number[];
+  /** The task's CWE (datasets with security tests, e.g. CWEval), from the dataset. */
+  cwe?: string;
   /** Text before and after a sample's text in its program, by sample kind; absent without the dataset. */
   programTemplate?: { completion?: [string, string]; solution?: [string, string] };
 }
@@ -281,6 +283,8 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
     task.outcome = taskOutcome(task);
     const template = templates.get(task.id);
     if (template !== undefined && Object.keys(template).length > 0) task.programTemplate = template;
+    const cwe = taskById.get(task.id)?.security?.cwe;
+    if (cwe !== undefined) task.cwe = cwe;
   }
 
   // pass@k, recomputed with the estimator from the joined verdicts.
