@@ -235,6 +235,13 @@ function kindOf(kind: string): SecurityTestResult['kind'] {
   return 'other';
 }
 
+/** The line of a pytest message that says what went wrong: its last `E   …` line, else its first line. */
+function headline(message: string): string {
+  const lines = message.split('\n');
+  const error = lines.findLast((line) => line.startsWith('E '));
+  return (error ?? lines[0] ?? '').replace(/^E\s+/, '').slice(0, 200);
+}
+
 /** What a run came to: the sample's verdict and one line why, and the per-case outcome (absent for an infra-error). */
 export interface SecurityRun {
   verdict: Verdict;
@@ -313,7 +320,12 @@ export function parseSecurityRun(task: Task, result: ExecutionResult, nonce: str
   if (parsed.report !== 'ok')
     reason += `; pytest's report is ${parsed.report}${parsed.reportError ? ` (${parsed.reportError})` : ''}`;
   if (parsed.killed) reason += '; stopped at the time limit';
-  if (firstFailure !== undefined) reason += `; ${firstFailure.name}: ${firstFailure.status}`;
+  // A test module that does not import (the candidate's syntax error, a missing name) is a collection error, reported
+  // by pytest as a case without a marker: it says more than the cases that then never ran.
+  const collection = tests.find((test) => test.kind === 'other' && test.status !== 'passed');
+  if (firstFailure?.status === 'not-run' && collection !== undefined)
+    reason += `; ${collection.name}: ${collection.status}${collection.message ? ` (${headline(collection.message)})` : ''}`;
+  else if (firstFailure !== undefined) reason += `; ${firstFailure.name}: ${firstFailure.status}`;
   else if (failedAttack !== undefined) reason += `; attack ${failedAttack.name}: ${failedAttack.status}`;
   const timedOut = parsed.killed || tests.some((test) => test.kind === 'functionality' && test.status === 'timed-out');
   return { verdict: functional ? 'passed' : timedOut ? 'timed-out' : 'failed', reason, security: outcome };

@@ -140,6 +140,8 @@ export const REPORT_PAGE_SCRIPT = `
     } else {
       note = data.programsUnavailable !== null
         ? 'Program not shown: ' + data.programsUnavailable + ' The sample’s ' + sample.kind + ':'
+        : parts.cwe
+        ? 'The sample’s answer: its first fenced code block (else the whole answer) is the task file the tests ran (JavaScript: with the reference’s entrypoint after it).'
         : 'Not verified: the program rebuilt from the dataset does not match the journal’s SHA-256, so only the sample’s ' + sample.kind + ' is shown:';
       program.appendChild(el('span', { className: 'text', text: sample.text }));
     }
