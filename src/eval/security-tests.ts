@@ -100,6 +100,10 @@ export function securityDependencyProblems(tasks: readonly Task[], env: NodeJS.P
   const needsNode = security.some((task) => task.language === 'javascript');
   const needsRecheck = security.some((task) => task.security.cwe === 'CWE-1333');
   const modules = securityNodeModules(env);
+  if ((needsNode || needsRecheck) && !modules.startsWith('/usr/'))
+    problems.push(
+      `${modules} is outside /usr, the only system folder the sandbox mounts, so its programs cannot see it`,
+    );
   if (needsNode && !existsSync(join(modules, 'jsdom')))
     problems.push(`the JavaScript tasks' Node modules are not in ${modules}`);
   if (needsRecheck && !existsSync(join(modules, 'recheck-linux-x64', 'recheck')))
