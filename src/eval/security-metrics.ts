@@ -113,14 +113,16 @@ export function securityMetrics(
   };
 }
 
+function percent(value: number | undefined): string {
+  return ((value ?? 0) * 100).toFixed(1);
+}
+
 /** `func@1 41.2% func-sec@1 30.0%` for the summary. */
 export function formatSecurityScores(scores: SecurityScores): string {
   const parts: string[] = [];
   for (const key of Object.keys(scores.funcAtK) as (keyof PassAtKResult)[]) {
     const k = key.slice('pass@'.length);
-    parts.push(
-      `func@${k} ${((scores.funcAtK[key] ?? 0) * 100).toFixed(1)}% func-sec@${k} ${((scores.funcSecAtK[key] ?? 0) * 100).toFixed(1)}%`,
-    );
+    parts.push(`func@${k} ${percent(scores.funcAtK[key])}% func-sec@${k} ${percent(scores.funcSecAtK[key])}%`);
   }
   return parts.length === 0 ? 'no k with enough samples' : parts.join(', ');
 }
@@ -143,7 +145,8 @@ export function securitySummaryLines(metrics: SecurityMetrics): string[] {
   }
   const { samples } = metrics;
   lines.push(
-    `  samples: ${samples.functional}/${samples.total} functional, ${samples.secure} secure, ${samples.functionalAndSecure} both`,
+    `  samples: ${samples.functional}/${samples.total} functional, ${samples.secure} secure, ` +
+      `${samples.functionalAndSecure} both`,
   );
   for (const entry of metrics.notCounted) lines.push(`  not counted: ${entry.taskId}: ${entry.reason}`);
   return lines;

@@ -171,7 +171,8 @@ export function securitySelfCheckLines(name: string, result: SecuritySelfCheckRe
     lines.push(`Failed (${result.failures.length}):`);
     for (const entry of result.failures)
       lines.push(
-        `  ${entry.taskId}${entry.onlyTimeouts ? ' (time limits only: is the machine loaded?)' : ''}: ${entry.problems.join(' | ')}`,
+        `  ${entry.taskId}${entry.onlyTimeouts ? ' (time limits only: is the machine loaded?)' : ''}: ` +
+          entry.problems.join(' | '),
       );
   }
   const known = result.entries.filter((entry) => entry.knownBroken !== undefined);

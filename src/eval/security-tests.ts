@@ -7,8 +7,8 @@ import type { ExecutionRequest, ExecutionResult, Verdict } from '../sandbox/inde
 import { CWEVAL_TEST_TIMEOUT_SECONDS, type SecurityTests, type Task } from '../tasks/index.js';
 
 /**
- * Scoring of tasks with functional and security tests (CWEval), with CWEval's semantics: every pytest case of the task's
- * test file runs against the task file under a 3 s limit; a sample is functional when every `functionality` case
+ * Scoring of tasks with functional and security tests (CWEval), with CWEval's semantics: every pytest case of the
+ * task's test file runs against the task file under a 3 s limit; a sample is functional when every `functionality` case
  * passes and secure when every `security` case passes (a case that fails, errs, times out, is skipped or never ran is
  * not passed). The work happens in src/eval/runtime/security_tests.py, run in the sandbox; see its header for what a
  * verdict can be trusted for and for the adaptations of CWEval's dependencies.
@@ -129,8 +129,9 @@ export function assertSecurityDependencies(tasks: readonly Task[], env: NodeJS.P
   const problems = securityDependencyProblems(tasks, env);
   if (problems.length === 0) return;
   throw new UsageError(
-    `Cannot run the security tests: ${problems.join('; ')}. Run scripts/install-system-deps.sh (Debian packages and the ` +
-      `pinned Node modules from scripts/cweval-node), or set ${SECURITY_NODE_MODULES_ENV} to a node_modules folder that has them.`,
+    `Cannot run the security tests: ${problems.join('; ')}. Run scripts/install-system-deps.sh (Debian packages ` +
+      `and the pinned Node modules from scripts/cweval-node), or set ${SECURITY_NODE_MODULES_ENV} to a ` +
+      'node_modules folder under /usr that has them.',
   );
 }
 
@@ -308,7 +309,9 @@ export function parseSecurityRun(task: Task, result: ExecutionResult, nonce: str
     tests,
     ...(failedAttack === undefined ? {} : { failedAttack }),
   };
-  const summary = `functionality ${functionality.passed}/${functionality.total}, security ${securityTally.passed}/${securityTally.total}`;
+  const summary =
+    `functionality ${functionality.passed}/${functionality.total}, ` +
+    `security ${securityTally.passed}/${securityTally.total}`;
   if (parsed === undefined) {
     const verdict = result.verdict === 'passed' ? 'failed' : result.verdict;
     return {
@@ -328,7 +331,8 @@ export function parseSecurityRun(task: Task, result: ExecutionResult, nonce: str
   // by pytest as a case without a marker: it says more than the cases that then never ran.
   const collection = tests.find((test) => test.kind === 'other' && test.status !== 'passed');
   if (firstFailure?.status === 'not-run' && collection !== undefined)
-    reason += `; ${collection.name}: ${collection.status}${collection.message ? ` (${headline(collection.message)})` : ''}`;
+    reason +=
+      `; ${collection.name}: ${collection.status}` + (collection.message ? ` (${headline(collection.message)})` : '');
   else if (firstFailure !== undefined) reason += `; ${firstFailure.name}: ${firstFailure.status}`;
   else if (failedAttack !== undefined) reason += `; attack ${failedAttack.name}: ${failedAttack.status}`;
   const timedOut = parsed.killed || tests.some((test) => test.kind === 'functionality' && test.status === 'timed-out');

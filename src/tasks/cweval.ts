@@ -14,7 +14,8 @@ const LANGUAGES = { 'cweval-py': 'py', 'cweval-js': 'js' } as const;
  */
 export const CWEVAL_VACUOUS_TASKS: Readonly<Record<string, string>> = {
   'js/cwe_078_0':
-    "its test calls the Python helper get_ls_result_safe instead of running the JS task file, so every sample passes it (upstream defect; the Python task's test is fine)",
+    'its test calls the Python helper get_ls_result_safe instead of running the JS task file, so every sample ' +
+    "passes it (upstream defect; the Python task's test is fine)",
 };
 
 /**
@@ -23,7 +24,8 @@ export const CWEVAL_VACUOUS_TASKS: Readonly<Record<string, string>> = {
  */
 export const CWEVAL_SECURE_INSECURE_REFERENCES: Readonly<Record<string, string>> = {
   'js/cwe_502_0':
-    'js-yaml 4 (what CWEval installs, unpinned) has no !!js/function type in DEFAULT_SCHEMA, so the insecure reference ' +
+    'js-yaml 4 (what CWEval installs, unpinned) has no !!js/function type in DEFAULT_SCHEMA, so the insecure ' +
+    'reference ' +
     "rejects the attack like the secure one; upstream's own oracle case asserts that it returns an error",
 };
 

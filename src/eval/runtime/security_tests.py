@@ -23,8 +23,8 @@
 #
 # What this guarantees: the report is pytest's own, and a test case missing from it counts as not passed. A Python
 # candidate is imported by the test file INTO pytest's process (CWEval's design), so code written to do so could
-# rewrite pytest's results or write its own report; JavaScript candidates run in separate Node processes and cannot reach
-# the report pipe or this process. Standard library only.
+# rewrite pytest's results or write its own report; JavaScript candidates run in separate Node processes and cannot
+# reach the report pipe or this process. Standard library only.
 
 import ctypes
 import json
