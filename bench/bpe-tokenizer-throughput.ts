@@ -100,7 +100,9 @@ try {
   for (let index = 0; index < Math.max(ours.length, theirs.length); index++)
     if (ours[index] !== theirs[index]) differences++;
   console.log(
-    `encode 2 MB: codeloop ${(2 / oursSeconds).toFixed(2)} MB/s, llama.cpp ${(2 / theirsSeconds).toFixed(2)} MB/s (ratio ${(theirsSeconds / oursSeconds).toFixed(2)}); ${ours.length} tokens, ${(sample.length / ours.length).toFixed(2)} chars/token, ${differences} id differences`,
+    `encode 2 MB: codeloop ${(2 / oursSeconds).toFixed(2)} MB/s, llama.cpp ${(2 / theirsSeconds).toFixed(2)} MB/s ` +
+      `(ratio ${(theirsSeconds / oursSeconds).toFixed(2)}); ${ours.length} tokens, ` +
+      `${(sample.length / ours.length).toFixed(2)} chars/token, ${differences} id differences`,
   );
   await model.dispose();
 } finally {

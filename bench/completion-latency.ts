@@ -188,20 +188,24 @@ async function main(): Promise<void> {
   const fixed = (value: number): string => value.toFixed(2);
   console.log(`commit ${commit}; ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}; Node ${process.version}`);
   console.log(
-    `typing simulation: ${problems.length} HumanEval solutions typed character by character, ${requests} requests in ${seconds.toFixed(1)} s, oracle wrong share ${wrongShare}`,
+    `typing simulation: ${problems.length} HumanEval solutions typed character by character, ${requests} requests in ` +
+      `${seconds.toFixed(1)} s, oracle wrong share ${wrongShare}`,
   );
   console.log(
-    `server-added latency (round trip − model time), ms: p50 ${fixed(a.p50)}  p99 ${fixed(a.p99)}  mean ${fixed(a.mean)}   (target ≤ 2 / ≤ 10)`,
+    `server-added latency (round trip − model time), ms: p50 ${fixed(a.p50)}  p99 ${fixed(a.p99)}  mean ` +
+      `${fixed(a.mean)}   (target ≤ 2 / ≤ 10)`,
   );
   console.log(`  of which inside the engine (handler total − model), ms: p50 ${fixed(e.p50)}  p99 ${fixed(e.p99)}`);
   console.log(
     `  requests the model answered (cache misses, ${missesOnly.length}), ms: p50 ${fixed(m.p50)}  p99 ${fixed(m.p99)}`,
   );
   console.log(
-    `reference: bare node:http JSON round trip, ms: p50 ${fixed(f.p50)}  p99 ${fixed(f.p99)};  ratio p50 ${fixed(a.p50 / f.p50)}  p99 ${fixed(a.p99 / f.p99)}`,
+    `reference: bare node:http JSON round trip, ms: p50 ${fixed(f.p50)}  p99 ${fixed(f.p99)};  ratio p50 ` +
+      `${fixed(a.p50 / f.p50)}  p99 ${fixed(a.p99 / f.p99)}`,
   );
   console.log(
-    `worst case in-process (cache off, ${bigFile.split('\n').length}-line file, 10 open files of context, ${worst.length} requests), engine-added ms: p50 ${fixed(w.p50)}  p99 ${fixed(w.p99)}`,
+    `worst case in-process (cache off, ${bigFile.split('\n').length}-line file, 10 open files of context, ` +
+      `${worst.length} requests), engine-added ms: p50 ${fixed(w.p50)}  p99 ${fixed(w.p99)}`,
   );
   console.log(
     `cache: ${((100 * served) / requests).toFixed(1)} % of requests answered without the model (${JSON.stringify(byCache)})`,

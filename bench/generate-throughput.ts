@@ -246,7 +246,8 @@ try {
   if (existsSync(embedded)) models.push(['models/codeloop-embedded.gguf', embedded]);
   if (values.model !== undefined) models.push([values.model, values.model]);
   console.log(
-    `\nSingle stream, ${TOKENS} tokens, temperature 0.8, threads 1, median of ${ROUNDS} rounds (tokens/s; ratios: median of per-round ratios):`,
+    `\nSingle stream, ${TOKENS} tokens, temperature 0.8, threads 1, median of ${ROUNDS} rounds (tokens/s; ratios: ` +
+      `median of per-round ratios):`,
   );
   console.log(
     '| model | llama backend | LlamaCompletion | bare evaluate loop | backend / LlamaCompletion | backend / bare loop |',
@@ -255,7 +256,8 @@ try {
   for (const [label, path] of models) {
     const row = await singleStream(label, path);
     console.log(
-      `| ${row.model} | ${row.backend.toFixed(0)} | ${row.completion.toFixed(0)} | ${row.evaluate.toFixed(0)} | ${row.ratioCompletion.toFixed(2)} | ${row.ratioEvaluate.toFixed(2)} |`,
+      `| ${row.model} | ${row.backend.toFixed(0)} | ${row.completion.toFixed(0)} | ${row.evaluate.toFixed(0)} | ` +
+        `${row.ratioCompletion.toFixed(2)} | ${row.ratioEvaluate.toFixed(2)} |`,
     );
     if (row.backendTokens < TOKENS)
       console.log(`  (the backend's last call stopped at ${row.backendTokens} tokens: an end-of-generation token)`);
@@ -267,7 +269,9 @@ try {
     for (const n of [1, 10, 100]) {
       const row = await batched(path, n);
       console.log(
-        `| ${row.n} | ${row.tokensPerSecond.toFixed(0)} | ${row.flashAttention.toFixed(0)} | ${row.sequential === undefined ? '' : row.sequential.toFixed(0)} | ${row.sequential === undefined ? '' : (row.tokensPerSecond / row.sequential).toFixed(2)} |`,
+        `| ${row.n} | ${row.tokensPerSecond.toFixed(0)} | ${row.flashAttention.toFixed(0)} | ` +
+          `${row.sequential === undefined ? '' : row.sequential.toFixed(0)} | ` +
+          `${row.sequential === undefined ? '' : (row.tokensPerSecond / row.sequential).toFixed(2)} |`,
       );
     }
   }

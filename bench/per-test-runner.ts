@@ -115,7 +115,8 @@ try {
   );
   console.log(`tasks: ${jobs.length} (examples, Python + JavaScript), rounds: ${rounds}`);
   console.log(
-    `per-test runner: ${jobs.length} executions for ${perTestTests} tests (${perTestPassed} passed), ${(perTestMs / rounds).toFixed(0)} ms per round`,
+    `per-test runner: ${jobs.length} executions for ${perTestTests} tests (${perTestPassed} passed), ` +
+      `${(perTestMs / rounds).toFixed(0)} ms per round`,
   );
   console.log(
     `one execution per test: ${naiveTotal} executions (${naivePassed} passed), ${(naiveMs / rounds).toFixed(0)} ms per round`,

@@ -75,7 +75,8 @@ async function measure(taskCount: number, perTask: number, withBrowser: boolean)
       `  read the run folder ${readMs.toFixed(0)} ms (reference), join ${joinMs.toFixed(0)} ms, render ${renderMs.toFixed(0)} ms`,
     );
     console.log(
-      `  report built in ${buildMs.toFixed(0)} ms = ${(buildMs / readMs).toFixed(2)}× reading the files; report.html ${(statSync(file).size / 1e6).toFixed(1)} MB`,
+      `  report built in ${buildMs.toFixed(0)} ms = ${(buildMs / readMs).toFixed(2)}× reading the files; report.html ` +
+        `${(statSync(file).size / 1e6).toFixed(1)} MB`,
     );
     if (!withBrowser) return;
     const browser = await chromium.launch({ executablePath: values.chromium, args: ['--no-sandbox'] });
@@ -89,7 +90,8 @@ async function measure(taskCount: number, perTask: number, withBrowser: boolean)
       });
       const [, filterMs] = await timed(() => page.check('input[name="filter"][value="failing"]'));
       console.log(
-        `  Chromium: page loaded in ${loadMs.toFixed(0)} ms (${elements} elements), a task's ${perTask} samples opened in ${clickMs.toFixed(0)} ms, filter applied in ${filterMs.toFixed(0)} ms`,
+        `  Chromium: page loaded in ${loadMs.toFixed(0)} ms (${elements} elements), a task's ${perTask} samples ` +
+          `opened in ${clickMs.toFixed(0)} ms, filter applied in ${filterMs.toFixed(0)} ms`,
       );
     } finally {
       await browser.close();

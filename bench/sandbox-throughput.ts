@@ -367,7 +367,8 @@ async function main(): Promise<void> {
         .filter((verdict) => verdict !== cell.expected)
         .map(
           (verdict) =>
-            `  ${cell.language} ${cell.kind} ${side}: ${measurement.verdicts.get(verdict)} ${verdict} (expected ${cell.expected}), e.g. ${measurement.reasons.get(verdict)}`,
+            `  ${cell.language} ${cell.kind} ${side}: ${measurement.verdicts.get(verdict)} ${verdict} (expected ` +
+            `${cell.expected}), e.g. ${measurement.reasons.get(verdict)}`,
         ),
     ),
   );

@@ -72,7 +72,8 @@ try {
     if (!same) {
       disagreements++;
       console.log(
-        `disagreement on program ${index}:\n  tsc: ${reference.errors || '(no errors)'}\n  codeloop: ${'js' in mine ? '(no errors)' : mine.compileError}`,
+        `disagreement on program ${index}:\n  tsc: ${reference.errors || '(no errors)'}\n  codeloop: ` +
+          `${'js' in mine ? '(no errors)' : mine.compileError}`,
       );
     }
   }
@@ -86,7 +87,8 @@ try {
   console.log(`warm checker: ${warmMs.toFixed(1)} ms/program over all ${programs.length}`);
   console.log(`cold tsc (MultiPL-E's command): ${coldMs.toFixed(0)} ms/program over the first ${cold.length}`);
   console.log(
-    `speed-up: ${(coldMs / warmMs).toFixed(1)}x; agreement with tsc (errors, messages, emitted JS): ${cold.length - disagreements}/${cold.length}`,
+    `speed-up: ${(coldMs / warmMs).toFixed(1)}x; agreement with tsc (errors, messages, emitted JS): ` +
+      `${cold.length - disagreements}/${cold.length}`,
   );
   if (disagreements > 0) process.exitCode = 1;
 } finally {

@@ -14,8 +14,9 @@
 # Then the Node modules CWEval's JavaScript tasks require (and the recheck ReDoS checker), pinned in
 # scripts/cweval-node/package-lock.json, into /usr/local/lib/codeloop-cweval (under /usr, so the sandbox sees it;
 # another folder: CODELOOP_CWEVAL_NODE_MODULES_PREFIX here, CODELOOP_CWEVAL_NODE_MODULES=<it>/node_modules for codeloop).
-# .npmrc sets onnxruntime-node-install=skip: onnxruntime-node's postinstall would fetch CUDA files from outside the
-# npm registry; its CPU library is inside the package.
+# package.json's allowScripts (npm >= 11.16) denies onnxruntime-node's postinstall, which would fetch CUDA files from
+# outside the npm registry (its CPU library is inside the package; with an older npm set ONNXRUNTIME_NODE_INSTALL=skip),
+# and the tree-sitter grammars' native builds (codeloop loads their .wasm files); node-llama-cpp's postinstall runs.
 set -euo pipefail
 packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim redis-server
   python3-pytest-timeout python3-pycryptodome python3-argon2 python3-jwt python3-lxml python3-yaml python3-requests)

@@ -157,7 +157,8 @@ export function disableRuleFlag(text: string | undefined): string[] | undefined 
   const unknown = names.filter((name) => !known.has(name));
   if (unknown.length > 0) {
     throw new UsageError(
-      `--disable-rule ${JSON.stringify(text)}: ${unknown.map((name) => JSON.stringify(name)).join(', ')} is not a post-processing rule. The rules are: ${POST_PROCESS_RULES.join(', ')}.`,
+      `--disable-rule ${JSON.stringify(text)}: ${unknown.map((name) => JSON.stringify(name)).join(', ')} is not a ` +
+        `post-processing rule. The rules are: ${POST_PROCESS_RULES.join(', ')}.`,
     );
   }
   return [...new Set(names)];
@@ -177,7 +178,8 @@ export async function runCompletionGeneration(
     controller.abort(
       new CodeloopError(
         'interrupted',
-        `Interrupted; the samples so far are in ${plan.passes.map((pass) => pass.samplesPath).join(' and ')}: rerun the same command with the same --out to top up.`,
+        `Interrupted; the samples so far are in ${plan.passes.map((pass) => pass.samplesPath).join(' and ')}: rerun ` +
+          `the same command with the same --out to top up.`,
       ),
     );
   process.once('SIGINT', interrupt);
@@ -206,7 +208,8 @@ export async function runCompletionGeneration(
         mkdirSync(pass.outDir, { recursive: true });
         const label = pass.postProcess ? 'completion pipeline' : 'raw model output';
         process.stderr.write(
-          `${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) through the ${label} of ${model.modelId} (${model.provider}), mode ${plan.mode} → ${pass.samplesPath}\n`,
+          `${prefix}: ${dataset.name} (${dataset.tasks.length} tasks) through the ${label} of ${model.modelId} ` +
+            `(${model.provider}), mode ${plan.mode} → ${pass.samplesPath}\n`,
         );
         const started = Date.now();
         let last = started;
@@ -230,7 +233,8 @@ export async function runCompletionGeneration(
           },
         });
         process.stderr.write(
-          `${prefix}: ${label}: ${result.written} new sample(s), ${result.existing} already in ${pass.samplesPath} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
+          `${prefix}: ${label}: ${result.written} new sample(s), ${result.existing} already in ${pass.samplesPath} ` +
+            `(${((Date.now() - started) / 1000).toFixed(1)} s)\n`,
         );
         for (const warning of summarizeWarnings(warnings))
           process.stderr.write(`${prefix}: ${label}: warning: ${warning}\n`);
@@ -239,7 +243,9 @@ export async function runCompletionGeneration(
       // The engine counts prompt tokens approximately and does not know the model's context: say which flag sets it.
       if (!controller.signal.aborted && /context/i.test((error as Error).message ?? '')) {
         process.stderr.write(
-          `${prefix}: hint: the engine's prompt budget is ${plan.engine.promptTokens ?? 2048} approximate tokens (3.5 characters each) plus --max-tokens; for a model with a smaller context lower it with --prompt-tokens N (and --max-tokens N).\n`,
+          `${prefix}: hint: the engine's prompt budget is ${plan.engine.promptTokens ?? 2048} approximate tokens ` +
+            `(3.5 characters each) plus --max-tokens; for a model with a smaller context lower it with ` +
+            `--prompt-tokens N (and --max-tokens N).\n`,
         );
       }
       throw error;
@@ -365,7 +371,8 @@ export function completionLines(metrics: CompletionEvalMetrics): string[] {
   const declined = Math.max(...sides.map((side) => side.modes['none'] ?? 0));
   if (declined > 0 && metrics.mode === 'auto') {
     lines.push(
-      `  ${declined} task(s) declined by the mode rules (the hole is mid-line before code, where an editor gets no completion); --completion-mode single-line or multi-line forces one`,
+      `  ${declined} task(s) declined by the mode rules (the hole is mid-line before code, where an editor gets no ` +
+        `completion); --completion-mode single-line or multi-line forces one`,
     );
   }
   return lines;

@@ -247,7 +247,9 @@ function safimLines(safim: EvalMetrics['safim']): string[] {
     .filter(([, count]) => count > 0)
     .map(([label, count]) => `${label} ${count}`);
   return [
-    `  SAFIM ${safim.category} pass@1 ${(safim.passAt1 * 100).toFixed(2)}% over ${safim.tasks} tasks${safim.category === 'api' ? '' : " (compare with SAFIM's Python column)"}; by language: ${languages.join(', ')}`,
+    `  SAFIM ${safim.category} pass@1 ${(safim.passAt1 * 100).toFixed(2)}% over ${safim.tasks} ` +
+      `tasks${safim.category === 'api' ? '' : " (compare with SAFIM's Python column)"}; by language: ` +
+      `${languages.join(', ')}`,
     ...(failures.length > 0 ? [`  SAFIM failures: ${failures.join(', ')}`] : []),
     ...(safim.notScored.length > 0
       ? [
@@ -286,7 +288,8 @@ function coveredTasks(
             .slice(0, 3)
             .map((task) => task.id)
             .join(', ')}): pass@k over part of a benchmark is not its score. Generate samples for every task, ` +
-          `choose the tasks with --limit N or --id-range START:END, or add --subset to score only the ${withSamples.size} task(s) that have samples (reported as a subset).`,
+          `choose the tasks with --limit N or --id-range START:END, or add --subset to score only the ` +
+          `${withSamples.size} task(s) that have samples (reported as a subset).`,
       );
     const tasks = selected.tasks.filter((task) => withSamples.has(task.id));
     const ids = new Set(tasks.map((task) => task.id));
@@ -493,7 +496,10 @@ export const evalCommand: Command = {
       {
         dataset: dataset.name,
         datasetFiles: dataset.files.map((file) => file.sha256),
-        samples: samplesDigest(read),
+        // Samples generated into the folder are topped up by a rerun (a larger -n): codeloop generate checks each
+        // line's settings, so the folder's identity is that it generates, not the samples' digest. A samples file
+        // given by the user may grow the same way (`sampleCount`: the recorded samples come first).
+        samples: generating || completionPlan !== undefined ? 'generated into this folder' : samplesDigest(read),
         sampleCount: read.length,
         samplesFile: resolve(values.samples),
         sanitize: values.sanitize,
@@ -604,7 +610,8 @@ export const evalCommand: Command = {
           ...(metrics.truncatedPrompts === undefined
             ? []
             : [
-                `  ${metrics.truncatedPrompts} of ${metrics.samples} samples were generated from a prompt cut to fit the model's context (its start dropped)`,
+                `  ${metrics.truncatedPrompts} of ${metrics.samples} samples were generated from a prompt cut to fit ` +
+                  `the model's context (its start dropped)`,
               ]),
           ...(completion === undefined ? [] : completionLines(completion)),
           `  executions: ${metrics.executions.run} run, ${metrics.executions.reused} reused from the journal`,
@@ -618,7 +625,8 @@ export const evalCommand: Command = {
     }
     if (metrics.excludedTasks.length > 0) {
       process.stderr.write(
-        `codeloop eval: the sandbox broke (infra-error) on samples of ${metrics.excludedTasks.length} task(s), left out of pass@k: ${metrics.excludedTasks.join(', ')}. Rerun with --out ${outDir} to retry them.\n`,
+        `codeloop eval: the sandbox broke (infra-error) on samples of ${metrics.excludedTasks.length} task(s), left ` +
+          `out of pass@k: ${metrics.excludedTasks.join(', ')}. Rerun with --out ${outDir} to retry them.\n`,
       );
       return 3;
     }

@@ -123,7 +123,9 @@ export async function runGeneration(
     const withoutSuffix = dataset.tasks.filter((task) => task.suffix === undefined);
     if (withoutSuffix.length > 0) {
       throw new UsageError(
-        `--prompt-style infill needs fill-in-the-middle tasks, but ${withoutSuffix.length} of ${dataset.tasks.length} tasks of ${dataset.name} have no suffix (e.g. ${withoutSuffix[0]!.id}). Use --prompt-style base, or a FIM dataset such as safim-block.`,
+        `--prompt-style infill needs fill-in-the-middle tasks, but ${withoutSuffix.length} of ` +
+          `${dataset.tasks.length} tasks of ${dataset.name} have no suffix (e.g. ${withoutSuffix[0]!.id}). Use ` +
+          `--prompt-style base, or a FIM dataset such as safim-block.`,
       );
     }
   }
@@ -152,7 +154,8 @@ export async function runGeneration(
     ) {
       throw new UsageError(
         `${model.modelId} cannot infill (no FIM tokens, or a server without server-side infill), but ${dataset.name} has fill-in-the-middle tasks: ` +
-          `add --fim-format FAMILY (${FIM_FAMILIES.join(', ')}) to send prompts rendered in the model's FIM format, or use a model with FIM tokens.`,
+          `add --fim-format FAMILY (${FIM_FAMILIES.join(', ')}) to send prompts rendered in the model's FIM format, ` +
+          `or use a model with FIM tokens.`,
       );
     }
     // Lines already in the file count towards n (generateSamples tops up); this is only for the progress total.
@@ -176,11 +179,14 @@ export async function runGeneration(
       onSample: (_sample, decodedTokens) => progress.onSampleResult({ tokens: decodedTokens }),
     }).finally(() => progress.onRunEnd());
     process.stderr.write(
-      `${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`,
+      `${prefix}: ${result.written} new sample(s), ${result.existing} already in ${flags.outPath}; ` +
+        `${result.usage.promptTokens} prompt + ${result.usage.completionTokens} completion tokens\n`,
     );
     if (result.truncatedPrompts > 0)
       process.stderr.write(
-        `${prefix}: ${result.truncatedPrompts} of ${result.written} new sample(s) had their prompt's start cut to fit ${model.modelId}'s ${model.capabilities.contextLength ?? '?'}-token context (truncated_prompt_tokens in each line)\n`,
+        `${prefix}: ${result.truncatedPrompts} of ${result.written} new sample(s) had their prompt's start cut to ` +
+          `fit ${model.modelId}'s ${model.capabilities.contextLength ?? '?'}-token context (truncated_prompt_tokens ` +
+          `in each line)\n`,
       );
     const rest = result.warnings.filter((warning) => !warning.startsWith('the prompt was '));
     for (const warning of summarizeWarnings(rest)) process.stderr.write(`${prefix}: warning: ${warning}\n`);

@@ -119,7 +119,9 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     process.stderr.write(
-      `codeloop ${name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nThis is a bug in codeloop; please file an issue with the command you ran and this output.\n`,
+      `codeloop ${name}: internal error: ` +
+        `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nThis is a bug in codeloop; ` +
+        `please file an issue with the command you ran and this output.\n`,
     );
     return 70;
   }

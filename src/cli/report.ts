@@ -81,7 +81,9 @@ export async function writeRunReport(
   // A wrong --data-dir must not turn a good page into one without programs.
   if (run.programsUnavailable !== null && !force && showsPrograms(path))
     throw new UsageError(
-      `Not replacing ${path}: it shows the run's programs, and this report could not (${run.programsUnavailable}). Fix --data-dir (or drop it to use the folder the run recorded), write elsewhere with --out, or pass --force to replace it anyway.`,
+      `Not replacing ${path}: it shows the run's programs, and this report could not (${run.programsUnavailable}). ` +
+        `Fix --data-dir (or drop it to use the folder the run recorded), write elsewhere with --out, or pass --force ` +
+        `to replace it anyway.`,
     );
   try {
     writeFileSync(path, renderReportHtml(run, comparison === undefined ? {} : { comparison }));
@@ -117,7 +119,8 @@ export const reportCommand: Command = {
       );
     if (positionals.length > 1)
       throw new UsageError(
-        `One run folder only (got ${positionals.map((value) => JSON.stringify(value)).join(', ')}); compare two runs with codeloop report RUN --compare OTHER_RUN.`,
+        `One run folder only (got ${positionals.map((value) => JSON.stringify(value)).join(', ')}); compare two runs ` +
+          `with codeloop report RUN --compare OTHER_RUN.`,
       );
     const { path, warnings } = await writeRunReport(positionals[0] as string, {
       ...(values.compare === undefined ? {} : { compare: values.compare }),

@@ -1,8 +1,9 @@
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../core/index.js';
 import { createCompletionEngine, modelFimFormat, type CompletionEngineOptions } from '../fim/index.js';
 import { getFimFormat, openModel } from '../models/index.js';
-import { checkListenAddress, createHttpHandler, startHttpServer } from '../server/http/index.js';
+import { checkListenAddress, createHttpHandler, startHttpServer, withRequestLog } from '../server/http/index.js';
 import { startLspServer } from '../server/lsp/index.js';
 import type { Command } from './command.js';
 import { numberFlag } from './flags.js';
@@ -30,12 +31,34 @@ HTTP only:
   --port P               default 8012 (llama.vscode's default endpoint)
   --host H               default 127.0.0.1; another address needs --allow-remote and --api-key
   --allow-remote         allow a non-loopback --host
+  --quiet                no log line per request (by default: method, route, status, ms, tokens on stderr)
   --api-key K            require Authorization: Bearer K (default: env CODELOOP_SERVER_API_KEY)
   --max-body-bytes N     largest request body (default 1048576)
   --max-connections N    open connections at most (default 64); past it a new one replaces the oldest that holds
                          no request (a half-sent or idle one)
   --max-connections-per-client N
                          open connections from one client address at most (default 16)`;
+
+/** Listens on host:port for a moment; a port in use is a UsageError naming it and the fix. */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new UsageError(
+              `port ${port} on ${host} is in use (another codeloop serve, or llama-server?): stop that server or pick another with --port.`,
+            )
+          : error.code === 'EACCES'
+            ? new UsageError(
+                `port ${port} on ${host} needs privileges to listen on: pick a port above 1023 with --port.`,
+              )
+            : error,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -58,6 +81,7 @@ export const serveCommand: Command = {
         port: { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         'allow-remote': { type: 'boolean', default: false },
+        quiet: { type: 'boolean', default: false },
         'api-key': { type: 'string' },
         'max-body-bytes': { type: 'string' },
         'max-connections': { type: 'string' },
@@ -120,6 +144,9 @@ export const serveCommand: Command = {
         allowRemote: values['allow-remote'],
         ...(apiKey === undefined ? {} : { apiKey }),
       });
+    // Loading a model takes seconds to minutes: find out first that the port is free.
+    // 8012 is startHttpServer's default port.
+    if (values.http && port !== 0) await checkPortFree(values.host, port ?? 8012);
     const model = await openModel(values.model);
     // The model's own family by default, so repository context goes in its file-separator layout.
     const detected = format === undefined ? modelFimFormat(model) : { format, reason: 'from --fim-format' };
@@ -138,11 +165,15 @@ export const serveCommand: Command = {
       process.stderr.write(`codeloop serve: LSP on stdio (model ${model.modelId})\n`);
       return new Promise<number>(() => {});
     }
-    const handler = createHttpHandler({
+    const bare = createHttpHandler({
       engine,
       ...(apiKey === undefined ? {} : { apiKey }),
       ...(maxBodyBytes === undefined ? {} : { maxBodyBytes }),
     });
+    // One line per request on stderr (method, route, status, ms, tokens) unless --quiet.
+    const handler = values.quiet
+      ? bare
+      : withRequestLog(bare, (line) => process.stderr.write(`codeloop serve: ${line}\n`));
     const server = await startHttpServer({
       handler,
       host: values.host,
@@ -157,7 +188,9 @@ export const serveCommand: Command = {
       throw error;
     });
     process.stderr.write(
-      `codeloop serve: listening on ${server.url} (model ${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /completion, POST /v1/completions, GET /v1/models\n`,
+      `codeloop serve: listening on ${server.url} (model ` +
+        `${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /completion, POST ` +
+        `/v1/completions, GET /v1/models\n`,
     );
     return new Promise<number>((resolve) => {
       const stop = (signal: NodeJS.Signals): void => {

@@ -63,7 +63,9 @@ export async function solveDataset(name: string, options: SolveDatasetOptions): 
           : '';
         if (!options.json)
           process.stderr.write(
-            `codeloop solve: [${done}/${tasks.length * options.runs}] ${taskId} run ${run}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.usage.promptTokens + result.usage.completionTokens} tokens, ${result.programAttempts} programs${modelError})\n`,
+            `codeloop solve: [${done}/${tasks.length * options.runs}] ${taskId} run ${run}: ` +
+              `${result.passed ? 'PASSED' : 'FAILED'} (${result.usage.promptTokens + result.usage.completionTokens} ` +
+              `tokens, ${result.programAttempts} programs${modelError})\n`,
           );
       },
     });

@@ -83,7 +83,8 @@ export async function solveSingle(
       if (result.generatedTests) process.stdout.write(`${describeGeneratedTests(result.generatedTests)}\n`);
       if (result.modelError)
         process.stderr.write(
-          `codeloop solve: the model call after ${result.modelError.afterAttemptId ?? 'the start'} failed (${result.modelError.code}): ${result.modelError.message}\n`,
+          `codeloop solve: the model call after ${result.modelError.afterAttemptId ?? 'the start'} failed ` +
+            `(${result.modelError.code}): ${result.modelError.message}\n`,
         );
       process.stdout.write(
         `${result.taskId}: ${result.passed ? 'PASSED' : 'FAILED'} (${result.judgement.reason}) after ${result.programAttempts} program(s), ` +
@@ -210,7 +211,8 @@ function relativeInside(path: string, flag: string): string {
   const relative = relativePath(process.cwd(), resolve(path));
   if (relative === '' || relative.startsWith('..') || isAbsolute(relative))
     throw new UsageError(
-      `${flag} ${path}: give a file inside the current folder (the sandbox gets it at the same relative path); run codeloop from the project's root.`,
+      `${flag} ${path}: give a file inside the current folder (the sandbox gets it at the same relative path); run ` +
+        `codeloop from the project's root.`,
     );
   return relative.split(sep).join('/');
 }

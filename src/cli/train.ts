@@ -1,4 +1,4 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,9 @@ Options:
   --run DIR           run directory (keep it outside the repo while training)
   --until TIME        stop and checkpoint at TIME: HH:MM (UTC, today) or an ISO date
   --max-steps N       stop after N steps in this invocation
-  --smoke             tiny configuration (trains in well under 2 minutes); --run defaults to a temp dir
+  --smoke             tiny configuration (trains in well under 2 minutes); --run defaults to a temp dir, removed
+                      at the end (its path is printed when kept or when the run fails)
+  --keep              with --smoke and no --run: keep the temp dir
   --tokens N          token budget of the LR schedule (default ${TRAIN_DEFAULTS.train.totalTokens})
   --lr X              peak learning rate (default ${TRAIN_DEFAULTS.train.learningRate})
   --fim-rate X        fraction of document pieces made FIM examples, 0–1 (default ${TRAIN_DEFAULTS.data.fimRate})
@@ -80,6 +82,7 @@ export const trainCommand: Command = {
         until: { type: 'string' },
         'max-steps': { type: 'string' },
         smoke: { type: 'boolean', default: false },
+        keep: { type: 'boolean', default: false },
         tokens: { type: 'string' },
         lr: { type: 'string' },
         'fim-rate': { type: 'string' },
@@ -118,69 +121,89 @@ export const trainCommand: Command = {
     const log = (message: string): void => {
       process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${message}\n`);
     };
-    // Training and evaluating run the model in onnxruntime-node, an optional dependency: say so before any work.
-    if (step === 'run' || step === 'eval' || step === 'all' || step === 'publish') await loadOnnxRuntime();
-    log(`run directory ${runDir}`);
-    if (step === 'prepare' || step === 'all') {
-      prepareRun(runDir, defaults, repoRoot(), { onLog: log, ...(values.smoke ? { maxTrainBytes: 400_000 } : {}) });
-    }
-    if (step === 'run' || step === 'all') {
-      const controller = new AbortController();
-      const stop = (signal: string) => () => {
-        log(`${signal}: finishing the step and checkpointing`);
-        controller.abort();
-      };
-      const onInt = stop('SIGINT');
-      const onTerm = stop('SIGTERM');
-      process.once('SIGINT', onInt);
-      process.once('SIGTERM', onTerm);
-      try {
-        const result = await trainRun(runDir, defaults, {
-          signal: controller.signal,
+    // A smoke run without --run trains into a temp folder (tens of MB): removed at the end unless --keep, and named
+    // when it is kept or left behind by a failure.
+    const temporary = values.run === undefined && values.smoke;
+    const body = async (): Promise<number> => {
+      // Training and evaluating run the model in onnxruntime-node, an optional dependency: say so before any work.
+      if (step === 'run' || step === 'eval' || step === 'all' || step === 'publish') await loadOnnxRuntime();
+      log(`run directory ${runDir}`);
+      if (step === 'prepare' || step === 'all') {
+        prepareRun(runDir, defaults, repoRoot(), { onLog: log, ...(values.smoke ? { maxTrainBytes: 400_000 } : {}) });
+      }
+      if (step === 'run' || step === 'all') {
+        const controller = new AbortController();
+        const stop = (signal: string) => () => {
+          log(`${signal}: finishing the step and checkpointing`);
+          controller.abort();
+        };
+        const onInt = stop('SIGINT');
+        const onTerm = stop('SIGTERM');
+        process.once('SIGINT', onInt);
+        process.once('SIGTERM', onTerm);
+        try {
+          const result = await trainRun(runDir, defaults, {
+            signal: controller.signal,
+            onLog: log,
+            ...(values.until ? { until: parseUntil(values.until) } : {}),
+            ...(values['max-steps']
+              ? { maxSteps: numberFlag('--max-steps', values['max-steps'], { integer: true, min: 1 })! }
+              : {}),
+          });
+          process.stdout.write(`${JSON.stringify(result)}\n`);
+        } finally {
+          process.off('SIGINT', onInt);
+          process.off('SIGTERM', onTerm);
+        }
+      }
+      if (step === 'publish') {
+        const modelsDir = values.models ? resolve(values.models) : join(repoRoot(), 'models');
+        const result = await publishRun(runDir, modelsDir, { repoRoot: repoRoot(), onLog: log });
+        process.stdout.write(
+          `${JSON.stringify({ gguf: result.ggufPath, bytes: result.bytes, model: { heldOut: result.evaluation.model.heldOut.overall, fimExactMatch: result.evaluation.model.fim.overall, tokensSeen: result.evaluation.model.tokensSeen }, ngram: { heldOut: result.evaluation.ngram.heldOut.overall, fimExactMatch: result.evaluation.ngram.fim.overall } })}\n`,
+        );
+        return 0;
+      }
+      const fileType = values.type;
+      if (fileType !== 'q8_0' && fileType !== 'f16' && fileType !== 'f32')
+        throw new UsageError(`--type ${JSON.stringify(fileType)}: use q8_0, f16 or f32`);
+      let exported = values.gguf ? resolve(values.gguf) : undefined;
+      if (step === 'export' || step === 'all' || (step === 'eval' && !exported)) {
+        const path =
+          values.out && step !== 'eval' ? resolve(values.out) : join(runDir, `codeloop-embedded.${fileType}.gguf`);
+        const result = await exportGguf(runDir, path, { fileType });
+        log(
+          `exported step ${result.step} (${result.tokensSeen} tokens, ${result.parameters} parameters) → ${path} (${statSync(path).size} bytes)`,
+        );
+        exported = path;
+        if (step === 'export') process.stdout.write(`${JSON.stringify({ ...result, bytes: statSync(path).size })}\n`);
+      }
+      if (step === 'eval' || step === 'all') {
+        const result = await evaluateRun(runDir, {
+          ggufPath: exported!,
           onLog: log,
-          ...(values.until ? { until: parseUntil(values.until) } : {}),
-          ...(values['max-steps']
-            ? { maxSteps: numberFlag('--max-steps', values['max-steps'], { integer: true, min: 1 })! }
-            : {}),
+          ...(values.smoke ? { windows: 2, fimPerLanguage: 5 } : {}),
         });
-        process.stdout.write(`${JSON.stringify(result)}\n`);
-      } finally {
-        process.off('SIGINT', onInt);
-        process.off('SIGTERM', onTerm);
+        process.stdout.write(
+          `${JSON.stringify({ model: { heldOut: result.model.heldOut.overall, fimExactMatch: result.model.fim.overall, step: result.model.step, tokensSeen: result.model.tokensSeen }, ngram: { heldOut: result.ngram.heldOut.overall, fimExactMatch: result.ngram.fim.overall } })}\n`,
+        );
+      }
+      return 0;
+    };
+    let failed = true;
+    try {
+      const code = await body();
+      failed = false;
+      return code;
+    } finally {
+      if (temporary && (values.keep || failed))
+        log(
+          `the smoke run's files are in ${runDir}${failed ? ' (left for inspection)' : ''}; delete the folder when done`,
+        );
+      else if (temporary) {
+        rmSync(runDir, { recursive: true, force: true });
+        log(`removed the smoke run's temp folder ${runDir} (--keep keeps it)`);
       }
     }
-    if (step === 'publish') {
-      const modelsDir = values.models ? resolve(values.models) : join(repoRoot(), 'models');
-      const result = await publishRun(runDir, modelsDir, { repoRoot: repoRoot(), onLog: log });
-      process.stdout.write(
-        `${JSON.stringify({ gguf: result.ggufPath, bytes: result.bytes, model: { heldOut: result.evaluation.model.heldOut.overall, fimExactMatch: result.evaluation.model.fim.overall, tokensSeen: result.evaluation.model.tokensSeen }, ngram: { heldOut: result.evaluation.ngram.heldOut.overall, fimExactMatch: result.evaluation.ngram.fim.overall } })}\n`,
-      );
-      return 0;
-    }
-    const fileType = values.type;
-    if (fileType !== 'q8_0' && fileType !== 'f16' && fileType !== 'f32')
-      throw new UsageError(`--type ${JSON.stringify(fileType)}: use q8_0, f16 or f32`);
-    let exported = values.gguf ? resolve(values.gguf) : undefined;
-    if (step === 'export' || step === 'all' || (step === 'eval' && !exported)) {
-      const path =
-        values.out && step !== 'eval' ? resolve(values.out) : join(runDir, `codeloop-embedded.${fileType}.gguf`);
-      const result = await exportGguf(runDir, path, { fileType });
-      log(
-        `exported step ${result.step} (${result.tokensSeen} tokens, ${result.parameters} parameters) → ${path} (${statSync(path).size} bytes)`,
-      );
-      exported = path;
-      if (step === 'export') process.stdout.write(`${JSON.stringify({ ...result, bytes: statSync(path).size })}\n`);
-    }
-    if (step === 'eval' || step === 'all') {
-      const result = await evaluateRun(runDir, {
-        ggufPath: exported!,
-        onLog: log,
-        ...(values.smoke ? { windows: 2, fimPerLanguage: 5 } : {}),
-      });
-      process.stdout.write(
-        `${JSON.stringify({ model: { heldOut: result.model.heldOut.overall, fimExactMatch: result.model.fim.overall, step: result.model.step, tokensSeen: result.model.tokensSeen }, ngram: { heldOut: result.ngram.heldOut.overall, fimExactMatch: result.ngram.fim.overall } })}\n`,
-      );
-    }
-    return 0;
   },
 };

@@ -183,7 +183,8 @@ export function parseGroundTruth(task: Task, result: ExecutionResult, nonce: str
   if (line === undefined) {
     throw new CodeloopError(
       'evalplus-ground-truth',
-      `The canonical solution of ${task.id} did not run to the end (${result.verdict}: ${result.reason}), so its EvalPlus ground truth is unknown. ${result.stderr.slice(-500)}`,
+      `The canonical solution of ${task.id} did not run to the end (${result.verdict}: ${result.reason}), so its ` +
+        `EvalPlus ground truth is unknown. ${result.stderr.slice(-500)}`,
     );
   }
   const space = line.indexOf(' ');

@@ -87,7 +87,9 @@ export function claimRunFolder(outDir: string, identity: RunIdentity, samples: r
           ? ` (that run scored ${recorded.samplesFile ?? 'other samples'}, this one ${identity.samplesFile})`
           : '';
       throw new UsageError(
-        `${outDir} belongs to another run: ${LABELS[key]} differ${values}${samplesNote}. A run folder holds one run, and this one would replace its metrics.json and report.html: give this run its own --out, or delete ${outDir} first.`,
+        `${outDir} belongs to another run: ${LABELS[key]} differ${values}${samplesNote}. A run folder holds one run, ` +
+          `and this one would replace its metrics.json and report.html: give this run its own --out, or delete ` +
+          `${outDir} first.`,
       );
     }
     // A top-up extends the recorded samples: the record now covers all of them.

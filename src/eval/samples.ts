@@ -60,7 +60,8 @@ export function parseSamples(text: string, file: string, taskIds?: ReadonlySet<s
       record = JSON.parse(line);
     } catch (error) {
       throw new UsageError(
-        `${source}: not valid JSON (${(error as Error).message}). Each line must be one object such as {"task_id": "HumanEval/0", "completion": "..."}.`,
+        `${source}: not valid JSON (${(error as Error).message}). Each line must be one object such as {"task_id": ` +
+          `"HumanEval/0", "completion": "..."}.`,
         { cause: error },
       );
     }
@@ -105,7 +106,8 @@ function decode(bytes: Buffer, path: string): string {
     return new TextDecoder('utf-8', { fatal: true }).decode(path.endsWith('.gz') ? gunzipSync(bytes) : bytes);
   } catch (error) {
     throw new UsageError(
-      `${path}: not ${path.endsWith('.gz') ? 'gzip-compressed ' : ''}UTF-8 text (${(error as Error).message}); check that the file is complete.`,
+      `${path}: not ${path.endsWith('.gz') ? 'gzip-compressed ' : ''}UTF-8 text (${(error as Error).message}); check ` +
+        `that the file is complete.`,
       { cause: error },
     );
   }
@@ -186,7 +188,8 @@ function evalPlusFolderIds(taskIds: readonly string[] | undefined): (folder: str
     const id = byFolder.get(folder);
     if (id === null)
       throw new UsageError(
-        `EvalPlus folder ${folder} matches more than one task id of this dataset once "/" is read as "_"; use a JSONL samples file instead.`,
+        `EvalPlus folder ${folder} matches more than one task id of this dataset once "/" is read as "_"; use a ` +
+          `JSONL samples file instead.`,
       );
     return id;
   };
@@ -220,7 +223,8 @@ async function readEvalPlusDir(path: string, taskIds: readonly string[] | undefi
     for (const file of files) {
       if (!/^\d+\.py$/.test(file.name)) {
         throw new UsageError(
-          `${join(path, folder.name, file.name)}: EvalPlus sample files are named N.py (0.py, 1.py, …) so their order is known; rename or remove it.`,
+          `${join(path, folder.name, file.name)}: EvalPlus sample files are named N.py (0.py, 1.py, …) so their ` +
+            `order is known; rename or remove it.`,
         );
       }
     }
@@ -256,7 +260,8 @@ function multiplEProblem(json: unknown, file: string, taskIds: ReadonlySet<strin
     );
   if (taskIds !== undefined && !taskIds.has(name)) {
     throw new UsageError(
-      `${file}: problem "name" ${JSON.stringify(name)} is not a task of this dataset; check --dataset (MultiPL-E names are ids such as HumanEval_0_has_close_elements), or remove the file.`,
+      `${file}: problem "name" ${JSON.stringify(name)} is not a task of this dataset; check --dataset (MultiPL-E ` +
+        `names are ids such as HumanEval_0_has_close_elements), or remove the file.`,
     );
   }
   return completions.map((completion, index) => {
@@ -319,7 +324,8 @@ function bigcodeGenerations(json: unknown[], file: string, taskIds: readonly str
     );
   if (json.length > taskIds.length) {
     throw new UsageError(
-      `${file}: ${json.length} problems, but the dataset has ${taskIds.length} tasks; check --dataset (bigcode lists one entry per problem, in dataset order).`,
+      `${file}: ${json.length} problems, but the dataset has ${taskIds.length} tasks; check --dataset (bigcode lists ` +
+        `one entry per problem, in dataset order).`,
     );
   }
   const samples: Sample[] = [];
@@ -327,7 +333,8 @@ function bigcodeGenerations(json: unknown[], file: string, taskIds: readonly str
     const taskId = taskIds[problem] as string;
     if (!Array.isArray(generations))
       throw new UsageError(
-        `${file}:[${problem}]: expected a list of generated programs for ${taskId}, got ${generations === null ? 'null' : typeof generations}.`,
+        `${file}:[${problem}]: expected a list of generated programs for ${taskId}, got ` +
+          `${generations === null ? 'null' : typeof generations}.`,
       );
     for (const [index, solution] of generations.entries()) {
       if (typeof solution !== 'string')
@@ -373,7 +380,8 @@ export async function readSamples(
   // MultiPL-E is read from a folder or from one problem's file; the others from one of the two only.
   if (detected.format !== 'multipl-e' && isDirectory !== (detected.format === 'evalplus-dir')) {
     throw new UsageError(
-      `${path} is ${isDirectory ? 'a folder' : 'a file'}, but samples format ${detected.format} is read from ${isDirectory ? 'a file' : 'a folder'}.`,
+      `${path} is ${isDirectory ? 'a folder' : 'a file'}, but samples format ${detected.format} is read from ` +
+        `${isDirectory ? 'a file' : 'a folder'}.`,
     );
   }
   switch (detected.format) {

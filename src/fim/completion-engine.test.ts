@@ -28,7 +28,8 @@ test('renders the family FIM prompt: repository context in file-separator layout
   const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
   assert.equal(
     prompt,
-    `<|file_sep|>pkg/shapes.py\ndef area(shape):\n    return shape.w * shape.h\n<|file_sep|>pkg/main.py\n<|fim_prefix|>${document}<|fim_suffix|><|fim_middle|>`,
+    `<|file_sep|>pkg/shapes.py\ndef area(shape):\n    return shape.w * ` +
+      `shape.h\n<|file_sep|>pkg/main.py\n<|fim_prefix|>${document}<|fim_suffix|><|fim_middle|>`,
   );
   assert.ok(call?.options.stop?.includes('<|file_sep|>'));
   assert.equal(call?.options.temperature, 0);
@@ -429,7 +430,9 @@ test('sentinel strings in the user text are broken before rendering, so they can
   const z = '\u200b';
   assert.equal(
     prompt,
-    `<|file_sep|>pkg/<${z}|repo_name|>.py\nSEP = "<${z}|file_sep|>"\n\n<|file_sep|>pkg/main.py\n<|fim_prefix|>TOKENS = ["<${z}|fim_prefix|>", "<${z}|fim_middle|>"]\nEND = "<${z}|endoftext|>"\ndef f():\n    <|fim_suffix|><|fim_middle|>`,
+    `<|file_sep|>pkg/<${z}|repo_name|>.py\nSEP = "<${z}|file_sep|>"\n\n<|file_sep|>pkg/main.py\n<|fim_prefix|>TOKENS ` +
+      `= ["<${z}|fim_prefix|>", "<${z}|fim_middle|>"]\nEND = "<${z}|endoftext|>"\ndef f():\n    ` +
+      `<|fim_suffix|><|fim_middle|>`,
   );
 });
 
@@ -493,6 +496,8 @@ test('recentEdits: the text around a recent edit reaches the prompt after the ot
   const prompt = call?.request.kind === 'complete' ? call.request.prompt : '';
   assert.equal(
     prompt,
-    `<|file_sep|>pkg/shapes.py\ndef area(shape):\n    return shape.w * shape.h\n<|file_sep|>pkg/report.py\ndef report(shapes):\n    print(total_area(shapes))\n<|file_sep|>pkg/main.py\n<|fim_prefix|>${document}<|fim_suffix|><|fim_middle|>`,
+    `<|file_sep|>pkg/shapes.py\ndef area(shape):\n    return shape.w * shape.h\n<|file_sep|>pkg/report.py\ndef ` +
+      `report(shapes):\n    ` +
+      `print(total_area(shapes))\n<|file_sep|>pkg/main.py\n<|fim_prefix|>${document}<|fim_suffix|><|fim_middle|>`,
   );
 });

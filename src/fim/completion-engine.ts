@@ -338,12 +338,14 @@ export function createCompletionEngine(options: CompletionEngineOptions): Comple
   const unknownRules = disabledRuleNames.filter((name) => !known.has(name));
   if (unknownRules.length > 0)
     throw new UsageError(
-      `disabledRules: ${unknownRules.map((name) => JSON.stringify(name)).join(', ')} is not a rule; the rules are ${POST_PROCESS_RULES.join(', ')}.`,
+      `disabledRules: ${unknownRules.map((name) => JSON.stringify(name)).join(', ')} is not a rule; the rules are ` +
+        `${POST_PROCESS_RULES.join(', ')}.`,
     );
   const disabledRules: ReadonlySet<string> = new Set(disabledRuleNames);
   if (format === undefined && !model.capabilities.supportsInfill) {
     throw new UsageError(
-      `${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine renders FIM prompts itself.`,
+      `${model.modelId} cannot infill and no FIM format was given; pass format (src/fim getFimFormat) so the engine ` +
+        `renders FIM prompts itself.`,
     );
   }
 

@@ -204,7 +204,8 @@ function withCommentContext(
   const comment = commentPrefixFor(language);
   if (comment === undefined) {
     warnings.push(
-      `${files.length} context snippet(s) left out: no comment syntax known for language ${JSON.stringify(language ?? '')} to put them in the prefix.`,
+      `${files.length} context snippet(s) left out: no comment syntax known for language ` +
+        `${JSON.stringify(language ?? '')} to put them in the prefix.`,
     );
     return prefix;
   }

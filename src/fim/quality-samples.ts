@@ -136,7 +136,10 @@ function existingTasks(path: string, postProcess: boolean): Set<string> {
       throw new UsageError(`${path}:${index + 1}: "task_id" is missing; fix or delete the line.`);
     if (record.post_process !== postProcess) {
       throw new UsageError(
-        `${path}:${index + 1}: this file holds ${record.post_process === false ? 'raw-output' : record.post_process === true ? 'whole-pipeline' : 'non-harness'} samples and this run asks for ${postProcess ? 'the whole pipeline' : 'raw output (--raw)'}; use another --out folder, or the same switches as the first run.`,
+        `${path}:${index + 1}: this file holds ` +
+          `${record.post_process === false ? 'raw-output' : record.post_process === true ? 'whole-pipeline' : 'non-harness'} ` +
+          `samples and this run asks for ${postProcess ? 'the whole pipeline' : 'raw output (--raw)'}; use another ` +
+          `--out folder, or the same switches as the first run.`,
       );
     }
     ids.add(record.task_id);
@@ -158,7 +161,8 @@ export async function generateCompletionSamples(
   const withoutSuffix = tasks.find((task) => task.suffix === undefined);
   if (withoutSuffix !== undefined) {
     throw new UsageError(
-      `Task ${withoutSuffix.id} (${withoutSuffix.dataset}) has no suffix: the completion harness needs fill-in-the-middle tasks (humaneval-infilling-*, safim-*).`,
+      `Task ${withoutSuffix.id} (${withoutSuffix.dataset}) has no suffix: the completion harness needs ` +
+        `fill-in-the-middle tasks (humaneval-infilling-*, safim-*).`,
     );
   }
   signal?.throwIfAborted();

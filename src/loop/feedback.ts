@@ -119,7 +119,8 @@ const reflexion: FeedbackTemplate = {
         ...(failing.length > 0
           ? failing.map(
               (test) =>
-                `${test.assertion} # output: ${test.status === 'failed' && test.actual !== undefined ? test.actual : (test.exception?.type ?? test.status)}`,
+                `${test.assertion} # output: ` +
+                `${test.status === 'failed' && test.actual !== undefined ? test.actual : (test.exception?.type ?? test.status)}`,
             )
           : ['(none)']),
       );

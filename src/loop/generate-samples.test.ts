@@ -151,7 +151,8 @@ test('generateSamples refuses to top up a file generated with other settings, na
     (error: unknown) =>
       error instanceof Error &&
       error.message ===
-        `${out}:1: the samples there were generated with temperature 0.8, this run asks for 0; topping the file up would mix the two in one score. Write to a new --out, or rerun with --temperature 0.8 to top up.`,
+        `${out}:1: the samples there were generated with temperature 0.8, this run asks for 0; topping the file up ` +
+          `would mix the two in one score. Write to a new --out, or rerun with --temperature 0.8 to top up.`,
   );
   const other = { ...recordingBackend([]), modelId: 'other' };
   await assert.rejects(

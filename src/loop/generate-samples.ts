@@ -138,7 +138,8 @@ function existingCounts(path: string, settings: ResumeSettings): Map<string, num
       if (recorded === undefined || recorded === settings[field]) continue;
       throw new UsageError(
         `${path}:${index + 1}: the samples there were generated with ${field} ${JSON.stringify(recorded)}, this run asks for ${JSON.stringify(settings[field])}; ` +
-          `topping the file up would mix the two in one score. Write to a new --out, or rerun with ${flag} ${typeof recorded === 'string' ? recorded : JSON.stringify(recorded)} to top up.`,
+          `topping the file up would mix the two in one score. Write to a new --out, or rerun with ${flag} ` +
+          `${typeof recorded === 'string' ? recorded : JSON.stringify(recorded)} to top up.`,
       );
     }
     counts.set(taskId, (counts.get(taskId) ?? 0) + 1);

@@ -139,3 +139,22 @@ test('parseSolveTaskFile: YAML task files (.yaml, .yml), with block scalars for 
     /t\.yaml: a task file holds one YAML mapping \(got a list\)/,
   );
 });
+
+test('parseSolveTaskFile: an unknown field is refused by name, with the field it was likely meant to be', () => {
+  assert.throws(
+    () =>
+      parseSolveTaskFile(
+        JSON.stringify({ language: 'python', prompt: 'p', hiddenTests: ['assert 1'], hiddenTest: ['assert 2'] }),
+        't.json',
+      ),
+    {
+      name: 'UsageError',
+      message:
+        't.json: unknown field "hiddenTest" (did you mean "hiddenTests"?); the fields are id, language, prompt, entryPoint, starter, publicTests, hiddenTests, perTestMs (see docs/solve.md).',
+    },
+  );
+  assert.throws(
+    () => parseSolveTaskFile('language: python\nprompt: p\nhiddenTests: ["assert 1"]\ntimeout: 3\n', 't.yaml'),
+    /t\.yaml: unknown field "timeout"; the fields are /,
+  );
+});

@@ -60,7 +60,8 @@ export function referenceProgram(task: Task, solution: string): string {
   if (task.layout === 'prompt-completion-tests' || task.layout === 'completion-tests')
     return `${solution}\n${task.tests}`;
   throw new UsageError(
-    `Task ${task.id} has layout "${task.layout}", which the solve loop cannot run: use a task whose tests follow the code (HumanEval, MBPP, MultiPL-E, examples).`,
+    `Task ${task.id} has layout "${task.layout}", which the solve loop cannot run: use a task whose tests follow the ` +
+      `code (HumanEval, MBPP, MultiPL-E, examples).`,
   );
 }
 
@@ -176,6 +177,18 @@ export function solveTaskFromDataset(task: Task): SolveTask {
 
 const LANGUAGE_NAMES: readonly Language[] = ['python', 'javascript', 'typescript'];
 
+/** Every field a task file may have: any other is refused, so that a misspelt "hiddenTest" is not silently ignored. */
+const SOLVE_TASK_FIELDS = [
+  'id',
+  'language',
+  'prompt',
+  'entryPoint',
+  'starter',
+  'publicTests',
+  'hiddenTests',
+  'perTestMs',
+] as const;
+
 /** Task files in YAML (`.yaml`, `.yml`); any other name is read as JSON. */
 const YAML_EXTENSION = /\.ya?ml$/i;
 
@@ -198,8 +211,18 @@ export function parseSolveTaskFile(text: string, path: string): SolveTask {
   }
   if (record === null || typeof record !== 'object' || Array.isArray(record))
     throw new UsageError(
-      `${path}: a task file holds one ${format === 'YAML' ? 'YAML mapping' : 'JSON object'} (got ${record === null ? 'nothing' : Array.isArray(record) ? 'a list' : typeof record}); see docs/solve.md.`,
+      `${path}: a task file holds one ${format === 'YAML' ? 'YAML mapping' : 'JSON object'} (got ` +
+        `${record === null ? 'nothing' : Array.isArray(record) ? 'a list' : typeof record}); see docs/solve.md.`,
     );
+  const unknown = Object.keys(record).filter((key) => !(SOLVE_TASK_FIELDS as readonly string[]).includes(key));
+  if (unknown.length > 0) {
+    const key = unknown[0] as string;
+    const near = SOLVE_TASK_FIELDS.find((field) => field.toLowerCase() === key.toLowerCase().replace(/s?$/, 's'));
+    const nearer = near ?? SOLVE_TASK_FIELDS.find((field) => field.toLowerCase() === key.toLowerCase());
+    throw new UsageError(
+      `${path}: unknown field "${key}"${nearer === undefined ? '' : ` (did you mean "${nearer}"?)`}; the fields are ${SOLVE_TASK_FIELDS.join(', ')} (see docs/solve.md).`,
+    );
+  }
   const text_ = (key: string, required: boolean): string | undefined => {
     const value = record[key];
     if (value === undefined && !required) return undefined;
@@ -258,7 +281,8 @@ export function loadSolveTaskFile(path: string): SolveTask {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     throw new UsageError(
-      `cannot read task file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a dataset task (examples/ID) or a task file path.`,
+      `cannot read task file ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); give a ` +
+        `dataset task (examples/ID) or a task file path.`,
       { cause: error },
     );
   }

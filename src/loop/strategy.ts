@@ -121,7 +121,11 @@ export function resolveStrategy(name: StrategyName, overrides: Partial<Strategy>
   return strategy;
 }
 
-/** Temperature of the i-th first sample (0-based). */
+/**
+ * Temperature of the i-th first sample (0-based), rounded to 6 decimals: 0.2 + 2 × 0.2 is 0.6000000000000001 in
+ * binary floating point, which logs and progress lines would otherwise show.
+ */
 export function sampleTemperature(strategy: Strategy, index: number): number {
-  return Math.min(strategy.maxTemperature, strategy.temperature + index * strategy.temperatureStep);
+  const temperature = Math.min(strategy.maxTemperature, strategy.temperature + index * strategy.temperatureStep);
+  return Math.round(temperature * 1e6) / 1e6;
 }

@@ -68,7 +68,8 @@ async function openLlama(modelPath: string, modelId: string, options: OpenModelO
   if (typeof create !== 'function') {
     throw new ModelError(
       'model-load-failed',
-      `${modelId}: the in-process llama backend (src/models/llama) is not part of this build, so GGUF models cannot be run. Use a server model instead (ollama:MODEL, llama-server:URL, openai:MODEL@URL).`,
+      `${modelId}: the in-process llama backend (src/models/llama) is not part of this build, so GGUF models cannot ` +
+        `be run. Use a server model instead (ollama:MODEL, llama-server:URL, openai:MODEL@URL).`,
     );
   }
   const fimFormat = options.fimFormat === undefined ? {} : { fimFormat: options.fimFormat };
@@ -109,7 +110,8 @@ async function resolveHuggingFace(
     if (options.signal?.aborted === true) throw options.signal.reason;
     throw new ModelError(
       'model-not-found',
-      `${name.uri}: could not download it into ${directory} (${(error as Error).message}). Check OWNER/REPO/FILE and the network. ${fallback}`,
+      `${name.uri}: could not download it into ${directory} (${(error as Error).message}). Check OWNER/REPO/FILE and ` +
+        `the network. ${fallback}`,
       { cause: error },
     );
   }

@@ -86,7 +86,8 @@ export function createTextBackend(options: TextBackendOptions): ModelBackend {
     if (request.kind === 'infill' && !capabilities.supportsInfill) {
       throw new UnsupportedCapabilityError(
         'infill',
-        `${modelId} (${provider}) cannot infill: its capabilities say supportsInfill: false. Use complete() with a rendered FIM prompt instead.`,
+        `${modelId} (${provider}) cannot infill: its capabilities say supportsInfill: false. Use complete() with a ` +
+          `rendered FIM prompt instead.`,
       );
     }
     if (request.kind === 'chat' && !capabilities.supportsChat) {

@@ -7,10 +7,17 @@ export type FlipDirection = 'pass-fail' | 'fail-pass';
 export interface TaskFlip {
   taskId: string;
   direction: FlipDirection;
+  /**
+   * What the move was, in words: `fail → pass` (no sample passed before, some do now), `pass → fail` (the reverse), or
+   * `improved` / `worse` (more or fewer samples pass, e.g. 1/2 → 2/2, with passing samples on both sides).
+   */
+  change: FlipChange;
   /** The task's outcome and pass count in the baseline and in the run. */
   before: { outcome: TaskOutcome; c: number; n: number };
   after: { outcome: TaskOutcome; c: number; n: number };
 }
+
+export type FlipChange = 'fail → pass' | 'pass → fail' | 'improved' | 'worse';
 
 /** Two runs of one dataset side by side: the report's run against a baseline (`codeloop report RUN --compare BASELINE`). */
 export interface RunComparison {
@@ -61,7 +68,8 @@ export function compareRuns(run: ReportRun, baseline: ReportRun): RunComparison 
   const theirs = baseline.metrics.dataset;
   if (mine.name !== theirs.name) {
     throw new UsageError(
-      `Cannot compare ${run.dir} (dataset ${mine.name}) with ${baseline.dir} (dataset ${theirs.name}): --compare needs a run of the same dataset.`,
+      `Cannot compare ${run.dir} (dataset ${mine.name}) with ${baseline.dir} (dataset ${theirs.name}): --compare ` +
+        `needs a run of the same dataset.`,
     );
   }
   const checksums = (files: { sha256: string }[]): string =>
@@ -71,7 +79,9 @@ export function compareRuns(run: ReportRun, baseline: ReportRun): RunComparison 
       .join(',');
   if (checksums(mine.files) !== checksums(theirs.files)) {
     throw new UsageError(
-      `Cannot compare ${run.dir} with ${baseline.dir}: both are dataset ${mine.name}, but its files' SHA-256 differ (${checksums(mine.files) || 'none'} vs ${checksums(theirs.files) || 'none'}), so their tasks may differ; compare runs scored on the same files.`,
+      `Cannot compare ${run.dir} with ${baseline.dir}: both are dataset ${mine.name}, but its files' SHA-256 differ ` +
+        `(${checksums(mine.files) || 'none'} vs ${checksums(theirs.files) || 'none'}), so their tasks may differ; ` +
+        `compare runs scored on the same files.`,
     );
   }
   const before = new Map<string, ReportTask>(baseline.tasks.map((task) => [task.id, task]));
@@ -88,6 +98,14 @@ export function compareRuns(run: ReportRun, baseline: ReportRun): RunComparison 
     flips.push({
       taskId: task.id,
       direction: change > 0 ? 'fail-pass' : 'pass-fail',
+      change:
+        old.c === 0 && task.c > 0
+          ? 'fail → pass'
+          : old.c > 0 && task.c === 0
+            ? 'pass → fail'
+            : change > 0
+              ? 'improved'
+              : 'worse',
       before: { outcome: old.outcome, c: old.c, n: old.n },
       after: { outcome: task.outcome, c: task.c, n: task.n },
     });

@@ -21,7 +21,7 @@ export {
   type ReportTask,
   type TaskOutcome,
 } from './report-run.js';
-export { compareRuns, type FlipDirection, type RunComparison, type TaskFlip } from './compare-runs.js';
+export { compareRuns, type FlipChange, type FlipDirection, type RunComparison, type TaskFlip } from './compare-runs.js';
 export {
   escapeHtml,
   PROGRAMS_UNAVAILABLE_META,

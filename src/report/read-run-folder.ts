@@ -143,7 +143,8 @@ function parseExecutions(path: string, text: string, warnings: string[]): RunExe
         continue;
       }
       throw new UsageError(
-        `${where}: journal line is not valid JSON (${jsonSyntaxError(error)}); delete the line, or rerun codeloop eval with the same --out.`,
+        `${where}: journal line is not valid JSON (${jsonSyntaxError(error)}); delete the line, or rerun codeloop ` +
+          `eval with the same --out.`,
       );
     }
     if (
@@ -232,7 +233,8 @@ export function readRunFolder(dir: string): RunFolder {
   const metricsPath = join(absolute, 'metrics.json');
   if (!existsSync(metricsPath)) {
     throw new UsageError(
-      `${join(dir, 'metrics.json')} not found: is ${dir} the --out folder of a codeloop eval run? (A run writes metrics.json when scoring finishes; rerun it with the same --out to finish it.)`,
+      `${join(dir, 'metrics.json')} not found: is ${dir} the --out folder of a codeloop eval run? (A run writes ` +
+        `metrics.json when scoring finishes; rerun it with the same --out to finish it.)`,
     );
   }
   const metrics = parseMetrics(metricsPath, readText(metricsPath, dir));

@@ -44,7 +44,8 @@ export function passAtKChartSvg(series: readonly ChartSeries[]): string {
   const x = (k: number): number => MARGIN.left + (Math.log(k) / Math.log(maxK)) * plotWidth;
   const y = (value: number): number => MARGIN.top + (1 - value) * plotHeight;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="pass@k curve">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ` +
+      `${HEIGHT}" role="img" aria-label="pass@k curve">`,
     `<rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`,
   ];
   for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
@@ -64,7 +65,8 @@ export function passAtKChartSvg(series: readonly ChartSeries[]): string {
   parts.push(
     `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#888888"/>`,
     `<text x="${MARGIN.left + plotWidth / 2}" y="${HEIGHT - 8}" text-anchor="middle" font-size="12" fill="#222222">k (log scale)</text>`,
-    `<text transform="translate(14 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" font-size="12" fill="#222222">pass@k</text>`,
+    `<text transform="translate(14 ${MARGIN.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" font-size="12" ` +
+      `fill="#222222">pass@k</text>`,
   );
   for (const [index, line] of plotted.entries()) {
     const dash = line.dashed ? ' stroke-dasharray="7 4"' : '';

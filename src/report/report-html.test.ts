@@ -145,9 +145,9 @@ test('renderReportHtml with a comparison: side-by-side pass@k with deltas, flipp
   );
   assert.match(
     html,
-    /<ul class="flips" id="flips-pass-fail"><li><button type="button" class="task-link" data-task="examples\/py\/fizzbuzz">examples\/py\/fizzbuzz<\/button> 1\/1 → 0\/1<\/li><\/ul>/,
+    /<ul class="flips" id="flips-pass-fail"><li><button type="button" class="task-link" data-task="examples\/py\/fizzbuzz">examples\/py\/fizzbuzz<\/button> 1\/1 → 0\/1 \(pass → fail\)<\/li><\/ul>/,
   );
-  assert.match(html, /<h3>fail → pass \(0\)<\/h3><p class="note">none<\/p>/);
+  assert.match(html, /<h3>better \(0\)<\/h3><p class="note">none<\/p>/);
   assert.doesNotMatch(html, /value="flipped" disabled/);
   const data = reportPageData(run, comparison);
   assert.deepEqual(
@@ -167,6 +167,67 @@ test('renderReportHtml with a comparison: side-by-side pass@k with deltas, flipp
   assert.deepEqual([data.tasks[1]?.baselineSamples, data.tasks[2]?.baselineSamples], [null, null]);
   // Without a comparison the flipped filter is there but disabled.
   assert.match(renderReportHtml(run), /value="flipped" disabled> flipped \(needs --compare\)/);
+});
+
+test('renderReportHtml: the table lists every k of the curve; one k draws no chart and says why', async () => {
+  const run = await hostileRun('one-k', false);
+  // One sample per task: pass@1 only, so no curve to draw.
+  const single = renderReportHtml(run);
+  assert.doesNotMatch(single, /<figure id="chart">/);
+  assert.match(
+    single,
+    /<p class="note" id="no-chart">No pass@k curve: every task has only 1 sample, so pass@1 is the only point\./,
+  );
+  // A curve to k = 3 while metrics.json reported only pass@1 (--k 1): the table still lists pass@2 and pass@3.
+  const curved = {
+    ...run,
+    curve: [
+      { k: 1, base: 0.5 },
+      { k: 2, base: 0.75 },
+      { k: 3, base: 0.9 },
+    ],
+    metrics: { ...run.metrics, passAtK: { 'pass@1': 0.5 }, ks: [1] },
+  };
+  const html = renderReportHtml(curved);
+  assert.deepEqual(
+    [...html.matchAll(/<tr data-key="(pass@\d+)"><th>pass@\d+<\/th><td class="base">([\d.]+%)<\/td>/g)].map((match) => [
+      match[1],
+      match[2],
+    ]),
+    [
+      ['pass@1', '50.00%'],
+      ['pass@2', '75.00%'],
+      ['pass@3', '90.00%'],
+    ],
+  );
+  assert.match(html, /<figure id="chart">/);
+});
+
+test('compareRuns: 1/2 → 2/2 is "improved", 0/2 → 1/2 "fail → pass", 2/2 → 1/2 "worse"', async () => {
+  const run = await hostileRun('change-run', false);
+  const task = (id: string, c: number, n: number) =>
+    ({
+      ...run.tasks[0]!,
+      id,
+      c,
+      n,
+      outcome: c === n ? 'all' : c === 0 ? 'none' : 'some',
+    }) as (typeof run.tasks)[number];
+  const after = { ...run, tasks: [task('a', 2, 2), task('b', 1, 2), task('c', 1, 2), task('d', 0, 2)] };
+  const before = {
+    ...run,
+    dir: '/elsewhere',
+    tasks: [task('a', 1, 2), task('b', 0, 2), task('c', 2, 2), task('d', 1, 2)],
+  };
+  assert.deepEqual(
+    compareRuns(after, before).flips.map((flip) => [flip.taskId, flip.direction, flip.change]),
+    [
+      ['a', 'fail-pass', 'improved'],
+      ['b', 'fail-pass', 'fail → pass'],
+      ['c', 'pass-fail', 'worse'],
+      ['d', 'pass-fail', 'pass → fail'],
+    ],
+  );
 });
 
 test('passAtKChartSvg: points on a log k axis, one path per line, the baseline dashed; one point draws a marker only', () => {

@@ -48,6 +48,8 @@ export interface ReportPageTask extends ReportPageSamples {
   /** The task's CWE, for datasets with security tests; null otherwise. */
   cwe: string | null;
   flip: 'pass-fail' | 'fail-pass' | null;
+  /** A flipped task's change in words (`fail → pass`, `improved`, …; see `TaskFlip.change`). */
+  flipChange: string | null;
   /** The baseline run's counts, when comparing and the task is in it. */
   baseline: { outcome: TaskOutcome; c: number; n: number } | null;
   /** A flipped task's samples in the baseline run. */
@@ -159,7 +161,7 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
     verdicts.push(verdict);
     return verdicts.length - 1;
   };
-  const flips = new Map((comparison?.flips ?? []).map((flip) => [flip.taskId, flip.direction]));
+  const flips = new Map((comparison?.flips ?? []).map((flip) => [flip.taskId, flip]));
   const baseline = new Map((comparison?.baseline.tasks ?? []).map((task) => [task.id, task]));
   const samples: number[][] = [];
   const executions: number[][] = [];
@@ -210,7 +212,8 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
       counted: task.counted,
       cwe: task.cwe ?? null,
       ...addSamples(run, task, 0),
-      flip: flips.get(task.id) ?? null,
+      flip: flips.get(task.id)?.direction ?? null,
+      flipChange: flips.get(task.id)?.change ?? null,
       baseline: old === undefined ? null : { outcome: old.outcome, c: old.c, n: old.n },
       baselineSamples: null,
     };
@@ -270,30 +273,64 @@ function passAtKTable(run: ReportRun, comparison: RunComparison | undefined): st
   return incomplete === undefined ? table : `<p class="warning" id="incomplete">${escapeHtml(incomplete)}</p>${table}`;
 }
 
+/**
+ * pass@k per k, as the table lists it: every k the curve shows (from the joined results), with metrics.json's own
+ * figures for the k values it reports (those stay exactly the numbers codeloop eval printed).
+ */
+function scoresByK(run: ReportRun): Map<number, { base: number; plus?: number }> {
+  const scores = new Map<number, { base: number; plus?: number }>();
+  for (const point of run.curve)
+    scores.set(point.k, { base: point.base, ...(point.plus === undefined ? {} : { plus: point.plus }) });
+  const base = run.metrics.passAtK as Record<string, number>;
+  const plus = run.metrics.passAtKPlus as Record<string, number> | undefined;
+  for (const [key, value] of Object.entries(base)) {
+    const plusValue = plus?.[key];
+    scores.set(Number(key.slice('pass@'.length)), {
+      base: value,
+      ...(plusValue === undefined ? {} : { plus: plusValue }),
+    });
+  }
+  return new Map([...scores.entries()].sort((a, b) => a[0] - b[0]));
+}
+
 function passAtKRows(run: ReportRun, comparison: RunComparison | undefined): string {
   const metrics = run.metrics;
   const plus = metrics.passAtKPlus !== undefined || (comparison?.passAtKPlus.length ?? 0) > 0;
+  const mine = scoresByK(run);
   if (comparison === undefined) {
-    const base = metrics.passAtK as Record<string, number>;
-    const plusScores = metrics.passAtKPlus as Record<string, number> | undefined;
-    const keys = Object.keys(base);
-    if (keys.length === 0)
+    if (mine.size === 0)
       return `<p class="note">No pass@k: some task has fewer samples than every k asked for (${escapeHtml(metrics.ks.join(', '))}).</p>`;
     const head = `<tr><th>k</th><th>${plus ? 'base' : 'pass@k'}</th>${plus ? '<th>plus</th>' : ''}</tr>`;
-    const rows = keys.map(
-      (key) =>
-        `<tr data-key="${escapeHtml(key)}"><th>${escapeHtml(key)}</th><td class="base">${percent(base[key])}</td>${plus ? `<td class="plus">${percent(plusScores?.[key])}</td>` : ''}</tr>`,
+    const rows = [...mine.entries()].map(
+      ([k, score]) =>
+        `<tr data-key="pass@${k}"><th>pass@${k}</th><td class="base">${percent(score.base)}</td>${plus ? `<td class="plus">${percent(score.plus)}</td>` : ''}</tr>`,
     );
     return `<table class="scores" id="pass-at-k">${head}${rows.join('')}</table>`;
   }
-  const cells = (row: RunComparison['passAtK'][number] | undefined, which: string): string =>
-    `<td class="${which}-run">${percent(row?.run)}</td><td class="${which}-baseline">${percent(row?.baseline)}</td><td class="${which}-delta delta${(row?.delta ?? 0) < 0 ? ' down' : (row?.delta ?? 0) > 0 ? ' up' : ''}">${signedPercent(row?.delta)}</td>`;
+  const theirs = scoresByK(comparison.baseline);
+  const row = (mineValue: number | undefined, theirValue: number | undefined) => ({
+    ...(mineValue === undefined ? {} : { run: mineValue }),
+    ...(theirValue === undefined ? {} : { baseline: theirValue }),
+    ...(mineValue === undefined || theirValue === undefined ? {} : { delta: mineValue - theirValue }),
+  });
+  const cells = (entry: { run?: number; baseline?: number; delta?: number }, which: string): string =>
+    `<td class="${which}-run">${percent(entry.run)}</td><td class="${which}-baseline">${percent(entry.baseline)}</td><td class="${which}-delta delta${(entry.delta ?? 0) < 0 ? ' down' : (entry.delta ?? 0) > 0 ? ' up' : ''}">${signedPercent(entry.delta)}</td>`;
   const head = `<tr><th rowspan="2">k</th><th colspan="3">${plus ? 'base' : 'pass@k'}</th>${plus ? '<th colspan="3">plus</th>' : ''}</tr><tr>${'<th>run</th><th>baseline</th><th>Δ points</th>'.repeat(plus ? 2 : 1)}</tr>`;
-  const rows = comparison.passAtK.map((row) => {
-    const plusRow = comparison.passAtKPlus.find((candidate) => candidate.key === row.key);
-    return `<tr data-key="${escapeHtml(row.key)}"><th>${escapeHtml(row.key)}</th>${cells(row, 'base')}${plus ? cells(plusRow, 'plus') : ''}</tr>`;
+  const ks = [...new Set([...mine.keys(), ...theirs.keys()])].sort((a, b) => a - b);
+  const rows = ks.map((k) => {
+    const a = mine.get(k);
+    const b = theirs.get(k);
+    return `<tr data-key="pass@${k}"><th>pass@${k}</th>${cells(row(a?.base, b?.base), 'base')}${plus ? cells(row(a?.plus, b?.plus), 'plus') : ''}</tr>`;
   });
   return `<table class="scores" id="pass-at-k">${head}${rows.join('')}</table>`;
+}
+
+/** The pass@k curve, or why there is none: a curve needs two k values, so every counted task needs n ≥ 2 samples. */
+function chartFigure(run: ReportRun, comparison: RunComparison | undefined): string {
+  const series = chartSeries(run, comparison);
+  if (series.every((line) => line.points.length <= 1))
+    return `<p class="note" id="no-chart">No pass@k curve: ${run.curve.length === 0 ? 'no task was counted' : 'every task has only 1 sample, so pass@1 is the only point'}. Generate n ≥ 2 samples per task (e.g. -n 10 at temperature 0.8) to see pass@k against k.</p>`;
+  return `<figure id="chart">${passAtKChartSvg(series)}<figcaption>pass@k for k from 1 to the fewest samples of any counted task, from the unbiased estimator over the joined results${comparison === undefined ? '' : '; dashed: the baseline'}.</figcaption></figure>`;
 }
 
 function metadata(run: ReportRun): string {
@@ -329,7 +366,8 @@ function metadata(run: ReportRun): string {
     ],
     [
       'samples',
-      `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`,
+      `${metrics.samples ?? run.samples.length} over ${metrics.tasks?.scored ?? run.tasks.length} task(s), ` +
+        `${metrics.tasks?.counted ?? run.tasks.filter((task) => task.counted).length} counted in pass@k`,
     ],
     ...(typeof model === 'string' ? [['model', model] as [string, string]] : []),
     ['samples file', metrics.samplesFile],
@@ -409,7 +447,7 @@ function flipsSection(comparison: RunComparison): string {
     if (flips.length === 0) return '<p class="note">none</p>';
     const items = flips.map(
       (flip) =>
-        `<li><button type="button" class="task-link" data-task="${escapeHtml(flip.taskId)}">${escapeHtml(flip.taskId)}</button> ${flip.before.c}/${flip.before.n} → ${flip.after.c}/${flip.after.n}</li>`,
+        `<li><button type="button" class="task-link" data-task="${escapeHtml(flip.taskId)}">${escapeHtml(flip.taskId)}</button> ${flip.before.c}/${flip.before.n} → ${flip.after.c}/${flip.after.n} (${escapeHtml(flip.change)})</li>`,
     );
     return `<ul class="flips" id="flips-${direction}">${items.join('')}</ul>`;
   };
@@ -417,9 +455,9 @@ function flipsSection(comparison: RunComparison): string {
     ids.length === 0 ? '' : `<p class="note">${ids.length} task(s) only in ${what}: ${escapeHtml(ids.join(', '))}</p>`;
   return [
     '<section id="comparison"><h2>Flipped tasks</h2>',
-    `<p>Against the baseline <code>${escapeHtml(comparison.baseline.dir)}</code>. A task flips when its outcome moves between “all samples pass”, “some pass” and “none pass” (with one sample per task: pass ↔ fail). Counts are passed/samples, baseline → run.</p>`,
-    `<h3>pass → fail (${comparison.flips.filter((flip) => flip.direction === 'pass-fail').length})</h3>${list('pass-fail')}`,
-    `<h3>fail → pass (${comparison.flips.filter((flip) => flip.direction === 'fail-pass').length})</h3>${list('fail-pass')}`,
+    `<p>Against the baseline <code>${escapeHtml(comparison.baseline.dir)}</code>. A task flips when its outcome moves between “all samples pass”, “some pass” and “none pass”: “fail → pass” and “pass → fail” when no sample passed on one side, “improved” and “worse” when some passed on both (e.g. 1/2 → 2/2). Counts are passed/samples, baseline → run.</p>`,
+    `<h3>worse (${comparison.flips.filter((flip) => flip.direction === 'pass-fail').length})</h3>${list('pass-fail')}`,
+    `<h3>better (${comparison.flips.filter((flip) => flip.direction === 'fail-pass').length})</h3>${list('fail-pass')}`,
     only('this run', comparison.onlyInRun),
     only('the baseline', comparison.onlyInBaseline),
     '</section>',
@@ -438,13 +476,14 @@ export function renderReportHtml(run: ReportRun, options: RenderReportOptions = 
   const legend = (Object.keys(OUTCOME_LABELS) as TaskOutcome[])
     .map(
       (outcome) =>
-        `<li><span class="cell o-${outcome}" aria-hidden="true">${OUTCOME_GLYPHS[outcome]}</span> ${escapeHtml(OUTCOME_LABELS[outcome])}</li>`,
+        `<li><span class="cell o-${outcome}" aria-hidden="true">${OUTCOME_GLYPHS[outcome]}</span> ` +
+        `${escapeHtml(OUTCOME_LABELS[outcome])}</li>`,
     )
     .join('');
   const flipLegend =
     comparison === undefined
       ? ''
-      : '<li><span class="cell o-some flip-pass-fail" aria-hidden="true">½</span> flipped pass → fail (▼)</li><li><span class="cell o-all flip-fail-pass" aria-hidden="true">✓</span> flipped fail → pass (▲)</li>';
+      : '<li><span class="cell o-some flip-pass-fail" aria-hidden="true">½</span> flipped: worse than the baseline (▼)</li><li><span class="cell o-all flip-fail-pass" aria-hidden="true">✓</span> flipped: better than the baseline (▲)</li>';
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -458,7 +497,7 @@ ${run.programsUnavailable === null ? '' : `<meta name="${PROGRAMS_UNAVAILABLE_ME
 <header><h1>codeloop report: ${escapeHtml(runTitle(run.metrics))}</h1>${metadata(run)}</header>
 ${warnings.length === 0 ? '' : `<section id="warnings"><h2>Warnings</h2><ul>${warnings.map((warning) => `<li>${escapeHtml(warning)}</li>`).join('')}</ul></section>`}
 <section id="scores"><h2>pass@k</h2>${passAtKTable(run, comparison)}
-<figure id="chart">${passAtKChartSvg(chartSeries(run, comparison))}<figcaption>pass@k for k from 1 to the fewest samples of any counted task, from the unbiased estimator over the joined results${comparison === undefined ? '' : '; dashed: the baseline'}.</figcaption></figure></section>
+${chartFigure(run, comparison)}</section>
 ${completionSection(run)}
 ${comparison === undefined ? '' : flipsSection(comparison)}
 <section id="tasks"><h2>Tasks</h2>

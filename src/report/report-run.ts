@@ -233,7 +233,8 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
     );
   if (unverified > 0) {
     warnings.push(
-      `${unverified} sample(s): the program rebuilt from the dataset is not in the journal (SHA-256 differs), so only their own text is shown.`,
+      `${unverified} sample(s): the program rebuilt from the dataset is not in the journal (SHA-256 differs), so ` +
+        `only their own text is shown.`,
     );
   }
   if (disagreeing > 0)
@@ -313,7 +314,8 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
         const recomputed = passAtK(which, [k])[`pass@${k}`];
         if (recomputed === undefined || Math.abs(recomputed - value) > SCORE_TOLERANCE) {
           warnings.push(
-            `metrics.json reports ${label}${key} = ${value}, but the results file gives ${recomputed ?? 'no value'}: the files come from different runs.`,
+            `metrics.json reports ${label}${key} = ${value}, but the results file gives ${recomputed ?? 'no value'}: ` +
+              `the files come from different runs.`,
           );
         }
       }

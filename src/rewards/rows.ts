@@ -178,7 +178,8 @@ function fromTask(task: Json): NormalizedRow {
       return { ...base('codeloop-task', language), kind: 'stdio', cases: typed.ioTests?.cases ?? [], typeCheck };
     default:
       throw new RowError(
-        `task.layout ${JSON.stringify(typed.layout)} cannot be scored for rewards: use a task with layout human-eval, prompt-completion-tests, completion-tests or io-tests.`,
+        `task.layout ${JSON.stringify(typed.layout)} cannot be scored for rewards: use a task with layout ` +
+          `human-eval, prompt-completion-tests, completion-tests or io-tests.`,
       );
   }
 }

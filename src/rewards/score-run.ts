@@ -113,7 +113,8 @@ export function planItems(
     } else {
       if (completions.length !== rows.length)
         throw new UsageError(
-          `${where}: has neither row_id nor index, and the files have ${completions.length} completions for ${rows.length} rows: add row_id or index to each completion.`,
+          `${where}: has neither row_id nor index, and the files have ${completions.length} completions for ` +
+            `${rows.length} rows: add row_id or index to each completion.`,
         );
       rowIndex = lineIndex;
     }
@@ -147,7 +148,8 @@ export async function scoreRun(options: ScoreRunOptions): Promise<ScoreRunResult
     const earlier = JSON.parse(readFileSync(runPath, 'utf8')) as typeof run;
     if (earlier.rows !== run.rows || earlier.completions !== run.completions || earlier.mode !== run.mode)
       throw new UsageError(
-        `${outDir} holds a rewards run of other inputs or mode (${earlier.rows}, ${earlier.completions}, ${earlier.mode}): pick another --out to start a new run.`,
+        `${outDir} holds a rewards run of other inputs or mode (${earlier.rows}, ${earlier.completions}, ` +
+          `${earlier.mode}): pick another --out to start a new run.`,
       );
   } else writeFileSync(runPath, `${JSON.stringify(run, null, 2)}\n`);
 

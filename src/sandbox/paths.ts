@@ -73,7 +73,9 @@ export function stageForSandbox(directory: string): string {
   if (!rootStat.isDirectory() || rootStat.uid !== process.getuid?.() || (rootStat.mode & 0o022) !== 0) {
     throw new CodeloopError(
       'sandbox-stage-unsafe',
-      `${root} is not a directory owned by uid ${process.getuid?.()} and writable only by it, so codeloop will not stage its sandbox runtime there. Remove it, or make the checkout at ${directory} readable by other users (chmod o+rx on it and its parents).`,
+      `${root} is not a directory owned by uid ${process.getuid?.()} and writable only by it, so codeloop will not ` +
+        `stage its sandbox runtime there. Remove it, or make the checkout at ${directory} readable by other users ` +
+        `(chmod o+rx on it and its parents).`,
     );
   }
   const target = join(root, `${basename(directory)}-${key}`);

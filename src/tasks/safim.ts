@@ -185,7 +185,8 @@ function safimTask(
   // safim prompt_utils.py get_infilling_parts asserts exactly two parts.
   if (parts.length !== 2 || !evalPrompt.includes(SAFIM_EVAL_PLACEHOLDER)) {
     throw new UsageError(
-      `${where}: "prompt" must hold ${JSON.stringify(SAFIM_PROMPT_PLACEHOLDERS[language])} once and "eval_prompt" ${SAFIM_EVAL_PLACEHOLDER}.`,
+      `${where}: "prompt" must hold ${JSON.stringify(SAFIM_PROMPT_PLACEHOLDERS[language])} once and "eval_prompt" ` +
+        `${SAFIM_EVAL_PLACEHOLDER}.`,
     );
   }
   const common = {

@@ -31,7 +31,8 @@ export function parseIdRanges(text: string, flag = '--id-range'): { start: numbe
     const end = Number(match?.[2]);
     if (match === null || !(end > start))
       throw new UsageError(
-        `${flag} ${JSON.stringify(text)}: ${JSON.stringify(part)} is not a range START:END of task positions with END > START (END excluded, as EvalPlus's --id-range), e.g. ${flag} 0:10 or ${flag} 0:10,20:30.`,
+        `${flag} ${JSON.stringify(text)}: ${JSON.stringify(part)} is not a range START:END of task positions with ` +
+          `END > START (END excluded, as EvalPlus's --id-range), e.g. ${flag} 0:10 or ${flag} 0:10,20:30.`,
       );
     return { start, end };
   });
@@ -48,7 +49,8 @@ export function selectTasks(dataset: LoadedDataset, selection: TaskSelection = {
     for (const range of ranges) {
       if (range.start >= of)
         throw new UsageError(
-          `--id-range ${range.start}:${range.end} starts past the end of ${dataset.name}, which has ${of} tasks (positions 0 to ${of - 1}).`,
+          `--id-range ${range.start}:${range.end} starts past the end of ${dataset.name}, which has ${of} tasks ` +
+            `(positions 0 to ${of - 1}).`,
         );
     }
     tasks = tasks.filter((_task, position) => ranges.some((range) => position >= range.start && position < range.end));

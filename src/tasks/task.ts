@@ -216,6 +216,7 @@ export function buildProgram(task: Task, completion: string): string {
   }
   // Only reachable from untyped callers.
   throw new UsageError(
-    `Task ${task.id} has layout ${JSON.stringify(task.layout)}; use human-eval, prompt-completion-tests, completion-tests, io-tests, syntax-match or security-tests.`,
+    `Task ${task.id} has layout ${JSON.stringify(task.layout)}; use human-eval, prompt-completion-tests, ` +
+      `completion-tests, io-tests, syntax-match or security-tests.`,
   );
 }

@@ -124,7 +124,8 @@ export function createBpeTokenizer(data: BpeTokenizerData): BpeTokenizer {
   for (let index = 0; index < specialTokens.length; index++) {
     if (vocab[index] !== specialTokens[index]) {
       throw new Error(
-        `BPE vocabulary: id ${index} is ${JSON.stringify(vocab[index])}, expected the special token ${JSON.stringify(specialTokens[index])}`,
+        `BPE vocabulary: id ${index} is ${JSON.stringify(vocab[index])}, expected the special token ` +
+          `${JSON.stringify(specialTokens[index])}`,
       );
     }
   }
@@ -321,7 +322,8 @@ export function trainBpeTokenizer(texts: Iterable<string>, options: TrainBpeToke
   const baseSize = specialTokens.length + 256;
   if (!Number.isInteger(vocabSize) || vocabSize < baseSize) {
     throw new RangeError(
-      `vocabSize ${vocabSize} is too small: it must be an integer ≥ ${baseSize} (${specialTokens.length} special tokens + 256 byte symbols)`,
+      `vocabSize ${vocabSize} is too small: it must be an integer ≥ ${baseSize} (${specialTokens.length} special ` +
+        `tokens + 256 byte symbols)`,
     );
   }
   if (new Set(specialTokens).size !== specialTokens.length)

@@ -400,7 +400,8 @@ export async function evaluateRun(runDir: string, options: EvaluateRunOptions): 
     writeFileSync(baselinePath, JSON.stringify(ngram, null, 2) + '\n');
   }
   log(
-    `n-gram: held-out ${ngram.heldOut.overall} nats/token (${ngram.heldOutNoTwins.overall} without near-twins), FIM exact match ${ngram.fim.overall} (${ngram.fimNoTwins.overall})`,
+    `n-gram: held-out ${ngram.heldOut.overall} nats/token (${ngram.heldOutNoTwins.overall} without near-twins), FIM ` +
+      `exact match ${ngram.fim.overall} (${ngram.fimNoTwins.overall})`,
   );
 
   const kernels = new OnnxKernels({ threads: 2 });

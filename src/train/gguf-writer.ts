@@ -227,7 +227,8 @@ export async function writeGguf(path: string, options: WriteGgufOptions): Promis
     const expected = tensorByteLength(tensor.type, elements);
     if (tensor.data.length !== expected) {
       throw new RangeError(
-        `GGUF tensor ${tensor.name}: ${tensor.data.length} bytes of data, expected ${expected} for ${tensor.type} [${tensor.dims.join(', ')}]`,
+        `GGUF tensor ${tensor.name}: ${tensor.data.length} bytes of data, expected ${expected} for ${tensor.type} ` +
+          `[${tensor.dims.join(', ')}]`,
       );
     }
     header.string(tensor.name);

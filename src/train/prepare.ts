@@ -73,7 +73,8 @@ export function prepareRun(
       (done, total) => log(`tokens: ${done}/${total} files`),
     );
     log(
-      `tokens: ${tokens.trainTokens} training tokens (${tokens.uniqueTrainTokens} distinct), ${tokens.charsPerToken.toFixed(2)} chars/token`,
+      `tokens: ${tokens.trainTokens} training tokens (${tokens.uniqueTrainTokens} distinct), ` +
+        `${tokens.charsPerToken.toFixed(2)} chars/token`,
     );
   }
   return { manifest, tokens };

@@ -47,11 +47,13 @@ export function lossCurveSvg(records: readonly LogRecord[], baseline?: number): 
   const ticks: string[] = [];
   for (let loss = bottom; loss <= top; loss++)
     ticks.push(
-      `<text x="${pad.left - 8}" y="${y(loss) + 4}" text-anchor="end">${loss}</text><line x1="${pad.left}" x2="${width - pad.right}" y1="${y(loss)}" y2="${y(loss)}" stroke="#eee"/>`,
+      `<text x="${pad.left - 8}" y="${y(loss) + 4}" text-anchor="end">${loss}</text><line x1="${pad.left}" ` +
+        `x2="${width - pad.right}" y1="${y(loss)}" y2="${y(loss)}" stroke="#eee"/>`,
     );
   for (let i = 0; i <= 4; i++)
     ticks.push(
-      `<text x="${x((maxTokens * i) / 4)}" y="${height - pad.bottom + 16}" text-anchor="middle">${((maxTokens * i) / 4 / 1e6).toFixed(1)}M</text>`,
+      `<text x="${x((maxTokens * i) / 4)}" y="${height - pad.bottom + 16}" ` +
+        `text-anchor="middle">${((maxTokens * i) / 4 / 1e6).toFixed(1)}M</text>`,
     );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>

@@ -80,7 +80,8 @@ export async function trainRun(
     checkpoint = loadCheckpoint(path);
     if (JSON.stringify(checkpoint.header.config) !== JSON.stringify(config)) {
       throw new Error(
-        `checkpoint ${path} has model config ${JSON.stringify(checkpoint.header.config)}, but this run asks for ${JSON.stringify(config)}; use a new run directory`,
+        `checkpoint ${path} has model config ${JSON.stringify(checkpoint.header.config)}, but this run asks for ` +
+          `${JSON.stringify(config)}; use a new run directory`,
       );
     }
     log(`resuming at step ${checkpoint.header.step} (${checkpoint.header.tokensSeen} tokens)`);
@@ -133,7 +134,8 @@ export async function trainRun(
     phases.push(phase);
     if (current)
       log(
-        `new training phase from step ${phase.fromStep}: ${JSON.stringify({ totalTokens: phase.totalTokens, learningRate: phase.learningRate, data: phase.data })}`,
+        `new training phase from step ${phase.fromStep}: ` +
+          `${JSON.stringify({ totalTokens: phase.totalTokens, learningRate: phase.learningRate, data: phase.data })}`,
       );
   }
 

@@ -130,7 +130,8 @@ test(
 );
 
 test(
-  `SAFIM block: ${slow ? 'all 805' : 'every 20th of the 805'} Python ground truths pass (knownBroken may time out); wrong completions fail${slow ? '' : ' [all: CODELOOP_SLOW_TESTS=1]'}`,
+  `SAFIM block: ${slow ? 'all 805' : 'every 20th of the 805'} Python ground truths pass (knownBroken may time out); ` +
+    `wrong completions fail${slow ? '' : ' [all: CODELOOP_SLOW_TESTS=1]'}`,
   { skip, timeout: 900_000 },
   async () => {
     await knownAnswer('safim-block', slow ? 1 : 20);

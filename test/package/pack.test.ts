@@ -42,6 +42,7 @@ const ENTRY_EXPORTS: Record<string, string> = {
   server: 'createHttpHandler',
   rewards: 'scoreBatch',
   export: 'exportSource',
+  queue: 'createQueueExecutor',
 };
 
 function run(command: string, args: string[], cwd: string, timeout = 150_000): SpawnSyncReturns<string> {
@@ -133,7 +134,7 @@ test(
     // The types resolve for a TypeScript consumer with @types/node (nodenext resolution reads the exports' types).
     writeFileSync(
       join(app, 'check.ts'),
-      areas.map((area) => `import * as ${area} from 'codeloop/${area}';\nvoid ${area};\n`).join('') +
+      areas.map((area) => `import * as area_${area} from 'codeloop/${area}';\nvoid area_${area};\n`).join('') +
         "import type { CompletionEngine } from 'codeloop/fim';\nexport type Engine = CompletionEngine;\n",
     );
     const tsc = join(app, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -20,6 +20,7 @@ import { writeRunFolder, type FixtureSample } from './report-fixture.js';
 // The functions given to page.evaluate run in the page; codeloop compiles without the DOM's types.
 declare const document: any;
 declare const window: any;
+declare const getComputedStyle: any;
 
 const CHROMIUM = process.env.CODELOOP_CHROMIUM ?? '/usr/bin/chromium';
 const noChromium = existsSync(CHROMIUM)
@@ -77,6 +78,8 @@ const FLIPPED = {
   'examples/py/fizzbuzz': 'pass-fail',
   'examples/py/to-roman': 'fail-pass',
   'examples/py/primes-up-to': 'pass-fail',
+  // 1/2 in the baseline, 2/2 now: better, but "improved", not "fail → pass".
+  'examples/ts/pascal-row': 'fail-pass',
 };
 
 function writeSamples(path: string, plan: Plan): void {
@@ -106,6 +109,7 @@ before(async () => {
   baseline['examples/py/fizzbuzz'] = both(canonical('examples/py/fizzbuzz'));
   baseline['examples/py/to-roman'] = both(mutant('examples/py/to-roman'));
   baseline['examples/py/primes-up-to'] = both(canonical('examples/py/primes-up-to'));
+  baseline['examples/ts/pascal-row'] = [canonical('examples/ts/pascal-row'), '  return [];\n}\n'];
   runDir = join(scratch, 'run');
   baselineDir = join(scratch, 'baseline');
   writeSamples(join(scratch, 'run.jsonl'), run);
@@ -198,6 +202,34 @@ test('the grid has one cell per task, classed by outcome and marked when flipped
     const flip = (FLIPPED as Record<string, string>)[id ?? ''];
     assert.equal(/flip-(pass-fail|fail-pass)/.exec(className ?? '')?.[1], flip, `${id}: flip mark`);
   }
+  // Task ids are on the grid (without the "examples/" every id shares), not only in the hover title.
+  const labels = await page.$$eval('#grid .cell', (nodes) =>
+    nodes.map((node) => [node.getAttribute('data-task'), getComputedStyle(node, '::before').content]),
+  );
+  for (const [id, content] of labels) assert.equal(content, JSON.stringify((id ?? '').slice('examples/'.length)));
+  // A flipped cell's mark (its border and the ▲/▼ badge, which reaches 4 px above and 3 px right of the cell) stays
+  // clear of its neighbours.
+  const boxes = await page.$$eval('#grid .cell', (nodes) =>
+    nodes.map((node) => {
+      const rect = node.getBoundingClientRect();
+      return {
+        flipped: /flip-/.test(node.className),
+        outline: getComputedStyle(node).outlineStyle,
+        box: [rect.left, rect.top, rect.right, rect.bottom],
+      };
+    }),
+  );
+  for (const [index, cell] of boxes.entries()) {
+    if (!cell.flipped) continue;
+    assert.equal(cell.outline, 'none');
+    const [left = 0, top = 0, right = 0, bottom = 0] = cell.box;
+    for (const [other, neighbour] of boxes.entries()) {
+      if (other === index) continue;
+      const [l = 0, t = 0, r = 0, b = 0] = neighbour.box;
+      const overlaps = l < right + 3 && r > left && t < bottom && b > top - 4;
+      assert.equal(overlaps, false, `cell ${index}'s flip mark overlaps cell ${other}`);
+    }
+  }
   // The text cue: a glyph per outcome, so colour is not the only signal.
   assert.deepEqual(
     Object.fromEntries(
@@ -237,13 +269,16 @@ test(
       program: document.querySelector('#sample-detail .program')?.textContent,
       sampleText: document.querySelector('#sample-detail .program .text')?.textContent,
       stderr: document.querySelector('#sample-detail .stderr')?.textContent,
+      gutter: document.querySelector('#sample-detail .listing .gutter')?.textContent,
+      failedLine: document.querySelector('#sample-detail .gutter .failed-line')?.textContent,
+      failedAt: document.querySelector('#sample-detail .failed-at')?.textContent,
       images: document.querySelectorAll('img').length,
       scripts: document.querySelectorAll('script').length,
       pwned: (window as unknown as { __pwned?: unknown }).__pwned,
     }));
     const task = tasks.find((candidate) => candidate.id === 'examples/py/fizzbuzz');
     assert.ok(task !== undefined);
-    assert.equal(detail.summary, '0/2 samples passed; baseline: 2/2 (flipped pass → fail)');
+    assert.equal(detail.summary, '0/2 samples passed; baseline: 2/2 (flipped: pass → fail)');
     assert.equal(detail.verdict, 'failed');
     assert.match(detail.fields ?? '', /reason: exited with code 1 \(AssertionError\)/);
     assert.match(detail.fields ?? '', /duration: \d+ ms/);
@@ -255,6 +290,14 @@ test(
     );
     assert.equal(detail.sampleText, HOSTILE, 'the hostile completion is shown as text');
     assert.match(detail.stderr ?? '', /AssertionError/);
+    // Line numbers beside the program (not in its text), and the assertion the traceback ends in, quoted and marked.
+    const programLines = (detail.program ?? '').replace(/\n$/, '').split('\n');
+    assert.equal(detail.gutter, programLines.map((_, index) => String(index + 1)).join('\n'));
+    const cited = [...(detail.stderr ?? '').matchAll(/File "(?:<string>|[^"]*main\.py)", line (\d+)/g)].at(-1)?.[1];
+    assert.ok(cited !== undefined, detail.stderr);
+    assert.equal(detail.failedLine, cited);
+    assert.equal(detail.failedAt, `line ${cited}: ${programLines[Number(cited) - 1]?.trim()}`);
+    assert.match(detail.failedAt ?? '', /^line \d+: assert /);
     assert.equal(detail.images, 0, 'no <img> was created from sample text');
     assert.equal(detail.scripts, 2, 'no <script> was added');
     assert.equal(detail.pwned, undefined, 'the injected script did not run');
@@ -295,7 +338,7 @@ test('the filters: flipped shows exactly the flipped tasks, failing every task n
     );
   await page.check('input[name="filter"][value="flipped"]');
   assert.deepEqual((await visible()).sort(), Object.keys(FLIPPED).sort());
-  assert.equal(await page.textContent('#shown'), 'showing 3 of 12 tasks');
+  assert.equal(await page.textContent('#shown'), 'showing 4 of 12 tasks');
   await page.check('input[name="filter"][value="failing"]');
   assert.deepEqual(
     (await visible()).sort(),
@@ -307,6 +350,10 @@ test('the filters: flipped shows exactly the flipped tasks, failing every task n
   await page.check('input[name="filter"][value="all"]');
   assert.equal((await visible()).length, 12);
   // The flipped list links to the task.
+  assert.match(
+    (await page.textContent('#flips-fail-pass')) ?? '',
+    /examples\/py\/to-roman 0\/2 → 2\/2 \(fail → pass\).*examples\/ts\/pascal-row 1\/2 → 2\/2 \(improved\)/,
+  );
   await page.click('#flips-fail-pass .task-link[data-task="examples/py/to-roman"]');
   assert.equal(await page.getAttribute('#detail', 'data-task'), 'examples/py/to-roman');
 });

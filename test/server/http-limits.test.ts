@@ -52,7 +52,8 @@ async function open(limitMs = 5000): Promise<{ socket: Socket; closed: Promise<{
 }
 
 const head = (length: number, extra = ''): string =>
-  `POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n${extra}\r\n`;
+  `POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Type: ` +
+  `application/json\r\nContent-Length: ${length}\r\n${extra}\r\n`;
 
 test('a client that never finishes its headers, or its body, is cut off (408) by the timeouts, not kept for minutes', async () => {
   const slowHeaders = await open();
@@ -199,7 +200,9 @@ test('over the wire: the DNS-rebinding reproducer (foreign Host and Origin, empt
   const client = await open();
   const body = '{"prompt":"def f():\\n"}';
   client.socket.write(
-    `POST /v1/completions HTTP/1.1\r\nHost: rebind.evil.example:${server.port}\r\nOrigin: http://rebind.evil.example:${server.port}\r\nContent-Type: \r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    `POST /v1/completions HTTP/1.1\r\nHost: rebind.evil.example:${server.port}\r\nOrigin: ` +
+      `http://rebind.evil.example:${server.port}\r\nContent-Type: \r\nContent-Length: ${body.length}\r\nConnection: ` +
+      `close\r\n\r\n${body}`,
   );
   const { data } = await client.closed;
   assert.match(data, /^HTTP\/1\.1 403/);

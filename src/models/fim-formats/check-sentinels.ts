@@ -48,7 +48,8 @@ export async function checkSentinels(
     const earlier = roleOf.get(id);
     if (earlier !== undefined) {
       warnings.push(
-        `${format.displayName}'s ${ROLE_NAMES[role]} token '${text}' has the same id ${id} as ${earlier}; the model cannot tell them apart.`,
+        `${format.displayName}'s ${ROLE_NAMES[role]} token '${text}' has the same id ${id} as ${earlier}; the model ` +
+          `cannot tell them apart.`,
       );
     } else {
       roleOf.set(id, `'${text}'`);

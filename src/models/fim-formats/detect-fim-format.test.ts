@@ -279,7 +279,8 @@ test('GGUF ids as bigint, and sentinels not marked special (CodeGemma) are warne
     result.warnings,
     ["'<|fim_prefix|>' (67)", "'<|fim_suffix|>' (69)", "'<|fim_middle|>' (68)", "'<|file_separator|>' (70)"].map(
       (token) =>
-        `${token} is not marked as a special token; a tokenizer that parses specials only among special tokens will split it (llama.cpp overrides this with a warning).`,
+        `${token} is not marked as a special token; a tokenizer that parses specials only among special tokens will ` +
+        `split it (llama.cpp overrides this with a warning).`,
     ),
   );
 });

@@ -158,7 +158,8 @@ export function detectFimFormat(options: DetectFimFormatOptions): DetectFimForma
     const others = textMatches.filter((candidate) => candidate.tokens.prefix !== format.tokens.prefix);
     if (others.length > 0) {
       warnings.push(
-        `The vocabulary also holds the tokens of ${others.map((other) => other.family).join(', ')}; the GGUF metadata decided for ${format.family}.`,
+        `The vocabulary also holds the tokens of ${others.map((other) => other.family).join(', ')}; the GGUF ` +
+          `metadata decided for ${format.family}.`,
       );
     }
   } else {
@@ -193,7 +194,8 @@ function detectWithOverride(
     for (const entry of format.signature) {
       if (vocabulary.find(entry) === undefined) {
         warnings.push(
-          `Override ${format.family}: the vocabulary has no token '${entry[0]}'; that text will be tokenized as plain text and the model will not see a FIM prompt.`,
+          `Override ${format.family}: the vocabulary has no token '${entry[0]}'; that text will be tokenized as ` +
+            `plain text and the model will not see a FIM prompt.`,
         );
       }
     }
@@ -368,7 +370,8 @@ function tokenWarnings(
     const token = vocabulary.find(entry);
     if (token?.special === false) {
       warnings.push(
-        `${describe(token)} is not marked as a special token; a tokenizer that parses specials only among special tokens will split it (llama.cpp overrides this with a warning).`,
+        `${describe(token)} is not marked as a special token; a tokenizer that parses specials only among special ` +
+          `tokens will split it (llama.cpp overrides this with a warning).`,
       );
     }
   }
@@ -389,7 +392,8 @@ function tokenWarnings(
     const token = id === undefined ? undefined : vocabulary.id(id);
     if (token !== undefined && !format.stop.includes(token.text) && token.text !== format.tokens.endOfText) {
       warnings.push(
-        `GGUF ${key} is ${describe(token)}, which is not among ${format.family}'s stop strings; add it as a stop string if generation runs on.`,
+        `GGUF ${key} is ${describe(token)}, which is not among ${format.family}'s stop strings; add it as a stop ` +
+          `string if generation runs on.`,
       );
     }
   }

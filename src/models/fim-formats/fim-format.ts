@@ -233,7 +233,8 @@ function renderFimPrompt(
     }
     if (filePath === undefined) {
       warnings.push(
-        `${format.displayName}'s repository layout names the current file after ${fileToken}; no filePath was given, so its path line is empty.`,
+        `${format.displayName}'s repository layout names the current file after ${fileToken}; no filePath was given, ` +
+          `so its path line is empty.`,
       );
     }
     builder.special(fileToken);

@@ -197,13 +197,16 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     if (request.kind === 'infill' && !capabilities.supportsInfill) {
       throw new UnsupportedCapabilityError(
         'infill',
-        `${modelId} cannot infill: its vocabulary has no FIM prefix/suffix tokens (GGUF tokenizer.ggml.fim_pre_token_id / fim_suf_token_id, or tokens spelled like <|fim_prefix|>). Pass renderInfill with a FIM format, or use complete() with a rendered prompt.`,
+        `${modelId} cannot infill: its vocabulary has no FIM prefix/suffix tokens (GGUF ` +
+          `tokenizer.ggml.fim_pre_token_id / fim_suf_token_id, or tokens spelled like <|fim_prefix|>). Pass ` +
+          `renderInfill with a FIM format, or use complete() with a rendered prompt.`,
       );
     }
     if (request.kind === 'chat' && !capabilities.supportsChat) {
       throw new UnsupportedCapabilityError(
         'chat',
-        `${modelId} has no chat template (GGUF tokenizer.chat_template is missing), so chat() cannot format a conversation. Use complete() with a prompt instead.`,
+        `${modelId} has no chat template (GGUF tokenizer.chat_template is missing), so chat() cannot format a ` +
+          `conversation. Use complete() with a prompt instead.`,
       );
     }
   }
@@ -236,14 +239,17 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     if (prepared.tokens.length >= contextSize) {
       throw new ModelError(
         'context-overflow',
-        `${modelId}: the prompt is ${prepared.tokens.length} tokens but the context holds ${contextSize}. Shorten the prompt or create the backend with a larger contextSize (at most the model's ${model.trainContextSize}).`,
+        `${modelId}: the prompt is ${prepared.tokens.length} tokens but the context holds ${contextSize}. Shorten ` +
+          `the prompt or create the backend with a larger contextSize (at most the model's ` +
+          `${model.trainContextSize}).`,
       );
     }
     const wanted = callOptions.maxTokens ?? defaultMaxTokens;
     const room = contextSize - prepared.tokens.length;
     if (wanted > room)
       prepared.warnings.push(
-        `maxTokens=${wanted}: only ${room} tokens are left in the ${contextSize}-token context after the ${prepared.tokens.length}-token prompt; generation stops there.`,
+        `maxTokens=${wanted}: only ${room} tokens are left in the ${contextSize}-token context after the ` +
+          `${prepared.tokens.length}-token prompt; generation stops there.`,
       );
     return Math.min(wanted, room);
   }
@@ -272,7 +278,10 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
       if (tokens.length <= over) {
         throw new ModelError(
           'context-overflow',
-          `${modelId}: the prompt does not fit the ${contextSize}-token context even with its ${current.kind === 'complete' ? 'text' : 'prefix'} cut away entirely (the rest is ${prepared.tokens.length - tokens.length} tokens). Shorten the suffix or use a model with a longer context.`,
+          `${modelId}: the prompt does not fit the ${contextSize}-token context even with its ` +
+            `${current.kind === 'complete' ? 'text' : 'prefix'} cut away entirely (the rest is ` +
+            `${prepared.tokens.length - tokens.length} tokens). Shorten the suffix or use a model with a longer ` +
+            `context.`,
         );
       }
       const kept = model.detokenize(tokens.slice(over), true);
@@ -282,7 +291,8 @@ export async function createLlamaBackend(options: LlamaBackendOptions): Promise<
     const dropped = original - prepared.tokens.length;
     if (dropped > 0)
       prepared.warnings.push(
-        `the prompt was ${original} tokens: its first ${dropped} were dropped to fit the ${contextSize}-token context with room for ${reserve} generated tokens.`,
+        `the prompt was ${original} tokens: its first ${dropped} were dropped to fit the ${contextSize}-token ` +
+          `context with room for ${reserve} generated tokens.`,
       );
     return { prepared, dropped };
   }

@@ -74,7 +74,8 @@ export function createMockBackend(options: MockBackendOptions): MockBackend {
     const entry = respond[scriptIndex++];
     if (entry === undefined) {
       throw new Error(
-        `mock backend: the script has ${respond.length} answers and answer ${scriptIndex} was asked for (${request.kind}); add answers to respond.`,
+        `mock backend: the script has ${respond.length} answers and answer ${scriptIndex} was asked for ` +
+          `(${request.kind}); add answers to respond.`,
       );
     }
     return entry;

@@ -225,7 +225,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const retryable = isRetryableStatus(response.status);
         wait = retryAfterMs(response.headers);
         error = new ApiCallError(
-          `${options.serverName()} answered ${response.status} to ${method} ${url}: ${sentence(serverErrorMessage(text))}${hintFor(response.status)}`,
+          `${options.serverName()} answered ${response.status} to ${method} ${url}: ` +
+            `${sentence(serverErrorMessage(text))}${hintFor(response.status)}`,
           {
             url,
             statusCode: response.status,
@@ -241,7 +242,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (!(error instanceof ApiCallError) || !error.retryable || attempt >= maxRetries) throw error;
       if (wait !== undefined && wait > maxRetryAfterMs) {
         throw new ApiCallError(
-          `${error.message} It asked to retry after ${Math.round(wait / 1000)} s, longer than codeloop waits (${maxRetryAfterMs / 1000} s).`,
+          `${error.message} It asked to retry after ${Math.round(wait / 1000)} s, longer than codeloop waits ` +
+            `(${maxRetryAfterMs / 1000} s).`,
           {
             url,
             ...(error.statusCode === undefined ? {} : { statusCode: error.statusCode }),

@@ -177,7 +177,10 @@ test('construction errors say what to set', () => {
     () => createOpenAICompatibleBackend({ baseURL: 'https://api.openai.com/v1', model: 'gpt-4o-mini', apiKey: '' }),
     (error: unknown) => {
       assert.ok(error instanceof UsageError);
-      assert.equal(error.message, 'OpenAI needs an API key: set OPENAI_API_KEY (or CODELOOP_API_KEY), or pass apiKey.');
+      assert.equal(
+        error.message,
+        'OpenAI needs an API key: set OPENAI_API_KEY (or CODELOOP_API_KEY) in the environment (library callers: the apiKey option).',
+      );
       return true;
     },
   );

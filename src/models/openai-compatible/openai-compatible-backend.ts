@@ -166,7 +166,9 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
   const apiKey = serverApiKey(baseURL, options.apiKey);
   const known = flavor === 'auto' ? flavorFromURL(baseURL) : flavor;
   if (known === 'openai' && isOpenAI && (apiKey ?? '') === '') {
-    throw new UsageError('OpenAI needs an API key: set OPENAI_API_KEY (or CODELOOP_API_KEY), or pass apiKey.');
+    throw new UsageError(
+      'OpenAI needs an API key: set OPENAI_API_KEY (or CODELOOP_API_KEY) in the environment (library callers: the apiKey option).',
+    );
   }
   const modelId = options.modelId ?? `openai-compatible:${model}@${baseURL}`;
   /** The server root without `/v1`, for llama-server's own endpoints. */
@@ -205,7 +207,7 @@ export function createOpenAICompatibleBackend(options: OpenAICompatibleBackendOp
         const found = flavorFromModelList(await probe.getJson(`${baseURL}/models`));
         if (found !== undefined) profile = SERVER_PROFILES[found];
         else
-          detectionWarning = `could not tell which server ${baseURL} is from GET /models; using plain OpenAI API behaviour. Pass flavor to use a server's quirks.`;
+          detectionWarning = `could not tell which server ${baseURL} is from GET /models; using plain OpenAI API behaviour. Name the server in the model to use its quirks: vllm:MODEL@URL, sglang:MODEL@URL, ollama:MODEL@URL or llama-server:URL (library callers: the flavor option).`;
         return found ?? 'generic';
       } catch (error) {
         detectionWarning = `could not ask ${baseURL}/models which server this is (${(error as Error).message}); using plain OpenAI API behaviour.`;

@@ -198,7 +198,8 @@ export async function createReplayBackend(
       const cursor = cursors.get(requestKey(request)) ?? 0;
       return cursor + choices > entries.length
         ? [
-            `replay: ${samplesFile} records ${entries.length} completion(s) for this prompt and ${cursor + choices} have been asked for; they are served again from the first.`,
+            `replay: ${samplesFile} records ${entries.length} completion(s) for this prompt and ${cursor + choices} ` +
+              `have been asked for; they are served again from the first.`,
           ]
         : [];
     },

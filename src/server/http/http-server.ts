@@ -71,11 +71,13 @@ export function checkListenAddress(options: Pick<HttpServerOptions, 'host' | 'po
   if (!isLoopbackHost(host)) {
     if (!allowRemote)
       throw new UsageError(
-        `--host ${host} is not a loopback address; listening there exposes your code to the network. Add --allow-remote and --api-key KEY to do it anyway.`,
+        `--host ${host} is not a loopback address; listening there exposes your code to the network. Add ` +
+          `--allow-remote and --api-key KEY to do it anyway.`,
       );
     if (apiKey === undefined || apiKey === '')
       throw new UsageError(
-        `--host ${host} with --allow-remote needs --api-key KEY (or CODELOOP_SERVER_API_KEY): a remote listener without a key would answer anyone.`,
+        `--host ${host} with --allow-remote needs --api-key KEY (or CODELOOP_SERVER_API_KEY): a remote listener ` +
+          `without a key would answer anyone.`,
       );
   }
 }

@@ -14,3 +14,4 @@ export {
   type HttpServerOptions,
   type RunningHttpServer,
 } from './http-server.js';
+export { withRequestLog } from './request-log.js';
