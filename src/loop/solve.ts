@@ -3,7 +3,6 @@ import { ModelError, type ChatMessage, type GenerateResult, type ModelBackend } 
 import {
   type Executor,
   DEFAULT_PER_TEST_MS,
-  runTests,
   type TestResult,
   type TestRunResult,
   type TestSource,
@@ -22,7 +21,8 @@ import {
   vetTests,
 } from './prompts.js';
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
-import { commandFeedback, commandRun } from './command-run.js';
+import { commandFeedback } from './command-run.js';
+import { evaluateCandidate } from './evaluate-candidate.js';
 import { generatedTestStats, type GeneratedTestStats } from './generated-test-stats.js';
 import { modelDigest, processReproMetadata, taskHash } from './repro-metadata.js';
 import { checkedPublicTests, judgeSolution, type Judgement, type SolveTask } from './solve-task.js';
@@ -216,47 +216,8 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
   // MultiPL-E TypeScript counts any type error as a failure, so the loop type-checks too and shows the errors.
   const typeCheck = repro.type_check;
 
-  /**
-   * Runs a program against its visible tests and, in a SEPARATE execution, its hidden ones (retrying once when the
-   * sandbox breaks); null when the wall clock ran out. Two executions, because the runner shares the candidate's
-   * process: a candidate run next to the hidden tests could read them and put them in an exception message that
-   * becomes feedback. Everything the model can be shown (visible results, how loading the solution went) comes from the
-   * execution that never held a hidden test.
-   */
-  const evaluate = async (code: string, visible: TestSource[], hidden: TestSource[]): Promise<TestRunResult | null> => {
-    const run = (sources: TestSource[]): Promise<TestRunResult> =>
-      runTests(executor, {
-        language: task.language,
-        solution: code,
-        sources,
-        ...(task.entryPoint ? { entryPoint: task.entryPoint } : {}),
-        perTestMs,
-        typeCheck,
-        ...(callSignal ? { signal: callSignal } : {}),
-      });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        let result: TestRunResult;
-        if (task.judge.kind === 'command') result = await commandRun(executor, task, code, callSignal);
-        else {
-          const [shown, secret] = await Promise.all([run(visible), hidden.length > 0 ? run(hidden) : null]);
-          result =
-            secret === null
-              ? shown
-              : {
-                  ...shown,
-                  tests: [...shown.tests, ...secret.tests],
-                  infraError: shown.infraError || secret.infraError,
-                };
-        }
-        if (!result.infraError || attempt >= 1) return result;
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        if (deadline?.aborted) return null;
-        throw error;
-      }
-    }
-  };
+  const evaluate = (code: string, visible: TestSource[], hidden: TestSource[]): Promise<TestRunResult | null> =>
+    evaluateCandidate({ executor, task, perTestMs, typeCheck, callSignal, signal, deadline }, code, visible, hidden);
 
   const modelSettings = (
     temperature: number,
