@@ -1,5 +1,5 @@
 import { UsageError } from '../core/index.js';
-import { ModelError, type ChatMessage, type GenerateResult, type ModelBackend } from '../models/index.js';
+import type { ChatMessage, GenerateResult, ModelBackend } from '../models/index.js';
 import {
   type Executor,
   DEFAULT_PER_TEST_MS,
@@ -22,6 +22,7 @@ import {
 } from './prompts.js';
 import { chooseCandidate, type Candidate } from './choose-candidate.js';
 import { commandFeedback } from './command-run.js';
+import { callModel, type ModelCallOutcome } from './call-model.js';
 import { evaluateCandidate } from './evaluate-candidate.js';
 import { generatedTestStats, type GeneratedTestStats } from './generated-test-stats.js';
 import { modelDigest, processReproMetadata, taskHash } from './repro-metadata.js';
@@ -166,52 +167,36 @@ export async function solve(task: SolveTask, options: SolveOptions): Promise<Sol
     log?.write(record);
     onAttempt?.(record);
   };
-  /**
-   * One model call; null when the wall-clock budget ran out during it, 'overflow' when the prompt does not fit the
-   * model's context (the caller drops that request, it is not an error of the loop), 'model-error' when the call
-   * failed otherwise (recorded in `modelError`; the loop stops, with a verdict on what it has).
-   */
-  const generate = async (
+  const generate = (
     request: { prompt?: string; messages?: ChatMessage[] },
     temperature: number,
     callSeed: number,
     stop: string[],
-  ): Promise<{ result: GenerateResult; maxTokens: number } | null | 'overflow' | 'model-error'> => {
-    const maxTokens = meter.callMaxTokens(maxTokensPerCall);
-    const settings = {
-      maxTokens,
+  ): Promise<ModelCallOutcome> =>
+    callModel(
+      {
+        model,
+        meter,
+        maxTokensPerCall,
+        topP,
+        callSignal,
+        signal,
+        deadline,
+        warnings,
+        onModelError: (error) => {
+          modelError = {
+            code: error.code,
+            message: error.message,
+            afterAttemptId: attempts.at(-1)?.attempt_id ?? null,
+          };
+          stopReason = 'model-error';
+        },
+      },
+      request,
       temperature,
-      topP,
-      seed: callSeed,
-      ...(stop.length > 0 ? { stop } : {}),
-      ...(callSignal ? { signal: callSignal } : {}),
-      // A raw prompt that does not fit keeps its end (the code to continue or repair) instead of being dropped.
-      ...(request.messages === undefined ? { promptOverflow: 'keep-end' as const } : {}),
-    };
-    try {
-      const result = request.messages
-        ? await model.chat(request.messages, settings)
-        : await model.complete(request.prompt ?? '', settings);
-      for (const warning of result.warnings) warnings.add(warning);
-      meter.recordCall(result.usage);
-      return { result, maxTokens };
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      if (deadline?.aborted) return null;
-      // Only the model layer's own failures end the solve as a result; a usage error (a setting the backend refuses,
-      // a missing API key) or a bug is the caller's to see.
-      if (!(error instanceof ModelError)) throw error;
-      if (error.code === 'context-overflow') {
-        warnings.add(`a prompt did not fit the model's context and was dropped (${(error as Error).message})`);
-        return 'overflow';
-      }
-      // A failed call (server down, a replay file without this prompt, a broken model) ends this solve, not the caller:
-      // a dataset evaluation goes on with the next task, and the log says what happened.
-      modelError = { code: error.code, message: error.message, afterAttemptId: attempts.at(-1)?.attempt_id ?? null };
-      stopReason = 'model-error';
-      return 'model-error';
-    }
-  };
+      callSeed,
+      stop,
+    );
 
   // MultiPL-E TypeScript counts any type error as a failure, so the loop type-checks too and shows the errors.
   const typeCheck = repro.type_check;
