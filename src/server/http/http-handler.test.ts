@@ -569,3 +569,56 @@ test('POST /completion with n_predict 0 is answered at once, as /infill is, with
   assert.deepEqual([reply.content, reply.stop_type, reply.tokens_predicted], ['', 'limit', 0]);
   assert.equal(model.calls.length, 0);
 });
+
+test('sampling fields: temperature > 0 is answered greedily with a warning in the reply; 0 and no-op fields warn nothing', async () => {
+  const { handler, model } = handlerWith(() => 'x * 2');
+  const openai = JSON.parse(
+    await readBody(
+      await handler(
+        post('/v1/completions', { prompt: 'def f(x):\n    return ', temperature: 0.7, top_p: 0.9, seed: 3 }),
+      ),
+    ),
+  ) as { choices: { text: string }[]; codeloop: { warnings: string[] } };
+  assert.equal(openai.choices[0]?.text, 'x * 2');
+  assert.equal(openai.codeloop.warnings.length, 1);
+  assert.match(openai.codeloop.warnings[0] ?? '', /temperature=0\.7 .*greedy/);
+  const llama = JSON.parse(
+    await readBody(await handler(post('/infill', { input_prefix: 'y = ', temperature: 1.5, top_k: 40 }))),
+  ) as { codeloop: { warnings: string[] } };
+  assert.match(llama.codeloop.warnings.join('\n'), /temperature=1\.5 /);
+  const quiet = JSON.parse(
+    await readBody(await handler(post('/infill', { input_prefix: 'z = ', temperature: 0, top_k: 40, top_p: 0.99 }))),
+  ) as { codeloop: { warnings: string[] } };
+  assert.deepEqual(quiet.codeloop.warnings, []);
+  assert.ok(model.calls.every((call) => (call.options.temperature ?? 0) === 0));
+  const streamed = await readBody(
+    await handler(post('/v1/completions', { prompt: 'w = ', temperature: 0.2, stream: true })),
+  );
+  assert.match(streamed, /"warnings":\["temperature=0\.2 /);
+  const bad = await handler(post('/v1/completions', { prompt: 'v = ', temperature: 'hot' }));
+  assert.equal(bad.status, 400);
+  assert.match(await readBody(bad), /field 'temperature' must be a number in \[0, 2\]/);
+});
+
+test('echo, logprobs and n_probs change the reply shape codeloop cannot produce: 400 naming the field', async () => {
+  const { handler, model } = handlerWith(() => 'x');
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['/v1/completions', { prompt: 'a', echo: true }, /field 'echo'=true is not supported/],
+    ['/v1/completions', { prompt: 'a', logprobs: 5 }, /field 'logprobs'=5 is not supported/],
+    ['/v1/completions', { prompt: 'a', logprobs: 0 }, /field 'logprobs'=0 is not supported/],
+    ['/infill', { input_prefix: 'a', n_probs: 3 }, /field 'n_probs'=3 is not supported/],
+    ['/completion', { prompt: 'a', n_probs: 1 }, /field 'n_probs'=1 is not supported/],
+  ];
+  for (const [path, body, message] of cases) {
+    const response = await handler(post(path, body));
+    assert.equal(response.status, 400, `${path} ${JSON.stringify(body)}`);
+    assert.match(await readBody(response), message);
+  }
+  // The defaults clients send are accepted.
+  for (const [path, body] of [
+    ['/v1/completions', { prompt: 'a', echo: false, logprobs: null }],
+    ['/infill', { input_prefix: 'b', n_probs: 0 }],
+  ] as const)
+    assert.equal((await handler(post(path, body))).status, 200, `${path} ${JSON.stringify(body)}`);
+  assert.equal(model.calls.length, 2);
+});
