@@ -109,7 +109,7 @@ test('GET /v1/models lists the model; unknown paths and methods are 404/405 with
   assert.equal(missing.status, 404);
   assert.match(
     await readBody(missing),
-    /codeloop serves POST \/infill, POST \/completion, POST \/v1\/completions, GET \/v1\/models/,
+    /codeloop serves POST \/infill, POST \/completion, POST \/v1\/completions, POST \/v1\/chat\/completions, GET \/v1\/models/,
   );
   const wrongMethod = await handler({ method: 'GET', path: '/infill', headers: {}, body: '' });
   assert.equal(wrongMethod.status, 405);
@@ -621,4 +621,74 @@ test('echo, logprobs and n_probs change the reply shape codeloop cannot produce:
   ] as const)
     assert.equal((await handler(post(path, body))).status, 200, `${path} ${JSON.stringify(body)}`);
   assert.equal(model.calls.length, 2);
+});
+
+test('POST /v1/chat/completions answers with the model chat template: messages in, an assistant message out', async () => {
+  const model = createMockBackend({
+    modelId: 'mock-chat',
+    respond: (request) =>
+      request.kind === 'chat' ? `echo: ${request.messages.map((m) => `${m.role}=${m.content}`).join(' ')}` : '',
+  });
+  const handler = createHttpHandler({ engine: createCompletionEngine({ model }) });
+  const response = await handler(
+    post('/v1/chat/completions', {
+      model: 'anything',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+      ],
+      max_tokens: 32,
+      temperature: 0.5,
+    }),
+  );
+  assert.equal(response.status, 200);
+  const body = JSON.parse(await readBody(response)) as {
+    object: string;
+    model: string;
+    choices: { message: { role: string; content: string }; finish_reason: string }[];
+    usage: { total_tokens: number };
+    codeloop: { warnings: string[] };
+  };
+  assert.equal(body.object, 'chat.completion');
+  assert.equal(body.model, 'mock-chat');
+  assert.deepEqual(body.choices[0]?.message, { role: 'assistant', content: 'echo: system=be brief user=hi' });
+  assert.equal(body.choices[0]?.finish_reason, 'stop');
+  assert.match(body.codeloop.warnings[0] ?? '', /temperature=0\.5 /);
+  assert.equal(model.calls[0]?.options.maxTokens, 32);
+  assert.equal(model.calls[0]?.options.temperature, 0);
+
+  const streamed = await readBody(
+    await handler(post('/v1/chat/completions', { messages: [{ role: 'user', content: 'yo' }], stream: true })),
+  );
+  const events = streamed
+    .split('\n\n')
+    .filter((chunk) => chunk.startsWith('data: '))
+    .map((chunk) => chunk.slice(6));
+  assert.equal(events.at(-1), '[DONE]');
+  const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as Record<string, any>);
+  assert.ok(chunks.every((chunk) => chunk.object === 'chat.completion.chunk'));
+  assert.equal(chunks[0]?.choices[0].delta.role, 'assistant');
+  assert.equal(chunks.map((chunk) => chunk.choices[0].delta.content ?? '').join(''), 'echo: user=yo');
+  assert.equal(chunks.at(-1)?.choices[0].finish_reason, 'stop');
+});
+
+test('POST /v1/chat/completions on a model without a chat template is a 400 saying so; bad messages are 400s', async () => {
+  const model = createMockBackend({ respond: () => 'x', capabilities: { supportsChat: false } });
+  const handler = createHttpHandler({ engine: createCompletionEngine({ model }) });
+  const response = await handler(post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }));
+  assert.equal(response.status, 400);
+  assert.match(await readBody(response), /has no chat template.*\/v1\/completions/);
+  assert.equal(model.calls.length, 0);
+  const { handler: chatHandler } = handlerWith(() => 'x');
+  for (const [body, message] of [
+    [{}, /missing field 'messages'/],
+    [{ messages: [] }, /'messages' must be a non-empty array/],
+    [{ messages: [{ role: 'tool', content: 'x' }] }, /messages\[0\]\.role/],
+    [{ messages: [{ role: 'user', content: 'x' }], logprobs: true }, /field 'logprobs'=true/],
+    [{ messages: [{ role: 'user', content: 'x' }], n: 2 }, /field 'n'=2/],
+  ] as const) {
+    const reply = await chatHandler(post('/v1/chat/completions', body));
+    assert.equal(reply.status, 400, JSON.stringify(body));
+    assert.match(await readBody(reply), message);
+  }
 });
