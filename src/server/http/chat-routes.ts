@@ -54,9 +54,12 @@ export async function chatCompletionsRoute(settings: RouteSettings, request: Htt
   const model = settings.engine.model;
   const body = parseBody(request, settings.maxBodyBytes);
   const messages = messagesField(body);
-  const maxTokens =
-    integerField(body, 'max_completion_tokens', 1, settings.maxTokensLimit) ??
-    integerField(body, 'max_tokens', 1, settings.maxTokensLimit);
+  // -1 is llama-server's "no limit" (llama.vscode's chat sends max_tokens: -1): the backend's default then.
+  const limit =
+    integerField(body, 'max_completion_tokens', -1, settings.maxTokensLimit) ??
+    integerField(body, 'max_tokens', -1, settings.maxTokensLimit);
+  if (limit === 0) throw new HttpError(400, "field 'max_tokens' must be at least 1 (or -1 for the default).");
+  const maxTokens = limit === undefined || limit < 0 ? undefined : limit;
   const n = integerField(body, 'n', 1, 1_000_000);
   if (n !== undefined && n !== 1)
     throw new HttpError(400, `field 'n'=${n} is not supported: codeloop returns one answer per request.`);
