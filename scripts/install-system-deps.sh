@@ -9,11 +9,17 @@
 #   neovim      - a third-party LSP client for the end-to-end test of `codeloop serve --lsp`
 #   fonts-dejavu-core - a font for the report's screenshots
 #   redis-server - the job queue's store for `codeloop worker` / `--queue` (scale-out), started by its tests
+#   python3-pytest-timeout python3-pycryptodome python3-argon2 python3-jwt python3-lxml python3-yaml python3-requests
+#               - what CWEval's pytest files import (cweval-py, cweval-js; docs/security.md)
+# Then the Node modules CWEval's JavaScript tasks require (and the recheck ReDoS checker), pinned in
+# scripts/cweval-node/package-lock.json, into /usr/local/lib/codeloop-cweval (under /usr, so the sandbox sees it;
+# another folder: CODELOOP_CWEVAL_NODE_MODULES_PREFIX here, CODELOOP_CWEVAL_NODE_MODULES=<it>/node_modules for codeloop).
 # package.json's allowScripts (npm >= 11.16) denies onnxruntime-node's postinstall, which would fetch CUDA files from
 # outside the npm registry (its CPU library is inside the package; with an older npm set ONNXRUNTIME_NODE_INSTALL=skip),
 # and the tree-sitter grammars' native builds (codeloop loads their .wasm files); node-llama-cpp's postinstall runs.
 set -euo pipefail
-packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim redis-server)
+packages=(bubblewrap python3 python3-numpy python3-pytest util-linux chromium fonts-dejavu-core neovim redis-server
+  python3-pytest-timeout python3-pycryptodome python3-argon2 python3-jwt python3-lxml python3-yaml python3-requests)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
@@ -29,3 +35,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 npm ci
+cweval_prefix="${CODELOOP_CWEVAL_NODE_MODULES_PREFIX:-/usr/local/lib/codeloop-cweval}"
+here="$(cd "$(dirname "$0")" && pwd)"
+if ! cmp -s "$here/cweval-node/package-lock.json" "$cweval_prefix/package-lock.json" 2>/dev/null; then
+  sudo=""
+  [ -w "$(dirname "$cweval_prefix")" ] || [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo mkdir -p "$cweval_prefix"
+  $sudo cp "$here/cweval-node/package.json" "$here/cweval-node/package-lock.json" "$cweval_prefix/"
+  (cd "$cweval_prefix" && $sudo npm ci --omit=dev --no-audit --no-fund)
+fi

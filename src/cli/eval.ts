@@ -4,7 +4,12 @@ import { parseArgs } from 'node:util';
 import { CodeloopError, UsageError } from '../core/index.js';
 import {
   DEFAULT_GROUND_TRUTH_CACHE,
+  assertSecurityDependencies,
   buildMetrics,
+  isSecurityTask,
+  securitySelfCheck,
+  securitySelfCheckLines,
+  securitySummaryLines,
   claimRunFolder,
   evaluateSamples,
   type EvalMetrics,
@@ -171,6 +176,7 @@ async function score(
 
 async function selfCheck(name: string, dataDir: string | undefined, executor: Executor): Promise<number> {
   const dataset = await loadDataset(name, dataDir === undefined ? {} : { dataDir });
+  if (dataset.tasks.some(isSecurityTask)) return securitySelfCheckCommand(dataset, executor);
   const withSolution = dataset.tasks.filter((task) => task.canonicalSolution !== undefined);
   if (withSolution.length === 0) {
     throw new UsageError(
@@ -220,6 +226,15 @@ async function selfCheck(name: string, dataDir: string | undefined, executor: Ex
   process.stdout.write(`${lines.join('\n')}\n`);
   if (failures.length === 0) return 0;
   return infraErrors > 0 && failures.every((failure) => failure.verdict === 'infra-error') ? 3 : 1;
+}
+
+/** `--self-check` of a dataset with security tests (CWEval): the secure and the insecure references against the oracle. */
+async function securitySelfCheckCommand(dataset: LoadedDataset, executor: Executor): Promise<number> {
+  assertSecurityDependencies(dataset.tasks);
+  const result = await securitySelfCheck(dataset, executor);
+  process.stdout.write(`${securitySelfCheckLines(dataset.name, result, executor.isolation).join('\n')}\n`);
+  if (result.failures.length > 0) return 1;
+  return result.infraErrors.length > 0 ? 3 : 0;
 }
 
 /** SAFIM's own figures: its pass@1 per language, failure labels, and what codeloop could not score. */
@@ -492,6 +507,7 @@ export const evalCommand: Command = {
       },
       read,
     );
+    assertSecurityDependencies(dataset.tasks);
     const executor = await openExecutor({
       queue: values.queue,
       concurrency,
@@ -589,6 +605,7 @@ export const evalCommand: Command = {
           `  ${plus.length > 0 ? 'base: ' : ''}${scores.length > 0 ? scores.join(', ') : `no pass@k: some task has fewer samples than every k in ${ks.join(',')}`}`,
           ...(plus.length > 0 ? [`  plus (base + extra tests): ${plus.join(', ')}`] : []),
           ...safimLines(metrics.safim),
+          ...(metrics.security === undefined ? [] : securitySummaryLines(metrics.security)),
           `  ${counts.join(', ')}`,
           ...(metrics.truncatedPrompts === undefined
             ? []

@@ -19,6 +19,7 @@ import {
   type EvalPlusResult,
 } from './evalplus.js';
 import { sampleProgram, type Sample } from './samples.js';
+import { isSecurityTask, parseSecurityRun, securityRequest, type SecurityOutcome } from './security-tests.js';
 
 /** Bytes of stdout and of stderr kept in a journal line (the end of the output, where errors are). */
 const TAIL_BYTES = 2048;
@@ -42,6 +43,8 @@ export interface ExecutionRecord {
   plus?: { verdict: Verdict; reason: string };
   /** EvalPlus tasks: both phases as EvalPlus reports them (status, failing input). */
   evalplus?: EvalPlusResult;
+  /** Tasks with security tests (CWEval): functional, secure, and every test case's outcome. */
+  security?: SecurityOutcome;
   durationMs: number;
   stdoutTail: string;
   stderrTail: string;
@@ -60,6 +63,8 @@ export interface SampleResult {
   plus?: { verdict: Verdict; reason: string };
   /** EvalPlus tasks: both phases as EvalPlus reports them. */
   evalplus?: EvalPlusResult;
+  /** Tasks with security tests (CWEval): functional (= `verdict` passed), secure, and every case's outcome. */
+  security?: SecurityOutcome;
   programSha256: string;
   /** True when the verdict came from the journal of an earlier run, not from an execution in this one. */
   fromJournal: boolean;
@@ -99,6 +104,11 @@ export interface EvaluateResult {
   counts: (TaskCounts & { taskId: string })[];
   /** The same with EvalPlus's plus verdicts, when every counted task is an EvalPlus task and plus was scored. */
   countsPlus?: (TaskCounts & { taskId: string })[];
+  /**
+   * Tasks with security tests, when every counted task has them: a sample counts when it is functional AND secure
+   * (CWEval's func-sec@k); `counts` is then func@k's.
+   */
+  countsSecure?: (TaskCounts & { taskId: string })[];
   /** Tasks left out of `counts` because a sample's execution broke in the sandbox (rerun to retry them). */
   excludedTasks: string[];
   /** Programs executed in this call (journal hits excluded). */
@@ -164,6 +174,7 @@ interface Outcome {
   humanEvalResult?: string;
   plus?: { verdict: Verdict; reason: string };
   evalplus?: EvalPlusResult;
+  security?: SecurityOutcome;
 }
 
 function plainRequest(task: Task, code: string): ExecutionRequest {
@@ -255,6 +266,7 @@ export async function evaluateSamples(
           ...(record.humanEvalResult === undefined ? {} : { humanEvalResult: record.humanEvalResult }),
           ...(record.plus === undefined ? {} : { plus: record.plus }),
           ...(record.evalplus === undefined ? {} : { evalplus: record.evalplus }),
+          ...(record.security === undefined ? {} : { security: record.security }),
         },
         true,
       );
@@ -324,6 +336,15 @@ export async function evaluateSamples(
             evalplus,
           };
         }
+      } else if (isSecurityTask(job.task)) {
+        const { request, nonce } = securityRequest(job.task, job.code);
+        result = await executor.run(request, { signal: inner.signal });
+        const run = parseSecurityRun(job.task, result, nonce);
+        outcome = {
+          verdict: run.verdict,
+          reason: run.reason,
+          ...(run.security === undefined || run.verdict === 'infra-error' ? {} : { security: run.security }),
+        };
       } else {
         result = await executor.run(plainRequest(job.task, job.code), { signal: inner.signal });
         outcome = {
@@ -343,6 +364,7 @@ export async function evaluateSamples(
           ...(outcome.humanEvalResult === undefined ? {} : { humanEvalResult: outcome.humanEvalResult }),
           ...(outcome.plus === undefined ? {} : { plus: outcome.plus }),
           ...(outcome.evalplus === undefined ? {} : { evalplus: outcome.evalplus }),
+          ...(outcome.security === undefined ? {} : { security: outcome.security }),
           durationMs: Math.round(result.durationMs),
           stdoutTail: tail(result.stdout),
           stderrTail: tail(result.stderr),
@@ -358,11 +380,30 @@ export async function evaluateSamples(
   }
 
   const finished = results as SampleResult[];
-  const perTask = new Map<string, { n: number; c: number; cPlus: number; allPlus: boolean; infra: boolean }>();
+  interface Tally {
+    n: number;
+    c: number;
+    cPlus: number;
+    cSecure: number;
+    allPlus: boolean;
+    allSecurity: boolean;
+    infra: boolean;
+  }
+  const perTask = new Map<string, Tally>();
   for (const result of finished) {
-    const counts = perTask.get(result.taskId) ?? { n: 0, c: 0, cPlus: 0, allPlus: true, infra: false };
+    const counts = perTask.get(result.taskId) ?? {
+      n: 0,
+      c: 0,
+      cPlus: 0,
+      cSecure: 0,
+      allPlus: true,
+      allSecurity: true,
+      infra: false,
+    };
     counts.n++;
     if (result.verdict === 'passed') counts.c++;
+    if (result.security === undefined) counts.allSecurity = false;
+    else if (result.verdict === 'passed' && result.security.functional && result.security.secure) counts.cSecure++;
     if (result.plus === undefined) counts.allPlus = false;
     else if (result.plus.verdict === 'passed') counts.cPlus++;
     if (result.verdict === 'infra-error') counts.infra = true;
@@ -370,7 +411,9 @@ export async function evaluateSamples(
   }
   const counts: EvaluateResult['counts'] = [];
   const countsPlus: EvaluateResult['counts'] = [];
+  const countsSecure: EvaluateResult['counts'] = [];
   let allPlus = true;
+  let allSecurity = true;
   const excludedTasks: string[] = [];
   for (const task of tasks) {
     const entry = perTask.get(task.id);
@@ -381,12 +424,15 @@ export async function evaluateSamples(
     }
     counts.push({ taskId: task.id, n: entry.n, c: entry.c });
     countsPlus.push({ taskId: task.id, n: entry.n, c: entry.cPlus });
+    countsSecure.push({ taskId: task.id, n: entry.n, c: entry.cSecure });
     allPlus &&= entry.allPlus;
+    allSecurity &&= entry.allSecurity;
   }
   return {
     samples: finished,
     counts,
     ...(allPlus && counts.length > 0 ? { countsPlus } : {}),
+    ...(allSecurity && counts.length > 0 ? { countsSecure } : {}),
     excludedTasks,
     executions,
     reusedExecutions,

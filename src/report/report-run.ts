@@ -65,6 +65,8 @@ export interface ReportTask {
   counted: boolean;
   /** Indices into `ReportRun.samples`, in sample order. */
   samples: number[];
+  /** The task's CWE (datasets with security tests, e.g. CWEval), from the dataset. */
+  cwe?: string;
   /** Text before and after a sample's text in its program, by sample kind; absent without the dataset. */
   programTemplate?: { completion?: [string, string]; solution?: [string, string] };
 }
@@ -105,6 +107,8 @@ function sha256(text: string): string {
  * journal's SHA-256, so a rule that drifted from the evaluator's shows as "not verified" rather than a wrong program.
  */
 function programTemplate(task: Task, kind: 'completion' | 'solution'): [string, string] | undefined {
+  // A task file made from a model's answer (CWEval: its first fenced block) does not hold the answer's text whole.
+  if (task.layout === 'security-tests') return undefined;
   const marker = `\u0000codeloop-report-${createHash('sha256').update(task.id).digest('hex')}\u0000`;
   let program: string;
   try {
@@ -280,6 +284,8 @@ export function reportRun(folder: RunFolder, options: ReportRunOptions = {}): Re
     task.outcome = taskOutcome(task);
     const template = templates.get(task.id);
     if (template !== undefined && Object.keys(template).length > 0) task.programTemplate = template;
+    const cwe = taskById.get(task.id)?.security?.cwe;
+    if (cwe !== undefined) task.cwe = cwe;
   }
 
   // pass@k, recomputed with the estimator from the joined verdicts.

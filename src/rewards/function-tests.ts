@@ -10,6 +10,7 @@ import {
   type TestStatus,
 } from '../sandbox/index.js';
 import { runtimeSource } from './runtime-files.js';
+import { checkTagged } from './tagged.js';
 import type { FunctionTestsRow } from './types.js';
 
 /**
@@ -34,6 +35,8 @@ const MAX_EXECUTION_MS = 120_000;
 const OUTPUT_BYTES = 4 * 1024 * 1024;
 const LOAD_MS = 5_000;
 const RECORD_CACHE_SIZE = 512;
+/** A test's calls at most, as the trusted runtimes list them. */
+const MAX_CALLS_PER_TEST = 10_000;
 
 export interface CallRequest {
   fn: string;
@@ -82,6 +85,33 @@ export interface FunctionTestsOptions {
   /** Reorders the tests' call groups in the candidate's execution (reruns for flakiness). */
   shuffle?: (ids: string[]) => string[];
   signal?: AbortSignal;
+  /** What the candidate's executions may still take (ScoreOptions.programBudgetMs), spent as they run. */
+  budget?: ProgramBudget;
+}
+
+export interface ProgramBudget {
+  totalMs: number;
+  leftMs: number;
+}
+
+/** A wall limit cut to what is left of the budget (never below 100 ms: the program still gets to start). */
+export function withinBudget(wallMs: number, budget: ProgramBudget | undefined): number {
+  return budget === undefined ? wallMs : Math.max(100, Math.min(wallMs, Math.floor(budget.leftMs)));
+}
+
+export function spend(budget: ProgramBudget | undefined, execution: ExecutionResult): void {
+  if (budget !== undefined) budget.leftMs -= execution.durationMs;
+}
+
+export function budgetSpent(budget: ProgramBudget | undefined): boolean {
+  return budget !== undefined && budget.leftMs <= 0;
+}
+
+export function budgetException(budget: ProgramBudget): { type: string; message: string } {
+  return {
+    type: 'TimeoutError',
+    message: `the program used up the item's ${budget.totalMs} ms time budget (its tests ran near their limits)`,
+  };
 }
 
 export interface FunctionTestsOutcome {
@@ -194,13 +224,17 @@ export async function callRun(
       code: runtimeSource(`call-solution.${runtime.ext}`),
       files: { [runtime.valuesFile]: runtimeSource(runtime.valuesFile), 'calls.json': JSON.stringify(job) },
       limits: {
-        wallMs: Math.min(MAX_EXECUTION_MS, OVERHEAD_MS + LOAD_MS + options.perTestMs * (groups.length + 1)),
+        wallMs: withinBudget(
+          Math.min(MAX_EXECUTION_MS, OVERHEAD_MS + LOAD_MS + options.perTestMs * (groups.length + 1)),
+          options.budget,
+        ),
         outputBytes: OUTPUT_BYTES,
         ...(options.memoryMiB === undefined ? {} : { memoryMiB: options.memoryMiB }),
       },
     },
     options.signal ? { signal: options.signal } : {},
   );
+  spend(options.budget, execution);
   const lines = linesOf<{
     type: string;
     status?: TestStatus;
@@ -212,18 +246,49 @@ export async function callRun(
   const loadLine = lines.find((line) => line.type === 'load');
   const outcomes = new Map<string, CallOutcome[]>();
   for (const line of lines) {
-    if (line.type !== 'call' || typeof line.test !== 'string' || typeof line.k !== 'number' || !isOutcome(line.outcome))
-      continue;
+    if (line.type !== 'call' || typeof line.test !== 'string' || !isIndex(line.k) || !isOutcome(line.outcome)) continue;
     const list = outcomes.get(line.test) ?? [];
-    list[line.k] ??= line.outcome;
+    list[line.k] ??= checkedOutcome(line.outcome);
     outcomes.set(line.test, list);
   }
   let load: TestStatus = loadLine?.status ?? (execution.verdict === 'timed-out' ? 'timed-out' : 'error');
   if (!['passed', 'compile-error', 'error', 'timed-out', 'memory-exceeded'].includes(load)) load = 'error';
   const loadException = loadLine
-    ? loadLine.exception
+    ? loadLine.exception === undefined
+      ? undefined
+      : exceptionOf(loadLine.exception)
     : { type: 'ProcessEnded', message: `the solution's process ended before it loaded: ${execution.reason}` };
   return { load, ...(loadException ? { loadException } : {}), outcomes, execution };
+}
+
+/** An exception the candidate's process reports, as two short strings whatever it wrote. */
+function exceptionOf(value: unknown): { type: string; message: string } {
+  const record = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+  const text = (item: unknown, length: number): string => (typeof item === 'string' ? item.slice(0, length) : '');
+  return { type: text(record['type'], 100) || 'Error', message: text(record['message'], 400) };
+}
+
+function isIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < MAX_CALLS_PER_TEST;
+}
+
+/**
+ * A claimed return value the host can use, or that call's failure: the candidate's process can write any line in the
+ * result format, so a claim that is not well-formed tagged data of a bounded size (see checkTagged) fails the call
+ * instead of reaching JSON.stringify, BigInt or a recursive decoder here.
+ */
+function checkedOutcome(outcome: CallOutcome): CallOutcome {
+  // Rebuilt from the known fields only: nothing else of the line reaches the host's JSON or the trusted process.
+  if ('error' in outcome) return { error: exceptionOf(outcome.error) };
+  if (!('ok' in outcome)) return { timeout: true };
+  const { ok, argsAfter } = outcome;
+  const problem =
+    checkTagged(ok) ??
+    (argsAfter === undefined ? undefined : Array.isArray(argsAfter) ? checkTagged(argsAfter) : 'argsAfter is no list');
+  if (problem === undefined) return argsAfter === undefined ? { ok } : { ok, argsAfter };
+  return {
+    error: { type: 'MalformedResult', message: `the solution's process reported a malformed value: ${problem}` },
+  };
 }
 
 function isOutcome(value: unknown): value is CallOutcome {
@@ -336,6 +401,11 @@ export async function runFunctionTests(
             message: `the test passes results of the solution back into it more than ${MAX_ROUNDS} levels deep`,
           },
         });
+      break;
+    }
+    if (budgetSpent(options.budget)) {
+      for (const test of needing)
+        overrides.set(test.id, { ...test, status: 'timed-out', exception: budgetException(options.budget!) });
       break;
     }
     const groups = needing.map((test) => ({ id: test.id, calls: run!.records.get(test.id)?.calls ?? [] }));

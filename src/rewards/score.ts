@@ -40,6 +40,9 @@ function checkOptions(options: ScoreOptions): void {
     throw new UsageError(`perTestMs=${perTestMs} must be a whole number of ms from 10 to 60000.`);
   if (!Number.isInteger(rerun) || rerun < 0 || rerun > 10)
     throw new UsageError(`rerun=${rerun} must be a whole number from 0 to 10.`);
+  const { programBudgetMs } = options;
+  if (programBudgetMs !== undefined && (!Number.isInteger(programBudgetMs) || programBudgetMs < 100))
+    throw new UsageError(`programBudgetMs=${programBudgetMs} must be a whole number of ms ≥ 100.`);
 }
 
 function shuffler(seed: number): (ids: string[]) => string[] {
@@ -76,6 +79,9 @@ async function runOnce(
     ...(memoryMiB === undefined ? {} : { memoryMiB }),
     ...(shuffle ? { shuffle } : {}),
     ...(signal ? { signal } : {}),
+    ...(options.programBudgetMs === undefined
+      ? {}
+      : { budget: { totalMs: options.programBudgetMs, leftMs: options.programBudgetMs } }),
   };
   if (row.language === 'typescript' && (options.typeCheck ?? row.typeCheck)) {
     // Type-check only: the 10 ms wall limit stops the program before it runs anything of note.

@@ -1,9 +1,18 @@
 import type { Executor, TestResult, TestStatus } from '../sandbox/index.js';
-import type { FunctionTestsOptions, FunctionTestsOutcome } from './function-tests.js';
+import {
+  budgetException,
+  budgetSpent,
+  spend,
+  withinBudget,
+  type FunctionTestsOptions,
+  type FunctionTestsOutcome,
+} from './function-tests.js';
 import type { StdioRow } from './types.js';
 
 /** Start-up of the interpreter on top of the per-test limit (ms): Node takes longer to start than Python. */
 const STARTUP_MS = { python: 1_000, javascript: 2_000, typescript: 2_000 } as const;
+/** Cases of one item run at once when it has a time budget. */
+const BUDGET_LANES = 4;
 
 /**
  * Lines as judged: trailing whitespace of each line and trailing blank lines do not count (Open-R1 strips each line
@@ -48,49 +57,68 @@ export async function runStdioTests(
   const results = new Map<string, TestResult>();
   let infra: string | null = null;
   let compileError: { type: string; message: string } | null = null;
-  await Promise.all(
-    order.map(async (id) => {
-      const index = Number(id.slice('case/'.length));
-      const testCase = row.cases[index]!;
-      const base = { id, origin: 'hidden' as const, assertion: short(`stdin: ${JSON.stringify(testCase.input)}`) };
-      const execution = await executor.run(
-        { language: row.language, code, stdin: testCase.input, limits },
-        options.signal ? { signal: options.signal } : {},
-      );
-      const exception = { type: execution.exception ?? 'ProcessEnded', message: short(execution.reason) };
-      let status: TestStatus;
-      switch (execution.verdict) {
-        case 'infra-error':
-          infra = execution.reason;
-          return;
-        case 'compile-error':
-          compileError = { type: 'SyntaxError', message: short(execution.reason) };
-          results.set(id, { ...base, status: 'compile-error', exception: compileError });
-          return;
-        case 'timed-out':
-        case 'memory-exceeded':
-          results.set(id, { ...base, status: execution.verdict, exception, durationMs: execution.durationMs });
-          return;
-        case 'passed':
-          status = testCase.outputs.some((output) => sameOutput(execution.stdout, output)) ? 'passed' : 'failed';
-          results.set(id, {
-            ...base,
-            status,
-            durationMs: execution.durationMs,
-            actual: short(execution.stdout),
-            ...(status === 'failed'
-              ? {
-                  expected: short(testCase.outputs[0] ?? ''),
-                  exception: { type: 'WrongAnswer', message: 'wrong output' },
-                }
-              : {}),
-          });
-          return;
-        default:
-          results.set(id, { ...base, status: 'error', exception, durationMs: execution.durationMs });
-      }
-    }),
-  );
+  const { budget } = options;
+  const runCase = async (id: string): Promise<void> => {
+    const index = Number(id.slice('case/'.length));
+    const testCase = row.cases[index]!;
+    const base = { id, origin: 'hidden' as const, assertion: short(`stdin: ${JSON.stringify(testCase.input)}`) };
+    if (budgetSpent(budget)) {
+      results.set(id, { ...base, status: 'timed-out', exception: budgetException(budget!) });
+      return;
+    }
+    const execution = await executor.run(
+      {
+        language: row.language,
+        code,
+        stdin: testCase.input,
+        limits: { ...limits, wallMs: withinBudget(limits.wallMs, budget) },
+      },
+      options.signal ? { signal: options.signal } : {},
+    );
+    spend(budget, execution);
+    const exception = { type: execution.exception ?? 'ProcessEnded', message: short(execution.reason) };
+    let status: TestStatus;
+    switch (execution.verdict) {
+      case 'infra-error':
+        infra = execution.reason;
+        return;
+      case 'compile-error':
+        compileError = { type: 'SyntaxError', message: short(execution.reason) };
+        results.set(id, { ...base, status: 'compile-error', exception: compileError });
+        return;
+      case 'timed-out':
+      case 'memory-exceeded':
+        results.set(id, { ...base, status: execution.verdict, exception, durationMs: execution.durationMs });
+        return;
+      case 'passed':
+        status = testCase.outputs.some((output) => sameOutput(execution.stdout, output)) ? 'passed' : 'failed';
+        results.set(id, {
+          ...base,
+          status,
+          durationMs: execution.durationMs,
+          actual: short(execution.stdout),
+          ...(status === 'failed'
+            ? {
+                expected: short(testCase.outputs[0] ?? ''),
+                exception: { type: 'WrongAnswer', message: 'wrong output' },
+              }
+            : {}),
+        });
+        return;
+      default:
+        results.set(id, { ...base, status: 'error', exception, durationMs: execution.durationMs });
+    }
+  };
+  // Without a budget every case is queued at once (the executor runs as many as it has workers for). With one, a few
+  // lanes take the cases in turn, so that the budget is checked when a case starts, not when all were queued.
+  if (budget === undefined) await Promise.all(order.map(runCase));
+  else {
+    const queue = [...order];
+    const lane = async (): Promise<void> => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) await runCase(id);
+    };
+    await Promise.all(Array.from({ length: Math.min(BUDGET_LANES, queue.length) }, lane));
+  }
   if (infra !== null) return { tests: [], load: 'passed', infraError: true, reason: `sandbox failure: ${infra}` };
   return {
     tests: ids.map((id) => results.get(id)!),

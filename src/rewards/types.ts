@@ -85,6 +85,13 @@ export interface ScoreOptions {
    * (reward null). Default 0.
    */
   rerun?: number;
+  /**
+   * Wall-clock time the candidate's programs may take in all for one scoring of an item (each rerun has its own), ms.
+   * Programs past it are cut short and their tests are `timed-out` (reward 0: a slow program is a result). Without it
+   * (the default) only the per-test and per-execution limits apply. The service sets it below its item time limit,
+   * so that an item whose many tests each run near their limit gets 0 instead of null (docs/rewards.md).
+   */
+  programBudgetMs?: number;
   /** Items scored at once. Default: the executor's concurrency, else 4. */
   concurrency?: number;
   /** TypeScript rows: type-check the solution (MultiPL-E's rule). Default true. */

@@ -253,7 +253,19 @@ export async function removeCgroupDirectory(directory: string): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
-  rmdirSync(directory);
+  try {
+    rmdirSync(directory);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EBUSY') throw error;
+    // Still busy after a second: a process of the last run is not torn down yet. Leaving the directory is harmless
+    // (removeStaleCgroups removes it once this process is gone); failing close() over it is not.
+    process.emitWarning(
+      `codeloop: cgroup ${directory} is still busy after 1 s; left for removal when this process has exited`,
+      { code: 'CODELOOP_CGROUP_BUSY' },
+    );
+  }
 }
 
 /** Removes `codeloop-<pid>-*` cgroups left behind by executors whose process no longer exists. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { createExecutor, SandboxUnavailableError, type Executor } from './executor.js';
 import { probeIsolation } from './probe.js';
@@ -276,6 +277,15 @@ describe('executor', { skip }, () => {
     });
     assert.equal(valid.verdict, 'passed', valid.stdout + valid.stderr);
     assert.equal(valid.stdout, '42\n');
+  });
+
+  test('a long-lived signal keeps no abort listener once its runs have ended', async () => {
+    const controller = new AbortController();
+    for (let index = 0; index < 3; index++) {
+      const result = await executor.run({ language: 'python', code: 'print(1)\n' }, { signal: controller.signal });
+      assert.equal(result.verdict, 'passed');
+    }
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 
   test('an abort signal stops a running program and the executor keeps working', async () => {

@@ -362,7 +362,23 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
   /** Queues a request for the next free worker (a type-checked TypeScript request arrives here as its JavaScript). */
   function enqueue(request: ExecutionRequest, runOptions: RunOptions): Promise<ExecutionResult> {
     const { signal } = runOptions;
-    return new Promise<ExecutionResult>((resolve, reject) => {
+    return new Promise<ExecutionResult>((resolveRun, rejectRun) => {
+      // The abort listener goes when the run ends, so a long-lived signal does not collect one per run.
+      const onAbort = () => {
+        const index = queue.indexOf(entry);
+        if (index >= 0) {
+          queue.splice(index, 1);
+          reject(signal!.reason);
+        }
+      };
+      const resolve = (result: ExecutionResult) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolveRun(result);
+      };
+      const reject = (error: unknown) => {
+        signal?.removeEventListener('abort', onAbort);
+        rejectRun(error);
+      };
       let entry: Queued;
       try {
         const limits = resolveLimits(request.language, request.limits);
@@ -380,17 +396,7 @@ export async function createExecutor(options: ExecutorOptions = {}): Promise<Exe
         reject(error);
         return;
       }
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const index = queue.indexOf(entry);
-          if (index >= 0) {
-            queue.splice(index, 1);
-            reject(signal.reason);
-          }
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
       queue.push(entry);
       pump();
     });

@@ -1,3 +1,4 @@
+import { CWEVAL_JS_FILES, CWEVAL_PY_FILES, CWEVAL_PYTEST_INI_SHA256, CWEVAL_TASKS_SHA256 } from './cweval-files.js';
 import type { Task } from './task.js';
 
 /**
@@ -74,6 +75,29 @@ function safim(file: string, sha256: string): DatasetSpec {
     files: [{ path: `safim/${file}`, sha256, url: `${SAFIM_COMMIT}/data/${file}` }],
     license: 'MIT (gonglinyuan/safim LICENSE); CC-BY-4.0 per the HF dataset card',
     origin: 'github.com/gonglinyuan/safim @231b148f data/ (v1). Paper: https://arxiv.org/abs/2403.04814',
+  };
+}
+
+const CWEVAL_COMMIT = 'https://raw.githubusercontent.com/Co1lin/CWEval/e9a2a124c8c53679b6d8d27adfd2f6c40e7576d7';
+
+function cweval(files: readonly (readonly [string, string])[]): DatasetSpec {
+  return {
+    files: [
+      { path: 'cweval/tasks.jsonl', sha256: CWEVAL_TASKS_SHA256 },
+      {
+        path: 'cweval/benchmark/pytest.ini',
+        sha256: CWEVAL_PYTEST_INI_SHA256,
+        url: `${CWEVAL_COMMIT}/benchmark/pytest.ini`,
+      },
+      ...files.map(([path, sha256]) => ({ path: `cweval/${path}`, sha256, url: `${CWEVAL_COMMIT}/${path}` })),
+    ],
+    license: 'Apache-2.0 (Co1lin/CWEval LICENSE)',
+    origin:
+      'github.com/Co1lin/CWEval @e9a2a124 benchmark/core/{py,js}; tasks.jsonl indexes them (shared/datasets/cweval/SOURCE.md). ' +
+      'Paper: https://arxiv.org/abs/2501.08200',
+    obtain:
+      'tasks.jsonl was generated from the upstream files, so no URL serves it: copy the cweval/ folder from a machine that ' +
+      'has it (here: ../shared/datasets/cweval).',
   };
 }
 
@@ -202,6 +226,8 @@ export const DATASETS = {
     '63eb4c0382e1f20bbb21efbd30997390ca0c8c9a9adee9018caccdb3224bb68a',
   ),
   'safim-api': safim('api_completion.jsonl.gz', '21e87bc349f7e344ebd3654fe9386a26457f8a46418ccb56751f7d3dc300f911'),
+  'cweval-py': cweval(CWEVAL_PY_FILES),
+  'cweval-js': cweval(CWEVAL_JS_FILES),
   // codeloop's own smoke set, defined in src/tasks/examples.ts: no files to read.
   examples: {
     files: [],

@@ -1,6 +1,9 @@
 export {
   buildProgram,
   fillTemplate,
+  firstFencedBlock,
+  securityTaskFile,
+  type SecurityTests,
   type PlusInputs,
   type ProgramLayout,
   type ProgramTemplate,
@@ -42,6 +45,7 @@ export { loadKnownUnsolvable, loadMultiplE, type MultiplEDatasetName } from './m
 export { loadHumanEvalInfilling, type HumanEvalInfillingDatasetName } from './humaneval-infilling.js';
 export { loadUserJsonl, type UserTaskRecord } from './user-jsonl.js';
 export { loadExamples } from './examples.js';
+export { CWEVAL_TEST_TIMEOUT_SECONDS, CWEVAL_VACUOUS_TASKS, loadCweval, type CwevalDatasetName } from './cweval.js';
 export {
   IO_TESTS_ERROR_PREFIX,
   IO_TESTS_RESULT_PREFIX,

@@ -34,7 +34,8 @@ test('an unknown dataset name is a UsageError listing the known names', async ()
     message:
       'Unknown dataset "humaneval-x". Did you mean humaneval? Known datasets: humaneval, humaneval+, humaneval+-originfmt, mbpp, mbpp-sanitized, mbpp+, mbpp+-originfmt, ' +
       'multipl-e-humaneval-ts, multipl-e-humaneval-js, multipl-e-mbpp-ts, multipl-e-mbpp-js, humaneval-infilling-single, humaneval-infilling-multi, ' +
-      'humaneval-infilling-random-span, humaneval-infilling-random-span-light, safim-block, safim-control, safim-api, examples; ' +
+      'humaneval-infilling-random-span, humaneval-infilling-random-span-light, safim-block, safim-control, safim-api, cweval-py, cweval-js, ' +
+      'examples; ' +
       'or give the path of a .jsonl task file.',
   });
 });
@@ -87,6 +88,8 @@ test('every named dataset loads from the data directory with the expected count'
     'safim-block': 805,
     'safim-control': 750,
     'safim-api': 310,
+    'cweval-py': 25,
+    'cweval-js': 23,
     examples: 12,
   };
   assert.deepEqual(Object.keys(counts), DATASET_NAMES);

@@ -1,6 +1,7 @@
 import { UsageError } from '../core/index.js';
 import type { LoadDatasetOptions } from './data-dir.js';
 import { DATASET_NAMES, isDatasetName, type DatasetName, type LoadedDataset } from './datasets.js';
+import { loadCweval } from './cweval.js';
 import { loadExamples } from './examples.js';
 import { loadHumanEval } from './humaneval.js';
 import { loadHumanEvalInfilling } from './humaneval-infilling.js';
@@ -31,6 +32,8 @@ const LOADERS: Record<DatasetName, (options: LoadDatasetOptions) => Promise<Load
   'safim-block': (options) => loadSafim('safim-block', options),
   'safim-control': (options) => loadSafim('safim-control', options),
   'safim-api': (options) => loadSafim('safim-api', options),
+  'cweval-py': (options) => loadCweval('cweval-py', options),
+  'cweval-js': (options) => loadCweval('cweval-js', options),
   examples: () => loadExamples(),
 };
 

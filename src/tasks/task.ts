@@ -36,8 +36,42 @@ export type TaskHarness = 'completion' | 'human-eval' | 'exit-code';
  *   as ExecEval does (SAFIM block and control completion; see `ioTestsProgram`). Exit 0 iff every case passed.
  * - `syntax-match`: nothing of the task is run; the program compares the completion with `canonicalSolution` by
  *   SAFIM's `syntax_match` and exits 0 iff they match (SAFIM API completion; see `syntaxMatchProgram`).
+ * - `security-tests`: the sample is a model's answer; `buildProgram` gives the task file the reference harness writes
+ *   (CWEval: the first fenced code block of the answer, or the whole answer; JavaScript followed by the reference's
+ *   entrypoint block). The evaluator runs `security`'s pytest file against it (see src/eval/security-tests.ts).
  */
-export type ProgramLayout = 'human-eval' | 'prompt-completion-tests' | 'completion-tests' | 'io-tests' | 'syntax-match';
+export type ProgramLayout =
+  'human-eval' | 'prompt-completion-tests' | 'completion-tests' | 'io-tests' | 'syntax-match' | 'security-tests';
+
+/**
+ * A task whose tests attack the code as well as check it (CWEval): a pytest file with test cases marked
+ * `functionality` and `security`, run against the task file. A sample is functional when every functionality case
+ * passes and secure when every security case passes.
+ */
+export interface SecurityTests {
+  /** The CWE the task is about, from its id, e.g. `CWE-022`. */
+  cwe: string;
+  /** The CWE the test file's header names, where it names one and differs from `cwe` (two upstream mislabels). */
+  cweInTestHeader?: string;
+  /** The task file's name, which the test file imports or runs (`cwe_022_0_task.py`, `cwe_022_0_js_task.js`). */
+  taskFile: string;
+  /** The pytest file: its name and text, as in the dataset. */
+  testFile: { name: string; text: string };
+  /** pytest.ini of the benchmark (declares the two markers). */
+  pytestIni: string;
+  /** JavaScript: the reference's `// BEGIN ENTRYPOINT` block, appended to the answer's code so tests can run it. */
+  entrypoint?: string;
+  /** The insecure reference as a file (JavaScript; Python's are functions inside the test file). */
+  insecureReference?: { name: string; text: string };
+  /** Test cases per marker, excluding the `_unsafe` ones that check the oracle. */
+  functionalityTests: number;
+  securityTests: number;
+  /**
+   * Set when the task's tests cannot tell a wrong program from a right one (upstream defect): the reason. Such a task
+   * is scored, but left out of func@k and func-sec@k (see the evaluator's metrics).
+   */
+  vacuous?: string;
+}
 
 /** A program with a hole: the layouts `io-tests` and `syntax-match` fill it instead of concatenating. */
 export interface ProgramTemplate {
@@ -109,6 +143,23 @@ export interface Task {
   template?: ProgramTemplate;
   /** stdin/stdout unit tests (layout `io-tests`). */
   ioTests?: IoTestSuite;
+  /** Functional and security tests (layout `security-tests`). */
+  security?: SecurityTests;
+}
+
+/**
+ * The code of a model's answer as CWEval's `evaluate.py` takes it: the body of the first ``` fenced block (its opening
+ * line, with any language tag, dropped), or the whole answer when it has no complete fenced block.
+ */
+export function firstFencedBlock(answer: string): string {
+  const match = /```[^\n]*\n([\s\S]*?)```/.exec(answer);
+  return match === null ? answer : (match[1] ?? '');
+}
+
+/** The task file CWEval writes for an answer: its code, and for JavaScript the reference's entrypoint after it. */
+export function securityTaskFile(security: SecurityTests, answer: string): string {
+  const code = firstFencedBlock(answer);
+  return security.entrypoint === undefined ? code : `${code}\n\n${security.entrypoint}`;
 }
 
 /** `template` with `completion` in place of every occurrence of its placeholder (Python's `str.replace`). */
@@ -144,6 +195,11 @@ export function buildProgram(task: Task, completion: string): string {
       }
       return ioTestsProgram(fillTemplate(task.template, completion), task.ioTests);
     }
+    case 'security-tests': {
+      if (task.security === undefined)
+        throw new UsageError(`Task ${task.id} uses layout "security-tests" but has no security tests: give it some.`);
+      return securityTaskFile(task.security, completion);
+    }
     case 'syntax-match': {
       if (task.canonicalSolution === undefined) {
         throw new UsageError(
@@ -161,6 +217,6 @@ export function buildProgram(task: Task, completion: string): string {
   // Only reachable from untyped callers.
   throw new UsageError(
     `Task ${task.id} has layout ${JSON.stringify(task.layout)}; use human-eval, prompt-completion-tests, ` +
-      `completion-tests, io-tests or syntax-match.`,
+      `completion-tests, io-tests, syntax-match or security-tests.`,
   );
 }

