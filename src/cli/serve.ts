@@ -13,7 +13,8 @@ const usage = `Usage: codeloop serve --http [options]
 
 Serves code completion with repository context, stop and merge rules (docs/completion.md).
 
-  --http                 HTTP: llama.cpp POST /infill and /completion, OpenAI POST /v1/completions, GET /v1/models
+  --http                 HTTP: llama.cpp POST /infill and /completion, OpenAI POST /v1/completions,
+                         POST /v1/chat/completions (models with a chat template), GET /v1/models
   --lsp                  LSP over stdio: textDocument/inlineCompletion (LSP 3.18), for any editor
 
 Options:
@@ -190,7 +191,7 @@ export const serveCommand: Command = {
     process.stderr.write(
       `codeloop serve: listening on ${server.url} (model ` +
         `${model.modelId}${apiKey === undefined ? '' : ', API key required'}); POST /infill, POST /completion, POST ` +
-        `/v1/completions, GET /v1/models\n`,
+        `/v1/completions, POST /v1/chat/completions, GET /v1/models\n`,
     );
     return new Promise<number>((resolve) => {
       const stop = (signal: NodeJS.Signals): void => {

@@ -49,3 +49,16 @@ test('a long file fits the embedded model: the prompt is cut to its 256-token co
   const completions = await post('/v1/completions', { prompt: prefix, suffix, max_tokens: 128 });
   assert.equal(completions.status, 200, await completions.text());
 });
+
+test('/v1/chat/completions on the embedded model (no chat template in its GGUF) is a 400 naming the way out', async () => {
+  assert.equal(model.capabilities.supportsChat, false);
+  const response = await fetch(`${server.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ messages: [{ role: 'user', content: 'Write add(a, b).' }] }),
+  });
+  assert.equal(response.status, 400);
+  const body = (await response.json()) as { error: { message: string; type: string } };
+  assert.equal(body.error.type, 'invalid_request_error');
+  assert.match(body.error.message, /has no chat template .*Use \/v1\/completions or \/infill/);
+});

@@ -109,7 +109,7 @@ test('GET /v1/models lists the model; unknown paths and methods are 404/405 with
   assert.equal(missing.status, 404);
   assert.match(
     await readBody(missing),
-    /codeloop serves POST \/infill, POST \/completion, POST \/v1\/completions, GET \/v1\/models/,
+    /codeloop serves POST \/infill, POST \/completion, POST \/v1\/completions, POST \/v1\/chat\/completions, GET \/v1\/models/,
   );
   const wrongMethod = await handler({ method: 'GET', path: '/infill', headers: {}, body: '' });
   assert.equal(wrongMethod.status, 405);
@@ -568,4 +568,127 @@ test('POST /completion with n_predict 0 is answered at once, as /infill is, with
   ) as { content: string; stop_type: string; tokens_predicted: number };
   assert.deepEqual([reply.content, reply.stop_type, reply.tokens_predicted], ['', 'limit', 0]);
   assert.equal(model.calls.length, 0);
+});
+
+test('sampling fields: temperature > 0 is answered greedily with a warning in the reply; 0 and no-op fields warn nothing', async () => {
+  const { handler, model } = handlerWith(() => 'x * 2');
+  const openai = JSON.parse(
+    await readBody(
+      await handler(
+        post('/v1/completions', { prompt: 'def f(x):\n    return ', temperature: 0.7, top_p: 0.9, seed: 3 }),
+      ),
+    ),
+  ) as { choices: { text: string }[]; codeloop: { warnings: string[] } };
+  assert.equal(openai.choices[0]?.text, 'x * 2');
+  assert.equal(openai.codeloop.warnings.length, 1);
+  assert.match(openai.codeloop.warnings[0] ?? '', /temperature=0\.7 .*greedy/);
+  const llama = JSON.parse(
+    await readBody(await handler(post('/infill', { input_prefix: 'y = ', temperature: 1.5, top_k: 40 }))),
+  ) as { codeloop: { warnings: string[] } };
+  assert.match(llama.codeloop.warnings.join('\n'), /temperature=1\.5 /);
+  const quiet = JSON.parse(
+    await readBody(await handler(post('/infill', { input_prefix: 'z = ', temperature: 0, top_k: 40, top_p: 0.99 }))),
+  ) as { codeloop: { warnings: string[] } };
+  assert.deepEqual(quiet.codeloop.warnings, []);
+  assert.ok(model.calls.every((call) => (call.options.temperature ?? 0) === 0));
+  const streamed = await readBody(
+    await handler(post('/v1/completions', { prompt: 'w = ', temperature: 0.2, stream: true })),
+  );
+  assert.match(streamed, /"warnings":\["temperature=0\.2 /);
+  const bad = await handler(post('/v1/completions', { prompt: 'v = ', temperature: 'hot' }));
+  assert.equal(bad.status, 400);
+  assert.match(await readBody(bad), /field 'temperature' must be a number in \[0, 2\]/);
+});
+
+test('echo, logprobs and n_probs change the reply shape codeloop cannot produce: 400 naming the field', async () => {
+  const { handler, model } = handlerWith(() => 'x');
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['/v1/completions', { prompt: 'a', echo: true }, /field 'echo'=true is not supported/],
+    ['/v1/completions', { prompt: 'a', logprobs: 5 }, /field 'logprobs'=5 is not supported/],
+    ['/v1/completions', { prompt: 'a', logprobs: 0 }, /field 'logprobs'=0 is not supported/],
+    ['/infill', { input_prefix: 'a', n_probs: 3 }, /field 'n_probs'=3 is not supported/],
+    ['/completion', { prompt: 'a', n_probs: 1 }, /field 'n_probs'=1 is not supported/],
+  ];
+  for (const [path, body, message] of cases) {
+    const response = await handler(post(path, body));
+    assert.equal(response.status, 400, `${path} ${JSON.stringify(body)}`);
+    assert.match(await readBody(response), message);
+  }
+  // The defaults clients send are accepted.
+  for (const [path, body] of [
+    ['/v1/completions', { prompt: 'a', echo: false, logprobs: null }],
+    ['/infill', { input_prefix: 'b', n_probs: 0 }],
+  ] as const)
+    assert.equal((await handler(post(path, body))).status, 200, `${path} ${JSON.stringify(body)}`);
+  assert.equal(model.calls.length, 2);
+});
+
+test('POST /v1/chat/completions answers with the model chat template: messages in, an assistant message out', async () => {
+  const model = createMockBackend({
+    modelId: 'mock-chat',
+    respond: (request) =>
+      request.kind === 'chat' ? `echo: ${request.messages.map((m) => `${m.role}=${m.content}`).join(' ')}` : '',
+  });
+  const handler = createHttpHandler({ engine: createCompletionEngine({ model }) });
+  const response = await handler(
+    post('/v1/chat/completions', {
+      model: 'anything',
+      messages: [
+        { role: 'system', content: 'be brief' },
+        { role: 'user', content: [{ type: 'text', text: 'hi' }] },
+      ],
+      max_tokens: 32,
+      temperature: 0.5,
+    }),
+  );
+  assert.equal(response.status, 200);
+  const body = JSON.parse(await readBody(response)) as {
+    object: string;
+    model: string;
+    choices: { message: { role: string; content: string }; finish_reason: string }[];
+    usage: { total_tokens: number };
+    codeloop: { warnings: string[] };
+  };
+  assert.equal(body.object, 'chat.completion');
+  assert.equal(body.model, 'mock-chat');
+  assert.deepEqual(body.choices[0]?.message, { role: 'assistant', content: 'echo: system=be brief user=hi' });
+  assert.equal(body.choices[0]?.finish_reason, 'stop');
+  assert.match(body.codeloop.warnings[0] ?? '', /temperature=0\.5 /);
+  assert.equal(model.calls[0]?.options.maxTokens, 32);
+  assert.equal(model.calls[0]?.options.temperature, 0);
+
+  const streamed = await readBody(
+    await handler(post('/v1/chat/completions', { messages: [{ role: 'user', content: 'yo' }], stream: true })),
+  );
+  const events = streamed
+    .split('\n\n')
+    .filter((chunk) => chunk.startsWith('data: '))
+    .map((chunk) => chunk.slice(6));
+  assert.equal(events.at(-1), '[DONE]');
+  const chunks = events.slice(0, -1).map((event) => JSON.parse(event) as Record<string, any>);
+  assert.ok(chunks.every((chunk) => chunk.object === 'chat.completion.chunk'));
+  assert.equal(chunks[0]?.choices[0].delta.role, 'assistant');
+  assert.equal(chunks.map((chunk) => chunk.choices[0].delta.content ?? '').join(''), 'echo: user=yo');
+  assert.equal(chunks.at(-1)?.choices[0].finish_reason, 'stop');
+});
+
+test('POST /v1/chat/completions on a model without a chat template is a 400 saying so; bad messages are 400s', async () => {
+  const model = createMockBackend({ respond: () => 'x', capabilities: { supportsChat: false } });
+  const handler = createHttpHandler({ engine: createCompletionEngine({ model }) });
+  const response = await handler(post('/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }));
+  assert.equal(response.status, 400);
+  assert.match(await readBody(response), /has no chat template.*\/v1\/completions/);
+  assert.equal(model.calls.length, 0);
+  const { handler: chatHandler } = handlerWith(() => 'x');
+  for (const [body, message] of [
+    [{}, /missing field 'messages'/],
+    [{ messages: [] }, /'messages' must be a non-empty array/],
+    [{ messages: [{ role: 'tool', content: 'x' }] }, /messages\[0\]\.role/],
+    [{ messages: [{ role: 'user', content: 'x' }], logprobs: true }, /field 'logprobs'=true/],
+    [{ messages: [{ role: 'user', content: 'x' }], n: 2 }, /field 'n'=2/],
+  ] as const) {
+    const reply = await chatHandler(post('/v1/chat/completions', body));
+    assert.equal(reply.status, 400, JSON.stringify(body));
+    assert.match(await readBody(reply), message);
+  }
 });

@@ -7,6 +7,7 @@
  *   `t_max_predict_ms`, `stream`. Reply `{content, stop, stop_type, tokens_predicted, …}`; streamed as SSE events.
  * - OpenAI `POST /v1/completions` with `prompt` + `suffix` (Continue, codeloop's own openai-compatible backend), SSE
  *   when `stream: true`, and `GET /v1/models`.
+ * - OpenAI `POST /v1/chat/completions` for chat clients, with the model's chat template (a 400 when it has none).
  *
  * A streamed reply sends its headers at once and then text as the engine finalises it (whole lines that no later rule
  * can cut, see the engine's `onTextDelta`), then the rest and the end; the concatenated text equals the non-streamed
@@ -22,6 +23,7 @@ import type { CompletionEngine } from '../../fim/index.js';
 import { authorize, checkOrigin } from './access-check.js';
 import { errorReply, HttpError } from './http-error.js';
 import { json, type HttpRequest, type HttpResponse, type RouteSettings } from './http-message.js';
+import { chatCompletionsRoute } from './chat-routes.js';
 import { completionRoute, infillRoute } from './llama-cpp-routes.js';
 import { completionsRoute, modelsRoute } from './openai-routes.js';
 
@@ -56,6 +58,8 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
     '/v1/completions': ['POST', (request) => completionsRoute(settings, request)],
     '/completions': ['POST', (request) => completionsRoute(settings, request)],
     '/completion': ['POST', (request) => completionRoute(settings, request)],
+    '/v1/chat/completions': ['POST', (request) => chatCompletionsRoute(settings, request)],
+    '/chat/completions': ['POST', (request) => chatCompletionsRoute(settings, request)],
     '/v1/models': ['GET', async () => modelsRoute(settings, created)],
   };
 
@@ -71,7 +75,7 @@ export function createHttpHandler(options: HttpHandlerOptions): HttpHandler {
         throw new HttpError(
           404,
           `no endpoint ${path}; codeloop serves POST /infill, POST /completion, POST /v1/completions, ` +
-            `GET /v1/models and GET /health.`,
+            `POST /v1/chat/completions, GET /v1/models and GET /health.`,
         );
       if (method !== route[0]) throw new HttpError(405, `${path} takes ${route[0]}, not ${method}.`);
       return await route[1](request);

@@ -10,6 +10,7 @@ import { mapLlamaCppStopType } from './map-llama-cpp-stop-type.js';
 import { promptRequest } from './prompt-request.js';
 import { booleanField, integerField, parseBody, stopsField, stringField } from './request-body.js';
 import { codeloopField, insertOnly, runCompletion, runStreamed } from './run-completion.js';
+import { refuseLlamaCppShapeFields, samplingWarnings } from './sampling-fields.js';
 import { sseStream } from './sse-stream.js';
 
 /**
@@ -35,6 +36,8 @@ export async function infillRoute(settings: RouteSettings, request: HttpRequest)
   const nIndent = integerField(body, 'n_indent', 0, 10_000);
   const budget = integerField(body, 't_max_predict_ms', 0, 600_000);
   const stream = booleanField(body, 'stream');
+  refuseLlamaCppShapeFields(body);
+  const warnings = samplingWarnings(body);
   const started = performance.now();
   // llama.vscode's warm-up (see warmUpReply). No background pre-fill: the backends have no call for it.
   if (nPredict === 0) return warmUpReply(settings, stream, request.signal, started);
@@ -46,7 +49,7 @@ export async function infillRoute(settings: RouteSettings, request: HttpRequest)
     ...(nIndent === undefined || nIndent === 0 ? {} : { minIndent: nIndent }),
     ...(budget === undefined || budget === 0 ? {} : { softDeadlineMs: budget }),
   };
-  return llamaReply(settings, request, completion, suffix, stream, [], started);
+  return llamaReply(settings, request, completion, suffix, stream, [], started, warnings);
 }
 
 /** `POST /completion`: `prompt`, `n_predict`, `stop`, `stream`. */
@@ -55,6 +58,8 @@ export async function completionRoute(settings: RouteSettings, request: HttpRequ
   if (Array.isArray(body.prompt))
     throw new HttpError(400, "field 'prompt' must be a string; token-id prompts are not supported by codeloop.");
   const prompt = stringField(body, 'prompt', true) ?? '';
+  refuseLlamaCppShapeFields(body);
+  const warnings = samplingWarnings(body);
   const nPredict = integerField(body, 'n_predict', -1, settings.maxTokensLimit);
   if (nPredict === 0) return warmUpReply(settings, booleanField(body, 'stream'), request.signal, performance.now());
   const { completion, suffix } = promptRequest(
@@ -70,6 +75,7 @@ export async function completionRoute(settings: RouteSettings, request: HttpRequ
     booleanField(body, 'stream'),
     stopsField(body),
     performance.now(),
+    warnings,
   );
 }
 
@@ -121,6 +127,7 @@ function llamaFinal(
   started: number,
   completion: CompletionRequest,
   stoppingWord: string | undefined,
+  warnings: readonly string[],
 ) {
   return {
     content,
@@ -144,7 +151,7 @@ function llamaFinal(
       predicted_per_second: perSecond(result.usage.completionTokens, Math.max(0, result.modelMs - result.firstTokenMs)),
       total_ms: performance.now() - started,
     },
-    codeloop: codeloopField(result),
+    codeloop: codeloopField(result, warnings),
   };
 }
 
@@ -157,6 +164,7 @@ async function llamaReply(
   stream: boolean,
   stops: readonly string[],
   started: number,
+  warnings: readonly string[],
 ): Promise<HttpResponse> {
   if (stream) {
     return sseStream(
@@ -165,12 +173,12 @@ async function llamaReply(
         const { result, stoppingWord } = await runStreamed(settings.engine, completion, suffix, signal, stops, (text) =>
           send({ content: text, stop: false }),
         );
-        send(llamaFinal(settings, result, '', started, completion, stoppingWord));
+        send(llamaFinal(settings, result, '', started, completion, stoppingWord, warnings));
       },
       false,
     );
   }
   const result = await runCompletion(settings.engine, completion, request.signal);
   const cut = cutAtStop(insertOnly(result, suffix), stops);
-  return json(200, llamaFinal(settings, result, cut.text, started, completion, cut.stopSequence));
+  return json(200, llamaFinal(settings, result, cut.text, started, completion, cut.stopSequence, warnings));
 }

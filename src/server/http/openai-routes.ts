@@ -11,6 +11,7 @@ import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 import { promptRequest } from './prompt-request.js';
 import { booleanField, integerField, parseBody, stopsField, stringField } from './request-body.js';
 import { codeloopField, insertOnly, runCompletion, runStreamed } from './run-completion.js';
+import { refuseOpenAIShapeFields, samplingWarnings } from './sampling-fields.js';
 import { sseStream } from './sse-stream.js';
 
 /** `POST /v1/completions` (and `/completions`). */
@@ -35,6 +36,8 @@ export async function completionsRoute(settings: RouteSettings, request: HttpReq
       `field 'n'=${n} is not supported: codeloop returns one completion per request (send n requests).`,
     );
   const stops = stopsField(body);
+  refuseOpenAIShapeFields(body);
+  const warnings = samplingWarnings(body);
   const stream = booleanField(body, 'stream');
   const streamOptions = body.stream_options ?? {};
   if (typeof streamOptions !== 'object' || Array.isArray(streamOptions))
@@ -56,7 +59,11 @@ export async function completionsRoute(settings: RouteSettings, request: HttpReq
         const { result } = await runStreamed(settings.engine, completion, suffix, signal, stops, (text) =>
           send(chunk(text, null)),
         );
-        send(chunk('', mapOpenAIFinishReason(result.finishReason)));
+        // The warnings ride on the last choice chunk (clients ignore fields they do not know).
+        send({
+          ...chunk('', mapOpenAIFinishReason(result.finishReason)),
+          ...(warnings.length === 0 ? {} : { codeloop: { warnings } }),
+        });
         if (includeUsage) send({ ...base, choices: [], usage: usageOf(result) });
       },
       true,
@@ -68,7 +75,7 @@ export async function completionsRoute(settings: RouteSettings, request: HttpReq
     ...base,
     choices: [{ index: 0, text, finish_reason: mapOpenAIFinishReason(result.finishReason), logprobs: null }],
     usage: usageOf(result),
-    codeloop: codeloopField(result),
+    codeloop: codeloopField(result, warnings),
   });
 }
 

@@ -55,8 +55,11 @@ export const runStreamed = async (
   return { result, stoppingWord };
 };
 
-/** The `codeloop` field of both formats' replies: the full text with its replace range, and how it was made. */
-export function codeloopField(result: CompletionResult): Record<string, unknown> {
+/**
+ * The `codeloop` field of both formats' replies: the full text with its replace range, how it was made, and the
+ * request's settings that were not applied (`warnings`, see sampling-fields.ts).
+ */
+export function codeloopField(result: CompletionResult, warnings: readonly string[]): Record<string, unknown> {
   return {
     text: result.text,
     replace_length: result.replaceLength,
@@ -64,5 +67,6 @@ export function codeloopField(result: CompletionResult): Record<string, unknown>
     finish_reason: result.finishReason,
     cache: result.cache,
     rules: result.rules,
+    warnings,
   };
 }
